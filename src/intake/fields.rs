@@ -1,0 +1,579 @@
+//! Typed request fields. Each code is a newtype validated in its constructor, so that a postal
+//! code can never be passed where an office number goes. Constructors take the raw cell text,
+//! normalise it (code fields only) and return the value, or the reason in Japanese.
+
+use std::fmt;
+
+use super::text::normalize_code;
+
+/// A value accepted with a remark the clerk should see (e.g. a repaired leading zero).
+pub type WithWarning<T> = (T, Option<String>);
+
+/// 事業所番号: 都道府県番号(2) + 区分(1) + 郡市区番号(2) + 番号(4) + 検査数字(1).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct OfficeNo(String);
+
+/// Value of one payload character for the check digit: digits as themselves, letters
+/// A=10 … Z=32 skipping I, O and Q (DOMAIN §1).
+fn office_char_value(c: char) -> Option<u32> {
+    match c {
+        '0'..='9' => Some(c as u32 - '0' as u32),
+        'A'..='Z' if !matches!(c, 'I' | 'O' | 'Q') => {
+            let skipped = ['I', 'O', 'Q'].iter().filter(|&&s| s < c).count() as u32;
+            Some(10 + (c as u32 - 'A' as u32) - skipped)
+        }
+        _ => None,
+    }
+}
+
+/// Modulus-10 check digit with weights 2,1,2,1… from the rightmost payload character, the
+/// digits of each product added separately (the Luhn check for all-digit numbers).
+pub fn office_check_digit(payload: &str) -> Option<u32> {
+    let mut sum = 0;
+    for (i, c) in payload.chars().rev().enumerate() {
+        let weight = if i % 2 == 0 { 2 } else { 1 };
+        let mut product = office_char_value(c)? * weight;
+        while product > 0 {
+            sum += product % 10;
+            product /= 10;
+        }
+    }
+    Some((10 - sum % 10) % 10)
+}
+
+impl OfficeNo {
+    /// Parses a 事業所番号. A 9-digit number is taken as one whose leading zero Excel dropped,
+    /// and accepted only if the check digit holds once the zero is back.
+    pub fn parse(raw: &str) -> Result<WithWarning<OfficeNo>, String> {
+        let code = normalize_code(raw).to_ascii_uppercase();
+        if code.len() == 9 && code.bytes().all(|b| b.is_ascii_digit()) {
+            let padded = format!("0{code}");
+            return match Self::validate(&padded) {
+                Ok((no, _)) => Ok((
+                    no,
+                    Some(format!(
+                        "9桁の「{code}」は先頭の0が消えたものとみなし「{padded}」として受け付けました（検査数字で確認済み）"
+                    )),
+                )),
+                Err(_) => Err(format!(
+                    "事業所番号が9桁です。先頭に0を補った「{padded}」も検査数字が合いません。10桁の番号を確認してください"
+                )),
+            };
+        }
+        Self::validate(&code)
+    }
+
+    fn validate(code: &str) -> Result<WithWarning<OfficeNo>, String> {
+        let chars: Vec<char> = code.chars().collect();
+        if chars.len() != 10 {
+            return Err(format!("事業所番号は10桁です（{}桁あります）", chars.len()));
+        }
+        let shape_ok = chars.iter().enumerate().all(|(i, c)| {
+            c.is_ascii_digit()
+                || (i == 2 && c.is_ascii_uppercase() && !matches!(c, 'I' | 'O' | 'Q'))
+        });
+        if !shape_ok {
+            return Err(
+                "事業所番号は半角数字10桁で入力してください（3桁目のみ英大文字も可）".into(),
+            );
+        }
+        let pref: u32 = code[..2].parse().unwrap_or(0);
+        if !(1..=47).contains(&pref) {
+            return Err(format!(
+                "事業所番号の先頭2桁（都道府県番号）「{}」が01〜47ではありません",
+                &code[..2]
+            ));
+        }
+        let expected = office_check_digit(&code[..9]);
+        let actual = chars[9].to_digit(10);
+        let holds = expected.is_some() && expected == actual;
+        let no = OfficeNo(code.to_string());
+        if holds {
+            Ok((no, None))
+        } else if chars[2].is_ascii_uppercase() {
+            // How letter products are split is not confirmed (DOMAIN §1): warn, don't reject.
+            Ok((
+                no,
+                Some("英字を含む事業所番号のため検査数字を確認できませんでした。番号に誤りがないか確認してください".into()),
+            ))
+        } else {
+            Err(
+                "事業所番号の検査数字（10桁目）が合いません。番号に誤りがないか確認してください"
+                    .into(),
+            )
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// JIS X 0401 code of the prefecture that designated the office.
+    pub fn prefecture_code(&self) -> u8 {
+        self.0[..2].parse().expect("validated in the constructor")
+    }
+}
+
+impl fmt::Display for OfficeNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// ユーザID: `KJ` + 12 letters or digits.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct UserId(String);
+
+impl UserId {
+    pub fn parse(raw: &str) -> Result<UserId, String> {
+        let code = normalize_code(raw);
+        let ok = code.len() == 14
+            && code.starts_with("KJ")
+            && code[2..].bytes().all(|b| b.is_ascii_alphanumeric());
+        if ok {
+            Ok(UserId(code))
+        } else {
+            Err("ユーザIDは「KJ」と英数字12桁の計14桁です（例：KJ131311111114）".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The last ten characters, which on the seed notices repeat the 事業所番号.
+    pub fn office_part(&self) -> &str {
+        &self.0[4..]
+    }
+}
+
+impl fmt::Display for UserId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 郵便番号, seven digits; shown as NNN-NNNN.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PostalCode(String);
+
+impl PostalCode {
+    pub fn parse(raw: &str) -> Result<PostalCode, String> {
+        let code = normalize_code(raw);
+        let code = code.trim_start_matches('〒').trim();
+        let digits: String = code.chars().filter(|c| *c != '-').collect();
+        let shape_ok = match code.len() {
+            7 => true,
+            8 => code.as_bytes()[3] == b'-',
+            _ => false,
+        };
+        if shape_ok && digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Ok(PostalCode(digits))
+        } else if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            Err("郵便番号が6桁です。Excelで先頭の0が消えた可能性があります。セルを文字列にして「NNN-NNNN」で入力してください".into())
+        } else {
+            Err("郵便番号は「NNN-NNNN」または数字7桁で入力してください".into())
+        }
+    }
+
+    /// The seven digits without hyphen.
+    pub fn digits(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PostalCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}-{}", &self.0[..3], &self.0[3..])
+    }
+}
+
+/// 電話番号 / FAX番号: starts with 0, 10 or 11 digits, hyphens and brackets as given.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhoneNo(String);
+
+impl PhoneNo {
+    pub fn parse(raw: &str) -> Result<PhoneNo, String> {
+        let code = normalize_code(raw);
+        let allowed = code
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')'));
+        let digits: String = code.chars().filter(char::is_ascii_digit).collect();
+        if allowed && digits.starts_with('0') && (10..=11).contains(&digits.len()) {
+            Ok(PhoneNo(code))
+        } else if allowed && !digits.starts_with('0') && (9..=10).contains(&digits.len()) {
+            Err("電話番号が0から始まっていません。Excelで先頭の0が消えた可能性があります。セルを文字列にしてください".into())
+        } else {
+            Err("電話番号は0から始まる10桁または11桁の数字で入力してください（ハイフン可）".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for PhoneNo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 申請番号: the clerk's own reference; with 通知種別 the key that keeps a notice from being
+/// issued twice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn parse(raw: &str) -> Result<RequestId, String> {
+        let code = normalize_code(raw);
+        if code.chars().count() > 64 {
+            Err("申請番号が長すぎます（64文字まで）".into())
+        } else if code.chars().any(char::is_control) {
+            Err("申請番号に制御文字が含まれています".into())
+        } else {
+            Ok(RequestId(code))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// 通知種別: which of the three notices a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NoticeKind {
+    /// 電子請求登録結果に関するお知らせ.
+    Registration,
+    /// 電子請求ログイン情報再発行通知書.
+    LoginReissue,
+    /// 証明書発行用パスワード通知書.
+    CertPasswordReissue,
+}
+
+impl NoticeKind {
+    pub const ALL: [NoticeKind; 3] = [
+        NoticeKind::Registration,
+        NoticeKind::LoginReissue,
+        NoticeKind::CertPasswordReissue,
+    ];
+
+    pub fn parse(raw: &str) -> Result<NoticeKind, String> {
+        let key: String = normalize_code(raw)
+            .to_lowercase()
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        match key.as_str() {
+            "登録結果" | "登録" | "registration" => Ok(NoticeKind::Registration),
+            "再発行" | "ログイン情報再発行" | "login_reissue" => {
+                Ok(NoticeKind::LoginReissue)
+            }
+            "証明書pw再発行"
+            | "証明書パスワード再発行"
+            | "証明書発行用パスワード再発行"
+            | "cert_password_reissue" => Ok(NoticeKind::CertPasswordReissue),
+            _ => Err("通知種別は「登録結果」「再発行」「証明書PW再発行」のいずれかです".into()),
+        }
+    }
+
+    /// The label used in the request list, file names and reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            NoticeKind::Registration => "登録結果",
+            NoticeKind::LoginReissue => "再発行",
+            NoticeKind::CertPasswordReissue => "証明書PW再発行",
+        }
+    }
+
+    /// The English alias (`--lang en`, JSON output).
+    pub fn alias(self) -> &'static str {
+        match self {
+            NoticeKind::Registration => "registration",
+            NoticeKind::LoginReissue => "login_reissue",
+            NoticeKind::CertPasswordReissue => "cert_password_reissue",
+        }
+    }
+}
+
+impl fmt::Display for NoticeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// 審査結果: only approved requests are issued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReviewStatus {
+    Approved,
+    /// Anything else (却下, 保留, blank …), kept as written for the skipped list.
+    NotApproved(String),
+}
+
+impl ReviewStatus {
+    pub fn parse(raw: &str) -> ReviewStatus {
+        let key = normalize_code(raw).to_lowercase();
+        match key.as_str() {
+            "承認" | "承認済" | "承認済み" | "approved" => ReviewStatus::Approved,
+            _ => ReviewStatus::NotApproved(raw.trim().to_string()),
+        }
+    }
+}
+
+/// 請求先都道府県, as its JIS X 0401 code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Prefecture(u8);
+
+pub const PREFECTURES: [&str; 47] = [
+    "北海道",
+    "青森県",
+    "岩手県",
+    "宮城県",
+    "秋田県",
+    "山形県",
+    "福島県",
+    "茨城県",
+    "栃木県",
+    "群馬県",
+    "埼玉県",
+    "千葉県",
+    "東京都",
+    "神奈川県",
+    "新潟県",
+    "富山県",
+    "石川県",
+    "福井県",
+    "山梨県",
+    "長野県",
+    "岐阜県",
+    "静岡県",
+    "愛知県",
+    "三重県",
+    "滋賀県",
+    "京都府",
+    "大阪府",
+    "兵庫県",
+    "奈良県",
+    "和歌山県",
+    "鳥取県",
+    "島根県",
+    "岡山県",
+    "広島県",
+    "山口県",
+    "徳島県",
+    "香川県",
+    "愛媛県",
+    "高知県",
+    "福岡県",
+    "佐賀県",
+    "長崎県",
+    "熊本県",
+    "大分県",
+    "宮崎県",
+    "鹿児島県",
+    "沖縄県",
+];
+
+impl Prefecture {
+    /// Accepts a name (東京都 or 東京) or a code (13, 01, 1).
+    pub fn parse(raw: &str) -> Result<Prefecture, String> {
+        let key = normalize_code(raw);
+        if let Ok(code) = key.parse::<u8>() {
+            if (1..=47).contains(&code) {
+                return Ok(Prefecture(code));
+            }
+        }
+        let found = PREFECTURES.iter().position(|name| {
+            *name == key
+                || (name.chars().count() > 2
+                    && name.strip_suffix(['都', '府', '県']) == Some(key.as_str()))
+        });
+        match found {
+            Some(i) => Ok(Prefecture(i as u8 + 1)),
+            None => Err(
+                "請求先都道府県は都道府県名（例：東京都）またはコード（01〜47）で入力してください"
+                    .into(),
+            ),
+        }
+    }
+
+    pub fn code(self) -> u8 {
+        self.0
+    }
+
+    pub fn name(self) -> &'static str {
+        PREFECTURES[self.0 as usize - 1]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_office_numbers_from_the_domain_notes() {
+        for no in ["1311111114", "0112345673", "0175701069", "0113513220"] {
+            assert_eq!(OfficeNo::parse(no).unwrap().0.as_str(), no);
+        }
+    }
+
+    #[test]
+    fn rejects_office_no_with_bad_check_digit() {
+        let err = OfficeNo::parse("1311111111").unwrap_err();
+        assert!(err.contains("検査数字"), "{err}");
+    }
+
+    #[test]
+    fn nine_digit_office_no_from_excel_gets_its_zero_back() {
+        let (no, warning) = OfficeNo::parse("175701069").unwrap();
+        assert_eq!(no.as_str(), "0175701069");
+        assert!(warning.unwrap().contains("0175701069"));
+    }
+
+    #[test]
+    fn nine_digit_office_no_is_not_repaired_when_the_check_digit_fails() {
+        let err = OfficeNo::parse("175701068").unwrap_err();
+        assert!(err.contains("9桁"), "{err}");
+    }
+
+    #[test]
+    fn office_no_is_normalised_from_full_width() {
+        assert_eq!(
+            OfficeNo::parse("１３１１１１１１１４").unwrap().0.as_str(),
+            "1311111114"
+        );
+    }
+
+    #[test]
+    fn office_no_with_a_letter_that_fails_the_check_is_a_warning() {
+        let payload = "13A111111";
+        let cd = office_check_digit(payload).unwrap();
+        assert_eq!(OfficeNo::parse(&format!("{payload}{cd}")).unwrap().1, None);
+        let wrong = (cd + 1) % 10;
+        let (no, warning) = OfficeNo::parse(&format!("{payload}{wrong}")).unwrap();
+        assert_eq!(no.prefecture_code(), 13);
+        assert!(warning.is_some());
+    }
+
+    #[test]
+    fn office_no_letters_skip_i_o_and_q() {
+        assert_eq!(office_char_value('A'), Some(10));
+        assert_eq!(office_char_value('H'), Some(17));
+        assert_eq!(office_char_value('J'), Some(18));
+        assert_eq!(office_char_value('R'), Some(24));
+        assert_eq!(office_char_value('Z'), Some(32));
+        assert_eq!(office_char_value('I'), None);
+        assert!(OfficeNo::parse("13I1111111").is_err());
+    }
+
+    #[test]
+    fn rejects_office_no_with_unknown_prefecture() {
+        let payload = "481111111";
+        let cd = office_check_digit(payload).unwrap();
+        assert!(
+            OfficeNo::parse(&format!("{payload}{cd}"))
+                .unwrap_err()
+                .contains("都道府県")
+        );
+    }
+
+    #[test]
+    fn postal_code_accepts_hyphen_and_seven_digits() {
+        assert_eq!(
+            PostalCode::parse("100-0013").unwrap().to_string(),
+            "100-0013"
+        );
+        assert_eq!(
+            PostalCode::parse("1000013").unwrap().to_string(),
+            "100-0013"
+        );
+        assert_eq!(
+            PostalCode::parse("〒１００－００１３").unwrap().digits(),
+            "1000013"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_postal_code() {
+        for bad in ["100-00135", "10-00013", "abc-defg", "100 0013", "600001"] {
+            assert!(PostalCode::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn user_id_is_kj_and_twelve_alphanumerics() {
+        let id = UserId::parse("ＫＪ１３１３１１１１１１１４").unwrap();
+        assert_eq!(id.as_str(), "KJ131311111114");
+        assert_eq!(id.office_part(), "1311111114");
+        for bad in [
+            "KJ13131111111",
+            "kj131311111114",
+            "KJ1313111111145",
+            "KJ13131111111-",
+        ] {
+            assert!(UserId::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn phone_numbers_need_a_leading_zero_and_ten_or_eleven_digits() {
+        assert_eq!(
+            PhoneNo::parse("03-1234-5678").unwrap().as_str(),
+            "03-1234-5678"
+        );
+        assert!(PhoneNo::parse("090ー1234ー5678").is_ok());
+        assert!(PhoneNo::parse("312345678").unwrap_err().contains("先頭の0"));
+        assert!(PhoneNo::parse("03-1234").is_err());
+    }
+
+    #[test]
+    fn notice_kinds_map_from_japanese_and_aliases() {
+        assert_eq!(NoticeKind::parse("登録結果"), Ok(NoticeKind::Registration));
+        assert_eq!(
+            NoticeKind::parse("registration"),
+            Ok(NoticeKind::Registration)
+        );
+        assert_eq!(NoticeKind::parse("再発行"), Ok(NoticeKind::LoginReissue));
+        assert_eq!(
+            NoticeKind::parse("Login_Reissue"),
+            Ok(NoticeKind::LoginReissue)
+        );
+        assert_eq!(
+            NoticeKind::parse("証明書ＰＷ再発行"),
+            Ok(NoticeKind::CertPasswordReissue)
+        );
+        assert_eq!(
+            NoticeKind::parse("cert_password_reissue"),
+            Ok(NoticeKind::CertPasswordReissue)
+        );
+        assert!(NoticeKind::parse("変更").is_err());
+    }
+
+    #[test]
+    fn review_status_only_approves_approved() {
+        assert_eq!(ReviewStatus::parse("承認"), ReviewStatus::Approved);
+        assert_eq!(ReviewStatus::parse("approved"), ReviewStatus::Approved);
+        assert_eq!(
+            ReviewStatus::parse("却下"),
+            ReviewStatus::NotApproved("却下".into())
+        );
+    }
+
+    #[test]
+    fn prefecture_by_name_or_code() {
+        assert_eq!(Prefecture::parse("東京都").unwrap().code(), 13);
+        assert_eq!(Prefecture::parse("東京").unwrap().code(), 13);
+        assert_eq!(Prefecture::parse("北海道").unwrap().code(), 1);
+        assert_eq!(Prefecture::parse("01").unwrap().name(), "北海道");
+        assert_eq!(Prefecture::parse("47").unwrap().name(), "沖縄県");
+        assert!(Prefecture::parse("48").is_err());
+        assert!(Prefecture::parse("東京府").is_err());
+    }
+}

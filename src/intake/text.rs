@@ -1,0 +1,118 @@
+//! Text rules for cells: code fields are normalised, names and addresses are never rewritten,
+//! only checked for characters that cannot be printed.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::font;
+
+/// Normalises a code field (事業所番号, 郵便番号, 電話番号, ユーザID …): NFKC, the hyphen
+/// look-alikes that NFKC leaves alone mapped to `-`, surrounding white space removed.
+pub fn normalize_code(raw: &str) -> String {
+    raw.nfkc()
+        .map(|c| match c {
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
+            | '\u{2212}' | '\u{30FC}' | '\u{FF0D}' | '\u{FF70}' | '\u{FE63}' => '-',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Why a character of a printed field (name, address) cannot be printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadChar {
+    /// A private-use code point: CP932 外字 or a vendor character.
+    PrivateUse(char),
+    /// A control character other than a line break.
+    Control(char),
+    /// The bundled font has no glyph for it.
+    NotInFont(char),
+}
+
+impl BadChar {
+    /// The reason in Japanese, naming the character and its code point.
+    pub fn reason(&self) -> String {
+        match *self {
+            BadChar::PrivateUse(c) => format!(
+                "外字（私用領域の文字 U+{:04X}）が含まれています。外字は正しく印刷できないため、通常の文字に置き換えてください",
+                c as u32
+            ),
+            BadChar::Control(c) => {
+                format!(
+                    "制御文字 U+{:04X} が含まれています。削除してください",
+                    c as u32
+                )
+            }
+            BadChar::NotInFont(c) => format!(
+                "文字「{c}」(U+{:04X}) は同梱フォント（{}）にないため印刷できません。代わりの文字に置き換えてください",
+                c as u32,
+                font::FONT_NAME
+            ),
+        }
+    }
+}
+
+/// Finds the first character of a printed field that cannot be printed.
+/// Line breaks (Alt+Enter in an Excel cell) are allowed; the layout treats them as breaks.
+pub fn first_unprintable(text: &str) -> Option<BadChar> {
+    text.chars().find_map(|c| {
+        if is_private_use(c) {
+            Some(BadChar::PrivateUse(c))
+        } else if c == '\n' || c == '\r' {
+            None
+        } else if c.is_control() {
+            Some(BadChar::Control(c))
+        } else if !font::covers(c) {
+            Some(BadChar::NotInFont(c))
+        } else {
+            None
+        }
+    })
+}
+
+fn is_private_use(c: char) -> bool {
+    matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
+}
+
+/// A printed field is blank when it has nothing but white space.
+pub fn is_blank(text: &str) -> bool {
+    text.chars().all(char::is_whitespace)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn code_fields_get_nfkc_and_hyphen_lookalikes_mapped() {
+        assert_eq!(normalize_code("１３１１１１１１１４"), "1311111114");
+        assert_eq!(normalize_code("100‐0013"), "100-0013");
+        assert_eq!(normalize_code("100−0013"), "100-0013");
+        assert_eq!(normalize_code("100―0013"), "100-0013");
+        assert_eq!(normalize_code("100ー0013"), "100-0013");
+        assert_eq!(normalize_code("100－0013"), "100-0013");
+        assert_eq!(normalize_code(" ＫＪ１３ "), "KJ13");
+    }
+
+    #[test]
+    fn private_use_characters_are_gaiji() {
+        assert_eq!(
+            first_unprintable("髙橋\u{E05A}"),
+            Some(BadChar::PrivateUse('\u{E05A}'))
+        );
+    }
+
+    #[test]
+    fn characters_missing_from_the_font_are_named() {
+        let bad = first_unprintable("𠮷野家ケアセンター").unwrap();
+        assert_eq!(bad, BadChar::NotInFont('𠮷'));
+        assert!(bad.reason().contains("U+20BB7"));
+    }
+
+    #[test]
+    fn line_breaks_are_allowed_but_tabs_are_not() {
+        assert_eq!(first_unprintable("東京都千代田区\n霞が関1-2-2"), None);
+        assert_eq!(first_unprintable("a\tb"), Some(BadChar::Control('\t')));
+    }
+}

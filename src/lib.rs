@@ -1,0 +1,11 @@
+//! tsuchi (通知): issues login credentials of the 介護 電子請求受付システム and prints the
+//! notices that carry them.
+//!
+//! Data flows one way, one stage a module:
+//! `intake` (file → `Request`s or `Rejection`s) → `report` (what the clerk reads back).
+//! The binary in `main.rs` only wires the stages together and prints.
+
+pub mod font;
+pub mod fsutil;
+pub mod intake;
+pub mod report;

@@ -1,0 +1,114 @@
+//! Reports the clerk reads back: the list of rejected rows as xlsx and CSV.
+//!
+//! Cell values come from the clerk's file and may start with `= + - @`: in xlsx they are
+//! written as string cells, in CSV they get a leading apostrophe, so neither becomes a formula.
+
+use std::path::Path;
+
+use rust_xlsxwriter::{Format, Workbook};
+
+use crate::fsutil::write_atomic;
+use crate::intake::Rejection;
+
+/// Header of the rejected-rows list.
+pub const REJECTED_HEADER: [&str; 5] = ["行", "列", "項目", "値", "理由"];
+
+/// Output problems: the file could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("「{}」を書き込めません：{detail}", .path.display())]
+    Write {
+        path: std::path::PathBuf,
+        detail: String,
+    },
+}
+
+fn rejected_cells(r: &Rejection) -> [String; 5] {
+    [
+        r.row.to_string(),
+        r.column_letter.clone().unwrap_or_default(),
+        r.column.clone(),
+        r.value.clone(),
+        r.reason.clone(),
+    ]
+}
+
+/// Makes a value safe for a CSV that Excel will open: a leading `= + - @` (or tab/CR, which
+/// Excel strips before looking) would start a formula, so the value is prefixed with `'`.
+pub fn csv_safe(value: &str) -> String {
+    match value.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{value}"),
+        _ => value.to_string(),
+    }
+}
+
+/// Writes `rejected.csv`: UTF-8 with BOM (so Japanese Excel opens it correctly), CRLF.
+pub fn write_rejected_csv(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
+    let fail = |e: &dyn std::fmt::Display| ReportError::Write {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let mut writer = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    writer.write_record(REJECTED_HEADER).map_err(|e| fail(&e))?;
+    for r in rejections {
+        writer
+            .write_record(rejected_cells(r).iter().map(|c| csv_safe(c)))
+            .map_err(|e| fail(&e))?;
+    }
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(writer.into_inner().map_err(|e| fail(&e))?);
+    write_atomic(path, &bytes).map_err(|e| fail(&e))
+}
+
+/// Writes `rejected.xlsx`, every cell a string, with a frozen, filterable header.
+pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
+    let fail = |e: &dyn std::fmt::Display| ReportError::Write {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("差戻し一覧").map_err(|e| fail(&e))?;
+    let bold = Format::new().set_bold();
+    for (c, h) in REJECTED_HEADER.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(|e| fail(&e))?;
+    }
+    for (i, r) in rejections.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet
+            .write_number(row, 0, r.row as f64)
+            .map_err(|e| fail(&e))?;
+        for (c, v) in rejected_cells(r).iter().enumerate().skip(1) {
+            sheet.write_string(row, c as u16, v).map_err(|e| fail(&e))?;
+        }
+    }
+    for (c, width) in [6.0, 6.0, 16.0, 30.0, 80.0].into_iter().enumerate() {
+        sheet
+            .set_column_width(c as u16, width)
+            .map_err(|e| fail(&e))?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(|e| fail(&e))?;
+    sheet
+        .autofilter(0, 0, rejections.len() as u32, 4)
+        .map_err(|e| fail(&e))?;
+    let bytes = book.save_to_buffer().map_err(|e| fail(&e))?;
+    write_atomic(path, &bytes).map_err(|e| fail(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_values_never_start_a_formula() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+81"), "'+81");
+        assert_eq!(csv_safe("-1"), "'-1");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("髙橋"), "髙橋");
+    }
+}
