@@ -67,7 +67,11 @@ pub fn read_rows(path: &Path, sheet: Option<&str>) -> Result<Vec<Row>, IntakeErr
         });
     }
     match format {
-        Format::Workbook => read_workbook(path, bytes, sheet),
+        // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
+        // cell reader, found by the property tests); a broken file must be an error, not a crash.
+        Format::Workbook => quietly_catching_panics(|| read_workbook(path, bytes, sheet)).unwrap_or_else(|| {
+            Err(IntakeError::Workbook { path: path.to_path_buf(), detail: "ファイルの内容が壊れています".into() })
+        }),
         Format::Csv => read_csv(path, &bytes),
     }
 }
@@ -116,6 +120,28 @@ fn read_workbook(
             }
         })
         .collect())
+}
+
+thread_local! {
+    static SILENCED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f`, turning a panic into `None` without printing the panic message: the clerk gets
+/// one clear error instead of a Rust backtrace. Other panics still reach the previous hook.
+fn quietly_catching_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !SILENCED.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+    SILENCED.with(|s| s.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).ok();
+    SILENCED.with(|s| s.set(false));
+    result
 }
 
 /// The text of a cell as the clerk meant it. Numbers typed into a cell come back as floats
