@@ -9,3 +9,5 @@ pub mod font;
 pub mod fsutil;
 pub mod intake;
 pub mod report;
+pub mod secrets;
+pub mod wareki;

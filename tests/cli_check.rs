@@ -40,7 +40,7 @@ fn exit_code_is_one_when_rows_are_rejected_and_lists_name_row_column_value_reaso
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     let rows: Vec<&[Data]> = range.rows().collect();
     assert_eq!(rows[0].iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["行", "列", "項目", "値", "理由"]);
-    let formula_row = rows.iter().find(|r| r[3].to_string() == "=1+2").expect("the =1+2 value is listed");
+    let formula_row = rows.iter().find(|r| r[3] == "=1+2").expect("the =1+2 value is listed");
     assert!(matches!(formula_row[3], Data::String(_)), "a value must stay a string cell, not a formula");
     assert_eq!(formula_row[0], Data::Float(14.0));
     assert_eq!(rows.len() - 1, 12);
