@@ -342,7 +342,12 @@ impl Generator {
     }
 
     /// One candidate, without any checks.
-    fn draw(&mut self, alphabet: &[char], index: &Uniform<u32>, length: usize) -> Zeroizing<String> {
+    fn draw(
+        &mut self,
+        alphabet: &[char],
+        index: &Uniform<u32>,
+        length: usize,
+    ) -> Zeroizing<String> {
         // Every alphabet character is ASCII, so the buffer never reallocates and no unzeroed
         // copy of the password is left behind in freed memory.
         let mut out = Zeroizing::new(String::with_capacity(length));
@@ -404,7 +409,13 @@ mod tests {
         let temp = PasswordPolicy::temp_password();
         assert_eq!(temp, PasswordPolicy::default());
         assert_eq!(
-            (temp.length, temp.uppercase, temp.lowercase, temp.digits, temp.symbols),
+            (
+                temp.length,
+                temp.uppercase,
+                temp.lowercase,
+                temp.digits,
+                temp.symbols
+            ),
             (16, true, true, true, false)
         );
         assert!(temp.exclude_lookalikes);
@@ -418,12 +429,22 @@ mod tests {
     #[test]
     fn length_must_be_between_8_and_16() {
         for length in [0, 7, 17, 100] {
-            let policy = PasswordPolicy { length, ..PasswordPolicy::default() };
+            let policy = PasswordPolicy {
+                length,
+                ..PasswordPolicy::default()
+            };
             let reason = policy.validate().unwrap_err();
             assert!(reason.contains("8文字以上16文字以下"), "{reason}");
         }
         for length in 8..=16 {
-            assert_eq!(PasswordPolicy { length, ..PasswordPolicy::default() }.validate(), Ok(()));
+            assert_eq!(
+                PasswordPolicy {
+                    length,
+                    ..PasswordPolicy::default()
+                }
+                .validate(),
+                Ok(())
+            );
         }
     }
 
@@ -436,14 +457,21 @@ mod tests {
         };
         assert!(policy.validate().unwrap_err().contains("英字"));
         for (uppercase, lowercase) in [(true, false), (false, true)] {
-            let policy = PasswordPolicy { uppercase, lowercase, ..all_on(12) };
+            let policy = PasswordPolicy {
+                uppercase,
+                lowercase,
+                ..all_on(12)
+            };
             assert_eq!(policy.validate(), Ok(()));
         }
     }
 
     #[test]
     fn digits_are_required() {
-        let policy = PasswordPolicy { digits: false, ..all_on(12) };
+        let policy = PasswordPolicy {
+            digits: false,
+            ..all_on(12)
+        };
         assert!(policy.validate().unwrap_err().contains("数字"));
     }
 
@@ -457,15 +485,26 @@ mod tests {
     #[test]
     #[should_panic(expected = "パスワードの設定が不正です")]
     fn generating_with_an_invalid_policy_panics() {
-        let policy = PasswordPolicy { digits: false, ..PasswordPolicy::default() };
+        let policy = PasswordPolicy {
+            digits: false,
+            ..PasswordPolicy::default()
+        };
         Generator::seeded(1).generate(&policy, "");
     }
 
     #[test]
     fn lookalikes_excluded_are_exactly_0_upper_o_lower_o_1_lower_l_upper_i() {
-        let with = PasswordPolicy { exclude_lookalikes: false, ..all_on(16) }.alphabet();
+        let with = PasswordPolicy {
+            exclude_lookalikes: false,
+            ..all_on(16)
+        }
+        .alphabet();
         let without: BTreeSet<char> = all_on(16).alphabet().into_iter().collect();
-        let dropped: BTreeSet<char> = with.iter().copied().filter(|c| !without.contains(c)).collect();
+        let dropped: BTreeSet<char> = with
+            .iter()
+            .copied()
+            .filter(|c| !without.contains(c))
+            .collect();
         assert_eq!(dropped, "0Oo1lI".chars().collect());
         assert_eq!(with.len(), 26 + 26 + 10 + 28);
         assert_eq!(PasswordPolicy::default().alphabet().len(), 56);
@@ -473,10 +512,13 @@ mod tests {
 
     #[test]
     fn alphabet_is_upper_lower_digits_symbols_in_fixed_order() {
-        let alphabet: String = PasswordPolicy { exclude_lookalikes: false, ..all_on(16) }
-            .alphabet()
-            .into_iter()
-            .collect();
+        let alphabet: String = PasswordPolicy {
+            exclude_lookalikes: false,
+            ..all_on(16)
+        }
+        .alphabet()
+        .into_iter()
+        .collect();
         assert_eq!(alphabet, format!("{UPPER}{LOWER}{DIGITS}{SYMBOLS}"));
         assert_eq!(SYMBOLS, "!#$%&()*+,-./:;<=>?@[^_`{|}~");
     }
@@ -485,7 +527,13 @@ mod tests {
     fn generated_length_equals_policy_length() {
         let mut generator = Generator::seeded(7);
         for length in 8..=16 {
-            for policy in [PasswordPolicy { length, ..PasswordPolicy::default() }, all_on(length)] {
+            for policy in [
+                PasswordPolicy {
+                    length,
+                    ..PasswordPolicy::default()
+                },
+                all_on(length),
+            ] {
                 for _ in 0..50 {
                     let secret = generator.generate(&policy, "user");
                     assert_eq!(secret.chars().count(), length);
@@ -499,7 +547,11 @@ mod tests {
     fn every_enabled_class_appears_in_every_password() {
         let mut generator = Generator::seeded(11);
         // Length 8 with all four classes is where a class is most often missing.
-        for policy in [all_on(8), PasswordPolicy::default(), PasswordPolicy::cert_password()] {
+        for policy in [
+            all_on(8),
+            PasswordPolicy::default(),
+            PasswordPolicy::cert_password(),
+        ] {
             for _ in 0..2_000 {
                 let secret = generator.generate(&policy, "");
                 for class in policy.classes() {
@@ -542,12 +594,20 @@ mod tests {
             let first = Generator::seeded(seed).generate(&policy, "");
             // Same seed, but now the first password is the user's ID and must be refused,
             // in any ASCII case.
-            for user_id in [first.expose().to_string(), first.expose().to_ascii_lowercase()] {
+            for user_id in [
+                first.expose().to_string(),
+                first.expose().to_ascii_lowercase(),
+            ] {
                 let second = Generator::seeded(seed).generate(&policy, &user_id);
                 assert_ne!(second.expose(), first.expose());
                 assert!(!second.expose().eq_ignore_ascii_case(&user_id));
                 assert_eq!(second.expose().len(), policy.length);
-                assert!(policy.classes().iter().all(|&c| has_class(second.expose(), c)));
+                assert!(
+                    policy
+                        .classes()
+                        .iter()
+                        .all(|&c| has_class(second.expose(), c))
+                );
             }
         }
     }
@@ -568,9 +628,15 @@ mod tests {
     fn every_allowed_character_appears_and_no_other_does() {
         let cases = [
             PasswordPolicy::default(),
-            PasswordPolicy { exclude_lookalikes: false, ..PasswordPolicy::default() },
+            PasswordPolicy {
+                exclude_lookalikes: false,
+                ..PasswordPolicy::default()
+            },
             all_on(16),
-            PasswordPolicy { lowercase: false, ..PasswordPolicy::cert_password() },
+            PasswordPolicy {
+                lowercase: false,
+                ..PasswordPolicy::cert_password()
+            },
         ];
         for policy in cases {
             let seen: BTreeSet<char> = histogram(&policy, 20_000, 3).into_keys().collect();
@@ -603,7 +669,10 @@ mod tests {
                 degrees += chars.len() - 1;
             }
             let bound = degrees as f64 + 6.0 * (2.0 * degrees as f64).sqrt();
-            assert!(chi_square < bound, "chi-square {chi_square} ≥ {bound} for {policy:?}");
+            assert!(
+                chi_square < bound,
+                "chi-square {chi_square} ≥ {bound} for {policy:?}"
+            );
         }
     }
 
@@ -670,13 +739,19 @@ mod tests {
 
     #[test]
     fn entropy_is_zero_when_no_password_qualifies() {
-        let policy = PasswordPolicy { length: 2, ..all_on(2) };
+        let policy = PasswordPolicy {
+            length: 2,
+            ..all_on(2)
+        };
         assert_eq!(policy.entropy_bits(), 0.0);
     }
 
     #[test]
     fn every_allowed_character_has_a_class_and_a_reading() {
-        let policy = PasswordPolicy { exclude_lookalikes: false, ..all_on(16) };
+        let policy = PasswordPolicy {
+            exclude_lookalikes: false,
+            ..all_on(16)
+        };
         let mut readings = BTreeSet::new();
         for c in policy.alphabet() {
             assert!(!reading(c).is_empty(), "no reading for {c}");
@@ -702,16 +777,16 @@ mod tests {
             any::<bool>(),
             any::<bool>(),
         )
-            .prop_map(|(length, (uppercase, lowercase), symbols, exclude_lookalikes)| {
-                PasswordPolicy {
+            .prop_map(
+                |(length, (uppercase, lowercase), symbols, exclude_lookalikes)| PasswordPolicy {
                     length,
                     uppercase,
                     lowercase,
                     digits: true,
                     symbols,
                     exclude_lookalikes,
-                }
-            })
+                },
+            )
     }
 
     proptest! {

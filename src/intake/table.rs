@@ -69,9 +69,13 @@ pub fn read_rows(path: &Path, sheet: Option<&str>) -> Result<Vec<Row>, IntakeErr
     match format {
         // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
         // cell reader, found by the property tests); a broken file must be an error, not a crash.
-        Format::Workbook => quietly_catching_panics(|| read_workbook(path, bytes, sheet)).unwrap_or_else(|| {
-            Err(IntakeError::Workbook { path: path.to_path_buf(), detail: "ファイルの内容が壊れています".into() })
-        }),
+        Format::Workbook => quietly_catching_panics(|| read_workbook(path, bytes, sheet))
+            .unwrap_or_else(|| {
+                Err(IntakeError::Workbook {
+                    path: path.to_path_buf(),
+                    detail: "ファイルの内容が壊れています".into(),
+                })
+            }),
         Format::Csv => read_csv(path, &bytes),
     }
 }
