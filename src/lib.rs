@@ -2,12 +2,18 @@
 //! notices that carry them.
 //!
 //! Data flows one way, one stage a module:
-//! `intake` (file → `Request`s or `Rejection`s) → `report` (what the clerk reads back).
+//! `intake` (file → `Request`s or `Rejection`s) → `secrets` (policy → `Secret`) → `notice`
+//! (request + secrets, no geometry) → `render` (template → layout → PDF bytes) → `report`
+//! (what the clerk reads back).
 //! The binary in `main.rs` only wires the stages together and prints.
 
+pub mod batch;
+pub mod config;
 pub mod font;
 pub mod fsutil;
 pub mod intake;
+pub mod notice;
+pub mod render;
 pub mod report;
 pub mod secrets;
 pub mod wareki;

@@ -1,0 +1,120 @@
+//! A notice: the business document for one approved request — which secrets it carries and
+//! when it is issued. No wording and no geometry (those are `templates/` and `render`).
+
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use crate::config::Passwords;
+use crate::intake::{NoticeKind, Request};
+use crate::secrets::{Generator, Secret};
+
+/// The secrets a notice can carry; templates name them to place a password grid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SecretSlot {
+    /// 仮パスワード (login).
+    TempPassword,
+    /// 証明書発行用パスワード.
+    CertPassword,
+}
+
+impl SecretSlot {
+    /// The secrets each kind of notice carries.
+    pub fn of(kind: NoticeKind) -> &'static [SecretSlot] {
+        match kind {
+            NoticeKind::Registration => &[SecretSlot::TempPassword, SecretSlot::CertPassword],
+            NoticeKind::LoginReissue => &[SecretSlot::TempPassword],
+            NoticeKind::CertPasswordReissue => &[SecretSlot::CertPassword],
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SecretSlot::TempPassword => "仮パスワード",
+            SecretSlot::CertPassword => "証明書発行用パスワード",
+        }
+    }
+}
+
+/// One notice to render: the request, its freshly drawn secrets and the issue date.
+pub struct Notice {
+    pub request: Request,
+    pub issue_date: NaiveDate,
+    temp_password: Option<Secret>,
+    cert_password: Option<Secret>,
+}
+
+impl Notice {
+    /// Draws the secrets the request's kind needs from `generator`.
+    pub fn issue(
+        request: Request,
+        issue_date: NaiveDate,
+        policies: &Passwords,
+        generator: &mut Generator,
+    ) -> Notice {
+        let mut draw = |slot: SecretSlot, policy| {
+            SecretSlot::of(request.kind)
+                .contains(&slot)
+                .then(|| generator.generate(policy, request.user_id.as_str()))
+        };
+        let temp_password = draw(SecretSlot::TempPassword, &policies.temp);
+        let cert_password = draw(SecretSlot::CertPassword, &policies.cert);
+        Notice {
+            request,
+            issue_date,
+            temp_password,
+            cert_password,
+        }
+    }
+
+    /// A made-up notice of `kind` with realistic field lengths, rendered at start-up to check
+    /// the templates before anything is issued. It is never written anywhere.
+    pub fn specimen(kind: NoticeKind) -> Notice {
+        use crate::intake::{OfficeNo, PhoneNo, PostalCode, RequestId, UserId};
+        let request = Request {
+            row: 0,
+            request_id: RequestId::parse("SPECIMEN").expect("valid"),
+            kind,
+            office_no: OfficeNo::parse("1311111114").expect("valid").0,
+            office_name: "社会福祉法人見本福祉会 特別養護老人ホーム見本の里 居宅介護支援事業所"
+                .into(),
+            postal_code: PostalCode::parse("100-0013").expect("valid"),
+            address: "東京都千代田区霞が関一丁目3番2号 中央合同庁舎第5号館本館12階".into(),
+            phone: Some(PhoneNo::parse("03-1234-5678").expect("valid")),
+            fax: Some(PhoneNo::parse("03-1234-5679").expect("valid")),
+            user_id: UserId::parse("KJ131311111114").expect("valid"),
+            prefecture: None,
+            attention: Some("管理者 見本 太郎".into()),
+        };
+        let date = NaiveDate::from_ymd_opt(2026, 1, 10).expect("valid date");
+        Notice::issue(request, date, &Passwords::default(), &mut Generator::os())
+    }
+
+    pub fn kind(&self) -> NoticeKind {
+        self.request.kind
+    }
+
+    /// A secret of this notice; `None` when its kind does not carry it.
+    pub fn secret(&self, slot: SecretSlot) -> Option<&Secret> {
+        match slot {
+            SecretSlot::TempPassword => self.temp_password.as_ref(),
+            SecretSlot::CertPassword => self.cert_password.as_ref(),
+        }
+    }
+
+    /// File name without extension: `<事業所番号>_<通知種別>`.
+    pub fn file_stem(&self) -> String {
+        format!("{}_{}", self.request.office_no, self.request.kind.label())
+    }
+}
+
+impl std::fmt::Debug for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Notice")
+            .field("request", &self.request)
+            .field("issue_date", &self.issue_date)
+            .field("temp_password", &self.temp_password)
+            .field("cert_password", &self.cert_password)
+            .finish()
+    }
+}

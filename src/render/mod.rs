@@ -1,0 +1,127 @@
+//! Render: a [`Notice`] becomes the PDF the 事業所 reads. Three stages, one way:
+//! `template` (wording → [`template::Document`]) → `layout` (document + secrets → positioned
+//! [`layout::Frame`]) → `pdf` (frame → bytes). The three notice kinds share this engine and
+//! differ only in their templates.
+
+pub mod layout;
+pub mod pdf;
+pub mod template;
+
+use chrono::{DateTime, FixedOffset};
+use tera::Context;
+
+use crate::config::Config;
+use crate::intake::{NoticeKind, Request};
+use crate::notice::Notice;
+use crate::wareki;
+
+pub use layout::{Frame, LayoutError};
+
+/// Why a notice cannot be rendered.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// A template or layout.toml is broken: found at start-up, stops the run.
+    #[error("通知書のテンプレート（{origin}）に誤りがあります：{detail}")]
+    Template { origin: String, detail: String },
+    /// The 発行日 cannot be written in 和暦.
+    #[error("発行日を和暦にできません：{0}")]
+    Date(String),
+    /// This row's text does not fit: the row is rejected, the batch goes on.
+    #[error(transparent)]
+    Layout(#[from] LayoutError),
+}
+
+/// Everything needed to render notices, loaded once per run and shared across threads.
+pub struct Renderer {
+    templates: template::Templates,
+    fonts: pdf::PdfFonts,
+    config: Config,
+    options: layout::LayoutOptions,
+}
+
+impl Renderer {
+    /// Loads templates and fonts, and renders a specimen of every notice kind so that a broken
+    /// template stops the run before anything is issued.
+    pub fn new(config: &Config) -> Result<Renderer, RenderError> {
+        let templates = match &config.templates.dir {
+            Some(dir) => template::Templates::from_dir(dir)?,
+            None => template::Templates::builtin()?,
+        };
+        let renderer = Renderer {
+            templates,
+            fonts: pdf::PdfFonts::load(),
+            config: config.clone(),
+            options: layout::LayoutOptions {
+                reading_row: config.notice.reading_row,
+                address_offset: config.layout.address_offset_mm,
+            },
+        };
+        for kind in NoticeKind::ALL {
+            let specimen = Notice::specimen(kind);
+            renderer.frame(&specimen).map_err(|e| match e {
+                RenderError::Layout(l) => RenderError::Template {
+                    origin: "見本".into(),
+                    detail: format!("{kind}の見本がレイアウトできません：{l}"),
+                },
+                other => other,
+            })?;
+        }
+        Ok(renderer)
+    }
+
+    fn context(&self, notice: &Notice) -> Result<Context, RenderError> {
+        let r: &Request = &notice.request;
+        let n = &self.config.notice;
+        let mut c = Context::new();
+        c.insert("request_id", r.request_id.as_str());
+        c.insert("kind", r.kind.label());
+        c.insert("office_no", r.office_no.as_str());
+        c.insert("office_name", &r.office_name);
+        c.insert("postal_code", &r.postal_code.to_string());
+        c.insert("address", &r.address);
+        c.insert("phone", r.phone.as_ref().map(|p| p.as_str()).unwrap_or(""));
+        c.insert("fax", r.fax.as_ref().map(|p| p.as_str()).unwrap_or(""));
+        c.insert("user_id", r.user_id.as_str());
+        c.insert("prefecture", r.prefecture.map(|p| p.name()).unwrap_or(""));
+        c.insert("attention", r.attention.as_deref().unwrap_or(""));
+        c.insert(
+            "issue_date",
+            &wareki::format(notice.issue_date, n.date_style).map_err(RenderError::Date)?,
+        );
+        c.insert("issuer_name", &self.config.issuer.name);
+        c.insert("helpdesk", &self.config.issuer.helpdesk);
+        c.insert("honorific_organization", &n.honorific_organization);
+        c.insert("honorific_person", &n.honorific_person);
+        c.insert("honorific_addressee", &n.honorific_addressee);
+        Ok(c)
+    }
+
+    /// The document and its laid-out page (no PDF yet).
+    pub fn frame(&self, notice: &Notice) -> Result<(template::Document, Frame), RenderError> {
+        let doc = self
+            .templates
+            .document(notice.kind(), &self.context(notice)?)?;
+        let frame = layout::layout(&doc, notice, &self.templates.geometry, self.options)?;
+        Ok((doc, frame))
+    }
+
+    /// Renders one notice as a one-page PDF.
+    pub fn render(
+        &self,
+        notice: &Notice,
+        created: DateTime<FixedOffset>,
+    ) -> Result<Vec<u8>, RenderError> {
+        let (doc, frame) = self.frame(notice)?;
+        let subject = format!(
+            "{}（{} {}）",
+            doc.subject, notice.request.office_no, notice.request.office_name
+        );
+        let meta = pdf::Meta {
+            title: &doc.title,
+            author: &self.config.issuer.name,
+            subject: &subject,
+            created,
+        };
+        Ok(pdf::write(&[frame], &meta, &self.fonts))
+    }
+}

@@ -1,0 +1,213 @@
+//! Templates: the wording of each notice (Tera, rendering to a small TOML document) and the
+//! shared geometry (`layout.toml`). Built-in copies of `templates/` are compiled in; a
+//! `[templates] dir` in tsuchi.toml replaces them without a compiler.
+//!
+//! Secrets never enter a template context: a template only names the slot (`secret =
+//! "temp_password"`) and the layout fetches the secret from the notice.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use tera::{Context, Tera};
+
+use super::RenderError;
+use crate::intake::NoticeKind;
+use crate::notice::SecretSlot;
+
+const BUILTIN: [(&str, &str); 4] = [
+    (
+        "_header.toml.tera",
+        include_str!("../../templates/notices/_header.toml.tera"),
+    ),
+    (
+        "registration.toml.tera",
+        include_str!("../../templates/notices/registration.toml.tera"),
+    ),
+    (
+        "login_reissue.toml.tera",
+        include_str!("../../templates/notices/login_reissue.toml.tera"),
+    ),
+    (
+        "cert_password_reissue.toml.tera",
+        include_str!("../../templates/notices/cert_password_reissue.toml.tera"),
+    ),
+];
+const BUILTIN_LAYOUT: &str = include_str!("../../templates/layout.toml");
+
+/// The content of one notice after its template ran: text, in order, without geometry.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Document {
+    pub title: String,
+    pub subject: String,
+    pub address: AddressBlock,
+    pub issuer: IssuerBlock,
+    pub addressee: TextLine,
+    pub footer: TextLine,
+    pub blocks: Vec<Block>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressBlock {
+    pub postal: String,
+    pub address: String,
+    pub name: String,
+    pub attention: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerBlock {
+    pub lines: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TextLine {
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Field {
+    pub label: String,
+    pub value: String,
+}
+
+/// A block of the notice body, laid out top to bottom.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Block {
+    Paragraph { text: String },
+    Center { text: String },
+    Right { text: String },
+    Heading { text: String },
+    Table { rows: Vec<Vec<Field>> },
+    Grid { label: String, secret: SecretSlot },
+    Bullets { heading: String, items: Vec<String> },
+}
+
+fn template_name(kind: NoticeKind) -> String {
+    format!("{}.toml.tera", kind.alias())
+}
+
+/// Escapes a value for a TOML basic string, so that a name with `"` or `\` cannot break
+/// (or inject into) the rendered document.
+fn escape_toml(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The loaded templates and geometry.
+pub struct Templates {
+    tera: Tera,
+    pub geometry: super::layout::Geometry,
+    origin: String,
+}
+
+impl Templates {
+    /// The templates compiled into the binary.
+    pub fn builtin() -> Result<Templates, RenderError> {
+        let mut tera = Tera::default();
+        tera.add_raw_templates(BUILTIN.to_vec())
+            .map_err(|e| RenderError::Template {
+                origin: "組み込み".into(),
+                detail: tera_detail(&e),
+            })?;
+        Self::finish(tera, BUILTIN_LAYOUT, "組み込み".into())
+    }
+
+    /// Templates from a folder laid out like the repository's `templates/`.
+    pub fn from_dir(dir: &Path) -> Result<Templates, RenderError> {
+        let origin = dir.display().to_string();
+        let fail = |detail: String| RenderError::Template {
+            origin: origin.clone(),
+            detail,
+        };
+        let mut tera = Tera::default();
+        for (name, _) in BUILTIN {
+            let path = dir.join("notices").join(name);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| fail(format!("{}：{e}", path.display())))?;
+            tera.add_raw_template(name, &text)
+                .map_err(|e| fail(tera_detail(&e)))?;
+        }
+        let layout_path = dir.join("layout.toml");
+        let layout = std::fs::read_to_string(&layout_path)
+            .map_err(|e| fail(format!("{}：{e}", layout_path.display())))?;
+        Self::finish(tera, &layout, origin)
+    }
+
+    fn finish(mut tera: Tera, layout: &str, origin: String) -> Result<Templates, RenderError> {
+        tera.autoescape_on(vec![".toml.tera"]);
+        tera.set_escape_fn(escape_toml);
+        let geometry = toml::from_str(layout).map_err(|e| RenderError::Template {
+            origin: origin.clone(),
+            detail: format!("layout.toml：{e}"),
+        })?;
+        Ok(Templates {
+            tera,
+            geometry,
+            origin,
+        })
+    }
+
+    /// Runs the template of `kind` with `context` and parses the result.
+    pub fn document(&self, kind: NoticeKind, context: &Context) -> Result<Document, RenderError> {
+        let name = template_name(kind);
+        let fail = |detail: String| RenderError::Template {
+            origin: self.origin.clone(),
+            detail: format!("{name}：{detail}"),
+        };
+        let text = self
+            .tera
+            .render(&name, context)
+            .map_err(|e| fail(tera_detail(&e)))?;
+        let document: Document = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
+        for block in &document.blocks {
+            if let Block::Grid { secret, .. } = block
+                && !SecretSlot::of(kind).contains(secret)
+            {
+                return Err(fail(format!(
+                    "通知種別「{kind}」には「{}」がありません",
+                    secret.label()
+                )));
+            }
+        }
+        Ok(document)
+    }
+}
+
+/// Tera's errors nest their cause; the clerk needs all of it on one line.
+fn tera_detail(e: &tera::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        parts.push(s.to_string());
+        source = s.source();
+    }
+    parts.join("：")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_for_toml() {
+        assert_eq!(escape_toml(r#"a "b" \c"#), r#"a \"b\" \\c"#);
+        assert_eq!(escape_toml("一行目\n二行目"), "一行目\\n二行目");
+    }
+}
