@@ -10,7 +10,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::intake::{self, Intake, NoticeKind, ReadOptions, Rejection};
 use crate::notice::Notice;
-use crate::render::{RenderError, Renderer};
+use crate::render::{PdfFonts, RenderError, Renderer};
 use crate::report;
 use crate::secrets::Generator;
 
@@ -120,14 +120,19 @@ pub fn run(
     if !options.dry_run {
         std::fs::create_dir_all(staging.join("notices")).map_err(io_error(&staging))?;
     }
+    let fonts = if options.dry_run {
+        None
+    } else {
+        Some(renderer.fonts_for(&intake.requests)?)
+    };
     let outcome = render_all(
         &intake,
         issue_date,
         created,
         config,
         renderer,
+        fonts.as_ref(),
         &staging,
-        options.dry_run,
     );
     let (issued, render_rejections) = match outcome {
         Ok(v) => v,
@@ -185,18 +190,18 @@ fn render_all(
     created: DateTime<FixedOffset>,
     config: &Config,
     renderer: &Renderer,
+    fonts: Option<&PdfFonts>,
     staging: &Path,
-    dry_run: bool,
 ) -> Result<Rendered, BatchError> {
     let results: Vec<Result<Result<IssuedNotice, Rejection>, BatchError>> = intake
         .requests
         .par_iter()
         .map_init(Generator::os, |generator, request| {
             let notice = Notice::issue(request.clone(), issue_date, &config.passwords, generator);
-            let rendered = if dry_run {
-                renderer.frame(&notice).map(|_| Vec::new())
-            } else {
-                renderer.render(&notice, created)
+            // A dry run lays the notice out (so that a name too long still shows) but writes nothing.
+            let rendered = match fonts {
+                None => renderer.frame(&notice).map(|_| Vec::new()),
+                Some(fonts) => renderer.render(&notice, fonts, created),
             };
             let bytes = match rendered {
                 Ok(bytes) => bytes,
@@ -212,7 +217,7 @@ fn render_all(
                 Err(e) => return Err(e.into()),
             };
             let pdf = Path::new("notices").join(format!("{}.pdf", notice.file_stem()));
-            if !dry_run {
+            if fonts.is_some() {
                 let path = staging.join(&pdf);
                 std::fs::write(&path, &bytes).map_err(io_error(&path))?;
             }

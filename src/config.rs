@@ -13,7 +13,7 @@ use crate::wareki::DateStyle;
 /// The commented default written by `tsuchi init`.
 pub const DEFAULT_TOML: &str = include_str!("../templates/tsuchi.toml");
 
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     pub issuer: Issuer,
@@ -63,18 +63,7 @@ pub struct TemplateSettings {
     pub dir: Option<PathBuf>,
 }
 
-// The defaults below are the values written in templates/tsuchi.toml (a test keeps them equal).
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            issuer: Issuer::default(),
-            notice: NoticeSettings::default(),
-            passwords: Passwords::default(),
-            layout: LayoutSettings::default(),
-            templates: TemplateSettings::default(),
-        }
-    }
-}
+// The defaults are the values written in templates/tsuchi.toml (a test keeps them equal).
 
 impl Default for Issuer {
     fn default() -> Self {

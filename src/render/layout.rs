@@ -333,21 +333,17 @@ fn fit(
     None
 }
 
-/// Wraps a paragraph; when its last line would hold only a few characters, sets it up to 8 %
-/// smaller instead so that the sentence ends on the line before.
-fn without_orphan(text: &str, width: f32, size_pt: f32) -> (f32, Vec<String>) {
+/// Wraps `text`, but sets it up to `1 - min_share` smaller when that saves a line: a
+/// paragraph's last two characters or a lone 御中 should not take a line of their own.
+fn fewer_lines(text: &str, width: f32, size_pt: f32, min_share: f32) -> (f32, Vec<String>) {
     let lines = wrap(text, width, size_pt, Face::Gothic);
-    let last_is_orphan = lines.len() > 1
-        && lines
-            .last()
-            .is_some_and(|l| Face::Gothic.metrics().width_mm(l, size_pt) < 0.15 * width);
-    if last_is_orphan
+    if lines.len() > 1
         && let Some(fitted) = fit(
             text,
             width,
             lines.len() - 1,
             size_pt,
-            size_pt * 0.92,
+            size_pt * min_share,
             Face::Gothic,
         )
     {
@@ -572,11 +568,8 @@ fn address_block(
         let wrapped: Vec<(Vec<String>, f32, &str)> = parts
             .iter()
             .map(|(text, pt, role)| {
-                (
-                    wrap(text, area.w, pt * scale, Face::Gothic),
-                    pt * scale,
-                    *role,
-                )
+                let (size, lines) = fewer_lines(text, area.w, pt * scale, 0.85);
+                (lines, size, *role)
             })
             .collect();
         // A small gap separates the postal line and the address from the name.
@@ -650,7 +643,7 @@ fn body_block(
     };
     Ok(match block {
         Block::Paragraph { text } => {
-            let (size, lines) = without_orphan(text, full.w, g.paragraph.size_pt);
+            let (size, lines) = fewer_lines(text, full.w, g.paragraph.size_pt, 0.92);
             let area = Area {
                 h: lines.len() as f32 * leading_mm(size, leading),
                 ..full
@@ -955,7 +948,7 @@ mod tests {
         let width = Face::Gothic
             .metrics()
             .width_mm(&text[..text.len() - "す。".len()], 10.5);
-        let (size, lines) = without_orphan(text, width, 10.5);
+        let (size, lines) = fewer_lines(text, width, 10.5, 0.92);
         assert_eq!(lines.len(), 1);
         assert!(size < 10.5);
     }

@@ -7,6 +7,8 @@ pub mod layout;
 pub mod pdf;
 pub mod template;
 
+use std::collections::BTreeSet;
+
 use chrono::{DateTime, FixedOffset};
 use tera::Context;
 
@@ -16,6 +18,7 @@ use crate::notice::Notice;
 use crate::wareki;
 
 pub use layout::{Frame, LayoutError};
+pub use pdf::PdfFonts;
 
 /// Why a notice cannot be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +29,9 @@ pub enum RenderError {
     /// The 発行日 cannot be written in 和暦.
     #[error("発行日を和暦にできません：{0}")]
     Date(String),
+    /// The batch fonts could not be built, or lack a character (a bug, never tofu on paper).
+    #[error("フォントを準備できません：{0}")]
+    Font(String),
     /// This row's text does not fit: the row is rejected, the batch goes on.
     #[error(transparent)]
     Layout(#[from] LayoutError),
@@ -34,7 +40,6 @@ pub enum RenderError {
 /// Everything needed to render notices, loaded once per run and shared across threads.
 pub struct Renderer {
     templates: template::Templates,
-    fonts: pdf::PdfFonts,
     config: Config,
     options: layout::LayoutOptions,
 }
@@ -49,7 +54,6 @@ impl Renderer {
         };
         let renderer = Renderer {
             templates,
-            fonts: pdf::PdfFonts::load(),
             config: config.clone(),
             options: layout::LayoutOptions {
                 reading_row: config.notice.reading_row,
@@ -106,12 +110,57 @@ impl Renderer {
     }
 
     /// Renders one notice as a one-page PDF.
+    /// The fonts for a batch of `requests`: every character their notices can print.
+    pub fn fonts_for<'a>(
+        &self,
+        requests: impl IntoIterator<Item = &'a Request>,
+    ) -> Result<PdfFonts, RenderError> {
+        let mut chars: BTreeSet<char> = self.templates.source_chars().clone();
+        let (issuer, n) = (&self.config.issuer, &self.config.notice);
+        for text in [
+            &issuer.name,
+            &issuer.helpdesk,
+            &n.honorific_organization,
+            &n.honorific_person,
+            &n.honorific_addressee,
+        ] {
+            chars.extend(text.chars());
+        }
+        // Dates, kinds, password classes and readings, the whole of printable ASCII.
+        chars.extend("令和平成昭和元年月日〒・".chars());
+        chars.extend(NoticeKind::ALL.iter().flat_map(|k| k.label().chars()));
+        for ch in ' '..='~' {
+            chars.insert(ch);
+            chars.extend(crate::secrets::CharClass::of(ch).label().chars());
+            chars.extend(crate::secrets::reading(ch).chars());
+        }
+        for r in requests {
+            for text in [&r.office_name, &r.address]
+                .into_iter()
+                .chain(r.attention.as_ref())
+            {
+                chars.extend(text.chars());
+            }
+            chars.extend(r.prefecture.iter().flat_map(|p| p.name().chars()));
+        }
+        PdfFonts::for_chars(&chars).map_err(RenderError::Font)
+    }
+
+    /// Renders one notice as a one-page PDF with the batch's `fonts`.
     pub fn render(
         &self,
         notice: &Notice,
+        fonts: &PdfFonts,
         created: DateTime<FixedOffset>,
     ) -> Result<Vec<u8>, RenderError> {
         let (doc, frame) = self.frame(notice)?;
+        let frames = [frame];
+        if let Some(c) = fonts.missing_char(&frames) {
+            return Err(RenderError::Font(format!(
+                "文字「{c}」(U+{:04X}) がフォントの部分集合にありません",
+                c as u32
+            )));
+        }
         let subject = format!(
             "{}（{} {}）",
             doc.subject, notice.request.office_no, notice.request.office_name
@@ -122,6 +171,6 @@ impl Renderer {
             subject: &subject,
             created,
         };
-        Ok(pdf::write(&[frame], &meta, &self.fonts))
+        Ok(pdf::write(&frames, &meta, fonts))
     }
 }

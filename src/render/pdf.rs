@@ -3,6 +3,7 @@
 //! address in the envelope window), real metadata, and streams compressed once at a level
 //! chosen for speed. The writer knows nothing of requests or rules.
 
+use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 
 use chrono::{DateTime, FixedOffset};
@@ -13,25 +14,51 @@ use printpdf::{
 };
 
 use super::layout::{Frame, Item};
-use crate::font::Face;
+use crate::font::{Face, subset};
 
-/// The two bundled fonts parsed for printpdf, once per process; shared by reference across
-/// threads.
+/// The fonts of one batch for printpdf: subsets of the two bundled fonts holding every
+/// character the batch can print (see [`crate::font::subset`]), parsed once and shared by
+/// reference across threads.
 pub struct PdfFonts {
     gothic: ParsedFont,
     mono: ParsedFont,
+    gothic_chars: HashSet<char>,
 }
 
 impl PdfFonts {
-    pub fn load() -> PdfFonts {
-        let parse = |face: Face| {
-            ParsedFont::from_bytes(face.bytes(), 0, &mut Vec::new())
-                .expect("the bundled fonts parse")
+    /// Subsets the bundled fonts: the Japanese face to `gothic_chars`, the password face to
+    /// printable ASCII.
+    pub fn for_chars(gothic_chars: &BTreeSet<char>) -> Result<PdfFonts, String> {
+        let parse = |bytes: &[u8]| {
+            ParsedFont::from_bytes(bytes, 0, &mut Vec::new())
+                .ok_or_else(|| "font subset does not parse".to_string())
         };
-        PdfFonts {
-            gothic: parse(Face::Gothic),
-            mono: parse(Face::Mono),
-        }
+        let ascii: BTreeSet<char> = (' '..='~').collect();
+        let gothic = parse(&subset::subset_for(Face::Gothic.bytes(), gothic_chars)?)?;
+        let mono = parse(&subset::subset_for(Face::Mono.bytes(), &ascii)?)?;
+        let covered = Face::Gothic.metrics();
+        let gothic_chars = gothic_chars
+            .iter()
+            .copied()
+            .filter(|&c| covered.covers(c))
+            .collect();
+        Ok(PdfFonts {
+            gothic,
+            mono,
+            gothic_chars,
+        })
+    }
+
+    /// The first character of `frames` that the batch fonts cannot draw (a bug if ever `Some`:
+    /// the batch's character set missed it, and it would print as a blank box).
+    pub fn missing_char(&self, frames: &[Frame]) -> Option<char> {
+        frames
+            .iter()
+            .flat_map(|f| f.texts())
+            .find_map(|run| match run.face {
+                Face::Gothic => run.text.chars().find(|c| !self.gothic_chars.contains(c)),
+                Face::Mono => run.text.chars().find(|c| !(' '..='~').contains(c)),
+            })
     }
 }
 

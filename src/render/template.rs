@@ -5,6 +5,7 @@
 //! Secrets never enter a template context: a template only names the slot (`secret =
 //! "temp_password"`) and the layout fetches the secret from the notice.
 
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -113,6 +114,8 @@ fn escape_toml(value: &str) -> String {
 /// The loaded templates and geometry.
 pub struct Templates {
     tera: Tera,
+    /// The template sources' characters: every fixed word a notice can print.
+    source_chars: BTreeSet<char>,
     pub geometry: super::layout::Geometry,
     origin: String,
 }
@@ -126,7 +129,8 @@ impl Templates {
                 origin: "組み込み".into(),
                 detail: tera_detail(&e),
             })?;
-        Self::finish(tera, BUILTIN_LAYOUT, "組み込み".into())
+        let chars = BUILTIN.iter().flat_map(|(_, text)| text.chars()).collect();
+        Self::finish(tera, chars, BUILTIN_LAYOUT, "組み込み".into())
     }
 
     /// Templates from a folder laid out like the repository's `templates/`.
@@ -137,20 +141,27 @@ impl Templates {
             detail,
         };
         let mut tera = Tera::default();
+        let mut chars = BTreeSet::new();
         for (name, _) in BUILTIN {
             let path = dir.join("notices").join(name);
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| fail(format!("{}：{e}", path.display())))?;
             tera.add_raw_template(name, &text)
                 .map_err(|e| fail(tera_detail(&e)))?;
+            chars.extend(text.chars());
         }
         let layout_path = dir.join("layout.toml");
         let layout = std::fs::read_to_string(&layout_path)
             .map_err(|e| fail(format!("{}：{e}", layout_path.display())))?;
-        Self::finish(tera, &layout, origin)
+        Self::finish(tera, chars, &layout, origin)
     }
 
-    fn finish(mut tera: Tera, layout: &str, origin: String) -> Result<Templates, RenderError> {
+    fn finish(
+        mut tera: Tera,
+        source_chars: BTreeSet<char>,
+        layout: &str,
+        origin: String,
+    ) -> Result<Templates, RenderError> {
         tera.autoescape_on(vec![".toml.tera"]);
         tera.set_escape_fn(escape_toml);
         let geometry = toml::from_str(layout).map_err(|e| RenderError::Template {
@@ -159,9 +170,15 @@ impl Templates {
         })?;
         Ok(Templates {
             tera,
+            source_chars,
             geometry,
             origin,
         })
+    }
+
+    /// Every character of the template sources.
+    pub fn source_chars(&self) -> &BTreeSet<char> {
+        &self.source_chars
     }
 
     /// Runs the template of `kind` with `context` and parses the result.

@@ -8,12 +8,14 @@
 //! This module measures text and answers whether a character can be drawn; it knows nothing
 //! of PDFs.
 
+pub mod subset;
+
 use std::sync::OnceLock;
 
 /// The Japanese font program, as shipped in `fonts/ipaexg.ttf`.
-pub const GOTHIC_BYTES: &[u8] = include_bytes!("../fonts/ipaexg.ttf");
+pub const GOTHIC_BYTES: &[u8] = include_bytes!("../../fonts/ipaexg.ttf");
 /// The password font program, as shipped in `fonts/JetBrainsMono-Bold.ttf`.
-pub const MONO_BYTES: &[u8] = include_bytes!("../fonts/JetBrainsMono-Bold.ttf");
+pub const MONO_BYTES: &[u8] = include_bytes!("../../fonts/JetBrainsMono-Bold.ttf");
 
 /// The Japanese font's name as clerks know it, used in messages.
 pub const FONT_NAME: &str = "IPAexゴシック";
