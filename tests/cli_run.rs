@@ -1,0 +1,277 @@
+//! `tsuchi run`, `tsuchi init` as a clerk uses them, and the guarantee that a secret appears
+//! only inside the notices: never on stdout, stderr or in the rejected-rows lists.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use calamine::Reader;
+
+fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+fn tsuchi(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tsuchi"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The one batch folder under `out`.
+fn batch_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        dirs.len(),
+        1,
+        "exactly one batch folder and no staging left: {dirs:?}"
+    );
+    dirs.into_iter().next().unwrap()
+}
+
+/// Reads the passwords back out of a notice, as an independent check would: the large
+/// characters of the grid (pdftotext word boxes taller than 20 pt), one string per grid row.
+fn secrets_in(pdf: &Path) -> Vec<String> {
+    let out = Command::new("pdftotext")
+        .args(["-bbox"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext");
+    let html = text(&out.stdout);
+    let mut rows: BTreeMap<i64, Vec<(f64, String)>> = BTreeMap::new();
+    for line in html.lines().filter(|l| l.trim_start().starts_with("<word")) {
+        let attr = |name: &str| -> f64 {
+            let at = line.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+            line[at..].split('"').next().unwrap().parse().unwrap()
+        };
+        if attr("yMax") - attr("yMin") > 20.0 {
+            let word = line
+                .split('>')
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_string();
+            rows.entry(attr("yMin").round() as i64)
+                .or_default()
+                .push((attr("xMin"), word));
+        }
+    }
+    rows.into_values()
+        .map(|mut words| {
+            words.sort_by(|a, b| a.0.total_cmp(&b.0));
+            words.into_iter().map(|(_, w)| w).collect()
+        })
+        .collect()
+}
+
+/// Every cell of every sheet of an xlsx, as text.
+fn xlsx_text(path: &Path) -> String {
+    let mut book = calamine::open_workbook_auto(path).unwrap();
+    let mut all = String::new();
+    for name in book.sheet_names() {
+        for row in book.worksheet_range(&name).unwrap().rows() {
+            for cell in row {
+                all.push_str(&cell.to_string());
+                all.push('\t');
+            }
+        }
+    }
+    all
+}
+
+#[test]
+fn run_on_the_samples_writes_one_notice_per_request_and_no_secret_anywhere_else() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = sample("requests.xlsx");
+    let result = tsuchi(
+        &[
+            "run",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--date",
+            "2026-01-10",
+        ],
+        dir.path(),
+    );
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let batch = batch_dir(&out);
+    let mut pdfs: Vec<PathBuf> = std::fs::read_dir(batch.join("notices"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    pdfs.sort();
+    assert_eq!(pdfs.len(), 20);
+    assert!(pdfs.iter().any(|p| p.ends_with("0175701069_登録結果.pdf")));
+    assert!(
+        pdfs.iter()
+            .any(|p| p.ends_with("2772000267_証明書PW再発行.pdf"))
+    );
+
+    let mut secrets = Vec::new();
+    for pdf in &pdfs {
+        let found = secrets_in(pdf);
+        let name = pdf.file_name().unwrap().to_string_lossy().into_owned();
+        let expected: &[usize] = if name.contains("登録結果") {
+            &[16, 12]
+        } else if name.contains("証明書") {
+            &[12]
+        } else {
+            &[16]
+        };
+        assert_eq!(
+            found.iter().map(String::len).collect::<Vec<_>>(),
+            expected,
+            "{name}"
+        );
+        secrets.extend(found);
+    }
+    let mut unique = secrets.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), secrets.len(), "every password is fresh");
+
+    let stdout = text(&result.stdout);
+    assert!(stdout.contains("作成した通知書：20件"), "{stdout}");
+    let rejected_csv = std::fs::read_to_string(batch.join("rejected.csv")).unwrap();
+    let rejected_xlsx = xlsx_text(&batch.join("rejected.xlsx"));
+    for (place, content) in [
+        ("stdout", &stdout),
+        ("stderr", &text(&result.stderr)),
+        ("rejected.csv", &rejected_csv),
+        ("rejected.xlsx", &rejected_xlsx),
+    ] {
+        for secret in &secrets {
+            assert!(
+                !content.contains(secret.as_str()),
+                "a password leaked into {place}"
+            );
+        }
+    }
+}
+
+#[test]
+fn good_rows_go_through_when_others_are_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = sample("requests_with_mistakes.xlsx");
+    let result = tsuchi(
+        &[
+            "run",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(result.status.code(), Some(1));
+    let batch = batch_dir(&out);
+    assert_eq!(std::fs::read_dir(batch.join("notices")).unwrap().count(), 2);
+    let csv = std::fs::read_to_string(batch.join("rejected.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 13, "{csv}");
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let input = sample("requests_sjis.csv");
+    let result = tsuchi(
+        &[
+            "run",
+            input.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--dry-run",
+        ],
+        dir.path(),
+    );
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    assert!(text(&result.stdout).contains("発行される通知書：20件"));
+    assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
+}
+
+#[test]
+fn init_writes_a_commented_config_that_run_accepts() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(tsuchi(&["init"], dir.path()).status.code(), Some(0));
+    let written = std::fs::read_to_string(dir.path().join("tsuchi.toml")).unwrap();
+    assert!(written.contains("# ") && written.contains("[passwords.temp]"));
+    let again = tsuchi(&["init"], dir.path());
+    assert_eq!(again.status.code(), Some(2));
+    assert!(text(&again.stderr).contains("--force"));
+    assert_eq!(
+        tsuchi(&["init", "--force"], dir.path()).status.code(),
+        Some(0)
+    );
+
+    std::fs::write(
+        dir.path().join("tsuchi.toml"),
+        written.replace(
+            "〇〇〇国民健康保険団体連合会",
+            "見本県国民健康保険団体連合会",
+        ),
+    )
+    .unwrap();
+    let input = sample("requests_sjis.csv");
+    let result = tsuchi(
+        &["run", input.to_str().unwrap(), "--out", "out"],
+        dir.path(),
+    );
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let batch = batch_dir(&dir.path().join("out"));
+    let pdf = std::fs::read_dir(batch.join("notices"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let info = Command::new("pdfinfo").arg(&pdf).output().unwrap();
+    assert!(
+        text(&info.stdout).contains("見本県国民健康保険団体連合会"),
+        "the config in the working folder is used"
+    );
+}
+
+#[test]
+fn a_broken_config_stops_the_run_with_one_message_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.toml"),
+        "[passwords.temp]\nlength = 4\n",
+    )
+    .unwrap();
+    let input = sample("requests.xlsx");
+    let result = tsuchi(
+        &[
+            "run",
+            input.to_str().unwrap(),
+            "--config",
+            "bad.toml",
+            "--out",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert_eq!(result.status.code(), Some(2));
+    let stderr = text(&result.stderr);
+    assert!(
+        stderr.contains("bad.toml") && stderr.contains("passwords.temp"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out").exists());
+}
