@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::intake::NoticeKind;
+use crate::pack::ZipEncryption;
 use crate::secrets::PasswordPolicy;
 use crate::wareki::DateStyle;
 
@@ -19,8 +21,72 @@ pub struct Config {
     pub issuer: Issuer,
     pub notice: NoticeSettings,
     pub passwords: Passwords,
+    pub zip: ZipSettings,
+    pub mailroom: MailroomSettings,
     pub layout: LayoutSettings,
     pub templates: TemplateSettings,
+}
+
+/// Where the password that opens a notice's ZIP comes from (SPEC §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PasswordSource {
+    /// The office's login password (仮パスワード) issued in this batch; a ZIP of an office whose
+    /// login is not reissued in the batch falls back to `separate`.
+    Login,
+    /// A fresh 開封パスワード, listed in secrets/開封パスワード一覧.pdf for a second channel.
+    Separate,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ZipSettings {
+    pub encryption: ZipEncryption,
+    pub password_source: PasswordSources,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PasswordSources {
+    pub registration: PasswordSource,
+    pub login_reissue: PasswordSource,
+    pub cert_password_reissue: PasswordSource,
+}
+
+impl PasswordSources {
+    pub fn of(&self, kind: NoticeKind) -> PasswordSource {
+        match kind {
+            NoticeKind::Registration => self.registration,
+            NoticeKind::LoginReissue => self.login_reissue,
+            NoticeKind::CertPasswordReissue => self.cert_password_reissue,
+        }
+    }
+}
+
+impl Default for ZipSettings {
+    fn default() -> Self {
+        Self {
+            encryption: ZipEncryption::Aes256,
+            password_source: PasswordSources::default(),
+        }
+    }
+}
+
+impl Default for PasswordSources {
+    fn default() -> Self {
+        Self {
+            registration: PasswordSource::Separate,
+            login_reissue: PasswordSource::Separate,
+            cert_password_reissue: PasswordSource::Login,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailroomSettings {
+    /// A blank back after every page, for printing on both sides.
+    pub duplex: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -47,6 +113,8 @@ pub struct NoticeSettings {
 pub struct Passwords {
     pub temp: PasswordPolicy,
     pub cert: PasswordPolicy,
+    /// 開封パスワード of ZIPs whose password source is `separate`.
+    pub zip: PasswordPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -92,6 +160,7 @@ impl Default for Passwords {
         Self {
             temp: PasswordPolicy::temp_password(),
             cert: PasswordPolicy::cert_password(),
+            zip: PasswordPolicy::temp_password(),
         }
     }
 }
@@ -130,6 +199,8 @@ pub enum ConfigError {
     Read { path: PathBuf, detail: String },
     #[error("設定ファイル「{}」の書き方に誤りがあります：{detail}", .path.display())]
     Parse { path: PathBuf, detail: String },
+    #[error("設定ファイル「{}」の [zip.password_source] {key} に login は使えません（ZIPの中身が仮パスワードそのものです）。separate にしてください", .path.display())]
+    ZipSource { path: PathBuf, key: &'static str },
     #[error("設定ファイル「{}」の [passwords.{which}]：{reason}", .path.display())]
     Policy {
         path: PathBuf,
@@ -162,12 +233,26 @@ impl Config {
         for (which, policy) in [
             ("temp", &config.passwords.temp),
             ("cert", &config.passwords.cert),
+            ("zip", &config.passwords.zip),
         ] {
             policy.validate().map_err(|reason| ConfigError::Policy {
                 path: path.to_path_buf(),
                 which,
                 reason,
             })?;
+        }
+        // A ZIP must never open with the secret it carries: the registration and reissue
+        // notices carry the login password itself.
+        for (kind, key) in [
+            (NoticeKind::Registration, "registration"),
+            (NoticeKind::LoginReissue, "login_reissue"),
+        ] {
+            if config.zip.password_source.of(kind) == PasswordSource::Login {
+                return Err(ConfigError::ZipSource {
+                    path: path.to_path_buf(),
+                    key,
+                });
+            }
         }
         if config
             .layout
@@ -216,6 +301,22 @@ mod tests {
         let err =
             Config::parse("[passwords.temp]\nlength = 20\n", Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains("passwords.temp"), "{err}");
+    }
+
+    #[test]
+    fn a_zip_cannot_open_with_the_secret_it_carries() {
+        let err = Config::parse(
+            "[zip.password_source]\nlogin_reissue = \"login\"\n",
+            Path::new("t.toml"),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("login_reissue"), "{err}");
+        let ok = Config::parse("[zip]\nencryption = \"zip_crypto\"\n[zip.password_source]\ncert_password_reissue = \"separate\"\n", Path::new("t.toml")).unwrap();
+        assert_eq!(ok.zip.encryption, ZipEncryption::ZipCrypto);
+        assert_eq!(
+            ok.zip.password_source.of(NoticeKind::CertPasswordReissue),
+            PasswordSource::Separate
+        );
     }
 
     #[test]

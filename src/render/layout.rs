@@ -6,7 +6,7 @@
 use serde::Deserialize;
 use zeroize::Zeroizing;
 
-use super::template::{Block, Document, Field};
+use super::template::{AddressBlock, Block, Document, Field};
 use crate::font::{Face, MM_PER_PT};
 use crate::notice::Notice;
 use crate::secrets::{self, CharClass};
@@ -187,6 +187,12 @@ impl TextRun {
 #[derive(Clone)]
 pub enum Item {
     Text(TextRun),
+    /// A straight line from `from` to `to` (millimetres from the top-left).
+    Line {
+        from: (f32, f32),
+        to: (f32, f32),
+        line_pt: f32,
+    },
     Rect {
         area: Area,
         fill_grey: Option<f32>,
@@ -206,7 +212,7 @@ impl Frame {
     pub fn texts(&self) -> impl Iterator<Item = &TextRun> {
         self.items.iter().filter_map(|i| match i {
             Item::Text(t) => Some(t),
-            Item::Rect { .. } => None,
+            Item::Rect { .. } | Item::Line { .. } => None,
         })
     }
 }
@@ -235,7 +241,7 @@ const SPACE_BREAK_SHARE: f32 = 0.5;
 /// Characters that must not start a line (禁則).
 const NO_LINE_START: &str = "、。，．,.・：；？！ー）］｝」』】〕〉》”’ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]}:;!?%％";
 
-fn leading_mm(size_pt: f32, leading: f32) -> f32 {
+pub(super) fn leading_mm(size_pt: f32, leading: f32) -> f32 {
     size_pt * MM_PER_PT * leading
 }
 
@@ -314,7 +320,7 @@ pub fn wrap(text: &str, width: f32, size_pt: f32, face: Face) -> Vec<String> {
 
 /// The largest size from `max_pt` down to `min_pt` (in 0.25 pt steps) at which `text` wraps into
 /// at most `max_lines` lines of `width`.
-fn fit(
+pub(super) fn fit(
     text: &str,
     width: f32,
     max_lines: usize,
@@ -352,23 +358,23 @@ fn fewer_lines(text: &str, width: f32, size_pt: f32, min_share: f32) -> (f32, Ve
     (size_pt, lines)
 }
 
-struct Page<'a> {
-    g: &'a Geometry,
-    items: Vec<Item>,
+pub(super) struct Page<'a> {
+    pub(super) g: &'a Geometry,
+    pub(super) items: Vec<Item>,
 }
 
 impl Page<'_> {
-    fn content_left(&self) -> f32 {
+    pub(super) fn content_left(&self) -> f32 {
         self.g.page.margin_left_mm
     }
 
-    fn content_width(&self) -> f32 {
+    pub(super) fn content_width(&self) -> f32 {
         self.g.page.width_mm - self.g.page.margin_left_mm - self.g.page.margin_right_mm
     }
 
     /// Places one line with its top at `top`; returns the line height used.
     #[allow(clippy::too_many_arguments)]
-    fn line(
+    pub(super) fn line(
         &mut self,
         text: &str,
         x: f32,
@@ -396,7 +402,7 @@ impl Page<'_> {
         line_h
     }
 
-    fn aligned(
+    pub(super) fn aligned(
         &mut self,
         text: &str,
         area: Area,
@@ -414,7 +420,7 @@ impl Page<'_> {
         self.line(text, x, top, size_pt, Face::Gothic, area, role)
     }
 
-    fn rect(&mut self, area: Area, fill_grey: Option<f32>, line_pt: f32) {
+    pub(super) fn rect(&mut self, area: Area, fill_grey: Option<f32>, line_pt: f32) {
         self.items.push(Item::Rect {
             area,
             fill_grey,
@@ -424,7 +430,7 @@ impl Page<'_> {
 }
 
 #[derive(Clone, Copy)]
-enum Align {
+pub(super) enum Align {
     Left,
     Center,
     Right,
@@ -441,7 +447,7 @@ pub fn layout(
         g,
         items: Vec::new(),
     };
-    address_block(&mut page, doc, options)?;
+    address_block(&mut page, &doc.address, options)?;
     issuer_block(&mut page, doc)?;
 
     // 殿 line, title.
@@ -531,33 +537,30 @@ pub fn layout(
     })
 }
 
-/// The envelope window: 〒, address, name (with 御中, or the person with 様). Everything shrinks
-/// together until it fits the box.
-fn address_block(
-    page: &mut Page,
-    doc: &Document,
-    options: LayoutOptions,
-) -> Result<(), LayoutError> {
-    let g = &page.g.address;
-    let area = Area {
+/// Where the address block sits, after the envelope adjustment.
+pub fn address_area(g: &AddressGeometry, options: LayoutOptions) -> Area {
+    Area {
         x: g.x_mm + options.address_offset[0],
         y: g.y_mm + options.address_offset[1],
         w: g.width_mm,
         h: g.height_mm,
-    };
+    }
+}
+
+/// The envelope window: 〒, address, name (with 御中, or the person with 様). Everything shrinks
+/// together until it fits the box.
+pub(super) fn address_block(
+    page: &mut Page,
+    block: &AddressBlock,
+    options: LayoutOptions,
+) -> Result<(), LayoutError> {
+    let g = &page.g.address;
+    let area = address_area(g, options);
     let parts: Vec<(&str, f32, &str)> = [
-        (doc.address.postal.as_str(), g.postal_pt, "address:postal"),
-        (
-            doc.address.address.as_str(),
-            g.address_pt,
-            "address:address",
-        ),
-        (doc.address.name.as_str(), g.name_pt, "address:name"),
-        (
-            doc.address.attention.as_str(),
-            g.name_pt,
-            "address:attention",
-        ),
+        (block.postal.as_str(), g.postal_pt, "address:postal"),
+        (block.address.as_str(), g.address_pt, "address:address"),
+        (block.name.as_str(), g.name_pt, "address:name"),
+        (block.attention.as_str(), g.name_pt, "address:attention"),
     ]
     .into_iter()
     .filter(|(text, _, _)| !text.is_empty())
@@ -743,7 +746,7 @@ fn body_block(
 
 /// A bordered table of label/value pairs; one or two pairs a row. Values wrap and shrink
 /// inside their cell; a row grows to the lines it needs.
-fn table(page: &mut Page, rows: &[Vec<Field>], top: f32) -> Result<f32, LayoutError> {
+pub(super) fn table(page: &mut Page, rows: &[Vec<Field>], top: f32) -> Result<f32, LayoutError> {
     let g = &page.g.table;
     let leading = page.g.page.leading;
     let (left, width) = (page.content_left(), page.content_width());
@@ -839,7 +842,7 @@ fn inset(area: Area, by: f32) -> Area {
 
 /// The password grid: one cell per character, its class (大文字/小文字/数字/記号) above, the
 /// character large in the monospaced face below, and optionally its katakana reading.
-fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading_row: bool) -> f32 {
+pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading_row: bool) -> f32 {
     let g = &page.g.grid;
     let chars: Vec<char> = secret.chars().collect();
     let cell_w = g

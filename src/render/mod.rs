@@ -3,8 +3,11 @@
 //! [`layout::Frame`]) → `pdf` (frame → bytes). The three notice kinds share this engine and
 //! differ only in their templates.
 
+pub mod bundle;
+pub mod fonts;
 pub mod layout;
 pub mod pdf;
+pub mod sheets;
 pub mod template;
 
 use std::collections::BTreeSet;
@@ -15,10 +18,11 @@ use tera::Context;
 use crate::config::Config;
 use crate::intake::{NoticeKind, Request};
 use crate::notice::Notice;
+use crate::secrets::Secret;
 use crate::wareki;
 
+pub use fonts::PdfFonts;
 pub use layout::{Frame, LayoutError};
-pub use pdf::PdfFonts;
 
 /// Why a notice cannot be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +39,26 @@ pub enum RenderError {
     /// This row's text does not fit: the row is rejected, the batch goes on.
     #[error(transparent)]
     Layout(#[from] LayoutError),
+}
+
+/// What the cover sheet of a print bundle reports.
+#[derive(Debug, Clone)]
+pub struct CoverInfo {
+    pub batch_id: String,
+    pub issue_date: chrono::NaiveDate,
+    pub created: DateTime<FixedOffset>,
+    pub operator: String,
+    pub host: String,
+    /// Paper notices per kind.
+    pub counts: Vec<(NoticeKind, usize)>,
+    /// Pages of the bundle, cover included.
+    pub pages: usize,
+}
+
+#[derive(serde::Serialize)]
+struct KindCount {
+    label: &'static str,
+    count: usize,
 }
 
 /// Everything needed to render notices, loaded once per run and shared across threads.
@@ -98,6 +122,110 @@ impl Renderer {
         c.insert("honorific_person", &n.honorific_person);
         c.insert("honorific_addressee", &n.honorific_addressee);
         Ok(c)
+    }
+
+    /// The page geometry (A4 portrait by default).
+    pub fn page_size_mm(&self) -> (f32, f32) {
+        let p = &self.templates.geometry.page;
+        (p.width_mm, p.height_mm)
+    }
+
+    /// The print bundle's cover sheet.
+    pub fn cover(&self, info: &CoverInfo) -> Result<Frame, RenderError> {
+        let mut c = Context::new();
+        c.insert("batch_id", &info.batch_id);
+        c.insert(
+            "issue_date",
+            &wareki::format(info.issue_date, self.config.notice.date_style)
+                .map_err(RenderError::Date)?,
+        );
+        c.insert(
+            "created",
+            &info.created.format("%Y-%m-%d %H:%M:%S").to_string(),
+        );
+        c.insert("operator", &info.operator);
+        c.insert("host", &info.host);
+        let kinds: Vec<_> = info
+            .counts
+            .iter()
+            .map(|(k, n)| KindCount {
+                label: k.label(),
+                count: *n,
+            })
+            .collect();
+        c.insert("kinds", &kinds);
+        c.insert(
+            "notices",
+            &info.counts.iter().map(|(_, n)| n).sum::<usize>(),
+        );
+        c.insert("pages", &info.pages);
+        let doc: template::CoverDocument = self.templates.sheet("cover", &c)?;
+        Ok(sheets::cover(&doc, &self.templates.geometry)?)
+    }
+
+    /// Stamps a bundle page with its control number and page number.
+    pub fn stamp(&self, frame: &mut Frame, control: &str, page_no: &str) {
+        sheets::stamp(frame, &self.templates.geometry, control, page_no);
+    }
+
+    /// The envelope calibration sheet (with the configured address offset).
+    pub fn calibration(&self) -> Result<Frame, RenderError> {
+        let mut c = Context::new();
+        let [dx, dy] = self.config.layout.address_offset_mm;
+        c.insert("dx", &format!("{dx:+.1}"));
+        c.insert("dy", &format!("{dy:+.1}"));
+        let doc: template::CalibrationDocument = self.templates.sheet("calibrate", &c)?;
+        Ok(sheets::calibration(
+            &doc,
+            &self.templates.geometry,
+            self.options,
+        )?)
+    }
+
+    /// The pages of the ZIP opening-password list; `entries` are (事業所番号, 事業所名, file name,
+    /// password).
+    pub fn zip_password_pages(
+        &self,
+        batch_id: &str,
+        issue_date: chrono::NaiveDate,
+        entries: &[(String, String, String, &Secret)],
+    ) -> Result<Vec<Frame>, RenderError> {
+        let mut c = Context::new();
+        c.insert("batch_id", batch_id);
+        c.insert(
+            "issue_date",
+            &wareki::format(issue_date, self.config.notice.date_style)
+                .map_err(RenderError::Date)?,
+        );
+        let doc: template::ZipPasswordsDocument = self.templates.sheet("zip_passwords", &c)?;
+        let entries: Vec<sheets::ZipEntry> = entries
+            .iter()
+            .map(|(office_no, office_name, file, secret)| sheets::ZipEntry {
+                label: doc
+                    .entry
+                    .replace("{office_no}", office_no)
+                    .replace("{office_name}", office_name)
+                    .replace("{file}", file),
+                password: secret.expose(),
+            })
+            .collect();
+        let mut frames = sheets::zip_passwords(&doc, &entries, &self.templates.geometry)?;
+        let total = frames.len();
+        for (i, frame) in frames.iter_mut().enumerate() {
+            self.stamp(frame, batch_id, &format!("{}/{total}", i + 1));
+        }
+        Ok(frames)
+    }
+
+    /// Fails when the batch fonts lack a character of `frame` (a bug; never print tofu).
+    pub fn check_fonts(&self, fonts: &PdfFonts, frame: &Frame) -> Result<(), RenderError> {
+        match fonts.missing_char(std::slice::from_ref(frame)) {
+            Some(c) => Err(RenderError::Font(format!(
+                "文字「{c}」(U+{:04X}) がフォントの部分集合にありません",
+                c as u32
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The document and its laid-out page (no PDF yet).

@@ -3,67 +3,21 @@
 //! address in the envelope window), real metadata, and streams compressed once at a level
 //! chosen for speed. The writer knows nothing of requests or rules.
 
-use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 
 use chrono::{DateTime, FixedOffset};
 use lopdf::{Dictionary, Object, StringFormat};
 use printpdf::{
-    Color, FontId, Greyscale, Mm, Op, PaintMode, ParsedFont, PdfDocument, PdfFontHandle, PdfPage,
-    PdfSaveOptions, Pt, Rect, TextItem, TextMatrix,
+    Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle,
+    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix,
 };
 
+use super::fonts::PdfFonts;
 use super::layout::{Frame, Item};
-use crate::font::{Face, subset};
-
-/// The fonts of one batch for printpdf: subsets of the two bundled fonts holding every
-/// character the batch can print (see [`crate::font::subset`]), parsed once and shared by
-/// reference across threads.
-pub struct PdfFonts {
-    gothic: ParsedFont,
-    mono: ParsedFont,
-    gothic_chars: HashSet<char>,
-}
-
-impl PdfFonts {
-    /// Subsets the bundled fonts: the Japanese face to `gothic_chars`, the password face to
-    /// printable ASCII.
-    pub fn for_chars(gothic_chars: &BTreeSet<char>) -> Result<PdfFonts, String> {
-        let parse = |bytes: &[u8]| {
-            ParsedFont::from_bytes(bytes, 0, &mut Vec::new())
-                .ok_or_else(|| "font subset does not parse".to_string())
-        };
-        let ascii: BTreeSet<char> = (' '..='~').collect();
-        let gothic = parse(&subset::subset_for(Face::Gothic.bytes(), gothic_chars)?)?;
-        let mono = parse(&subset::subset_for(Face::Mono.bytes(), &ascii)?)?;
-        let covered = Face::Gothic.metrics();
-        let gothic_chars = gothic_chars
-            .iter()
-            .copied()
-            .filter(|&c| covered.covers(c))
-            .collect();
-        Ok(PdfFonts {
-            gothic,
-            mono,
-            gothic_chars,
-        })
-    }
-
-    /// The first character of `frames` that the batch fonts cannot draw (a bug if ever `Some`:
-    /// the batch's character set missed it, and it would print as a blank box).
-    pub fn missing_char(&self, frames: &[Frame]) -> Option<char> {
-        frames
-            .iter()
-            .flat_map(|f| f.texts())
-            .find_map(|run| match run.face {
-                Face::Gothic => run.text.chars().find(|c| !self.gothic_chars.contains(c)),
-                Face::Mono => run.text.chars().find(|c| !(' '..='~').contains(c)),
-            })
-    }
-}
+use crate::font::Face;
 
 /// Fixed resource names keep the output free of random font ids.
-fn font_id(face: Face) -> FontId {
+pub(super) fn font_id(face: Face) -> FontId {
     FontId(match face {
         Face::Gothic => "TSGOTH".into(),
         Face::Mono => "TSMONO".into(),
@@ -89,6 +43,22 @@ fn ops(frame: &Frame) -> Vec<Op> {
     let flip = |y_top: f32| frame.height - y_top;
     for item in &frame.items {
         match item {
+            Item::Line { from, to, line_pt } => {
+                ops.push(Op::SetOutlineThickness { pt: Pt(*line_pt) });
+                let point = |(x, y): (f32, f32)| LinePoint {
+                    p: Point {
+                        x: pt(x),
+                        y: pt(flip(y)),
+                    },
+                    bezier: false,
+                };
+                ops.push(Op::DrawLine {
+                    line: Line {
+                        points: vec![point(*from), point(*to)],
+                        is_closed: false,
+                    },
+                });
+            }
             Item::Rect {
                 area,
                 fill_grey,
@@ -144,13 +114,13 @@ fn ops(frame: &Frame) -> Vec<Op> {
 }
 
 /// A PDF text string: UTF-16BE with BOM, as the spec requires for non-Latin text.
-fn text_string(s: &str) -> Object {
+pub(super) fn text_string(s: &str) -> Object {
     let mut bytes = vec![0xFE, 0xFF];
     bytes.extend(s.encode_utf16().flat_map(u16::to_be_bytes));
     Object::String(bytes, StringFormat::Hexadecimal)
 }
 
-fn pdf_date(t: &DateTime<FixedOffset>) -> Object {
+pub(super) fn pdf_date(t: &DateTime<FixedOffset>) -> Object {
     let offset = t.offset().local_minus_utc();
     let sign = if offset < 0 { '-' } else { '+' };
     let (h, m) = (offset.abs() / 3600, offset.abs() % 3600 / 60);
@@ -163,6 +133,18 @@ fn pdf_date(t: &DateTime<FixedOffset>) -> Object {
 /// Compression level: 6 is within a few per cent of 9 in size and several times faster.
 const DEFLATE_LEVEL: u32 = 6;
 
+/// Compresses a stream's bytes (zlib, as FlateDecode wants).
+pub(super) fn deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(bytes.len() / 2),
+        flate2::Compression::new(DEFLATE_LEVEL),
+    );
+    encoder
+        .write_all(bytes)
+        .expect("compressing to memory cannot fail");
+    encoder.finish().expect("compressing to memory cannot fail")
+}
+
 /// Writes `frames` (one a page) as a PDF.
 pub fn write(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Vec<u8> {
     let mut doc = PdfDocument::new(meta.title);
@@ -172,12 +154,13 @@ pub fn write(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Vec<u8> {
             .flat_map(|f| f.texts())
             .any(|t| t.face == face)
     };
-    for (face, parsed) in [(Face::Gothic, &fonts.gothic), (Face::Mono, &fonts.mono)] {
+    for face in [Face::Gothic, Face::Mono] {
         if uses(face) {
+            let parsed = fonts.get(face).parsed.clone();
             doc.resources
                 .fonts
                 .map
-                .insert(font_id(face), printpdf::PdfFont::new(parsed.clone()));
+                .insert(font_id(face), printpdf::PdfFont::new(parsed));
         }
     }
     let pages = frames
@@ -224,14 +207,7 @@ fn finish(lo: &mut lopdf::Document, meta: &Meta) {
         if let Object::Stream(stream) = object
             && stream.dict.get(b"Filter").is_err()
         {
-            let mut encoder = flate2::write::ZlibEncoder::new(
-                Vec::with_capacity(stream.content.len() / 2),
-                flate2::Compression::new(DEFLATE_LEVEL),
-            );
-            encoder
-                .write_all(&stream.content)
-                .expect("compressing to memory cannot fail");
-            let compressed = encoder.finish().expect("compressing to memory cannot fail");
+            let compressed = deflate(&stream.content);
             if compressed.len() < stream.content.len() {
                 stream.set_content(compressed);
                 stream

@@ -15,22 +15,35 @@ use super::RenderError;
 use crate::intake::NoticeKind;
 use crate::notice::SecretSlot;
 
-const BUILTIN: [(&str, &str); 4] = [
+/// Every template, by its path under `templates/`.
+const BUILTIN: [(&str, &str); 7] = [
     (
-        "_header.toml.tera",
+        "notices/_header.toml.tera",
         include_str!("../../templates/notices/_header.toml.tera"),
     ),
     (
-        "registration.toml.tera",
+        "notices/registration.toml.tera",
         include_str!("../../templates/notices/registration.toml.tera"),
     ),
     (
-        "login_reissue.toml.tera",
+        "notices/login_reissue.toml.tera",
         include_str!("../../templates/notices/login_reissue.toml.tera"),
     ),
     (
-        "cert_password_reissue.toml.tera",
+        "notices/cert_password_reissue.toml.tera",
         include_str!("../../templates/notices/cert_password_reissue.toml.tera"),
+    ),
+    (
+        "mailroom/cover.toml.tera",
+        include_str!("../../templates/mailroom/cover.toml.tera"),
+    ),
+    (
+        "mailroom/calibrate.toml.tera",
+        include_str!("../../templates/mailroom/calibrate.toml.tera"),
+    ),
+    (
+        "mailroom/zip_passwords.toml.tera",
+        include_str!("../../templates/mailroom/zip_passwords.toml.tera"),
     ),
 ];
 const BUILTIN_LAYOUT: &str = include_str!("../../templates/layout.toml");
@@ -89,8 +102,38 @@ pub enum Block {
     Bullets { heading: String, items: Vec<String> },
 }
 
+/// The cover sheet of the print bundle.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CoverDocument {
+    pub title: String,
+    pub rows: Vec<Vec<Field>>,
+    pub notes: Vec<String>,
+}
+
+/// The envelope calibration sheet.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CalibrationDocument {
+    pub title: String,
+    pub notes: Vec<String>,
+    pub fold: String,
+    pub address: AddressBlock,
+}
+
+/// The list of ZIP opening passwords for the second channel.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZipPasswordsDocument {
+    pub title: String,
+    pub notes: Vec<String>,
+    pub heading: String,
+    /// One entry's label; `{office_no}`, `{office_name}` and `{file}` are filled in by tsuchi.
+    pub entry: String,
+}
+
 fn template_name(kind: NoticeKind) -> String {
-    format!("{}.toml.tera", kind.alias())
+    format!("notices/{}.toml.tera", kind.alias())
 }
 
 /// Escapes a value for a TOML basic string, so that a name with `"` or `\` cannot break
@@ -143,7 +186,7 @@ impl Templates {
         let mut tera = Tera::default();
         let mut chars = BTreeSet::new();
         for (name, _) in BUILTIN {
-            let path = dir.join("notices").join(name);
+            let path = dir.join(name);
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| fail(format!("{}：{e}", path.display())))?;
             tera.add_raw_template(name, &text)
@@ -174,6 +217,24 @@ impl Templates {
             geometry,
             origin,
         })
+    }
+
+    /// Runs a mail-room template (`mailroom/<name>.toml.tera`) and parses it as `T`.
+    pub fn sheet<T: serde::de::DeserializeOwned>(
+        &self,
+        name: &str,
+        context: &Context,
+    ) -> Result<T, RenderError> {
+        let name = format!("mailroom/{name}.toml.tera");
+        let fail = |detail: String| RenderError::Template {
+            origin: self.origin.clone(),
+            detail: format!("{name}：{detail}"),
+        };
+        let text = self
+            .tera
+            .render(&name, context)
+            .map_err(|e| fail(tera_detail(&e)))?;
+        toml::from_str(&text).map_err(|e| fail(e.to_string()))
     }
 
     /// Every character of the template sources.

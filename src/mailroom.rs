@@ -1,0 +1,245 @@
+//! Mail room: what goes into envelopes. The paper notices of a batch (登録結果 and 再発行; the
+//! 証明書発行用パスワード通知書 travels as a ZIP) are put in postal order, printed into one
+//! bundle with a cover sheet and a control stamp on every page, and listed in 発送リスト.xlsx.
+
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use rust_xlsxwriter::{Format, Workbook};
+
+use crate::intake::{NoticeKind, Request};
+use crate::notice::Notice;
+use crate::render::pdf::Meta;
+use crate::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer, bundle::BundleWriter};
+
+/// Whether a notice of `kind` is mailed on paper.
+pub fn is_paper(kind: NoticeKind) -> bool {
+    matches!(kind, NoticeKind::Registration | NoticeKind::LoginReissue)
+}
+
+/// The mail room's order: by 郵便番号, then 事業所番号 (then kind, so the order is total).
+pub fn sort(notices: &mut [&Notice]) {
+    notices.sort_by(|a, b| {
+        let key = |n: &Notice| {
+            (
+                n.request.postal_code.clone(),
+                n.request.office_no.clone(),
+                n.kind(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// One envelope.
+#[derive(Debug, Clone)]
+pub struct Piece {
+    pub seq: usize,
+    /// `<batch-id>-<seq>`, printed at the foot of the notice.
+    pub control_no: String,
+    pub request: Request,
+    /// Pages of the notice (without blank backs).
+    pub pages: usize,
+    /// Page of the bundle the notice starts on.
+    pub first_page: usize,
+}
+
+/// The bundle as written.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub path: PathBuf,
+    pub pieces: Vec<Piece>,
+    /// Every page of the file, cover and blank backs included.
+    pub pages: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailroomError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("「{}」を書き込めません：{detail}", .path.display())]
+    Write { path: PathBuf, detail: String },
+}
+
+/// Who made the bundle and when, for its cover.
+pub struct BundleInfo {
+    pub batch_id: String,
+    pub issue_date: chrono::NaiveDate,
+    pub created: chrono::DateTime<chrono::FixedOffset>,
+    pub operator: String,
+    pub host: String,
+    pub issuer: String,
+    /// A blank back after every printed page, so each notice starts on its own sheet when
+    /// printed on both sides.
+    pub duplex: bool,
+}
+
+/// How many notices are laid out at once (in parallel) before being streamed to the file.
+const CHUNK: usize = 256;
+
+/// Writes the print bundle of `notices` (paper notices, already in [`sort`] order) to `path`.
+pub fn write_bundle(
+    path: &Path,
+    notices: &[&Notice],
+    renderer: &Renderer,
+    fonts: &PdfFonts,
+    info: &BundleInfo,
+) -> Result<Bundle, MailroomError> {
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let printed = 1 + notices.len();
+    let per_sheet = if info.duplex { 2 } else { 1 };
+    let counts = NoticeKind::ALL
+        .into_iter()
+        .filter(|k| is_paper(*k))
+        .map(|k| (k, notices.iter().filter(|n| n.kind() == k).count()))
+        .collect();
+    let cover_info = CoverInfo {
+        batch_id: info.batch_id.clone(),
+        issue_date: info.issue_date,
+        created: info.created,
+        operator: info.operator.clone(),
+        host: info.host.clone(),
+        counts,
+        pages: printed * per_sheet,
+    };
+    let (width, height) = renderer.page_size_mm();
+    let file = File::create(path).map_err(|e| fail(&e))?;
+    let mut writer =
+        BundleWriter::new(BufWriter::new(file), fonts, width, height).map_err(|e| fail(&e))?;
+    let blank = Frame {
+        width,
+        height,
+        items: Vec::new(),
+    };
+    let mut cover = renderer.cover(&cover_info)?;
+    renderer.stamp(
+        &mut cover,
+        &format!("{}-00000", info.batch_id),
+        &format!("1/{printed}"),
+    );
+    writer.page(&cover).map_err(|e| fail(&e))?;
+    if info.duplex {
+        writer.page(&blank).map_err(|e| fail(&e))?;
+    }
+    let mut pieces = Vec::with_capacity(notices.len());
+    for (chunk_no, chunk) in notices.chunks(CHUNK).enumerate() {
+        let frames: Vec<Result<Frame, RenderError>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, notice)| {
+                let seq = chunk_no * CHUNK + i + 1;
+                let (_, mut frame) = renderer.frame(notice)?;
+                let control = format!("{}-{seq:05}", info.batch_id);
+                renderer.stamp(&mut frame, &control, &format!("{}/{printed}", seq + 1));
+                Ok(frame)
+            })
+            .collect();
+        for (i, (frame, notice)) in frames.into_iter().zip(chunk).enumerate() {
+            let seq = chunk_no * CHUNK + i + 1;
+            pieces.push(Piece {
+                seq,
+                control_no: format!("{}-{seq:05}", info.batch_id),
+                request: notice.request.clone(),
+                pages: 1,
+                first_page: writer.page_count() + 1,
+            });
+            writer.page(&frame?).map_err(|e| fail(&e))?;
+            if info.duplex {
+                writer.page(&blank).map_err(|e| fail(&e))?;
+            }
+        }
+    }
+    let pages = writer.page_count();
+    let meta = Meta {
+        title: &format!("印刷束 {}", info.batch_id),
+        author: &info.issuer,
+        subject: &format!(
+            "発送用の印刷束（通知書 {}通、{}ページ）",
+            notices.len(),
+            pages
+        ),
+        created: info.created,
+    };
+    let out = writer.finish(&meta).map_err(|e| fail(&e))?;
+    let file = out.into_inner().map_err(|e| fail(&e.error()))?;
+    file.sync_all().map_err(|e| fail(&e))?;
+    Ok(Bundle {
+        path: path.to_path_buf(),
+        pieces,
+        pages,
+    })
+}
+
+/// The header of 発送リスト.xlsx.
+pub const MAILING_LIST_HEADER: [&str; 9] = [
+    "連番",
+    "管理番号",
+    "郵便番号",
+    "住所",
+    "事業所名",
+    "宛名",
+    "通知種別",
+    "枚数",
+    "書留番号",
+];
+
+/// Writes 発送リスト.xlsx: one row per envelope in bundle order, an empty 書留番号 column for
+/// the clerk, frozen header, autofilter, widths that fit Japanese text.
+pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write {
+        path: path.to_path_buf(),
+        detail: e.to_string(),
+    };
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("発送リスト").map_err(|e| fail(&e))?;
+    let bold = Format::new().set_bold();
+    for (c, h) in MAILING_LIST_HEADER.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, c as u16, *h, &bold)
+            .map_err(|e| fail(&e))?;
+    }
+    for (i, p) in pieces.iter().enumerate() {
+        let row = i as u32 + 1;
+        let r = &p.request;
+        sheet
+            .write_number(row, 0, p.seq as f64)
+            .map_err(|e| fail(&e))?;
+        let texts = [
+            p.control_no.clone(),
+            r.postal_code.to_string(),
+            r.address.clone(),
+            r.office_name.clone(),
+            r.attention.clone().unwrap_or_default(),
+            r.kind.label().to_string(),
+        ];
+        for (c, text) in texts.iter().enumerate() {
+            sheet
+                .write_string(row, c as u16 + 1, text)
+                .map_err(|e| fail(&e))?;
+        }
+        sheet
+            .write_number(row, 7, p.pages as f64)
+            .map_err(|e| fail(&e))?;
+        sheet.write_string(row, 8, "").map_err(|e| fail(&e))?;
+    }
+    for (c, width) in [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 18.0]
+        .into_iter()
+        .enumerate()
+    {
+        sheet
+            .set_column_width(c as u16, width)
+            .map_err(|e| fail(&e))?;
+    }
+    sheet.set_freeze_panes(1, 0).map_err(|e| fail(&e))?;
+    sheet
+        .autofilter(0, 0, pieces.len() as u32, 8)
+        .map_err(|e| fail(&e))?;
+    let bytes = book.save_to_buffer().map_err(|e| fail(&e))?;
+    crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(&e))
+}

@@ -1,0 +1,209 @@
+//! Packs one rendered notice (PDF bytes) into a password-protected ZIP held in memory.
+//! AES-256 (WinZip AE-x) by default, legacy ZipCrypto only when the config asks for it; the
+//! password itself never leaves its `Secret` except to reach the encryptor.
+
+use std::io::{Cursor, Write};
+
+use chrono::{Datelike, NaiveDateTime, Timelike};
+use zip::unstable::write::FileOptionsExt;
+use zip::write::SimpleFileOptions;
+use zip::{AesMode, CompressionMethod, ZipWriter};
+
+use crate::secrets::Secret;
+
+/// How the ZIP entry is encrypted.
+///
+/// AES-256 is the default although Windows Explorer cannot open AES archives (the recipient
+/// needs 7-Zip, Lhaplus or similar): ZipCrypto falls to a known-plaintext attack (bkcrack needs
+/// 12 known bytes), and a PDF's first bytes (`%PDF-1.x` and the usual header objects) are
+/// predictable, so a ZipCrypto archive of a PDF is only as strong as the attacker's patience.
+/// Choose `ZipCrypto` only deliberately, for recipients who cannot install an extractor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZipEncryption {
+    /// WinZip AES with a 256-bit key and a random salt per archive. zip 9.4 writes AE-1
+    /// (which keeps the CRC) for entries of 20 bytes or more and AE-2 (no CRC) below that,
+    /// as WinZip recommends; 7-Zip and WinZip read both.
+    #[default]
+    Aes256,
+    /// Traditional PKWARE encryption; weak, but Explorer opens it.
+    ZipCrypto,
+}
+
+/// Why an archive could not be made. Messages are for the clerk and never contain the password.
+#[derive(Debug, thiserror::Error)]
+pub enum PackError {
+    #[error("ZIPファイルを作れません：パスワードが空です")]
+    EmptyPassword,
+    #[error(
+        "ZIPファイルを作れません：ファイル名「{0}」は使えません（空の名前や「/」「\\」を含む名前は不可）"
+    )]
+    EntryName(String),
+    #[error(
+        "ZIPファイルを作れません：日時 {0} はZIPに記録できません（1980年から2107年までにしてください）"
+    )]
+    Timestamp(NaiveDateTime),
+    #[error("ZIPファイルを作れません：{0}")]
+    Zip(#[from] zip::result::ZipError),
+}
+
+/// Returns a ZIP archive holding `content` as the single entry `entry_name`, Deflate-compressed
+/// and encrypted with `password`.
+///
+/// `modified` is recorded as the entry's timestamp as is: ZIP stores local wall-clock time
+/// without a zone, so pass JST wall-clock time. ZIP keeps seconds in 2-second steps (an odd
+/// second is rounded down) and drops fractions. A non-ASCII `entry_name` is stored as UTF-8 with
+/// general-purpose flag bit 11 set, which 7-Zip, Explorer and Info-ZIP honour.
+pub fn zip_one(
+    entry_name: &str,
+    content: &[u8],
+    password: &Secret,
+    encryption: ZipEncryption,
+    modified: NaiveDateTime,
+) -> Result<Vec<u8>, PackError> {
+    if entry_name.is_empty() || entry_name.contains(['/', '\\']) {
+        return Err(PackError::EntryName(entry_name.to_string()));
+    }
+    let pw = password.expose();
+    if pw.is_empty() {
+        return Err(PackError::EmptyPassword);
+    }
+
+    let options = SimpleFileOptions::default()
+        .compression_method(CompressionMethod::Deflated)
+        .last_modified_time(zip_time(modified)?);
+    let options = match encryption {
+        ZipEncryption::Aes256 => options.with_aes_encryption(AesMode::Aes256, pw),
+        ZipEncryption::ZipCrypto => options.with_deprecated_encryption(pw.as_bytes())?,
+    };
+
+    // Deflate rarely grows data; the header, AES salt and MAC add well under 1 KiB.
+    let capacity = content.len() + entry_name.len() * 2 + 1024;
+    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
+    writer.start_file(entry_name, options)?;
+    writer
+        .write_all(content)
+        .map_err(zip::result::ZipError::Io)?;
+    Ok(writer.finish()?.into_inner())
+}
+
+/// Converts a wall-clock time into the MS-DOS timestamp a ZIP entry carries.
+fn zip_time(t: NaiveDateTime) -> Result<zip::DateTime, PackError> {
+    let out_of_range = || PackError::Timestamp(t);
+    // chrono's fields are always in range for u8; only the year can fall outside u16.
+    let narrow = |v: u32| u8::try_from(v).map_err(|_| out_of_range());
+    let year = u16::try_from(t.year()).map_err(|_| out_of_range())?;
+    zip::DateTime::from_date_and_time(
+        year,
+        narrow(t.month())?,
+        narrow(t.day())?,
+        narrow(t.hour())?,
+        narrow(t.minute())?,
+        narrow(t.second())?,
+    )
+    .map_err(|_| out_of_range())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{Generator, PasswordPolicy};
+    use chrono::NaiveDate;
+
+    fn secret() -> Secret {
+        Generator::seeded(7).generate(&PasswordPolicy::temp_password(), "KJ000000000000")
+    }
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, mo, d)
+            .and_then(|date| date.and_hms_opt(h, mi, s))
+            .expect("valid test date")
+    }
+
+    #[test]
+    fn zip_time_keeps_the_wall_clock_fields() {
+        let t = zip_time(at(2026, 1, 10, 9, 30, 0)).expect("in range");
+        assert_eq!(
+            (
+                t.year(),
+                t.month(),
+                t.day(),
+                t.hour(),
+                t.minute(),
+                t.second()
+            ),
+            (2026, 1, 10, 9, 30, 0)
+        );
+    }
+
+    #[test]
+    fn zip_time_rounds_odd_seconds_down() {
+        let t = zip_time(at(2026, 12, 31, 23, 59, 59)).expect("in range");
+        assert_eq!((t.hour(), t.minute(), t.second()), (23, 59, 58));
+    }
+
+    #[test]
+    fn dates_zip_cannot_store_are_errors() {
+        for t in [at(1979, 12, 31, 23, 59, 58), at(2108, 1, 1, 0, 0, 0)] {
+            let err = zip_one("a.pdf", b"x", &secret(), ZipEncryption::Aes256, t)
+                .expect_err("out of range");
+            assert!(matches!(err, PackError::Timestamp(_)));
+            assert!(err.to_string().starts_with("ZIPファイルを作れません："));
+        }
+    }
+
+    #[test]
+    fn entry_names_with_paths_or_nothing_are_errors() {
+        for name in ["", "a/b.pdf", "a\\b.pdf"] {
+            let err = zip_one(
+                name,
+                b"x",
+                &secret(),
+                ZipEncryption::Aes256,
+                at(2026, 1, 10, 9, 30, 0),
+            )
+            .expect_err("bad name");
+            assert!(matches!(err, PackError::EntryName(_)));
+        }
+    }
+
+    #[test]
+    fn archive_starts_with_a_local_file_header() {
+        for encryption in [ZipEncryption::Aes256, ZipEncryption::ZipCrypto] {
+            let bytes = zip_one(
+                "a.pdf",
+                b"%PDF-1.7 hello",
+                &secret(),
+                encryption,
+                at(2026, 1, 10, 9, 30, 0),
+            )
+            .expect("zip");
+            assert_eq!(&bytes[..4], b"PK\x03\x04");
+            // Bit 0: encrypted.
+            assert_eq!(
+                bytes[6] & 1,
+                1,
+                "{encryption:?} entry is not flagged encrypted"
+            );
+        }
+    }
+
+    #[test]
+    fn default_is_aes_and_config_names_are_snake_case() {
+        #[derive(serde::Deserialize)]
+        struct Cfg {
+            encryption: ZipEncryption,
+        }
+        assert_eq!(ZipEncryption::default(), ZipEncryption::Aes256);
+        let parse = |s: &str| toml::from_str::<Cfg>(s).map(|c| c.encryption);
+        assert_eq!(
+            parse("encryption = \"aes256\"").ok(),
+            Some(ZipEncryption::Aes256)
+        );
+        assert_eq!(
+            parse("encryption = \"zip_crypto\"").ok(),
+            Some(ZipEncryption::ZipCrypto)
+        );
+        assert!(parse("encryption = \"none\"").is_err());
+    }
+}

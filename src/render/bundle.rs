@@ -1,0 +1,293 @@
+//! Print-bundle writer: many laid-out pages into one PDF that embeds each batch font once.
+//!
+//! printpdf builds a whole document in memory and subsets per document; a mail-room bundle of
+//! tens of thousands of pages must instead stream, page by page, with one font subset for
+//! the whole file. So this writer emits PDF objects straight to the output: the two batch
+//! fonts first (Identity-H, glyph ids of the batch subsets, a ToUnicode map so the text stays
+//! extractable), then each page's compressed content stream as it comes, and the page tree,
+//! catalog and cross-reference table at the end. Memory stays flat whatever the page count.
+
+use std::fmt::Write as _;
+use std::io::{self, Write};
+
+use super::fonts::{PdfFonts, SubsetFont};
+use super::layout::{Frame, Item};
+use super::pdf::{Meta, deflate, font_id};
+use crate::font::Face;
+
+const PT_PER_MM: f32 = 72.0 / 25.4;
+
+/// Counts bytes so that object offsets for the cross-reference table are known.
+struct Counting<W: Write> {
+    inner: W,
+    written: u64,
+}
+
+impl<W: Write> Write for Counting<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Object 1 is the catalog and object 2 the page tree; both are written last.
+const CATALOG: usize = 1;
+const PAGES: usize = 2;
+
+pub struct BundleWriter<'f, W: Write> {
+    out: Counting<W>,
+    /// Byte offset of every object, by object number (index 0 unused).
+    offsets: Vec<u64>,
+    pages: Vec<usize>,
+    fonts: &'f PdfFonts,
+    font_objects: [usize; 2],
+    width_pt: f32,
+    height_pt: f32,
+}
+
+impl<'f, W: Write> BundleWriter<'f, W> {
+    /// Starts a bundle of `width_mm` × `height_mm` pages set in `fonts`.
+    pub fn new(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
+        let mut writer = BundleWriter {
+            out: Counting {
+                inner: out,
+                written: 0,
+            },
+            offsets: vec![0, 0, 0],
+            pages: Vec::new(),
+            fonts,
+            font_objects: [0, 0],
+            width_pt: width_mm * PT_PER_MM,
+            height_pt: height_mm * PT_PER_MM,
+        };
+        writer.out.write_all(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")?;
+        writer.font_objects = [writer.font(&fonts.gothic)?, writer.font(&fonts.mono)?];
+        Ok(writer)
+    }
+
+    fn reserve(&mut self) -> usize {
+        self.offsets.push(0);
+        self.offsets.len() - 1
+    }
+
+    fn object(&mut self, id: usize, body: &[u8]) -> io::Result<()> {
+        self.offsets[id] = self.out.written;
+        writeln!(self.out, "{id} 0 obj")?;
+        self.out.write_all(body)?;
+        self.out.write_all(b"\nendobj\n")
+    }
+
+    fn stream(&mut self, id: usize, dict: &str, data: &[u8]) -> io::Result<()> {
+        let compressed = deflate(data);
+        let mut body = format!(
+            "<<{dict}/Length {}/Filter/FlateDecode>>\nstream\n",
+            compressed.len()
+        )
+        .into_bytes();
+        body.extend_from_slice(&compressed);
+        body.extend_from_slice(b"\nendstream");
+        self.object(id, &body)
+    }
+
+    /// Writes one face as a Type0 font over its batch subset; returns the font object.
+    fn font(&mut self, font: &SubsetFont) -> io::Result<usize> {
+        let [file, descriptor, cid, unicode, type0] = [(); 5].map(|_| self.reserve());
+        // A subset tag is six capital letters; fixed per face so output is reproducible.
+        let name = format!("{}+{}", font_id(font.face).0, font.name);
+        self.stream(file, &format!("/Length1 {}", font.bytes.len()), &font.bytes)?;
+        let [x0, y0, x1, y1] = font.bbox;
+        self.object(
+            descriptor,
+            format!(
+                "<</Type/FontDescriptor/FontName/{name}/Flags 4/FontBBox[{x0} {y0} {x1} {y1}]/ItalicAngle 0\
+                 /Ascent {}/Descent {}/CapHeight {}/StemV 80/FontFile2 {file} 0 R>>",
+                font.ascent, font.descent, font.cap_height
+            )
+            .as_bytes(),
+        )?;
+        let widths: String = font.widths.iter().map(|w| format!("{w} ")).collect();
+        self.object(
+            cid,
+            format!(
+                "<</Type/Font/Subtype/CIDFontType2/BaseFont/{name}/CIDSystemInfo<</Registry(Adobe)/Ordering(Identity)/Supplement 0>>\
+                 /FontDescriptor {descriptor} 0 R/CIDToGIDMap/Identity/W[0[{}]]>>",
+                widths.trim_end()
+            )
+            .as_bytes(),
+        )?;
+        self.stream(unicode, "", to_unicode(font).as_bytes())?;
+        self.object(
+            type0,
+            format!(
+                "<</Type/Font/Subtype/Type0/BaseFont/{name}/Encoding/Identity-H/DescendantFonts[{cid} 0 R]/ToUnicode {unicode} 0 R>>"
+            )
+            .as_bytes(),
+        )?;
+        Ok(type0)
+    }
+
+    /// Appends one page.
+    pub fn page(&mut self, frame: &Frame) -> io::Result<()> {
+        let content = self.reserve();
+        let page = self.reserve();
+        let ops = content_stream(frame, self.fonts);
+        self.stream(content, "", ops.as_bytes())?;
+        let [gothic, mono] = self.font_objects;
+        let body = format!(
+            "<</Type/Page/Parent {PAGES} 0 R/MediaBox[0 0 {:.2} {:.2}]/Resources<</Font<</{} {gothic} 0 R/{} {mono} 0 R>>>>/Contents {content} 0 R>>",
+            self.width_pt,
+            self.height_pt,
+            font_id(Face::Gothic).0,
+            font_id(Face::Mono).0
+        );
+        self.object(page, body.as_bytes())?;
+        self.pages.push(page);
+        Ok(())
+    }
+
+    pub fn page_count(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Writes the page tree, catalog, metadata and cross-reference table.
+    pub fn finish(mut self, meta: &Meta) -> io::Result<W> {
+        let kids: String = self.pages.iter().map(|p| format!("{p} 0 R ")).collect();
+        let pages = format!(
+            "<</Type/Pages/Count {}/Kids[{}]>>",
+            self.pages.len(),
+            kids.trim_end()
+        );
+        self.object(PAGES, pages.as_bytes())?;
+        self.object(
+            CATALOG,
+            format!("<</Type/Catalog/Pages {PAGES} 0 R/ViewerPreferences<</PrintScaling/None>>>>")
+                .as_bytes(),
+        )?;
+        let info = self.reserve();
+        let date = pdf_string(&super::pdf::pdf_date(&meta.created));
+        let body = format!(
+            "<</Title{}/Author{}/Subject{}/Creator{}/Producer{}/CreationDate{date}/ModDate{date}>>",
+            hex_text(meta.title),
+            hex_text(meta.author),
+            hex_text(meta.subject),
+            hex_text(concat!("tsuchi ", env!("CARGO_PKG_VERSION"))),
+            hex_text("tsuchi bundle writer"),
+        );
+        self.object(info, body.as_bytes())?;
+        let xref = self.out.written;
+        write!(
+            self.out,
+            "xref\n0 {}\n0000000000 65535 f \n",
+            self.offsets.len()
+        )?;
+        for offset in &self.offsets[1..] {
+            writeln!(self.out, "{offset:010} 00000 n ")?;
+        }
+        write!(
+            self.out,
+            "trailer\n<</Size {}/Root {CATALOG} 0 R/Info {info} 0 R>>\nstartxref\n{xref}\n%%EOF\n",
+            self.offsets.len()
+        )?;
+        self.out.flush()?;
+        Ok(self.out.inner)
+    }
+}
+
+/// A PDF text string as UTF-16BE hex with BOM.
+fn hex_text(s: &str) -> String {
+    let mut out = String::from("<FEFF");
+    for unit in s.encode_utf16() {
+        let _ = write!(out, "{unit:04X}");
+    }
+    out.push('>');
+    out
+}
+
+fn pdf_string(object: &lopdf::Object) -> String {
+    match object {
+        lopdf::Object::String(bytes, _) => format!("({})", String::from_utf8_lossy(bytes)),
+        _ => "()".into(),
+    }
+}
+
+/// The ToUnicode CMap: glyph id → character, so that copied or extracted text is right.
+fn to_unicode(font: &SubsetFont) -> String {
+    let mut pairs: Vec<(u16, char)> = font.mappings().collect();
+    pairs.sort_unstable();
+    let mut out = String::from(
+        "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>> def\n\
+         /CMapName/Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000><FFFF>\nendcodespacerange\n",
+    );
+    for chunk in pairs.chunks(100) {
+        let _ = writeln!(out, "{} beginbfchar", chunk.len());
+        for (gid, c) in chunk {
+            let units: String = c
+                .encode_utf16(&mut [0; 2])
+                .iter()
+                .map(|u| format!("{u:04X}"))
+                .collect();
+            let _ = writeln!(out, "<{gid:04X}><{units}>");
+        }
+        out.push_str("endbfchar\n");
+    }
+    out.push_str("endcmap\nCMapName currentdict /CMap defineresource pop\nend\nend\n");
+    out
+}
+
+/// The page's drawing operators.
+fn content_stream(frame: &Frame, fonts: &PdfFonts) -> String {
+    let mut s = String::with_capacity(frame.items.len() * 48);
+    let flip = |y: f32| (frame.height - y) * PT_PER_MM;
+    for item in &frame.items {
+        match item {
+            Item::Text(run) => {
+                let font = fonts.get(run.face);
+                let _ = write!(
+                    s,
+                    "BT/{} {:.2} Tf 1 0 0 1 {:.2} {:.2} Tm<",
+                    font_id(run.face).0,
+                    run.size_pt,
+                    run.x * PT_PER_MM,
+                    flip(run.baseline)
+                );
+                for c in run.text.chars() {
+                    let _ = write!(s, "{:04X}", font.gid(c).unwrap_or(0));
+                }
+                s.push_str(">Tj ET\n");
+            }
+            Item::Rect {
+                area,
+                fill_grey,
+                line_pt,
+            } => {
+                let rect = format!(
+                    "{:.2} {:.2} {:.2} {:.2} re",
+                    area.x * PT_PER_MM,
+                    flip(area.bottom()),
+                    area.w * PT_PER_MM,
+                    area.h * PT_PER_MM
+                );
+                let _ = match fill_grey {
+                    Some(g) => writeln!(s, "q {line_pt} w {g} g {rect} B Q"),
+                    None => writeln!(s, "q {line_pt} w {rect} S Q"),
+                };
+            }
+            Item::Line { from, to, line_pt } => {
+                let _ = writeln!(
+                    s,
+                    "q {line_pt} w {:.2} {:.2} m {:.2} {:.2} l S Q",
+                    from.0 * PT_PER_MM,
+                    flip(from.1),
+                    to.0 * PT_PER_MM,
+                    flip(to.1)
+                );
+            }
+        }
+    }
+    s
+}

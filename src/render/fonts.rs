@@ -1,0 +1,120 @@
+//! The fonts of one batch: subsets of the two bundled faces holding every character the
+//! batch can print (see [`crate::font::subset`]), made once and shared by reference across
+//! threads. printpdf takes them parsed; the print-bundle writer takes their bytes, glyph ids
+//! and widths.
+
+use std::collections::{BTreeSet, HashMap};
+
+use printpdf::ParsedFont;
+
+use super::layout::Frame;
+use crate::font::{Face, subset};
+
+/// One face subset for the batch.
+pub struct SubsetFont {
+    pub face: Face,
+    /// The subset font program (TrueType, no hinting).
+    pub bytes: Vec<u8>,
+    /// Glyph id of each character the subset holds.
+    gids: HashMap<char, u16>,
+    /// Advance of every glyph, in thousandths of an em.
+    pub widths: Vec<u16>,
+    /// Font bounding box, ascender, descender, cap height, in thousandths of an em.
+    pub bbox: [i32; 4],
+    pub ascent: i32,
+    pub descent: i32,
+    pub cap_height: i32,
+    /// The PostScript name of the face.
+    pub name: String,
+    /// The same subset parsed for printpdf.
+    pub parsed: ParsedFont,
+}
+
+impl SubsetFont {
+    fn new(face: Face, chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
+        let bytes = subset::subset_for(face.bytes(), chars)?;
+        let parsed = ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+            .ok_or_else(|| "font subset does not parse".to_string())?;
+        let ttf = ttf_parser::Face::parse(&bytes, 0).map_err(|e| e.to_string())?;
+        let per_mille = |v: f32| (v * 1000.0 / ttf.units_per_em() as f32).round() as i32;
+        let gids = chars
+            .iter()
+            .filter_map(|&c| ttf.glyph_index(c).map(|g| (c, g.0)))
+            .filter(|(_, g)| *g != 0)
+            .collect();
+        let widths = (0..ttf.number_of_glyphs())
+            .map(|g| {
+                per_mille(ttf.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0) as f32) as u16
+            })
+            .collect();
+        let b = ttf.global_bounding_box();
+        let name = ttf
+            .names()
+            .into_iter()
+            .find(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
+            .and_then(|n| n.to_string())
+            .unwrap_or_else(|| "Font".into());
+        Ok(SubsetFont {
+            face,
+            bbox: [
+                per_mille(b.x_min as f32),
+                per_mille(b.y_min as f32),
+                per_mille(b.x_max as f32),
+                per_mille(b.y_max as f32),
+            ],
+            ascent: per_mille(ttf.ascender() as f32),
+            descent: per_mille(ttf.descender() as f32),
+            cap_height: per_mille(ttf.capital_height().unwrap_or(ttf.ascender()) as f32),
+            name,
+            gids,
+            widths,
+            parsed,
+            bytes,
+        })
+    }
+
+    /// The glyph id of `c`, if the subset holds it.
+    pub fn gid(&self, c: char) -> Option<u16> {
+        self.gids.get(&c).copied()
+    }
+
+    /// Every (glyph id, character) pair, for the ToUnicode map.
+    pub fn mappings(&self) -> impl Iterator<Item = (u16, char)> + '_ {
+        self.gids.iter().map(|(&c, &g)| (g, c))
+    }
+}
+
+/// Both faces of a batch.
+pub struct PdfFonts {
+    pub gothic: SubsetFont,
+    pub mono: SubsetFont,
+}
+
+impl PdfFonts {
+    /// Subsets the bundled fonts: the Japanese face to `gothic_chars`, the password face to
+    /// printable ASCII.
+    pub fn for_chars(gothic_chars: &BTreeSet<char>) -> Result<PdfFonts, String> {
+        let ascii: BTreeSet<char> = (' '..='~').collect();
+        Ok(PdfFonts {
+            gothic: SubsetFont::new(Face::Gothic, gothic_chars)?,
+            mono: SubsetFont::new(Face::Mono, &ascii)?,
+        })
+    }
+
+    pub fn get(&self, face: Face) -> &SubsetFont {
+        match face {
+            Face::Gothic => &self.gothic,
+            Face::Mono => &self.mono,
+        }
+    }
+
+    /// The first character of `frames` that the batch fonts cannot draw (a bug if ever `Some`:
+    /// the batch's character set missed it, and it would print as a blank box).
+    pub fn missing_char(&self, frames: &[Frame]) -> Option<char> {
+        frames.iter().flat_map(|f| f.texts()).find_map(|run| {
+            run.text
+                .chars()
+                .find(|&c| self.get(run.face).gid(c).is_none())
+        })
+    }
+}

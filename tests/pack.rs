@@ -1,0 +1,252 @@
+//! Checks `tsuchi::pack` against an independent reader: the `7z` command of Debian's
+//! p7zip-full. A missing `7z` fails these tests rather than skipping them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use tsuchi::pack::{ZipEncryption, zip_one};
+use tsuchi::secrets::{Generator, PasswordPolicy, Secret};
+
+const JAPANESE_NAME: &str = "1311111114_証明書PW再発行.pdf";
+
+fn password(seed: u64) -> Secret {
+    Generator::seeded(seed).generate(&PasswordPolicy::temp_password(), "KJ000000000000")
+}
+
+fn jst(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
+    NaiveDate::from_ymd_opt(y, mo, d)
+        .and_then(|date| date.and_hms_opt(h, mi, s))
+        .expect("valid test date")
+}
+
+/// PDF-looking bytes of a few KiB that, like a real notice, carry the password in plain text.
+fn fake_pdf(pw: &Secret) -> Vec<u8> {
+    let mut out = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n".to_vec();
+    let mut x: u32 = 0x1234_5678;
+    for _ in 0..4096 {
+        // xorshift: deterministic, only partly compressible.
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        out.push(b'A' + (x % 8) as u8);
+    }
+    out.extend_from_slice(b"\n(");
+    out.extend_from_slice(pw.expose().as_bytes());
+    out.extend_from_slice(b") Tj\n%%EOF\n");
+    out
+}
+
+/// Packs and writes the archive into `dir`, returning its path.
+fn write_zip(
+    dir: &Path,
+    entry: &str,
+    content: &[u8],
+    pw: &Secret,
+    encryption: ZipEncryption,
+    modified: NaiveDateTime,
+) -> PathBuf {
+    let bytes = zip_one(entry, content, pw, encryption, modified).expect("zip_one failed");
+    let path = dir.join("notice.zip");
+    std::fs::write(&path, bytes).expect("write zip");
+    path
+}
+
+/// Runs `7z` with the arguments; never reads stdin, so a password prompt cannot hang a test.
+fn seven_zip(args: &[&str]) -> Output {
+    Command::new("7z")
+        .args(args)
+        .env("LC_ALL", "C.UTF-8")
+        .stdin(Stdio::null())
+        .output()
+        .expect("cannot run `7z`: install p7zip-full (these tests need it and do not skip)")
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn pw_arg(pw: &str) -> String {
+    format!("-p{pw}")
+}
+
+/// `7z l -slt` output: one `Key = value` line per property.
+fn technical_listing(zip: &Path, pw: &Secret) -> String {
+    let out = seven_zip(&["l", "-slt", &pw_arg(pw.expose()), path_str(zip)]);
+    assert!(out.status.success(), "7z l -slt failed");
+    stdout(&out)
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().expect("temp paths are UTF-8")
+}
+
+fn tests_ok(zip: &Path, pw: &str) -> bool {
+    seven_zip(&["t", &pw_arg(pw), path_str(zip)])
+        .status
+        .success()
+}
+
+fn contains_subslice(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[test]
+fn aes_zip_opens_with_the_right_password_and_not_a_wrong_one() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pw = password(1);
+    let content = fake_pdf(&pw);
+    let zip = write_zip(
+        dir.path(),
+        "notice.pdf",
+        &content,
+        &pw,
+        ZipEncryption::Aes256,
+        jst(2026, 1, 10, 9, 30, 0),
+    );
+
+    assert!(
+        tests_ok(&zip, pw.expose()),
+        "7z t rejected the right password"
+    );
+    assert!(!tests_ok(&zip, "WRONG"), "7z t accepted a wrong password");
+
+    let out_dir = dir.path().join("out");
+    let out = seven_zip(&[
+        "x",
+        "-y",
+        &pw_arg(pw.expose()),
+        &format!("-o{}", path_str(&out_dir)),
+        path_str(&zip),
+    ]);
+    assert!(out.status.success(), "7z x failed");
+    let extracted = std::fs::read(out_dir.join("notice.pdf")).expect("extracted file");
+    assert!(
+        extracted == content,
+        "extracted bytes differ from the input"
+    );
+}
+
+#[test]
+fn aes_zip_uses_aes_256() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pw = password(2);
+    let zip = write_zip(
+        dir.path(),
+        "notice.pdf",
+        &fake_pdf(&pw),
+        &pw,
+        ZipEncryption::Aes256,
+        jst(2026, 1, 10, 9, 30, 0),
+    );
+    let listing = technical_listing(&zip, &pw);
+    assert!(
+        listing.lines().any(|l| l == "Method = AES-256 Deflate"),
+        "7z does not report AES-256 Deflate:\n{listing}"
+    );
+    assert!(listing.lines().any(|l| l == "Encrypted = +"));
+}
+
+#[test]
+fn zipcrypto_only_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pw = password(3);
+    let zip = write_zip(
+        dir.path(),
+        "notice.pdf",
+        &fake_pdf(&pw),
+        &pw,
+        ZipEncryption::ZipCrypto,
+        jst(2026, 1, 10, 9, 30, 0),
+    );
+    let listing = technical_listing(&zip, &pw);
+    assert!(
+        listing.lines().any(|l| l == "Method = ZipCrypto Deflate"),
+        "7z does not report ZipCrypto Deflate:\n{listing}"
+    );
+    assert!(
+        tests_ok(&zip, pw.expose()),
+        "7z t rejected the right password"
+    );
+    assert!(!tests_ok(&zip, "WRONG"), "7z t accepted a wrong password");
+}
+
+#[test]
+fn japanese_entry_names_are_utf8() {
+    for encryption in [ZipEncryption::Aes256, ZipEncryption::ZipCrypto] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pw = password(4);
+        let zip = write_zip(
+            dir.path(),
+            JAPANESE_NAME,
+            &fake_pdf(&pw),
+            &pw,
+            encryption,
+            jst(2026, 1, 10, 9, 30, 0),
+        );
+
+        let listing = technical_listing(&zip, &pw);
+        let expected = format!("Path = {JAPANESE_NAME}");
+        assert!(
+            listing.lines().any(|l| l == expected),
+            "{encryption:?}: 7z lists another name:\n{listing}"
+        );
+        let plain = stdout(&seven_zip(&["l", path_str(&zip)]));
+        assert!(
+            plain.contains(JAPANESE_NAME),
+            "{encryption:?}: 7z l:\n{plain}"
+        );
+
+        let bytes = std::fs::read(&zip).expect("read zip");
+        assert_eq!(&bytes[..4], b"PK\x03\x04", "not a local file header");
+        let flags = u16::from_le_bytes([bytes[6], bytes[7]]);
+        assert_ne!(
+            flags & (1 << 11),
+            0,
+            "{encryption:?}: UTF-8 flag (bit 11) not set, flags = {flags:#06x}"
+        );
+    }
+}
+
+#[test]
+fn entry_time_is_the_given_jst_wall_clock() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pw = password(5);
+    let zip = write_zip(
+        dir.path(),
+        "notice.pdf",
+        &fake_pdf(&pw),
+        &pw,
+        ZipEncryption::Aes256,
+        jst(2026, 1, 10, 9, 30, 0),
+    );
+    let listing = technical_listing(&zip, &pw);
+    assert!(
+        listing
+            .lines()
+            .any(|l| l == "Modified = 2026-01-10 09:30:00"),
+        "7z shows another time:\n{listing}"
+    );
+}
+
+#[test]
+fn password_bytes_never_appear_in_the_archive() {
+    for encryption in [ZipEncryption::Aes256, ZipEncryption::ZipCrypto] {
+        let pw = password(6);
+        // The content carries the password in plain text, as a real notice does.
+        let content = fake_pdf(&pw);
+        assert!(contains_subslice(&content, pw.expose().as_bytes()));
+        let bytes = zip_one(
+            "notice.pdf",
+            &content,
+            &pw,
+            encryption,
+            jst(2026, 1, 10, 9, 30, 0),
+        )
+        .expect("zip_one failed");
+        assert!(
+            !contains_subslice(&bytes, pw.expose().as_bytes()),
+            "{encryption:?}: the password appears in the archive bytes"
+        );
+    }
+}
