@@ -33,7 +33,7 @@ fn main() {
         })
         .collect();
     let started = Instant::now();
-    let fonts = renderer.fonts_for(&requests).expect("fonts subset");
+    let fonts = renderer.fonts_for(&requests, &[]).expect("fonts subset");
     println!(
         "batch fonts (subset once per batch): {:.1} ms",
         started.elapsed().as_secs_f64() * 1e3

@@ -7,6 +7,7 @@
 //! (what the clerk reads back).
 //! The binary in `main.rs` only wires the stages together and prints.
 
+pub mod audit;
 pub mod batch;
 pub mod config;
 pub mod font;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use chrono::NaiveDate;
-use tsuchi::batch::{self, BatchReport, RunOptions};
+use tsuchi::batch::{self, BatchReport, Progress, RunOptions};
 use tsuchi::config::{self, Config};
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
 use tsuchi::render::Renderer;
@@ -41,6 +41,18 @@ enum Command {
         /// 読むシート名（省略時は先頭のシート）
         #[arg(long)]
         sheet: Option<String>,
+        /// 結果を JSON で標準出力に書きます（機械処理用）
+        #[arg(long)]
+        json: bool,
+    },
+    /// 封筒の窓合わせ用紙（宛名の位置・折り線・mm 目盛り）の PDF を作ります。
+    Calibrate {
+        /// 設定ファイル（address_offset_mm を反映します）
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// 書き出す PDF
+        #[arg(long, default_value = "output/calibrate.pdf")]
+        out: PathBuf,
     },
     /// コメント付きの設定ファイル tsuchi.toml を作ります。
     Init {
@@ -85,7 +97,7 @@ fn main() -> ExitCode {
             out,
             config,
         } => match load_config(config.as_deref()) {
-            Ok(config) => check(&requests, sheet, &out, &config),
+            Ok((config, _)) => check(&requests, sheet, &out, &config),
             Err(e) => fail(e),
         },
         Command::Run {
@@ -95,28 +107,31 @@ fn main() -> ExitCode {
             date,
             dry_run,
             sheet,
+            json,
         } => {
             let options = RunOptions {
                 input: requests,
                 sheet,
                 out_root: out,
+                config_path: None,
                 issue_date: date,
                 dry_run,
             };
-            run(&options, config.as_deref())
+            run(options, config.as_deref(), json)
         }
+        Command::Calibrate { config, out } => calibrate(config.as_deref(), &out),
         Command::Init { path, force } => init(&path, force),
     }
 }
 
-/// `--config` if given, else `./tsuchi.toml` if present, else the defaults.
-fn load_config(path: Option<&Path>) -> Result<Config, config::ConfigError> {
+/// `--config` if given, else `./tsuchi.toml` if present, else the defaults. Returns the file
+/// used, for the manifest.
+fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), config::ConfigError> {
     let default = Path::new("tsuchi.toml");
-    match path {
-        Some(p) => Config::load(Some(p)),
-        None if default.exists() => Config::load(Some(default)),
-        None => Config::load(None),
-    }
+    let path = path
+        .map(Path::to_path_buf)
+        .or_else(|| default.exists().then(|| default.to_path_buf()));
+    Ok((Config::load(path.as_deref())?, path))
 }
 
 fn init(path: &Path, force: bool) -> ExitCode {
@@ -136,27 +151,126 @@ fn init(path: &Path, force: bool) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn run(options: &RunOptions, config_path: Option<&Path>) -> ExitCode {
-    let config = match load_config(config_path) {
+fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
+    let (config, _) = match load_config(config_path) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    let result = Renderer::new(&config).and_then(|renderer| {
+        let frame = renderer.calibration()?;
+        let fonts = renderer.fonts_for([], &[])?;
+        renderer.check_fonts(&fonts, &frame)?;
+        let meta = tsuchi::render::pdf::Meta {
+            title: "封筒の窓合わせ用紙",
+            author: &config.issuer.name,
+            subject: "長形3号 窓付き封筒の宛名位置の確認",
+            created: batch::now_in_tokyo(),
+        };
+        Ok(tsuchi::render::pdf::write(&[frame], &meta, &fonts))
+    });
+    let bytes = match result {
+        Ok(b) => b,
+        Err(e) => return fail(e),
+    };
+    if let Err(e) = tsuchi::fsutil::write_atomic(out, &bytes) {
+        return fail(format!("「{}」を書き込めません：{e}", out.display()));
+    }
+    let [dx, dy] = config.layout.address_offset_mm;
+    println!(
+        "窓合わせ用紙：{}（現在の調整値 右へ {dx:+.1} mm、下へ {dy:+.1} mm）",
+        out.display()
+    );
+    println!("実際のサイズ（100%）で印刷し、三つ折りにして封筒に入れて確かめてください。");
+    ExitCode::SUCCESS
+}
+
+/// A progress bar on stderr that appears only when the batch takes longer than a second
+/// (and only on a terminal).
+struct Bar {
+    bar: indicatif::ProgressBar,
+    started: std::time::Instant,
+}
+
+impl Bar {
+    fn new() -> Bar {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 通 {per_sec} 残り {eta}")
+                .expect("valid template"),
+        );
+        Bar {
+            bar,
+            started: std::time::Instant::now(),
+        }
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, total: usize) {
+        self.bar.set_length(total as u64);
+    }
+
+    fn advance(&self) {
+        if self.bar.is_hidden() && self.started.elapsed().as_secs_f32() > 1.0 {
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+        }
+        self.bar.inc(1);
+    }
+
+    fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+fn run(mut options: RunOptions, config_path: Option<&Path>, json: bool) -> ExitCode {
+    let (config, used) = match load_config(config_path) {
+        Ok(c) => c,
+        Err(e) => return fail(e),
+    };
+    options.config_path = used;
     // Templates are checked before anything is read or issued.
     let renderer = match Renderer::new(&config) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let report = match batch::run(options, &config, &renderer) {
+    let bar = Bar::new();
+    let report = match batch::run(&options, &config, &renderer, &bar) {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    print_intake(&options.input, &report.intake);
-    print_batch(&report);
+    for warning in &report.warnings {
+        eprintln!("警告：{warning}");
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary_json(&report)).expect("serialises")
+        );
+    } else {
+        print_intake(&options.input, &report.intake);
+        print_batch(&report);
+    }
     if report.rejections().is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_REJECTED)
     }
+}
+
+fn summary_json(report: &BatchReport) -> serde_json::Value {
+    serde_json::json!({
+        "batch_id": report.batch_id,
+        "dir": (!report.dry_run).then(|| report.dir.display().to_string()),
+        "dry_run": report.dry_run,
+        "issue_date": report.issue_date.to_string(),
+        "counts": batch::counts(report),
+        "issued": report.issued,
+        "skipped": report.intake.skipped,
+        "rejected": report.rejections(),
+        "notes": report.intake.notes,
+        "warnings": report.warnings,
+    })
 }
 
 fn print_batch(report: &BatchReport) {
@@ -167,18 +281,13 @@ fn print_batch(report: &BatchReport) {
             r.row, r.value, r.reason
         );
     }
-    let per_kind: Vec<String> = NoticeKind::ALL
-        .iter()
-        .map(|k| {
-            format!(
-                "{} {}",
-                k,
-                report.issued.iter().filter(|n| n.kind == *k).count()
-            )
-        })
-        .collect();
+    let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     if report.dry_run {
         println!("■ 試行（--dry-run）：何も書き出していません");
+        let per_kind: Vec<String> = NoticeKind::ALL
+            .iter()
+            .map(|k| format!("{k} {}", count(*k)))
+            .collect();
         println!(
             "  発行される通知書：{}件（{}）",
             report.issued.len(),
@@ -186,22 +295,90 @@ fn print_batch(report: &BatchReport) {
         );
         return;
     }
+    let zips_separate = report
+        .issued
+        .iter()
+        .filter(|n| n.zip_opening == batch::ZipOpening::Separate)
+        .count();
+    let paper = report
+        .issued
+        .iter()
+        .filter(|n| n.control_no.is_some())
+        .count();
     let bytes: usize = report.issued.iter().map(|n| n.bytes).sum();
     println!(
         "■ バッチ {}（発行日 {}）",
         report.batch_id, report.issue_date
     );
-    println!(
-        "  作成した通知書：{}件（{}）、計 {} KB",
-        report.issued.len(),
-        per_kind.join("／"),
-        bytes / 1024
-    );
+    let rejected_rows = report
+        .rejections()
+        .iter()
+        .map(|r| r.row)
+        .collect::<std::collections::BTreeSet<_>>()
+        .len();
+    let mut rows: Vec<(String, String)> = NoticeKind::ALL
+        .iter()
+        .map(|k| (k.label().to_string(), format!("{}通", count(*k))))
+        .collect();
+    rows.extend([
+        (
+            "通知書の合計".to_string(),
+            format!("{}通", report.issued.len()),
+        ),
+        (
+            "印刷束（郵送分）".to_string(),
+            format!("{paper}通・{}頁", report.bundle_pages),
+        ),
+        (
+            "ZIP（開封パスワード別送）".to_string(),
+            format!("{zips_separate}件"),
+        ),
+        ("差戻し".to_string(), format!("{rejected_rows}行")),
+    ]);
+    print_table(&rows);
+    println!("  通知書 PDF：計 {} KB", bytes / 1024);
     println!("  出力先：{}", report.dir.display());
     println!(
-        "  差戻し一覧：{}",
-        report.dir.join("rejected.xlsx").display()
+        "    印刷束：print/{}.pdf　発送リスト：print/発送リスト.xlsx",
+        report.batch_id
     );
+    if zips_separate > 0 {
+        println!(
+            "    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf"
+        );
+    }
+    println!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
+}
+
+/// Width of `s` on a terminal: East Asian wide characters take two columns.
+fn display_width(s: &str) -> usize {
+    s.chars()
+        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
+        .sum()
+}
+
+/// A two-column table framed for a terminal that shows Japanese double-width.
+fn print_table(rows: &[(String, String)]) {
+    let w0 = rows
+        .iter()
+        .map(|(a, _)| display_width(a))
+        .max()
+        .unwrap_or(0);
+    let w1 = rows
+        .iter()
+        .map(|(_, b)| display_width(b))
+        .max()
+        .unwrap_or(0);
+    let rule = |l: &str, m: &str, r: &str| {
+        println!("  {l}{}{m}{}{r}", "─".repeat(w0 + 2), "─".repeat(w1 + 2))
+    };
+    rule("┌", "┬", "┐");
+    for (a, b) in rows {
+        let pad_a = " ".repeat(w0 - display_width(a));
+        let pad_b = " ".repeat(w1 - display_width(b));
+        println!("  │ {a}{pad_a} │ {pad_b}{b} │");
+    }
+    rule("└", "┴", "┘");
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {

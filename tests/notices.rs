@@ -69,7 +69,7 @@ fn each_notice_kind_carries_every_field_of_its_row_and_its_secrets_in_order() {
     let config = Config::default();
     let renderer = Renderer::new(&config).unwrap();
     let requests = sample_requests();
-    let fonts = renderer.fonts_for(&requests).unwrap();
+    let fonts = renderer.fonts_for(&requests, &[]).unwrap();
     for kind in NoticeKind::ALL {
         let request = requests.iter().find(|r| r.kind == kind).unwrap().clone();
         let r = render(&renderer, &fonts, request.clone(), 7);
@@ -138,7 +138,7 @@ fn fonts_are_embedded_subsets_and_the_structure_is_sound() {
     let config = Config::default();
     let renderer = Renderer::new(&config).unwrap();
     let requests = sample_requests();
-    let fonts = renderer.fonts_for(&requests).unwrap();
+    let fonts = renderer.fonts_for(&requests, &[]).unwrap();
     let r = render(&renderer, &fonts, requests[0].clone(), 1);
     let path = r.pdf.to_str().unwrap();
     let listing = tool("pdffonts", &[path]);
@@ -269,7 +269,7 @@ fn a_long_name_stays_inside_the_page_in_the_pdf_itself() {
     let config = Config::default();
     let renderer = Renderer::new(&config).unwrap();
     let request = long_request(NoticeKind::Registration, None);
-    let fonts = renderer.fonts_for([&request]).unwrap();
+    let fonts = renderer.fonts_for([&request], &[]).unwrap();
     let r = render(&renderer, &fonts, request, 5);
     let html = tool("pdftotext", &["-bbox", r.pdf.to_str().unwrap(), "-"]);
     let mm = 72.0 / 25.4;
@@ -379,7 +379,7 @@ fn wording_changes_in_a_template_folder_reach_the_notice() {
         .into_iter()
         .find(|r| r.kind == NoticeKind::LoginReissue)
         .unwrap();
-    let fonts = renderer.fonts_for([&request]).unwrap();
+    let fonts = renderer.fonts_for([&request], &[]).unwrap();
     let r = render(&renderer, &fonts, request, 2);
     let flat = squeeze(&tool("pdftotext", &[r.pdf.to_str().unwrap(), "-"]));
     assert!(flat.contains("変更後のパスワードを"));
@@ -395,7 +395,7 @@ fn the_reading_row_spells_each_character_in_katakana() {
         .into_iter()
         .find(|r| r.kind == NoticeKind::CertPasswordReissue)
         .unwrap();
-    let fonts = renderer.fonts_for([&request]).unwrap();
+    let fonts = renderer.fonts_for([&request], &[]).unwrap();
     let r = render(&renderer, &fonts, request, 9);
     let flat = squeeze(&tool(
         "pdftotext",

@@ -45,6 +45,14 @@ impl Face {
         }
     }
 
+    /// The PostScript name, as the PDF names the embedded font.
+    pub fn postscript_name(self) -> &'static str {
+        match self {
+            Face::Gothic => "IPAexGothic",
+            Face::Mono => "JetBrainsMono-Bold",
+        }
+    }
+
     /// The face parsed once per process.
     pub fn metrics(self) -> &'static Metrics {
         static GOTHIC: OnceLock<Metrics> = OnceLock::new();

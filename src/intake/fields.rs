@@ -248,7 +248,8 @@ impl fmt::Display for RequestId {
 }
 
 /// 通知種別: which of the three notices a request asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// 電子請求登録結果に関するお知らせ.
     Registration,

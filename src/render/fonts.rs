@@ -48,12 +48,7 @@ impl SubsetFont {
             })
             .collect();
         let b = ttf.global_bounding_box();
-        let name = ttf
-            .names()
-            .into_iter()
-            .find(|n| n.name_id == ttf_parser::name_id::POST_SCRIPT_NAME)
-            .and_then(|n| n.to_string())
-            .unwrap_or_else(|| "Font".into());
+        let name = face.postscript_name().to_string();
         Ok(SubsetFont {
             face,
             bbox: [

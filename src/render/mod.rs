@@ -239,9 +239,11 @@ impl Renderer {
 
     /// Renders one notice as a one-page PDF.
     /// The fonts for a batch of `requests`: every character their notices can print.
+    /// `extra` is any other text the batch prints (operator and host on the cover sheet).
     pub fn fonts_for<'a>(
         &self,
         requests: impl IntoIterator<Item = &'a Request>,
+        extra: &[&str],
     ) -> Result<PdfFonts, RenderError> {
         let mut chars: BTreeSet<char> = self.templates.source_chars().clone();
         let (issuer, n) = (&self.config.issuer, &self.config.notice);
@@ -254,6 +256,7 @@ impl Renderer {
         ] {
             chars.extend(text.chars());
         }
+        chars.extend(extra.iter().flat_map(|t| t.chars()));
         // Dates, kinds, password classes and readings, the whole of printable ASCII.
         chars.extend("令和平成昭和元年月日〒・".chars());
         chars.extend(NoticeKind::ALL.iter().flat_map(|k| k.label().chars()));
@@ -282,13 +285,8 @@ impl Renderer {
         created: DateTime<FixedOffset>,
     ) -> Result<Vec<u8>, RenderError> {
         let (doc, frame) = self.frame(notice)?;
+        self.check_fonts(fonts, &frame)?;
         let frames = [frame];
-        if let Some(c) = fonts.missing_char(&frames) {
-            return Err(RenderError::Font(format!(
-                "文字「{c}」(U+{:04X}) がフォントの部分集合にありません",
-                c as u32
-            )));
-        }
         let subject = format!(
             "{}（{} {}）",
             doc.subject, notice.request.office_no, notice.request.office_name

@@ -1,0 +1,84 @@
+//! `manifest.json`: every file of a batch with its SHA-256 and size, the input and config
+//! hashes, counts, tool version, 発行日 and batch id. Written last, from the files on disk.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::sha256_hex;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FileEntry {
+    /// Path relative to the batch folder, with `/` separators.
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Source {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub tool: String,
+    pub batch_id: String,
+    pub issue_date: String,
+    pub created: String,
+    pub operator: String,
+    pub host: String,
+    pub input: Source,
+    /// `None` when tsuchi ran on its defaults.
+    pub config: Option<Source>,
+    pub zip_encryption: String,
+    pub counts: BTreeMap<String, usize>,
+    pub files: Vec<FileEntry>,
+}
+
+/// Hashes a source file (input list, config).
+pub fn source(path: &Path) -> std::io::Result<Source> {
+    let bytes = std::fs::read(path)?;
+    Ok(Source {
+        path: path.display().to_string(),
+        sha256: sha256_hex(&bytes),
+        size: bytes.len() as u64,
+    })
+}
+
+/// Every file under `dir`, sorted by path, hashed.
+pub fn files(dir: &Path) -> std::io::Result<Vec<FileEntry>> {
+    let mut paths = Vec::new();
+    collect(dir, &mut paths)?;
+    let mut entries = Vec::with_capacity(paths.len());
+    for path in paths {
+        let bytes = std::fs::read(&path)?;
+        let relative = path.strip_prefix(dir).expect("under dir");
+        let parts: Vec<String> = relative
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        entries.push(FileEntry {
+            path: parts.join("/"),
+            sha256: sha256_hex(&bytes),
+            size: bytes.len() as u64,
+        });
+    }
+    entries.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(entries)
+}
+
+fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            collect(&entry.path(), out)?;
+        } else {
+            out.push(entry.path());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Helpers shared by the end-to-end tests: running the binary and reading its outputs back
+//! with independent tools (poppler, 7-Zip, calamine).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use calamine::Reader;
+
+pub fn sample(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("samples")
+        .join(name)
+}
+
+pub fn tsuchi(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tsuchi"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs a checker tool and returns its stdout; fails the test if the tool is missing or fails.
+pub fn tool(name: &str, args: &[&str]) -> String {
+    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
+        panic!("{name} is needed for this test (scripts/test installs it): {e}")
+    });
+    assert!(
+        out.status.success(),
+        "{name} {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The one batch folder under `out`.
+pub fn batch_dir(out: &Path) -> PathBuf {
+    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        dirs.len(),
+        1,
+        "exactly one batch folder and no staging left: {dirs:?}"
+    );
+    dirs.into_iter().next().unwrap()
+}
+
+/// A word on a page: xMin, yMin, xMax, yMax (points from the top-left) and its text.
+pub type Word = (f64, f64, f64, f64, String);
+
+/// Words of a PDF with their boxes (pdftotext -bbox), page by page.
+pub fn words(pdf: &Path) -> Vec<Vec<Word>> {
+    let html = tool("pdftotext", &["-bbox", pdf.to_str().unwrap(), "-"]);
+    let mut pages = Vec::new();
+    for line in html.lines().map(str::trim_start) {
+        if line.starts_with("<page") {
+            pages.push(Vec::new());
+        } else if line.starts_with("<word") {
+            let attr = |name: &str| -> f64 {
+                let at = line.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
+                line[at..].split('"').next().unwrap().parse().unwrap()
+            };
+            let word = line
+                .split('>')
+                .nth(1)
+                .unwrap()
+                .split('<')
+                .next()
+                .unwrap()
+                .to_string();
+            pages.last_mut().unwrap().push((
+                attr("xMin"),
+                attr("yMin"),
+                attr("xMax"),
+                attr("yMax"),
+                word,
+            ));
+        }
+    }
+    pages
+}
+
+/// Reads the passwords back out of a PDF as an independent check would: the large characters
+/// of each grid (word boxes taller than 20 pt), one string per grid row, in page order.
+pub fn secrets_in(pdf: &Path) -> Vec<String> {
+    let mut found = Vec::new();
+    for page in words(pdf) {
+        let mut rows: BTreeMap<i64, Vec<(f64, String)>> = BTreeMap::new();
+        for (x0, y0, _, y1, word) in page {
+            if y1 - y0 > 20.0 {
+                rows.entry(y0.round() as i64).or_default().push((x0, word));
+            }
+        }
+        for mut words in rows.into_values() {
+            words.sort_by(|a, b| a.0.total_cmp(&b.0));
+            found.push(words.into_iter().map(|(_, w)| w).collect());
+        }
+    }
+    found
+}
+
+/// Every cell of every sheet of an xlsx: rows of text.
+pub fn xlsx_rows(path: &Path) -> Vec<Vec<String>> {
+    let mut book = calamine::open_workbook_auto(path).unwrap();
+    let mut rows = Vec::new();
+    for name in book.sheet_names() {
+        for row in book.worksheet_range(&name).unwrap().rows() {
+            rows.push(row.iter().map(|c| c.to_string()).collect());
+        }
+    }
+    rows
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(files_under(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
