@@ -307,11 +307,13 @@ fn text_too_long_for_any_size_is_a_clear_layout_error() {
 
 fn copy_templates(to: &Path) {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-    std::fs::create_dir_all(to.join("notices")).unwrap();
     std::fs::copy(from.join("layout.toml"), to.join("layout.toml")).unwrap();
-    for entry in std::fs::read_dir(from.join("notices")).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join("notices").join(entry.file_name())).unwrap();
+    for sub in ["notices", "mailroom"] {
+        std::fs::create_dir_all(to.join(sub)).unwrap();
+        for entry in std::fs::read_dir(from.join(sub)).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), to.join(sub).join(entry.file_name())).unwrap();
+        }
     }
 }
 
