@@ -11,8 +11,9 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use crate::intake::{NoticeKind, Request};
 use crate::notice::Notice;
+use crate::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::render::pdf::Meta;
-use crate::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer, bundle::BundleWriter};
+use crate::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer};
 
 /// Whether a notice of `kind` is mailed on paper.
 pub fn is_paper(kind: NoticeKind) -> bool {
@@ -128,7 +129,7 @@ pub fn write_bundle(
     }
     let mut pieces = Vec::with_capacity(notices.len());
     for (chunk_no, chunk) in notices.chunks(CHUNK).enumerate() {
-        let frames: Vec<Result<Frame, RenderError>> = chunk
+        let prepared: Vec<Result<PreparedPage, RenderError>> = chunk
             .par_iter()
             .enumerate()
             .map(|(i, notice)| {
@@ -136,10 +137,11 @@ pub fn write_bundle(
                 let (_, mut frame) = renderer.frame(notice)?;
                 let control = format!("{}-{seq:05}", info.batch_id);
                 renderer.stamp(&mut frame, &control, &format!("{}/{printed}", seq + 1));
-                Ok(frame)
+                renderer.check_fonts(fonts, &frame)?;
+                Ok(bundle::prepare(&frame, fonts))
             })
             .collect();
-        for (i, (frame, notice)) in frames.into_iter().zip(chunk).enumerate() {
+        for (i, (page, notice)) in prepared.into_iter().zip(chunk).enumerate() {
             let seq = chunk_no * CHUNK + i + 1;
             pieces.push(Piece {
                 seq,
@@ -148,7 +150,7 @@ pub fn write_bundle(
                 pages: 1,
                 first_page: writer.page_count() + 1,
             });
-            writer.page(&frame?).map_err(|e| fail(&e))?;
+            writer.prepared(page?).map_err(|e| fail(&e))?;
             if info.duplex {
                 writer.page(&blank).map_err(|e| fail(&e))?;
             }

@@ -69,8 +69,15 @@ pub fn zip_one(
         return Err(PackError::EmptyPassword);
     }
 
+    // A notice PDF is already compressed (its font program and page streams are deflated):
+    // deflating it again halves the cost of an AES archive and saves about 1 % of its size.
+    // ZipCrypto keeps Deflate, so that its known plaintext is not simply the PDF header.
+    let method = match encryption {
+        ZipEncryption::Aes256 => CompressionMethod::Stored,
+        ZipEncryption::ZipCrypto => CompressionMethod::Deflated,
+    };
     let options = SimpleFileOptions::default()
-        .compression_method(CompressionMethod::Deflated)
+        .compression_method(method)
         .last_modified_time(zip_time(modified)?);
     let options = match encryption {
         ZipEncryption::Aes256 => options.with_aes_encryption(AesMode::Aes256, pw),

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::sha256_hex;
@@ -53,20 +54,22 @@ pub fn source(path: &Path) -> std::io::Result<Source> {
 pub fn files(dir: &Path) -> std::io::Result<Vec<FileEntry>> {
     let mut paths = Vec::new();
     collect(dir, &mut paths)?;
-    let mut entries = Vec::with_capacity(paths.len());
-    for path in paths {
-        let bytes = std::fs::read(&path)?;
-        let relative = path.strip_prefix(dir).expect("under dir");
-        let parts: Vec<String> = relative
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect();
-        entries.push(FileEntry {
-            path: parts.join("/"),
-            sha256: sha256_hex(&bytes),
-            size: bytes.len() as u64,
-        });
-    }
+    let mut entries = paths
+        .par_iter()
+        .map(|path| {
+            let bytes = std::fs::read(path)?;
+            let relative = path.strip_prefix(dir).expect("under dir");
+            let parts: Vec<String> = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect();
+            Ok(FileEntry {
+                path: parts.join("/"),
+                sha256: sha256_hex(&bytes),
+                size: bytes.len() as u64,
+            })
+        })
+        .collect::<std::io::Result<Vec<_>>>()?;
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(entries)
 }

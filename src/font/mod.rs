@@ -35,6 +35,9 @@ pub struct Metrics {
     pub ascender: f32,
     /// Distance from baseline to the bottom (negative), in ems.
     pub descender: f32,
+    /// Advance of every BMP character in ems, negative where the face has no glyph: layout
+    /// measures the same characters thousands of times per batch.
+    bmp_advances: Vec<f32>,
 }
 
 impl Face {
@@ -65,11 +68,21 @@ impl Face {
             let face = ttf_parser::Face::parse(self.bytes(), 0)
                 .expect("the bundled fonts are valid TrueType fonts");
             let units_per_em = face.units_per_em() as f32;
+            let bmp_advances = (0..=0xFFFFu32)
+                .map(|u| {
+                    char::from_u32(u)
+                        .and_then(|c| face.glyph_index(c))
+                        .filter(|g| g.0 != 0)
+                        .map(|g| face.glyph_hor_advance(g).unwrap_or(0) as f32 / units_per_em)
+                        .unwrap_or(-1.0)
+                })
+                .collect();
             Metrics {
                 ascender: face.ascender() as f32 / units_per_em,
                 descender: face.descender() as f32 / units_per_em,
                 units_per_em,
                 face,
+                bmp_advances,
             }
         })
     }
@@ -78,16 +91,23 @@ impl Face {
 impl Metrics {
     /// Whether the face has a glyph for `ch`.
     pub fn covers(&self, ch: char) -> bool {
-        self.face.glyph_index(ch).is_some_and(|g| g.0 != 0)
+        match self.bmp_advances.get(ch as usize) {
+            Some(&a) => a >= 0.0,
+            None => self.face.glyph_index(ch).is_some_and(|g| g.0 != 0),
+        }
     }
 
     /// Advance width of `ch` in ems (0 for a character the face lacks).
     pub fn advance(&self, ch: char) -> f32 {
-        self.face
-            .glyph_index(ch)
-            .and_then(|g| self.face.glyph_hor_advance(g))
-            .map(|a| a as f32 / self.units_per_em)
-            .unwrap_or(0.0)
+        match self.bmp_advances.get(ch as usize) {
+            Some(&a) => a.max(0.0),
+            None => self
+                .face
+                .glyph_index(ch)
+                .and_then(|g| self.face.glyph_hor_advance(g))
+                .map(|a| a as f32 / self.units_per_em)
+                .unwrap_or(0.0),
+        }
     }
 
     /// Width of `text` set at `size_pt`, in millimetres.

@@ -133,10 +133,22 @@ impl<'f, W: Write> BundleWriter<'f, W> {
 
     /// Appends one page.
     pub fn page(&mut self, frame: &Frame) -> io::Result<()> {
+        let prepared = prepare(frame, self.fonts);
+        self.prepared(prepared)
+    }
+
+    /// Appends a page prepared (possibly on another thread) by [`prepare`].
+    pub fn prepared(&mut self, page: PreparedPage) -> io::Result<()> {
         let content = self.reserve();
-        let page = self.reserve();
-        let ops = content_stream(frame, self.fonts);
-        self.stream(content, "", ops.as_bytes())?;
+        let id = self.reserve();
+        let mut body = format!(
+            "<</Length {}/Filter/FlateDecode>>\nstream\n",
+            page.content.len()
+        )
+        .into_bytes();
+        body.extend_from_slice(&page.content);
+        body.extend_from_slice(b"\nendstream");
+        self.object(content, &body)?;
         let [gothic, mono] = self.font_objects;
         let body = format!(
             "<</Type/Page/Parent {PAGES} 0 R/MediaBox[0 0 {:.2} {:.2}]/Resources<</Font<</{} {gothic} 0 R/{} {mono} 0 R>>>>/Contents {content} 0 R>>",
@@ -145,8 +157,8 @@ impl<'f, W: Write> BundleWriter<'f, W> {
             font_id(Face::Gothic).0,
             font_id(Face::Mono).0
         );
-        self.object(page, body.as_bytes())?;
-        self.pages.push(page);
+        self.object(id, body.as_bytes())?;
+        self.pages.push(id);
         Ok(())
     }
 
@@ -195,6 +207,21 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         )?;
         self.out.flush()?;
         Ok(self.out.inner)
+    }
+}
+
+/// A page's compressed content stream, ready to be appended.
+pub struct PreparedPage {
+    content: Vec<u8>,
+}
+
+/// Encodes and compresses a page's drawing operators; independent of the file being
+/// written, so pages can be prepared in parallel and appended in order.
+pub fn prepare(frame: &Frame, fonts: &PdfFonts) -> PreparedPage {
+    // The operators may hold a password's glyphs: wipe the plain copy once compressed.
+    let ops = zeroize::Zeroizing::new(content_stream(frame, fonts));
+    PreparedPage {
+        content: deflate(ops.as_bytes()),
     }
 }
 

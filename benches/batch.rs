@@ -1,0 +1,117 @@
+//! A whole batch of 10,000 requests end to end — intake, secrets, notices, ZIPs, the print
+//! bundle, the mailing list, the second-channel list and the manifest — and prints notices/s,
+//! peak memory and output bytes. `cargo bench --bench batch [-- ROWS]`.
+
+use std::io::Write;
+use std::time::Instant;
+
+use tsuchi::batch::{self, RunOptions, Silent};
+use tsuchi::config::Config;
+use tsuchi::intake::fields::office_check_digit;
+use tsuchi::render::Renderer;
+
+/// Peak resident memory of this process (Linux), in MB.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status
+        .lines()
+        .find(|l| l.starts_with("VmHWM:"))?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()?;
+    Some(kb / 1024.0)
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            if e.file_type().unwrap().is_dir() {
+                dir_bytes(&e.path())
+            } else {
+                e.metadata().unwrap().len()
+            }
+        })
+        .sum()
+}
+
+fn main() {
+    let rows: usize = std::env::args()
+        .skip(1)
+        .find_map(|a| a.parse().ok())
+        .unwrap_or(10_000);
+    let work = tempfile::tempdir().unwrap();
+    let input = work.path().join("requests.csv");
+    let mut csv = std::fs::File::create(&input).unwrap();
+    writeln!(
+        csv,
+        "申請番号,通知種別,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID,宛名"
+    )
+    .unwrap();
+    let kinds = ["登録結果", "再発行", "証明書PW再発行"];
+    let towns = [
+        "千代田区霞が関",
+        "新宿区西新宿",
+        "世田谷区三軒茶屋",
+        "八王子市元本郷町",
+        "町田市森野",
+    ];
+    for i in 0..rows {
+        let payload = format!("137{:06}", i);
+        let office = format!("{payload}{}", office_check_digit(&payload).unwrap());
+        let town = towns[i % towns.len()];
+        writeln!(
+            csv,
+            "B{i:06},{},{office},社会福祉法人ベンチ福祉会 第{i}ケアセンター,{:03}-{:04},東京都{town}{}丁目{}番{}号,03-1234-{:04},03-1234-{:04},KJ13{office},{}",
+            kinds[i % 3],
+            100 + i % 900,
+            i % 10_000,
+            i % 9 + 1,
+            i % 30 + 1,
+            i % 20 + 1,
+            i % 10_000,
+            (i + 1) % 10_000,
+            if i % 4 == 0 { "管理者 山田 花子" } else { "" },
+        )
+        .unwrap();
+    }
+    drop(csv);
+
+    let config = Config::default();
+    let renderer = Renderer::new(&config).unwrap();
+    let options = RunOptions {
+        input,
+        sheet: None,
+        out_root: work.path().join("out"),
+        config_path: None,
+        issue_date: None,
+        dry_run: false,
+    };
+    let started = Instant::now();
+    let report = batch::run(&options, &config, &renderer, &Silent).expect("batch runs");
+    let secs = started.elapsed().as_secs_f64();
+    assert_eq!(
+        report.issued.len(),
+        rows,
+        "{:?}",
+        report.rejections().first()
+    );
+    let bytes = dir_bytes(&report.dir);
+    println!("rows: {rows}, threads: {}", rayon::current_num_threads());
+    println!(
+        "whole batch: {secs:.2} s = {:.0} notices/s end to end",
+        rows as f64 / secs
+    );
+    for (phase, time) in &report.timings {
+        println!("  {phase}: {:.2} s", time.as_secs_f64());
+    }
+    println!("peak memory: {:.0} MB", peak_rss_mb().unwrap_or(f64::NAN));
+    println!(
+        "output: {:.1} MB ({:.1} KB per notice; print bundle {} pages)",
+        bytes as f64 / 1e6,
+        bytes as f64 / rows as f64 / 1024.0,
+        report.bundle_pages
+    );
+}
