@@ -13,13 +13,7 @@ use tsuchi::render::Renderer;
 /// Peak resident memory of this process (Linux), in MB.
 fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kb: f64 = status
-        .lines()
-        .find(|l| l.starts_with("VmHWM:"))?
-        .split_whitespace()
-        .nth(1)?
-        .parse()
-        .ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
 }
 
@@ -28,36 +22,19 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
         .unwrap()
         .map(|e| {
             let e = e.unwrap();
-            if e.file_type().unwrap().is_dir() {
-                dir_bytes(&e.path())
-            } else {
-                e.metadata().unwrap().len()
-            }
+            if e.file_type().unwrap().is_dir() { dir_bytes(&e.path()) } else { e.metadata().unwrap().len() }
         })
         .sum()
 }
 
 fn main() {
-    let rows: usize = std::env::args()
-        .skip(1)
-        .find_map(|a| a.parse().ok())
-        .unwrap_or(10_000);
+    let rows: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(10_000);
     let work = tempfile::tempdir().unwrap();
     let input = work.path().join("requests.csv");
     let mut csv = std::fs::File::create(&input).unwrap();
-    writeln!(
-        csv,
-        "申請番号,通知種別,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID,宛名"
-    )
-    .unwrap();
+    writeln!(csv, "申請番号,通知種別,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID,宛名").unwrap();
     let kinds = ["登録結果", "再発行", "証明書PW再発行"];
-    let towns = [
-        "千代田区霞が関",
-        "新宿区西新宿",
-        "世田谷区三軒茶屋",
-        "八王子市元本郷町",
-        "町田市森野",
-    ];
+    let towns = ["千代田区霞が関", "新宿区西新宿", "世田谷区三軒茶屋", "八王子市元本郷町", "町田市森野"];
     for i in 0..rows {
         let payload = format!("137{:06}", i);
         let office = format!("{payload}{}", office_check_digit(&payload).unwrap());
@@ -92,18 +69,10 @@ fn main() {
     let started = Instant::now();
     let report = batch::run(&options, &config, &renderer, &Silent).expect("batch runs");
     let secs = started.elapsed().as_secs_f64();
-    assert_eq!(
-        report.issued.len(),
-        rows,
-        "{:?}",
-        report.rejections().first()
-    );
+    assert_eq!(report.issued.len(), rows, "{:?}", report.rejections().first());
     let bytes = dir_bytes(&report.dir);
     println!("rows: {rows}, threads: {}", rayon::current_num_threads());
-    println!(
-        "whole batch: {secs:.2} s = {:.0} notices/s end to end",
-        rows as f64 / secs
-    );
+    println!("whole batch: {secs:.2} s = {:.0} notices/s end to end", rows as f64 / secs);
     for (phase, time) in &report.timings {
         println!("  {phase}: {:.2} s", time.as_secs_f64());
     }

@@ -19,10 +19,7 @@ fn main() {
     let config = Config::default();
     let started = Instant::now();
     let renderer = Renderer::new(&config).expect("templates load");
-    println!(
-        "start-up (fonts, templates, specimens): {:.1} ms",
-        started.elapsed().as_secs_f64() * 1e3
-    );
+    println!("start-up (fonts, templates, specimens): {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
 
     let suffixes = ["", " 第二事業所", " 北営業所", " サテライト", " 本店"];
     let requests: Vec<_> = (0..NOTICES)
@@ -34,28 +31,19 @@ fn main() {
         .collect();
     let started = Instant::now();
     let fonts = renderer.fonts_for(&requests, &[]).expect("fonts subset");
-    println!(
-        "batch fonts (subset once per batch): {:.1} ms",
-        started.elapsed().as_secs_f64() * 1e3
-    );
+    println!("batch fonts (subset once per batch): {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
     let created = now_in_tokyo();
 
     for threads in [1, rayon::current_num_threads()] {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .unwrap();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let started = Instant::now();
         let bytes: usize = pool.install(|| {
             requests
                 .par_iter()
                 .map_init(Generator::os, |generator, r| {
                     let notice = Notice::issue(r.clone(), date, &config.passwords, generator);
-                    renderer
-                        .render(&notice, &fonts, created)
-                        .expect("renders")
-                        .len()
+                    renderer.render(&notice, &fonts, created).expect("renders").len()
                 })
                 .sum()
         });

@@ -269,32 +269,27 @@ fn approved_rows() -> Vec<[String; 12]> {
     OFFICES
         .iter()
         .enumerate()
-        .map(
-            |(i, (pref, payload, kind, name, postal, address, phone, fax, attention))| {
-                let no = office_no(pref, payload);
-                [
-                    format!("R08-{:04}", i + 1),
-                    kind.to_string(),
-                    "承認".to_string(),
-                    no.clone(),
-                    name.to_string(),
-                    postal.to_string(),
-                    address.to_string(),
-                    phone.to_string(),
-                    fax.to_string(),
-                    format!("KJ{pref}{no}"),
-                    pref.to_string(),
-                    attention.to_string(),
-                ]
-            },
-        )
+        .map(|(i, (pref, payload, kind, name, postal, address, phone, fax, attention))| {
+            let no = office_no(pref, payload);
+            [
+                format!("R08-{:04}", i + 1),
+                kind.to_string(),
+                "承認".to_string(),
+                no.clone(),
+                name.to_string(),
+                postal.to_string(),
+                address.to_string(),
+                phone.to_string(),
+                fax.to_string(),
+                format!("KJ{pref}{no}"),
+                pref.to_string(),
+                attention.to_string(),
+            ]
+        })
         .collect()
 }
 
-fn write_sheet(
-    sheet: &mut Worksheet,
-    rows: &[[String; 12]],
-) -> Result<(), rust_xlsxwriter::XlsxError> {
+fn write_sheet(sheet: &mut Worksheet, rows: &[[String; 12]]) -> Result<(), rust_xlsxwriter::XlsxError> {
     let bold = Format::new().set_bold();
     for (c, h) in HEADER.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, *h, &bold)?;
@@ -310,10 +305,7 @@ fn write_sheet(
             };
         }
     }
-    for (c, width) in [10, 14, 8, 12, 44, 10, 44, 14, 14, 16, 12, 24]
-        .into_iter()
-        .enumerate()
-    {
+    for (c, width) in [10, 14, 8, 12, 44, 10, 44, 14, 14, 16, 12, 24].into_iter().enumerate() {
         sheet.set_column_width(c as u16, width)?;
     }
     Ok(())
@@ -328,21 +320,13 @@ fn save(path: &str, rows: &[[String; 12]]) -> Result<(), rust_xlsxwriter::XlsxEr
 
 /// The CSV Excel writes from the same sheet: numbers as displayed (no leading zero), CP932.
 fn save_sjis_csv(path: &str, rows: &[[String; 12]]) {
-    let mut out = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let mut out = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     out.write_record(HEADER).unwrap();
     for row in rows {
         let shown: Vec<String> = row
             .iter()
             .enumerate()
-            .map(|(c, v)| {
-                if c == 3 {
-                    v.trim_start_matches('0').to_string()
-                } else {
-                    v.clone()
-                }
-            })
+            .map(|(c, v)| if c == 3 { v.trim_start_matches('0').to_string() } else { v.clone() })
             .collect();
         out.write_record(&shown).unwrap();
     }
@@ -367,9 +351,7 @@ fn mistakes() -> Vec<[String; 12]> {
     push("M-04", 8, &|_| {}); // duplicate 申請番号 …
     push("M-04", 9, &|_| {}); // … given twice
     push("M-05", 10, &|r| r[1] = "変更届".into()); // unknown 通知種別
-    push("M-06", 11, &|r| {
-        r[4] = "通所リハビリテーション\u{E001}はなみずき".into()
-    }); // 外字 (CP932 F041)
+    push("M-06", 11, &|r| r[4] = "通所リハビリテーション\u{E001}はなみずき".into()); // 外字 (CP932 F041)
     push("M-07", 13, &|r| r[4] = "𠮷田ケアサービス".into()); // not in IPAexゴシック
     push("M-08", 3, &|r| r[3] = "175701068".into()); // 9 digits, no valid repair
     push("M-09", 14, &|r| r[6] = String::new()); // required 住所 missing
@@ -387,7 +369,5 @@ fn main() {
     save("samples/requests.xlsx", &rows).unwrap();
     save_sjis_csv("samples/requests_sjis.csv", &rows);
     save("samples/requests_with_mistakes.xlsx", &mistakes()).unwrap();
-    println!(
-        "samples/requests.xlsx, samples/requests_sjis.csv, samples/requests_with_mistakes.xlsx を書き出しました"
-    );
+    println!("samples/requests.xlsx, samples/requests_sjis.csv, samples/requests_with_mistakes.xlsx を書き出しました");
 }

@@ -65,10 +65,7 @@ impl PasswordSources {
 
 impl Default for ZipSettings {
     fn default() -> Self {
-        Self {
-            encryption: ZipEncryption::Aes256,
-            password_source: PasswordSources::default(),
-        }
+        Self { encryption: ZipEncryption::Aes256, password_source: PasswordSources::default() }
     }
 }
 
@@ -167,9 +164,7 @@ impl Default for Passwords {
 
 impl Default for LayoutSettings {
     fn default() -> Self {
-        Self {
-            address_offset_mm: [0.0, 0.0],
-        }
+        Self { address_offset_mm: [0.0, 0.0] }
     }
 }
 
@@ -187,9 +182,7 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Naive
     };
     NaiveDate::parse_from_str(&text, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| {
-            serde::de::Error::custom(format!("発行日「{text}」は YYYY-MM-DD で書いてください"))
-        })
+        .map_err(|_| serde::de::Error::custom(format!("発行日「{text}」は YYYY-MM-DD で書いてください")))
 }
 
 /// A config file that cannot be used.
@@ -202,11 +195,7 @@ pub enum ConfigError {
     #[error("設定ファイル「{}」の [zip.password_source] {key} に login は使えません（ZIPの中身が仮パスワードそのものです）。separate にしてください", .path.display())]
     ZipSource { path: PathBuf, key: &'static str },
     #[error("設定ファイル「{}」の [passwords.{which}]：{reason}", .path.display())]
-    Policy {
-        path: PathBuf,
-        which: &'static str,
-        reason: String,
-    },
+    Policy { path: PathBuf, which: &'static str, reason: String },
     #[error("設定ファイル「{}」の [layout] address_offset_mm は -30〜30 mm にしてください", .path.display())]
     Offset { path: PathBuf },
 }
@@ -217,52 +206,29 @@ impl Config {
         let Some(path) = path else {
             return Ok(Config::default());
         };
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::Read { path: path.to_path_buf(), detail: e.to_string() })?;
         Self::parse(&text, path)
     }
 
     /// Parses config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        })?;
-        for (which, policy) in [
-            ("temp", &config.passwords.temp),
-            ("cert", &config.passwords.cert),
-            ("zip", &config.passwords.zip),
-        ] {
-            policy.validate().map_err(|reason| ConfigError::Policy {
-                path: path.to_path_buf(),
-                which,
-                reason,
-            })?;
+        let config: Config =
+            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+        for (which, policy) in
+            [("temp", &config.passwords.temp), ("cert", &config.passwords.cert), ("zip", &config.passwords.zip)]
+        {
+            policy.validate().map_err(|reason| ConfigError::Policy { path: path.to_path_buf(), which, reason })?;
         }
         // A ZIP must never open with the secret it carries: the registration and reissue
         // notices carry the login password itself.
-        for (kind, key) in [
-            (NoticeKind::Registration, "registration"),
-            (NoticeKind::LoginReissue, "login_reissue"),
-        ] {
+        for (kind, key) in [(NoticeKind::Registration, "registration"), (NoticeKind::LoginReissue, "login_reissue")] {
             if config.zip.password_source.of(kind) == PasswordSource::Login {
-                return Err(ConfigError::ZipSource {
-                    path: path.to_path_buf(),
-                    key,
-                });
+                return Err(ConfigError::ZipSource { path: path.to_path_buf(), key });
             }
         }
-        if config
-            .layout
-            .address_offset_mm
-            .iter()
-            .any(|v| !(-30.0..=30.0).contains(v))
-        {
-            return Err(ConfigError::Offset {
-                path: path.to_path_buf(),
-            });
+        if config.layout.address_offset_mm.iter().any(|v| !(-30.0..=30.0).contains(v)) {
+            return Err(ConfigError::Offset { path: path.to_path_buf() });
         }
         Ok(config)
     }
@@ -283,56 +249,42 @@ mod tests {
 
     #[test]
     fn an_empty_file_means_defaults() {
-        assert_eq!(
-            Config::parse("", Path::new("t.toml")).unwrap(),
-            Config::default()
-        );
+        assert_eq!(Config::parse("", Path::new("t.toml")).unwrap(), Config::default());
     }
 
     #[test]
     fn a_typo_is_an_error_not_a_silent_default() {
-        let err =
-            Config::parse("[notice]\nreading_rows = true\n", Path::new("t.toml")).unwrap_err();
+        let err = Config::parse("[notice]\nreading_rows = true\n", Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains("reading_rows"), "{err}");
     }
 
     #[test]
     fn a_policy_outside_the_system_rules_is_an_error() {
-        let err =
-            Config::parse("[passwords.temp]\nlength = 20\n", Path::new("t.toml")).unwrap_err();
+        let err = Config::parse("[passwords.temp]\nlength = 20\n", Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains("passwords.temp"), "{err}");
     }
 
     #[test]
     fn a_zip_cannot_open_with_the_secret_it_carries() {
-        let err = Config::parse(
-            "[zip.password_source]\nlogin_reissue = \"login\"\n",
+        let err = Config::parse("[zip.password_source]\nlogin_reissue = \"login\"\n", Path::new("t.toml")).unwrap_err();
+        assert!(err.to_string().contains("login_reissue"), "{err}");
+        let ok = Config::parse(
+            "[zip]\nencryption = \"zip_crypto\"\n[zip.password_source]\ncert_password_reissue = \"separate\"\n",
             Path::new("t.toml"),
         )
-        .unwrap_err();
-        assert!(err.to_string().contains("login_reissue"), "{err}");
-        let ok = Config::parse("[zip]\nencryption = \"zip_crypto\"\n[zip.password_source]\ncert_password_reissue = \"separate\"\n", Path::new("t.toml")).unwrap();
+        .unwrap();
         assert_eq!(ok.zip.encryption, ZipEncryption::ZipCrypto);
-        assert_eq!(
-            ok.zip.password_source.of(NoticeKind::CertPasswordReissue),
-            PasswordSource::Separate
-        );
+        assert_eq!(ok.zip.password_source.of(NoticeKind::CertPasswordReissue), PasswordSource::Separate);
     }
 
     #[test]
     fn settings_are_read() {
         let quoted = "[notice]\nissue_date = \"2026-01-10\"\n";
         let config = Config::parse(quoted, Path::new("t.toml")).unwrap();
-        assert_eq!(
-            config.notice.issue_date,
-            NaiveDate::from_ymd_opt(2026, 1, 10)
-        );
+        assert_eq!(config.notice.issue_date, NaiveDate::from_ymd_opt(2026, 1, 10));
         let text = "[notice]\nissue_date = 2026-01-10\ndate_style = \"gannen\"\n[passwords.cert]\nlength = 10\n";
         let config = Config::parse(text, Path::new("t.toml")).unwrap();
-        assert_eq!(
-            config.notice.issue_date,
-            NaiveDate::from_ymd_opt(2026, 1, 10)
-        );
+        assert_eq!(config.notice.issue_date, NaiveDate::from_ymd_opt(2026, 1, 10));
         assert_eq!(config.notice.date_style, DateStyle::Gannen);
         assert_eq!(config.passwords.cert.length, 10);
         assert!(config.passwords.cert.digits);

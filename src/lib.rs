@@ -8,11 +8,14 @@
 //! The binary in `main.rs` only wires the stages together and prints.
 
 pub mod audit;
+pub mod barcode;
 pub mod batch;
 pub mod config;
+pub mod failpoint;
 pub mod font;
 pub mod fsutil;
 pub mod intake;
+pub mod ledger;
 pub mod mailroom;
 pub mod notice;
 pub mod pack;

@@ -23,13 +23,7 @@ pub fn is_paper(kind: NoticeKind) -> bool {
 /// The mail room's order: by 郵便番号, then 事業所番号 (then kind, so the order is total).
 pub fn sort(notices: &mut [&Notice]) {
     notices.sort_by(|a, b| {
-        let key = |n: &Notice| {
-            (
-                n.request.postal_code.clone(),
-                n.request.office_no.clone(),
-                n.kind(),
-            )
-        };
+        let key = |n: &Notice| (n.request.postal_code.clone(), n.request.office_no.clone(), n.kind());
         key(a).cmp(&key(b))
     });
 }
@@ -88,10 +82,7 @@ pub fn write_bundle(
     fonts: &PdfFonts,
     info: &BundleInfo,
 ) -> Result<Bundle, MailroomError> {
-    let fail = |e: &dyn std::fmt::Display| MailroomError::Write {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
     let printed = 1 + notices.len();
     let per_sheet = if info.duplex { 2 } else { 1 };
     let counts = NoticeKind::ALL
@@ -110,19 +101,10 @@ pub fn write_bundle(
     };
     let (width, height) = renderer.page_size_mm();
     let file = File::create(path).map_err(|e| fail(&e))?;
-    let mut writer =
-        BundleWriter::new(BufWriter::new(file), fonts, width, height).map_err(|e| fail(&e))?;
-    let blank = Frame {
-        width,
-        height,
-        items: Vec::new(),
-    };
+    let mut writer = BundleWriter::new(BufWriter::new(file), fonts, width, height).map_err(|e| fail(&e))?;
+    let blank = Frame { width, height, items: Vec::new() };
     let mut cover = renderer.cover(&cover_info)?;
-    renderer.stamp(
-        &mut cover,
-        &format!("{}-00000", info.batch_id),
-        &format!("1/{printed}"),
-    );
+    renderer.stamp(&mut cover, &format!("{}-00000", info.batch_id), &format!("1/{printed}"));
     writer.page(&cover).map_err(|e| fail(&e))?;
     if info.duplex {
         writer.page(&blank).map_err(|e| fail(&e))?;
@@ -160,58 +142,34 @@ pub fn write_bundle(
     let meta = Meta {
         title: &format!("印刷束 {}", info.batch_id),
         author: &info.issuer,
-        subject: &format!(
-            "発送用の印刷束（通知書 {}通、{}ページ）",
-            notices.len(),
-            pages
-        ),
+        subject: &format!("発送用の印刷束（通知書 {}通、{}ページ）", notices.len(), pages),
         created: info.created,
     };
     let out = writer.finish(&meta).map_err(|e| fail(&e))?;
     let file = out.into_inner().map_err(|e| fail(&e.error()))?;
     file.sync_all().map_err(|e| fail(&e))?;
-    Ok(Bundle {
-        path: path.to_path_buf(),
-        pieces,
-        pages,
-    })
+    Ok(Bundle { path: path.to_path_buf(), pieces, pages })
 }
 
 /// The header of 発送リスト.xlsx.
-pub const MAILING_LIST_HEADER: [&str; 9] = [
-    "連番",
-    "管理番号",
-    "郵便番号",
-    "住所",
-    "事業所名",
-    "宛名",
-    "通知種別",
-    "枚数",
-    "書留番号",
-];
+pub const MAILING_LIST_HEADER: [&str; 9] =
+    ["連番", "管理番号", "郵便番号", "住所", "事業所名", "宛名", "通知種別", "枚数", "書留番号"];
 
 /// Writes 発送リスト.xlsx: one row per envelope in bundle order, an empty 書留番号 column for
 /// the clerk, frozen header, autofilter, widths that fit Japanese text.
 pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
-    let fail = |e: &dyn std::fmt::Display| MailroomError::Write {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("発送リスト").map_err(|e| fail(&e))?;
     let bold = Format::new().set_bold();
     for (c, h) in MAILING_LIST_HEADER.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(|e| fail(&e))?;
+        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(|e| fail(&e))?;
     }
     for (i, p) in pieces.iter().enumerate() {
         let row = i as u32 + 1;
         let r = &p.request;
-        sheet
-            .write_number(row, 0, p.seq as f64)
-            .map_err(|e| fail(&e))?;
+        sheet.write_number(row, 0, p.seq as f64).map_err(|e| fail(&e))?;
         let texts = [
             p.control_no.clone(),
             r.postal_code.to_string(),
@@ -221,27 +179,16 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
             r.kind.label().to_string(),
         ];
         for (c, text) in texts.iter().enumerate() {
-            sheet
-                .write_string(row, c as u16 + 1, text)
-                .map_err(|e| fail(&e))?;
+            sheet.write_string(row, c as u16 + 1, text).map_err(|e| fail(&e))?;
         }
-        sheet
-            .write_number(row, 7, p.pages as f64)
-            .map_err(|e| fail(&e))?;
+        sheet.write_number(row, 7, p.pages as f64).map_err(|e| fail(&e))?;
         sheet.write_string(row, 8, "").map_err(|e| fail(&e))?;
     }
-    for (c, width) in [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 18.0]
-        .into_iter()
-        .enumerate()
-    {
-        sheet
-            .set_column_width(c as u16, width)
-            .map_err(|e| fail(&e))?;
+    for (c, width) in [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 18.0].into_iter().enumerate() {
+        sheet.set_column_width(c as u16, width).map_err(|e| fail(&e))?;
     }
     sheet.set_freeze_panes(1, 0).map_err(|e| fail(&e))?;
-    sheet
-        .autofilter(0, 0, pieces.len() as u32, 8)
-        .map_err(|e| fail(&e))?;
+    sheet.autofilter(0, 0, pieces.len() as u32, 8).map_err(|e| fail(&e))?;
     let bytes = book.save_to_buffer().map_err(|e| fail(&e))?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(&e))
 }

@@ -44,6 +44,22 @@ enum Command {
         /// 結果を JSON で標準出力に書きます（機械処理用）
         #[arg(long)]
         json: bool,
+        /// 発行済みの申請番号をもう一度発行します（複数指定可。--reason が必要）
+        #[arg(long = "reissue", value_name = "申請番号")]
+        reissue: Vec<String>,
+        /// --reissue の理由（台帳に記録します）
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// 監査：バッチのファイルのハッシュとイベントの連鎖を確かめ、違いをすべて表示します。
+    Verify {
+        /// バッチのフォルダ（例：output/20260110-093000）
+        batch: PathBuf,
+    },
+    /// 監査ログ（監査ログ.xlsx と events.jsonl）を期間を指定して台帳から書き出します。
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
     },
     /// 封筒の窓合わせ用紙（宛名の位置・折り線・mm 目盛り）の PDF を作ります。
     Calibrate {
@@ -79,9 +95,27 @@ enum Command {
     },
 }
 
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// 期間の監査ログを書き出します
+    Export {
+        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）
+        #[arg(long, default_value = "output")]
+        out: PathBuf,
+        /// この日から（YYYY-MM-DD、バッチの開始日）
+        #[arg(long, value_parser = parse_date)]
+        from: Option<NaiveDate>,
+        /// この日まで（YYYY-MM-DD）
+        #[arg(long, value_parser = parse_date)]
+        to: Option<NaiveDate>,
+        /// 書き出すフォルダ（省略時は <出力先>/audit-<日時>）
+        #[arg(long)]
+        dest: Option<PathBuf>,
+    },
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .map_err(|_| format!("日付「{s}」は YYYY-MM-DD で指定してください"))
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("日付「{s}」は YYYY-MM-DD で指定してください"))
 }
 
 /// Exit codes: 0 every row fine, 1 some rows rejected, 2 the job could not be done.
@@ -91,24 +125,11 @@ const EXIT_FAILED: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check {
-            requests,
-            sheet,
-            out,
-            config,
-        } => match load_config(config.as_deref()) {
+        Command::Check { requests, sheet, out, config } => match load_config(config.as_deref()) {
             Ok((config, _)) => check(&requests, sheet, &out, &config),
             Err(e) => fail(e),
         },
-        Command::Run {
-            requests,
-            config,
-            out,
-            date,
-            dry_run,
-            sheet,
-            json,
-        } => {
+        Command::Run { requests, config, out, date, dry_run, sheet, json, reissue, reason } => {
             let options = RunOptions {
                 input: requests,
                 sheet,
@@ -116,9 +137,13 @@ fn main() -> ExitCode {
                 config_path: None,
                 issue_date: date,
                 dry_run,
+                reissue,
+                reissue_reason: reason,
             };
             run(options, config.as_deref(), json)
         }
+        Command::Verify { batch } => verify(&batch),
+        Command::Audit { command: AuditCommand::Export { out, from, to, dest } } => audit_export(&out, from, to, dest),
         Command::Calibrate { config, out } => calibrate(config.as_deref(), &out),
         Command::Init { path, force } => init(&path, force),
     }
@@ -128,26 +153,18 @@ fn main() -> ExitCode {
 /// used, for the manifest.
 fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), config::ConfigError> {
     let default = Path::new("tsuchi.toml");
-    let path = path
-        .map(Path::to_path_buf)
-        .or_else(|| default.exists().then(|| default.to_path_buf()));
+    let path = path.map(Path::to_path_buf).or_else(|| default.exists().then(|| default.to_path_buf()));
     Ok((Config::load(path.as_deref())?, path))
 }
 
 fn init(path: &Path, force: bool) -> ExitCode {
     if path.exists() && !force {
-        return fail(format!(
-            "「{}」は既にあります。上書きするときは --force を付けてください",
-            path.display()
-        ));
+        return fail(format!("「{}」は既にあります。上書きするときは --force を付けてください", path.display()));
     }
     if let Err(e) = tsuchi::fsutil::write_atomic(path, config::DEFAULT_TOML.as_bytes()) {
         return fail(format!("「{}」を書き込めません：{e}", path.display()));
     }
-    println!(
-        "設定ファイル「{}」を作りました。発行者名などを書き換えてください。",
-        path.display()
-    );
+    println!("設定ファイル「{}」を作りました。発行者名などを書き換えてください。", path.display());
     ExitCode::SUCCESS
 }
 
@@ -176,10 +193,7 @@ fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
         return fail(format!("「{}」を書き込めません：{e}", out.display()));
     }
     let [dx, dy] = config.layout.address_offset_mm;
-    println!(
-        "窓合わせ用紙：{}（現在の調整値 右へ {dx:+.1} mm、下へ {dy:+.1} mm）",
-        out.display()
-    );
+    println!("窓合わせ用紙：{}（現在の調整値 右へ {dx:+.1} mm、下へ {dy:+.1} mm）", out.display());
     println!("実際のサイズ（100%）で印刷し、三つ折りにして封筒に入れて確かめてください。");
     ExitCode::SUCCESS
 }
@@ -198,10 +212,7 @@ impl Bar {
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 通 {per_sec} 残り {eta}")
                 .expect("valid template"),
         );
-        Bar {
-            bar,
-            started: std::time::Instant::now(),
-        }
+        Bar { bar, started: std::time::Instant::now() }
     }
 }
 
@@ -212,8 +223,7 @@ impl Progress for Bar {
 
     fn advance(&self) {
         if self.bar.is_hidden() && self.started.elapsed().as_secs_f32() > 1.0 {
-            self.bar
-                .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            self.bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
         }
         self.bar.inc(1);
     }
@@ -242,20 +252,16 @@ fn run(mut options: RunOptions, config_path: Option<&Path>, json: bool) -> ExitC
     for warning in &report.warnings {
         eprintln!("警告：{warning}");
     }
+    for note in &report.recovery_notes {
+        eprintln!("お知らせ：{note}");
+    }
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&summary_json(&report)).expect("serialises")
-        );
+        println!("{}", serde_json::to_string_pretty(&summary_json(&report)).expect("serialises"));
     } else {
         print_intake(&options.input, &report.intake);
         print_batch(&report);
     }
-    if report.rejections().is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_REJECTED)
-    }
+    if report.rejections().is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
 fn summary_json(report: &BatchReport) -> serde_json::Value {
@@ -275,103 +281,57 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
 
 fn print_batch(report: &BatchReport) {
     println!();
+    if !report.already_issued.is_empty() {
+        println!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
+        for a in &report.already_issued {
+            println!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, a.request_id, a.kind, a.batch_id);
+        }
+        println!();
+    }
     for r in &report.render_rejections {
-        println!(
-            "  差戻し（レイアウト） {}行目 値「{}」：{}",
-            r.row, r.value, r.reason
-        );
+        println!("  差戻し（レイアウト） {}行目 値「{}」：{}", r.row, r.value, r.reason);
     }
     let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     if report.dry_run {
         println!("■ 試行（--dry-run）：何も書き出していません");
-        let per_kind: Vec<String> = NoticeKind::ALL
-            .iter()
-            .map(|k| format!("{k} {}", count(*k)))
-            .collect();
-        println!(
-            "  発行される通知書：{}件（{}）",
-            report.issued.len(),
-            per_kind.join("／")
-        );
+        let per_kind: Vec<String> = NoticeKind::ALL.iter().map(|k| format!("{k} {}", count(*k))).collect();
+        println!("  発行される通知書：{}件（{}）", report.issued.len(), per_kind.join("／"));
         return;
     }
-    let zips_separate = report
-        .issued
-        .iter()
-        .filter(|n| n.zip_opening == batch::ZipOpening::Separate)
-        .count();
-    let paper = report
-        .issued
-        .iter()
-        .filter(|n| n.control_no.is_some())
-        .count();
+    let zips_separate = report.issued.iter().filter(|n| n.zip_opening == batch::ZipOpening::Separate).count();
+    let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
     let bytes: usize = report.issued.iter().map(|n| n.bytes).sum();
-    println!(
-        "■ バッチ {}（発行日 {}）",
-        report.batch_id, report.issue_date
-    );
-    let rejected_rows = report
-        .rejections()
-        .iter()
-        .map(|r| r.row)
-        .collect::<std::collections::BTreeSet<_>>()
-        .len();
-    let mut rows: Vec<(String, String)> = NoticeKind::ALL
-        .iter()
-        .map(|k| (k.label().to_string(), format!("{}通", count(*k))))
-        .collect();
+    println!("■ バッチ {}（発行日 {}）", report.batch_id, report.issue_date);
+    let rejected_rows = report.rejections().iter().map(|r| r.row).collect::<std::collections::BTreeSet<_>>().len();
+    let mut rows: Vec<(String, String)> =
+        NoticeKind::ALL.iter().map(|k| (k.label().to_string(), format!("{}通", count(*k)))).collect();
     rows.extend([
-        (
-            "通知書の合計".to_string(),
-            format!("{}通", report.issued.len()),
-        ),
-        (
-            "印刷束（郵送分）".to_string(),
-            format!("{paper}通・{}頁", report.bundle_pages),
-        ),
-        (
-            "ZIP（開封パスワード別送）".to_string(),
-            format!("{zips_separate}件"),
-        ),
+        ("通知書の合計".to_string(), format!("{}通", report.issued.len())),
+        ("印刷束（郵送分）".to_string(), format!("{paper}通・{}頁", report.bundle_pages)),
+        ("ZIP（開封パスワード別送）".to_string(), format!("{zips_separate}件")),
         ("差戻し".to_string(), format!("{rejected_rows}行")),
+        ("発行済み（発行しません）".to_string(), format!("{}件", report.already_issued.len())),
     ]);
     print_table(&rows);
     println!("  通知書 PDF：計 {} KB", bytes / 1024);
     println!("  出力先：{}", report.dir.display());
-    println!(
-        "    印刷束：print/{}.pdf　発送リスト：print/発送リスト.xlsx",
-        report.batch_id
-    );
+    println!("    印刷束：print/{}.pdf　発送リスト：print/発送リスト.xlsx", report.batch_id);
     if zips_separate > 0 {
-        println!(
-            "    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf"
-        );
+        println!("    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf");
     }
     println!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
 }
 
 /// Width of `s` on a terminal: East Asian wide characters take two columns.
 fn display_width(s: &str) -> usize {
-    s.chars()
-        .map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 })
-        .sum()
+    s.chars().map(|c| if (c as u32) >= 0x1100 { 2 } else { 1 }).sum()
 }
 
 /// A two-column table framed for a terminal that shows Japanese double-width.
 fn print_table(rows: &[(String, String)]) {
-    let w0 = rows
-        .iter()
-        .map(|(a, _)| display_width(a))
-        .max()
-        .unwrap_or(0);
-    let w1 = rows
-        .iter()
-        .map(|(_, b)| display_width(b))
-        .max()
-        .unwrap_or(0);
-    let rule = |l: &str, m: &str, r: &str| {
-        println!("  {l}{}{m}{}{r}", "─".repeat(w0 + 2), "─".repeat(w1 + 2))
-    };
+    let w0 = rows.iter().map(|(a, _)| display_width(a)).max().unwrap_or(0);
+    let w1 = rows.iter().map(|(_, b)| display_width(b)).max().unwrap_or(0);
+    let rule = |l: &str, m: &str, r: &str| println!("  {l}{}{m}{}{r}", "─".repeat(w0 + 2), "─".repeat(w1 + 2));
     rule("┌", "┬", "┐");
     for (a, b) in rows {
         let pad_a = " ".repeat(w0 - display_width(a));
@@ -379,6 +339,62 @@ fn print_table(rows: &[(String, String)]) {
         println!("  │ {a}{pad_a} │ {pad_b}{b} │");
     }
     rule("└", "┴", "┘");
+}
+
+fn verify(batch: &Path) -> ExitCode {
+    match tsuchi::audit::verify::verify(batch) {
+        Err(e) => fail(e),
+        Ok(findings) if findings.is_empty() => {
+            println!(
+                "検証：{} — ファイルのハッシュ・manifest・台帳・イベントの連鎖はすべて一致しました",
+                batch.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(findings) => {
+            println!("検証：{} — {}件の相違があります", batch.display(), findings.len());
+            for f in &findings {
+                println!("  ・{f}");
+            }
+            ExitCode::from(EXIT_REJECTED)
+        }
+    }
+}
+
+fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, dest: Option<PathBuf>) -> ExitCode {
+    let run = || -> Result<(PathBuf, usize, usize, Option<tsuchi::ledger::ChainBreak>), String> {
+        let text = |e: tsuchi::ledger::LedgerError| e.to_string();
+        let ledger = tsuchi::ledger::Ledger::open_read_only(root)
+            .map_err(text)?
+            .ok_or_else(|| format!("「{}」に台帳がありません", root.display()))?;
+        let (from, to) = (from.map(|d| d.to_string()), to.map(|d| d.to_string()));
+        let batches = ledger.batches(from.as_deref(), to.as_deref()).map_err(text)?;
+        let mut requests = Vec::new();
+        let mut events = Vec::new();
+        for b in &batches {
+            requests.extend(ledger.requests(&b.id).map_err(text)?.into_iter().map(|r| (b.id.clone(), r)));
+            events.extend(ledger.events(Some(&b.id)).map_err(text)?);
+        }
+        let dest =
+            dest.unwrap_or_else(|| root.join(format!("audit-{}", batch::now_in_tokyo().format("%Y%m%d-%H%M%S"))));
+        std::fs::create_dir_all(&dest).map_err(|e| format!("「{}」を作れません：{e}", dest.display()))?;
+        tsuchi::audit::log::write_xlsx(&dest.join("監査ログ.xlsx"), &batches, &requests, &events)
+            .map_err(|e| e.to_string())?;
+        tsuchi::fsutil::write_atomic(&dest.join("events.jsonl"), &tsuchi::audit::log::jsonl(&events))
+            .map_err(|e| format!("events.jsonl を書き込めません：{e}"))?;
+        Ok((dest, batches.len(), events.len(), ledger.verify_chain().map_err(text)?))
+    };
+    match run() {
+        Err(e) => fail(e),
+        Ok((dest, batches, events, chain)) => {
+            println!("監査ログ：{}（バッチ {batches}件、イベント {events}件）", dest.display());
+            match chain {
+                None => println!("イベントの連鎖：すべて一致しました"),
+                Some(b) => println!("イベントの連鎖：{} 番で切れています（{}）", b.seq, b.why),
+            }
+            ExitCode::SUCCESS
+        }
+    }
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
@@ -394,10 +410,8 @@ fn check(requests: &Path, sheet: Option<String>, out: &Path, config: &Config) ->
     print_intake(requests, &intake);
     println!();
     println!("■ パスワードの規則");
-    for (name, policy) in [
-        ("仮パスワード", &config.passwords.temp),
-        ("証明書発行用パスワード", &config.passwords.cert),
-    ] {
+    for (name, policy) in [("仮パスワード", &config.passwords.temp), ("証明書発行用パスワード", &config.passwords.cert)]
+    {
         println!(
             "  {name}：{}文字、使う文字 {}種類、強さ 約{:.1}ビット",
             policy.length,
@@ -407,18 +421,18 @@ fn check(requests: &Path, sheet: Option<String>, out: &Path, config: &Config) ->
     }
     let xlsx = out.join("rejected.xlsx");
     let csv = out.join("rejected.csv");
-    if let Err(e) = report::write_rejected_xlsx(&xlsx, &intake.rejections)
-        .and_then(|()| report::write_rejected_csv(&csv, &intake.rejections))
+    // Every row that would not be issued: rejections and rows not approved.
+    let mut not_issued = intake.rejections.clone();
+    not_issued.extend(intake.skipped.iter().map(|s| s.as_rejection()));
+    not_issued.sort_by_key(|r| r.row);
+    if let Err(e) =
+        report::write_rejected_xlsx(&xlsx, &not_issued).and_then(|()| report::write_rejected_csv(&csv, &not_issued))
     {
         return fail(e);
     }
     println!();
     println!("差戻し一覧：{}、{}", xlsx.display(), csv.display());
-    if intake.rejections.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_REJECTED)
-    }
+    if intake.rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
 fn print_intake(path: &Path, intake: &Intake) {
@@ -426,38 +440,17 @@ fn print_intake(path: &Path, intake: &Intake) {
     println!("データ行：{}行", intake.data_rows);
     let per_kind: Vec<String> = NoticeKind::ALL
         .iter()
-        .map(|k| {
-            format!(
-                "{} {}",
-                k,
-                intake.requests.iter().filter(|r| r.kind == *k).count()
-            )
-        })
+        .map(|k| format!("{} {}", k, intake.requests.iter().filter(|r| r.kind == *k).count()))
         .collect();
-    println!(
-        "  発行対象　　：{}件（{}）",
-        intake.requests.len(),
-        per_kind.join("／")
-    );
+    println!("  発行対象　　：{}件（{}）", intake.requests.len(), per_kind.join("／"));
     println!("  承認以外　　：{}件（発行しません）", intake.skipped.len());
-    println!(
-        "  差戻し　　　：{}行（問題 {}件）",
-        intake.rejected_rows(),
-        intake.rejections.len()
-    );
+    println!("  差戻し　　　：{}行（問題 {}件）", intake.rejected_rows(), intake.rejections.len());
     if !intake.rejections.is_empty() {
         println!();
         println!("■ 差戻し（直して再実行してください）");
         for r in &intake.rejections {
-            let letter = r
-                .column_letter
-                .as_deref()
-                .map(|l| format!("{l}列"))
-                .unwrap_or_default();
-            println!(
-                "  {}行目 {letter}「{}」 値「{}」：{}",
-                r.row, r.column, r.value, r.reason
-            );
+            let letter = r.column_letter.as_deref().map(|l| format!("{l}列")).unwrap_or_default();
+            println!("  {}行目 {letter}「{}」 値「{}」：{}", r.row, r.column, r.value, r.reason);
         }
     }
     if !intake.skipped.is_empty() {

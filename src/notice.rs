@@ -46,25 +46,13 @@ pub struct Notice {
 
 impl Notice {
     /// Draws the secrets the request's kind needs from `generator`.
-    pub fn issue(
-        request: Request,
-        issue_date: NaiveDate,
-        policies: &Passwords,
-        generator: &mut Generator,
-    ) -> Notice {
+    pub fn issue(request: Request, issue_date: NaiveDate, policies: &Passwords, generator: &mut Generator) -> Notice {
         let mut draw = |slot: SecretSlot, policy| {
-            SecretSlot::of(request.kind)
-                .contains(&slot)
-                .then(|| generator.generate(policy, request.user_id.as_str()))
+            SecretSlot::of(request.kind).contains(&slot).then(|| generator.generate(policy, request.user_id.as_str()))
         };
         let temp_password = draw(SecretSlot::TempPassword, &policies.temp);
         let cert_password = draw(SecretSlot::CertPassword, &policies.cert);
-        Notice {
-            request,
-            issue_date,
-            temp_password,
-            cert_password,
-        }
+        Notice { request, issue_date, temp_password, cert_password }
     }
 
     /// A made-up notice of `kind` with realistic field lengths, rendered at start-up to check
@@ -76,8 +64,7 @@ impl Notice {
             request_id: RequestId::parse("SPECIMEN").expect("valid"),
             kind,
             office_no: OfficeNo::parse("1311111114").expect("valid").0,
-            office_name: "社会福祉法人見本福祉会 特別養護老人ホーム見本の里 居宅介護支援事業所"
-                .into(),
+            office_name: "社会福祉法人見本福祉会 特別養護老人ホーム見本の里 居宅介護支援事業所".into(),
             postal_code: PostalCode::parse("100-0013").expect("valid"),
             address: "東京都千代田区霞が関一丁目3番2号 中央合同庁舎第5号館本館12階".into(),
             phone: Some(PhoneNo::parse("03-1234-5678").expect("valid")),

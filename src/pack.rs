@@ -35,13 +35,9 @@ pub enum ZipEncryption {
 pub enum PackError {
     #[error("ZIPファイルを作れません：パスワードが空です")]
     EmptyPassword,
-    #[error(
-        "ZIPファイルを作れません：ファイル名「{0}」は使えません（空の名前や「/」「\\」を含む名前は不可）"
-    )]
+    #[error("ZIPファイルを作れません：ファイル名「{0}」は使えません（空の名前や「/」「\\」を含む名前は不可）")]
     EntryName(String),
-    #[error(
-        "ZIPファイルを作れません：日時 {0} はZIPに記録できません（1980年から2107年までにしてください）"
-    )]
+    #[error("ZIPファイルを作れません：日時 {0} はZIPに記録できません（1980年から2107年までにしてください）")]
     Timestamp(NaiveDateTime),
     #[error("ZIPファイルを作れません：{0}")]
     Zip(#[from] zip::result::ZipError),
@@ -76,9 +72,7 @@ pub fn zip_one(
         ZipEncryption::Aes256 => CompressionMethod::Stored,
         ZipEncryption::ZipCrypto => CompressionMethod::Deflated,
     };
-    let options = SimpleFileOptions::default()
-        .compression_method(method)
-        .last_modified_time(zip_time(modified)?);
+    let options = SimpleFileOptions::default().compression_method(method).last_modified_time(zip_time(modified)?);
     let options = match encryption {
         ZipEncryption::Aes256 => options.with_aes_encryption(AesMode::Aes256, pw),
         ZipEncryption::ZipCrypto => options.with_deprecated_encryption(pw.as_bytes())?,
@@ -88,9 +82,7 @@ pub fn zip_one(
     let capacity = content.len() + entry_name.len() * 2 + 1024;
     let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
     writer.start_file(entry_name, options)?;
-    writer
-        .write_all(content)
-        .map_err(zip::result::ZipError::Io)?;
+    writer.write_all(content).map_err(zip::result::ZipError::Io)?;
     Ok(writer.finish()?.into_inner())
 }
 
@@ -122,25 +114,13 @@ mod tests {
     }
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, mo, d)
-            .and_then(|date| date.and_hms_opt(h, mi, s))
-            .expect("valid test date")
+        NaiveDate::from_ymd_opt(y, mo, d).and_then(|date| date.and_hms_opt(h, mi, s)).expect("valid test date")
     }
 
     #[test]
     fn zip_time_keeps_the_wall_clock_fields() {
         let t = zip_time(at(2026, 1, 10, 9, 30, 0)).expect("in range");
-        assert_eq!(
-            (
-                t.year(),
-                t.month(),
-                t.day(),
-                t.hour(),
-                t.minute(),
-                t.second()
-            ),
-            (2026, 1, 10, 9, 30, 0)
-        );
+        assert_eq!((t.year(), t.month(), t.day(), t.hour(), t.minute(), t.second()), (2026, 1, 10, 9, 30, 0));
     }
 
     #[test]
@@ -152,8 +132,7 @@ mod tests {
     #[test]
     fn dates_zip_cannot_store_are_errors() {
         for t in [at(1979, 12, 31, 23, 59, 58), at(2108, 1, 1, 0, 0, 0)] {
-            let err = zip_one("a.pdf", b"x", &secret(), ZipEncryption::Aes256, t)
-                .expect_err("out of range");
+            let err = zip_one("a.pdf", b"x", &secret(), ZipEncryption::Aes256, t).expect_err("out of range");
             assert!(matches!(err, PackError::Timestamp(_)));
             assert!(err.to_string().starts_with("ZIPファイルを作れません："));
         }
@@ -162,14 +141,8 @@ mod tests {
     #[test]
     fn entry_names_with_paths_or_nothing_are_errors() {
         for name in ["", "a/b.pdf", "a\\b.pdf"] {
-            let err = zip_one(
-                name,
-                b"x",
-                &secret(),
-                ZipEncryption::Aes256,
-                at(2026, 1, 10, 9, 30, 0),
-            )
-            .expect_err("bad name");
+            let err =
+                zip_one(name, b"x", &secret(), ZipEncryption::Aes256, at(2026, 1, 10, 9, 30, 0)).expect_err("bad name");
             assert!(matches!(err, PackError::EntryName(_)));
         }
     }
@@ -177,21 +150,11 @@ mod tests {
     #[test]
     fn archive_starts_with_a_local_file_header() {
         for encryption in [ZipEncryption::Aes256, ZipEncryption::ZipCrypto] {
-            let bytes = zip_one(
-                "a.pdf",
-                b"%PDF-1.7 hello",
-                &secret(),
-                encryption,
-                at(2026, 1, 10, 9, 30, 0),
-            )
-            .expect("zip");
+            let bytes =
+                zip_one("a.pdf", b"%PDF-1.7 hello", &secret(), encryption, at(2026, 1, 10, 9, 30, 0)).expect("zip");
             assert_eq!(&bytes[..4], b"PK\x03\x04");
             // Bit 0: encrypted.
-            assert_eq!(
-                bytes[6] & 1,
-                1,
-                "{encryption:?} entry is not flagged encrypted"
-            );
+            assert_eq!(bytes[6] & 1, 1, "{encryption:?} entry is not flagged encrypted");
         }
     }
 
@@ -203,14 +166,8 @@ mod tests {
         }
         assert_eq!(ZipEncryption::default(), ZipEncryption::Aes256);
         let parse = |s: &str| toml::from_str::<Cfg>(s).map(|c| c.encryption);
-        assert_eq!(
-            parse("encryption = \"aes256\"").ok(),
-            Some(ZipEncryption::Aes256)
-        );
-        assert_eq!(
-            parse("encryption = \"zip_crypto\"").ok(),
-            Some(ZipEncryption::ZipCrypto)
-        );
+        assert_eq!(parse("encryption = \"aes256\"").ok(), Some(ZipEncryption::Aes256));
+        assert_eq!(parse("encryption = \"zip_crypto\"").ok(), Some(ZipEncryption::ZipCrypto));
         assert!(parse("encryption = \"none\"").is_err());
     }
 }

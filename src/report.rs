@@ -17,10 +17,7 @@ pub const REJECTED_HEADER: [&str; 5] = ["行", "列", "項目", "値", "理由"]
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     #[error("「{}」を書き込めません：{detail}", .path.display())]
-    Write {
-        path: std::path::PathBuf,
-        detail: String,
-    },
+    Write { path: std::path::PathBuf, detail: String },
 }
 
 fn rejected_cells(r: &Rejection) -> [String; 5] {
@@ -44,18 +41,11 @@ pub fn csv_safe(value: &str) -> String {
 
 /// Writes `rejected.csv`: UTF-8 with BOM (so Japanese Excel opens it correctly), CRLF.
 pub fn write_rejected_csv(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
-    let fail = |e: &dyn std::fmt::Display| ReportError::Write {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
-    let mut writer = csv::WriterBuilder::new()
-        .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+    let fail = |e: &dyn std::fmt::Display| ReportError::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
     writer.write_record(REJECTED_HEADER).map_err(|e| fail(&e))?;
     for r in rejections {
-        writer
-            .write_record(rejected_cells(r).iter().map(|c| csv_safe(c)))
-            .map_err(|e| fail(&e))?;
+        writer.write_record(rejected_cells(r).iter().map(|c| csv_safe(c))).map_err(|e| fail(&e))?;
     }
     let mut bytes = b"\xEF\xBB\xBF".to_vec();
     bytes.extend(writer.into_inner().map_err(|e| fail(&e))?);
@@ -64,37 +54,26 @@ pub fn write_rejected_csv(path: &Path, rejections: &[Rejection]) -> Result<(), R
 
 /// Writes `rejected.xlsx`, every cell a string, with a frozen, filterable header.
 pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
-    let fail = |e: &dyn std::fmt::Display| ReportError::Write {
-        path: path.to_path_buf(),
-        detail: e.to_string(),
-    };
+    let fail = |e: &dyn std::fmt::Display| ReportError::Write { path: path.to_path_buf(), detail: e.to_string() };
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("差戻し一覧").map_err(|e| fail(&e))?;
     let bold = Format::new().set_bold();
     for (c, h) in REJECTED_HEADER.iter().enumerate() {
-        sheet
-            .write_string_with_format(0, c as u16, *h, &bold)
-            .map_err(|e| fail(&e))?;
+        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(|e| fail(&e))?;
     }
     for (i, r) in rejections.iter().enumerate() {
         let row = i as u32 + 1;
-        sheet
-            .write_number(row, 0, r.row as f64)
-            .map_err(|e| fail(&e))?;
+        sheet.write_number(row, 0, r.row as f64).map_err(|e| fail(&e))?;
         for (c, v) in rejected_cells(r).iter().enumerate().skip(1) {
             sheet.write_string(row, c as u16, v).map_err(|e| fail(&e))?;
         }
     }
     for (c, width) in [6.0, 6.0, 16.0, 30.0, 80.0].into_iter().enumerate() {
-        sheet
-            .set_column_width(c as u16, width)
-            .map_err(|e| fail(&e))?;
+        sheet.set_column_width(c as u16, width).map_err(|e| fail(&e))?;
     }
     sheet.set_freeze_panes(1, 0).map_err(|e| fail(&e))?;
-    sheet
-        .autofilter(0, 0, rejections.len() as u32, 4)
-        .map_err(|e| fail(&e))?;
+    sheet.autofilter(0, 0, rejections.len() as u32, 4).map_err(|e| fail(&e))?;
     let bytes = book.save_to_buffer().map_err(|e| fail(&e))?;
     write_atomic(path, &bytes).map_err(|e| fail(&e))
 }

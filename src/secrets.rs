@@ -37,22 +37,12 @@ pub struct PasswordPolicy {
 impl PasswordPolicy {
     /// 仮パスワード: 16 characters of upper, lower and digits, without look-alikes.
     pub fn temp_password() -> Self {
-        Self {
-            length: 16,
-            uppercase: true,
-            lowercase: true,
-            digits: true,
-            symbols: false,
-            exclude_lookalikes: true,
-        }
+        Self { length: 16, uppercase: true, lowercase: true, digits: true, symbols: false, exclude_lookalikes: true }
     }
 
     /// 証明書発行用パスワード: like the 仮パスワード but 12 characters.
     pub fn cert_password() -> Self {
-        Self {
-            length: 12,
-            ..Self::temp_password()
-        }
+        Self { length: 12, ..Self::temp_password() }
     }
 
     /// Checks the policy against the receiving system's rules; the error is a Japanese reason
@@ -71,20 +61,14 @@ impl PasswordPolicy {
             );
         }
         if !self.digits {
-            return Err(
-                "数字を使う設定にしてください（電子請求受付システムは数字を1文字以上必要とします）"
-                    .to_string(),
-            );
+            return Err("数字を使う設定にしてください（電子請求受付システムは数字を1文字以上必要とします）".to_string());
         }
         Ok(())
     }
 
     /// The allowed characters in a fixed order: upper, lower, digits, symbols.
     pub fn alphabet(&self) -> Vec<char> {
-        self.classes()
-            .into_iter()
-            .flat_map(|class| class_chars(class, self.exclude_lookalikes))
-            .collect()
+        self.classes().into_iter().flat_map(|class| class_chars(class, self.exclude_lookalikes)).collect()
     }
 
     /// Exact strength in bits: log2 of the number of strings of `length` over the alphabet in
@@ -92,11 +76,8 @@ impl PasswordPolicy {
     /// Because generation redraws until that holds and draws uniformly, every such string is
     /// equally likely, so this is the Shannon entropy of the output. 0 when no string qualifies.
     pub fn entropy_bits(&self) -> f64 {
-        let sizes: Vec<usize> = self
-            .classes()
-            .into_iter()
-            .map(|class| class_chars(class, self.exclude_lookalikes).count())
-            .collect();
+        let sizes: Vec<usize> =
+            self.classes().into_iter().map(|class| class_chars(class, self.exclude_lookalikes).count()).collect();
         let total: usize = sizes.iter().sum();
         if total == 0 {
             return 0.0;
@@ -105,12 +86,8 @@ impl PasswordPolicy {
         // Work with fractions of total^length so that no term overflows for any length.
         let mut fraction = 0.0;
         for left_out in 0u32..(1 << sizes.len()) {
-            let missing: usize = sizes
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| left_out & (1 << i) != 0)
-                .map(|(_, size)| size)
-                .sum();
+            let missing: usize =
+                sizes.iter().enumerate().filter(|(i, _)| left_out & (1 << i) != 0).map(|(_, size)| size).sum();
             let term = ((total - missing) as f64 / total as f64).powi(exponent);
             if left_out.count_ones() % 2 == 0 {
                 fraction += term;
@@ -151,8 +128,7 @@ fn class_chars(class: CharClass, exclude_lookalikes: bool) -> impl Iterator<Item
         CharClass::Digit => DIGITS,
         CharClass::Symbol => SYMBOLS,
     };
-    all.chars()
-        .filter(move |c| !(exclude_lookalikes && LOOKALIKES.contains(*c)))
+    all.chars().filter(move |c| !(exclude_lookalikes && LOOKALIKES.contains(*c)))
 }
 
 /// The kind of a password character, printed above it on the notice so that the reader knows
@@ -303,17 +279,13 @@ impl Generator {
     /// lives in this process. Panics while generating if the OS cannot supply randomness, since
     /// issuing a weak password would be worse than stopping.
     pub fn os() -> Self {
-        Self {
-            source: Source::Os(UnwrapErr(SysRng)),
-        }
+        Self { source: Source::Os(UnwrapErr(SysRng)) }
     }
 
     /// Deterministic generator for tests only; its passwords are predictable from the seed.
     #[doc(hidden)]
     pub fn seeded(seed: u64) -> Self {
-        Self {
-            source: Source::Seeded(Box::new(StdRng::seed_from_u64(seed))),
-        }
+        Self { source: Source::Seeded(Box::new(StdRng::seed_from_u64(seed))) }
     }
 
     /// Draws a password satisfying `policy` that differs from `user_id`. Every character is
@@ -332,9 +304,7 @@ impl Generator {
         let index = uniform_index(&alphabet);
         loop {
             let candidate = self.draw(&alphabet, &index, policy.length);
-            let has_every_class = classes
-                .iter()
-                .all(|&class| candidate.chars().any(|c| CharClass::of(c) == class));
+            let has_every_class = classes.iter().all(|&class| candidate.chars().any(|c| CharClass::of(c) == class));
             if has_every_class && !candidate.eq_ignore_ascii_case(user_id) {
                 return Secret(candidate);
             }
@@ -342,12 +312,7 @@ impl Generator {
     }
 
     /// One candidate, without any checks.
-    fn draw(
-        &mut self,
-        alphabet: &[char],
-        index: &Uniform<u32>,
-        length: usize,
-    ) -> Zeroizing<String> {
+    fn draw(&mut self, alphabet: &[char], index: &Uniform<u32>, length: usize) -> Zeroizing<String> {
         // Every alphabet character is ASCII, so the buffer never reallocates and no unzeroed
         // copy of the password is left behind in freed memory.
         let mut out = Zeroizing::new(String::with_capacity(length));
@@ -409,13 +374,7 @@ mod tests {
         let temp = PasswordPolicy::temp_password();
         assert_eq!(temp, PasswordPolicy::default());
         assert_eq!(
-            (
-                temp.length,
-                temp.uppercase,
-                temp.lowercase,
-                temp.digits,
-                temp.symbols
-            ),
+            (temp.length, temp.uppercase, temp.lowercase, temp.digits, temp.symbols),
             (16, true, true, true, false)
         );
         assert!(temp.exclude_lookalikes);
@@ -429,49 +388,28 @@ mod tests {
     #[test]
     fn length_must_be_between_8_and_16() {
         for length in [0, 7, 17, 100] {
-            let policy = PasswordPolicy {
-                length,
-                ..PasswordPolicy::default()
-            };
+            let policy = PasswordPolicy { length, ..PasswordPolicy::default() };
             let reason = policy.validate().unwrap_err();
             assert!(reason.contains("8文字以上16文字以下"), "{reason}");
         }
         for length in 8..=16 {
-            assert_eq!(
-                PasswordPolicy {
-                    length,
-                    ..PasswordPolicy::default()
-                }
-                .validate(),
-                Ok(())
-            );
+            assert_eq!(PasswordPolicy { length, ..PasswordPolicy::default() }.validate(), Ok(()));
         }
     }
 
     #[test]
     fn at_least_one_letter_class_is_required() {
-        let policy = PasswordPolicy {
-            uppercase: false,
-            lowercase: false,
-            ..all_on(12)
-        };
+        let policy = PasswordPolicy { uppercase: false, lowercase: false, ..all_on(12) };
         assert!(policy.validate().unwrap_err().contains("英字"));
         for (uppercase, lowercase) in [(true, false), (false, true)] {
-            let policy = PasswordPolicy {
-                uppercase,
-                lowercase,
-                ..all_on(12)
-            };
+            let policy = PasswordPolicy { uppercase, lowercase, ..all_on(12) };
             assert_eq!(policy.validate(), Ok(()));
         }
     }
 
     #[test]
     fn digits_are_required() {
-        let policy = PasswordPolicy {
-            digits: false,
-            ..all_on(12)
-        };
+        let policy = PasswordPolicy { digits: false, ..all_on(12) };
         assert!(policy.validate().unwrap_err().contains("数字"));
     }
 
@@ -485,26 +423,15 @@ mod tests {
     #[test]
     #[should_panic(expected = "パスワードの設定が不正です")]
     fn generating_with_an_invalid_policy_panics() {
-        let policy = PasswordPolicy {
-            digits: false,
-            ..PasswordPolicy::default()
-        };
+        let policy = PasswordPolicy { digits: false, ..PasswordPolicy::default() };
         Generator::seeded(1).generate(&policy, "");
     }
 
     #[test]
     fn lookalikes_excluded_are_exactly_0_upper_o_lower_o_1_lower_l_upper_i() {
-        let with = PasswordPolicy {
-            exclude_lookalikes: false,
-            ..all_on(16)
-        }
-        .alphabet();
+        let with = PasswordPolicy { exclude_lookalikes: false, ..all_on(16) }.alphabet();
         let without: BTreeSet<char> = all_on(16).alphabet().into_iter().collect();
-        let dropped: BTreeSet<char> = with
-            .iter()
-            .copied()
-            .filter(|c| !without.contains(c))
-            .collect();
+        let dropped: BTreeSet<char> = with.iter().copied().filter(|c| !without.contains(c)).collect();
         assert_eq!(dropped, "0Oo1lI".chars().collect());
         assert_eq!(with.len(), 26 + 26 + 10 + 28);
         assert_eq!(PasswordPolicy::default().alphabet().len(), 56);
@@ -512,13 +439,8 @@ mod tests {
 
     #[test]
     fn alphabet_is_upper_lower_digits_symbols_in_fixed_order() {
-        let alphabet: String = PasswordPolicy {
-            exclude_lookalikes: false,
-            ..all_on(16)
-        }
-        .alphabet()
-        .into_iter()
-        .collect();
+        let alphabet: String =
+            PasswordPolicy { exclude_lookalikes: false, ..all_on(16) }.alphabet().into_iter().collect();
         assert_eq!(alphabet, format!("{UPPER}{LOWER}{DIGITS}{SYMBOLS}"));
         assert_eq!(SYMBOLS, "!#$%&()*+,-./:;<=>?@[^_`{|}~");
     }
@@ -527,13 +449,7 @@ mod tests {
     fn generated_length_equals_policy_length() {
         let mut generator = Generator::seeded(7);
         for length in 8..=16 {
-            for policy in [
-                PasswordPolicy {
-                    length,
-                    ..PasswordPolicy::default()
-                },
-                all_on(length),
-            ] {
+            for policy in [PasswordPolicy { length, ..PasswordPolicy::default() }, all_on(length)] {
                 for _ in 0..50 {
                     let secret = generator.generate(&policy, "user");
                     assert_eq!(secret.chars().count(), length);
@@ -547,11 +463,7 @@ mod tests {
     fn every_enabled_class_appears_in_every_password() {
         let mut generator = Generator::seeded(11);
         // Length 8 with all four classes is where a class is most often missing.
-        for policy in [
-            all_on(8),
-            PasswordPolicy::default(),
-            PasswordPolicy::cert_password(),
-        ] {
+        for policy in [all_on(8), PasswordPolicy::default(), PasswordPolicy::cert_password()] {
             for _ in 0..2_000 {
                 let secret = generator.generate(&policy, "");
                 for class in policy.classes() {
@@ -594,20 +506,12 @@ mod tests {
             let first = Generator::seeded(seed).generate(&policy, "");
             // Same seed, but now the first password is the user's ID and must be refused,
             // in any ASCII case.
-            for user_id in [
-                first.expose().to_string(),
-                first.expose().to_ascii_lowercase(),
-            ] {
+            for user_id in [first.expose().to_string(), first.expose().to_ascii_lowercase()] {
                 let second = Generator::seeded(seed).generate(&policy, &user_id);
                 assert_ne!(second.expose(), first.expose());
                 assert!(!second.expose().eq_ignore_ascii_case(&user_id));
                 assert_eq!(second.expose().len(), policy.length);
-                assert!(
-                    policy
-                        .classes()
-                        .iter()
-                        .all(|&c| has_class(second.expose(), c))
-                );
+                assert!(policy.classes().iter().all(|&c| has_class(second.expose(), c)));
             }
         }
     }
@@ -628,15 +532,9 @@ mod tests {
     fn every_allowed_character_appears_and_no_other_does() {
         let cases = [
             PasswordPolicy::default(),
-            PasswordPolicy {
-                exclude_lookalikes: false,
-                ..PasswordPolicy::default()
-            },
+            PasswordPolicy { exclude_lookalikes: false, ..PasswordPolicy::default() },
             all_on(16),
-            PasswordPolicy {
-                lowercase: false,
-                ..PasswordPolicy::cert_password()
-            },
+            PasswordPolicy { lowercase: false, ..PasswordPolicy::cert_password() },
         ];
         for policy in cases {
             let seen: BTreeSet<char> = histogram(&policy, 20_000, 3).into_keys().collect();
@@ -669,10 +567,7 @@ mod tests {
                 degrees += chars.len() - 1;
             }
             let bound = degrees as f64 + 6.0 * (2.0 * degrees as f64).sqrt();
-            assert!(
-                chi_square < bound,
-                "chi-square {chi_square} ≥ {bound} for {policy:?}"
-            );
+            assert!(chi_square < bound, "chi-square {chi_square} ≥ {bound} for {policy:?}");
         }
     }
 
@@ -705,11 +600,7 @@ mod tests {
     #[test]
     fn entropy_counts_only_strings_with_every_class() {
         // Brute force over a short (otherwise invalid) length: 32 characters, 3 positions.
-        let policy = PasswordPolicy {
-            length: 3,
-            lowercase: false,
-            ..PasswordPolicy::default()
-        };
+        let policy = PasswordPolicy { length: 3, lowercase: false, ..PasswordPolicy::default() };
         let alphabet = policy.alphabet();
         assert_eq!(alphabet.len(), 32);
         let mut count = 0u64;
@@ -739,19 +630,13 @@ mod tests {
 
     #[test]
     fn entropy_is_zero_when_no_password_qualifies() {
-        let policy = PasswordPolicy {
-            length: 2,
-            ..all_on(2)
-        };
+        let policy = PasswordPolicy { length: 2, ..all_on(2) };
         assert_eq!(policy.entropy_bits(), 0.0);
     }
 
     #[test]
     fn every_allowed_character_has_a_class_and_a_reading() {
-        let policy = PasswordPolicy {
-            exclude_lookalikes: false,
-            ..all_on(16)
-        };
+        let policy = PasswordPolicy { exclude_lookalikes: false, ..all_on(16) };
         let mut readings = BTreeSet::new();
         for c in policy.alphabet() {
             assert!(!reading(c).is_empty(), "no reading for {c}");
@@ -777,16 +662,14 @@ mod tests {
             any::<bool>(),
             any::<bool>(),
         )
-            .prop_map(
-                |(length, (uppercase, lowercase), symbols, exclude_lookalikes)| PasswordPolicy {
-                    length,
-                    uppercase,
-                    lowercase,
-                    digits: true,
-                    symbols,
-                    exclude_lookalikes,
-                },
-            )
+            .prop_map(|(length, (uppercase, lowercase), symbols, exclude_lookalikes)| PasswordPolicy {
+                length,
+                uppercase,
+                lowercase,
+                digits: true,
+                symbols,
+                exclude_lookalikes,
+            })
     }
 
     proptest! {

@@ -32,18 +32,9 @@ const fn ymd(year: i32, month: u32, day: u32) -> NaiveDate {
 /// Newest first, so the first era that started on or before a date is its era. Each era ends
 /// the day before the next one starts.
 const ERAS: [Era; 3] = [
-    Era {
-        name: "令和",
-        start: ymd(2019, 5, 1),
-    },
-    Era {
-        name: "平成",
-        start: ymd(1989, 1, 8),
-    },
-    Era {
-        name: "昭和",
-        start: ymd(1926, 12, 25),
-    },
+    Era { name: "令和", start: ymd(2019, 5, 1) },
+    Era { name: "平成", start: ymd(1989, 1, 8) },
+    Era { name: "昭和", start: ymd(1926, 12, 25) },
 ];
 
 /// Writes `date` in the era calendar. Dates before 昭和 (1926-12-25) are an error with a
@@ -93,10 +84,7 @@ mod tests {
     #[test]
     fn reiwa_starts_on_2019_05_01_in_every_style() {
         let first = date(2019, 5, 1);
-        assert_eq!(
-            format(first, DateStyle::Padded).unwrap(),
-            "令和01年05月01日"
-        );
+        assert_eq!(format(first, DateStyle::Padded).unwrap(), "令和01年05月01日");
         assert_eq!(format(first, DateStyle::Plain).unwrap(), "令和1年5月1日");
         assert_eq!(format(first, DateStyle::Gannen).unwrap(), "令和元年5月1日");
     }
@@ -109,19 +97,13 @@ mod tests {
     #[test]
     fn heisei_starts_on_1989_01_08() {
         assert_eq!(padded(1989, 1, 8), "平成01年01月08日");
-        assert_eq!(
-            format(date(1989, 1, 8), DateStyle::Gannen).unwrap(),
-            "平成元年1月8日"
-        );
+        assert_eq!(format(date(1989, 1, 8), DateStyle::Gannen).unwrap(), "平成元年1月8日");
     }
 
     #[test]
     fn showa_starts_on_1926_12_25() {
         assert_eq!(padded(1926, 12, 25), "昭和01年12月25日");
-        assert_eq!(
-            format(date(1926, 12, 25), DateStyle::Gannen).unwrap(),
-            "昭和元年12月25日"
-        );
+        assert_eq!(format(date(1926, 12, 25), DateStyle::Gannen).unwrap(), "昭和元年12月25日");
     }
 
     #[test]
@@ -142,26 +124,14 @@ mod tests {
 
     #[test]
     fn plain_and_gannen_styles_do_not_pad() {
-        assert_eq!(
-            format(date(2026, 1, 10), DateStyle::Plain).unwrap(),
-            "令和8年1月10日"
-        );
-        assert_eq!(
-            format(date(2014, 9, 22), DateStyle::Plain).unwrap(),
-            "平成26年9月22日"
-        );
+        assert_eq!(format(date(2026, 1, 10), DateStyle::Plain).unwrap(), "令和8年1月10日");
+        assert_eq!(format(date(2014, 9, 22), DateStyle::Plain).unwrap(), "平成26年9月22日");
     }
 
     #[test]
     fn gannen_style_spells_only_the_first_year_as_gannen() {
-        assert_eq!(
-            format(date(2019, 12, 31), DateStyle::Gannen).unwrap(),
-            "令和元年12月31日"
-        );
-        assert_eq!(
-            format(date(2020, 1, 1), DateStyle::Gannen).unwrap(),
-            "令和2年1月1日"
-        );
+        assert_eq!(format(date(2019, 12, 31), DateStyle::Gannen).unwrap(), "令和元年12月31日");
+        assert_eq!(format(date(2020, 1, 1), DateStyle::Gannen).unwrap(), "令和2年1月1日");
     }
 
     #[test]
@@ -171,11 +141,8 @@ mod tests {
             style: DateStyle,
         }
         assert_eq!(DateStyle::default(), DateStyle::Padded);
-        for (text, style) in [
-            ("padded", DateStyle::Padded),
-            ("plain", DateStyle::Plain),
-            ("gannen", DateStyle::Gannen),
-        ] {
+        for (text, style) in [("padded", DateStyle::Padded), ("plain", DateStyle::Plain), ("gannen", DateStyle::Gannen)]
+        {
             let config: Config = toml::from_str(&format!("style = \"{text}\"")).unwrap();
             assert_eq!(config.style, style);
         }
@@ -187,9 +154,6 @@ mod tests {
         let today = today_in_tokyo();
         let after = Utc::now().date_naive();
         // UTC+9 is never behind UTC and at most one calendar day ahead.
-        assert!(
-            today >= before && today <= after.succ_opt().unwrap(),
-            "{today}"
-        );
+        assert!(today >= before && today <= after.succ_opt().unwrap(), "{today}");
     }
 }

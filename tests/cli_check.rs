@@ -7,19 +7,11 @@ use std::process::{Command, Output};
 use calamine::{Data, Reader};
 
 fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
 }
 
 fn check(file: &Path, out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tsuchi"))
-        .arg("check")
-        .arg(file)
-        .arg("--out")
-        .arg(out)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tsuchi")).arg("check").arg(file).arg("--out").arg(out).output().unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -42,38 +34,25 @@ fn exit_code_is_one_when_rows_are_rejected_and_lists_name_row_column_value_reaso
     let out = check(&sample("requests_with_mistakes.xlsx"), dir.path());
     assert_eq!(out.status.code(), Some(1));
     let stdout = text(&out.stdout);
-    assert!(
-        stdout.contains("3行目 D列「事業所番号」 値「1311111111」"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("3行目 D列「事業所番号」 値「1311111111」"), "{stdout}");
 
     let mut book = calamine::open_workbook_auto(dir.path().join("rejected.xlsx")).unwrap();
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     let rows: Vec<&[Data]> = range.rows().collect();
-    assert_eq!(
-        rows[0].iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-        ["行", "列", "項目", "値", "理由"]
-    );
-    let formula_row = rows
-        .iter()
-        .find(|r| r[3] == "=1+2")
-        .expect("the =1+2 value is listed");
-    assert!(
-        matches!(formula_row[3], Data::String(_)),
-        "a value must stay a string cell, not a formula"
-    );
+    assert_eq!(rows[0].iter().map(|c| c.to_string()).collect::<Vec<_>>(), ["行", "列", "項目", "値", "理由"]);
+    let formula_row = rows.iter().find(|r| r[3] == "=1+2").expect("the =1+2 value is listed");
+    assert!(matches!(formula_row[3], Data::String(_)), "a value must stay a string cell, not a formula");
     assert_eq!(formula_row[0], Data::Float(14.0));
-    assert_eq!(rows.len() - 1, 12);
+    // 12 problems, and the 却下 row: every row that will not be issued is listed.
+    assert_eq!(rows.len() - 1, 13);
+    assert!(rows.iter().any(|r| r[0] == Data::Float(15.0) && r[3] == "却下"));
 
     let csv = std::fs::read(dir.path().join("rejected.csv")).unwrap();
-    assert!(
-        csv.starts_with(b"\xEF\xBB\xBF"),
-        "BOM so that Japanese Excel reads UTF-8"
-    );
+    assert!(csv.starts_with(b"\xEF\xBB\xBF"), "BOM so that Japanese Excel reads UTF-8");
     let csv = text(&csv[3..]);
     assert!(csv.contains(",'=1+2,"), "{csv}");
     assert!(csv.contains("14,F,郵便番号"), "{csv}");
-    assert_eq!(csv.lines().count(), 13);
+    assert_eq!(csv.lines().count(), 14);
 }
 
 fn assert_unreadable(file: &Path, expected: &str) {
@@ -84,15 +63,9 @@ fn assert_unreadable(file: &Path, expected: &str) {
     let stderr = text(&out.stderr);
     assert_eq!(stderr.lines().count(), 1, "one message: {stderr}");
     assert!(stderr.contains(expected), "{stderr}");
-    assert!(
-        stderr.contains(&*file.file_name().unwrap().to_string_lossy()),
-        "names the file: {stderr}"
-    );
+    assert!(stderr.contains(&*file.file_name().unwrap().to_string_lossy()), "names the file: {stderr}");
     assert!(out.stdout.is_empty());
-    assert!(
-        !out_dir.exists(),
-        "nothing is written for an unreadable file"
-    );
+    assert!(!out_dir.exists(), "nothing is written for an unreadable file");
 }
 
 #[test]
@@ -106,20 +79,11 @@ fn unreadable_files_get_one_message_and_exit_code_two() {
     assert_unreadable(&dir.path().join("missing.xlsx"), "見つかりません");
     assert_unreadable(&write("empty.csv", b""), "データがありません");
     assert_unreadable(&write("blank.csv", b"\r\n,,\r\n"), "データがありません");
-    assert_unreadable(
-        &write("garbage.xlsx", b"PK\x03\x04 this is not a workbook"),
-        "開けません",
-    );
-    assert_unreadable(
-        &write("binary.csv", &[0x00, 0xFF, 0x81, 0x00, 0x10]),
-        "文字コード",
-    );
+    assert_unreadable(&write("garbage.xlsx", b"PK\x03\x04 this is not a workbook"), "開けません");
+    assert_unreadable(&write("binary.csv", &[0x00, 0xFF, 0x81, 0x00, 0x10]), "文字コード");
     assert_unreadable(&write("noheader.csv", b"a,b,c\r\n1,2,3\r\n"), "見出し行");
     assert_unreadable(
-        &write(
-            "missing_column.csv",
-            "申請番号,通知種別,事業所名\r\nR1,再発行,さくら\r\n".as_bytes(),
-        ),
+        &write("missing_column.csv", "申請番号,通知種別,事業所名\r\nR1,再発行,さくら\r\n".as_bytes()),
         "「事業所番号」",
     );
     assert_unreadable(&write("list.pdf", b"%PDF-1.7"), "対応していません");

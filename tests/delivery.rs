@@ -25,45 +25,22 @@ fn batch() -> &'static Batch {
     BATCH.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let input = sample("requests.xlsx");
-        let out = tsuchi(
-            &[
-                "run",
-                input.to_str().unwrap(),
-                "--out",
-                "out",
-                "--date",
-                "2026-01-10",
-            ],
-            dir.path(),
-        );
+        let out = tsuchi(&["run", input.to_str().unwrap(), "--out", "out", "--date", "2026-01-10"], dir.path());
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let path = batch_dir(&dir.path().join("out"));
-        Batch {
-            path,
-            stdout: text(&out.stdout),
-            stderr: text(&out.stderr),
-            _dir: dir,
-        }
+        Batch { path, stdout: text(&out.stdout), stderr: text(&out.stderr), _dir: dir }
     })
 }
 
 fn pdfs(dir: &Path) -> Vec<PathBuf> {
-    files_under(dir)
-        .into_iter()
-        .filter(|p| p.extension().is_some_and(|e| e == "pdf"))
-        .collect()
+    files_under(dir).into_iter().filter(|p| p.extension().is_some_and(|e| e == "pdf")).collect()
 }
 
 /// Notice stem → the passwords printed on it.
 fn notice_secrets(batch: &Path) -> BTreeMap<String, Vec<String>> {
     pdfs(&batch.join("notices"))
         .into_iter()
-        .map(|p| {
-            (
-                p.file_stem().unwrap().to_string_lossy().into_owned(),
-                secrets_in(&p),
-            )
-        })
+        .map(|p| (p.file_stem().unwrap().to_string_lossy().into_owned(), secrets_in(&p)))
         .collect()
 }
 
@@ -74,10 +51,7 @@ fn listed_zip_passwords(batch: &Path) -> BTreeMap<String, String> {
     let labels: Vec<String> = tool("pdftotext", &["-layout", list.to_str().unwrap(), "-"])
         .lines()
         .filter_map(|l| {
-            l.trim_end()
-                .strip_suffix(".zip）")
-                .and_then(|l| l.rsplit('（').next())
-                .map(|n| format!("{n}.zip"))
+            l.trim_end().strip_suffix(".zip）").and_then(|l| l.rsplit('（').next()).map(|n| format!("{n}.zip"))
         })
         .collect();
     let secrets = secrets_in(&list);
@@ -112,40 +86,19 @@ fn every_zip_opens_with_its_password_and_not_with_a_wrong_one() {
             Some(p) => p.clone(),
             None => {
                 // Not on the list: it opens with the office's login password from this batch.
-                assert!(
-                    stem.ends_with("証明書PW再発行"),
-                    "{name} has no listed password"
-                );
+                assert!(stem.ends_with("証明書PW再発行"), "{name} has no listed password");
                 let office = &stem[..10];
                 by_login += 1;
                 notices[&format!("{office}_再発行")][0].clone()
             }
         };
-        assert!(
-            zip_opens(zip, &password),
-            "{name} does not open with its password"
-        );
-        assert!(
-            !zip_opens(zip, "WrongPassword123"),
-            "{name} opens with a wrong password"
-        );
+        assert!(zip_opens(zip, &password), "{name} does not open with its password");
+        assert!(!zip_opens(zip, "WrongPassword123"), "{name} opens with a wrong password");
         // Never the secret the ZIP itself carries.
-        assert!(
-            !notices[stem].contains(&password),
-            "{name} opens with its own secret"
-        );
-        let listing = tool(
-            "7z",
-            &["l", "-slt", &format!("-p{password}"), zip.to_str().unwrap()],
-        );
-        assert!(
-            listing.lines().any(|l| l == "Method = AES-256 Store"),
-            "{name}: {listing}"
-        );
-        assert!(
-            listing.lines().any(|l| l == format!("Path = {stem}.pdf")),
-            "{name}"
-        );
+        assert!(!notices[stem].contains(&password), "{name} opens with its own secret");
+        let listing = tool("7z", &["l", "-slt", &format!("-p{password}"), zip.to_str().unwrap()]);
+        assert!(listing.lines().any(|l| l == "Method = AES-256 Store"), "{name}: {listing}");
+        assert!(listing.lines().any(|l| l == format!("Path = {stem}.pdf")), "{name}");
     }
     // なごみ and はなみずき have their login reissued in the same batch.
     assert_eq!(by_login, 2);
@@ -169,10 +122,7 @@ fn the_zip_holds_the_same_notice_as_the_notices_folder() {
     );
     let stem = name.trim_end_matches(".zip");
     let extracted = std::fs::read(out.path().join(format!("{stem}.pdf"))).unwrap();
-    assert_eq!(
-        extracted,
-        std::fs::read(b.path.join("notices").join(format!("{stem}.pdf"))).unwrap()
-    );
+    assert_eq!(extracted, std::fs::read(b.path.join("notices").join(format!("{stem}.pdf"))).unwrap());
 }
 
 #[test]
@@ -181,10 +131,7 @@ fn the_second_channel_list_is_private_to_its_owner() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
     }
     tool("qpdf", &["--check", path.to_str().unwrap()]);
 }
@@ -197,50 +144,23 @@ fn the_print_bundle_has_a_cover_and_one_page_per_paper_notice_in_postal_order() 
     tool("qpdf", &["--check", bundle.to_str().unwrap()]);
     let info = tool("pdfinfo", &[bundle.to_str().unwrap()]);
     // 15 paper notices (登録結果 7 + 再発行 8) and the cover.
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Pages:") && l.ends_with(" 16")),
-        "{info}"
-    );
+    assert!(info.lines().any(|l| l.starts_with("Pages:") && l.ends_with(" 16")), "{info}");
     let fonts = tool("pdffonts", &[bundle.to_str().unwrap()]);
-    assert_eq!(
-        fonts.lines().skip(2).count(),
-        2,
-        "one subset per face for the whole file: {fonts}"
-    );
+    assert_eq!(fonts.lines().skip(2).count(), 2, "one subset per face for the whole file: {fonts}");
     let bytes = std::fs::read(&bundle).unwrap();
     assert!(bytes.windows(19).any(|w| w == b"/PrintScaling/None>"));
 
     let pages = words(&bundle);
     assert_eq!(pages.len(), 16);
     let cover: String = pages[0].iter().map(|w| w.4.as_str()).collect();
-    assert!(
-        cover.contains(&batch_id) && cover.contains("15通") && cover.contains("16ページ"),
-        "{cover}"
-    );
+    assert!(cover.contains(&batch_id) && cover.contains("15通") && cover.contains("16ページ"), "{cover}");
     let mut keys = Vec::new();
     for (i, page) in pages.iter().enumerate().skip(1) {
         let all: Vec<&str> = page.iter().map(|w| w.4.as_str()).collect();
-        let postal = all
-            .iter()
-            .find(|w| w.starts_with('〒'))
-            .expect("a postal code")
-            .to_string();
-        let office = all
-            .iter()
-            .find(|w| w.len() == 10 && w.bytes().all(|b| b.is_ascii_digit()))
-            .unwrap()
-            .to_string();
-        assert!(
-            all.contains(&format!("{batch_id}-{i:05}").as_str()),
-            "control number on page {}",
-            i + 1
-        );
-        assert!(
-            all.contains(&format!("{}/16", i + 1).as_str()),
-            "page number on page {}",
-            i + 1
-        );
+        let postal = all.iter().find(|w| w.starts_with('〒')).expect("a postal code").to_string();
+        let office = all.iter().find(|w| w.len() == 10 && w.bytes().all(|b| b.is_ascii_digit())).unwrap().to_string();
+        assert!(all.contains(&format!("{batch_id}-{i:05}").as_str()), "control number on page {}", i + 1);
+        assert!(all.contains(&format!("{}/16", i + 1).as_str()), "page number on page {}", i + 1);
         keys.push((postal, office));
     }
     let mut sorted = keys.clone();
@@ -253,20 +173,7 @@ fn the_mailing_list_matches_the_bundle() {
     let b = batch();
     let batch_id = b.path.file_name().unwrap().to_string_lossy().into_owned();
     let rows = xlsx_rows(&b.path.join("print/発送リスト.xlsx"));
-    assert_eq!(
-        rows[0],
-        [
-            "連番",
-            "管理番号",
-            "郵便番号",
-            "住所",
-            "事業所名",
-            "宛名",
-            "通知種別",
-            "枚数",
-            "書留番号"
-        ]
-    );
+    assert_eq!(rows[0], ["連番", "管理番号", "郵便番号", "住所", "事業所名", "宛名", "通知種別", "枚数", "書留番号"]);
     assert_eq!(rows.len(), 16);
     let bundle = words(&b.path.join("print").join(format!("{batch_id}.pdf")));
     for (i, row) in rows.iter().enumerate().skip(1) {
@@ -276,11 +183,7 @@ fn the_mailing_list_matches_the_bundle() {
         assert_eq!(row[7], "1");
         assert_eq!(row[8], "", "書留番号 is left for the clerk");
         let page: Vec<&str> = bundle[i].iter().map(|w| w.4.as_str()).collect();
-        assert!(
-            page.contains(&format!("〒{}", row[2]).as_str()),
-            "row {i} and page {} agree",
-            i + 1
-        );
+        assert!(page.contains(&format!("〒{}", row[2]).as_str()), "row {i} and page {} agree", i + 1);
     }
 }
 
@@ -290,33 +193,17 @@ fn manifest_hashes_match_the_files() {
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(b.path.join("manifest.json")).unwrap()).unwrap();
     let files = manifest["files"].as_array().unwrap();
-    let on_disk: Vec<PathBuf> = files_under(&b.path)
-        .into_iter()
-        .filter(|p| !p.ends_with("manifest.json"))
-        .collect();
+    let on_disk: Vec<PathBuf> = files_under(&b.path).into_iter().filter(|p| !p.ends_with("manifest.json")).collect();
     assert_eq!(files.len(), on_disk.len());
     for entry in files {
         let path = b.path.join(entry["path"].as_str().unwrap());
         let sum = tool("sha256sum", &[path.to_str().unwrap()]);
-        assert_eq!(
-            sum.split_whitespace().next().unwrap(),
-            entry["sha256"].as_str().unwrap(),
-            "{path:?}"
-        );
-        assert_eq!(
-            std::fs::metadata(&path).unwrap().len(),
-            entry["size"].as_u64().unwrap()
-        );
+        assert_eq!(sum.split_whitespace().next().unwrap(), entry["sha256"].as_str().unwrap(), "{path:?}");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), entry["size"].as_u64().unwrap());
     }
     let input = tool("sha256sum", &[sample("requests.xlsx").to_str().unwrap()]);
-    assert_eq!(
-        manifest["input"]["sha256"].as_str().unwrap(),
-        input.split_whitespace().next().unwrap()
-    );
-    assert_eq!(
-        manifest["batch_id"],
-        b.path.file_name().unwrap().to_str().unwrap()
-    );
+    assert_eq!(manifest["input"]["sha256"].as_str().unwrap(), input.split_whitespace().next().unwrap());
+    assert_eq!(manifest["batch_id"], b.path.file_name().unwrap().to_str().unwrap());
     assert_eq!(manifest["issue_date"], "2026-01-10");
     assert_eq!(manifest["counts"]["issued"], 20);
     assert_eq!(manifest["zip_encryption"], "aes256");
@@ -329,42 +216,24 @@ fn no_secret_appears_outside_notices_zips_and_the_second_channel_list() {
     let mut secrets: Vec<String> = notice_secrets(&b.path).into_values().flatten().collect();
     secrets.extend(listed_zip_passwords(&b.path).into_values());
     assert_eq!(secrets.len(), 7 * 2 + 8 + 5 + 18);
-    let mut places: Vec<(String, String)> = vec![
-        ("stdout".into(), b.stdout.clone()),
-        ("stderr".into(), b.stderr.clone()),
-    ];
+    let mut places: Vec<(String, String)> =
+        vec![("stdout".into(), b.stdout.clone()), ("stderr".into(), b.stderr.clone())];
     for file in files_under(&b.path) {
         let rel = file.strip_prefix(&b.path).unwrap();
-        if ["notices", "zip", "secrets"]
-            .iter()
-            .any(|d| rel.starts_with(d))
-        {
+        if ["notices", "zip", "secrets"].iter().any(|d| rel.starts_with(d)) {
             continue;
         }
         let content = match file.extension().and_then(|e| e.to_str()) {
-            Some("xlsx") => xlsx_rows(&file)
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("\t"),
-            Some("pdf") => {
-                tool("pdftotext", &[file.to_str().unwrap(), "-"])
-                    + &text(&std::fs::read(&file).unwrap())
-            }
+            Some("xlsx") => xlsx_rows(&file).into_iter().flatten().collect::<Vec<_>>().join("\t"),
+            Some("pdf") => tool("pdftotext", &[file.to_str().unwrap(), "-"]) + &text(&std::fs::read(&file).unwrap()),
             _ => text(&std::fs::read(&file).unwrap()),
         };
         places.push((rel.display().to_string(), content));
     }
-    assert!(
-        places.len() >= 7,
-        "stdout, stderr, manifest, rejected ×2, bundle, list"
-    );
+    assert!(places.len() >= 7, "stdout, stderr, manifest, rejected ×2, bundle, list");
     for (place, content) in &places {
         for secret in &secrets {
-            assert!(
-                !content.contains(secret.as_str()),
-                "a password leaked into {place}"
-            );
+            assert!(!content.contains(secret.as_str()), "a password leaked into {place}");
         }
     }
 }
@@ -372,33 +241,18 @@ fn no_secret_appears_outside_notices_zips_and_the_second_channel_list() {
 #[test]
 fn zipcrypto_only_when_configured_and_then_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("tsuchi.toml"),
-        "[zip]\nencryption = \"zip_crypto\"\n[mailroom]\nduplex = true\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), "[zip]\nencryption = \"zip_crypto\"\n[mailroom]\nduplex = true\n")
+        .unwrap();
     let input = sample("requests_sjis.csv");
-    let out = tsuchi(
-        &["run", input.to_str().unwrap(), "--out", "out"],
-        dir.path(),
-    );
+    let out = tsuchi(&["run", input.to_str().unwrap(), "--out", "out"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("ZipCrypto"),
-        "warning on every run"
-    );
+    assert!(text(&out.stderr).contains("ZipCrypto"), "warning on every run");
     let path = batch_dir(&dir.path().join("out"));
     let listed = listed_zip_passwords(&path);
     let (name, password) = listed.iter().next().unwrap();
     let zip = path.join("zip").join(name);
-    let listing = tool(
-        "7z",
-        &["l", "-slt", &format!("-p{password}"), zip.to_str().unwrap()],
-    );
-    assert!(
-        listing.lines().any(|l| l == "Method = ZipCrypto Deflate"),
-        "{listing}"
-    );
+    let listing = tool("7z", &["l", "-slt", &format!("-p{password}"), zip.to_str().unwrap()]);
+    assert!(listing.lines().any(|l| l == "Method = ZipCrypto Deflate"), "{listing}");
     assert!(zip_opens(&zip, password) && !zip_opens(&zip, "WrongPassword123"));
     let manifest: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path.join("manifest.json")).unwrap()).unwrap();
@@ -406,43 +260,25 @@ fn zipcrypto_only_when_configured_and_then_with_a_warning() {
     // Duplex: a blank back after the cover and after every notice.
     let bundle = pdfs(&path.join("print")).remove(0);
     let info = tool("pdfinfo", &[bundle.to_str().unwrap()]);
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Pages:") && l.ends_with(" 32")),
-        "{info}"
-    );
+    assert!(info.lines().any(|l| l.starts_with("Pages:") && l.ends_with(" 32")), "{info}");
 }
 
 #[test]
 fn calibrate_prints_the_address_block_folds_and_rulers() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("tsuchi.toml"),
-        "[layout]\naddress_offset_mm = [2.5, -1.0]\n",
-    )
-    .unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), "[layout]\naddress_offset_mm = [2.5, -1.0]\n").unwrap();
     let out = tsuchi(&["calibrate", "--out", "cal.pdf"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let pdf = dir.path().join("cal.pdf");
     let info = tool("pdfinfo", &[pdf.to_str().unwrap()]);
-    assert!(
-        info.lines()
-            .any(|l| l.starts_with("Pages:") && l.ends_with(" 1"))
-    );
+    assert!(info.lines().any(|l| l.starts_with("Pages:") && l.ends_with(" 1")));
     let page = &words(&pdf)[0];
     let all: String = page.iter().map(|w| w.4.as_str()).collect();
-    assert!(
-        all.contains("折り線") && all.contains("〒100-0013") && all.contains("+2.5"),
-        "{all}"
-    );
+    assert!(all.contains("折り線") && all.contains("〒100-0013") && all.contains("+2.5"), "{all}");
     // The postal line sits where notices put it, moved by the configured offset.
     let mm = 72.0 / 25.4;
     let postal = page.iter().find(|w| w.4.starts_with('〒')).unwrap();
-    assert!(
-        (postal.0 / mm - (22.0 + 2.5)).abs() < 0.5,
-        "x = {} mm",
-        postal.0 / mm
-    );
+    assert!((postal.0 / mm - (22.0 + 2.5)).abs() < 0.5, "x = {} mm", postal.0 / mm);
     for n in ["10", "50", "100", "200"] {
         assert!(page.iter().any(|w| w.4 == n), "ruler mark {n}");
     }

@@ -6,9 +6,7 @@ use std::path::{Path, PathBuf};
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions, Rejection};
 
 fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
 }
 
 fn read(path: &Path) -> Intake {
@@ -21,22 +19,15 @@ fn write_csv(dir: &Path, name: &str, text: &str) -> PathBuf {
     path
 }
 
-const HEADER: &str =
-    "申請番号,通知種別,審査結果,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID\r\n";
-const GOOD: &str =
-    "R1,再発行,承認,1311111114,さくら苑,100-0013,東京都千代田区霞が関1-3-2,,,KJ131311111114\r\n";
+const HEADER: &str = "申請番号,通知種別,審査結果,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID\r\n";
+const GOOD: &str = "R1,再発行,承認,1311111114,さくら苑,100-0013,東京都千代田区霞が関1-3-2,,,KJ131311111114\r\n";
 
 fn rejection_for<'a>(intake: &'a Intake, row: usize, column: &str) -> &'a Rejection {
     intake
         .rejections
         .iter()
         .find(|r| r.row == row && r.column == column)
-        .unwrap_or_else(|| {
-            panic!(
-                "no rejection at row {row} column {column}: {:#?}",
-                intake.rejections
-            )
-        })
+        .unwrap_or_else(|| panic!("no rejection at row {row} column {column}: {:#?}", intake.rejections))
 }
 
 #[test]
@@ -62,10 +53,7 @@ fn cp932_and_bom_csv_give_the_same_requests_as_the_xlsx() {
 fn samples_hold_all_three_kinds() {
     let intake = read(&sample("requests.xlsx"));
     for kind in NoticeKind::ALL {
-        assert!(
-            intake.requests.iter().filter(|r| r.kind == kind).count() >= 4,
-            "{kind}"
-        );
+        assert!(intake.requests.iter().filter(|r| r.kind == kind).count() >= 4, "{kind}");
     }
 }
 
@@ -85,7 +73,8 @@ fn names_and_addresses_are_kept_byte_for_byte() {
 #[test]
 fn code_fields_are_normalised_from_full_width_and_hyphen_lookalikes() {
     let dir = tempfile::tempdir().unwrap();
-    let line = "Ｒ１,再発行,承認,１３１１１１１１１４,さくら苑,１００ー００１３,東京都,,,ＫＪ１３１３１１１１１１１４\r\n";
+    let line =
+        "Ｒ１,再発行,承認,１３１１１１１１１４,さくら苑,１００ー００１３,東京都,,,ＫＪ１３１３１１１１１１１４\r\n";
     let intake = read(&write_csv(dir.path(), "t.csv", &format!("{HEADER}{line}")));
     let r = &intake.requests[0];
     assert_eq!(r.request_id.as_str(), "R1");
@@ -97,18 +86,9 @@ fn code_fields_are_normalised_from_full_width_and_hyphen_lookalikes() {
 #[test]
 fn nine_digit_office_no_is_repaired_only_when_its_check_digit_holds() {
     let intake = read(&sample("requests.xlsx"));
-    let hokkaido = intake
-        .requests
-        .iter()
-        .find(|r| r.request_id.as_str() == "R08-0004")
-        .unwrap();
+    let hokkaido = intake.requests.iter().find(|r| r.request_id.as_str() == "R08-0004").unwrap();
     assert_eq!(hokkaido.office_no.as_str(), "0175701069");
-    assert!(
-        intake
-            .notes
-            .iter()
-            .any(|n| n.row == Some(hokkaido.row) && n.message.contains("0175701069"))
-    );
+    assert!(intake.notes.iter().any(|n| n.row == Some(hokkaido.row) && n.message.contains("0175701069")));
 
     let mistakes = read(&sample("requests_with_mistakes.xlsx"));
     let r = rejection_for(&mistakes, 10, "事業所番号");
@@ -125,12 +105,7 @@ fn each_mistake_is_rejected_with_a_reason_naming_row_and_column() {
         (5, "申請番号", "M-04", "重複"),
         (6, "申請番号", "M-04", "重複"),
         (7, "通知種別", "変更届", "通知種別"),
-        (
-            8,
-            "事業所名",
-            "通所リハビリテーション\u{E001}はなみずき",
-            "U+E001",
-        ),
+        (8, "事業所名", "通所リハビリテーション\u{E001}はなみずき", "U+E001"),
         (9, "事業所名", "𠮷田ケアサービス", "U+20BB7"),
         (11, "住所", "", "空欄"),
         (12, "電話番号", "", "空欄"),
@@ -144,61 +119,29 @@ fn each_mistake_is_rejected_with_a_reason_naming_row_and_column() {
         assert!(r.column_letter.is_some());
     }
     // Good rows still go through; the 却下 row is skipped, not rejected.
-    assert_eq!(
-        intake
-            .requests
-            .iter()
-            .map(|r| r.request_id.as_str())
-            .collect::<Vec<_>>(),
-        ["M-01", "M-14"]
-    );
+    assert_eq!(intake.requests.iter().map(|r| r.request_id.as_str()).collect::<Vec<_>>(), ["M-01", "M-14"]);
     assert_eq!(intake.skipped.len(), 1);
     assert_eq!(intake.skipped[0].status, "却下");
-    assert_eq!(
-        intake.data_rows,
-        intake.requests.len() + intake.skipped.len() + intake.rejected_rows()
-    );
+    assert_eq!(intake.data_rows, intake.requests.len() + intake.skipped.len() + intake.rejected_rows());
 }
 
 #[test]
 fn rejects_duplicate_request_id_naming_the_other_row() {
     let dir = tempfile::tempdir().unwrap();
-    let other = GOOD
-        .replace("1311111114", "0175701069")
-        .replace("KJ131311111114", "KJ010175701069");
-    let intake = read(&write_csv(
-        dir.path(),
-        "t.csv",
-        &format!("{HEADER}{GOOD}{other}"),
-    ));
+    let other = GOOD.replace("1311111114", "0175701069").replace("KJ131311111114", "KJ010175701069");
+    let intake = read(&write_csv(dir.path(), "t.csv", &format!("{HEADER}{GOOD}{other}")));
     assert!(intake.requests.is_empty());
-    assert!(
-        rejection_for(&intake, 2, "申請番号")
-            .reason
-            .contains("3行目")
-    );
-    assert!(
-        rejection_for(&intake, 3, "申請番号")
-            .reason
-            .contains("2行目")
-    );
+    assert!(rejection_for(&intake, 2, "申請番号").reason.contains("3行目"));
+    assert!(rejection_for(&intake, 3, "申請番号").reason.contains("2行目"));
 }
 
 #[test]
 fn rejects_two_notices_of_one_kind_for_one_office() {
     let dir = tempfile::tempdir().unwrap();
     let again = GOOD.replace("R1,", "R2,");
-    let intake = read(&write_csv(
-        dir.path(),
-        "t.csv",
-        &format!("{HEADER}{GOOD}{again}"),
-    ));
+    let intake = read(&write_csv(dir.path(), "t.csv", &format!("{HEADER}{GOOD}{again}")));
     assert!(intake.requests.is_empty());
-    assert!(
-        rejection_for(&intake, 3, "事業所番号")
-            .reason
-            .contains("2行目")
-    );
+    assert!(rejection_for(&intake, 3, "事業所番号").reason.contains("2行目"));
 }
 
 #[test]
@@ -206,18 +149,9 @@ fn a_missing_status_column_means_all_approved_and_other_statuses_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let header = HEADER.replace("審査結果,", "");
     let line = GOOD.replace("承認,", "");
-    assert_eq!(
-        read(&write_csv(dir.path(), "a.csv", &format!("{header}{line}")))
-            .requests
-            .len(),
-        1
-    );
+    assert_eq!(read(&write_csv(dir.path(), "a.csv", &format!("{header}{line}"))).requests.len(), 1);
     let pending = GOOD.replace("承認", "保留");
-    let intake = read(&write_csv(
-        dir.path(),
-        "b.csv",
-        &format!("{HEADER}{pending}"),
-    ));
+    let intake = read(&write_csv(dir.path(), "b.csv", &format!("{HEADER}{pending}")));
     assert!(intake.requests.is_empty() && intake.rejections.is_empty());
     assert_eq!(intake.skipped[0].status, "保留");
 }
@@ -260,12 +194,7 @@ fn tab_separated_utf16_from_excel_unicode_text_is_read() {
 #[test]
 fn warns_when_user_id_does_not_repeat_the_office_number() {
     let intake = read(&sample("requests_with_mistakes.xlsx"));
-    assert!(
-        intake
-            .notes
-            .iter()
-            .any(|n| n.row == Some(16) && n.message.contains("ユーザID"))
-    );
+    assert!(intake.notes.iter().any(|n| n.row == Some(16) && n.message.contains("ユーザID")));
 }
 
 #[test]
@@ -282,21 +211,9 @@ fn ods_xls_and_xlsm_give_the_same_requests_as_the_xlsx() {
 
 #[test]
 fn a_named_sheet_is_read_and_a_missing_one_is_named() {
-    let options = ReadOptions {
-        sheet: Some("申請一覧".into()),
-    };
-    assert_eq!(
-        intake::read(&sample("requests.xlsx"), &options)
-            .unwrap()
-            .requests
-            .len(),
-        20
-    );
-    let options = ReadOptions {
-        sheet: Some("2月分".into()),
-    };
-    let err = intake::read(&sample("requests.xlsx"), &options)
-        .unwrap_err()
-        .to_string();
+    let options = ReadOptions { sheet: Some("申請一覧".into()) };
+    assert_eq!(intake::read(&sample("requests.xlsx"), &options).unwrap().requests.len(), 20);
+    let options = ReadOptions { sheet: Some("2月分".into()) };
+    let err = intake::read(&sample("requests.xlsx"), &options).unwrap_err().to_string();
     assert!(err.contains("2月分") && err.contains("申請一覧"), "{err}");
 }

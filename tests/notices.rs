@@ -15,20 +15,15 @@ use tsuchi::secrets::Generator;
 
 fn sample_requests() -> Vec<Request> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/requests.xlsx");
-    intake::read(&path, &ReadOptions::default())
-        .unwrap()
-        .requests
+    intake::read(&path, &ReadOptions::default()).unwrap().requests
 }
 
 fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
-        panic!("{name} is needed for this test (scripts/test installs it): {e}")
-    });
-    assert!(
-        out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is needed for this test (scripts/test installs it): {e}"));
+    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
 }
 
@@ -43,21 +38,12 @@ struct Rendered {
 }
 
 fn render(renderer: &Renderer, fonts: &PdfFonts, request: Request, seed: u64) -> Rendered {
-    let notice = Notice::issue(
-        request,
-        date(),
-        &Config::default().passwords,
-        &mut Generator::seeded(seed),
-    );
+    let notice = Notice::issue(request, date(), &Config::default().passwords, &mut Generator::seeded(seed));
     let bytes = renderer.render(&notice, fonts, now_in_tokyo()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("notice.pdf");
     std::fs::write(&pdf, bytes).unwrap();
-    Rendered {
-        _dir: dir,
-        pdf,
-        notice,
-    }
+    Rendered { _dir: dir, pdf, notice }
 }
 
 fn squeeze(text: &str) -> String {
@@ -98,32 +84,20 @@ fn each_notice_kind_carries_every_field_of_its_row_and_its_secrets_in_order() {
             expected.push(request.fax.as_ref().unwrap().to_string());
         }
         for want in &expected {
-            assert!(
-                flat.contains(want.as_str()),
-                "{kind}: 「{want}」 missing from the notice"
-            );
+            assert!(flat.contains(want.as_str()), "{kind}: 「{want}」 missing from the notice");
         }
         for slot in [SecretSlot::TempPassword, SecretSlot::CertPassword] {
             match r.notice.secret(slot) {
                 Some(secret) => {
                     // Never print the secret in an assertion message.
-                    assert!(
-                        flat.contains(secret.expose()),
-                        "{kind}: {} not printed in order",
-                        slot.label()
-                    );
+                    assert!(flat.contains(secret.expose()), "{kind}: {} not printed in order", slot.label());
                     assert!(flat.contains(slot.label()));
                 }
-                None => assert!(
-                    !flat.contains(slot.label()) || kind == NoticeKind::LoginReissue,
-                    "{kind}"
-                ),
+                None => assert!(!flat.contains(slot.label()) || kind == NoticeKind::LoginReissue, "{kind}"),
             }
         }
         // The class row: one label per character, in the seed notices' words.
-        let classes = text.matches("大文字").count()
-            + text.matches("小文字").count()
-            + text.matches("数字").count();
+        let classes = text.matches("大文字").count() + text.matches("小文字").count() + text.matches("数字").count();
         let chars: usize = [SecretSlot::TempPassword, SecretSlot::CertPassword]
             .iter()
             .filter_map(|s| r.notice.secret(*s))
@@ -149,48 +123,28 @@ fn fonts_are_embedded_subsets_and_the_structure_is_sound() {
     assert!(rows.iter().any(|r| r.contains("JetBrainsMono")));
     for row in rows {
         let cols: Vec<&str> = row.split_whitespace().collect();
-        assert!(
-            cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+',
-            "subset tag: {row}"
-        );
-        assert_eq!(
-            &cols[cols.len() - 5..cols.len() - 2],
-            ["yes", "yes", "yes"],
-            "emb sub uni: {row}"
-        );
+        assert!(cols[0].len() > 7 && cols[0].as_bytes()[6] == b'+', "subset tag: {row}");
+        assert_eq!(&cols[cols.len() - 5..cols.len() - 2], ["yes", "yes", "yes"], "emb sub uni: {row}");
     }
     tool("qpdf", &["--check", path]);
     let info = tool("pdfinfo", &[path]);
     let field = |key: &str| {
         info.lines()
-            .find_map(|l| {
-                l.strip_prefix(key)
-                    .map(|v| v.trim_start_matches(':').trim().to_string())
-            })
+            .find_map(|l| l.strip_prefix(key).map(|v| v.trim_start_matches(':').trim().to_string()))
             .unwrap_or_default()
     };
     assert_eq!(field("Title"), "電子請求登録結果に関するお知らせ");
     assert_eq!(field("Author"), "〇〇〇国民健康保険団体連合会");
     assert!(field("Subject").contains(requests[0].office_no.as_str()));
-    assert!(
-        field("CreationDate").contains(&now_in_tokyo().format("%Y").to_string()),
-        "{info}"
-    );
+    assert!(field("CreationDate").contains(&now_in_tokyo().format("%Y").to_string()), "{info}");
     assert!(field("Page size").contains("(A4)"), "{info}");
     let bytes = std::fs::read(&r.pdf).unwrap();
-    assert!(
-        bytes
-            .windows(20)
-            .any(|w| w == b"/PrintScaling/None>>" || w.starts_with(b"/PrintScaling /None"))
-    );
+    assert!(bytes.windows(20).any(|w| w == b"/PrintScaling/None>>" || w.starts_with(b"/PrintScaling /None")));
     assert!(bytes.len() < 40_000, "{} bytes", bytes.len());
 }
 
 fn long_request(kind: NoticeKind, attention: Option<&str>) -> Request {
-    let mut r = sample_requests()
-        .into_iter()
-        .find(|r| r.kind == kind)
-        .unwrap();
+    let mut r = sample_requests().into_iter().find(|r| r.kind == kind).unwrap();
     // 60 characters each, the longest a clerk's list is likely to hold.
     let name = "社会福祉法人とても長い名前の福祉会 特別養護老人ホーム長い長い名前の里 短期入所生活介護事業所 併設居宅介護支援事業所 ";
     let address = "北海道札幌市中央区北一条西二丁目一番地 札幌市役所本庁舎別館十二階 介護保険課電子請求受付窓口係 気付 第三会議室 ";
@@ -209,12 +163,7 @@ fn a_sixty_character_name_and_address_stay_inside_their_boxes() {
     for kind in NoticeKind::ALL {
         for attention in [None, Some("施設長 長谷川 三千代")] {
             let request = long_request(kind, attention);
-            let notice = Notice::issue(
-                request.clone(),
-                date(),
-                &config.passwords,
-                &mut Generator::seeded(3),
-            );
+            let notice = Notice::issue(request.clone(), date(), &config.passwords, &mut Generator::seeded(3));
             let (_, frame) = renderer.frame(&notice).unwrap();
             for run in frame.texts() {
                 let ink = run.extent();
@@ -223,43 +172,20 @@ fn a_sixty_character_name_and_address_stay_inside_their_boxes() {
                     && ink.right() <= c.right() + 0.01
                     && ink.y >= c.y - 0.3
                     && ink.bottom() <= c.bottom() + 0.3;
-                assert!(
-                    inside,
-                    "{kind}: run {} at {:?} leaves its box {:?}",
-                    run.role, ink, c
-                );
-                assert!(
-                    ink.right() <= frame.width - 15.0 && ink.bottom() <= frame.height - 10.0,
-                    "{}",
-                    run.role
-                );
+                assert!(inside, "{kind}: run {} at {:?} leaves its box {:?}", run.role, ink, c);
+                assert!(ink.right() <= frame.width - 15.0 && ink.bottom() <= frame.height - 10.0, "{}", run.role);
             }
             // The whole name is printed (wrapped, maybe smaller), not cut; a line may break
             // at a space.
-            let name_lines: String = frame
-                .texts()
-                .filter(|t| t.role == "table:事業所名")
-                .map(|t| t.text.as_str())
-                .collect();
-            assert_eq!(
-                squeeze(&name_lines),
-                squeeze(&request.office_name),
-                "{kind}"
-            );
+            let name_lines: String =
+                frame.texts().filter(|t| t.role == "table:事業所名").map(|t| t.text.as_str()).collect();
+            assert_eq!(squeeze(&name_lines), squeeze(&request.office_name), "{kind}");
             let honorifics: Vec<&str> = frame
                 .texts()
                 .filter(|t| t.role.starts_with("address"))
                 .flat_map(|t| ["御中", "様"].into_iter().filter(|h| t.text.contains(h)))
                 .collect();
-            assert_eq!(
-                honorifics,
-                if attention.is_some() {
-                    vec!["様"]
-                } else {
-                    vec!["御中"]
-                },
-                "{kind}"
-            );
+            assert_eq!(honorifics, if attention.is_some() { vec!["様"] } else { vec!["御中"] }, "{kind}");
         }
     }
 }
@@ -280,10 +206,7 @@ fn a_long_name_stays_inside_the_page_in_the_pdf_itself() {
             line[at..].split('"').next().unwrap().parse().unwrap()
         };
         words += 1;
-        assert!(
-            attr("xMin") >= 19.0 * mm && attr("xMax") <= 191.0 * mm,
-            "word outside the margins: {line}"
-        );
+        assert!(attr("xMin") >= 19.0 * mm && attr("xMax") <= 191.0 * mm, "word outside the margins: {line}");
         assert!(attr("yMax") <= 297.0 * mm - 10.0 * mm, "{line}");
     }
     assert!(words > 50);
@@ -295,12 +218,7 @@ fn text_too_long_for_any_size_is_a_clear_layout_error() {
     let renderer = Renderer::new(&config).unwrap();
     let mut request = long_request(NoticeKind::LoginReissue, None);
     request.office_name = "長".repeat(400);
-    let notice = Notice::issue(
-        request,
-        date(),
-        &config.passwords,
-        &mut Generator::seeded(1),
-    );
+    let notice = Notice::issue(request, date(), &config.passwords, &mut Generator::seeded(1));
     let err = renderer.frame(&notice).err().unwrap().to_string();
     assert!(err.contains("収まりません"), "{err}");
 }
@@ -323,39 +241,19 @@ fn a_broken_template_is_a_clear_error_at_start_up() {
     copy_templates(dir.path());
     let mut config = Config::default();
     config.templates.dir = Some(dir.path().to_path_buf());
-    assert!(
-        Renderer::new(&config).is_ok(),
-        "the repository's templates load from a folder"
-    );
+    assert!(Renderer::new(&config).is_ok(), "the repository's templates load from a folder");
 
     let file = dir.path().join("notices/login_reissue.toml.tera");
     let good = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, good.replace("{{ office_no }}", "{{ office_no }")).unwrap();
-    let err = Renderer::new(&config)
-        .err()
-        .expect("broken Tera")
-        .to_string();
-    assert!(
-        err.contains("テンプレート") && err.contains("login_reissue"),
-        "{err}"
-    );
+    let err = Renderer::new(&config).err().expect("broken Tera").to_string();
+    assert!(err.contains("テンプレート") && err.contains("login_reissue"), "{err}");
 
-    std::fs::write(
-        &file,
-        good.replace("secret = \"temp_password\"", "secret = \"cert_password\""),
-    )
-    .unwrap();
-    let err = Renderer::new(&config)
-        .err()
-        .expect("secret the kind lacks")
-        .to_string();
+    std::fs::write(&file, good.replace("secret = \"temp_password\"", "secret = \"cert_password\"")).unwrap();
+    let err = Renderer::new(&config).err().expect("secret the kind lacks").to_string();
     assert!(err.contains("証明書発行用パスワード"), "{err}");
 
-    std::fs::write(
-        &file,
-        good.replace("type = \"bullets\"", "type = \"bulets\""),
-    )
-    .unwrap();
+    std::fs::write(&file, good.replace("type = \"bullets\"", "type = \"bulets\"")).unwrap();
     assert!(Renderer::new(&config).is_err());
 }
 
@@ -365,22 +263,13 @@ fn wording_changes_in_a_template_folder_reach_the_notice() {
     copy_templates(dir.path());
     let file = dir.path().join("notices/login_reissue.toml.tera");
     let text = std::fs::read_to_string(&file).unwrap();
-    std::fs::write(
-        &file,
-        text.replace(
-            "仮パスワードは、新しいパスワードを",
-            "仮パスワードは、変更後のパスワードを",
-        ),
-    )
-    .unwrap();
+    std::fs::write(&file, text.replace("仮パスワードは、新しいパスワードを", "仮パスワードは、変更後のパスワードを"))
+        .unwrap();
     let mut config = Config::default();
     config.templates.dir = Some(dir.path().to_path_buf());
     config.issuer.name = "テスト県国民健康保険団体連合会".into();
     let renderer = Renderer::new(&config).unwrap();
-    let request = sample_requests()
-        .into_iter()
-        .find(|r| r.kind == NoticeKind::LoginReissue)
-        .unwrap();
+    let request = sample_requests().into_iter().find(|r| r.kind == NoticeKind::LoginReissue).unwrap();
     let fonts = renderer.fonts_for([&request], &[]).unwrap();
     let r = render(&renderer, &fonts, request, 2);
     let flat = squeeze(&tool("pdftotext", &[r.pdf.to_str().unwrap(), "-"]));
@@ -393,16 +282,10 @@ fn the_reading_row_spells_each_character_in_katakana() {
     let mut config = Config::default();
     config.notice.reading_row = true;
     let renderer = Renderer::new(&config).unwrap();
-    let request = sample_requests()
-        .into_iter()
-        .find(|r| r.kind == NoticeKind::CertPasswordReissue)
-        .unwrap();
+    let request = sample_requests().into_iter().find(|r| r.kind == NoticeKind::CertPasswordReissue).unwrap();
     let fonts = renderer.fonts_for([&request], &[]).unwrap();
     let r = render(&renderer, &fonts, request, 9);
-    let flat = squeeze(&tool(
-        "pdftotext",
-        &["-layout", r.pdf.to_str().unwrap(), "-"],
-    ));
+    let flat = squeeze(&tool("pdftotext", &["-layout", r.pdf.to_str().unwrap(), "-"]));
     let secret = r.notice.secret(SecretSlot::CertPassword).unwrap();
     let readings: String = secret.chars().map(tsuchi::secrets::reading).collect();
     assert!(flat.contains(&readings), "readings in order");

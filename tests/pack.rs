@@ -15,9 +15,7 @@ fn password(seed: u64) -> Secret {
 }
 
 fn jst(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> NaiveDateTime {
-    NaiveDate::from_ymd_opt(y, mo, d)
-        .and_then(|date| date.and_hms_opt(h, mi, s))
-        .expect("valid test date")
+    NaiveDate::from_ymd_opt(y, mo, d).and_then(|date| date.and_hms_opt(h, mi, s)).expect("valid test date")
 }
 
 /// PDF-looking bytes of a few KiB that, like a real notice, carry the password in plain text.
@@ -82,9 +80,7 @@ fn path_str(p: &Path) -> &str {
 }
 
 fn tests_ok(zip: &Path, pw: &str) -> bool {
-    seven_zip(&["t", &pw_arg(pw), path_str(zip)])
-        .status
-        .success()
+    seven_zip(&["t", &pw_arg(pw), path_str(zip)]).status.success()
 }
 
 fn contains_subslice(haystack: &[u8], needle: &[u8]) -> bool {
@@ -96,54 +92,26 @@ fn aes_zip_opens_with_the_right_password_and_not_a_wrong_one() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pw = password(1);
     let content = fake_pdf(&pw);
-    let zip = write_zip(
-        dir.path(),
-        "notice.pdf",
-        &content,
-        &pw,
-        ZipEncryption::Aes256,
-        jst(2026, 1, 10, 9, 30, 0),
-    );
+    let zip = write_zip(dir.path(), "notice.pdf", &content, &pw, ZipEncryption::Aes256, jst(2026, 1, 10, 9, 30, 0));
 
-    assert!(
-        tests_ok(&zip, pw.expose()),
-        "7z t rejected the right password"
-    );
+    assert!(tests_ok(&zip, pw.expose()), "7z t rejected the right password");
     assert!(!tests_ok(&zip, "WRONG"), "7z t accepted a wrong password");
 
     let out_dir = dir.path().join("out");
-    let out = seven_zip(&[
-        "x",
-        "-y",
-        &pw_arg(pw.expose()),
-        &format!("-o{}", path_str(&out_dir)),
-        path_str(&zip),
-    ]);
+    let out = seven_zip(&["x", "-y", &pw_arg(pw.expose()), &format!("-o{}", path_str(&out_dir)), path_str(&zip)]);
     assert!(out.status.success(), "7z x failed");
     let extracted = std::fs::read(out_dir.join("notice.pdf")).expect("extracted file");
-    assert!(
-        extracted == content,
-        "extracted bytes differ from the input"
-    );
+    assert!(extracted == content, "extracted bytes differ from the input");
 }
 
 #[test]
 fn aes_zip_uses_aes_256() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pw = password(2);
-    let zip = write_zip(
-        dir.path(),
-        "notice.pdf",
-        &fake_pdf(&pw),
-        &pw,
-        ZipEncryption::Aes256,
-        jst(2026, 1, 10, 9, 30, 0),
-    );
+    let zip =
+        write_zip(dir.path(), "notice.pdf", &fake_pdf(&pw), &pw, ZipEncryption::Aes256, jst(2026, 1, 10, 9, 30, 0));
     let listing = technical_listing(&zip, &pw);
-    assert!(
-        listing.lines().any(|l| l == "Method = AES-256 Store"),
-        "7z does not report AES-256 Store:\n{listing}"
-    );
+    assert!(listing.lines().any(|l| l == "Method = AES-256 Store"), "7z does not report AES-256 Store:\n{listing}");
     assert!(listing.lines().any(|l| l == "Encrypted = +"));
 }
 
@@ -151,23 +119,14 @@ fn aes_zip_uses_aes_256() {
 fn zipcrypto_only_when_asked() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pw = password(3);
-    let zip = write_zip(
-        dir.path(),
-        "notice.pdf",
-        &fake_pdf(&pw),
-        &pw,
-        ZipEncryption::ZipCrypto,
-        jst(2026, 1, 10, 9, 30, 0),
-    );
+    let zip =
+        write_zip(dir.path(), "notice.pdf", &fake_pdf(&pw), &pw, ZipEncryption::ZipCrypto, jst(2026, 1, 10, 9, 30, 0));
     let listing = technical_listing(&zip, &pw);
     assert!(
         listing.lines().any(|l| l == "Method = ZipCrypto Deflate"),
         "7z does not report ZipCrypto Deflate:\n{listing}"
     );
-    assert!(
-        tests_ok(&zip, pw.expose()),
-        "7z t rejected the right password"
-    );
+    assert!(tests_ok(&zip, pw.expose()), "7z t rejected the right password");
     assert!(!tests_ok(&zip, "WRONG"), "7z t accepted a wrong password");
 }
 
@@ -176,35 +135,18 @@ fn japanese_entry_names_are_utf8() {
     for encryption in [ZipEncryption::Aes256, ZipEncryption::ZipCrypto] {
         let dir = tempfile::tempdir().expect("tempdir");
         let pw = password(4);
-        let zip = write_zip(
-            dir.path(),
-            JAPANESE_NAME,
-            &fake_pdf(&pw),
-            &pw,
-            encryption,
-            jst(2026, 1, 10, 9, 30, 0),
-        );
+        let zip = write_zip(dir.path(), JAPANESE_NAME, &fake_pdf(&pw), &pw, encryption, jst(2026, 1, 10, 9, 30, 0));
 
         let listing = technical_listing(&zip, &pw);
         let expected = format!("Path = {JAPANESE_NAME}");
-        assert!(
-            listing.lines().any(|l| l == expected),
-            "{encryption:?}: 7z lists another name:\n{listing}"
-        );
+        assert!(listing.lines().any(|l| l == expected), "{encryption:?}: 7z lists another name:\n{listing}");
         let plain = stdout(&seven_zip(&["l", path_str(&zip)]));
-        assert!(
-            plain.contains(JAPANESE_NAME),
-            "{encryption:?}: 7z l:\n{plain}"
-        );
+        assert!(plain.contains(JAPANESE_NAME), "{encryption:?}: 7z l:\n{plain}");
 
         let bytes = std::fs::read(&zip).expect("read zip");
         assert_eq!(&bytes[..4], b"PK\x03\x04", "not a local file header");
         let flags = u16::from_le_bytes([bytes[6], bytes[7]]);
-        assert_ne!(
-            flags & (1 << 11),
-            0,
-            "{encryption:?}: UTF-8 flag (bit 11) not set, flags = {flags:#06x}"
-        );
+        assert_ne!(flags & (1 << 11), 0, "{encryption:?}: UTF-8 flag (bit 11) not set, flags = {flags:#06x}");
     }
 }
 
@@ -212,21 +154,10 @@ fn japanese_entry_names_are_utf8() {
 fn entry_time_is_the_given_jst_wall_clock() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pw = password(5);
-    let zip = write_zip(
-        dir.path(),
-        "notice.pdf",
-        &fake_pdf(&pw),
-        &pw,
-        ZipEncryption::Aes256,
-        jst(2026, 1, 10, 9, 30, 0),
-    );
+    let zip =
+        write_zip(dir.path(), "notice.pdf", &fake_pdf(&pw), &pw, ZipEncryption::Aes256, jst(2026, 1, 10, 9, 30, 0));
     let listing = technical_listing(&zip, &pw);
-    assert!(
-        listing
-            .lines()
-            .any(|l| l == "Modified = 2026-01-10 09:30:00"),
-        "7z shows another time:\n{listing}"
-    );
+    assert!(listing.lines().any(|l| l == "Modified = 2026-01-10 09:30:00"), "7z shows another time:\n{listing}");
 }
 
 #[test]
@@ -236,14 +167,8 @@ fn password_bytes_never_appear_in_the_archive() {
         // The content carries the password in plain text, as a real notice does.
         let content = fake_pdf(&pw);
         assert!(contains_subslice(&content, pw.expose().as_bytes()));
-        let bytes = zip_one(
-            "notice.pdf",
-            &content,
-            &pw,
-            encryption,
-            jst(2026, 1, 10, 9, 30, 0),
-        )
-        .expect("zip_one failed");
+        let bytes =
+            zip_one("notice.pdf", &content, &pw, encryption, jst(2026, 1, 10, 9, 30, 0)).expect("zip_one failed");
         assert!(
             !contains_subslice(&bytes, pw.expose().as_bytes()),
             "{encryption:?}: the password appears in the archive bytes"

@@ -11,8 +11,7 @@ fn read_bytes(name: &str, bytes: &[u8]) -> Result<intake::Intake, intake::Intake
     intake::read(&path, &ReadOptions::default())
 }
 
-const HEADER: &str =
-    "申請番号,通知種別,審査結果,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID";
+const HEADER: &str = "申請番号,通知種別,審査結果,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID";
 
 /// Cells drawn from values that matter (valid and nearly valid codes, odd characters).
 fn cell() -> impl Strategy<Value = String> {

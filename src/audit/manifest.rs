@@ -43,11 +43,7 @@ pub struct Manifest {
 /// Hashes a source file (input list, config).
 pub fn source(path: &Path) -> std::io::Result<Source> {
     let bytes = std::fs::read(path)?;
-    Ok(Source {
-        path: path.display().to_string(),
-        sha256: sha256_hex(&bytes),
-        size: bytes.len() as u64,
-    })
+    Ok(Source { path: path.display().to_string(), sha256: sha256_hex(&bytes), size: bytes.len() as u64 })
 }
 
 /// Every file under `dir`, sorted by path, hashed.
@@ -59,15 +55,9 @@ pub fn files(dir: &Path) -> std::io::Result<Vec<FileEntry>> {
         .map(|path| {
             let bytes = std::fs::read(path)?;
             let relative = path.strip_prefix(dir).expect("under dir");
-            let parts: Vec<String> = relative
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy().into_owned())
-                .collect();
-            Ok(FileEntry {
-                path: parts.join("/"),
-                sha256: sha256_hex(&bytes),
-                size: bytes.len() as u64,
-            })
+            let parts: Vec<String> =
+                relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+            Ok(FileEntry { path: parts.join("/"), sha256: sha256_hex(&bytes), size: bytes.len() as u64 })
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     entries.sort_by(|a, b| a.path.cmp(&b.path));

@@ -1,16 +1,15 @@
 //! Audit: what an auditor checks later. For now the batch manifest (every output file with
 //! its SHA-256) and who ran the batch; never a plaintext secret.
 
+pub mod log;
 pub mod manifest;
+pub mod verify;
 
 use sha2::{Digest, Sha256};
 
 /// SHA-256 of `bytes` as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The operating-system user running tsuchi.
@@ -27,10 +26,7 @@ pub fn host() -> String {
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         .or_else(|| {
-            std::fs::read_to_string("/etc/hostname")
-                .ok()
-                .map(|s| s.trim().to_string())
-                .filter(|s| !s.is_empty())
+            std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
         })
         .unwrap_or_else(|| "（不明）".into())
 }
@@ -41,9 +37,6 @@ mod tests {
 
     #[test]
     fn sha256_matches_the_standard_test_vector() {
-        assert_eq!(
-            sha256_hex(b"abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
-        );
+        assert_eq!(sha256_hex(b"abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     }
 }

@@ -65,8 +65,7 @@ impl Face {
             Face::Mono => &MONO,
         };
         cell.get_or_init(|| {
-            let face = ttf_parser::Face::parse(self.bytes(), 0)
-                .expect("the bundled fonts are valid TrueType fonts");
+            let face = ttf_parser::Face::parse(self.bytes(), 0).expect("the bundled fonts are valid TrueType fonts");
             let units_per_em = face.units_per_em() as f32;
             let bmp_advances = (0..=0xFFFFu32)
                 .map(|u| {

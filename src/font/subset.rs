@@ -14,38 +14,24 @@ use allsorts::subset::{CmapTarget, SubsetProfile, subset};
 /// strips its hinting. The result is a complete TrueType font with a Unicode cmap.
 pub fn subset_for(font: &[u8], chars: &BTreeSet<char>) -> Result<Vec<u8>, String> {
     let face = ttf_parser::Face::parse(font, 0).map_err(|e| e.to_string())?;
-    let mut ids: Vec<u16> = chars
-        .iter()
-        .filter_map(|&c| face.glyph_index(c))
-        .map(|g| g.0)
-        .filter(|&g| g != 0)
-        .collect();
+    let mut ids: Vec<u16> =
+        chars.iter().filter_map(|&c| face.glyph_index(c)).map(|g| g.0).filter(|&g| g != 0).collect();
     ids.sort_unstable();
     ids.dedup();
     ids.insert(0, 0); // .notdef must come first
     let scope = ReadScope::new(font);
     let data = scope.read::<FontData<'_>>().map_err(|e| e.to_string())?;
     let provider = data.table_provider(0).map_err(|e| e.to_string())?;
-    let subset = subset(
-        &provider,
-        &ids,
-        &SubsetProfile::Minimal,
-        CmapTarget::Unicode,
-    )
-    .map_err(|e| e.to_string())?;
+    let subset = subset(&provider, &ids, &SubsetProfile::Minimal, CmapTarget::Unicode).map_err(|e| e.to_string())?;
     strip_hinting(&subset)
 }
 
 fn u16_at(b: &[u8], at: usize) -> Result<u16, String> {
-    b.get(at..at + 2)
-        .map(|s| u16::from_be_bytes([s[0], s[1]]))
-        .ok_or_else(|| "truncated font".to_string())
+    b.get(at..at + 2).map(|s| u16::from_be_bytes([s[0], s[1]])).ok_or_else(|| "truncated font".to_string())
 }
 
 fn u32_at(b: &[u8], at: usize) -> Result<u32, String> {
-    b.get(at..at + 4)
-        .map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]]))
-        .ok_or_else(|| "truncated font".to_string())
+    b.get(at..at + 4).map(|s| u32::from_be_bytes([s[0], s[1], s[2], s[3]])).ok_or_else(|| "truncated font".to_string())
 }
 
 fn checksum(data: &[u8]) -> u32 {
@@ -65,37 +51,23 @@ pub fn strip_hinting(font: &[u8]) -> Result<Vec<u8>, String> {
     let mut tables: Vec<([u8; 4], Vec<u8>)> = Vec::with_capacity(num_tables);
     for i in 0..num_tables {
         let rec = 12 + 16 * i;
-        let tag: [u8; 4] = font
-            .get(rec..rec + 4)
-            .ok_or("truncated font")?
-            .try_into()
-            .expect("4 bytes");
-        let (offset, length) = (
-            u32_at(font, rec + 8)? as usize,
-            u32_at(font, rec + 12)? as usize,
-        );
-        let data = font
-            .get(offset..offset + length)
-            .ok_or("table outside the font")?;
+        let tag: [u8; 4] = font.get(rec..rec + 4).ok_or("truncated font")?.try_into().expect("4 bytes");
+        let (offset, length) = (u32_at(font, rec + 8)? as usize, u32_at(font, rec + 12)? as usize);
+        let data = font.get(offset..offset + length).ok_or("table outside the font")?;
         if !HINTING_TABLES.contains(&&tag) {
             tables.push((tag, data.to_vec()));
         }
     }
     let find = |tag: &[u8; 4]| tables.iter().position(|(t, _)| t == tag);
-    let (head, loca, glyf, maxp) =
-        match (find(b"head"), find(b"loca"), find(b"glyf"), find(b"maxp")) {
-            (Some(h), Some(l), Some(g), Some(m)) => (h, l, g, m),
-            _ => return Err("not a TrueType font with glyf outlines".into()),
-        };
+    let (head, loca, glyf, maxp) = match (find(b"head"), find(b"loca"), find(b"glyf"), find(b"maxp")) {
+        (Some(h), Some(l), Some(g), Some(m)) => (h, l, g, m),
+        _ => return Err("not a TrueType font with glyf outlines".into()),
+    };
     let long_loca = u16_at(&tables[head].1, 50)? == 1;
     let num_glyphs = u16_at(&tables[maxp].1, 4)? as usize;
     let offset = |i: usize| -> Result<usize, String> {
         let loca = &tables[loca].1;
-        Ok(if long_loca {
-            u32_at(loca, 4 * i)? as usize
-        } else {
-            u16_at(loca, 2 * i)? as usize * 2
-        })
+        Ok(if long_loca { u32_at(loca, 4 * i)? as usize } else { u16_at(loca, 2 * i)? as usize * 2 })
     };
     let mut new_glyf = Vec::with_capacity(tables[glyf].1.len());
     let mut new_loca = Vec::with_capacity(4 * (num_glyphs + 1));
@@ -149,16 +121,8 @@ fn assemble(original: &[u8], mut tables: Vec<([u8; 4], Vec<u8>)>, head_index: us
     }
     out.extend_from_slice(&body);
     // head.checkSumAdjustment makes the whole file sum to 0xB1B0AFBA.
-    let head_offset = tables
-        .iter()
-        .position(|(t, _)| *t == head_tag)
-        .map(|i| 12 + 16 * i + 8)
-        .expect("head kept");
-    let head_at = u32::from_be_bytes(
-        out[head_offset..head_offset + 4]
-            .try_into()
-            .expect("4 bytes"),
-    ) as usize;
+    let head_offset = tables.iter().position(|(t, _)| *t == head_tag).map(|i| 12 + 16 * i + 8).expect("head kept");
+    let head_at = u32::from_be_bytes(out[head_offset..head_offset + 4].try_into().expect("4 bytes")) as usize;
     let adjustment = 0xB1B0_AFBAu32.wrapping_sub(checksum(&out));
     out[head_at + 8..head_at + 12].copy_from_slice(&adjustment.to_be_bytes());
     out
@@ -171,9 +135,7 @@ fn strip_glyph(glyph: &[u8]) -> Result<Vec<u8>, String> {
         let n = contours as usize;
         let len_at = 10 + 2 * n;
         let instructions = u16_at(glyph, len_at)? as usize;
-        let rest = glyph
-            .get(len_at + 2 + instructions..)
-            .ok_or("glyph shorter than its instructions")?;
+        let rest = glyph.get(len_at + 2 + instructions..).ok_or("glyph shorter than its instructions")?;
         let mut out = Vec::with_capacity(glyph.len() - instructions);
         out.extend_from_slice(&glyph[..len_at]);
         out.extend_from_slice(&[0, 0]);
@@ -267,31 +229,17 @@ mod tests {
         let bytes = subset_for(MONO_BYTES, &chars).unwrap();
         let face = ttf_parser::Face::parse(&bytes, 0).unwrap();
         for tag in HINTING_TABLES {
-            assert!(
-                face.raw_face()
-                    .table(ttf_parser::Tag::from_bytes(tag))
-                    .is_none()
-            );
+            assert!(face.raw_face().table(ttf_parser::Tag::from_bytes(tag)).is_none());
         }
-        let glyf = face
-            .raw_face()
-            .table(ttf_parser::Tag::from_bytes(b"glyf"))
-            .unwrap();
-        let loca = face
-            .raw_face()
-            .table(ttf_parser::Tag::from_bytes(b"loca"))
-            .unwrap();
+        let glyf = face.raw_face().table(ttf_parser::Tag::from_bytes(b"glyf")).unwrap();
+        let loca = face.raw_face().table(ttf_parser::Tag::from_bytes(b"loca")).unwrap();
         for i in 0..face.number_of_glyphs() as usize {
             let start = u32_at(loca, 4 * i).unwrap() as usize;
             let end = u32_at(loca, 4 * i + 4).unwrap() as usize;
             let glyph = &glyf[start..end];
             if glyph.len() >= 10 && (u16_at(glyph, 0).unwrap() as i16) >= 0 {
                 let n = u16_at(glyph, 0).unwrap() as usize;
-                assert_eq!(
-                    u16_at(glyph, 10 + 2 * n).unwrap(),
-                    0,
-                    "glyph {i} keeps instructions"
-                );
+                assert_eq!(u16_at(glyph, 10 + 2 * n).unwrap(), 0, "glyph {i} keeps instructions");
             }
         }
     }

@@ -60,10 +60,7 @@ impl Column {
 
     /// Whether a file without this column cannot be read at all.
     pub fn required(self) -> bool {
-        !matches!(
-            self,
-            Column::Status | Column::Phone | Column::Fax | Column::Prefecture | Column::Attention
-        )
+        !matches!(self, Column::Status | Column::Phone | Column::Fax | Column::Prefecture | Column::Attention)
     }
 
     fn index(self) -> usize {
@@ -73,10 +70,7 @@ impl Column {
 
 /// Folds a header cell for matching: NFKC, lower case, no white space, `_` or `-`.
 pub fn fold_header(raw: &str) -> String {
-    raw.nfkc()
-        .flat_map(char::to_lowercase)
-        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '・'))
-        .collect()
+    raw.nfkc().flat_map(char::to_lowercase).filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '・')).collect()
 }
 
 /// Where each known column is in the header row.
@@ -93,11 +87,7 @@ pub struct HeaderMap {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderProblem {
     Missing(Vec<Column>),
-    Duplicate {
-        column: String,
-        first: usize,
-        second: usize,
-    },
+    Duplicate { column: String, first: usize, second: usize },
 }
 
 impl HeaderMap {
@@ -108,9 +98,7 @@ impl HeaderMap {
 
     fn identify(cell: &str) -> Option<Column> {
         let folded = fold_header(cell);
-        Column::ALL
-            .into_iter()
-            .find(|col| col.names().contains(&folded.as_str()))
+        Column::ALL.into_iter().find(|col| col.names().contains(&folded.as_str()))
     }
 
     pub fn from_cells(cells: &[String]) -> Result<HeaderMap, HeaderProblem> {
@@ -123,29 +111,19 @@ impl HeaderMap {
             match Self::identify(cell) {
                 Some(col) => {
                     if let Some(first) = positions[col.index()] {
-                        return Err(HeaderProblem::Duplicate {
-                            column: cell.trim().to_string(),
-                            first,
-                            second: i,
-                        });
+                        return Err(HeaderProblem::Duplicate { column: cell.trim().to_string(), first, second: i });
                     }
                     positions[col.index()] = Some(i);
                 }
                 None => unknown.push(cell.trim().to_string()),
             }
         }
-        let missing: Vec<Column> = Column::ALL
-            .into_iter()
-            .filter(|c| c.required() && positions[c.index()].is_none())
-            .collect();
+        let missing: Vec<Column> =
+            Column::ALL.into_iter().filter(|c| c.required() && positions[c.index()].is_none()).collect();
         if !missing.is_empty() {
             return Err(HeaderProblem::Missing(missing));
         }
-        Ok(HeaderMap {
-            positions,
-            headers: cells.iter().map(|c| c.trim().to_string()).collect(),
-            unknown,
-        })
+        Ok(HeaderMap { positions, headers: cells.iter().map(|c| c.trim().to_string()).collect(), unknown })
     }
 
     /// The position of a column in the row, if the file has it.
@@ -155,9 +133,7 @@ impl HeaderMap {
 
     /// The header of a column as the clerk wrote it (falls back to the canonical name).
     pub fn header_of(&self, col: Column) -> String {
-        self.position(col)
-            .map(|i| self.headers[i].clone())
-            .unwrap_or_else(|| col.header().to_string())
+        self.position(col).map(|i| self.headers[i].clone()).unwrap_or_else(|| col.header().to_string())
     }
 }
 
@@ -206,9 +182,7 @@ mod tests {
     #[test]
     fn a_missing_required_column_is_named() {
         let err = HeaderMap::from_cells(&cells(&["申請番号", "通知種別"])).unwrap_err();
-        let HeaderProblem::Missing(missing) = err else {
-            panic!("{err:?}")
-        };
+        let HeaderProblem::Missing(missing) = err else { panic!("{err:?}") };
         assert!(missing.contains(&Column::OfficeNo));
         assert!(!missing.contains(&Column::Status));
     }
@@ -216,14 +190,7 @@ mod tests {
     #[test]
     fn a_column_given_twice_is_a_problem() {
         let err = HeaderMap::from_cells(&cells(&["申請番号", "request_id"])).unwrap_err();
-        assert_eq!(
-            err,
-            HeaderProblem::Duplicate {
-                column: "request_id".into(),
-                first: 0,
-                second: 1
-            }
-        );
+        assert_eq!(err, HeaderProblem::Duplicate { column: "request_id".into(), first: 0, second: 1 });
     }
 
     #[test]

@@ -68,21 +68,16 @@ impl OfficeNo {
         if chars.len() != 10 {
             return Err(format!("事業所番号は10桁です（{}桁あります）", chars.len()));
         }
-        let shape_ok = chars.iter().enumerate().all(|(i, c)| {
-            c.is_ascii_digit()
-                || (i == 2 && c.is_ascii_uppercase() && !matches!(c, 'I' | 'O' | 'Q'))
-        });
+        let shape_ok = chars
+            .iter()
+            .enumerate()
+            .all(|(i, c)| c.is_ascii_digit() || (i == 2 && c.is_ascii_uppercase() && !matches!(c, 'I' | 'O' | 'Q')));
         if !shape_ok {
-            return Err(
-                "事業所番号は半角数字10桁で入力してください（3桁目のみ英大文字も可）".into(),
-            );
+            return Err("事業所番号は半角数字10桁で入力してください（3桁目のみ英大文字も可）".into());
         }
         let pref: u32 = code[..2].parse().unwrap_or(0);
         if !(1..=47).contains(&pref) {
-            return Err(format!(
-                "事業所番号の先頭2桁（都道府県番号）「{}」が01〜47ではありません",
-                &code[..2]
-            ));
+            return Err(format!("事業所番号の先頭2桁（都道府県番号）「{}」が01〜47ではありません", &code[..2]));
         }
         let expected = office_check_digit(&code[..9]);
         let actual = chars[9].to_digit(10);
@@ -94,13 +89,13 @@ impl OfficeNo {
             // How letter products are split is not confirmed (DOMAIN §1): warn, don't reject.
             Ok((
                 no,
-                Some("英字を含む事業所番号のため検査数字を確認できませんでした。番号に誤りがないか確認してください".into()),
+                Some(
+                    "英字を含む事業所番号のため検査数字を確認できませんでした。番号に誤りがないか確認してください"
+                        .into(),
+                ),
             ))
         } else {
-            Err(
-                "事業所番号の検査数字（10桁目）が合いません。番号に誤りがないか確認してください"
-                    .into(),
-            )
+            Err("事業所番号の検査数字（10桁目）が合いません。番号に誤りがないか確認してください".into())
         }
     }
 
@@ -127,9 +122,7 @@ pub struct UserId(String);
 impl UserId {
     pub fn parse(raw: &str) -> Result<UserId, String> {
         let code = normalize_code(raw);
-        let ok = code.len() == 14
-            && code.starts_with("KJ")
-            && code[2..].bytes().all(|b| b.is_ascii_alphanumeric());
+        let ok = code.len() == 14 && code.starts_with("KJ") && code[2..].bytes().all(|b| b.is_ascii_alphanumeric());
         if ok {
             Ok(UserId(code))
         } else {
@@ -195,14 +188,13 @@ pub struct PhoneNo(String);
 impl PhoneNo {
     pub fn parse(raw: &str) -> Result<PhoneNo, String> {
         let code = normalize_code(raw);
-        let allowed = code
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')'));
+        let allowed = code.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')'));
         let digits: String = code.chars().filter(char::is_ascii_digit).collect();
         if allowed && digits.starts_with('0') && (10..=11).contains(&digits.len()) {
             Ok(PhoneNo(code))
         } else if allowed && !digits.starts_with('0') && (9..=10).contains(&digits.len()) {
-            Err("電話番号が0から始まっていません。Excelで先頭の0が消えた可能性があります。セルを文字列にしてください".into())
+            Err("電話番号が0から始まっていません。Excelで先頭の0が消えた可能性があります。セルを文字列にしてください"
+                .into())
         } else {
             Err("電話番号は0から始まる10桁または11桁の数字で入力してください（ハイフン可）".into())
         }
@@ -260,27 +252,17 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 3] = [
-        NoticeKind::Registration,
-        NoticeKind::LoginReissue,
-        NoticeKind::CertPasswordReissue,
-    ];
+    pub const ALL: [NoticeKind; 3] =
+        [NoticeKind::Registration, NoticeKind::LoginReissue, NoticeKind::CertPasswordReissue];
 
     pub fn parse(raw: &str) -> Result<NoticeKind, String> {
-        let key: String = normalize_code(raw)
-            .to_lowercase()
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
+        let key: String = normalize_code(raw).to_lowercase().chars().filter(|c| !c.is_whitespace()).collect();
         match key.as_str() {
             "登録結果" | "登録" | "registration" => Ok(NoticeKind::Registration),
-            "再発行" | "ログイン情報再発行" | "login_reissue" => {
-                Ok(NoticeKind::LoginReissue)
+            "再発行" | "ログイン情報再発行" | "login_reissue" => Ok(NoticeKind::LoginReissue),
+            "証明書pw再発行" | "証明書パスワード再発行" | "証明書発行用パスワード再発行" | "cert_password_reissue" => {
+                Ok(NoticeKind::CertPasswordReissue)
             }
-            "証明書pw再発行"
-            | "証明書パスワード再発行"
-            | "証明書発行用パスワード再発行"
-            | "cert_password_reissue" => Ok(NoticeKind::CertPasswordReissue),
             _ => Err("通知種別は「登録結果」「再発行」「証明書PW再発行」のいずれかです".into()),
         }
     }
@@ -392,16 +374,11 @@ impl Prefecture {
             }
         }
         let found = PREFECTURES.iter().position(|name| {
-            *name == key
-                || (name.chars().count() > 2
-                    && name.strip_suffix(['都', '府', '県']) == Some(key.as_str()))
+            *name == key || (name.chars().count() > 2 && name.strip_suffix(['都', '府', '県']) == Some(key.as_str()))
         });
         match found {
             Some(i) => Ok(Prefecture(i as u8 + 1)),
-            None => Err(
-                "請求先都道府県は都道府県名（例：東京都）またはコード（01〜47）で入力してください"
-                    .into(),
-            ),
+            None => Err("請求先都道府県は都道府県名（例：東京都）またはコード（01〜47）で入力してください".into()),
         }
     }
 
@@ -446,10 +423,7 @@ mod tests {
 
     #[test]
     fn office_no_is_normalised_from_full_width() {
-        assert_eq!(
-            OfficeNo::parse("１３１１１１１１１４").unwrap().0.as_str(),
-            "1311111114"
-        );
+        assert_eq!(OfficeNo::parse("１３１１１１１１１４").unwrap().0.as_str(), "1311111114");
     }
 
     #[test]
@@ -478,27 +452,14 @@ mod tests {
     fn rejects_office_no_with_unknown_prefecture() {
         let payload = "481111111";
         let cd = office_check_digit(payload).unwrap();
-        assert!(
-            OfficeNo::parse(&format!("{payload}{cd}"))
-                .unwrap_err()
-                .contains("都道府県")
-        );
+        assert!(OfficeNo::parse(&format!("{payload}{cd}")).unwrap_err().contains("都道府県"));
     }
 
     #[test]
     fn postal_code_accepts_hyphen_and_seven_digits() {
-        assert_eq!(
-            PostalCode::parse("100-0013").unwrap().to_string(),
-            "100-0013"
-        );
-        assert_eq!(
-            PostalCode::parse("1000013").unwrap().to_string(),
-            "100-0013"
-        );
-        assert_eq!(
-            PostalCode::parse("〒１００－００１３").unwrap().digits(),
-            "1000013"
-        );
+        assert_eq!(PostalCode::parse("100-0013").unwrap().to_string(), "100-0013");
+        assert_eq!(PostalCode::parse("1000013").unwrap().to_string(), "100-0013");
+        assert_eq!(PostalCode::parse("〒１００－００１３").unwrap().digits(), "1000013");
     }
 
     #[test]
@@ -513,22 +474,14 @@ mod tests {
         let id = UserId::parse("ＫＪ１３１３１１１１１１１４").unwrap();
         assert_eq!(id.as_str(), "KJ131311111114");
         assert_eq!(id.office_part(), "1311111114");
-        for bad in [
-            "KJ13131111111",
-            "kj131311111114",
-            "KJ1313111111145",
-            "KJ13131111111-",
-        ] {
+        for bad in ["KJ13131111111", "kj131311111114", "KJ1313111111145", "KJ13131111111-"] {
             assert!(UserId::parse(bad).is_err(), "{bad}");
         }
     }
 
     #[test]
     fn phone_numbers_need_a_leading_zero_and_ten_or_eleven_digits() {
-        assert_eq!(
-            PhoneNo::parse("03-1234-5678").unwrap().as_str(),
-            "03-1234-5678"
-        );
+        assert_eq!(PhoneNo::parse("03-1234-5678").unwrap().as_str(), "03-1234-5678");
         assert!(PhoneNo::parse("090ー1234ー5678").is_ok());
         assert!(PhoneNo::parse("312345678").unwrap_err().contains("先頭の0"));
         assert!(PhoneNo::parse("03-1234").is_err());
@@ -537,23 +490,11 @@ mod tests {
     #[test]
     fn notice_kinds_map_from_japanese_and_aliases() {
         assert_eq!(NoticeKind::parse("登録結果"), Ok(NoticeKind::Registration));
-        assert_eq!(
-            NoticeKind::parse("registration"),
-            Ok(NoticeKind::Registration)
-        );
+        assert_eq!(NoticeKind::parse("registration"), Ok(NoticeKind::Registration));
         assert_eq!(NoticeKind::parse("再発行"), Ok(NoticeKind::LoginReissue));
-        assert_eq!(
-            NoticeKind::parse("Login_Reissue"),
-            Ok(NoticeKind::LoginReissue)
-        );
-        assert_eq!(
-            NoticeKind::parse("証明書ＰＷ再発行"),
-            Ok(NoticeKind::CertPasswordReissue)
-        );
-        assert_eq!(
-            NoticeKind::parse("cert_password_reissue"),
-            Ok(NoticeKind::CertPasswordReissue)
-        );
+        assert_eq!(NoticeKind::parse("Login_Reissue"), Ok(NoticeKind::LoginReissue));
+        assert_eq!(NoticeKind::parse("証明書ＰＷ再発行"), Ok(NoticeKind::CertPasswordReissue));
+        assert_eq!(NoticeKind::parse("cert_password_reissue"), Ok(NoticeKind::CertPasswordReissue));
         assert!(NoticeKind::parse("変更").is_err());
     }
 
@@ -561,10 +502,7 @@ mod tests {
     fn review_status_only_approves_approved() {
         assert_eq!(ReviewStatus::parse("承認"), ReviewStatus::Approved);
         assert_eq!(ReviewStatus::parse("approved"), ReviewStatus::Approved);
-        assert_eq!(
-            ReviewStatus::parse("却下"),
-            ReviewStatus::NotApproved("却下".into())
-        );
+        assert_eq!(ReviewStatus::parse("却下"), ReviewStatus::NotApproved("却下".into()));
     }
 
     #[test]

@@ -13,9 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 pub use columns::{Column, column_letter};
-pub use fields::{
-    NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, ReviewStatus, UserId,
-};
+pub use fields::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, ReviewStatus, UserId};
 pub use table::decode_text;
 
 use columns::{HeaderMap, HeaderProblem};
@@ -33,37 +31,19 @@ pub enum IntakeError {
     #[error("ファイル「{}」をExcel/ODSのブックとして開けません（壊れているか、別の形式のファイルです）：{detail}", .path.display())]
     Workbook { path: PathBuf, detail: String },
     #[error("ファイル「{}」にシート「{sheet}」がありません（あるシート：{available}）", .path.display())]
-    SheetNotFound {
-        path: PathBuf,
-        sheet: String,
-        available: String,
-    },
+    SheetNotFound { path: PathBuf, sheet: String, available: String },
     #[error("ファイル「{}」の文字コードを判別できません（UTF-8・Shift_JIS のどちらでもありません）", .path.display())]
     Encoding { path: PathBuf },
     #[error("ファイル「{}」をCSVとして読めません（{line}行目付近）：{detail}", .path.display())]
-    Csv {
-        path: PathBuf,
-        line: u64,
-        detail: String,
-    },
+    Csv { path: PathBuf, line: u64, detail: String },
     #[error("ファイル「{}」にデータがありません", .path.display())]
     Empty { path: PathBuf },
     #[error("ファイル「{}」に見出し行が見つかりません。先頭の行に「申請番号」「通知種別」「事業所番号」などの列名を入れてください", .path.display())]
     NoHeader { path: PathBuf },
     #[error("ファイル「{}」の見出し行（{row}行目）に必須の列がありません：{missing}", .path.display())]
-    MissingColumns {
-        path: PathBuf,
-        row: usize,
-        missing: String,
-    },
+    MissingColumns { path: PathBuf, row: usize, missing: String },
     #[error("ファイル「{}」の見出し行（{row}行目）に列「{column}」が2回あります（{first}列と{second}列）", .path.display())]
-    DuplicateColumn {
-        path: PathBuf,
-        row: usize,
-        column: String,
-        first: String,
-        second: String,
-    },
+    DuplicateColumn { path: PathBuf, row: usize, column: String, first: String, second: String },
 }
 
 /// One validated request, ready for secrets and a notice.
@@ -107,6 +87,22 @@ pub struct Skipped {
     pub request_id: String,
     pub office_no: String,
     pub status: String,
+    /// The 審査結果 column as written, and its letter.
+    pub column: String,
+    pub column_letter: Option<String>,
+}
+
+impl Skipped {
+    /// The row as a line of the not-issued list.
+    pub fn as_rejection(&self) -> Rejection {
+        Rejection {
+            row: self.row,
+            column: self.column.clone(),
+            column_letter: self.column_letter.clone(),
+            value: self.status.clone(),
+            reason: format!("審査結果が「{}」のため発行しません（承認の行だけを発行します）", self.status),
+        }
+    }
 }
 
 /// Something the clerk should know that does not stop a row.
@@ -149,9 +145,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
     let rows = table::read_rows(path, options.sheet.as_deref())?;
     let mut non_blank = rows.iter().filter(|r| !r.is_blank()).peekable();
     if non_blank.peek().is_none() {
-        return Err(IntakeError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
     // The header is the first non-empty row; a title row above it (common in Excel lists)
     // is passed over with a note, as long as it names no column.
@@ -160,24 +154,14 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         .filter(|r| !r.is_blank())
         .take(10)
         .find(|r| HeaderMap::known_count(&r.cells) > 0)
-        .ok_or_else(|| IntakeError::NoHeader {
-            path: path.to_path_buf(),
-        })?;
+        .ok_or_else(|| IntakeError::NoHeader { path: path.to_path_buf() })?;
     let header = HeaderMap::from_cells(&header_row.cells).map_err(|problem| match problem {
         HeaderProblem::Missing(cols) => IntakeError::MissingColumns {
             path: path.to_path_buf(),
             row: header_row.number,
-            missing: cols
-                .iter()
-                .map(|c| format!("「{}」", c.header()))
-                .collect::<Vec<_>>()
-                .join(""),
+            missing: cols.iter().map(|c| format!("「{}」", c.header())).collect::<Vec<_>>().join(""),
         },
-        HeaderProblem::Duplicate {
-            column,
-            first,
-            second,
-        } => IntakeError::DuplicateColumn {
+        HeaderProblem::Duplicate { column, first, second } => IntakeError::DuplicateColumn {
             path: path.to_path_buf(),
             row: header_row.number,
             column,
@@ -187,16 +171,16 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
     })?;
 
     let mut intake = Intake::default();
-    let skipped_above: Vec<usize> = rows
-        .iter()
-        .filter(|r| !r.is_blank() && r.number < header_row.number)
-        .map(|r| r.number)
-        .collect();
+    let skipped_above: Vec<usize> =
+        rows.iter().filter(|r| !r.is_blank() && r.number < header_row.number).map(|r| r.number).collect();
     if let (Some(first), Some(last)) = (skipped_above.first(), skipped_above.last()) {
         intake.notes.push(Note {
             row: None,
             column: None,
-            message: format!("見出し行（{}行目）より上の行（{first}〜{last}行目）は表題とみなして読み飛ばしました", header_row.number),
+            message: format!(
+                "見出し行（{}行目）より上の行（{first}〜{last}行目）は表題とみなして読み飛ばしました",
+                header_row.number
+            ),
         });
     }
     if !header.unknown.is_empty() {
@@ -205,41 +189,25 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
             column: None,
             message: format!(
                 "使わない列があります（無視しました）：{}",
-                header
-                    .unknown
-                    .iter()
-                    .map(|c| format!("「{c}」"))
-                    .collect::<String>()
+                header.unknown.iter().map(|c| format!("「{c}」")).collect::<String>()
             ),
         });
     }
 
     let mut candidates = Vec::new();
-    for row in rows
-        .iter()
-        .filter(|r| r.number > header_row.number && !r.is_blank())
-    {
+    for row in rows.iter().filter(|r| r.number > header_row.number && !r.is_blank()) {
         intake.data_rows += 1;
-        let mut check = RowCheck {
-            header: &header,
-            row,
-            rejections: Vec::new(),
-            notes: Vec::new(),
-        };
-        let status = header
-            .position(Column::Status)
-            .map(|_| ReviewStatus::parse(check.raw(Column::Status)));
+        let mut check = RowCheck { header: &header, row, rejections: Vec::new(), notes: Vec::new() };
+        let status = header.position(Column::Status).map(|_| ReviewStatus::parse(check.raw(Column::Status)));
         let request_id = check.raw(Column::RequestId).to_string();
         if let Some(ReviewStatus::NotApproved(status)) = status {
             intake.skipped.push(Skipped {
                 row: row.number,
                 request_id,
                 office_no: check.raw(Column::OfficeNo).to_string(),
-                status: if status.is_empty() {
-                    "（空欄）".to_string()
-                } else {
-                    status
-                },
+                status: if status.is_empty() { "（空欄）".to_string() } else { status },
+                column: header.header_of(Column::Status),
+                column_letter: header.position(Column::Status).map(column_letter),
             });
             continue;
         }
@@ -273,27 +241,17 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
     }
     for s in skipped {
         if let Ok(id) = RequestId::parse(&s.request_id) {
-            by_id
-                .entry(id.as_str().to_string())
-                .or_default()
-                .push(s.row);
+            by_id.entry(id.as_str().to_string()).or_default().push(s.row);
         }
     }
     let mut by_office_kind: HashMap<(OfficeNo, NoticeKind), Vec<usize>> = HashMap::new();
     for (row, _, request, _) in candidates.iter() {
         if let Some(r) = request {
-            by_office_kind
-                .entry((r.office_no.clone(), r.kind))
-                .or_default()
-                .push(*row);
+            by_office_kind.entry((r.office_no.clone(), r.kind)).or_default().push(*row);
         }
     }
     let others = |rows: &[usize], me: usize| {
-        rows.iter()
-            .filter(|&&r| r != me)
-            .map(|r| format!("{r}行目"))
-            .collect::<Vec<_>>()
-            .join("・")
+        rows.iter().filter(|&&r| r != me).map(|r| format!("{r}行目")).collect::<Vec<_>>().join("・")
     };
     for (row, id, request, rejections) in candidates.iter_mut() {
         if let Ok(parsed) = RequestId::parse(id)
@@ -304,13 +262,14 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
                 column: header.header_of(Column::RequestId),
                 column_letter: header.position(Column::RequestId).map(column_letter),
                 value: id.clone(),
-                reason: format!("申請番号が重複しています（{}と同じ）。申請番号はファイル内で一意にしてください", others(rows, *row)),
+                reason: format!(
+                    "申請番号が重複しています（{}と同じ）。申請番号はファイル内で一意にしてください",
+                    others(rows, *row)
+                ),
             });
         }
         if let Some(r) = request
-            && let Some(rows) = by_office_kind
-                .get(&(r.office_no.clone(), r.kind))
-                .filter(|rows| rows.len() > 1)
+            && let Some(rows) = by_office_kind.get(&(r.office_no.clone(), r.kind)).filter(|rows| rows.len() > 1)
         {
             rejections.push(Rejection {
                 row: *row,
@@ -337,10 +296,7 @@ struct RowCheck<'a> {
 
 impl RowCheck<'_> {
     fn raw(&self, col: Column) -> &str {
-        self.header
-            .position(col)
-            .map(|i| self.row.cell(i))
-            .unwrap_or("")
+        self.header.position(col).map(|i| self.row.cell(i)).unwrap_or("")
     }
 
     fn reject(&mut self, col: Column, reason: String) {
@@ -354,20 +310,11 @@ impl RowCheck<'_> {
     }
 
     fn note(&mut self, col: Column, message: String) {
-        self.notes.push(Note {
-            row: Some(self.row.number),
-            column: Some(self.header.header_of(col)),
-            message,
-        });
+        self.notes.push(Note { row: Some(self.row.number), column: Some(self.header.header_of(col)), message });
     }
 
     /// A code field: blank is "missing" when required, otherwise parsed.
-    fn code<T>(
-        &mut self,
-        col: Column,
-        required: bool,
-        parse: impl Fn(&str) -> Result<T, String>,
-    ) -> Option<T> {
+    fn code<T>(&mut self, col: Column, required: bool, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
         let raw = self.raw(col).to_string();
         if raw.trim().is_empty() {
             if required {
@@ -404,14 +351,12 @@ impl RowCheck<'_> {
     fn request(&mut self) -> Option<Request> {
         let request_id = self.code(Column::RequestId, true, RequestId::parse);
         let kind = self.code(Column::Kind, true, NoticeKind::parse);
-        let office_no = self
-            .code(Column::OfficeNo, true, OfficeNo::parse)
-            .map(|(no, warning)| {
-                if let Some(w) = warning {
-                    self.note(Column::OfficeNo, w);
-                }
-                no
-            });
+        let office_no = self.code(Column::OfficeNo, true, OfficeNo::parse).map(|(no, warning)| {
+            if let Some(w) = warning {
+                self.note(Column::OfficeNo, w);
+            }
+            no
+        });
         let office_name = self.printed(Column::OfficeName, true);
         let postal_code = self.code(Column::PostalCode, true, PostalCode::parse);
         let address = self.printed(Column::Address, true);
@@ -434,7 +379,11 @@ impl RowCheck<'_> {
             {
                 self.note(
                     Column::UserId,
-                    format!("ユーザIDの3〜4桁目が請求先都道府県（{} = {:02}）と一致しません。確認してください", pref.name(), pref.code()),
+                    format!(
+                        "ユーザIDの3〜4桁目が請求先都道府県（{} = {:02}）と一致しません。確認してください",
+                        pref.name(),
+                        pref.code()
+                    ),
                 );
             }
         }

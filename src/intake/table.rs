@@ -35,17 +35,11 @@ enum Format {
 }
 
 fn format_of(path: &Path) -> Result<Format, IntakeError> {
-    let ext = path
-        .extension()
-        .map(|e| e.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     match ext.as_str() {
         "xlsx" | "xlsm" | "xlsb" | "xls" | "ods" => Ok(Format::Workbook),
         "csv" | "txt" | "tsv" => Ok(Format::Csv),
-        _ => Err(IntakeError::UnsupportedFormat {
-            path: path.to_path_buf(),
-            ext,
-        }),
+        _ => Err(IntakeError::UnsupportedFormat { path: path.to_path_buf(), ext }),
     }
 }
 
@@ -53,62 +47,40 @@ fn format_of(path: &Path) -> Result<Format, IntakeError> {
 pub fn read_rows(path: &Path, sheet: Option<&str>) -> Result<Vec<Row>, IntakeError> {
     let format = format_of(path)?;
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => IntakeError::NotFound {
-            path: path.to_path_buf(),
-        },
-        _ => IntakeError::Io {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
-        },
+        std::io::ErrorKind::NotFound => IntakeError::NotFound { path: path.to_path_buf() },
+        _ => IntakeError::Io { path: path.to_path_buf(), detail: e.to_string() },
     })?;
     if bytes.is_empty() {
-        return Err(IntakeError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
     match format {
         // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
         // cell reader, found by the property tests); a broken file must be an error, not a crash.
-        Format::Workbook => quietly_catching_panics(|| read_workbook(path, bytes, sheet))
-            .unwrap_or_else(|| {
-                Err(IntakeError::Workbook {
-                    path: path.to_path_buf(),
-                    detail: "ファイルの内容が壊れています".into(),
-                })
-            }),
+        Format::Workbook => quietly_catching_panics(|| read_workbook(path, bytes, sheet)).unwrap_or_else(|| {
+            Err(IntakeError::Workbook {
+                path: path.to_path_buf(), detail: "ファイルの内容が壊れています".into()
+            })
+        }),
         Format::Csv => read_csv(path, &bytes),
     }
 }
 
-fn read_workbook(
-    path: &Path,
-    bytes: Vec<u8>,
-    sheet: Option<&str>,
-) -> Result<Vec<Row>, IntakeError> {
-    let broken = |detail: String| IntakeError::Workbook {
-        path: path.to_path_buf(),
-        detail,
-    };
-    let mut workbook = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
-        .map_err(|e| broken(e.to_string()))?;
+fn read_workbook(path: &Path, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Vec<Row>, IntakeError> {
+    let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
+    let mut workbook =
+        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
     let names = workbook.sheet_names();
     let name = match sheet {
-        Some(wanted) => names
-            .iter()
-            .find(|n| n.as_str() == wanted)
-            .cloned()
-            .ok_or_else(|| IntakeError::SheetNotFound {
+        Some(wanted) => {
+            names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| IntakeError::SheetNotFound {
                 path: path.to_path_buf(),
                 sheet: wanted.to_string(),
                 available: names.join("、"),
-            })?,
-        None => names.first().cloned().ok_or_else(|| IntakeError::Empty {
-            path: path.to_path_buf(),
-        })?,
+            })?
+        }
+        None => names.first().cloned().ok_or_else(|| IntakeError::Empty { path: path.to_path_buf() })?,
     };
-    let range = workbook
-        .worksheet_range(&name)
-        .map_err(|e| broken(e.to_string()))?;
+    let range = workbook.worksheet_range(&name).map_err(|e| broken(e.to_string()))?;
     let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
     let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
     Ok(range
@@ -118,10 +90,7 @@ fn read_workbook(
             // Keep absolute column positions so that messages can name the Excel column.
             let mut text = vec![String::new(); first_col];
             text.extend(cells.iter().map(cell_text));
-            Row {
-                number: first_row + i + 1,
-                cells: text,
-            }
+            Row { number: first_row + i + 1, cells: text }
         })
         .collect())
 }
@@ -184,20 +153,11 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
 }
 
 fn read_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, IntakeError> {
-    let text = decode_text(bytes).ok_or_else(|| IntakeError::Encoding {
-        path: path.to_path_buf(),
-    })?;
+    let text = decode_text(bytes).ok_or_else(|| IntakeError::Encoding { path: path.to_path_buf() })?;
     let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = if first_line.contains('\t') && !first_line.contains(',') {
-        b'\t'
-    } else {
-        b','
-    };
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .delimiter(delimiter)
-        .from_reader(text.as_bytes());
+    let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
     let mut rows = Vec::new();
     // The csv crate skips blank lines; Excel shows each as a row, and a quoted cell with line
     // breaks as one row. So a record's Excel row is the previous one's plus one, plus the blank
@@ -224,15 +184,10 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, IntakeError> {
         let terminator = usize::from(number > 0);
         number += 1 + breaks.saturating_sub(inside + terminator);
         consumed = end;
-        rows.push(Row {
-            number,
-            cells: record.iter().map(str::to_string).collect(),
-        });
+        rows.push(Row { number, cells: record.iter().map(str::to_string).collect() });
     }
     if rows.is_empty() {
-        return Err(IntakeError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
     Ok(rows)
 }
@@ -262,10 +217,7 @@ mod tests {
     fn csv_row_numbers_match_excel_across_blank_lines_and_quoted_breaks() {
         let text = "a,b\r\n1,x\r\n\r\n2,\"line1\r\nline2\"\r\n3,y\r\n";
         let rows = read_csv(Path::new("t.csv"), text.as_bytes()).unwrap();
-        let numbers: Vec<(usize, &str)> = rows
-            .iter()
-            .map(|r| (r.number, r.cells[0].as_str()))
-            .collect();
+        let numbers: Vec<(usize, &str)> = rows.iter().map(|r| (r.number, r.cells[0].as_str())).collect();
         assert_eq!(numbers, vec![(1, "a"), (2, "1"), (4, "2"), (5, "3")]);
     }
 

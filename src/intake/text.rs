@@ -10,8 +10,8 @@ use crate::font;
 pub fn normalize_code(raw: &str) -> String {
     raw.nfkc()
         .map(|c| match c {
-            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}'
-            | '\u{2212}' | '\u{30FC}' | '\u{FF0D}' | '\u{FF70}' | '\u{FE63}' => '-',
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}'
+            | '\u{FF0D}' | '\u{FF70}' | '\u{FE63}' => '-',
             c => c,
         })
         .collect::<String>()
@@ -39,10 +39,7 @@ impl BadChar {
                 c as u32
             ),
             BadChar::Control(c) => {
-                format!(
-                    "制御文字 U+{:04X} が含まれています。削除してください",
-                    c as u32
-                )
+                format!("制御文字 U+{:04X} が含まれています。削除してください", c as u32)
             }
             BadChar::NotInFont(c) => format!(
                 "文字「{c}」(U+{:04X}) は同梱フォント（{}）にないため印刷できません。代わりの文字に置き換えてください",
@@ -97,10 +94,7 @@ mod tests {
 
     #[test]
     fn private_use_characters_are_gaiji() {
-        assert_eq!(
-            first_unprintable("髙橋\u{E05A}"),
-            Some(BadChar::PrivateUse('\u{E05A}'))
-        );
+        assert_eq!(first_unprintable("髙橋\u{E05A}"), Some(BadChar::PrivateUse('\u{E05A}')));
     }
 
     #[test]

@@ -54,10 +54,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
     /// Starts a bundle of `width_mm` × `height_mm` pages set in `fonts`.
     pub fn new(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
         let mut writer = BundleWriter {
-            out: Counting {
-                inner: out,
-                written: 0,
-            },
+            out: Counting { inner: out, written: 0 },
             offsets: vec![0, 0, 0],
             pages: Vec::new(),
             fonts,
@@ -84,11 +81,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
 
     fn stream(&mut self, id: usize, dict: &str, data: &[u8]) -> io::Result<()> {
         let compressed = deflate(data);
-        let mut body = format!(
-            "<<{dict}/Length {}/Filter/FlateDecode>>\nstream\n",
-            compressed.len()
-        )
-        .into_bytes();
+        let mut body = format!("<<{dict}/Length {}/Filter/FlateDecode>>\nstream\n", compressed.len()).into_bytes();
         body.extend_from_slice(&compressed);
         body.extend_from_slice(b"\nendstream");
         self.object(id, &body)
@@ -141,11 +134,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
     pub fn prepared(&mut self, page: PreparedPage) -> io::Result<()> {
         let content = self.reserve();
         let id = self.reserve();
-        let mut body = format!(
-            "<</Length {}/Filter/FlateDecode>>\nstream\n",
-            page.content.len()
-        )
-        .into_bytes();
+        let mut body = format!("<</Length {}/Filter/FlateDecode>>\nstream\n", page.content.len()).into_bytes();
         body.extend_from_slice(&page.content);
         body.extend_from_slice(b"\nendstream");
         self.object(content, &body)?;
@@ -169,16 +158,11 @@ impl<'f, W: Write> BundleWriter<'f, W> {
     /// Writes the page tree, catalog, metadata and cross-reference table.
     pub fn finish(mut self, meta: &Meta) -> io::Result<W> {
         let kids: String = self.pages.iter().map(|p| format!("{p} 0 R ")).collect();
-        let pages = format!(
-            "<</Type/Pages/Count {}/Kids[{}]>>",
-            self.pages.len(),
-            kids.trim_end()
-        );
+        let pages = format!("<</Type/Pages/Count {}/Kids[{}]>>", self.pages.len(), kids.trim_end());
         self.object(PAGES, pages.as_bytes())?;
         self.object(
             CATALOG,
-            format!("<</Type/Catalog/Pages {PAGES} 0 R/ViewerPreferences<</PrintScaling/None>>>>")
-                .as_bytes(),
+            format!("<</Type/Catalog/Pages {PAGES} 0 R/ViewerPreferences<</PrintScaling/None>>>>").as_bytes(),
         )?;
         let info = self.reserve();
         let date = pdf_string(&super::pdf::pdf_date(&meta.created));
@@ -192,11 +176,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         );
         self.object(info, body.as_bytes())?;
         let xref = self.out.written;
-        write!(
-            self.out,
-            "xref\n0 {}\n0000000000 65535 f \n",
-            self.offsets.len()
-        )?;
+        write!(self.out, "xref\n0 {}\n0000000000 65535 f \n", self.offsets.len())?;
         for offset in &self.offsets[1..] {
             writeln!(self.out, "{offset:010} 00000 n ")?;
         }
@@ -220,9 +200,7 @@ pub struct PreparedPage {
 pub fn prepare(frame: &Frame, fonts: &PdfFonts) -> PreparedPage {
     // The operators may hold a password's glyphs: wipe the plain copy once compressed.
     let ops = zeroize::Zeroizing::new(content_stream(frame, fonts));
-    PreparedPage {
-        content: deflate(ops.as_bytes()),
-    }
+    PreparedPage { content: deflate(ops.as_bytes()) }
 }
 
 /// A PDF text string as UTF-16BE hex with BOM.
@@ -253,11 +231,7 @@ fn to_unicode(font: &SubsetFont) -> String {
     for chunk in pairs.chunks(100) {
         let _ = writeln!(out, "{} beginbfchar", chunk.len());
         for (gid, c) in chunk {
-            let units: String = c
-                .encode_utf16(&mut [0; 2])
-                .iter()
-                .map(|u| format!("{u:04X}"))
-                .collect();
+            let units: String = c.encode_utf16(&mut [0; 2]).iter().map(|u| format!("{u:04X}")).collect();
             let _ = writeln!(out, "<{gid:04X}><{units}>");
         }
         out.push_str("endbfchar\n");
@@ -287,11 +261,7 @@ fn content_stream(frame: &Frame, fonts: &PdfFonts) -> String {
                 }
                 s.push_str(">Tj ET\n");
             }
-            Item::Rect {
-                area,
-                fill_grey,
-                line_pt,
-            } => {
+            Item::Rect { area, fill_grey, line_pt } => {
                 let rect = format!(
                     "{:.2} {:.2} {:.2} {:.2} re",
                     area.x * PT_PER_MM,

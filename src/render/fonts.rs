@@ -37,15 +37,10 @@ impl SubsetFont {
             .ok_or_else(|| "font subset does not parse".to_string())?;
         let ttf = ttf_parser::Face::parse(&bytes, 0).map_err(|e| e.to_string())?;
         let per_mille = |v: f32| (v * 1000.0 / ttf.units_per_em() as f32).round() as i32;
-        let gids = chars
-            .iter()
-            .filter_map(|&c| ttf.glyph_index(c).map(|g| (c, g.0)))
-            .filter(|(_, g)| *g != 0)
-            .collect();
+        let gids =
+            chars.iter().filter_map(|&c| ttf.glyph_index(c).map(|g| (c, g.0))).filter(|(_, g)| *g != 0).collect();
         let widths = (0..ttf.number_of_glyphs())
-            .map(|g| {
-                per_mille(ttf.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0) as f32) as u16
-            })
+            .map(|g| per_mille(ttf.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0) as f32) as u16)
             .collect();
         let b = ttf.global_bounding_box();
         let name = face.postscript_name().to_string();
@@ -106,10 +101,9 @@ impl PdfFonts {
     /// The first character of `frames` that the batch fonts cannot draw (a bug if ever `Some`:
     /// the batch's character set missed it, and it would print as a blank box).
     pub fn missing_char(&self, frames: &[Frame]) -> Option<char> {
-        frames.iter().flat_map(|f| f.texts()).find_map(|run| {
-            run.text
-                .chars()
-                .find(|&c| self.get(run.face).gid(c).is_none())
-        })
+        frames
+            .iter()
+            .flat_map(|f| f.texts())
+            .find_map(|run| run.text.chars().find(|&c| self.get(run.face).gid(c).is_none()))
     }
 }

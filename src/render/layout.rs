@@ -174,12 +174,7 @@ impl TextRun {
     pub fn extent(&self) -> Area {
         let m = self.face.metrics();
         let size = self.size_pt * MM_PER_PT;
-        Area {
-            x: self.x,
-            y: self.baseline - m.ascender * size,
-            w: self.width,
-            h: (m.ascender - m.descender) * size,
-        }
+        Area { x: self.x, y: self.baseline - m.ascender * size, w: self.width, h: (m.ascender - m.descender) * size }
     }
 }
 
@@ -239,7 +234,8 @@ pub struct LayoutOptions {
 const SPACE_BREAK_SHARE: f32 = 0.5;
 
 /// Characters that must not start a line (禁則).
-const NO_LINE_START: &str = "、。，．,.・：；？！ー）］｝」』】〕〉》”’ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]}:;!?%％";
+const NO_LINE_START: &str =
+    "、。，．,.・：；？！ー）］｝」』】〕〉》”’ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]}:;!?%％";
 
 pub(super) fn leading_mm(size_pt: f32, leading: f32) -> f32 {
     size_pt * MM_PER_PT * leading
@@ -283,21 +279,14 @@ pub fn wrap(text: &str, width: f32, size_pt: f32, face: Face) -> Vec<String> {
                 continue;
             }
             // Break before `token`; pull one token down if `token` may not start a line.
-            let starts_badly = token
-                .chars()
-                .next()
-                .is_some_and(|c| NO_LINE_START.contains(c));
+            let starts_badly = token.chars().next().is_some_and(|c| NO_LINE_START.contains(c));
             queue.push_front(token);
             if starts_badly && line.len() > 1 {
                 queue.push_front(line.pop().expect("line has two tokens"));
             }
             // Names are often 「法人名 事業所名」: break at the last space when it is in the
             // latter part of the line rather than in the middle of a word.
-            if let Some(space) = line
-                .iter()
-                .rposition(|t| t == " " || t == "\u{3000}")
-                .filter(|&i| i > 0)
-            {
+            if let Some(space) = line.iter().rposition(|t| t == " " || t == "\u{3000}").filter(|&i| i > 0) {
                 let before = m.width_mm(&line[..space].concat(), size_pt);
                 if before >= SPACE_BREAK_SHARE * width {
                     for t in line.drain(space..).rev() {
@@ -344,14 +333,7 @@ pub(super) fn fit(
 fn fewer_lines(text: &str, width: f32, size_pt: f32, min_share: f32) -> (f32, Vec<String>) {
     let lines = wrap(text, width, size_pt, Face::Gothic);
     if lines.len() > 1
-        && let Some(fitted) = fit(
-            text,
-            width,
-            lines.len() - 1,
-            size_pt,
-            size_pt * min_share,
-            Face::Gothic,
-        )
+        && let Some(fitted) = fit(text, width, lines.len() - 1, size_pt, size_pt * min_share, Face::Gothic)
     {
         return fitted;
     }
@@ -402,15 +384,7 @@ impl Page<'_> {
         line_h
     }
 
-    pub(super) fn aligned(
-        &mut self,
-        text: &str,
-        area: Area,
-        top: f32,
-        size_pt: f32,
-        align: Align,
-        role: &str,
-    ) -> f32 {
+    pub(super) fn aligned(&mut self, text: &str, area: Area, top: f32, size_pt: f32, align: Align, role: &str) -> f32 {
         let w = Face::Gothic.metrics().width_mm(text, size_pt);
         let x = match align {
             Align::Left => area.x,
@@ -421,11 +395,7 @@ impl Page<'_> {
     }
 
     pub(super) fn rect(&mut self, area: Area, fill_grey: Option<f32>, line_pt: f32) {
-        self.items.push(Item::Rect {
-            area,
-            fill_grey,
-            line_pt,
-        });
+        self.items.push(Item::Rect { area, fill_grey, line_pt });
     }
 }
 
@@ -437,123 +407,52 @@ pub(super) enum Align {
 }
 
 /// Lays out one notice on one A4 page.
-pub fn layout(
-    doc: &Document,
-    notice: &Notice,
-    g: &Geometry,
-    options: LayoutOptions,
-) -> Result<Frame, LayoutError> {
-    let mut page = Page {
-        g,
-        items: Vec::new(),
-    };
+pub fn layout(doc: &Document, notice: &Notice, g: &Geometry, options: LayoutOptions) -> Result<Frame, LayoutError> {
+    let mut page = Page { g, items: Vec::new() };
     address_block(&mut page, &doc.address, options)?;
     issuer_block(&mut page, doc)?;
 
     // 殿 line, title.
     let a = &g.addressee;
-    let area = Area {
-        x: page.content_left(),
-        y: a.top_mm,
-        w: a.width_mm,
-        h: 0.0,
-    };
-    let (size, lines) = fit(
-        &doc.addressee.text,
-        a.width_mm,
-        2,
-        a.size_pt,
-        a.min_pt,
-        Face::Gothic,
-    )
-    .ok_or_else(|| LayoutError::DoesNotFit {
-        what: "本文の宛名（事業所名）".into(),
-    })?;
-    let area = Area {
-        h: lines.len() as f32 * leading_mm(size, g.page.leading),
-        ..area
-    };
+    let area = Area { x: page.content_left(), y: a.top_mm, w: a.width_mm, h: 0.0 };
+    let (size, lines) = fit(&doc.addressee.text, a.width_mm, 2, a.size_pt, a.min_pt, Face::Gothic)
+        .ok_or_else(|| LayoutError::DoesNotFit { what: "本文の宛名（事業所名）".into() })?;
+    let area = Area { h: lines.len() as f32 * leading_mm(size, g.page.leading), ..area };
     let mut y = a.top_mm;
     for line in &lines {
         y += page.aligned(line, area, y, size, Align::Left, "addressee");
     }
-    let full = Area {
-        x: page.content_left(),
-        y: 0.0,
-        w: page.content_width(),
-        h: g.page.height_mm,
-    };
-    let title_area = Area {
-        y: g.title.top_mm,
-        h: leading_mm(g.title.size_pt, g.page.leading),
-        ..full
-    };
-    page.aligned(
-        &doc.title,
-        title_area,
-        g.title.top_mm,
-        g.title.size_pt,
-        Align::Center,
-        "title",
-    );
+    let full = Area { x: page.content_left(), y: 0.0, w: page.content_width(), h: g.page.height_mm };
+    let title_area = Area { y: g.title.top_mm, h: leading_mm(g.title.size_pt, g.page.leading), ..full };
+    page.aligned(&doc.title, title_area, g.title.top_mm, g.title.size_pt, Align::Center, "title");
 
     let mut y = g.flow.top_mm.max(y + g.flow.gap_mm);
     for block in &doc.blocks {
         y = body_block(&mut page, block, notice, y, options)? + g.flow.gap_mm;
     }
-    let limit =
-        g.page.height_mm - g.page.margin_bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
+    let limit = g.page.height_mm - g.page.margin_bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
     if y - g.flow.gap_mm > limit {
-        return Err(LayoutError::PageOverflow {
-            what: "本文の最後".into(),
-        });
+        return Err(LayoutError::PageOverflow { what: "本文の最後".into() });
     }
 
     if !doc.footer.text.is_empty() {
-        let top =
-            g.page.height_mm - g.footer.bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
-        let area = Area {
-            y: top,
-            h: leading_mm(g.footer.size_pt, g.page.leading),
-            ..full
-        };
-        let (size, lines) = fit(
-            &doc.footer.text,
-            area.w,
-            1,
-            g.footer.size_pt,
-            g.footer.size_pt * 0.7,
-            Face::Gothic,
-        )
-        .ok_or_else(|| LayoutError::DoesNotFit {
-            what: "お問い合わせ先".into(),
-        })?;
+        let top = g.page.height_mm - g.footer.bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
+        let area = Area { y: top, h: leading_mm(g.footer.size_pt, g.page.leading), ..full };
+        let (size, lines) = fit(&doc.footer.text, area.w, 1, g.footer.size_pt, g.footer.size_pt * 0.7, Face::Gothic)
+            .ok_or_else(|| LayoutError::DoesNotFit { what: "お問い合わせ先".into() })?;
         page.aligned(&lines[0], area, top, size, Align::Center, "footer");
     }
-    Ok(Frame {
-        width: g.page.width_mm,
-        height: g.page.height_mm,
-        items: page.items,
-    })
+    Ok(Frame { width: g.page.width_mm, height: g.page.height_mm, items: page.items })
 }
 
 /// Where the address block sits, after the envelope adjustment.
 pub fn address_area(g: &AddressGeometry, options: LayoutOptions) -> Area {
-    Area {
-        x: g.x_mm + options.address_offset[0],
-        y: g.y_mm + options.address_offset[1],
-        w: g.width_mm,
-        h: g.height_mm,
-    }
+    Area { x: g.x_mm + options.address_offset[0], y: g.y_mm + options.address_offset[1], w: g.width_mm, h: g.height_mm }
 }
 
 /// The envelope window: 〒, address, name (with 御中, or the person with 様). Everything shrinks
 /// together until it fits the box.
-pub(super) fn address_block(
-    page: &mut Page,
-    block: &AddressBlock,
-    options: LayoutOptions,
-) -> Result<(), LayoutError> {
+pub(super) fn address_block(page: &mut Page, block: &AddressBlock, options: LayoutOptions) -> Result<(), LayoutError> {
     let g = &page.g.address;
     let area = address_area(g, options);
     let parts: Vec<(&str, f32, &str)> = [
@@ -577,11 +476,8 @@ pub(super) fn address_block(
             .collect();
         // A small gap separates the postal line and the address from the name.
         let gap = 1.5;
-        let height: f32 = wrapped
-            .iter()
-            .map(|(lines, pt, _)| lines.len() as f32 * leading_mm(*pt, leading))
-            .sum::<f32>()
-            + gap;
+        let height: f32 =
+            wrapped.iter().map(|(lines, pt, _)| lines.len() as f32 * leading_mm(*pt, leading)).sum::<f32>() + gap;
         if height <= area.h {
             let mut y = area.y;
             for (lines, pt, role) in wrapped {
@@ -596,9 +492,7 @@ pub(super) fn address_block(
         }
         scale -= 0.025;
     }
-    Err(LayoutError::DoesNotFit {
-        what: "宛名欄の住所・事業所名".into(),
-    })
+    Err(LayoutError::DoesNotFit { what: "宛名欄の住所・事業所名".into() })
 }
 
 /// 発行日 and issuer, right-aligned at the top right.
@@ -614,9 +508,7 @@ fn issuer_block(page: &mut Page, doc: &Document) -> Result<(), LayoutError> {
     let mut y = g.top_mm;
     for text in &doc.issuer.lines {
         let (size, lines) = fit(text, area.w, 2, g.size_pt, g.size_pt * 0.7, Face::Gothic)
-            .ok_or_else(|| LayoutError::DoesNotFit {
-                what: "発行者名".into(),
-            })?;
+            .ok_or_else(|| LayoutError::DoesNotFit { what: "発行者名".into() })?;
         for line in lines {
             y += page.aligned(&line, area, y, size, Align::Right, "issuer");
         }
@@ -634,23 +526,12 @@ fn body_block(
 ) -> Result<f32, LayoutError> {
     let g = page.g;
     let leading = g.page.leading;
-    let full = Area {
-        x: page.content_left(),
-        y,
-        w: page.content_width(),
-        h: 0.0,
-    };
-    let single = |size: f32| Area {
-        h: leading_mm(size, leading),
-        ..full
-    };
+    let full = Area { x: page.content_left(), y, w: page.content_width(), h: 0.0 };
+    let single = |size: f32| Area { h: leading_mm(size, leading), ..full };
     Ok(match block {
         Block::Paragraph { text } => {
             let (size, lines) = fewer_lines(text, full.w, g.paragraph.size_pt, 0.92);
-            let area = Area {
-                h: lines.len() as f32 * leading_mm(size, leading),
-                ..full
-            };
+            let area = Area { h: lines.len() as f32 * leading_mm(size, leading), ..full };
             let mut y = y;
             for line in lines {
                 y += page.aligned(&line, area, y, size, Align::Left, "paragraph");
@@ -658,83 +539,29 @@ fn body_block(
             y
         }
         Block::Center { text } => {
-            y + page.aligned(
-                text,
-                single(g.paragraph.size_pt),
-                y,
-                g.paragraph.size_pt,
-                Align::Center,
-                "center",
-            )
+            y + page.aligned(text, single(g.paragraph.size_pt), y, g.paragraph.size_pt, Align::Center, "center")
         }
         Block::Right { text } => {
-            y + page.aligned(
-                text,
-                single(g.paragraph.size_pt),
-                y,
-                g.paragraph.size_pt,
-                Align::Right,
-                "right",
-            )
+            y + page.aligned(text, single(g.paragraph.size_pt), y, g.paragraph.size_pt, Align::Right, "right")
         }
         Block::Heading { text } => {
-            y + page.aligned(
-                text,
-                single(g.table.size_pt),
-                y,
-                g.table.size_pt,
-                Align::Left,
-                "heading",
-            )
+            y + page.aligned(text, single(g.table.size_pt), y, g.table.size_pt, Align::Left, "heading")
         }
         Block::Table { rows } => table(page, rows, y)?,
         Block::Grid { label, secret } => {
-            let secret = notice
-                .secret(*secret)
-                .ok_or_else(|| LayoutError::DoesNotFit {
-                    what: label.clone(),
-                })?;
-            let y = y + page.aligned(
-                label,
-                single(g.grid.label_pt),
-                y,
-                g.grid.label_pt,
-                Align::Left,
-                "grid-label",
-            );
+            let secret = notice.secret(*secret).ok_or_else(|| LayoutError::DoesNotFit { what: label.clone() })?;
+            let y = y + page.aligned(label, single(g.grid.label_pt), y, g.grid.label_pt, Align::Left, "grid-label");
             grid(page, label, secret.expose(), y, options.reading_row)
         }
         Block::Bullets { heading, items } => {
             let b = &g.bullets;
-            let mut y = y + page.aligned(
-                heading,
-                single(b.heading_pt),
-                y,
-                b.heading_pt,
-                Align::Left,
-                "bullets-heading",
-            );
-            let text_area = Area {
-                x: full.x + b.indent_mm,
-                w: full.w - b.indent_mm,
-                ..full
-            };
+            let mut y =
+                y + page.aligned(heading, single(b.heading_pt), y, b.heading_pt, Align::Left, "bullets-heading");
+            let text_area = Area { x: full.x + b.indent_mm, w: full.w - b.indent_mm, ..full };
             for item in items {
                 let lines = wrap(item, text_area.w, b.size_pt, Face::Gothic);
-                let area = Area {
-                    y,
-                    h: lines.len() as f32 * leading_mm(b.size_pt, leading),
-                    ..text_area
-                };
-                page.line(
-                    "・",
-                    full.x,
-                    y,
-                    b.size_pt,
-                    Face::Gothic,
-                    Area { x: full.x, ..area },
-                    "bullet",
-                );
+                let area = Area { y, h: lines.len() as f32 * leading_mm(b.size_pt, leading), ..text_area };
+                page.line("・", full.x, y, b.size_pt, Face::Gothic, Area { x: full.x, ..area }, "bullet");
                 for line in lines {
                     y += page.aligned(&line, area, y, b.size_pt, Align::Left, "bullets");
                 }
@@ -757,28 +584,11 @@ pub(super) fn table(page: &mut Page, rows: &[Vec<Field>], top: f32) -> Result<f3
         let inner = value_w - 2.0 * g.padding_mm;
         let mut cells = Vec::new();
         for field in row {
-            let (size, lines) = fit(
-                &field.value,
-                inner,
-                g.max_lines,
-                g.size_pt,
-                g.min_pt,
-                Face::Gothic,
-            )
-            .ok_or_else(|| LayoutError::DoesNotFit {
-                what: field.label.clone(),
-            })?;
-            let (label_size, label_lines) = fit(
-                &field.label,
-                g.label_width_mm - 2.0 * g.padding_mm,
-                2,
-                g.size_pt,
-                g.min_pt,
-                Face::Gothic,
-            )
-            .ok_or_else(|| LayoutError::DoesNotFit {
-                what: field.label.clone(),
-            })?;
+            let (size, lines) = fit(&field.value, inner, g.max_lines, g.size_pt, g.min_pt, Face::Gothic)
+                .ok_or_else(|| LayoutError::DoesNotFit { what: field.label.clone() })?;
+            let (label_size, label_lines) =
+                fit(&field.label, g.label_width_mm - 2.0 * g.padding_mm, 2, g.size_pt, g.min_pt, Face::Gothic)
+                    .ok_or_else(|| LayoutError::DoesNotFit { what: field.label.clone() })?;
             cells.push((field, size, lines, label_size, label_lines));
         }
         let row_h = cells
@@ -791,32 +601,14 @@ pub(super) fn table(page: &mut Page, rows: &[Vec<Field>], top: f32) -> Result<f3
             .fold(g.row_min_height_mm, f32::max);
         let mut x = left;
         for (field, size, lines, label_size, label_lines) in cells {
-            let label_area = Area {
-                x,
-                y,
-                w: g.label_width_mm,
-                h: row_h,
-            };
-            let value_area = Area {
-                x: x + g.label_width_mm,
-                y,
-                w: value_w,
-                h: row_h,
-            };
+            let label_area = Area { x, y, w: g.label_width_mm, h: row_h };
+            let value_area = Area { x: x + g.label_width_mm, y, w: value_w, h: row_h };
             page.rect(label_area, Some(g.label_grey), g.line_pt);
             page.rect(value_area, None, g.line_pt);
             let inner_label = inset(label_area, g.padding_mm);
-            let mut ly =
-                y + (row_h - label_lines.len() as f32 * leading_mm(label_size, leading)) / 2.0;
+            let mut ly = y + (row_h - label_lines.len() as f32 * leading_mm(label_size, leading)) / 2.0;
             for line in label_lines {
-                ly += page.aligned(
-                    &line,
-                    inner_label,
-                    ly,
-                    label_size,
-                    Align::Left,
-                    "table-label",
-                );
+                ly += page.aligned(&line, inner_label, ly, label_size, Align::Left, "table-label");
             }
             let inner_value = inset(value_area, g.padding_mm);
             let mut vy = y + (row_h - lines.len() as f32 * leading_mm(size, leading)) / 2.0;
@@ -832,12 +624,7 @@ pub(super) fn table(page: &mut Page, rows: &[Vec<Field>], top: f32) -> Result<f3
 }
 
 fn inset(area: Area, by: f32) -> Area {
-    Area {
-        x: area.x + by,
-        y: area.y + by,
-        w: area.w - 2.0 * by,
-        h: area.h - 2.0 * by,
-    }
+    Area { x: area.x + by, y: area.y + by, w: area.w - 2.0 * by, h: area.h - 2.0 * by }
 }
 
 /// The password grid: one cell per character, its class (大文字/小文字/数字/記号) above, the
@@ -845,9 +632,7 @@ fn inset(area: Area, by: f32) -> Area {
 pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading_row: bool) -> f32 {
     let g = &page.g.grid;
     let chars: Vec<char> = secret.chars().collect();
-    let cell_w = g
-        .cell_width_mm
-        .min(page.content_width() / chars.len().max(1) as f32);
+    let cell_w = g.cell_width_mm.min(page.content_width() / chars.len().max(1) as f32);
     let left = page.content_left();
     let role = format!("grid:{label}");
     let mut rows = vec![(g.class_row_mm, Some(g.class_grey)), (g.char_row_mm, None)];
@@ -861,11 +646,7 @@ pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading
             let cell = Area { x, y, w: cell_w, h };
             page.rect(cell, grey, g.line_pt);
             let (text, face, pt) = match row {
-                0 => (
-                    CharClass::of(c).label().to_string(),
-                    Face::Gothic,
-                    g.class_pt,
-                ),
+                0 => (CharClass::of(c).label().to_string(), Face::Gothic, g.class_pt),
                 1 => (c.to_string(), Face::Mono, g.char_pt),
                 _ => (secrets::reading(c).to_string(), Face::Gothic, g.reading_pt),
             };
@@ -877,20 +658,8 @@ pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading
             }
             let w = m.width_mm(&text, size);
             let line_h = leading_mm(size, page.g.page.leading);
-            let role = if row == 1 {
-                role.clone()
-            } else {
-                format!("{role}:row{row}")
-            };
-            page.line(
-                &text,
-                x + (cell_w - w) / 2.0,
-                y + (h - line_h) / 2.0,
-                size,
-                face,
-                cell,
-                &role,
-            );
+            let role = if row == 1 { role.clone() } else { format!("{role}:row{row}") };
+            page.line(&text, x + (cell_w - w) / 2.0, y + (h - line_h) / 2.0, size, face, cell, &role);
             y += h;
         }
     }
@@ -903,23 +672,16 @@ mod tests {
 
     #[test]
     fn wrap_keeps_lines_within_the_width() {
-        let text = "社会福祉法人あおぞら会 特別養護老人ホームさくら苑 東京都千代田区霞が関1丁目3番2号 中央合同庁舎第5号館";
+        let text =
+            "社会福祉法人あおぞら会 特別養護老人ホームさくら苑 東京都千代田区霞が関1丁目3番2号 中央合同庁舎第5号館";
         for line in wrap(text, 40.0, 10.5, Face::Gothic) {
-            assert!(
-                Face::Gothic.metrics().width_mm(&line, 10.5) <= 40.0 + 1e-3,
-                "{line}"
-            );
+            assert!(Face::Gothic.metrics().width_mm(&line, 10.5) <= 40.0 + 1e-3, "{line}");
         }
     }
 
     #[test]
     fn wrap_keeps_ascii_runs_together_and_honours_line_breaks() {
-        let lines = wrap(
-            "あいうえおかきくけこ ABCDEFGH\n二行目",
-            45.0,
-            10.5,
-            Face::Gothic,
-        );
+        let lines = wrap("あいうえおかきくけこ ABCDEFGH\n二行目", 45.0, 10.5, Face::Gothic);
         assert!(lines.iter().any(|l| l.contains("ABCDEFGH")), "{lines:?}");
         assert_eq!(lines.last().unwrap(), "二行目");
     }
@@ -936,21 +698,14 @@ mod tests {
     #[test]
     fn wrap_prefers_the_space_between_corporation_and_office() {
         let text = "株式会社北の大地ケアサービス 札幌中央営業所";
-        let width = Face::Gothic
-            .metrics()
-            .width_mm("株式会社北の大地ケアサービス 札幌中央営業", 12.0);
-        assert_eq!(
-            wrap(text, width, 12.0, Face::Gothic),
-            ["株式会社北の大地ケアサービス", "札幌中央営業所"]
-        );
+        let width = Face::Gothic.metrics().width_mm("株式会社北の大地ケアサービス 札幌中央営業", 12.0);
+        assert_eq!(wrap(text, width, 12.0, Face::Gothic), ["株式会社北の大地ケアサービス", "札幌中央営業所"]);
     }
 
     #[test]
     fn a_paragraph_shrinks_a_little_rather_than_leave_an_orphan() {
         let text = "事業所からの依頼に基づき、下記の通りログイン情報を再発行いたしましたので、ご連絡いたします。";
-        let width = Face::Gothic
-            .metrics()
-            .width_mm(&text[..text.len() - "す。".len()], 10.5);
+        let width = Face::Gothic.metrics().width_mm(&text[..text.len() - "す。".len()], 10.5);
         let (size, lines) = fewer_lines(text, width, 10.5, 0.92);
         assert_eq!(lines.len(), 1);
         assert!(size < 10.5);

@@ -112,10 +112,7 @@ impl Renderer {
         c.insert("user_id", r.user_id.as_str());
         c.insert("prefecture", r.prefecture.map(|p| p.name()).unwrap_or(""));
         c.insert("attention", r.attention.as_deref().unwrap_or(""));
-        c.insert(
-            "issue_date",
-            &wareki::format(notice.issue_date, n.date_style).map_err(RenderError::Date)?,
-        );
+        c.insert("issue_date", &wareki::format(notice.issue_date, n.date_style).map_err(RenderError::Date)?);
         c.insert("issuer_name", &self.config.issuer.name);
         c.insert("helpdesk", &self.config.issuer.helpdesk);
         c.insert("honorific_organization", &n.honorific_organization);
@@ -136,28 +133,14 @@ impl Renderer {
         c.insert("batch_id", &info.batch_id);
         c.insert(
             "issue_date",
-            &wareki::format(info.issue_date, self.config.notice.date_style)
-                .map_err(RenderError::Date)?,
+            &wareki::format(info.issue_date, self.config.notice.date_style).map_err(RenderError::Date)?,
         );
-        c.insert(
-            "created",
-            &info.created.format("%Y-%m-%d %H:%M:%S").to_string(),
-        );
+        c.insert("created", &info.created.format("%Y-%m-%d %H:%M:%S").to_string());
         c.insert("operator", &info.operator);
         c.insert("host", &info.host);
-        let kinds: Vec<_> = info
-            .counts
-            .iter()
-            .map(|(k, n)| KindCount {
-                label: k.label(),
-                count: *n,
-            })
-            .collect();
+        let kinds: Vec<_> = info.counts.iter().map(|(k, n)| KindCount { label: k.label(), count: *n }).collect();
         c.insert("kinds", &kinds);
-        c.insert(
-            "notices",
-            &info.counts.iter().map(|(_, n)| n).sum::<usize>(),
-        );
+        c.insert("notices", &info.counts.iter().map(|(_, n)| n).sum::<usize>());
         c.insert("pages", &info.pages);
         let doc: template::CoverDocument = self.templates.sheet("cover", &c)?;
         Ok(sheets::cover(&doc, &self.templates.geometry)?)
@@ -175,11 +158,7 @@ impl Renderer {
         c.insert("dx", &format!("{dx:+.1}"));
         c.insert("dy", &format!("{dy:+.1}"));
         let doc: template::CalibrationDocument = self.templates.sheet("calibrate", &c)?;
-        Ok(sheets::calibration(
-            &doc,
-            &self.templates.geometry,
-            self.options,
-        )?)
+        Ok(sheets::calibration(&doc, &self.templates.geometry, self.options)?)
     }
 
     /// The pages of the ZIP opening-password list; `entries` are (事業所番号, 事業所名, file name,
@@ -192,11 +171,7 @@ impl Renderer {
     ) -> Result<Vec<Frame>, RenderError> {
         let mut c = Context::new();
         c.insert("batch_id", batch_id);
-        c.insert(
-            "issue_date",
-            &wareki::format(issue_date, self.config.notice.date_style)
-                .map_err(RenderError::Date)?,
-        );
+        c.insert("issue_date", &wareki::format(issue_date, self.config.notice.date_style).map_err(RenderError::Date)?);
         let doc: template::ZipPasswordsDocument = self.templates.sheet("zip_passwords", &c)?;
         let entries: Vec<sheets::ZipEntry> = entries
             .iter()
@@ -220,19 +195,16 @@ impl Renderer {
     /// Fails when the batch fonts lack a character of `frame` (a bug; never print tofu).
     pub fn check_fonts(&self, fonts: &PdfFonts, frame: &Frame) -> Result<(), RenderError> {
         match fonts.missing_char(std::slice::from_ref(frame)) {
-            Some(c) => Err(RenderError::Font(format!(
-                "文字「{c}」(U+{:04X}) がフォントの部分集合にありません",
-                c as u32
-            ))),
+            Some(c) => {
+                Err(RenderError::Font(format!("文字「{c}」(U+{:04X}) がフォントの部分集合にありません", c as u32)))
+            }
             None => Ok(()),
         }
     }
 
     /// The document and its laid-out page (no PDF yet).
     pub fn frame(&self, notice: &Notice) -> Result<(template::Document, Frame), RenderError> {
-        let doc = self
-            .templates
-            .document(notice.kind(), &self.context(notice)?)?;
+        let doc = self.templates.document(notice.kind(), &self.context(notice)?)?;
         let frame = layout::layout(&doc, notice, &self.templates.geometry, self.options)?;
         Ok((doc, frame))
     }
@@ -247,13 +219,9 @@ impl Renderer {
     ) -> Result<PdfFonts, RenderError> {
         let mut chars: BTreeSet<char> = self.templates.source_chars().clone();
         let (issuer, n) = (&self.config.issuer, &self.config.notice);
-        for text in [
-            &issuer.name,
-            &issuer.helpdesk,
-            &n.honorific_organization,
-            &n.honorific_person,
-            &n.honorific_addressee,
-        ] {
+        for text in
+            [&issuer.name, &issuer.helpdesk, &n.honorific_organization, &n.honorific_person, &n.honorific_addressee]
+        {
             chars.extend(text.chars());
         }
         chars.extend(extra.iter().flat_map(|t| t.chars()));
@@ -266,10 +234,7 @@ impl Renderer {
             chars.extend(crate::secrets::reading(ch).chars());
         }
         for r in requests {
-            for text in [&r.office_name, &r.address]
-                .into_iter()
-                .chain(r.attention.as_ref())
-            {
+            for text in [&r.office_name, &r.address].into_iter().chain(r.attention.as_ref()) {
                 chars.extend(text.chars());
             }
             chars.extend(r.prefecture.iter().flat_map(|p| p.name().chars()));
@@ -287,16 +252,8 @@ impl Renderer {
         let (doc, frame) = self.frame(notice)?;
         self.check_fonts(fonts, &frame)?;
         let frames = [frame];
-        let subject = format!(
-            "{}（{} {}）",
-            doc.subject, notice.request.office_no, notice.request.office_name
-        );
-        let meta = pdf::Meta {
-            title: &doc.title,
-            author: &self.config.issuer.name,
-            subject: &subject,
-            created,
-        };
+        let subject = format!("{}（{} {}）", doc.subject, notice.request.office_no, notice.request.office_name);
+        let meta = pdf::Meta { title: &doc.title, author: &self.config.issuer.name, subject: &subject, created };
         Ok(pdf::write(&frames, &meta, fonts))
     }
 }

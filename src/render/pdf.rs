@@ -8,8 +8,8 @@ use std::io::Write;
 use chrono::{DateTime, FixedOffset};
 use lopdf::{Dictionary, Object, StringFormat};
 use printpdf::{
-    Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle,
-    PdfPage, PdfSaveOptions, Point, Pt, Rect, TextItem, TextMatrix,
+    Color, FontId, Greyscale, Line, LinePoint, Mm, Op, PaintMode, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions,
+    Point, Pt, Rect, TextItem, TextMatrix,
 };
 
 use super::fonts::PdfFonts;
@@ -45,33 +45,15 @@ fn ops(frame: &Frame) -> Vec<Op> {
         match item {
             Item::Line { from, to, line_pt } => {
                 ops.push(Op::SetOutlineThickness { pt: Pt(*line_pt) });
-                let point = |(x, y): (f32, f32)| LinePoint {
-                    p: Point {
-                        x: pt(x),
-                        y: pt(flip(y)),
-                    },
-                    bezier: false,
-                };
-                ops.push(Op::DrawLine {
-                    line: Line {
-                        points: vec![point(*from), point(*to)],
-                        is_closed: false,
-                    },
-                });
+                let point = |(x, y): (f32, f32)| LinePoint { p: Point { x: pt(x), y: pt(flip(y)) }, bezier: false };
+                ops.push(Op::DrawLine { line: Line { points: vec![point(*from), point(*to)], is_closed: false } });
             }
-            Item::Rect {
-                area,
-                fill_grey,
-                line_pt,
-            } => {
+            Item::Rect { area, fill_grey, line_pt } => {
                 ops.push(Op::SetOutlineThickness { pt: Pt(*line_pt) });
                 let mode = match fill_grey {
                     Some(grey) => {
                         ops.push(Op::SetFillColor {
-                            col: Color::Greyscale(Greyscale {
-                                percent: *grey,
-                                icc_profile: None,
-                            }),
+                            col: Color::Greyscale(Greyscale { percent: *grey, icc_profile: None }),
                         });
                         PaintMode::FillStroke
                     }
@@ -89,23 +71,11 @@ fn ops(frame: &Frame) -> Vec<Op> {
                 });
             }
             Item::Text(run) => {
-                ops.push(Op::SetFillColor {
-                    col: Color::Greyscale(Greyscale {
-                        percent: 0.0,
-                        icc_profile: None,
-                    }),
-                });
+                ops.push(Op::SetFillColor { col: Color::Greyscale(Greyscale { percent: 0.0, icc_profile: None }) });
                 ops.push(Op::StartTextSection);
-                ops.push(Op::SetFont {
-                    font: PdfFontHandle::External(font_id(run.face)),
-                    size: Pt(run.size_pt),
-                });
-                ops.push(Op::SetTextMatrix {
-                    matrix: TextMatrix::Translate(pt(run.x), pt(flip(run.baseline))),
-                });
-                ops.push(Op::ShowText {
-                    items: vec![TextItem::Text(run.text.to_string())],
-                });
+                ops.push(Op::SetFont { font: PdfFontHandle::External(font_id(run.face)), size: Pt(run.size_pt) });
+                ops.push(Op::SetTextMatrix { matrix: TextMatrix::Translate(pt(run.x), pt(flip(run.baseline))) });
+                ops.push(Op::ShowText { items: vec![TextItem::Text(run.text.to_string())] });
                 ops.push(Op::EndTextSection);
             }
         }
@@ -124,10 +94,7 @@ pub(super) fn pdf_date(t: &DateTime<FixedOffset>) -> Object {
     let offset = t.offset().local_minus_utc();
     let sign = if offset < 0 { '-' } else { '+' };
     let (h, m) = (offset.abs() / 3600, offset.abs() % 3600 / 60);
-    Object::string_literal(format!(
-        "D:{}{sign}{h:02}'{m:02}'",
-        t.format("%Y%m%d%H%M%S")
-    ))
+    Object::string_literal(format!("D:{}{sign}{h:02}'{m:02}'", t.format("%Y%m%d%H%M%S")))
 }
 
 /// Compression level: 3 is within 1 % of 9 in size (the font program dominates) and several
@@ -136,68 +103,41 @@ const DEFLATE_LEVEL: u32 = 3;
 
 /// Compresses a stream's bytes (zlib, as FlateDecode wants).
 pub(super) fn deflate(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::ZlibEncoder::new(
-        Vec::with_capacity(bytes.len() / 2),
-        flate2::Compression::new(DEFLATE_LEVEL),
-    );
-    encoder
-        .write_all(bytes)
-        .expect("compressing to memory cannot fail");
+    let mut encoder =
+        flate2::write::ZlibEncoder::new(Vec::with_capacity(bytes.len() / 2), flate2::Compression::new(DEFLATE_LEVEL));
+    encoder.write_all(bytes).expect("compressing to memory cannot fail");
     encoder.finish().expect("compressing to memory cannot fail")
 }
 
 /// Writes `frames` (one a page) as a PDF.
 pub fn write(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Vec<u8> {
     let mut doc = PdfDocument::new(meta.title);
-    let uses = |face: Face| {
-        frames
-            .iter()
-            .flat_map(|f| f.texts())
-            .any(|t| t.face == face)
-    };
+    let uses = |face: Face| frames.iter().flat_map(|f| f.texts()).any(|t| t.face == face);
     for face in [Face::Gothic, Face::Mono] {
         if uses(face) {
             let parsed = fonts.get(face).parsed.clone();
-            doc.resources
-                .fonts
-                .map
-                .insert(font_id(face), printpdf::PdfFont::new(parsed));
+            doc.resources.fonts.map.insert(font_id(face), printpdf::PdfFont::new(parsed));
         }
     }
-    let pages = frames
-        .iter()
-        .map(|f| PdfPage::new(Mm(f.width), Mm(f.height), ops(f)))
-        .collect::<Vec<_>>();
+    let pages = frames.iter().map(|f| PdfPage::new(Mm(f.width), Mm(f.height), ops(f))).collect::<Vec<_>>();
     doc.with_pages(pages);
-    let options = PdfSaveOptions {
-        optimize: false,
-        subset_fonts: true,
-        secure: true,
-        image_optimization: None,
-    };
+    let options = PdfSaveOptions { optimize: false, subset_fonts: true, secure: true, image_optimization: None };
     let mut lo = doc.to_lopdf_document(&options, &mut Vec::new());
     finish(&mut lo, meta);
     let mut out = Vec::new();
-    lo.save_to(&mut out)
-        .expect("writing a PDF to memory cannot fail");
+    lo.save_to(&mut out).expect("writing a PDF to memory cannot fail");
     out
 }
 
 fn finish(lo: &mut lopdf::Document, meta: &Meta) {
     if let Ok(catalog) = lo.catalog_mut() {
-        catalog.set(
-            "ViewerPreferences",
-            Dictionary::from_iter(vec![("PrintScaling", Object::Name(b"None".to_vec()))]),
-        );
+        catalog.set("ViewerPreferences", Dictionary::from_iter(vec![("PrintScaling", Object::Name(b"None".to_vec()))]));
     }
     let info = Dictionary::from_iter(vec![
         ("Title", text_string(meta.title)),
         ("Author", text_string(meta.author)),
         ("Subject", text_string(meta.subject)),
-        (
-            "Creator",
-            text_string(concat!("tsuchi ", env!("CARGO_PKG_VERSION"))),
-        ),
+        ("Creator", text_string(concat!("tsuchi ", env!("CARGO_PKG_VERSION")))),
         ("Producer", text_string("printpdf + lopdf")),
         ("CreationDate", pdf_date(&meta.created)),
         ("ModDate", pdf_date(&meta.created)),
@@ -211,9 +151,7 @@ fn finish(lo: &mut lopdf::Document, meta: &Meta) {
             let compressed = deflate(&stream.content);
             if compressed.len() < stream.content.len() {
                 stream.set_content(compressed);
-                stream
-                    .dict
-                    .set("Filter", Object::Name(b"FlateDecode".to_vec()));
+                stream.dict.set("Filter", Object::Name(b"FlateDecode".to_vec()));
             }
         }
     }

@@ -17,34 +17,16 @@ use crate::notice::SecretSlot;
 
 /// Every template, by its path under `templates/`.
 const BUILTIN: [(&str, &str); 7] = [
-    (
-        "notices/_header.toml.tera",
-        include_str!("../../templates/notices/_header.toml.tera"),
-    ),
-    (
-        "notices/registration.toml.tera",
-        include_str!("../../templates/notices/registration.toml.tera"),
-    ),
-    (
-        "notices/login_reissue.toml.tera",
-        include_str!("../../templates/notices/login_reissue.toml.tera"),
-    ),
+    ("notices/_header.toml.tera", include_str!("../../templates/notices/_header.toml.tera")),
+    ("notices/registration.toml.tera", include_str!("../../templates/notices/registration.toml.tera")),
+    ("notices/login_reissue.toml.tera", include_str!("../../templates/notices/login_reissue.toml.tera")),
     (
         "notices/cert_password_reissue.toml.tera",
         include_str!("../../templates/notices/cert_password_reissue.toml.tera"),
     ),
-    (
-        "mailroom/cover.toml.tera",
-        include_str!("../../templates/mailroom/cover.toml.tera"),
-    ),
-    (
-        "mailroom/calibrate.toml.tera",
-        include_str!("../../templates/mailroom/calibrate.toml.tera"),
-    ),
-    (
-        "mailroom/zip_passwords.toml.tera",
-        include_str!("../../templates/mailroom/zip_passwords.toml.tera"),
-    ),
+    ("mailroom/cover.toml.tera", include_str!("../../templates/mailroom/cover.toml.tera")),
+    ("mailroom/calibrate.toml.tera", include_str!("../../templates/mailroom/calibrate.toml.tera")),
+    ("mailroom/zip_passwords.toml.tera", include_str!("../../templates/mailroom/zip_passwords.toml.tera")),
 ];
 const BUILTIN_LAYOUT: &str = include_str!("../../templates/layout.toml");
 
@@ -168,10 +150,7 @@ impl Templates {
     pub fn builtin() -> Result<Templates, RenderError> {
         let mut tera = Tera::default();
         tera.add_raw_templates(BUILTIN.to_vec())
-            .map_err(|e| RenderError::Template {
-                origin: "組み込み".into(),
-                detail: tera_detail(&e),
-            })?;
+            .map_err(|e| RenderError::Template { origin: "組み込み".into(), detail: tera_detail(&e) })?;
         let chars = BUILTIN.iter().flat_map(|(_, text)| text.chars()).collect();
         Self::finish(tera, chars, BUILTIN_LAYOUT, "組み込み".into())
     }
@@ -179,23 +158,18 @@ impl Templates {
     /// Templates from a folder laid out like the repository's `templates/`.
     pub fn from_dir(dir: &Path) -> Result<Templates, RenderError> {
         let origin = dir.display().to_string();
-        let fail = |detail: String| RenderError::Template {
-            origin: origin.clone(),
-            detail,
-        };
+        let fail = |detail: String| RenderError::Template { origin: origin.clone(), detail };
         let mut tera = Tera::default();
         let mut chars = BTreeSet::new();
         for (name, _) in BUILTIN {
             let path = dir.join(name);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| fail(format!("{}：{e}", path.display())))?;
-            tera.add_raw_template(name, &text)
-                .map_err(|e| fail(tera_detail(&e)))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| fail(format!("{}：{e}", path.display())))?;
+            tera.add_raw_template(name, &text).map_err(|e| fail(tera_detail(&e)))?;
             chars.extend(text.chars());
         }
         let layout_path = dir.join("layout.toml");
-        let layout = std::fs::read_to_string(&layout_path)
-            .map_err(|e| fail(format!("{}：{e}", layout_path.display())))?;
+        let layout =
+            std::fs::read_to_string(&layout_path).map_err(|e| fail(format!("{}：{e}", layout_path.display())))?;
         Self::finish(tera, chars, &layout, origin)
     }
 
@@ -207,33 +181,19 @@ impl Templates {
     ) -> Result<Templates, RenderError> {
         tera.autoescape_on(vec![".toml.tera"]);
         tera.set_escape_fn(escape_toml);
-        let geometry = toml::from_str(layout).map_err(|e| RenderError::Template {
-            origin: origin.clone(),
-            detail: format!("layout.toml：{e}"),
-        })?;
-        Ok(Templates {
-            tera,
-            source_chars,
-            geometry,
-            origin,
-        })
+        let geometry = toml::from_str(layout)
+            .map_err(|e| RenderError::Template { origin: origin.clone(), detail: format!("layout.toml：{e}") })?;
+        Ok(Templates { tera, source_chars, geometry, origin })
     }
 
     /// Runs a mail-room template (`mailroom/<name>.toml.tera`) and parses it as `T`.
-    pub fn sheet<T: serde::de::DeserializeOwned>(
-        &self,
-        name: &str,
-        context: &Context,
-    ) -> Result<T, RenderError> {
+    pub fn sheet<T: serde::de::DeserializeOwned>(&self, name: &str, context: &Context) -> Result<T, RenderError> {
         let name = format!("mailroom/{name}.toml.tera");
         let fail = |detail: String| RenderError::Template {
             origin: self.origin.clone(),
             detail: format!("{name}：{detail}"),
         };
-        let text = self
-            .tera
-            .render(&name, context)
-            .map_err(|e| fail(tera_detail(&e)))?;
+        let text = self.tera.render(&name, context).map_err(|e| fail(tera_detail(&e)))?;
         toml::from_str(&text).map_err(|e| fail(e.to_string()))
     }
 
@@ -249,19 +209,13 @@ impl Templates {
             origin: self.origin.clone(),
             detail: format!("{name}：{detail}"),
         };
-        let text = self
-            .tera
-            .render(&name, context)
-            .map_err(|e| fail(tera_detail(&e)))?;
+        let text = self.tera.render(&name, context).map_err(|e| fail(tera_detail(&e)))?;
         let document: Document = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
         for block in &document.blocks {
             if let Block::Grid { secret, .. } = block
                 && !SecretSlot::of(kind).contains(secret)
             {
-                return Err(fail(format!(
-                    "通知種別「{kind}」には「{}」がありません",
-                    secret.label()
-                )));
+                return Err(fail(format!("通知種別「{kind}」には「{}」がありません", secret.label())));
             }
         }
         Ok(document)

@@ -9,17 +9,11 @@ use std::process::{Command, Output};
 use calamine::Reader;
 
 pub fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("samples")
-        .join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
 }
 
 pub fn tsuchi(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tsuchi"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .unwrap()
+    Command::new(env!("CARGO_BIN_EXE_tsuchi")).args(args).current_dir(cwd).output().unwrap()
 }
 
 pub fn text(bytes: &[u8]) -> String {
@@ -28,28 +22,28 @@ pub fn text(bytes: &[u8]) -> String {
 
 /// Runs a checker tool and returns its stdout; fails the test if the tool is missing or fails.
 pub fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name).args(args).output().unwrap_or_else(|e| {
-        panic!("{name} is needed for this test (scripts/test installs it): {e}")
-    });
-    assert!(
-        out.status.success(),
-        "{name} {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(name)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{name} is needed for this test (scripts/test installs it): {e}"));
+    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// The batch folders under `out`, oldest first; asserts that no staging folder is left.
+pub fn batch_dirs(out: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> =
+        std::fs::read_dir(out).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir()).collect();
+    dirs.sort();
+    let staging = dirs.iter().any(|d| d.file_name().unwrap().to_string_lossy().starts_with(".staging"));
+    assert!(!staging, "a staging folder was left behind: {dirs:?}");
+    dirs
 }
 
 /// The one batch folder under `out`.
 pub fn batch_dir(out: &Path) -> PathBuf {
-    let dirs: Vec<PathBuf> = std::fs::read_dir(out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    assert_eq!(
-        dirs.len(),
-        1,
-        "exactly one batch folder and no staging left: {dirs:?}"
-    );
+    let dirs = batch_dirs(out);
+    assert_eq!(dirs.len(), 1, "exactly one batch folder: {dirs:?}");
     dirs.into_iter().next().unwrap()
 }
 
@@ -68,21 +62,8 @@ pub fn words(pdf: &Path) -> Vec<Vec<Word>> {
                 let at = line.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
                 line[at..].split('"').next().unwrap().parse().unwrap()
             };
-            let word = line
-                .split('>')
-                .nth(1)
-                .unwrap()
-                .split('<')
-                .next()
-                .unwrap()
-                .to_string();
-            pages.last_mut().unwrap().push((
-                attr("xMin"),
-                attr("yMin"),
-                attr("xMax"),
-                attr("yMax"),
-                word,
-            ));
+            let word = line.split('>').nth(1).unwrap().split('<').next().unwrap().to_string();
+            pages.last_mut().unwrap().push((attr("xMin"), attr("yMin"), attr("xMax"), attr("yMax"), word));
         }
     }
     pages

@@ -1,0 +1,540 @@
+//! The ledger: an embedded SQLite database at `<output root>/ledger.sqlite` recording every
+//! batch, every request (issued / skipped / rejected / already issued), every output file's
+//! SHA-256 and a hash-chained list of events. It is what makes a re-run issue nothing twice
+//! and what an auditor checks. It never holds a secret, nor any hash of one.
+//!
+//! One tsuchi at a time per output root: [`Ledger::open`] takes an exclusive lock. A batch is
+//! committed in one transaction *before* its staging folder is renamed into place; a crash in
+//! between is finished by [`Ledger::recover`] on the next run (the staging folder was complete
+//! and synced when the transaction committed), and a staging folder the ledger does not know
+//! is removed. So after recovery the ledger and the folders always agree.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::{Deserialize, Serialize};
+
+use crate::audit::sha256_hex;
+
+const SCHEMA_VERSION: i64 = 1;
+pub const FILE_NAME: &str = "ledger.sqlite";
+const LOCK_NAME: &str = ".tsuchi.lock";
+/// The `prev_hash` of the first event.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("出力フォルダ「{}」は別の tsuchi が使用中です。終わるのを待ってから実行してください", .0.display())]
+    Busy(PathBuf),
+    #[error("台帳「{}」を開けません：{detail}", .path.display())]
+    Open { path: PathBuf, detail: String },
+    #[error("台帳の読み書きに失敗しました：{0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("台帳の版（{found}）がこの tsuchi（{SCHEMA_VERSION}）より新しいため開けません。tsuchi を更新してください")]
+    NewerSchema { found: i64 },
+    #[error("バッチの公開（フォルダの移動）に失敗しました：{0}")]
+    Publish(std::io::Error),
+}
+
+/// One hash-chained event. `hash` is the SHA-256 of [`Event::canonical`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    pub seq: i64,
+    pub batch_id: String,
+    pub at: String,
+    pub kind: String,
+    pub detail: serde_json::Value,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+impl Event {
+    /// The canonical form that is hashed: JSON of every field but `hash`, keys sorted.
+    pub fn canonical(&self) -> String {
+        serde_json::json!({
+            "seq": self.seq,
+            "batch_id": self.batch_id,
+            "at": self.at,
+            "kind": self.kind,
+            "detail": self.detail,
+            "prev_hash": self.prev_hash,
+        })
+        .to_string()
+    }
+
+    pub fn computed_hash(&self) -> String {
+        sha256_hex(self.canonical().as_bytes())
+    }
+}
+
+/// Builds the chained events of a batch from the ledger's last event.
+pub struct EventChain {
+    next_seq: i64,
+    prev_hash: String,
+    batch_id: String,
+    at: String,
+    pub events: Vec<Event>,
+}
+
+impl EventChain {
+    pub fn push(&mut self, kind: &str, detail: serde_json::Value) {
+        let mut event = Event {
+            seq: self.next_seq,
+            batch_id: self.batch_id.clone(),
+            at: self.at.clone(),
+            kind: kind.to_string(),
+            detail,
+            prev_hash: self.prev_hash.clone(),
+            hash: String::new(),
+        };
+        event.hash = event.computed_hash();
+        self.prev_hash = event.hash.clone();
+        self.next_seq += 1;
+        self.events.push(event);
+    }
+}
+
+/// What a request came to in a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Issued,
+    Skipped,
+    Rejected,
+    AlreadyIssued,
+}
+
+impl Outcome {
+    fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Issued => "issued",
+            Outcome::Skipped => "skipped",
+            Outcome::Rejected => "rejected",
+            Outcome::AlreadyIssued => "already_issued",
+        }
+    }
+}
+
+/// A request row of the ledger.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRecord {
+    pub row: usize,
+    pub request_id: String,
+    /// The kind's English alias (`registration` …); empty when the row had none.
+    pub kind: String,
+    pub office_no: String,
+    pub outcome: Outcome,
+    pub reason: String,
+    /// For a deliberate reissue: the batch that issued it before, and why again.
+    pub reissue_of: Option<String>,
+    pub reissue_reason: Option<String>,
+}
+
+/// A batch as the ledger records it.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRecord {
+    pub id: String,
+    pub started: String,
+    pub finished: String,
+    pub operator: String,
+    pub host: String,
+    pub tool: String,
+    pub input_path: String,
+    pub input_sha256: String,
+    pub config_sha256: Option<String>,
+    pub issue_date: String,
+    pub zip_encryption: String,
+    pub requests: Vec<RequestRecord>,
+    /// (path relative to the batch folder, SHA-256, size).
+    pub files: Vec<(String, String, u64)>,
+    pub events: Vec<Event>,
+}
+
+/// A batch row read back.
+#[derive(Debug, Clone, Serialize)]
+pub struct BatchRow {
+    pub id: String,
+    pub started: String,
+    pub finished: String,
+    pub operator: String,
+    pub host: String,
+    pub tool: String,
+    pub input_path: String,
+    pub input_sha256: String,
+    pub config_sha256: Option<String>,
+    pub issue_date: String,
+    pub zip_encryption: String,
+}
+
+/// Where the chain does not hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainBreak {
+    pub seq: i64,
+    pub why: String,
+}
+
+pub struct Ledger {
+    conn: Connection,
+    root: PathBuf,
+    _lock: Option<File>,
+}
+
+impl Ledger {
+    /// Opens (creating and migrating as needed) the ledger of `root`, holding the output
+    /// root's lock until dropped.
+    pub fn open(root: &Path) -> Result<Ledger, LedgerError> {
+        std::fs::create_dir_all(root)
+            .map_err(|e| LedgerError::Open { path: root.to_path_buf(), detail: e.to_string() })?;
+        let lock_path = root.join(LOCK_NAME);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| LedgerError::Open { path: lock_path.clone(), detail: e.to_string() })?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(LedgerError::Busy(root.to_path_buf())),
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(LedgerError::Open { path: lock_path, detail: e.to_string() });
+            }
+        }
+        let mut ledger = Self::connect(root)?;
+        ledger._lock = Some(lock);
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    /// Opens an existing ledger without the lock and without changing it (dry runs, verify,
+    /// export). `None` when the root has no ledger yet.
+    pub fn open_read_only(root: &Path) -> Result<Option<Ledger>, LedgerError> {
+        if !root.join(FILE_NAME).exists() {
+            return Ok(None);
+        }
+        Self::connect(root).map(Some)
+    }
+
+    fn connect(root: &Path) -> Result<Ledger, LedgerError> {
+        let path = root.join(FILE_NAME);
+        let conn =
+            Connection::open(&path).map_err(|e| LedgerError::Open { path: path.clone(), detail: e.to_string() })?;
+        // Durable commits: the batch folder is published only after the commit returns.
+        conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
+        Ok(Ledger { conn, root: root.to_path_buf(), _lock: None })
+    }
+
+    fn migrate(&mut self) -> Result<(), LedgerError> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if version > SCHEMA_VERSION {
+            return Err(LedgerError::NewerSchema { found: version });
+        }
+        if version < 1 {
+            self.conn.execute_batch(
+                "BEGIN;
+                 CREATE TABLE batches(
+                   id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT NOT NULL,
+                   operator TEXT NOT NULL, host TEXT NOT NULL, tool TEXT NOT NULL,
+                   input_path TEXT NOT NULL, input_sha256 TEXT NOT NULL, config_sha256 TEXT,
+                   issue_date TEXT NOT NULL, zip_encryption TEXT NOT NULL);
+                 CREATE TABLE requests(
+                   batch_id TEXT NOT NULL REFERENCES batches(id), row INTEGER NOT NULL,
+                   request_id TEXT NOT NULL, kind TEXT NOT NULL, office_no TEXT NOT NULL,
+                   outcome TEXT NOT NULL CHECK (outcome IN ('issued','skipped','rejected','already_issued')),
+                   reason TEXT NOT NULL, reissue_of TEXT, reissue_reason TEXT);
+                 -- Nothing is issued twice by accident: a second issue must say which one it repeats.
+                 CREATE UNIQUE INDEX issued_once ON requests(request_id, kind)
+                   WHERE outcome = 'issued' AND reissue_of IS NULL;
+                 CREATE INDEX requests_key ON requests(request_id, kind);
+                 CREATE TABLE files(
+                   batch_id TEXT NOT NULL REFERENCES batches(id), path TEXT NOT NULL,
+                   sha256 TEXT NOT NULL, size INTEGER NOT NULL, PRIMARY KEY (batch_id, path));
+                 CREATE TABLE events(
+                   seq INTEGER PRIMARY KEY, batch_id TEXT NOT NULL, at TEXT NOT NULL, kind TEXT NOT NULL,
+                   detail TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);
+                 PRAGMA user_version = 1;
+                 COMMIT;",
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Finishes or removes what a crashed run left: a staging folder whose batch the ledger
+    /// committed is moved into place; any other staging folder is deleted. Returns notes for
+    /// the clerk.
+    pub fn recover(&self) -> Result<Vec<String>, LedgerError> {
+        let mut notes = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.root) else { return Ok(notes) };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let Some(id) = name.strip_prefix(".staging-") else { continue };
+            if self.batch(id)?.is_some() {
+                std::fs::rename(entry.path(), self.root.join(id)).map_err(LedgerError::Publish)?;
+                notes.push(format!(
+                    "前回中断したバッチ {id} は台帳に記録済みだったため、出力フォルダへの移動を完了しました"
+                ));
+            } else {
+                let _ = std::fs::remove_dir_all(entry.path());
+                notes.push(format!("前回中断したバッチ {id} の作業用フォルダを削除しました（何も発行されていません）"));
+            }
+        }
+        Ok(notes)
+    }
+
+    /// The batch that issued (申請番号, 通知種別) most recently, if any.
+    pub fn issued_in(&self, request_id: &str, kind: &str) -> Result<Option<String>, LedgerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT batch_id FROM requests WHERE request_id = ?1 AND kind = ?2 AND outcome = 'issued'
+                 ORDER BY rowid DESC LIMIT 1",
+                params![request_id, kind],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    /// Starts the event chain of a new batch after the ledger's last event.
+    pub fn chain(&self, batch_id: &str, at: &str) -> Result<EventChain, LedgerError> {
+        let last: Option<(i64, String)> = self
+            .conn
+            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?;
+        let (next_seq, prev_hash) = match last {
+            Some((seq, hash)) => (seq + 1, hash),
+            None => (1, GENESIS.to_string()),
+        };
+        Ok(EventChain { next_seq, prev_hash, batch_id: batch_id.into(), at: at.into(), events: Vec::new() })
+    }
+
+    /// Records `batch` in one transaction, then runs `publish` (the rename of the staging
+    /// folder). The commit comes first: if tsuchi dies before `publish`, [`Ledger::recover`]
+    /// finishes the rename next time.
+    pub fn commit(
+        &mut self,
+        batch: &BatchRecord,
+        publish: impl FnOnce() -> std::io::Result<()>,
+    ) -> Result<(), LedgerError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO batches VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                batch.id,
+                batch.started,
+                batch.finished,
+                batch.operator,
+                batch.host,
+                batch.tool,
+                batch.input_path,
+                batch.input_sha256,
+                batch.config_sha256,
+                batch.issue_date,
+                batch.zip_encryption
+            ],
+        )?;
+        {
+            let mut insert = tx.prepare("INSERT INTO requests VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
+            for r in &batch.requests {
+                insert.execute(params![
+                    batch.id,
+                    r.row as i64,
+                    r.request_id,
+                    r.kind,
+                    r.office_no,
+                    r.outcome.as_str(),
+                    r.reason,
+                    r.reissue_of,
+                    r.reissue_reason
+                ])?;
+            }
+            let mut insert = tx.prepare("INSERT INTO files VALUES (?1, ?2, ?3, ?4)")?;
+            for (path, sha, size) in &batch.files {
+                insert.execute(params![batch.id, path, sha, *size as i64])?;
+            }
+            let mut insert = tx.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+            for e in &batch.events {
+                insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.to_string(), e.prev_hash, e.hash])?;
+            }
+        }
+        crate::failpoint::hit("commit:before");
+        tx.commit()?;
+        crate::failpoint::hit("commit:after");
+        publish().map_err(LedgerError::Publish)?;
+        crate::failpoint::hit("commit:published");
+        Ok(())
+    }
+
+    pub fn batch(&self, id: &str) -> Result<Option<BatchRow>, LedgerError> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT id, started, finished, operator, host, tool, input_path, input_sha256, config_sha256,
+                        issue_date, zip_encryption FROM batches WHERE id = ?1",
+                params![id],
+                batch_row,
+            )
+            .optional()?)
+    }
+
+    /// Batches started between `from` and `to` (inclusive dates, either open).
+    pub fn batches(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<BatchRow>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, started, finished, operator, host, tool, input_path, input_sha256, config_sha256,
+                    issue_date, zip_encryption FROM batches
+             WHERE (?1 IS NULL OR substr(started, 1, 10) >= ?1) AND (?2 IS NULL OR substr(started, 1, 10) <= ?2)
+             ORDER BY started, id",
+        )?;
+        let rows = stmt.query_map(params![from, to], batch_row)?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    pub fn requests(&self, batch_id: &str) -> Result<Vec<RequestRecord>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT row, request_id, kind, office_no, outcome, reason, reissue_of, reissue_reason
+             FROM requests WHERE batch_id = ?1 ORDER BY row, rowid",
+        )?;
+        let rows = stmt
+            .query_map(params![batch_id], |r| {
+                let outcome: String = r.get(4)?;
+                Ok(RequestRecord {
+                    row: r.get::<_, i64>(0)? as usize,
+                    request_id: r.get(1)?,
+                    kind: r.get(2)?,
+                    office_no: r.get(3)?,
+                    outcome: match outcome.as_str() {
+                        "issued" => Outcome::Issued,
+                        "skipped" => Outcome::Skipped,
+                        "rejected" => Outcome::Rejected,
+                        _ => Outcome::AlreadyIssued,
+                    },
+                    reason: r.get(5)?,
+                    reissue_of: r.get(6)?,
+                    reissue_reason: r.get(7)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// (path, SHA-256, size) of every file of a batch.
+    pub fn files(&self, batch_id: &str) -> Result<Vec<(String, String, u64)>, LedgerError> {
+        let mut stmt = self.conn.prepare("SELECT path, sha256, size FROM files WHERE batch_id = ?1 ORDER BY path")?;
+        let rows = stmt
+            .query_map(params![batch_id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Events, all or of one batch, in chain order.
+    pub fn events(&self, batch_id: Option<&str>) -> Result<Vec<Event>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, batch_id, at, kind, detail, prev_hash, hash FROM events
+             WHERE ?1 IS NULL OR batch_id = ?1 ORDER BY seq",
+        )?;
+        let rows = stmt
+            .query_map(params![batch_id], |r| {
+                let detail: String = r.get(4)?;
+                Ok(Event {
+                    seq: r.get(0)?,
+                    batch_id: r.get(1)?,
+                    at: r.get(2)?,
+                    kind: r.get(3)?,
+                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                    prev_hash: r.get(5)?,
+                    hash: r.get(6)?,
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Checks the whole chain: every event's hash is the hash of its canonical form, and every
+    /// event names its predecessor's hash. Returns the first break.
+    pub fn verify_chain(&self) -> Result<Option<ChainBreak>, LedgerError> {
+        Ok(first_break(&self.events(None)?))
+    }
+}
+
+/// The first place where `events` (in order) do not form a chain from the genesis.
+pub fn first_break(events: &[Event]) -> Option<ChainBreak> {
+    let mut prev = GENESIS.to_string();
+    for (expected_seq, e) in (1..).zip(events) {
+        if e.seq != expected_seq {
+            return Some(ChainBreak { seq: expected_seq, why: format!("{expected_seq}番のイベントがありません") });
+        }
+        if e.prev_hash != prev {
+            return Some(ChainBreak { seq: e.seq, why: "直前のイベントのハッシュと一致しません".into() });
+        }
+        if e.computed_hash() != e.hash {
+            return Some(ChainBreak { seq: e.seq, why: "内容が記録時から変更されています".into() });
+        }
+        prev = e.hash.clone();
+    }
+    None
+}
+
+fn batch_row(r: &rusqlite::Row) -> rusqlite::Result<BatchRow> {
+    Ok(BatchRow {
+        id: r.get(0)?,
+        started: r.get(1)?,
+        finished: r.get(2)?,
+        operator: r.get(3)?,
+        host: r.get(4)?,
+        tool: r.get(5)?,
+        input_path: r.get(6)?,
+        input_sha256: r.get(7)?,
+        config_sha256: r.get(8)?,
+        issue_date: r.get(9)?,
+        zip_encryption: r.get(10)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn chain_of(n: usize) -> Vec<Event> {
+        let mut chain =
+            EventChain { next_seq: 1, prev_hash: GENESIS.into(), batch_id: "b".into(), at: "t".into(), events: vec![] };
+        for i in 0..n {
+            chain.push("test", serde_json::json!({ "i": i }));
+        }
+        chain.events
+    }
+
+    #[test]
+    fn an_intact_chain_verifies() {
+        assert_eq!(first_break(&chain_of(5)), None);
+    }
+
+    #[test]
+    fn an_edited_event_breaks_the_chain_at_that_event() {
+        let mut events = chain_of(5);
+        events[2].detail = serde_json::json!({ "i": 99 });
+        assert_eq!(first_break(&events).unwrap().seq, 3);
+    }
+
+    #[test]
+    fn a_rehashed_edit_breaks_the_chain_at_the_next_event() {
+        let mut events = chain_of(5);
+        events[2].detail = serde_json::json!({ "i": 99 });
+        events[2].hash = events[2].computed_hash();
+        assert_eq!(first_break(&events).unwrap().seq, 4);
+    }
+
+    #[test]
+    fn a_deleted_event_is_found() {
+        let mut events = chain_of(5);
+        events.remove(1);
+        assert_eq!(first_break(&events).unwrap().seq, 2);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_root_is_refused_while_the_first_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = Ledger::open(dir.path()).unwrap();
+        assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Busy(_))));
+        drop(first);
+        assert!(Ledger::open(dir.path()).is_ok());
+    }
+}
