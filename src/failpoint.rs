@@ -19,10 +19,10 @@ pub fn hit(point: &str) {
 
 /// One more output file was written; `file:<k>` dies after the k-th.
 pub fn file_written() {
-    if let Some(k) = target().and_then(|t| t.strip_prefix("file:").and_then(|k| k.parse::<usize>().ok())) {
-        if FILES.fetch_add(1, Ordering::SeqCst) + 1 >= k {
-            die();
-        }
+    if let Some(k) = target().and_then(|t| t.strip_prefix("file:").and_then(|k| k.parse::<usize>().ok()))
+        && FILES.fetch_add(1, Ordering::SeqCst) + 1 >= k
+    {
+        die();
     }
 }
 

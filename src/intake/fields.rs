@@ -368,10 +368,10 @@ impl Prefecture {
     /// Accepts a name (東京都 or 東京) or a code (13, 01, 1).
     pub fn parse(raw: &str) -> Result<Prefecture, String> {
         let key = normalize_code(raw);
-        if let Ok(code) = key.parse::<u8>() {
-            if (1..=47).contains(&code) {
-                return Ok(Prefecture(code));
-            }
+        if let Ok(code) = key.parse::<u8>()
+            && (1..=47).contains(&code)
+        {
+            return Ok(Prefecture(code));
         }
         let found = PREFECTURES.iter().position(|name| {
             *name == key || (name.chars().count() > 2 && name.strip_suffix(['都', '府', '県']) == Some(key.as_str()))
