@@ -65,6 +65,8 @@ fn main() {
         config_path: None,
         issue_date: None,
         dry_run: false,
+        reissue: Vec::new(),
+        reissue_reason: None,
     };
     let started = Instant::now();
     let report = batch::run(&options, &config, &renderer, &Silent).expect("batch runs");
