@@ -423,10 +423,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(io_error(path))?;
     file.write_all(bytes).map_err(io_error(path))?;
-    file.sync_all().map_err(io_error(path))
+    file.sync_all().map_err(io_error(path))?;
+    crate::failpoint::file_written();
+    Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 fn build(
     staging: &Path,
     report: &mut BatchReport,

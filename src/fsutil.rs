@@ -20,5 +20,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if result.is_err() {
         let _ = fs::remove_file(&tmp);
     }
+    crate::failpoint::file_written();
     result
 }

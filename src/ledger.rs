@@ -460,10 +460,14 @@ pub fn first_break(events: &[Event]) -> Option<ChainBreak> {
     let mut prev = GENESIS.to_string();
     for (expected_seq, e) in (1..).zip(events) {
         if e.seq != expected_seq {
-            return Some(ChainBreak { seq: expected_seq, why: format!("{expected_seq}番のイベントがありません") });
+            return Some(ChainBreak {
+                seq: expected_seq, why: format!("{expected_seq}番のイベントがありません")
+            });
         }
         if e.prev_hash != prev {
-            return Some(ChainBreak { seq: e.seq, why: "直前のイベントのハッシュと一致しません".into() });
+            return Some(ChainBreak {
+                seq: e.seq, why: "直前のイベントのハッシュと一致しません".into()
+            });
         }
         if e.computed_hash() != e.hash {
             return Some(ChainBreak { seq: e.seq, why: "内容が記録時から変更されています".into() });

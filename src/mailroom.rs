@@ -148,6 +148,7 @@ pub fn write_bundle(
     let out = writer.finish(&meta).map_err(|e| fail(&e))?;
     let file = out.into_inner().map_err(|e| fail(&e.error()))?;
     file.sync_all().map_err(|e| fail(&e))?;
+    crate::failpoint::file_written();
     Ok(Bundle { path: path.to_path_buf(), pieces, pages })
 }
 
