@@ -522,6 +522,7 @@ fn build(
         host: host.clone(),
         issuer: config.issuer.name.clone(),
         duplex: config.mailroom.duplex,
+        customer_barcode: config.mailroom.customer_barcode,
     };
     let bundle_path = staging.join("print").join(format!("{}.pdf", report.batch_id));
     let bundle = mailroom::write_bundle(&bundle_path, &paper, renderer, &fonts, &info)?;

@@ -79,11 +79,19 @@ impl Default for PasswordSources {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MailroomSettings {
     /// A blank back after every page, for printing on both sides.
     pub duplex: bool,
+    /// The Japan Post customer barcode under the addressee (バーコード付郵便物).
+    pub customer_barcode: bool,
+}
+
+impl Default for MailroomSettings {
+    fn default() -> Self {
+        Self { duplex: false, customer_barcode: true }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]

@@ -17,7 +17,7 @@ use crate::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer};
 
 /// Whether a notice of `kind` is mailed on paper.
 pub fn is_paper(kind: NoticeKind) -> bool {
-    matches!(kind, NoticeKind::Registration | NoticeKind::LoginReissue)
+    kind.is_mailed()
 }
 
 /// The mail room's order: by 郵便番号, then 事業所番号 (then kind, so the order is total).
@@ -39,6 +39,20 @@ pub struct Piece {
     pub pages: usize,
     /// Page of the bundle the notice starts on.
     pub first_page: usize,
+    /// The customer barcode's data and check digit, or why there is none.
+    pub barcode: String,
+}
+
+/// What the mailing list says of a notice's customer barcode.
+fn barcode_note(notice: &Notice, printed: bool) -> String {
+    if !printed {
+        return "（印字しない設定）".into();
+    }
+    match notice.barcode() {
+        Ok(code) if code.data().is_empty() => format!("（番地なし）CD {}", code.check_digit()),
+        Ok(code) => format!("{} CD {}", code.data(), code.check_digit()),
+        Err(reason) => format!("なし：{}", reason.reason()),
+    }
 }
 
 /// The bundle as written.
@@ -69,6 +83,8 @@ pub struct BundleInfo {
     /// A blank back after every printed page, so each notice starts on its own sheet when
     /// printed on both sides.
     pub duplex: bool,
+    /// Whether notices carry the customer barcode.
+    pub customer_barcode: bool,
 }
 
 /// How many notices are laid out at once (in parallel) before being streamed to the file.
@@ -131,6 +147,7 @@ pub fn write_bundle(
                 request: notice.request.clone(),
                 pages: 1,
                 first_page: writer.page_count() + 1,
+                barcode: barcode_note(notice, info.customer_barcode),
             });
             writer.prepared(page?).map_err(|e| fail(&e))?;
             if info.duplex {
@@ -153,8 +170,8 @@ pub fn write_bundle(
 }
 
 /// The header of 発送リスト.xlsx.
-pub const MAILING_LIST_HEADER: [&str; 9] =
-    ["連番", "管理番号", "郵便番号", "住所", "事業所名", "宛名", "通知種別", "枚数", "書留番号"];
+pub const MAILING_LIST_HEADER: [&str; 10] =
+    ["連番", "管理番号", "郵便番号", "住所", "事業所名", "宛名", "通知種別", "枚数", "カスタマバーコード", "書留番号"];
 
 /// Writes 発送リスト.xlsx: one row per envelope in bundle order, an empty 書留番号 column for
 /// the clerk, frozen header, autofilter, widths that fit Japanese text.
@@ -183,13 +200,14 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
             sheet.write_string(row, c as u16 + 1, text).map_err(|e| fail(&e))?;
         }
         sheet.write_number(row, 7, p.pages as f64).map_err(|e| fail(&e))?;
-        sheet.write_string(row, 8, "").map_err(|e| fail(&e))?;
+        sheet.write_string(row, 8, &p.barcode).map_err(|e| fail(&e))?;
+        sheet.write_string(row, 9, "").map_err(|e| fail(&e))?;
     }
-    for (c, width) in [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 18.0].into_iter().enumerate() {
+    for (c, width) in [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0].into_iter().enumerate() {
         sheet.set_column_width(c as u16, width).map_err(|e| fail(&e))?;
     }
     sheet.set_freeze_panes(1, 0).map_err(|e| fail(&e))?;
-    sheet.autofilter(0, 0, pieces.len() as u32, 8).map_err(|e| fail(&e))?;
+    sheet.autofilter(0, 0, pieces.len() as u32, 9).map_err(|e| fail(&e))?;
     let bytes = book.save_to_buffer().map_err(|e| fail(&e))?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(&e))
 }

@@ -51,6 +51,16 @@ enum Command {
         #[arg(long)]
         reason: Option<String>,
     },
+    /// 住所1件のカスタマバーコード（住所表示番号・チェックデジット・バー）を表示します。
+    Barcode {
+        /// 郵便番号（NNN-NNNN または7桁）
+        postal: String,
+        /// 住所（町域の後の部分だけでも可）
+        address: String,
+        /// 番地・住所2（別の列で持っているとき）
+        #[arg(long)]
+        address2: Option<String>,
+    },
     /// 監査：バッチのファイルのハッシュとイベントの連鎖を確かめ、違いをすべて表示します。
     Verify {
         /// バッチのフォルダ（例：output/20260110-093000）
@@ -143,6 +153,7 @@ fn main() -> ExitCode {
             run(options, config.as_deref(), json)
         }
         Command::Verify { batch } => verify(&batch),
+        Command::Barcode { postal, address, address2 } => barcode(&postal, &address, address2.as_deref()),
         Command::Audit { command: AuditCommand::Export { out, from, to, dest } } => audit_export(&out, from, to, dest),
         Command::Calibrate { config, out } => calibrate(config.as_deref(), &out),
         Command::Init { path, force } => init(&path, force),
@@ -339,6 +350,25 @@ fn print_table(rows: &[(String, String)]) {
         println!("  │ {a}{pad_a} │ {pad_b}{b} │");
     }
     rule("└", "┴", "┘");
+}
+
+fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
+    let postal: String = tsuchi::intake::text::normalize_code(postal).chars().filter(|c| *c != '-').collect();
+    match tsuchi::barcode::for_address(&postal, address, address2) {
+        Ok(code) => {
+            println!("郵便番号　　：{}", code.postal());
+            println!("住所表示番号：{}", if code.data().is_empty() { "（なし）" } else { code.data() });
+            let symbols: Vec<String> = code.symbols().iter().map(|s| s.as_str().to_string()).collect();
+            println!("記号（20）　：{}", symbols.join(" "));
+            println!("チェックデジット：{}", code.check_digit());
+            println!("バー（67本）：{}", code.bar_string());
+            ExitCode::SUCCESS
+        }
+        Err(reason) => {
+            println!("バーコードなし：{}", reason.reason());
+            ExitCode::from(EXIT_REJECTED)
+        }
+    }
 }
 
 fn verify(batch: &Path) -> ExitCode {

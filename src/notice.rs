@@ -67,6 +67,7 @@ impl Notice {
             office_name: "社会福祉法人見本福祉会 特別養護老人ホーム見本の里 居宅介護支援事業所".into(),
             postal_code: PostalCode::parse("100-0013").expect("valid"),
             address: "東京都千代田区霞が関一丁目3番2号 中央合同庁舎第5号館本館12階".into(),
+            address2: None,
             phone: Some(PhoneNo::parse("03-1234-5678").expect("valid")),
             fax: Some(PhoneNo::parse("03-1234-5679").expect("valid")),
             user_id: UserId::parse("KJ131311111114").expect("valid"),
@@ -87,6 +88,12 @@ impl Notice {
             SecretSlot::TempPassword => self.temp_password.as_ref(),
             SecretSlot::CertPassword => self.cert_password.as_ref(),
         }
+    }
+
+    /// The Japan Post customer barcode of the addressee, or why there is none.
+    pub fn barcode(&self) -> Result<crate::barcode::Barcode, crate::barcode::NoBarcode> {
+        let r = &self.request;
+        crate::barcode::for_address(r.postal_code.digits(), &r.address, r.address2.as_deref())
     }
 
     /// File name without extension: `<事業所番号>_<通知種別>`.

@@ -173,15 +173,33 @@ fn the_mailing_list_matches_the_bundle() {
     let b = batch();
     let batch_id = b.path.file_name().unwrap().to_string_lossy().into_owned();
     let rows = xlsx_rows(&b.path.join("print/発送リスト.xlsx"));
-    assert_eq!(rows[0], ["連番", "管理番号", "郵便番号", "住所", "事業所名", "宛名", "通知種別", "枚数", "書留番号"]);
+    assert_eq!(
+        rows[0],
+        [
+            "連番",
+            "管理番号",
+            "郵便番号",
+            "住所",
+            "事業所名",
+            "宛名",
+            "通知種別",
+            "枚数",
+            "カスタマバーコード",
+            "書留番号"
+        ]
+    );
     assert_eq!(rows.len(), 16);
+    // 霞が関1丁目3番2号 has a barcode; 一番町 (a numeral in the town name) has a reason instead.
+    assert!(rows.iter().any(|r| r[2] == "100-0013" && r[8] == "1-3-2 CD 9"), "{rows:?}");
+    assert!(rows.iter().any(|r| r[2] == "980-0811" && r[8].contains("町域名に数字")), "{rows:?}");
     let bundle = words(&b.path.join("print").join(format!("{batch_id}.pdf")));
     for (i, row) in rows.iter().enumerate().skip(1) {
         assert_eq!(row[0], i.to_string());
         assert_eq!(row[1], format!("{batch_id}-{i:05}"));
         assert!(["登録結果", "再発行"].contains(&row[6].as_str()));
         assert_eq!(row[7], "1");
-        assert_eq!(row[8], "", "書留番号 is left for the clerk");
+        assert!(row[8].contains("CD ") || row[8].starts_with("なし："), "barcode data or a reason: {}", row[8]);
+        assert_eq!(row[9], "", "書留番号 is left for the clerk");
         let page: Vec<&str> = bundle[i].iter().map(|w| w.4.as_str()).collect();
         assert!(page.contains(&format!("〒{}", row[2]).as_str()), "row {i} and page {} agree", i + 1);
     }

@@ -17,10 +17,11 @@ pub enum Column {
     UserId,
     Prefecture,
     Attention,
+    Address2,
 }
 
 impl Column {
-    pub const ALL: [Column; 12] = [
+    pub const ALL: [Column; 13] = [
         Column::RequestId,
         Column::Kind,
         Column::Status,
@@ -33,6 +34,7 @@ impl Column {
         Column::UserId,
         Column::Prefecture,
         Column::Attention,
+        Column::Address2,
     ];
 
     /// The header as SPEC §2 writes it, used in messages.
@@ -55,12 +57,16 @@ impl Column {
             Column::UserId => &["ユーザid", "userid", "ユーザーid"],
             Column::Prefecture => &["請求先都道府県", "prefecture", "都道府県"],
             Column::Attention => &["宛名", "attention", "担当者"],
+            Column::Address2 => &["番地", "住所2", "address2", "住所２"],
         }
     }
 
     /// Whether a file without this column cannot be read at all.
     pub fn required(self) -> bool {
-        !matches!(self, Column::Status | Column::Phone | Column::Fax | Column::Prefecture | Column::Attention)
+        !matches!(
+            self,
+            Column::Status | Column::Phone | Column::Fax | Column::Prefecture | Column::Attention | Column::Address2
+        )
     }
 
     fn index(self) -> usize {
@@ -76,7 +82,7 @@ pub fn fold_header(raw: &str) -> String {
 /// Where each known column is in the header row.
 #[derive(Debug, Clone)]
 pub struct HeaderMap {
-    positions: [Option<usize>; 12],
+    positions: [Option<usize>; 13],
     /// The header cells as written in the file, by position.
     pub headers: Vec<String>,
     /// Header cells that name no known column, as written.
@@ -102,7 +108,7 @@ impl HeaderMap {
     }
 
     pub fn from_cells(cells: &[String]) -> Result<HeaderMap, HeaderProblem> {
-        let mut positions = [None; 12];
+        let mut positions = [None; 13];
         let mut unknown = Vec::new();
         for (i, cell) in cells.iter().enumerate() {
             if cell.trim().is_empty() {

@@ -267,6 +267,12 @@ impl NoticeKind {
         }
     }
 
+    /// Whether the notice goes out on paper in a window envelope (the 証明書発行用パスワード
+    /// 通知書 is delivered electronically, as a ZIP).
+    pub fn is_mailed(self) -> bool {
+        matches!(self, NoticeKind::Registration | NoticeKind::LoginReissue)
+    }
+
     /// The label used in the request list, file names and reports.
     pub fn label(self) -> &'static str {
         match self {

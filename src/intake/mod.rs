@@ -59,12 +59,25 @@ pub struct Request {
     pub postal_code: PostalCode,
     /// Printed exactly as given.
     pub address: String,
+    /// The part of the address after the 町域 (番地, building), when the list gives it in its
+    /// own column; printed after the address.
+    pub address2: Option<String>,
     pub phone: Option<PhoneNo>,
     pub fax: Option<PhoneNo>,
     pub user_id: UserId,
     pub prefecture: Option<Prefecture>,
     /// A person to address (e.g. 管理者 氏名); printed as given.
     pub attention: Option<String>,
+}
+
+impl Request {
+    /// The address as printed: 住所, then 番地/住所2 when the list gives it separately.
+    pub fn printed_address(&self) -> String {
+        match &self.address2 {
+            Some(rest) => format!("{} {rest}", self.address),
+            None => self.address.clone(),
+        }
+    }
 }
 
 /// One problem with one cell (or one row). A row with several problems has several.
@@ -360,6 +373,7 @@ impl RowCheck<'_> {
         let office_name = self.printed(Column::OfficeName, true);
         let postal_code = self.code(Column::PostalCode, true, PostalCode::parse);
         let address = self.printed(Column::Address, true);
+        let address2 = self.printed(Column::Address2, false);
         let needs_phone = kind == Some(NoticeKind::Registration);
         let phone = self.code(Column::Phone, needs_phone, PhoneNo::parse);
         let fax = self.code(Column::Fax, needs_phone, PhoneNo::parse);
@@ -395,6 +409,7 @@ impl RowCheck<'_> {
             office_name: office_name?,
             postal_code: postal_code?,
             address: address?,
+            address2,
             phone,
             fax,
             user_id: user_id?,

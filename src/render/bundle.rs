@@ -274,6 +274,16 @@ fn content_stream(frame: &Frame, fonts: &PdfFonts) -> String {
                     None => writeln!(s, "q {line_pt} w {rect} S Q"),
                 };
             }
+            Item::Fill { area } => {
+                let _ = writeln!(
+                    s,
+                    "0 g {:.3} {:.3} {:.3} {:.3} re f",
+                    area.x * PT_PER_MM,
+                    flip(area.bottom()),
+                    area.w * PT_PER_MM,
+                    area.h * PT_PER_MM
+                );
+            }
             Item::Line { from, to, line_pt } => {
                 let _ = writeln!(
                     s,

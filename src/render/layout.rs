@@ -7,6 +7,7 @@ use serde::Deserialize;
 use zeroize::Zeroizing;
 
 use super::template::{AddressBlock, Block, Document, Field};
+use crate::barcode::Bar;
 use crate::font::{Face, MM_PER_PT};
 use crate::notice::Notice;
 use crate::secrets::{self, CharClass};
@@ -26,6 +27,18 @@ pub struct Geometry {
     pub grid: GridGeometry,
     pub bullets: BulletsGeometry,
     pub footer: FooterGeometry,
+    pub barcode: BarcodeGeometry,
+}
+
+/// The customer barcode at the 10 pt size (DOMAIN §6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BarcodeGeometry {
+    pub bar_width_mm: f32,
+    pub pitch_mm: f32,
+    pub long_mm: f32,
+    pub timing_mm: f32,
+    pub quiet_mm: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -182,6 +195,10 @@ impl TextRun {
 #[derive(Clone)]
 pub enum Item {
     Text(TextRun),
+    /// A filled black rectangle without outline (a barcode bar).
+    Fill {
+        area: Area,
+    },
     /// A straight line from `from` to `to` (millimetres from the top-left).
     Line {
         from: (f32, f32),
@@ -207,7 +224,7 @@ impl Frame {
     pub fn texts(&self) -> impl Iterator<Item = &TextRun> {
         self.items.iter().filter_map(|i| match i {
             Item::Text(t) => Some(t),
-            Item::Rect { .. } | Item::Line { .. } => None,
+            Item::Rect { .. } | Item::Line { .. } | Item::Fill { .. } => None,
         })
     }
 }
@@ -228,6 +245,8 @@ pub struct LayoutOptions {
     pub reading_row: bool,
     /// Shift of the address block (right, down), millimetres.
     pub address_offset: [f32; 2],
+    /// Draw the Japan Post customer barcode under the addressee of mailed notices.
+    pub customer_barcode: bool,
 }
 
 /// A space this far into a full line is a better break than the character that overflows.
@@ -409,7 +428,17 @@ pub(super) enum Align {
 /// Lays out one notice on one A4 page.
 pub fn layout(doc: &Document, notice: &Notice, g: &Geometry, options: LayoutOptions) -> Result<Frame, LayoutError> {
     let mut page = Page { g, items: Vec::new() };
-    address_block(&mut page, &doc.address, options)?;
+    let barcode = match (options.customer_barcode && notice.kind().is_mailed(), notice.barcode()) {
+        (true, Ok(code)) => Some(code.bars()),
+        _ => None,
+    };
+    let b = &g.barcode;
+    let reserve = if barcode.is_some() { b.long_mm + 2.0 * b.quiet_mm } else { 0.0 };
+    let text_bottom = address_block(&mut page, &doc.address, options, reserve)?;
+    if let Some(bars) = barcode {
+        let area = address_area(&g.address, options);
+        customer_barcode(&mut page, &bars, area.x + b.quiet_mm, text_bottom + b.quiet_mm);
+    }
     issuer_block(&mut page, doc)?;
 
     // 殿 line, title.
@@ -452,9 +481,17 @@ pub fn address_area(g: &AddressGeometry, options: LayoutOptions) -> Area {
 
 /// The envelope window: 〒, address, name (with 御中, or the person with 様). Everything shrinks
 /// together until it fits the box.
-pub(super) fn address_block(page: &mut Page, block: &AddressBlock, options: LayoutOptions) -> Result<(), LayoutError> {
+/// `reserve` millimetres at the foot of the block stay free (for the customer barcode).
+/// Returns the bottom of the last line.
+pub(super) fn address_block(
+    page: &mut Page,
+    block: &AddressBlock,
+    options: LayoutOptions,
+    reserve: f32,
+) -> Result<f32, LayoutError> {
     let g = &page.g.address;
     let area = address_area(g, options);
+    let room = area.h - reserve;
     let parts: Vec<(&str, f32, &str)> = [
         (block.postal.as_str(), g.postal_pt, "address:postal"),
         (block.address.as_str(), g.address_pt, "address:address"),
@@ -478,7 +515,7 @@ pub(super) fn address_block(page: &mut Page, block: &AddressBlock, options: Layo
         let gap = 1.5;
         let height: f32 =
             wrapped.iter().map(|(lines, pt, _)| lines.len() as f32 * leading_mm(*pt, leading)).sum::<f32>() + gap;
-        if height <= area.h {
+        if height <= room {
             let mut y = area.y;
             for (lines, pt, role) in wrapped {
                 if role == "address:name" {
@@ -488,11 +525,29 @@ pub(super) fn address_block(page: &mut Page, block: &AddressBlock, options: Layo
                     y += page.line(&line, area.x, y, pt, Face::Gothic, area, role);
                 }
             }
-            return Ok(());
+            return Ok(y);
         }
         scale -= 0.025;
     }
     Err(LayoutError::DoesNotFit { what: "宛名欄の住所・事業所名".into() })
+}
+
+/// The Japan Post customer barcode as filled bars, `left`/`top` the corner of its first long
+/// bar. Heights follow the 10 pt size: long, upper and lower half, timing.
+fn customer_barcode(page: &mut Page, bars: &[Bar], left: f32, top: f32) {
+    let b = &page.g.barcode;
+    let half = b.long_mm - b.timing_mm;
+    let middle = (b.long_mm - b.timing_mm) / 2.0;
+    for (i, bar) in bars.iter().enumerate() {
+        let (y, h) = match bar {
+            Bar::Long => (0.0, b.long_mm),
+            Bar::Upper => (0.0, middle + b.timing_mm),
+            Bar::Lower => (middle, half),
+            Bar::Timing => (middle, b.timing_mm),
+        };
+        let area = Area { x: left + i as f32 * b.pitch_mm, y: top + y, w: b.bar_width_mm, h };
+        page.items.push(Item::Fill { area });
+    }
 }
 
 /// 発行日 and issuer, right-aligned at the top right.

@@ -22,7 +22,7 @@ use crate::secrets::Secret;
 use crate::wareki;
 
 pub use fonts::PdfFonts;
-pub use layout::{Frame, LayoutError};
+pub use layout::{Frame, Item, LayoutError};
 
 /// Why a notice cannot be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -82,6 +82,7 @@ impl Renderer {
             options: layout::LayoutOptions {
                 reading_row: config.notice.reading_row,
                 address_offset: config.layout.address_offset_mm,
+                customer_barcode: config.mailroom.customer_barcode,
             },
         };
         for kind in NoticeKind::ALL {
@@ -106,7 +107,7 @@ impl Renderer {
         c.insert("office_no", r.office_no.as_str());
         c.insert("office_name", &r.office_name);
         c.insert("postal_code", &r.postal_code.to_string());
-        c.insert("address", &r.address);
+        c.insert("address", &r.printed_address());
         c.insert("phone", r.phone.as_ref().map(|p| p.as_str()).unwrap_or(""));
         c.insert("fax", r.fax.as_ref().map(|p| p.as_str()).unwrap_or(""));
         c.insert("user_id", r.user_id.as_str());

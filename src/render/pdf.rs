@@ -43,6 +43,19 @@ fn ops(frame: &Frame) -> Vec<Op> {
     let flip = |y_top: f32| frame.height - y_top;
     for item in &frame.items {
         match item {
+            Item::Fill { area } => {
+                ops.push(Op::SetFillColor { col: Color::Greyscale(Greyscale { percent: 0.0, icc_profile: None }) });
+                ops.push(Op::DrawRectangle {
+                    rectangle: Rect {
+                        x: pt(area.x),
+                        y: pt(flip(area.bottom())),
+                        width: pt(area.w),
+                        height: pt(area.h),
+                        mode: Some(PaintMode::Fill),
+                        winding_order: None,
+                    },
+                });
+            }
             Item::Line { from, to, line_pt } => {
                 ops.push(Op::SetOutlineThickness { pt: Pt(*line_pt) });
                 let point = |(x, y): (f32, f32)| LinePoint { p: Point { x: pt(x), y: pt(flip(y)) }, bezier: false };

@@ -57,7 +57,7 @@ pub fn stamp(frame: &mut Frame, g: &Geometry, control: &str, page_no: &str) {
 /// along the top and left edges.
 pub fn calibration(doc: &CalibrationDocument, g: &Geometry, options: LayoutOptions) -> Result<Frame, LayoutError> {
     let mut page = Page { g, items: Vec::new() };
-    address_block(&mut page, &doc.address, options)?;
+    address_block(&mut page, &doc.address, options, 0.0)?;
     page.rect(address_area(&g.address, options), None, 1.2);
     let (w, h) = (g.page.width_mm, g.page.height_mm);
     // A4 in a 長形3号 envelope is folded in three equal panels.
