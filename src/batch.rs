@@ -179,7 +179,7 @@ fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
 
 /// The current time in Japan.
 pub fn now_in_tokyo() -> DateTime<FixedOffset> {
-    chrono::Utc::now().with_timezone(&FixedOffset::east_opt(9 * 3600).expect("valid offset"))
+    crate::wareki::now_in_tokyo()
 }
 
 /// The warning shown on every run that packs with ZipCrypto.
@@ -555,7 +555,7 @@ fn build(
         ZipEncryption::ZipCrypto => "zip_crypto",
     };
     let requests = request_records(report, reissue_of, options.reissue_reason.as_deref());
-    let mut chain = ledger.chain(&report.batch_id, &created.to_rfc3339())?;
+    let mut chain = ledger.chain(&report.batch_id)?;
     chain.push(
         "batch.started",
         serde_json::json!({

@@ -73,7 +73,6 @@ pub struct EventChain {
     next_seq: i64,
     prev_hash: String,
     batch_id: String,
-    at: String,
     pub events: Vec<Event>,
 }
 
@@ -82,7 +81,8 @@ impl EventChain {
         let mut event = Event {
             seq: self.next_seq,
             batch_id: self.batch_id.clone(),
-            at: self.at.clone(),
+            // When it happened, to the microsecond, in Japan time.
+            at: crate::wareki::now_in_tokyo().format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(),
             kind: kind.to_string(),
             detail,
             prev_hash: self.prev_hash.clone(),
@@ -295,7 +295,7 @@ impl Ledger {
     }
 
     /// Starts the event chain of a new batch after the ledger's last event.
-    pub fn chain(&self, batch_id: &str, at: &str) -> Result<EventChain, LedgerError> {
+    pub fn chain(&self, batch_id: &str) -> Result<EventChain, LedgerError> {
         let last: Option<(i64, String)> = self
             .conn
             .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -304,7 +304,7 @@ impl Ledger {
             Some((seq, hash)) => (seq + 1, hash),
             None => (1, GENESIS.to_string()),
         };
-        Ok(EventChain { next_seq, prev_hash, batch_id: batch_id.into(), at: at.into(), events: Vec::new() })
+        Ok(EventChain { next_seq, prev_hash, batch_id: batch_id.into(), events: Vec::new() })
     }
 
     /// Records `batch` in one transaction, then runs `publish` (the rename of the staging
@@ -498,8 +498,7 @@ mod tests {
     use super::*;
 
     fn chain_of(n: usize) -> Vec<Event> {
-        let mut chain =
-            EventChain { next_seq: 1, prev_hash: GENESIS.into(), batch_id: "b".into(), at: "t".into(), events: vec![] };
+        let mut chain = EventChain { next_seq: 1, prev_hash: GENESIS.into(), batch_id: "b".into(), events: vec![] };
         for i in 0..n {
             chain.push("test", serde_json::json!({ "i": i }));
         }

@@ -60,8 +60,13 @@ pub fn format(date: NaiveDate, style: DateStyle) -> Result<String, String> {
 /// Today's date in Japan (UTC+9; Japan has no daylight saving time), so that a machine set to
 /// another zone still dates the notices correctly.
 pub fn today_in_tokyo() -> NaiveDate {
+    now_in_tokyo().date_naive()
+}
+
+/// The current time in Japan (UTC+9, no daylight saving).
+pub fn now_in_tokyo() -> chrono::DateTime<FixedOffset> {
     let jst = FixedOffset::east_opt(9 * 3600).expect("UTC+9 is a valid offset");
-    Utc::now().with_timezone(&jst).date_naive()
+    Utc::now().with_timezone(&jst)
 }
 
 #[cfg(test)]

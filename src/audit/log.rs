@@ -106,7 +106,7 @@ pub fn write_xlsx(
                 b.clone(),
                 r.row.to_string(),
                 r.request_id.clone(),
-                r.kind.clone(),
+                crate::intake::NoticeKind::from_alias(&r.kind).map(|k| k.label().to_string()).unwrap_or_default(),
                 r.office_no.clone(),
                 outcome_label(r.outcome).to_string(),
                 r.reason.clone(),

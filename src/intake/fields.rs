@@ -282,6 +282,11 @@ impl NoticeKind {
         }
     }
 
+    /// The kind whose English alias is `alias`.
+    pub fn from_alias(alias: &str) -> Option<NoticeKind> {
+        NoticeKind::ALL.into_iter().find(|k| k.alias() == alias)
+    }
+
     /// The English alias (`--lang en`, JSON output).
     pub fn alias(self) -> &'static str {
         match self {
