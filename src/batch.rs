@@ -608,7 +608,12 @@ fn build(
         zip_encryption: zip_encryption.into(),
     };
     let tagged: Vec<(String, RequestRecord)> = requests.iter().map(|r| (report.batch_id.clone(), r.clone())).collect();
-    audit::log::write_xlsx(&staging.join("audit").join("監査ログ.xlsx"), &[batch_row], &tagged, &chain.events)?;
+    audit::log::write_xlsx(
+        &staging.join("audit").join("監査ログ.xlsx"),
+        std::slice::from_ref(&batch_row),
+        &tagged,
+        &chain.events,
+    )?;
 
     let manifest = manifest::Manifest {
         tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
@@ -631,22 +636,7 @@ fn build(
     let mut files: Vec<(String, String, u64)> =
         manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.size)).collect();
     files.push(("manifest.json".into(), audit::sha256_hex(&json), json.len() as u64));
-    Ok(BatchRecord {
-        id: report.batch_id.clone(),
-        started: created.to_rfc3339(),
-        finished,
-        operator,
-        host,
-        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
-        input_path: input.path,
-        input_sha256: input.sha256,
-        config_sha256: config_source.map(|c| c.sha256),
-        issue_date: report.issue_date.to_string(),
-        zip_encryption: zip_encryption.into(),
-        requests,
-        files,
-        events: chain.events,
-    })
+    Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })
 }
 
 /// The ledger's record of every data row of the batch.

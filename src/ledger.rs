@@ -131,27 +131,17 @@ pub struct RequestRecord {
     pub reissue_reason: Option<String>,
 }
 
-/// A batch as the ledger records it.
+/// A batch as the ledger records it: its row and everything under it.
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchRecord {
-    pub id: String,
-    pub started: String,
-    pub finished: String,
-    pub operator: String,
-    pub host: String,
-    pub tool: String,
-    pub input_path: String,
-    pub input_sha256: String,
-    pub config_sha256: Option<String>,
-    pub issue_date: String,
-    pub zip_encryption: String,
+    pub batch: BatchRow,
     pub requests: Vec<RequestRecord>,
     /// (path relative to the batch folder, SHA-256, size).
     pub files: Vec<(String, String, u64)>,
     pub events: Vec<Event>,
 }
 
-/// A batch row read back.
+/// A batch's own row.
 #[derive(Debug, Clone, Serialize)]
 pub struct BatchRow {
     pub id: String,
@@ -312,9 +302,10 @@ impl Ledger {
     /// finishes the rename next time.
     pub fn commit(
         &mut self,
-        batch: &BatchRecord,
+        record: &BatchRecord,
         publish: impl FnOnce() -> std::io::Result<()>,
     ) -> Result<(), LedgerError> {
+        let batch = &record.batch;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO batches VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -334,7 +325,7 @@ impl Ledger {
         )?;
         {
             let mut insert = tx.prepare("INSERT INTO requests VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
-            for r in &batch.requests {
+            for r in &record.requests {
                 insert.execute(params![
                     batch.id,
                     r.row as i64,
@@ -348,11 +339,11 @@ impl Ledger {
                 ])?;
             }
             let mut insert = tx.prepare("INSERT INTO files VALUES (?1, ?2, ?3, ?4)")?;
-            for (path, sha, size) in &batch.files {
+            for (path, sha, size) in &record.files {
                 insert.execute(params![batch.id, path, sha, *size as i64])?;
             }
             let mut insert = tx.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
-            for e in &batch.events {
+            for e in &record.events {
                 insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.to_string(), e.prev_hash, e.hash])?;
             }
         }

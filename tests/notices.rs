@@ -2,8 +2,11 @@
 //! qpdf) as a person would: every field of the row is on the page, the secret is printed in
 //! order, fonts are embedded subsets, long names stay inside their boxes.
 
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use common::tool;
 
 use chrono::NaiveDate;
 use tsuchi::batch::now_in_tokyo;
@@ -16,15 +19,6 @@ use tsuchi::secrets::Generator;
 fn sample_requests() -> Vec<Request> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/requests.xlsx");
     intake::read(&path, &ReadOptions::default()).unwrap().requests
-}
-
-fn tool(name: &str, args: &[&str]) -> String {
-    let out = Command::new(name)
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| panic!("{name} is needed for this test (scripts/test installs it): {e}"));
-    assert!(out.status.success(), "{name} {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap()
 }
 
 fn date() -> NaiveDate {

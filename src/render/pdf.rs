@@ -13,7 +13,7 @@ use printpdf::{
 };
 
 use super::fonts::PdfFonts;
-use super::layout::{Frame, Item};
+use super::layout::{Area, Frame, Item};
 use crate::font::Face;
 
 /// Fixed resource names keep the output free of random font ids.
@@ -38,6 +38,20 @@ fn pt(mm: f32) -> Pt {
     Pt(mm * PT_PER_MM)
 }
 
+/// Draws `area` (its bottom at `bottom_mm` from the foot of the page) in `mode`.
+fn rectangle(area: &Area, bottom_mm: f32, mode: PaintMode) -> Op {
+    Op::DrawRectangle {
+        rectangle: Rect {
+            x: pt(area.x),
+            y: pt(bottom_mm),
+            width: pt(area.w),
+            height: pt(area.h),
+            mode: Some(mode),
+            winding_order: None,
+        },
+    }
+}
+
 fn ops(frame: &Frame) -> Vec<Op> {
     let mut ops = Vec::with_capacity(frame.items.len() * 6);
     let flip = |y_top: f32| frame.height - y_top;
@@ -45,16 +59,7 @@ fn ops(frame: &Frame) -> Vec<Op> {
         match item {
             Item::Fill { area } => {
                 ops.push(Op::SetFillColor { col: Color::Greyscale(Greyscale { percent: 0.0, icc_profile: None }) });
-                ops.push(Op::DrawRectangle {
-                    rectangle: Rect {
-                        x: pt(area.x),
-                        y: pt(flip(area.bottom())),
-                        width: pt(area.w),
-                        height: pt(area.h),
-                        mode: Some(PaintMode::Fill),
-                        winding_order: None,
-                    },
-                });
+                ops.push(rectangle(area, flip(area.bottom()), PaintMode::Fill));
             }
             Item::Line { from, to, line_pt } => {
                 ops.push(Op::SetOutlineThickness { pt: Pt(*line_pt) });
@@ -72,16 +77,7 @@ fn ops(frame: &Frame) -> Vec<Op> {
                     }
                     None => PaintMode::Stroke,
                 };
-                ops.push(Op::DrawRectangle {
-                    rectangle: Rect {
-                        x: pt(area.x),
-                        y: pt(flip(area.bottom())),
-                        width: pt(area.w),
-                        height: pt(area.h),
-                        mode: Some(mode),
-                        winding_order: None,
-                    },
-                });
+                ops.push(rectangle(area, flip(area.bottom()), mode));
             }
             Item::Text(run) => {
                 ops.push(Op::SetFillColor { col: Color::Greyscale(Greyscale { percent: 0.0, icc_profile: None }) });
