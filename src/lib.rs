@@ -23,3 +23,4 @@ pub mod render;
 pub mod report;
 pub mod secrets;
 pub mod wareki;
+pub mod xlsx;

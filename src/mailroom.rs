@@ -6,8 +6,8 @@ use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
+use crate::xlsx::{self, Cell, Table};
 use rayon::prelude::*;
-use rust_xlsxwriter::{Format, Workbook};
 
 use crate::intake::{NoticeKind, Request};
 use crate::notice::Notice;
@@ -177,37 +177,26 @@ pub const MAILING_LIST_HEADER: [&str; 10] =
 /// the clerk, frozen header, autofilter, widths that fit Japanese text.
 pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
     let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("発送リスト").map_err(|e| fail(&e))?;
-    let bold = Format::new().set_bold();
-    for (c, h) in MAILING_LIST_HEADER.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(|e| fail(&e))?;
-    }
-    for (i, p) in pieces.iter().enumerate() {
-        let row = i as u32 + 1;
-        let r = &p.request;
-        sheet.write_number(row, 0, p.seq as f64).map_err(|e| fail(&e))?;
-        let texts = [
-            p.control_no.clone(),
-            r.postal_code.to_string(),
-            r.address.clone(),
-            r.office_name.clone(),
-            r.attention.clone().unwrap_or_default(),
-            r.kind.label().to_string(),
-        ];
-        for (c, text) in texts.iter().enumerate() {
-            sheet.write_string(row, c as u16 + 1, text).map_err(|e| fail(&e))?;
-        }
-        sheet.write_number(row, 7, p.pages as f64).map_err(|e| fail(&e))?;
-        sheet.write_string(row, 8, &p.barcode).map_err(|e| fail(&e))?;
-        sheet.write_string(row, 9, "").map_err(|e| fail(&e))?;
-    }
-    for (c, width) in [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0].into_iter().enumerate() {
-        sheet.set_column_width(c as u16, width).map_err(|e| fail(&e))?;
-    }
-    sheet.set_freeze_panes(1, 0).map_err(|e| fail(&e))?;
-    sheet.autofilter(0, 0, pieces.len() as u32, 9).map_err(|e| fail(&e))?;
-    let bytes = book.save_to_buffer().map_err(|e| fail(&e))?;
+    let rows = pieces
+        .iter()
+        .map(|p| {
+            let r = &p.request;
+            vec![
+                Cell::Number(p.seq as f64),
+                p.control_no.as_str().into(),
+                r.postal_code.to_string().into(),
+                r.printed_address().into(),
+                r.office_name.as_str().into(),
+                r.attention.clone().unwrap_or_default().into(),
+                r.kind.label().into(),
+                Cell::Number(p.pages as f64),
+                p.barcode.as_str().into(),
+                "".into(),
+            ]
+        })
+        .collect();
+    let widths = [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0];
+    let table = Table { name: "発送リスト", header: &MAILING_LIST_HEADER, widths: &widths, rows };
+    let bytes = xlsx::workbook(&[table]).map_err(|e| fail(&e))?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(&e))
 }

@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use rust_xlsxwriter::{Format, Workbook};
+use crate::xlsx::{self, Cell, Table};
 
 use crate::fsutil::write_atomic;
 use crate::intake::Rejection;
@@ -52,29 +52,20 @@ pub fn write_rejected_csv(path: &Path, rejections: &[Rejection]) -> Result<(), R
     write_atomic(path, &bytes).map_err(|e| fail(&e))
 }
 
-/// Writes `rejected.xlsx`, every cell a string, with a frozen, filterable header.
+/// Writes `rejected.xlsx`: the row number as a number, everything else as text.
 pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
     let fail = |e: &dyn std::fmt::Display| ReportError::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let mut book = Workbook::new();
-    let sheet = book.add_worksheet();
-    sheet.set_name("差戻し一覧").map_err(|e| fail(&e))?;
-    let bold = Format::new().set_bold();
-    for (c, h) in REJECTED_HEADER.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, *h, &bold).map_err(|e| fail(&e))?;
-    }
-    for (i, r) in rejections.iter().enumerate() {
-        let row = i as u32 + 1;
-        sheet.write_number(row, 0, r.row as f64).map_err(|e| fail(&e))?;
-        for (c, v) in rejected_cells(r).iter().enumerate().skip(1) {
-            sheet.write_string(row, c as u16, v).map_err(|e| fail(&e))?;
-        }
-    }
-    for (c, width) in [6.0, 6.0, 16.0, 30.0, 80.0].into_iter().enumerate() {
-        sheet.set_column_width(c as u16, width).map_err(|e| fail(&e))?;
-    }
-    sheet.set_freeze_panes(1, 0).map_err(|e| fail(&e))?;
-    sheet.autofilter(0, 0, rejections.len() as u32, 4).map_err(|e| fail(&e))?;
-    let bytes = book.save_to_buffer().map_err(|e| fail(&e))?;
+    let rows = rejections
+        .iter()
+        .map(|r| {
+            let mut cells: Vec<Cell> = vec![Cell::Number(r.row as f64)];
+            cells.extend(rejected_cells(r).into_iter().skip(1).map(Cell::Text));
+            cells
+        })
+        .collect();
+    let table =
+        Table { name: "差戻し一覧", header: &REJECTED_HEADER, widths: &[6.0, 6.0, 16.0, 30.0, 80.0], rows };
+    let bytes = xlsx::workbook(&[table]).map_err(|e| fail(&e))?;
     write_atomic(path, &bytes).map_err(|e| fail(&e))
 }
 
