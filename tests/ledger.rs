@@ -244,8 +244,22 @@ fn a_batch_killed_at_any_moment_leaves_all_or_nothing_and_a_rerun_completes_it()
         assert!(!killed.status.success(), "{moment}: the run was not killed");
         assert_consistent(&out, moment);
 
+        let staging_left = std::fs::read_dir(&out)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with(".staging-"));
         let rerun = run(dir.path(), &input, &[]);
         assert_eq!(rerun.status.code(), Some(0), "{moment}: {}", text(&rerun.stderr));
+        // What the crash left is finished or removed, and the clerk is told which.
+        if staging_left {
+            let told = text(&rerun.stderr);
+            let expected = if moment.as_str() == "commit:after" {
+                "移動を完了しました"
+            } else {
+                "作業用フォルダを削除しました"
+            };
+            assert!(told.contains(expected), "{moment}: {told}");
+        }
         assert_consistent(&out, moment);
         assert!(batch_dirs(&out).len() >= 2);
         // Every request issued exactly once, over all batches.
