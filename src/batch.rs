@@ -373,9 +373,7 @@ fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
             // Never the secret the ZIP itself carries.
             let carries = |j: usize| {
                 let key = notices[j].secret(SecretSlot::TempPassword).map(Secret::expose);
-                [SecretSlot::TempPassword, SecretSlot::CertPassword]
-                    .iter()
-                    .any(|s| j == i || n.secret(*s).map(Secret::expose) == key)
+                j == i || SecretSlot::of(n.kind()).iter().any(|s| n.secret(*s).map(Secret::expose) == key)
             };
             match login {
                 Some(j) if !carries(j) => ZipKey::Login(j),
@@ -512,7 +510,7 @@ fn build(
     lap(report, "second-channel list");
 
     // The mail room: paper notices in postal order, one bundle and one list.
-    let mut paper: Vec<&Notice> = notices.iter().filter(|n| mailroom::is_paper(n.kind())).collect();
+    let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
     mailroom::sort(&mut paper);
     let info = BundleInfo {
         batch_id: report.batch_id.clone(),
@@ -711,16 +709,15 @@ fn write_pages(
     renderer: &Renderer,
     meta: &pdf::Meta,
 ) -> Result<Vec<u8>, BatchError> {
+    let in_memory =
+        |e: std::io::Error| BatchError::Io { path: PathBuf::from("（メモリ）"), detail: e.to_string() };
     let (w, h) = renderer.page_size_mm();
-    let mut writer = crate::render::bundle::BundleWriter::new(Vec::new(), fonts, w, h)
-        .map_err(|e| BatchError::Io { path: PathBuf::from("（メモリ）"), detail: e.to_string() })?;
+    let mut writer = crate::render::bundle::BundleWriter::new(Vec::new(), fonts, w, h).map_err(in_memory)?;
     for page in pages {
         renderer.check_fonts(fonts, page)?;
-        writer
-            .page(page)
-            .map_err(|e| BatchError::Io { path: PathBuf::from("（メモリ）"), detail: e.to_string() })?;
+        writer.page(page).map_err(in_memory)?;
     }
-    writer.finish(meta).map_err(|e| BatchError::Io { path: PathBuf::from("（メモリ）"), detail: e.to_string() })
+    writer.finish(meta).map_err(in_memory)
 }
 
 /// Counts for the manifest and the JSON summary.
@@ -732,9 +729,7 @@ pub fn counts(report: &BatchReport) -> BTreeMap<String, usize> {
     counts.insert("issued".into(), report.issued.len());
     counts.insert("rows".into(), report.intake.data_rows);
     counts.insert("skipped".into(), report.intake.skipped.len());
-    let mut rows: Vec<usize> = report.rejections().iter().map(|r| r.row).collect();
-    rows.dedup();
-    counts.insert("rejected_rows".into(), rows.len());
+    counts.insert("rejected_rows".into(), intake::distinct_rows(&report.rejections()));
     counts.insert("already_issued".into(), report.already_issued.len());
     counts
         .insert("zip.separate".into(), report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Separate).count());

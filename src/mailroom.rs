@@ -15,11 +15,6 @@ use crate::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::render::pdf::Meta;
 use crate::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer};
 
-/// Whether a notice of `kind` is mailed on paper.
-pub fn is_paper(kind: NoticeKind) -> bool {
-    kind.is_mailed()
-}
-
 /// The mail room's order: by 郵便番号, then 事業所番号 (then kind, so the order is total).
 pub fn sort(notices: &mut [&Notice]) {
     notices.sort_by(|a, b| {
@@ -103,7 +98,7 @@ pub fn write_bundle(
     let per_sheet = if info.duplex { 2 } else { 1 };
     let counts = NoticeKind::ALL
         .into_iter()
-        .filter(|k| is_paper(*k))
+        .filter(|k| k.is_mailed())
         .map(|k| (k, notices.iter().filter(|n| n.kind() == k).count()))
         .collect();
     let cover_info = CoverInfo {

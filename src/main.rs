@@ -313,7 +313,7 @@ fn print_batch(report: &BatchReport) {
     let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
     let bytes: usize = report.issued.iter().map(|n| n.bytes).sum();
     println!("■ バッチ {}（発行日 {}）", report.batch_id, report.issue_date);
-    let rejected_rows = report.rejections().iter().map(|r| r.row).collect::<std::collections::BTreeSet<_>>().len();
+    let rejected_rows = intake::distinct_rows(&report.rejections());
     let mut rows: Vec<(String, String)> =
         NoticeKind::ALL.iter().map(|k| (k.label().to_string(), format!("{}通", count(*k)))).collect();
     rows.extend([

@@ -140,10 +140,13 @@ pub struct Intake {
 impl Intake {
     /// Number of distinct rows rejected.
     pub fn rejected_rows(&self) -> usize {
-        let mut rows: Vec<usize> = self.rejections.iter().map(|r| r.row).collect();
-        rows.dedup();
-        rows.len()
+        distinct_rows(&self.rejections)
     }
+}
+
+/// How many rows `rejections` name (a row with several problems counts once).
+pub fn distinct_rows(rejections: &[Rejection]) -> usize {
+    rejections.iter().map(|r| r.row).collect::<std::collections::BTreeSet<_>>().len()
 }
 
 /// Options for reading a request list.

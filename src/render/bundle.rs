@@ -11,7 +11,7 @@ use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::fonts::{PdfFonts, SubsetFont};
-use super::layout::{Frame, Item};
+use super::layout::{Area, Frame, Item};
 use super::pdf::{Meta, deflate, font_id};
 use crate::font::Face;
 
@@ -244,6 +244,9 @@ fn to_unicode(font: &SubsetFont) -> String {
 fn content_stream(frame: &Frame, fonts: &PdfFonts) -> String {
     let mut s = String::with_capacity(frame.items.len() * 48);
     let flip = |y: f32| (frame.height - y) * PT_PER_MM;
+    let re = |a: &Area| {
+        format!("{:.3} {:.3} {:.3} {:.3} re", a.x * PT_PER_MM, flip(a.bottom()), a.w * PT_PER_MM, a.h * PT_PER_MM)
+    };
     for item in &frame.items {
         match item {
             Item::Text(run) => {
@@ -262,27 +265,14 @@ fn content_stream(frame: &Frame, fonts: &PdfFonts) -> String {
                 s.push_str(">Tj ET\n");
             }
             Item::Rect { area, fill_grey, line_pt } => {
-                let rect = format!(
-                    "{:.2} {:.2} {:.2} {:.2} re",
-                    area.x * PT_PER_MM,
-                    flip(area.bottom()),
-                    area.w * PT_PER_MM,
-                    area.h * PT_PER_MM
-                );
+                let rect = re(area);
                 let _ = match fill_grey {
                     Some(g) => writeln!(s, "q {line_pt} w {g} g {rect} B Q"),
                     None => writeln!(s, "q {line_pt} w {rect} S Q"),
                 };
             }
             Item::Fill { area } => {
-                let _ = writeln!(
-                    s,
-                    "0 g {:.3} {:.3} {:.3} {:.3} re f",
-                    area.x * PT_PER_MM,
-                    flip(area.bottom()),
-                    area.w * PT_PER_MM,
-                    area.h * PT_PER_MM
-                );
+                let _ = writeln!(s, "0 g {} f", re(area));
             }
             Item::Line { from, to, line_pt } => {
                 let _ = writeln!(

@@ -98,12 +98,9 @@ impl PdfFonts {
         }
     }
 
-    /// The first character of `frames` that the batch fonts cannot draw (a bug if ever `Some`:
+    /// The first character of `frame` that the batch fonts cannot draw (a bug if ever `Some`:
     /// the batch's character set missed it, and it would print as a blank box).
-    pub fn missing_char(&self, frames: &[Frame]) -> Option<char> {
-        frames
-            .iter()
-            .flat_map(|f| f.texts())
-            .find_map(|run| run.text.chars().find(|&c| self.get(run.face).gid(c).is_none()))
+    pub fn missing_char(&self, frame: &Frame) -> Option<char> {
+        frame.texts().find_map(|run| run.text.chars().find(|&c| self.get(run.face).gid(c).is_none()))
     }
 }

@@ -195,7 +195,7 @@ impl Renderer {
 
     /// Fails when the batch fonts lack a character of `frame` (a bug; never print tofu).
     pub fn check_fonts(&self, fonts: &PdfFonts, frame: &Frame) -> Result<(), RenderError> {
-        match fonts.missing_char(std::slice::from_ref(frame)) {
+        match fonts.missing_char(frame) {
             Some(c) => {
                 Err(RenderError::Font(format!("文字「{c}」(U+{:04X}) がフォントの部分集合にありません", c as u32)))
             }
