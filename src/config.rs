@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Deserialize;
 
-use crate::intake::NoticeKind;
+use crate::model::NoticeKind;
 use crate::pack::ZipEncryption;
 use crate::secrets::PasswordPolicy;
 use crate::wareki::DateStyle;

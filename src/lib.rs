@@ -17,6 +17,7 @@ pub mod fsutil;
 pub mod intake;
 pub mod ledger;
 pub mod mailroom;
+pub mod model;
 pub mod notice;
 pub mod pack;
 pub mod render;

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::xlsx::{self, Cell, Table};
 use rayon::prelude::*;
 
-use crate::intake::{NoticeKind, Request};
+use crate::model::{NoticeKind, Request};
 use crate::notice::Notice;
 use crate::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::render::pdf::Meta;

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 
 use crate::config::Passwords;
-use crate::intake::{NoticeKind, Request};
+use crate::model::{NoticeKind, Request};
 use crate::secrets::{Generator, Secret};
 
 /// The secrets a notice can carry; templates name them to place a password grid.
@@ -58,7 +58,7 @@ impl Notice {
     /// A made-up notice of `kind` with realistic field lengths, rendered at start-up to check
     /// the templates before anything is issued. It is never written anywhere.
     pub fn specimen(kind: NoticeKind) -> Notice {
-        use crate::intake::{OfficeNo, PhoneNo, PostalCode, RequestId, UserId};
+        use crate::model::{OfficeNo, PhoneNo, PostalCode, RequestId, UserId};
         let request = Request {
             row: 0,
             request_id: RequestId::parse("SPECIMEN").expect("valid"),

@@ -8,7 +8,7 @@ use std::path::Path;
 use crate::xlsx::{self, Cell, Table};
 
 use crate::fsutil::write_atomic;
-use crate::intake::Rejection;
+use crate::model::Rejection;
 
 /// Header of the rejected-rows list.
 pub const REJECTED_HEADER: [&str; 5] = ["行", "列", "項目", "値", "理由"];

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::intake::NoticeKind;
+use crate::model::NoticeKind;
 use crate::xlsx::{self, Cell, Table};
 
 use crate::ledger::{BatchRow, Event, Outcome, RequestRecord};

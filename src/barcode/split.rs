@@ -4,7 +4,7 @@
 
 use super::NoBarcode;
 use super::extract::{NUMERAL_MARKERS, is_kanji_numeral, starts_with_numeral_marker};
-use crate::intake::fields::PREFECTURES;
+use crate::model::fields::PREFECTURES;
 
 /// 政令指定都市: the only cities whose name is followed by a 区.
 const DESIGNATED_CITIES: [&str; 20] = [

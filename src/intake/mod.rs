@@ -5,15 +5,17 @@
 //! Intake knows nothing of secrets, PDFs or output folders.
 
 mod columns;
-pub mod fields;
 mod table;
 pub mod text;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+pub use crate::model::fields;
+pub use crate::model::{
+    NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, Rejection, Request, RequestId, ReviewStatus, UserId,
+};
 pub use columns::{Column, column_letter};
-pub use fields::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, ReviewStatus, UserId};
 pub use table::decode_text;
 
 use columns::{HeaderMap, HeaderProblem};
@@ -44,53 +46,6 @@ pub enum IntakeError {
     MissingColumns { path: PathBuf, row: usize, missing: String },
     #[error("ファイル「{}」の見出し行（{row}行目）に列「{column}」が2回あります（{first}列と{second}列）", .path.display())]
     DuplicateColumn { path: PathBuf, row: usize, column: String, first: String, second: String },
-}
-
-/// One validated request, ready for secrets and a notice.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Request {
-    /// Row number in the file, as Excel shows it.
-    pub row: usize,
-    pub request_id: RequestId,
-    pub kind: NoticeKind,
-    pub office_no: OfficeNo,
-    /// Printed exactly as given.
-    pub office_name: String,
-    pub postal_code: PostalCode,
-    /// Printed exactly as given.
-    pub address: String,
-    /// The part of the address after the 町域 (番地, building), when the list gives it in its
-    /// own column; printed after the address.
-    pub address2: Option<String>,
-    pub phone: Option<PhoneNo>,
-    pub fax: Option<PhoneNo>,
-    pub user_id: UserId,
-    pub prefecture: Option<Prefecture>,
-    /// A person to address (e.g. 管理者 氏名); printed as given.
-    pub attention: Option<String>,
-}
-
-impl Request {
-    /// The address as printed: 住所, then 番地/住所2 when the list gives it separately.
-    pub fn printed_address(&self) -> String {
-        match &self.address2 {
-            Some(rest) => format!("{} {rest}", self.address),
-            None => self.address.clone(),
-        }
-    }
-}
-
-/// One problem with one cell (or one row). A row with several problems has several.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Rejection {
-    pub row: usize,
-    /// The column as the clerk wrote its header.
-    pub column: String,
-    /// Excel letter of the column, when the file has it.
-    pub column_letter: Option<String>,
-    /// The cell as written.
-    pub value: String,
-    pub reason: String,
 }
 
 /// An approved-or-not decision that keeps a row out of the batch without it being an error.

@@ -1,23 +1,9 @@
 //! Text rules for cells: code fields are normalised, names and addresses are never rewritten,
 //! only checked for characters that cannot be printed.
 
-use unicode_normalization::UnicodeNormalization;
-
 use crate::font;
 
-/// Normalises a code field (事業所番号, 郵便番号, 電話番号, ユーザID …): NFKC, the hyphen
-/// look-alikes that NFKC leaves alone mapped to `-`, surrounding white space removed.
-pub fn normalize_code(raw: &str) -> String {
-    raw.nfkc()
-        .map(|c| match c {
-            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}'
-            | '\u{FF0D}' | '\u{FF70}' | '\u{FE63}' => '-',
-            c => c,
-        })
-        .collect::<String>()
-        .trim()
-        .to_string()
-}
+pub use crate::model::normalize_code;
 
 /// Why a character of a printed field (name, address) cannot be printed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use chrono::{DateTime, FixedOffset};
 use tera::Context;
 
 use crate::config::Config;
-use crate::intake::{NoticeKind, Request};
+use crate::model::{NoticeKind, Request};
 use crate::notice::Notice;
 use crate::secrets::Secret;
 use crate::wareki;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use tera::{Context, Tera};
 
 use super::RenderError;
-use crate::intake::NoticeKind;
+use crate::model::NoticeKind;
 use crate::notice::SecretSlot;
 
 /// Every template, by its path under `templates/`.

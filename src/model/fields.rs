@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use super::text::normalize_code;
+use super::normalize_code;
 
 /// A value accepted with a remark the clerk should see (e.g. a repaired leading zero).
 pub type WithWarning<T> = (T, Option<String>);

@@ -1,0 +1,70 @@
+//! The domain on the ground floor: a request as tsuchi understands it, its typed codes, and a
+//! row-level rejection. Every stage may import this module; `intake` produces these values,
+//! `render`, `barcode`, `audit` and the ledger consume them, and none of them owns them.
+
+pub mod fields;
+
+use unicode_normalization::UnicodeNormalization;
+
+pub use fields::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, ReviewStatus, UserId};
+
+/// Normalises a code field (事業所番号, 郵便番号, 電話番号, ユーザID …): NFKC, the hyphen
+/// look-alikes that NFKC leaves alone mapped to `-`, surrounding white space removed.
+pub fn normalize_code(raw: &str) -> String {
+    raw.nfkc()
+        .map(|c| match c {
+            '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}'
+            | '\u{FF0D}' | '\u{FF70}' | '\u{FE63}' => '-',
+            c => c,
+        })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// One validated request, ready for secrets and a notice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Row number in the file, as Excel shows it.
+    pub row: usize,
+    pub request_id: RequestId,
+    pub kind: NoticeKind,
+    pub office_no: OfficeNo,
+    /// Printed exactly as given.
+    pub office_name: String,
+    pub postal_code: PostalCode,
+    /// Printed exactly as given.
+    pub address: String,
+    /// The part of the address after the 町域 (番地, building), when the list gives it in its
+    /// own column; printed after the address.
+    pub address2: Option<String>,
+    pub phone: Option<PhoneNo>,
+    pub fax: Option<PhoneNo>,
+    pub user_id: UserId,
+    pub prefecture: Option<Prefecture>,
+    /// A person to address (e.g. 管理者 氏名); printed as given.
+    pub attention: Option<String>,
+}
+
+impl Request {
+    /// The address as printed: 住所, then 番地/住所2 when the list gives it separately.
+    pub fn printed_address(&self) -> String {
+        match &self.address2 {
+            Some(rest) => format!("{} {rest}", self.address),
+            None => self.address.clone(),
+        }
+    }
+}
+
+/// One problem with one cell (or one row). A row with several problems has several.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Rejection {
+    pub row: usize,
+    /// The column as the clerk wrote its header.
+    pub column: String,
+    /// Excel letter of the column, when the file has it.
+    pub column_letter: Option<String>,
+    /// The cell as written.
+    pub value: String,
+    pub reason: String,
+}
