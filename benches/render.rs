@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use tsuchi::batch::now_in_tokyo;
 use tsuchi::config::Config;
 use tsuchi::intake::{self, ReadOptions};
-use tsuchi::notice::Notice;
+use tsuchi::notice::{Notice, Secrets};
 use tsuchi::render::Renderer;
 use tsuchi::secrets::Generator;
 
@@ -29,10 +29,18 @@ fn main() {
             r
         })
         .collect();
-    let started = Instant::now();
-    let fonts = renderer.fonts_for(&requests, &[]).expect("fonts subset");
-    println!("batch fonts (subset once per batch): {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
     let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+    let started = Instant::now();
+    let glyphs: std::collections::BTreeSet<char> = requests
+        .iter()
+        .flat_map(|r| {
+            let notice = Notice::issue(r.clone(), date, &config.passwords, Secrets::Specimen);
+            let (_, frame) = renderer.frame(&notice).expect("lays out");
+            tsuchi::render::gothic_glyphs(&frame).collect::<Vec<_>>()
+        })
+        .collect();
+    let fonts = renderer.fonts_for(&glyphs).expect("fonts subset");
+    println!("batch fonts (subset once per batch): {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
     let created = now_in_tokyo();
 
     for threads in [1, rayon::current_num_threads()] {
@@ -42,7 +50,7 @@ fn main() {
             requests
                 .par_iter()
                 .map_init(Generator::os, |generator, r| {
-                    let notice = Notice::issue(r.clone(), date, &config.passwords, generator);
+                    let notice = Notice::issue(r.clone(), date, &config.passwords, Secrets::Drawn(generator));
                     renderer.render(&notice, &fonts, created).expect("renders").len()
                 })
                 .sum()

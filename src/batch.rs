@@ -1,25 +1,25 @@
-//! A batch: one run of `tsuchi run`. Reads the request list, issues the secrets, renders every
-//! notice, packs the ZIPs, makes the mail room's bundle and list, and writes the manifest —
-//! all in a staging folder that is moved into place only when complete, so the output root
-//! never holds a half-written batch. Rows that fail are reported; they never stop the rest.
+//! A batch: one run of `tsuchi run`, in two stages. [`plan::prepare`] does everything that
+//! depends on a row's content (secrets, notices, layout, glyphs) and turns failures into
+//! rejections; [`write::write`] puts the prepared batch into a staging folder, and the ledger
+//! commit publishes it with one rename. The output root never holds a half-written batch,
+//! and no row can make the batch fail.
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
-use rayon::prelude::*;
 
-use crate::audit::{self, manifest};
-use crate::config::{Config, PasswordSource};
-use crate::intake::{self, Intake, NoticeKind, OfficeNo, ReadOptions, Rejection, Request};
-use crate::ledger::{self, BatchRecord, Ledger, Outcome, RequestRecord};
-use crate::mailroom::{self, BundleInfo};
-use crate::notice::{Notice, SecretSlot};
-use crate::pack::{self, ZipEncryption};
-use crate::render::{PdfFonts, RenderError, Renderer, pdf};
+use crate::config::Config;
+use crate::intake::{self, Intake, ReadOptions};
+use crate::ledger::{self, Ledger};
+use crate::mailroom;
+use crate::model::{NoticeKind, Rejection};
+use crate::notice::Notice;
+use crate::pack::{self, ZipEncryption, policy::ZipOpening};
+use crate::plan::{self, AlreadyIssued, PlanInput, SecretSource};
+use crate::render::{RenderError, Renderer};
 use crate::report;
-use crate::secrets::{Generator, Secret};
+use crate::write;
 
 /// What the clerk asked for.
 #[derive(Debug, Clone)]
@@ -39,32 +39,6 @@ pub struct RunOptions {
     pub reissue_reason: Option<String>,
 }
 
-/// A request the ledger says was issued before: reported as 発行済み, not issued again.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct AlreadyIssued {
-    pub row: usize,
-    pub request_id: String,
-    pub kind: NoticeKind,
-    pub office_no: String,
-    /// The batch that issued it.
-    pub batch_id: String,
-}
-
-impl AlreadyIssued {
-    pub fn as_rejection(&self) -> Rejection {
-        Rejection {
-            row: self.row,
-            column: "申請番号".into(),
-            column_letter: None,
-            value: self.request_id.clone(),
-            reason: format!(
-                "発行済みです（バッチ {}、{}）。もう一度発行するときは --reissue {} --reason 理由 を付けて実行してください",
-                self.batch_id, self.kind, self.request_id
-            ),
-        }
-    }
-}
-
 /// Progress of the slow part of a batch (rendering and packing), for a progress bar.
 pub trait Progress: Sync {
     fn start(&self, total: usize);
@@ -79,16 +53,6 @@ impl Progress for Silent {
     fn start(&self, _: usize) {}
     fn advance(&self) {}
     fn finish(&self) {}
-}
-
-/// How a ZIP opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ZipOpening {
-    /// With the office's login password from this batch's paper notice.
-    Login,
-    /// With a 開封パスワード from secrets/開封パスワード一覧.pdf.
-    Separate,
 }
 
 /// One notice written by the batch.
@@ -166,6 +130,8 @@ pub enum BatchError {
     #[error(transparent)]
     Ledger(#[from] ledger::LedgerError),
     #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+    #[error(transparent)]
     Audit(#[from] crate::audit::log::AuditWriteError),
     #[error("--reissue には --reason で理由を付けてください（台帳に記録します）")]
     ReissueWithoutReason,
@@ -173,7 +139,7 @@ pub enum BatchError {
     Io { path: PathBuf, detail: String },
 }
 
-fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
+pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
     move |e| BatchError::Io { path: path.to_path_buf(), detail: e.to_string() }
 }
 
@@ -213,57 +179,45 @@ pub fn run(
         warnings.push(ZIPCRYPTO_WARNING.to_string());
     }
 
-    // Nothing is issued twice by accident: a (申請番号, 通知種別) in the ledger is 発行済み
-    // unless the clerk asked for it again.
-    let mut to_issue = Vec::new();
-    let mut already_issued = Vec::new();
-    let mut reissue_of = HashMap::new();
-    for request in &intake.requests {
-        let previous = match &ledger {
-            Some(l) => l.issued_in(request.request_id.as_str(), request.kind.alias())?,
-            None => None,
-        };
-        match previous {
-            Some(batch) if options.reissue.iter().any(|id| id == request.request_id.as_str()) => {
-                reissue_of.insert((request.request_id.to_string(), request.kind), batch);
-                to_issue.push(request.clone());
-            }
-            Some(batch_id) => already_issued.push(AlreadyIssued {
-                row: request.row,
-                request_id: request.request_id.to_string(),
-                kind: request.kind,
-                office_no: request.office_no.to_string(),
-                batch_id,
-            }),
-            None => to_issue.push(request.clone()),
-        }
-    }
-
     let clock = std::time::Instant::now();
-    let (notices, render_rejections) = issue(&to_issue, issue_date, config, renderer);
-    let issue_time = clock.elapsed();
+    let input = PlanInput {
+        intake: &intake,
+        ledger: ledger.as_ref(),
+        reissue: &options.reissue,
+        issue_date,
+        secrets: SecretSource::Os,
+    };
+    let plan = plan::prepare(&input, config, renderer)?;
     let mut report = BatchReport {
         batch_id,
         dir,
         issue_date,
-        intake,
         issued: Vec::new(),
-        render_rejections,
-        already_issued,
+        render_rejections: plan.rejections.clone(),
+        already_issued: plan.already_issued.clone(),
+        intake,
         recovery_notes,
         bundle_pages: 0,
         warnings,
-        timings: vec![("intake+secrets+layout check", issue_time)],
+        timings: vec![("prepare", clock.elapsed())],
         dry_run: options.dry_run,
     };
     let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run) else {
-        report.issued = notices.iter().map(|n| planned(n, ZipOpening::Separate)).collect();
+        report.issued = plan.notices.iter().map(|n| planned(n, ZipOpening::Separate)).collect();
         return Ok(report);
     };
 
     let staging = options.out_root.join(format!(".staging-{}", report.batch_id));
-    let context = BuildContext { options, config, renderer, created, progress, reissue_of: &reissue_of };
-    let committed = build(&staging, &mut report, &notices, ledger, &context).and_then(|record| {
+    let context = write::Context {
+        options,
+        config,
+        renderer,
+        created,
+        progress,
+        operator: crate::audit::operator(),
+        host: crate::audit::host(),
+    };
+    let committed = write::write(&staging, &mut report, &plan, ledger, &context).and_then(|record| {
         let clock = std::time::Instant::now();
         let dir = report.dir.clone();
         ledger.commit(&record, || {
@@ -285,53 +239,8 @@ pub fn run(
     Ok(report)
 }
 
-/// What [`build`] needs besides the report and the notices.
-struct BuildContext<'a> {
-    options: &'a RunOptions,
-    config: &'a Config,
-    renderer: &'a Renderer,
-    created: DateTime<FixedOffset>,
-    progress: &'a dyn Progress,
-    reissue_of: &'a HashMap<(String, NoticeKind), String>,
-}
-
-/// Draws the secrets of every approved request and lays its notice out once, so that a row
-/// whose text cannot fit is rejected before anything depends on it (e.g. a ZIP opened with
-/// its login password).
-fn issue(
-    requests: &[Request],
-    issue_date: NaiveDate,
-    config: &Config,
-    renderer: &Renderer,
-) -> (Vec<Notice>, Vec<Rejection>) {
-    let results: Vec<Result<Notice, Rejection>> = requests
-        .par_iter()
-        .map_init(Generator::os, |generator, request| {
-            let notice = Notice::issue(request.clone(), issue_date, &config.passwords, generator);
-            match renderer.frame(&notice) {
-                Ok(_) => Ok(notice),
-                Err(e) => Err(Rejection {
-                    row: request.row,
-                    column: "事業所名・住所".into(),
-                    column_letter: None,
-                    value: request.office_name.clone(),
-                    reason: e.to_string(),
-                }),
-            }
-        })
-        .collect();
-    let mut notices = Vec::new();
-    let mut rejected = Vec::new();
-    for result in results {
-        match result {
-            Ok(n) => notices.push(n),
-            Err(r) => rejected.push(r),
-        }
-    }
-    (notices, rejected)
-}
-
-fn planned(notice: &Notice, zip_opening: ZipOpening) -> IssuedNotice {
+/// A notice's entry before its files exist.
+pub(crate) fn planned(notice: &Notice, zip_opening: ZipOpening) -> IssuedNotice {
     let stem = notice.file_stem();
     IssuedNotice {
         row: notice.request.row,
@@ -344,380 +253,6 @@ fn planned(notice: &Notice, zip_opening: ZipOpening) -> IssuedNotice {
         control_no: None,
         bytes: 0,
     }
-}
-
-/// The key of each notice's ZIP: the login password of another notice of the same office in
-/// this batch, or a fresh 開封パスワード.
-enum ZipKey {
-    Login(usize),
-    Separate(Secret),
-}
-
-fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
-    // Offices whose login password is issued exactly once in this batch.
-    let mut logins: HashMap<&OfficeNo, Vec<usize>> = HashMap::new();
-    for (i, n) in notices.iter().enumerate() {
-        if n.secret(SecretSlot::TempPassword).is_some() {
-            logins.entry(&n.request.office_no).or_default().push(i);
-        }
-    }
-    let mut generator = Generator::os();
-    notices
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let login = match config.zip.password_source.of(n.kind()) {
-                PasswordSource::Login => logins.get(&n.request.office_no).filter(|v| v.len() == 1).map(|v| v[0]),
-                PasswordSource::Separate => None,
-            };
-            // Never the secret the ZIP itself carries.
-            let carries = |j: usize| {
-                let key = notices[j].secret(SecretSlot::TempPassword).map(Secret::expose);
-                j == i || SecretSlot::of(n.kind()).iter().any(|s| n.secret(*s).map(Secret::expose) == key)
-            };
-            match login {
-                Some(j) if !carries(j) => ZipKey::Login(j),
-                _ => ZipKey::Separate(generator.generate(&config.passwords.zip, n.request.user_id.as_str())),
-            }
-        })
-        .collect()
-}
-
-/// Writes `bytes` to `path` and flushes it to disk.
-/// Writes a file of the batch. On Linux the whole staging folder is flushed to disk with one
-/// `syncfs` before it is published ([`sync_staging`]); elsewhere each file is flushed here.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
-    let mut file = std::fs::File::create(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    #[cfg(not(target_os = "linux"))]
-    file.sync_all().map_err(io_error(path))?;
-    crate::failpoint::file_written();
-    Ok(())
-}
-
-/// Makes every file and folder entry of the staging folder durable before the rename that
-/// publishes it: one `syncfs` of the file system on Linux (thousands of `fsync`s cost more
-/// than the rendering), the folders' own entries elsewhere.
-fn sync_staging(staging: &Path) -> Result<(), BatchError> {
-    #[cfg(target_os = "linux")]
-    {
-        let dir = std::fs::File::open(staging).map_err(io_error(staging))?;
-        rustix::fs::syncfs(&dir).map_err(|e| io_error(staging)(e.into()))?;
-    }
-    for sub in ["notices", "zip", "print", "secrets", ""] {
-        if let Ok(dir) = std::fs::File::open(staging.join(sub)) {
-            let _ = dir.sync_all();
-        }
-    }
-    Ok(())
-}
-
-/// Writes a file only its owner can read (the ZIP passwords). On Windows the file inherits the
-/// folder's permissions: keep the output folder on a drive only the clerks can open.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    file.sync_all().map_err(io_error(path))?;
-    crate::failpoint::file_written();
-    Ok(())
-}
-
-fn build(
-    staging: &Path,
-    report: &mut BatchReport,
-    notices: &[Notice],
-    ledger: &Ledger,
-    context: &BuildContext,
-) -> Result<BatchRecord, BatchError> {
-    let BuildContext { options, config, renderer, created, progress, reissue_of } = *context;
-    for sub in ["notices", "zip", "print", "secrets"] {
-        std::fs::create_dir_all(staging.join(sub)).map_err(io_error(staging))?;
-    }
-    let mut clock = std::time::Instant::now();
-    let mut lap = |report: &mut BatchReport, phase: &'static str| {
-        report.timings.push((phase, clock.elapsed()));
-        clock = std::time::Instant::now();
-    };
-    let (operator, host) = (audit::operator(), audit::host());
-    let fonts = renderer.fonts_for(notices.iter().map(|n| &n.request), &[&operator, &host])?;
-    lap(report, "batch fonts");
-    let keys = zip_keys(notices, config);
-    let zip_time = created.naive_local();
-
-    // Notices and their ZIPs, in parallel.
-    progress.start(notices.len());
-    let written: Vec<Result<IssuedNotice, BatchError>> = notices
-        .par_iter()
-        .zip(&keys)
-        .map(|(notice, key)| {
-            let bytes = renderer.render(notice, &fonts, created)?;
-            let (password, opening) = match key {
-                ZipKey::Login(j) => (
-                    notices[*j].secret(SecretSlot::TempPassword).expect("a login notice carries one"),
-                    ZipOpening::Login,
-                ),
-                ZipKey::Separate(secret) => (secret, ZipOpening::Separate),
-            };
-            let mut issued = planned(notice, opening);
-            let entry = issued.pdf.file_name().expect("file name").to_string_lossy().into_owned();
-            let zip = pack::zip_one(&entry, &bytes, password, config.zip.encryption, zip_time)?;
-            write_synced(&staging.join(&issued.pdf), &bytes)?;
-            write_synced(&staging.join(&issued.zip), &zip)?;
-            issued.bytes = bytes.len();
-            progress.advance();
-            Ok(issued)
-        })
-        .collect();
-    progress.finish();
-    let mut issued = written.into_iter().collect::<Result<Vec<_>, _>>()?;
-    lap(report, "notices+zips");
-
-    // The second channel: every 開封パスワード, with its character-class grid.
-    let separate: Vec<(String, String, String, &Secret)> = notices
-        .iter()
-        .zip(&keys)
-        .zip(&issued)
-        .filter_map(|((n, key), i)| match key {
-            ZipKey::Separate(secret) => Some((
-                n.request.office_no.to_string(),
-                n.request.office_name.clone(),
-                i.zip.file_name().expect("file name").to_string_lossy().into_owned(),
-                secret,
-            )),
-            ZipKey::Login(_) => None,
-        })
-        .collect();
-    if !separate.is_empty() {
-        let pages = renderer.zip_password_pages(&report.batch_id, report.issue_date, &separate)?;
-        let bytes = write_pages(
-            &pages,
-            &fonts,
-            renderer,
-            &pdf::Meta {
-                title: "ZIPファイル 開封パスワード一覧",
-                author: &config.issuer.name,
-                subject: &format!("バッチ {} の開封パスワード（{}件）", report.batch_id, separate.len()),
-                created,
-            },
-        )?;
-        write_private(&staging.join("secrets").join("開封パスワード一覧.pdf"), &bytes)?;
-    }
-    drop(keys);
-    lap(report, "second-channel list");
-
-    // The mail room: paper notices in postal order, one bundle and one list.
-    let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
-    mailroom::sort(&mut paper);
-    let info = BundleInfo {
-        batch_id: report.batch_id.clone(),
-        issue_date: report.issue_date,
-        created,
-        operator: operator.clone(),
-        host: host.clone(),
-        issuer: config.issuer.name.clone(),
-        duplex: config.mailroom.duplex,
-        customer_barcode: config.mailroom.customer_barcode,
-    };
-    let bundle_path = staging.join("print").join(format!("{}.pdf", report.batch_id));
-    let bundle = mailroom::write_bundle(&bundle_path, &paper, renderer, &fonts, &info)?;
-    mailroom::write_mailing_list(&staging.join("print").join("発送リスト.xlsx"), &bundle.pieces)?;
-    let control: HashMap<(String, NoticeKind), String> = bundle
-        .pieces
-        .iter()
-        .map(|p| ((p.request.office_no.to_string(), p.request.kind), p.control_no.clone()))
-        .collect();
-    for i in &mut issued {
-        i.control_no = control.get(&(i.office_no.clone(), i.kind)).cloned();
-    }
-    report.bundle_pages = bundle.pages;
-    report.issued = issued;
-    lap(report, "print bundle+mailing list");
-
-    let not_issued = report.not_issued();
-    report::write_rejected_xlsx(&staging.join("rejected.xlsx"), &not_issued)?;
-    report::write_rejected_csv(&staging.join("rejected.csv"), &not_issued)?;
-
-    // The audit trail: the ledger rows of this batch and its chained events, also written
-    // into the batch (audit/) so that the folder carries its own record.
-    let input = manifest::source(&options.input).map_err(io_error(&options.input))?;
-    let config_source = match &options.config_path {
-        Some(p) => Some(manifest::source(p).map_err(io_error(p))?),
-        None => None,
-    };
-    let zip_encryption = match config.zip.encryption {
-        ZipEncryption::Aes256 => "aes256",
-        ZipEncryption::ZipCrypto => "zip_crypto",
-    };
-    let requests = request_records(report, reissue_of, options.reissue_reason.as_deref());
-    let mut chain = ledger.chain(&report.batch_id)?;
-    chain.push(
-        "batch.started",
-        serde_json::json!({
-            "input": { "path": input.path, "sha256": input.sha256, "size": input.size },
-            "config_sha256": config_source.as_ref().map(|c| c.sha256.clone()),
-            "operator": operator, "host": host, "tool": concat!("tsuchi ", env!("CARGO_PKG_VERSION")),
-            "issue_date": report.issue_date.to_string(), "zip_encryption": zip_encryption,
-            "recovery": report.recovery_notes,
-        }),
-    );
-    if config.zip.encryption == ZipEncryption::ZipCrypto {
-        chain.push("zip.zipcrypto", serde_json::json!({ "warning": ZIPCRYPTO_WARNING }));
-    }
-    for n in &report.issued {
-        let key = (n.request_id.clone(), n.kind);
-        chain.push(
-            "request.issued",
-            serde_json::json!({
-                "row": n.row, "request_id": n.request_id, "kind": n.kind, "office_no": n.office_no,
-                "pdf": n.pdf, "zip": n.zip, "zip_opening": n.zip_opening, "control_no": n.control_no,
-                "reissue_of": reissue_of.get(&key), "reissue_reason": reissue_of.get(&key).and(options.reissue_reason.as_ref()),
-            }),
-        );
-    }
-    for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {
-        chain.push(
-            match r.outcome {
-                Outcome::Skipped => "request.skipped",
-                Outcome::AlreadyIssued => "request.already_issued",
-                _ => "request.rejected",
-            },
-            serde_json::json!({ "row": r.row, "request_id": r.request_id, "kind": r.kind, "reason": r.reason }),
-        );
-    }
-    chain.push("batch.completed", serde_json::json!({ "counts": counts(report) }));
-    std::fs::create_dir_all(staging.join("audit")).map_err(io_error(staging))?;
-    write_synced(&staging.join("audit").join("events.jsonl"), &audit::log::jsonl(&chain.events))?;
-    let finished = now_in_tokyo().to_rfc3339();
-    let batch_row = ledger::BatchRow {
-        id: report.batch_id.clone(),
-        started: created.to_rfc3339(),
-        finished: finished.clone(),
-        operator: operator.clone(),
-        host: host.clone(),
-        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
-        input_path: input.path.clone(),
-        input_sha256: input.sha256.clone(),
-        config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
-        issue_date: report.issue_date.to_string(),
-        zip_encryption: zip_encryption.into(),
-    };
-    let tagged: Vec<(String, RequestRecord)> = requests.iter().map(|r| (report.batch_id.clone(), r.clone())).collect();
-    audit::log::write_xlsx(
-        &staging.join("audit").join("監査ログ.xlsx"),
-        std::slice::from_ref(&batch_row),
-        &tagged,
-        &chain.events,
-    )?;
-
-    let manifest = manifest::Manifest {
-        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
-        batch_id: report.batch_id.clone(),
-        issue_date: report.issue_date.to_string(),
-        created: created.to_rfc3339(),
-        operator: operator.clone(),
-        host: host.clone(),
-        input: input.clone(),
-        config: config_source.clone(),
-        zip_encryption: zip_encryption.into(),
-        counts: counts(report),
-        files: manifest::files(staging).map_err(io_error(staging))?,
-    };
-    let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
-    write_synced(&staging.join("manifest.json"), &json)?;
-    sync_staging(staging)?;
-    lap(report, "rejected lists+audit+manifest+sync");
-
-    let mut files: Vec<(String, String, u64)> =
-        manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.size)).collect();
-    files.push(("manifest.json".into(), audit::sha256_hex(&json), json.len() as u64));
-    Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })
-}
-
-/// The ledger's record of every data row of the batch.
-fn request_records(
-    report: &BatchReport,
-    reissue_of: &HashMap<(String, NoticeKind), String>,
-    reissue_reason: Option<&str>,
-) -> Vec<RequestRecord> {
-    let mut records = Vec::new();
-    for n in &report.issued {
-        let previous = reissue_of.get(&(n.request_id.clone(), n.kind)).cloned();
-        records.push(RequestRecord {
-            row: n.row,
-            request_id: n.request_id.clone(),
-            kind: n.kind.alias().into(),
-            office_no: n.office_no.clone(),
-            outcome: Outcome::Issued,
-            reason: String::new(),
-            reissue_reason: previous.as_ref().and(reissue_reason.map(str::to_string)),
-            reissue_of: previous,
-        });
-    }
-    for s in &report.intake.skipped {
-        records.push(RequestRecord {
-            row: s.row,
-            request_id: s.request_id.clone(),
-            kind: String::new(),
-            office_no: s.office_no.clone(),
-            outcome: Outcome::Skipped,
-            reason: s.as_rejection().reason,
-            reissue_of: None,
-            reissue_reason: None,
-        });
-    }
-    for a in &report.already_issued {
-        records.push(RequestRecord {
-            row: a.row,
-            request_id: a.request_id.clone(),
-            kind: a.kind.alias().into(),
-            office_no: a.office_no.clone(),
-            outcome: Outcome::AlreadyIssued,
-            reason: a.as_rejection().reason,
-            reissue_of: None,
-            reissue_reason: None,
-        });
-    }
-    // One record per rejected row, its reasons joined.
-    let mut by_row: BTreeMap<usize, Vec<String>> = BTreeMap::new();
-    for r in report.rejections() {
-        by_row.entry(r.row).or_default().push(format!("{}：{}", r.column, r.reason));
-    }
-    for (row, reasons) in by_row {
-        records.push(RequestRecord {
-            row,
-            request_id: String::new(),
-            kind: String::new(),
-            office_no: String::new(),
-            outcome: Outcome::Rejected,
-            reason: reasons.join("／"),
-            reissue_of: None,
-            reissue_reason: None,
-        });
-    }
-    records.sort_by_key(|r| r.row);
-    records
-}
-
-/// Writes sheets (not notices) as one PDF with the batch fonts.
-fn write_pages(
-    pages: &[crate::render::Frame],
-    fonts: &PdfFonts,
-    renderer: &Renderer,
-    meta: &pdf::Meta,
-) -> Result<Vec<u8>, BatchError> {
-    let in_memory =
-        |e: std::io::Error| BatchError::Io { path: PathBuf::from("（メモリ）"), detail: e.to_string() };
-    let (w, h) = renderer.page_size_mm();
-    let mut writer = crate::render::bundle::BundleWriter::new(Vec::new(), fonts, w, h).map_err(in_memory)?;
-    for page in pages {
-        renderer.check_fonts(fonts, page)?;
-        writer.page(page).map_err(in_memory)?;
-    }
-    writer.finish(meta).map_err(in_memory)
 }
 
 /// Counts for the manifest and the JSON summary.

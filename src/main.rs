@@ -5,10 +5,29 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// Prints a line to stdout. A closed or full stdout (`tsuchi run … | head -1`, a full disk)
+/// must not panic after a batch is committed: the line is dropped, the exit code stands.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
+/// Prints a line to stderr, likewise without panicking.
+macro_rules! err {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr().lock(), $($arg)*);
+    }};
+}
+
 use chrono::NaiveDate;
 use tsuchi::batch::{self, BatchReport, Progress, RunOptions};
 use tsuchi::config::{self, Config};
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
+use tsuchi::pack::policy::ZipOpening;
+use tsuchi::plan::{self, PlanInput, SecretSource};
 use tsuchi::render::Renderer;
 use tsuchi::report;
 
@@ -99,9 +118,18 @@ enum Command {
         /// 差戻し一覧（rejected.xlsx / rejected.csv）を書き出すフォルダ
         #[arg(long, default_value = "output/check")]
         out: PathBuf,
-        /// 設定ファイル（パスワードの規則の表示に使います）
+        /// 設定ファイル（run と同じ設定で検査します）
         #[arg(long)]
         config: Option<PathBuf>,
+        /// run の出力先（台帳 ledger.sqlite があれば、発行済みの申請を調べます）
+        #[arg(long, default_value = "output")]
+        ledger: PathBuf,
+        /// 発行日（YYYY-MM-DD）。run と同じ日付で検査します
+        #[arg(long, value_parser = parse_date)]
+        date: Option<NaiveDate>,
+        /// 結果を JSON で標準出力に書きます（run --json と同じ形）
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -135,8 +163,8 @@ const EXIT_FAILED: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { requests, sheet, out, config } => match load_config(config.as_deref()) {
-            Ok((config, _)) => check(&requests, sheet, &out, &config),
+        Command::Check { requests, sheet, out, config, ledger, date, json } => match load_config(config.as_deref()) {
+            Ok((config, _)) => check(&CheckOptions { requests, sheet, out, ledger, date, json }, &config),
             Err(e) => fail(e),
         },
         Command::Run { requests, config, out, date, dry_run, sheet, json, reissue, reason } => {
@@ -175,7 +203,7 @@ fn init(path: &Path, force: bool) -> ExitCode {
     if let Err(e) = tsuchi::fsutil::write_atomic(path, config::DEFAULT_TOML.as_bytes()) {
         return fail(format!("「{}」を書き込めません：{e}", path.display()));
     }
-    println!("設定ファイル「{}」を作りました。発行者名などを書き換えてください。", path.display());
+    out!("設定ファイル「{}」を作りました。発行者名などを書き換えてください。", path.display());
     ExitCode::SUCCESS
 }
 
@@ -186,7 +214,7 @@ fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
     };
     let result = Renderer::new(&config).and_then(|renderer| {
         let frame = renderer.calibration()?;
-        let fonts = renderer.fonts_for([], &[])?;
+        let fonts = renderer.fonts_for(&Default::default())?;
         renderer.check_fonts(&fonts, &frame)?;
         let meta = tsuchi::render::pdf::Meta {
             title: "封筒の窓合わせ用紙",
@@ -204,8 +232,8 @@ fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
         return fail(format!("「{}」を書き込めません：{e}", out.display()));
     }
     let [dx, dy] = config.layout.address_offset_mm;
-    println!("窓合わせ用紙：{}（現在の調整値 右へ {dx:+.1} mm、下へ {dy:+.1} mm）", out.display());
-    println!("実際のサイズ（100%）で印刷し、三つ折りにして封筒に入れて確かめてください。");
+    out!("窓合わせ用紙：{}（現在の調整値 右へ {dx:+.1} mm、下へ {dy:+.1} mm）", out.display());
+    out!("実際のサイズ（100%）で印刷し、三つ折りにして封筒に入れて確かめてください。");
     ExitCode::SUCCESS
 }
 
@@ -261,13 +289,13 @@ fn run(mut options: RunOptions, config_path: Option<&Path>, json: bool) -> ExitC
         Err(e) => return fail(e),
     };
     for warning in &report.warnings {
-        eprintln!("警告：{warning}");
+        err!("警告：{warning}");
     }
     for note in &report.recovery_notes {
-        eprintln!("お知らせ：{note}");
+        err!("お知らせ：{note}");
     }
     if json {
-        println!("{}", serde_json::to_string_pretty(&summary_json(&report)).expect("serialises"));
+        out!("{}", serde_json::to_string_pretty(&summary_json(&report)).expect("serialises"));
     } else {
         print_intake(&options.input, &report.intake);
         print_batch(&report);
@@ -291,28 +319,28 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
 }
 
 fn print_batch(report: &BatchReport) {
-    println!();
+    out!();
     if !report.already_issued.is_empty() {
-        println!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
+        out!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
         for a in &report.already_issued {
-            println!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, a.request_id, a.kind, a.batch_id);
+            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, a.request_id, a.kind, a.batch_id);
         }
-        println!();
+        out!();
     }
     for r in &report.render_rejections {
-        println!("  差戻し（レイアウト） {}行目 値「{}」：{}", r.row, r.value, r.reason);
+        out!("  差戻し（レイアウト） {}行目 値「{}」：{}", r.row, r.value, r.reason);
     }
     let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     if report.dry_run {
-        println!("■ 試行（--dry-run）：何も書き出していません");
+        out!("■ 試行（--dry-run）：何も書き出していません");
         let per_kind: Vec<String> = NoticeKind::ALL.iter().map(|k| format!("{k} {}", count(*k))).collect();
-        println!("  発行される通知書：{}件（{}）", report.issued.len(), per_kind.join("／"));
+        out!("  発行される通知書：{}件（{}）", report.issued.len(), per_kind.join("／"));
         return;
     }
-    let zips_separate = report.issued.iter().filter(|n| n.zip_opening == batch::ZipOpening::Separate).count();
+    let zips_separate = report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Separate).count();
     let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
     let bytes: usize = report.issued.iter().map(|n| n.bytes).sum();
-    println!("■ バッチ {}（発行日 {}）", report.batch_id, report.issue_date);
+    out!("■ バッチ {}（発行日 {}）", report.batch_id, report.issue_date);
     let rejected_rows = intake::distinct_rows(&report.rejections());
     let mut rows: Vec<(String, String)> =
         NoticeKind::ALL.iter().map(|k| (k.label().to_string(), format!("{}通", count(*k)))).collect();
@@ -324,13 +352,13 @@ fn print_batch(report: &BatchReport) {
         ("発行済み（発行しません）".to_string(), format!("{}件", report.already_issued.len())),
     ]);
     print_table(&rows);
-    println!("  通知書 PDF：計 {} KB", bytes / 1024);
-    println!("  出力先：{}", report.dir.display());
-    println!("    印刷束：print/{}.pdf　発送リスト：print/発送リスト.xlsx", report.batch_id);
+    out!("  通知書 PDF：計 {} KB", bytes / 1024);
+    out!("  出力先：{}", report.dir.display());
+    out!("    印刷束：print/{}.pdf　発送リスト：print/発送リスト.xlsx", report.batch_id);
     if zips_separate > 0 {
-        println!("    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf");
+        out!("    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf");
     }
-    println!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
+    out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
 }
 
 /// Width of `s` on a terminal: East Asian wide characters take two columns.
@@ -342,12 +370,12 @@ fn display_width(s: &str) -> usize {
 fn print_table(rows: &[(String, String)]) {
     let w0 = rows.iter().map(|(a, _)| display_width(a)).max().unwrap_or(0);
     let w1 = rows.iter().map(|(_, b)| display_width(b)).max().unwrap_or(0);
-    let rule = |l: &str, m: &str, r: &str| println!("  {l}{}{m}{}{r}", "─".repeat(w0 + 2), "─".repeat(w1 + 2));
+    let rule = |l: &str, m: &str, r: &str| out!("  {l}{}{m}{}{r}", "─".repeat(w0 + 2), "─".repeat(w1 + 2));
     rule("┌", "┬", "┐");
     for (a, b) in rows {
         let pad_a = " ".repeat(w0 - display_width(a));
         let pad_b = " ".repeat(w1 - display_width(b));
-        println!("  │ {a}{pad_a} │ {pad_b}{b} │");
+        out!("  │ {a}{pad_a} │ {pad_b}{b} │");
     }
     rule("└", "┴", "┘");
 }
@@ -356,16 +384,16 @@ fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
     let postal: String = tsuchi::intake::text::normalize_code(postal).chars().filter(|c| *c != '-').collect();
     match tsuchi::barcode::for_address(&postal, address, address2) {
         Ok(code) => {
-            println!("郵便番号　　：{}", code.postal());
-            println!("住所表示番号：{}", if code.data().is_empty() { "（なし）" } else { code.data() });
+            out!("郵便番号　　：{}", code.postal());
+            out!("住所表示番号：{}", if code.data().is_empty() { "（なし）" } else { code.data() });
             let symbols: Vec<String> = code.symbols().iter().map(|s| s.as_str().to_string()).collect();
-            println!("記号（20）　：{}", symbols.join(" "));
-            println!("チェックデジット：{}", code.check_digit());
-            println!("バー（67本）：{}", code.bar_string());
+            out!("記号（20）　：{}", symbols.join(" "));
+            out!("チェックデジット：{}", code.check_digit());
+            out!("バー（67本）：{}", code.bar_string());
             ExitCode::SUCCESS
         }
         Err(reason) => {
-            println!("バーコードなし：{}", reason.reason());
+            out!("バーコードなし：{}", reason.reason());
             ExitCode::from(EXIT_REJECTED)
         }
     }
@@ -375,16 +403,13 @@ fn verify(batch: &Path) -> ExitCode {
     match tsuchi::audit::verify::verify(batch) {
         Err(e) => fail(e),
         Ok(findings) if findings.is_empty() => {
-            println!(
-                "検証：{} — ファイルのハッシュ・manifest・台帳・イベントの連鎖はすべて一致しました",
-                batch.display()
-            );
+            out!("検証：{} — ファイルのハッシュ・manifest・台帳・イベントの連鎖はすべて一致しました", batch.display());
             ExitCode::SUCCESS
         }
         Ok(findings) => {
-            println!("検証：{} — {}件の相違があります", batch.display(), findings.len());
+            out!("検証：{} — {}件の相違があります", batch.display(), findings.len());
             for f in &findings {
-                println!("  ・{f}");
+                out!("  ・{f}");
             }
             ExitCode::from(EXIT_REJECTED)
         }
@@ -417,10 +442,10 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
     match run() {
         Err(e) => fail(e),
         Ok((dest, batches, events, chain)) => {
-            println!("監査ログ：{}（バッチ {batches}件、イベント {events}件）", dest.display());
+            out!("監査ログ：{}（バッチ {batches}件、イベント {events}件）", dest.display());
             match chain {
-                None => println!("イベントの連鎖：すべて一致しました"),
-                Some(b) => println!("イベントの連鎖：{} 番で切れています（{}）", b.seq, b.why),
+                None => out!("イベントの連鎖：すべて一致しました"),
+                Some(b) => out!("イベントの連鎖：{} 番で切れています（{}）", b.seq, b.why),
             }
             ExitCode::SUCCESS
         }
@@ -428,81 +453,145 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("エラー：{message}");
+    err!("エラー：{message}");
     ExitCode::from(EXIT_FAILED)
 }
 
-fn check(requests: &Path, sheet: Option<String>, out: &Path, config: &Config) -> ExitCode {
-    let intake = match intake::read(requests, &ReadOptions { sheet }) {
+/// What `tsuchi check` was asked.
+struct CheckOptions {
+    requests: PathBuf,
+    sheet: Option<String>,
+    out: PathBuf,
+    ledger: PathBuf,
+    date: Option<NaiveDate>,
+    json: bool,
+}
+
+/// `check` prepares the batch exactly as `run` would, with specimen secrets, and writes only
+/// its reports: its verdict on every row is `run`'s.
+fn check(options: &CheckOptions, config: &Config) -> ExitCode {
+    let renderer = match Renderer::new(config) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let ledger = match tsuchi::ledger::Ledger::open_read_only(&options.ledger) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let intake = match intake::read(&options.requests, &ReadOptions { sheet: options.sheet.clone() }) {
         Ok(intake) => intake,
         Err(e) => return fail(e),
     };
-    print_intake(requests, &intake);
-    println!();
-    println!("■ パスワードの規則");
-    for (name, policy) in [("仮パスワード", &config.passwords.temp), ("証明書発行用パスワード", &config.passwords.cert)]
-    {
-        println!(
-            "  {name}：{}文字、使う文字 {}種類、強さ 約{:.1}ビット",
-            policy.length,
-            policy.alphabet().len(),
-            policy.entropy_bits()
-        );
+    let issue_date = options.date.or(config.notice.issue_date).unwrap_or_else(tsuchi::wareki::today_in_tokyo);
+    let input = PlanInput {
+        intake: &intake,
+        ledger: ledger.as_ref(),
+        reissue: &[],
+        issue_date,
+        secrets: SecretSource::Specimen,
+    };
+    let plan = match plan::prepare(&input, config, &renderer) {
+        Ok(p) => p,
+        Err(e) => return fail(e),
+    };
+    let mut rejections = intake.rejections.clone();
+    rejections.extend(plan.rejections.iter().cloned());
+    rejections.sort_by_key(|r| r.row);
+    if options.json {
+        let issued: Vec<serde_json::Value> = plan
+            .notices
+            .iter()
+            .map(|n| {
+                serde_json::json!({ "row": n.request.row, "request_id": n.request.request_id.as_str(), "kind": n.kind() })
+            })
+            .collect();
+        let summary = serde_json::json!({
+            "issued": issued,
+            "skipped": intake.skipped,
+            "rejected": rejections,
+            "already_issued": plan.already_issued,
+            "notes": intake.notes,
+        });
+        out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+    } else {
+        print_intake(&options.requests, &intake);
+        for r in &plan.rejections {
+            out!("  差戻し（レイアウト） {}行目「{}」 値「{}」：{}", r.row, r.column, r.value, r.reason);
+        }
+        out!("  発行される通知書：{}件（発行済み {}件）", plan.notices.len(), plan.already_issued.len());
+        out!();
+        out!("■ パスワードの規則");
+        for (name, policy) in
+            [("仮パスワード", &config.passwords.temp), ("証明書発行用パスワード", &config.passwords.cert)]
+        {
+            out!(
+                "  {name}：{}文字、使う文字 {}種類、強さ 約{:.1}ビット",
+                policy.length,
+                policy.alphabet().len(),
+                policy.entropy_bits()
+            );
+        }
     }
-    let xlsx = out.join("rejected.xlsx");
-    let csv = out.join("rejected.csv");
-    // Every row that would not be issued: rejections and rows not approved.
-    let mut not_issued = intake.rejections.clone();
+    let xlsx = options.out.join("rejected.xlsx");
+    let csv = options.out.join("rejected.csv");
+    // Every row that would not be issued, as `run` lists it.
+    let mut not_issued = rejections.clone();
     not_issued.extend(intake.skipped.iter().map(|s| s.as_rejection()));
+    not_issued.extend(plan.already_issued.iter().map(|a| a.as_rejection()));
     not_issued.sort_by_key(|r| r.row);
     if let Err(e) =
         report::write_rejected_xlsx(&xlsx, &not_issued).and_then(|()| report::write_rejected_csv(&csv, &not_issued))
     {
         return fail(e);
     }
-    println!();
-    println!("差戻し一覧：{}、{}", xlsx.display(), csv.display());
-    if intake.rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
+    if !options.json {
+        out!();
+        out!("差戻し一覧：{}、{}", xlsx.display(), csv.display());
+    }
+    if rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
 fn print_intake(path: &Path, intake: &Intake) {
-    println!("申請一覧：{}", path.display());
-    println!("データ行：{}行", intake.data_rows);
+    out!("申請一覧：{}", path.display());
+    out!("データ行：{}行", intake.data_rows);
     let per_kind: Vec<String> = NoticeKind::ALL
         .iter()
         .map(|k| format!("{} {}", k, intake.requests.iter().filter(|r| r.kind == *k).count()))
         .collect();
-    println!("  発行対象　　：{}件（{}）", intake.requests.len(), per_kind.join("／"));
-    println!("  承認以外　　：{}件（発行しません）", intake.skipped.len());
-    println!("  差戻し　　　：{}行（問題 {}件）", intake.rejected_rows(), intake.rejections.len());
+    out!("  発行対象　　：{}件（{}）", intake.requests.len(), per_kind.join("／"));
+    out!("  承認以外　　：{}件（発行しません）", intake.skipped.len());
+    out!("  差戻し　　　：{}行（問題 {}件）", intake.rejected_rows(), intake.rejections.len());
     if !intake.rejections.is_empty() {
-        println!();
-        println!("■ 差戻し（直して再実行してください）");
+        out!();
+        out!("■ 差戻し（直して再実行してください）");
         for r in &intake.rejections {
             let letter = r.column_letter.as_deref().map(|l| format!("{l}列")).unwrap_or_default();
-            println!("  {}行目 {letter}「{}」 値「{}」：{}", r.row, r.column, r.value, r.reason);
+            out!("  {}行目 {letter}「{}」 値「{}」：{}", r.row, r.column, r.value, r.reason);
         }
     }
     if !intake.skipped.is_empty() {
-        println!();
-        println!("■ 審査結果が承認でないため発行しない行");
+        out!();
+        out!("■ 審査結果が承認でないため発行しない行");
         for s in &intake.skipped {
-            println!(
+            out!(
                 "  {}行目 申請番号「{}」 事業所番号「{}」：審査結果「{}」",
-                s.row, s.request_id, s.office_no, s.status
+                s.row,
+                s.request_id,
+                s.office_no,
+                s.status
             );
         }
     }
     if !intake.notes.is_empty() {
-        println!();
-        println!("■ 確認事項（発行は止めません）");
+        out!();
+        out!("■ 確認事項（発行は止めません）");
         for n in &intake.notes {
             let place = match (n.row, &n.column) {
                 (Some(row), Some(col)) => format!("{row}行目「{col}」："),
                 (Some(row), None) => format!("{row}行目："),
                 _ => String::new(),
             };
-            println!("  {place}{}", n.message);
+            out!("  {place}{}", n.message);
         }
     }
 }

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 
+use crate::barcode::{Barcode, NoBarcode};
 use crate::config::Passwords;
 use crate::model::{NoticeKind, Request};
 use crate::secrets::{Generator, Secret};
@@ -36,23 +37,43 @@ impl SecretSlot {
     }
 }
 
-/// One notice to render: the request, its freshly drawn secrets and the issue date.
+/// One notice to render: the request, its freshly drawn secrets, the issue date, and the
+/// customer barcode of its address (worked out once, here).
 pub struct Notice {
     pub request: Request,
     pub issue_date: NaiveDate,
     temp_password: Option<Secret>,
     cert_password: Option<Secret>,
+    barcode: Result<Barcode, NoBarcode>,
+}
+
+/// Where a notice's secrets come from.
+pub enum Secrets<'a> {
+    /// Drawn for real (the OS CSPRNG in production).
+    Drawn(&'a mut Generator),
+    /// Specimens of the same length and classes, for `check`: nothing is issued, and the
+    /// layout of a grid does not depend on which characters fill it.
+    Specimen,
 }
 
 impl Notice {
-    /// Draws the secrets the request's kind needs from `generator`.
-    pub fn issue(request: Request, issue_date: NaiveDate, policies: &Passwords, generator: &mut Generator) -> Notice {
-        let mut draw = |slot: SecretSlot, policy| {
-            SecretSlot::of(request.kind).contains(&slot).then(|| generator.generate(policy, request.user_id.as_str()))
+    /// Gives the request the secrets its kind needs.
+    pub fn issue(request: Request, issue_date: NaiveDate, policies: &Passwords, secrets: Secrets) -> Notice {
+        let user_id = request.user_id.as_str().to_string();
+        let needs = |slot: SecretSlot| SecretSlot::of(request.kind).contains(&slot);
+        let (temp, cert) = (needs(SecretSlot::TempPassword), needs(SecretSlot::CertPassword));
+        let (temp_password, cert_password) = match secrets {
+            Secrets::Drawn(generator) => (
+                temp.then(|| generator.generate(&policies.temp, &user_id)),
+                cert.then(|| generator.generate(&policies.cert, &user_id)),
+            ),
+            Secrets::Specimen => {
+                (temp.then(|| Secret::specimen(&policies.temp)), cert.then(|| Secret::specimen(&policies.cert)))
+            }
         };
-        let temp_password = draw(SecretSlot::TempPassword, &policies.temp);
-        let cert_password = draw(SecretSlot::CertPassword, &policies.cert);
-        Notice { request, issue_date, temp_password, cert_password }
+        let r = &request;
+        let barcode = crate::barcode::for_address(r.postal_code.digits(), &r.address, r.address2.as_deref());
+        Notice { request, issue_date, temp_password, cert_password, barcode }
     }
 
     /// A made-up notice of `kind` with realistic field lengths, rendered at start-up to check
@@ -75,7 +96,7 @@ impl Notice {
             attention: Some("管理者 見本 太郎".into()),
         };
         let date = NaiveDate::from_ymd_opt(2026, 1, 10).expect("valid date");
-        Notice::issue(request, date, &Passwords::default(), &mut Generator::os())
+        Notice::issue(request, date, &Passwords::default(), Secrets::Specimen)
     }
 
     pub fn kind(&self) -> NoticeKind {
@@ -91,9 +112,16 @@ impl Notice {
     }
 
     /// The Japan Post customer barcode of the addressee, or why there is none.
-    pub fn barcode(&self) -> Result<crate::barcode::Barcode, crate::barcode::NoBarcode> {
-        let r = &self.request;
-        crate::barcode::for_address(r.postal_code.digits(), &r.address, r.address2.as_deref())
+    pub fn barcode(&self) -> Result<&Barcode, &NoBarcode> {
+        self.barcode.as_ref()
+    }
+
+    /// The secrets this notice carries, by slot.
+    pub fn secrets(&self) -> Vec<(SecretSlot, &str)> {
+        [SecretSlot::TempPassword, SecretSlot::CertPassword]
+            .into_iter()
+            .filter_map(|slot| self.secret(slot).map(|s| (slot, s.expose())))
+            .collect()
     }
 
     /// File name without extension: `<事業所番号>_<通知種別>`.

@@ -258,6 +258,22 @@ impl Secret {
     }
 }
 
+impl Secret {
+    /// A stand-in of `policy`'s length holding each of its classes in turn: what `check` lays
+    /// out instead of a real password. It opens nothing and is never written.
+    pub fn specimen(policy: &PasswordPolicy) -> Secret {
+        let alphabet = policy.alphabet();
+        let firsts: Vec<char> = policy
+            .classes()
+            .iter()
+            .filter_map(|&class| alphabet.iter().copied().find(|&c| CharClass::of(c) == class))
+            .collect();
+        let text: String =
+            (0..policy.length).map(|i| firsts.get(i % firsts.len().max(1)).copied().unwrap_or('X')).collect();
+        Secret(Zeroizing::new(text))
+    }
+}
+
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("Secret(***)")

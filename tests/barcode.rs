@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use common::{text, tool};
 use tsuchi::config::Config;
 use tsuchi::intake::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Request, RequestId, UserId};
-use tsuchi::notice::Notice;
+use tsuchi::notice::{Notice, Secrets};
 use tsuchi::render::{Item, Renderer};
 use tsuchi::secrets::Generator;
 
@@ -71,7 +71,7 @@ fn notice(r: Request) -> Notice {
         r,
         NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
         &Config::default().passwords,
-        &mut Generator::seeded(4),
+        Secrets::Drawn(&mut Generator::seeded(4)),
     )
 }
 
@@ -162,7 +162,7 @@ fn the_printed_bars_have_japan_posts_widths_pitch_and_heights_at_600_dpi() {
     let renderer = Renderer::new(&config).unwrap();
     let r = request("100-0013", "東京都千代田区霞が関1丁目3番2号 郵便プラザ503室", NoticeKind::LoginReissue);
     let expected = notice(r.clone()).barcode().unwrap().bar_string();
-    let fonts = renderer.fonts_for([&r], &[]).unwrap();
+    let fonts = common::fonts_for(&renderer, [&r]);
     let n = notice(r);
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("notice.pdf");

@@ -12,7 +12,7 @@ use chrono::NaiveDate;
 use tsuchi::batch::now_in_tokyo;
 use tsuchi::config::Config;
 use tsuchi::intake::{self, NoticeKind, ReadOptions, Request};
-use tsuchi::notice::{Notice, SecretSlot};
+use tsuchi::notice::{Notice, SecretSlot, Secrets};
 use tsuchi::render::{PdfFonts, Renderer};
 use tsuchi::secrets::Generator;
 
@@ -32,7 +32,8 @@ struct Rendered {
 }
 
 fn render(renderer: &Renderer, fonts: &PdfFonts, request: Request, seed: u64) -> Rendered {
-    let notice = Notice::issue(request, date(), &Config::default().passwords, &mut Generator::seeded(seed));
+    let notice =
+        Notice::issue(request, date(), &Config::default().passwords, Secrets::Drawn(&mut Generator::seeded(seed)));
     let bytes = renderer.render(&notice, fonts, now_in_tokyo()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("notice.pdf");
@@ -49,7 +50,7 @@ fn each_notice_kind_carries_every_field_of_its_row_and_its_secrets_in_order() {
     let config = Config::default();
     let renderer = Renderer::new(&config).unwrap();
     let requests = sample_requests();
-    let fonts = renderer.fonts_for(&requests, &[]).unwrap();
+    let fonts = common::fonts_for(&renderer, &requests);
     for kind in NoticeKind::ALL {
         let request = requests.iter().find(|r| r.kind == kind).unwrap().clone();
         let r = render(&renderer, &fonts, request.clone(), 7);
@@ -106,7 +107,7 @@ fn fonts_are_embedded_subsets_and_the_structure_is_sound() {
     let config = Config::default();
     let renderer = Renderer::new(&config).unwrap();
     let requests = sample_requests();
-    let fonts = renderer.fonts_for(&requests, &[]).unwrap();
+    let fonts = common::fonts_for(&renderer, &requests);
     let r = render(&renderer, &fonts, requests[0].clone(), 1);
     let path = r.pdf.to_str().unwrap();
     let listing = tool("pdffonts", &[path]);
@@ -157,7 +158,8 @@ fn a_sixty_character_name_and_address_stay_inside_their_boxes() {
     for kind in NoticeKind::ALL {
         for attention in [None, Some("施設長 長谷川 三千代")] {
             let request = long_request(kind, attention);
-            let notice = Notice::issue(request.clone(), date(), &config.passwords, &mut Generator::seeded(3));
+            let notice =
+                Notice::issue(request.clone(), date(), &config.passwords, Secrets::Drawn(&mut Generator::seeded(3)));
             let (_, frame) = renderer.frame(&notice).unwrap();
             for run in frame.texts() {
                 let ink = run.extent();
@@ -189,7 +191,7 @@ fn a_long_name_stays_inside_the_page_in_the_pdf_itself() {
     let config = Config::default();
     let renderer = Renderer::new(&config).unwrap();
     let request = long_request(NoticeKind::Registration, None);
-    let fonts = renderer.fonts_for([&request], &[]).unwrap();
+    let fonts = common::fonts_for(&renderer, [&request]);
     let r = render(&renderer, &fonts, request, 5);
     let html = tool("pdftotext", &["-bbox", r.pdf.to_str().unwrap(), "-"]);
     let mm = 72.0 / 25.4;
@@ -212,7 +214,7 @@ fn text_too_long_for_any_size_is_a_clear_layout_error() {
     let renderer = Renderer::new(&config).unwrap();
     let mut request = long_request(NoticeKind::LoginReissue, None);
     request.office_name = "長".repeat(400);
-    let notice = Notice::issue(request, date(), &config.passwords, &mut Generator::seeded(1));
+    let notice = Notice::issue(request, date(), &config.passwords, Secrets::Drawn(&mut Generator::seeded(1)));
     let err = renderer.frame(&notice).err().unwrap().to_string();
     assert!(err.contains("収まりません"), "{err}");
 }
@@ -264,7 +266,7 @@ fn wording_changes_in_a_template_folder_reach_the_notice() {
     config.issuer.name = "テスト県国民健康保険団体連合会".into();
     let renderer = Renderer::new(&config).unwrap();
     let request = sample_requests().into_iter().find(|r| r.kind == NoticeKind::LoginReissue).unwrap();
-    let fonts = renderer.fonts_for([&request], &[]).unwrap();
+    let fonts = common::fonts_for(&renderer, [&request]);
     let r = render(&renderer, &fonts, request, 2);
     let flat = squeeze(&tool("pdftotext", &[r.pdf.to_str().unwrap(), "-"]));
     assert!(flat.contains("変更後のパスワードを"));
@@ -277,7 +279,7 @@ fn the_reading_row_spells_each_character_in_katakana() {
     config.notice.reading_row = true;
     let renderer = Renderer::new(&config).unwrap();
     let request = sample_requests().into_iter().find(|r| r.kind == NoticeKind::CertPasswordReissue).unwrap();
-    let fonts = renderer.fonts_for([&request], &[]).unwrap();
+    let fonts = common::fonts_for(&renderer, [&request]);
     let r = render(&renderer, &fonts, request, 9);
     let flat = squeeze(&tool("pdftotext", &["-layout", r.pdf.to_str().unwrap(), "-"]));
     let secret = r.notice.secret(SecretSlot::CertPassword).unwrap();

@@ -90,12 +90,22 @@ pub struct Intake {
     pub notes: Vec<Note>,
     /// Non-blank data rows read (issued + skipped + rejected).
     pub data_rows: usize,
+    /// The header row as the clerk wrote it.
+    header: Option<HeaderMap>,
 }
 
 impl Intake {
     /// Number of distinct rows rejected.
     pub fn rejected_rows(&self) -> usize {
         distinct_rows(&self.rejections)
+    }
+
+    /// A column's header as the clerk wrote it, and its Excel letter, for messages.
+    pub fn column(&self, column: Column) -> (String, Option<String>) {
+        match &self.header {
+            Some(h) => (h.header_of(column), h.position(column).map(column_letter)),
+            None => (column.header().to_string(), None),
+        }
     }
 }
 
@@ -141,7 +151,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         },
     })?;
 
-    let mut intake = Intake::default();
+    let mut intake = Intake { header: Some(header.clone()), ..Intake::default() };
     let skipped_above: Vec<usize> =
         rows.iter().filter(|r| !r.is_blank() && r.number < header_row.number).map(|r| r.number).collect();
     if let (Some(first), Some(last)) = (skipped_above.first(), skipped_above.last()) {

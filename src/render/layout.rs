@@ -1,149 +1,17 @@
-//! Layout: a [`Document`] plus the notice's secrets become a [`Frame`] — positioned text runs,
+//! Layout: a [`Document`] plus the notice's secrets and bars ([`Marks`]) become a [`Frame`] — positioned text runs,
 //! boxes and lines in millimetres from the top-left of the page. Layout measures text with the
 //! bundled fonts, wraps and shrinks it to fit its box, and refuses what cannot fit; it knows
 //! nothing of PDF or files.
 
-use serde::Deserialize;
 use zeroize::Zeroizing;
 
+use super::geometry::AddressGeometry;
+pub use super::geometry::Geometry;
 use super::template::{AddressBlock, Block, Document, Field};
 use crate::barcode::Bar;
 use crate::font::{Face, MM_PER_PT};
-use crate::notice::Notice;
+use crate::notice::SecretSlot;
 use crate::secrets::{self, CharClass};
-
-/// Geometry from `templates/layout.toml`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Geometry {
-    pub page: PageGeometry,
-    pub address: AddressGeometry,
-    pub issuer: IssuerGeometry,
-    pub addressee: AddresseeGeometry,
-    pub title: TitleGeometry,
-    pub flow: FlowGeometry,
-    pub paragraph: ParagraphGeometry,
-    pub table: TableGeometry,
-    pub grid: GridGeometry,
-    pub bullets: BulletsGeometry,
-    pub footer: FooterGeometry,
-    pub barcode: BarcodeGeometry,
-}
-
-/// The customer barcode at the 10 pt size (DOMAIN §6).
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BarcodeGeometry {
-    pub bar_width_mm: f32,
-    pub pitch_mm: f32,
-    pub long_mm: f32,
-    pub timing_mm: f32,
-    pub quiet_mm: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PageGeometry {
-    pub width_mm: f32,
-    pub height_mm: f32,
-    pub margin_left_mm: f32,
-    pub margin_right_mm: f32,
-    pub margin_bottom_mm: f32,
-    pub leading: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddressGeometry {
-    pub x_mm: f32,
-    pub y_mm: f32,
-    pub width_mm: f32,
-    pub height_mm: f32,
-    pub postal_pt: f32,
-    pub address_pt: f32,
-    pub name_pt: f32,
-    pub min_scale: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IssuerGeometry {
-    pub top_mm: f32,
-    pub width_mm: f32,
-    pub size_pt: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AddresseeGeometry {
-    pub top_mm: f32,
-    pub width_mm: f32,
-    pub size_pt: f32,
-    pub min_pt: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TitleGeometry {
-    pub top_mm: f32,
-    pub size_pt: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FlowGeometry {
-    pub top_mm: f32,
-    pub gap_mm: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ParagraphGeometry {
-    pub size_pt: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TableGeometry {
-    pub label_width_mm: f32,
-    pub row_min_height_mm: f32,
-    pub padding_mm: f32,
-    pub size_pt: f32,
-    pub min_pt: f32,
-    pub max_lines: usize,
-    pub label_grey: f32,
-    pub line_pt: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GridGeometry {
-    pub label_pt: f32,
-    pub cell_width_mm: f32,
-    pub class_row_mm: f32,
-    pub char_row_mm: f32,
-    pub reading_row_mm: f32,
-    pub class_pt: f32,
-    pub char_pt: f32,
-    pub reading_pt: f32,
-    pub class_grey: f32,
-    pub line_pt: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BulletsGeometry {
-    pub heading_pt: f32,
-    pub size_pt: f32,
-    pub indent_mm: f32,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FooterGeometry {
-    pub bottom_mm: f32,
-    pub size_pt: f32,
-}
 
 /// A rectangle in millimetres from the top-left corner of the page.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -262,72 +130,97 @@ pub(super) fn leading_mm(size_pt: f32, leading: f32) -> f32 {
 
 /// Breaks `text` into lines no wider than `width` mm at `size_pt`. Runs of ASCII letters and
 /// digits stay together unless a run alone is wider than the line; explicit line breaks are
-/// kept; 禁則 characters are not left at the start of a line.
+/// kept; 禁則 characters are not left at the start of a line. Linear in the length of `text`.
 pub fn wrap(text: &str, width: f32, size_pt: f32, face: Face) -> Vec<String> {
-    let m = face.metrics();
     let mut lines = Vec::new();
     for paragraph in text.split('\n').map(|p| p.trim_end_matches('\r')) {
-        let mut tokens: Vec<String> = Vec::new();
-        for c in paragraph.chars() {
-            let joins = |prev: char| prev.is_ascii_alphanumeric() && c.is_ascii_alphanumeric();
-            match tokens.last_mut() {
-                Some(t) if t.chars().last().is_some_and(joins) => t.push(c),
-                _ => tokens.push(c.to_string()),
-            }
-        }
-        let mut line: Vec<String> = Vec::new();
-        let mut line_width = 0.0;
-        let mut queue: std::collections::VecDeque<String> = tokens.into();
-        while let Some(token) = queue.pop_front() {
-            let w = m.width_mm(&token, size_pt);
-            if line_width + w <= width + 1e-4 {
-                line_width += w;
-                line.push(token);
-                continue;
-            }
-            if line.is_empty() {
-                // A single token wider than the line: split it by characters.
-                let mut chars = token.chars();
-                let first = chars.next().expect("tokens are not empty").to_string();
-                let rest: String = chars.collect();
-                if !rest.is_empty() {
-                    queue.push_front(rest);
-                }
-                line_width = m.width_mm(&first, size_pt);
-                line.push(first);
-                continue;
-            }
-            // Break before `token`; pull one token down if `token` may not start a line.
-            let starts_badly = token.chars().next().is_some_and(|c| NO_LINE_START.contains(c));
-            queue.push_front(token);
-            if starts_badly && line.len() > 1 {
-                queue.push_front(line.pop().expect("line has two tokens"));
-            }
-            // Names are often 「法人名 事業所名」: break at the last space when it is in the
-            // latter part of the line rather than in the middle of a word.
-            if let Some(space) = line.iter().rposition(|t| t == " " || t == "\u{3000}").filter(|&i| i > 0) {
-                let before = m.width_mm(&line[..space].concat(), size_pt);
-                if before >= SPACE_BREAK_SHARE * width {
-                    for t in line.drain(space..).rev() {
-                        queue.push_front(t);
-                    }
-                }
-            }
-            lines.push(line.concat());
-            line.clear();
-            line_width = 0.0;
-            // A wrapped line does not start with a space.
-            while queue.front().is_some_and(|t| t == " " || t == "\u{3000}") {
-                queue.pop_front();
-            }
-        }
-        lines.push(line.concat());
+        wrap_paragraph(paragraph, width, size_pt, face, &mut lines);
     }
     lines
 }
 
+fn is_space(token: &str) -> bool {
+    token == " " || token == "\u{3000}"
+}
+
+/// Tokens of a paragraph: each character alone, except runs of ASCII letters and digits.
+fn tokens(paragraph: &str) -> Vec<&str> {
+    let mut tokens = Vec::new();
+    let (mut start, mut prev) = (0, None::<char>);
+    for (i, c) in paragraph.char_indices() {
+        let joins = prev.is_some_and(|p| p.is_ascii_alphanumeric()) && c.is_ascii_alphanumeric();
+        if !joins && i > start {
+            tokens.push(&paragraph[start..i]);
+            start = i;
+        }
+        prev = Some(c);
+    }
+    if start < paragraph.len() {
+        tokens.push(&paragraph[start..]);
+    }
+    tokens
+}
+
+fn wrap_paragraph(paragraph: &str, width: f32, size_pt: f32, face: Face, lines: &mut Vec<String>) {
+    let m = face.metrics();
+    let em = size_pt * MM_PER_PT;
+    let mut queue: std::collections::VecDeque<&str> = tokens(paragraph).into();
+    let mut line: Vec<&str> = Vec::new();
+    let mut line_width = 0.0;
+    while let Some(token) = queue.pop_front() {
+        let w = m.width_mm(token, size_pt);
+        if line_width + w <= width + 1e-4 {
+            line_width += w;
+            line.push(token);
+            continue;
+        }
+        if line.is_empty() {
+            // A single token wider than the line: cut it by characters in one pass, each
+            // piece as wide as fits (at least one character); the last piece opens a line.
+            let (mut start, mut piece_width) = (0, 0.0);
+            for (i, c) in token.char_indices() {
+                let cw = m.advance(c) * em;
+                if i > start && piece_width + cw > width + 1e-4 {
+                    lines.push(token[start..i].to_string());
+                    start = i;
+                    piece_width = 0.0;
+                }
+                piece_width += cw;
+            }
+            line.push(&token[start..]);
+            line_width = piece_width;
+            continue;
+        }
+        // Break before `token`; pull one token down if `token` may not start a line.
+        let starts_badly = token.chars().next().is_some_and(|c| NO_LINE_START.contains(c));
+        queue.push_front(token);
+        if starts_badly && line.len() > 1 {
+            queue.push_front(line.pop().expect("line has two tokens"));
+        }
+        // Names are often 「法人名 事業所名」: break at the last space when it is in the
+        // latter part of the line rather than in the middle of a word.
+        if let Some(space) = line.iter().rposition(|t| is_space(t)).filter(|&i| i > 0) {
+            let before: f32 = line[..space].iter().map(|t| m.width_mm(t, size_pt)).sum();
+            if before >= SPACE_BREAK_SHARE * width {
+                for t in line.drain(space..).rev() {
+                    queue.push_front(t);
+                }
+            }
+        }
+        lines.push(line.concat());
+        line.clear();
+        line_width = 0.0;
+        // A wrapped line does not start with a space.
+        while queue.front().is_some_and(|t| is_space(t)) {
+            queue.pop_front();
+        }
+    }
+    lines.push(line.concat());
+}
+
 /// The largest size from `max_pt` down to `min_pt` (in 0.25 pt steps) at which `text` wraps into
-/// at most `max_lines` lines of `width`.
+/// at most `max_lines` lines of `width`. Sizes at which the text is wider than all the lines
+/// together are not tried, so a hopelessly long value fails at once.
 pub(super) fn fit(
     text: &str,
     width: f32,
@@ -336,7 +229,18 @@ pub(super) fn fit(
     min_pt: f32,
     face: Face,
 ) -> Option<(f32, Vec<String>)> {
+    let total = face.metrics().width_mm(text, max_pt);
     let mut size = max_pt;
+    if total > 0.0 {
+        // Width scales with size: above `largest`, even perfect filling needs too many lines.
+        let largest = max_lines as f32 * width * max_pt / total;
+        if largest < min_pt - 1e-4 {
+            return None;
+        }
+        if largest < max_pt {
+            size = max_pt - ((max_pt - largest) / 0.25).ceil() * 0.25;
+        }
+    }
     while size >= min_pt - 1e-4 {
         let lines = wrap(text, width, size, face);
         if lines.len() <= max_lines {
@@ -345,6 +249,34 @@ pub(super) fn fit(
         size -= 0.25;
     }
     None
+}
+
+/// Fits `text` on one line of `width` mm: at `max_pt`, shrunk as far as `min_pt`, and past
+/// that cut short with 「…」. Line breaks become spaces. Never fails: a label on a list (the
+/// full value stays in the workbooks) must not stop a batch.
+pub fn one_line_label(text: &str, width: f32, max_pt: f32, min_pt: f32) -> (f32, String) {
+    let text = super::one_line(text);
+    let m = Face::Gothic.metrics();
+    let natural = m.width_mm(&text, max_pt);
+    if natural <= width + 1e-4 {
+        return (max_pt, text);
+    }
+    let shrunk = ((max_pt * width / natural) * 4.0).floor() / 4.0;
+    if shrunk >= min_pt {
+        return (shrunk, text);
+    }
+    let budget = width - m.width_mm("…", min_pt);
+    let em = min_pt * MM_PER_PT;
+    let (mut used, mut out) = (0.0, String::new());
+    for c in text.chars() {
+        used += m.advance(c) * em;
+        if used > budget {
+            break;
+        }
+        out.push(c);
+    }
+    out.push('…');
+    (min_pt, out)
 }
 
 /// Wraps `text`, but sets it up to `1 - min_share` smaller when that saves a line: a
@@ -425,19 +357,23 @@ pub(super) enum Align {
     Right,
 }
 
+/// What a notice's page shows besides its document: the secrets of its grids and the bars of
+/// its customer barcode (computed once per notice by the caller; `None` for no barcode).
+pub struct Marks<'a> {
+    pub secrets: &'a [(SecretSlot, &'a str)],
+    pub bars: Option<&'a [Bar]>,
+}
+
 /// Lays out one notice on one A4 page.
-pub fn layout(doc: &Document, notice: &Notice, g: &Geometry, options: LayoutOptions) -> Result<Frame, LayoutError> {
+pub fn layout(doc: &Document, marks: &Marks, g: &Geometry, options: LayoutOptions) -> Result<Frame, LayoutError> {
     let mut page = Page { g, items: Vec::new() };
-    let barcode = match (options.customer_barcode && notice.kind().is_mailed(), notice.barcode()) {
-        (true, Ok(code)) => Some(code.bars()),
-        _ => None,
-    };
+    let barcode = marks.bars;
     let b = &g.barcode;
     let reserve = if barcode.is_some() { b.long_mm + 2.0 * b.quiet_mm } else { 0.0 };
     let text_bottom = address_block(&mut page, &doc.address, options, reserve)?;
     if let Some(bars) = barcode {
         let area = address_area(&g.address, options);
-        customer_barcode(&mut page, &bars, area.x + b.quiet_mm, text_bottom + b.quiet_mm);
+        customer_barcode(&mut page, bars, area.x + b.quiet_mm, text_bottom + b.quiet_mm);
     }
     issuer_block(&mut page, doc)?;
 
@@ -457,7 +393,7 @@ pub fn layout(doc: &Document, notice: &Notice, g: &Geometry, options: LayoutOpti
 
     let mut y = g.flow.top_mm.max(y + g.flow.gap_mm);
     for block in &doc.blocks {
-        y = body_block(&mut page, block, notice, y, options)? + g.flow.gap_mm;
+        y = body_block(&mut page, block, marks.secrets, y, options)? + g.flow.gap_mm;
     }
     let limit = g.page.height_mm - g.page.margin_bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
     if y - g.flow.gap_mm > limit {
@@ -575,7 +511,7 @@ fn issuer_block(page: &mut Page, doc: &Document) -> Result<(), LayoutError> {
 fn body_block(
     page: &mut Page,
     block: &Block,
-    notice: &Notice,
+    secrets: &[(SecretSlot, &str)],
     y: f32,
     options: LayoutOptions,
 ) -> Result<f32, LayoutError> {
@@ -604,9 +540,13 @@ fn body_block(
         }
         Block::Table { rows } => table(page, rows, y)?,
         Block::Grid { label, secret } => {
-            let secret = notice.secret(*secret).ok_or_else(|| LayoutError::DoesNotFit { what: label.clone() })?;
+            let secret = secrets
+                .iter()
+                .find(|(slot, _)| slot == secret)
+                .map(|(_, s)| *s)
+                .ok_or_else(|| LayoutError::DoesNotFit { what: label.clone() })?;
             let y = y + page.aligned(label, single(g.grid.label_pt), y, g.grid.label_pt, Align::Left, "grid-label");
-            grid(page, label, secret.expose(), y, options.reading_row)
+            grid(page, label, secret, y, options.reading_row)
         }
         Block::Bullets { heading, items } => {
             let b = &g.bullets;

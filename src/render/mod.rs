@@ -5,6 +5,7 @@
 
 pub mod bundle;
 pub mod fonts;
+pub mod geometry;
 pub mod layout;
 pub mod pdf;
 pub mod sheets;
@@ -23,6 +24,26 @@ use crate::wareki;
 
 pub use fonts::PdfFonts;
 pub use layout::{Frame, Item, LayoutError};
+
+/// A name or address as a one-line value: its line breaks (Alt+Enter in Excel, CRLF, a bare
+/// CR) become spaces, where the layout may break the line, and never print as glyphs;
+/// leading and trailing breaks go.
+pub fn one_line(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for part in text.split(['\n', '\r']).map(str::trim).filter(|p| !p.is_empty()) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
+}
+
+/// The characters a laid-out page sets in the Japanese face (the password face always holds
+/// all of printable ASCII).
+pub fn gothic_glyphs(frame: &Frame) -> impl Iterator<Item = char> + '_ {
+    frame.texts().filter(|t| t.face == crate::font::Face::Gothic).flat_map(|t| t.text.chars())
+}
 
 /// Why a notice cannot be rendered.
 #[derive(Debug, thiserror::Error)]
@@ -105,14 +126,14 @@ impl Renderer {
         c.insert("request_id", r.request_id.as_str());
         c.insert("kind", r.kind.label());
         c.insert("office_no", r.office_no.as_str());
-        c.insert("office_name", &r.office_name);
+        c.insert("office_name", &one_line(&r.office_name));
         c.insert("postal_code", &r.postal_code.to_string());
-        c.insert("address", &r.printed_address());
+        c.insert("address", &one_line(&r.printed_address()));
         c.insert("phone", r.phone.as_ref().map(|p| p.as_str()).unwrap_or(""));
         c.insert("fax", r.fax.as_ref().map(|p| p.as_str()).unwrap_or(""));
         c.insert("user_id", r.user_id.as_str());
         c.insert("prefecture", r.prefecture.map(|p| p.name()).unwrap_or(""));
-        c.insert("attention", r.attention.as_deref().unwrap_or(""));
+        c.insert("attention", &one_line(r.attention.as_deref().unwrap_or("")));
         c.insert("issue_date", &wareki::format(notice.issue_date, n.date_style).map_err(RenderError::Date)?);
         c.insert("issuer_name", &self.config.issuer.name);
         c.insert("helpdesk", &self.config.issuer.helpdesk);
@@ -185,7 +206,7 @@ impl Renderer {
                 password: secret.expose(),
             })
             .collect();
-        let mut frames = sheets::zip_passwords(&doc, &entries, &self.templates.geometry)?;
+        let mut frames = sheets::zip_passwords(&doc, &entries, &self.templates.geometry);
         let total = frames.len();
         for (i, frame) in frames.iter_mut().enumerate() {
             self.stamp(frame, batch_id, &format!("{}/{total}", i + 1));
@@ -206,18 +227,20 @@ impl Renderer {
     /// The document and its laid-out page (no PDF yet).
     pub fn frame(&self, notice: &Notice) -> Result<(template::Document, Frame), RenderError> {
         let doc = self.templates.document(notice.kind(), &self.context(notice)?)?;
-        let frame = layout::layout(&doc, notice, &self.templates.geometry, self.options)?;
+        let bars = match (self.options.customer_barcode && notice.kind().is_mailed(), notice.barcode()) {
+            (true, Ok(code)) => Some(code.bars()),
+            _ => None,
+        };
+        let secrets = notice.secrets();
+        let marks = layout::Marks { secrets: &secrets, bars: bars.as_deref() };
+        let frame = layout::layout(&doc, &marks, &self.templates.geometry, self.options)?;
         Ok((doc, frame))
     }
 
-    /// Renders one notice as a one-page PDF.
-    /// The fonts for a batch of `requests`: every character their notices can print.
-    /// `extra` is any other text the batch prints (operator and host on the cover sheet).
-    pub fn fonts_for<'a>(
-        &self,
-        requests: impl IntoIterator<Item = &'a Request>,
-        extra: &[&str],
-    ) -> Result<PdfFonts, RenderError> {
+    /// Every character a batch prints whatever its rows say: the templates' wording, the
+    /// configured names, dates, kinds, and every password character with its class label and
+    /// reading. A batch's fonts are these plus the glyphs its prepared rows need.
+    pub fn base_glyphs(&self) -> BTreeSet<char> {
         let mut chars: BTreeSet<char> = self.templates.source_chars().clone();
         let (issuer, n) = (&self.config.issuer, &self.config.notice);
         for text in
@@ -225,21 +248,20 @@ impl Renderer {
         {
             chars.extend(text.chars());
         }
-        chars.extend(extra.iter().flat_map(|t| t.chars()));
-        // Dates, kinds, password classes and readings, the whole of printable ASCII.
-        chars.extend("令和平成昭和元年月日〒・".chars());
+        chars.extend("令和平成昭和元年月日〒・…".chars());
         chars.extend(NoticeKind::ALL.iter().flat_map(|k| k.label().chars()));
         for ch in ' '..='~' {
             chars.insert(ch);
             chars.extend(crate::secrets::CharClass::of(ch).label().chars());
             chars.extend(crate::secrets::reading(ch).chars());
         }
-        for r in requests {
-            for text in [&r.office_name, &r.address].into_iter().chain(r.attention.as_ref()) {
-                chars.extend(text.chars());
-            }
-            chars.extend(r.prefecture.iter().flat_map(|p| p.name().chars()));
-        }
+        chars
+    }
+
+    /// The fonts of a batch: [`Self::base_glyphs`] and `glyphs`.
+    pub fn fonts_for(&self, glyphs: &BTreeSet<char>) -> Result<PdfFonts, RenderError> {
+        let mut chars = self.base_glyphs();
+        chars.extend(glyphs.iter().copied());
         PdfFonts::for_chars(&chars).map_err(RenderError::Font)
     }
 

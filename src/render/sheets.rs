@@ -2,8 +2,8 @@
 //! bundle page, and the envelope calibration sheet. Same engine and fonts as the notices.
 
 use super::layout::{
-    Align, Area, Frame, Geometry, Item, LayoutError, LayoutOptions, Page, address_area, address_block, fit, grid,
-    leading_mm, table, wrap,
+    Align, Area, Frame, Geometry, Item, LayoutError, LayoutOptions, Page, address_area, address_block, grid,
+    leading_mm, one_line_label, table, wrap,
 };
 use super::template::{CalibrationDocument, CoverDocument, ZipPasswordsDocument};
 use crate::font::Face;
@@ -117,11 +117,7 @@ pub struct ZipEntry<'a> {
 
 /// The pages of the ZIP opening-password list: a heading and notes, then one labelled
 /// password grid per ZIP, as many to a page as fit.
-pub fn zip_passwords(
-    doc: &ZipPasswordsDocument,
-    entries: &[ZipEntry],
-    g: &Geometry,
-) -> Result<Vec<Frame>, LayoutError> {
+pub fn zip_passwords(doc: &ZipPasswordsDocument, entries: &[ZipEntry], g: &Geometry) -> Vec<Frame> {
     let new_page = || Page { g, items: Vec::new() };
     let mut frames = Vec::new();
     let mut page = new_page();
@@ -144,12 +140,11 @@ pub fn zip_passwords(
             });
             y = top;
         }
-        let (size, lines) = fit(&entry.label, full.w, 1, g.grid.label_pt, g.grid.label_pt * 0.6, Face::Gothic)
-            .ok_or_else(|| LayoutError::DoesNotFit { what: entry.label.clone() })?;
+        let (size, label) = one_line_label(&entry.label, full.w, g.grid.label_pt, g.grid.label_pt * 0.6);
         let area = Area { y, h: label_h, ..full };
-        page.aligned(&lines[0], area, y, size, Align::Left, "zip-label");
+        page.aligned(&label, area, y, size, Align::Left, "zip-label");
         y = grid(&mut page, "開封パスワード", entry.password, y + label_h, false) + g.flow.gap_mm;
     }
     frames.push(Frame { width: g.page.width_mm, height: g.page.height_mm, items: page.items });
-    Ok(frames)
+    frames
 }

@@ -141,7 +141,7 @@ pub struct Templates {
     tera: Tera,
     /// The template sources' characters: every fixed word a notice can print.
     source_chars: BTreeSet<char>,
-    pub geometry: super::layout::Geometry,
+    pub geometry: super::geometry::Geometry,
     origin: String,
 }
 

@@ -114,3 +114,20 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     out.sort();
     out
 }
+
+/// The fonts a batch of `requests` gets, collected as `plan` does: each request's notice laid
+/// out (with specimen secrets), the glyphs its page sets.
+pub fn fonts_for<'a>(
+    renderer: &tsuchi::render::Renderer,
+    requests: impl IntoIterator<Item = &'a tsuchi::model::Request>,
+) -> tsuchi::render::PdfFonts {
+    let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
+    let passwords = tsuchi::config::Config::default().passwords;
+    let mut glyphs = std::collections::BTreeSet::new();
+    for r in requests {
+        let notice = tsuchi::notice::Notice::issue(r.clone(), date, &passwords, tsuchi::notice::Secrets::Specimen);
+        let (_, frame) = renderer.frame(&notice).unwrap();
+        glyphs.extend(tsuchi::render::gothic_glyphs(&frame));
+    }
+    renderer.fonts_for(&glyphs).unwrap()
+}

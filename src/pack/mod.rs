@@ -11,6 +11,8 @@ use zip::{AesMode, CompressionMethod, ZipWriter};
 
 use crate::secrets::Secret;
 
+pub mod policy;
+
 /// How the ZIP entry is encrypted.
 ///
 /// AES-256 is the default although Windows Explorer cannot open AES archives (the recipient

@@ -1,0 +1,77 @@
+//! Which password opens each ZIP of a batch (SPEC §6). A 証明書PW再発行 ZIP opens with the
+//! office's login password when the same batch issues exactly one to that office (the seed's
+//! 「パスワードは、ログイン用パスワードをご入力ください」); every other ZIP gets a fresh
+//! 開封パスワード for the second-channel list. A ZIP never opens with a secret it carries.
+
+use std::collections::HashMap;
+
+use crate::config::{Config, PasswordSource};
+use crate::model::OfficeNo;
+use crate::notice::{Notice, SecretSlot};
+use crate::secrets::{Generator, Secret};
+
+/// How a ZIP opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZipOpening {
+    /// With the office's login password from this batch's paper notice.
+    Login,
+    /// With a 開封パスワード from secrets/開封パスワード一覧.pdf.
+    Separate,
+}
+
+/// The key of one notice's ZIP.
+pub enum ZipKey {
+    /// The login password of the notice at this index of the batch.
+    Login(usize),
+    /// A fresh 開封パスワード.
+    Separate(Secret),
+}
+
+impl ZipKey {
+    pub fn opening(&self) -> ZipOpening {
+        match self {
+            ZipKey::Login(_) => ZipOpening::Login,
+            ZipKey::Separate(_) => ZipOpening::Separate,
+        }
+    }
+
+    /// The password itself, looked up in `notices` for a login key.
+    pub fn password<'a>(&'a self, notices: &'a [Notice]) -> &'a Secret {
+        match self {
+            ZipKey::Login(j) => notices[*j].secret(SecretSlot::TempPassword).expect("a login key names a login notice"),
+            ZipKey::Separate(secret) => secret,
+        }
+    }
+}
+
+/// The key of every notice's ZIP, in the order of `notices`.
+pub fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
+    // Offices whose login password is issued exactly once in this batch.
+    let mut logins: HashMap<&OfficeNo, Vec<usize>> = HashMap::new();
+    for (i, n) in notices.iter().enumerate() {
+        if n.secret(SecretSlot::TempPassword).is_some() {
+            logins.entry(&n.request.office_no).or_default().push(i);
+        }
+    }
+    let mut generator = Generator::os();
+    notices
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            let login = match config.zip.password_source.of(n.kind()) {
+                PasswordSource::Login => logins.get(&n.request.office_no).filter(|v| v.len() == 1).map(|v| v[0]),
+                PasswordSource::Separate => None,
+            };
+            // Never the secret the ZIP itself carries.
+            let carries = |j: usize| {
+                let key = notices[j].secret(SecretSlot::TempPassword).map(Secret::expose);
+                j == i || SecretSlot::of(n.kind()).iter().any(|s| n.secret(*s).map(Secret::expose) == key)
+            };
+            match login {
+                Some(j) if !carries(j) => ZipKey::Login(j),
+                _ => ZipKey::Separate(generator.generate(&config.passwords.zip, n.request.user_id.as_str())),
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,234 @@
+//! Prepare: everything that can go wrong because of what a row says happens here, per row and
+//! in parallel, with nothing written. A request gets its secrets and its notice, the notice is
+//! laid out (the same page is the notice PDF and, stamped, the bundle page), its label for the
+//! second-channel list and its mailing-list row are made from values the layout accepted, and
+//! the glyphs its page sets are collected for the batch fonts. Whatever fails becomes a
+//! [`Rejection`] naming the row, the column and the value.
+//!
+//! `check` prepares with specimen secrets and writes nothing but its reports; `run` prepares
+//! with secrets from the OS and hands the plan to the write stage, which only does I/O and
+//! lays each page out again with the same pure functions. So the two cannot disagree about a
+//! row: they run the same code on it. Pages are not kept between the stages, so memory stays
+//! proportional to the requests, not to their pages.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use crate::config::Config;
+use crate::intake::{Column, Intake};
+use crate::ledger::{Ledger, LedgerError};
+use crate::model::{NoticeKind, Rejection, Request};
+use crate::notice::{Notice, Secrets};
+use crate::render::{self, RenderError, Renderer};
+use crate::secrets::Generator;
+
+/// A request the ledger says was issued before: reported as 発行済み, not issued again.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AlreadyIssued {
+    pub row: usize,
+    pub request_id: String,
+    pub kind: NoticeKind,
+    pub office_no: String,
+    /// The batch that issued it.
+    pub batch_id: String,
+}
+
+impl AlreadyIssued {
+    pub fn as_rejection(&self) -> Rejection {
+        Rejection {
+            row: self.row,
+            column: "申請番号".into(),
+            column_letter: None,
+            value: self.request_id.clone(),
+            reason: format!(
+                "発行済みです（バッチ {}、{}）。もう一度発行するときは --reissue {} --reason 理由 を付けて実行してください",
+                self.batch_id, self.kind, self.request_id
+            ),
+        }
+    }
+}
+
+/// Where the secrets of a plan come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SecretSource {
+    /// The OS CSPRNG: `run`.
+    Os,
+    /// Specimens of the same length and classes: `check`.
+    Specimen,
+}
+
+/// What to prepare.
+pub struct PlanInput<'a> {
+    pub intake: &'a Intake,
+    /// The ledger of the output root, if there is one: a request it lists is 発行済み.
+    pub ledger: Option<&'a Ledger>,
+    /// 申請番号 the clerk asked to issue again.
+    pub reissue: &'a [String],
+    pub issue_date: NaiveDate,
+    pub secrets: SecretSource,
+}
+
+/// A batch, prepared: what will be issued and what will not, and why.
+pub struct Plan {
+    /// Accepted requests with their secrets, in row order.
+    pub notices: Vec<Notice>,
+    /// Rows refused while preparing (beside the intake's rejections).
+    pub rejections: Vec<Rejection>,
+    pub already_issued: Vec<AlreadyIssued>,
+    /// (申請番号, kind) issued again on purpose → the batch that issued it before.
+    pub reissue_of: HashMap<(String, NoticeKind), String>,
+    /// Characters the accepted rows' pages set in the Japanese face.
+    pub glyphs: BTreeSet<char>,
+}
+
+/// Prepares every approved request of `input.intake`. Fails only if the ledger cannot be read
+/// or a template is broken, never because of a row.
+pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Result<Plan, PlanError> {
+    let mut to_issue: Vec<&Request> = Vec::new();
+    let mut already_issued = Vec::new();
+    let mut reissue_of = HashMap::new();
+    for request in &input.intake.requests {
+        let previous = match input.ledger {
+            Some(l) => l.issued_in(request.request_id.as_str(), request.kind.alias())?,
+            None => None,
+        };
+        match previous {
+            Some(batch) if input.reissue.iter().any(|id| id == request.request_id.as_str()) => {
+                reissue_of.insert((request.request_id.to_string(), request.kind), batch);
+                to_issue.push(request);
+            }
+            Some(batch_id) => already_issued.push(AlreadyIssued {
+                row: request.row,
+                request_id: request.request_id.to_string(),
+                kind: request.kind,
+                office_no: request.office_no.to_string(),
+                batch_id,
+            }),
+            None => to_issue.push(request),
+        }
+    }
+
+    let (intake, secrets, issue_date) = (input.intake, input.secrets, input.issue_date);
+    let prepared: Vec<Result<Prepared, RowError>> = to_issue
+        .par_iter()
+        .map_init(Generator::os, |generator, request| {
+            let secrets = match secrets {
+                SecretSource::Os => Secrets::Drawn(generator),
+                SecretSource::Specimen => Secrets::Specimen,
+            };
+            let notice = Notice::issue((*request).clone(), issue_date, &config.passwords, secrets);
+            prepare_one(notice, intake, config, renderer)
+        })
+        .collect();
+    let mut plan =
+        Plan { notices: Vec::new(), rejections: Vec::new(), already_issued, reissue_of, glyphs: BTreeSet::new() };
+    for result in prepared {
+        match result {
+            Ok(p) => {
+                plan.glyphs.extend(p.glyphs);
+                plan.notices.push(p.notice);
+            }
+            Err(RowError::Rejected(mut r)) => plan.rejections.append(&mut r),
+            Err(RowError::Broken(e)) => return Err(PlanError::Render(e)),
+        }
+    }
+    plan.rejections.sort_by_key(|r| r.row);
+    Ok(plan)
+}
+
+/// A batch that cannot be prepared at all.
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Render(RenderError),
+}
+
+struct Prepared {
+    notice: Notice,
+    glyphs: Vec<char>,
+}
+
+enum RowError {
+    /// The row's content: it is not issued, the batch goes on.
+    Rejected(Vec<Rejection>),
+    /// Not the row's fault (a template, the date): the batch cannot run.
+    Broken(RenderError),
+}
+
+/// Lays out one notice and collects its glyphs: the page itself, the label of its line on the
+/// second-channel list (its office name, shrunk or cut short, never refused) and its row of the
+/// mailing list (plain cells).
+fn prepare_one(notice: Notice, intake: &Intake, config: &Config, renderer: &Renderer) -> Result<Prepared, RowError> {
+    let frame = match renderer.frame(&notice) {
+        Ok((_, frame)) => frame,
+        Err(RenderError::Layout(e)) => {
+            return Err(RowError::Rejected(layout_rejections(&notice, &e, intake, config, renderer)));
+        }
+        Err(other) => return Err(RowError::Broken(other)),
+    };
+    let mut glyphs: Vec<char> = render::gothic_glyphs(&frame).collect();
+    glyphs.extend(render::one_line(&notice.request.office_name).chars());
+    glyphs.sort_unstable();
+    glyphs.dedup();
+    Ok(Prepared { notice, glyphs })
+}
+
+/// The printed columns, each with a short stand-in used to find which of them does not fit.
+const PRINTED: [Column; 4] = [Column::OfficeName, Column::Address, Column::Address2, Column::Attention];
+
+fn field(request: &mut Request, column: Column) -> Option<&mut String> {
+    match column {
+        Column::OfficeName => Some(&mut request.office_name),
+        Column::Address => Some(&mut request.address),
+        Column::Address2 => request.address2.as_mut(),
+        Column::Attention => request.attention.as_mut(),
+        _ => None,
+    }
+}
+
+/// A notice that does not fit, as rejections of the columns at fault: each printed value that,
+/// replaced by a short one, lets the page fit. When no single value does, every printed value
+/// shares the blame.
+fn layout_rejections(
+    notice: &Notice,
+    error: &render::LayoutError,
+    intake: &Intake,
+    config: &Config,
+    renderer: &Renderer,
+) -> Vec<Rejection> {
+    let request = &notice.request;
+    let fits_without = |column: Column| {
+        let mut trial = request.clone();
+        match field(&mut trial, column) {
+            Some(value) => *value = "あ".into(),
+            None => return false,
+        }
+        let trial = Notice::issue(trial, notice.issue_date, &config.passwords, Secrets::Specimen);
+        renderer.frame(&trial).is_ok()
+    };
+    let mut culprits: Vec<Column> = PRINTED.into_iter().filter(|&c| fits_without(c)).collect();
+    if culprits.is_empty() {
+        culprits = PRINTED.into_iter().filter(|&c| field(&mut request.clone(), c).is_some()).collect();
+    }
+    culprits
+        .into_iter()
+        .map(|column| {
+            let value = field(&mut request.clone(), column).cloned().unwrap_or_default();
+            let (header, letter) = intake.column(column);
+            Rejection {
+                row: request.row,
+                reason: format!(
+                    "{header}の値（{}文字）が通知書の枠に収まりません：{error}。短くしてください",
+                    value.chars().count()
+                ),
+                column: header,
+                column_letter: letter,
+                value,
+            }
+        })
+        .collect()
+}

@@ -1,0 +1,182 @@
+//! The record of a batch: its ledger rows (the batch, every data row's outcome, every file's
+//! hash) and its chained audit events, also written into the batch folder (`audit/`,
+//! `manifest.json`) so that the folder carries its own record.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use crate::audit::{self, manifest};
+use crate::batch::{BatchError, BatchReport, ZIPCRYPTO_WARNING, counts, io_error, now_in_tokyo};
+use crate::ledger::{self, BatchRecord, Ledger, Outcome, RequestRecord};
+use crate::model::NoticeKind;
+use crate::pack::ZipEncryption;
+use crate::write::{Context, sync_staging, write_synced};
+
+/// Writes the audit files and the manifest of the batch in `staging`, and returns the rows the
+/// ledger commits with it.
+pub fn write(
+    staging: &Path,
+    report: &BatchReport,
+    reissue_of: &HashMap<(String, NoticeKind), String>,
+    ledger: &Ledger,
+    context: &Context,
+) -> Result<BatchRecord, BatchError> {
+    let Context { options, config, created, .. } = *context;
+    let (operator, host) = (&context.operator, &context.host);
+    let input = manifest::source(&options.input).map_err(io_error(&options.input))?;
+    let config_source = match &options.config_path {
+        Some(p) => Some(manifest::source(p).map_err(io_error(p))?),
+        None => None,
+    };
+    let zip_encryption = match config.zip.encryption {
+        ZipEncryption::Aes256 => "aes256",
+        ZipEncryption::ZipCrypto => "zip_crypto",
+    };
+    let requests = request_records(report, reissue_of, options.reissue_reason.as_deref());
+    let mut chain = ledger.chain(&report.batch_id)?;
+    chain.push(
+        "batch.started",
+        serde_json::json!({
+            "input": { "path": input.path, "sha256": input.sha256, "size": input.size },
+            "config_sha256": config_source.as_ref().map(|c| c.sha256.clone()),
+            "operator": operator, "host": host, "tool": concat!("tsuchi ", env!("CARGO_PKG_VERSION")),
+            "issue_date": report.issue_date.to_string(), "zip_encryption": zip_encryption,
+            "recovery": report.recovery_notes,
+        }),
+    );
+    if config.zip.encryption == ZipEncryption::ZipCrypto {
+        chain.push("zip.zipcrypto", serde_json::json!({ "warning": ZIPCRYPTO_WARNING }));
+    }
+    for n in &report.issued {
+        let key = (n.request_id.clone(), n.kind);
+        chain.push(
+            "request.issued",
+            serde_json::json!({
+                "row": n.row, "request_id": n.request_id, "kind": n.kind, "office_no": n.office_no,
+                "pdf": n.pdf, "zip": n.zip, "zip_opening": n.zip_opening, "control_no": n.control_no,
+                "reissue_of": reissue_of.get(&key), "reissue_reason": reissue_of.get(&key).and(options.reissue_reason.as_ref()),
+            }),
+        );
+    }
+    for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {
+        chain.push(
+            match r.outcome {
+                Outcome::Skipped => "request.skipped",
+                Outcome::AlreadyIssued => "request.already_issued",
+                _ => "request.rejected",
+            },
+            serde_json::json!({ "row": r.row, "request_id": r.request_id, "kind": r.kind, "reason": r.reason }),
+        );
+    }
+    chain.push("batch.completed", serde_json::json!({ "counts": counts(report) }));
+    std::fs::create_dir_all(staging.join("audit")).map_err(io_error(staging))?;
+    write_synced(&staging.join("audit").join("events.jsonl"), &audit::log::jsonl(&chain.events))?;
+    let finished = now_in_tokyo().to_rfc3339();
+    let batch_row = ledger::BatchRow {
+        id: report.batch_id.clone(),
+        started: created.to_rfc3339(),
+        finished: finished.clone(),
+        operator: operator.clone(),
+        host: host.clone(),
+        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        input_path: input.path.clone(),
+        input_sha256: input.sha256.clone(),
+        config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
+        issue_date: report.issue_date.to_string(),
+        zip_encryption: zip_encryption.into(),
+    };
+    let tagged: Vec<(String, RequestRecord)> = requests.iter().map(|r| (report.batch_id.clone(), r.clone())).collect();
+    audit::log::write_xlsx(
+        &staging.join("audit").join("監査ログ.xlsx"),
+        std::slice::from_ref(&batch_row),
+        &tagged,
+        &chain.events,
+    )?;
+
+    let manifest = manifest::Manifest {
+        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        batch_id: report.batch_id.clone(),
+        issue_date: report.issue_date.to_string(),
+        created: created.to_rfc3339(),
+        operator: operator.clone(),
+        host: host.clone(),
+        input: input.clone(),
+        config: config_source.clone(),
+        zip_encryption: zip_encryption.into(),
+        counts: counts(report),
+        files: manifest::files(staging).map_err(io_error(staging))?,
+    };
+    let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
+    write_synced(&staging.join("manifest.json"), &json)?;
+    sync_staging(staging)?;
+
+    let mut files: Vec<(String, String, u64)> =
+        manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.size)).collect();
+    files.push(("manifest.json".into(), audit::sha256_hex(&json), json.len() as u64));
+    Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })
+}
+
+/// The ledger's record of every data row of the batch.
+fn request_records(
+    report: &BatchReport,
+    reissue_of: &HashMap<(String, NoticeKind), String>,
+    reissue_reason: Option<&str>,
+) -> Vec<RequestRecord> {
+    let mut records = Vec::new();
+    for n in &report.issued {
+        let previous = reissue_of.get(&(n.request_id.clone(), n.kind)).cloned();
+        records.push(RequestRecord {
+            row: n.row,
+            request_id: n.request_id.clone(),
+            kind: n.kind.alias().into(),
+            office_no: n.office_no.clone(),
+            outcome: Outcome::Issued,
+            reason: String::new(),
+            reissue_reason: previous.as_ref().and(reissue_reason.map(str::to_string)),
+            reissue_of: previous,
+        });
+    }
+    for s in &report.intake.skipped {
+        records.push(RequestRecord {
+            row: s.row,
+            request_id: s.request_id.clone(),
+            kind: String::new(),
+            office_no: s.office_no.clone(),
+            outcome: Outcome::Skipped,
+            reason: s.as_rejection().reason,
+            reissue_of: None,
+            reissue_reason: None,
+        });
+    }
+    for a in &report.already_issued {
+        records.push(RequestRecord {
+            row: a.row,
+            request_id: a.request_id.clone(),
+            kind: a.kind.alias().into(),
+            office_no: a.office_no.clone(),
+            outcome: Outcome::AlreadyIssued,
+            reason: a.as_rejection().reason,
+            reissue_of: None,
+            reissue_reason: None,
+        });
+    }
+    // One record per rejected row, its reasons joined.
+    let mut by_row: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    for r in report.rejections() {
+        by_row.entry(r.row).or_default().push(format!("{}：{}", r.column, r.reason));
+    }
+    for (row, reasons) in by_row {
+        records.push(RequestRecord {
+            row,
+            request_id: String::new(),
+            kind: String::new(),
+            office_no: String::new(),
+            outcome: Outcome::Rejected,
+            reason: reasons.join("／"),
+            reissue_of: None,
+            reissue_reason: None,
+        });
+    }
+    records.sort_by_key(|r| r.row);
+    records
+}

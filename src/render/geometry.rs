@@ -1,0 +1,137 @@
+//! Geometry from `templates/layout.toml`: page, boxes and type sizes in millimetres and points.
+//! Plain data, read by the templates loader and used by layout; it depends on neither.
+
+use serde::Deserialize;
+
+/// Geometry from `templates/layout.toml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Geometry {
+    pub page: PageGeometry,
+    pub address: AddressGeometry,
+    pub issuer: IssuerGeometry,
+    pub addressee: AddresseeGeometry,
+    pub title: TitleGeometry,
+    pub flow: FlowGeometry,
+    pub paragraph: ParagraphGeometry,
+    pub table: TableGeometry,
+    pub grid: GridGeometry,
+    pub bullets: BulletsGeometry,
+    pub footer: FooterGeometry,
+    pub barcode: BarcodeGeometry,
+}
+
+/// The customer barcode at the 10 pt size (DOMAIN §6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BarcodeGeometry {
+    pub bar_width_mm: f32,
+    pub pitch_mm: f32,
+    pub long_mm: f32,
+    pub timing_mm: f32,
+    pub quiet_mm: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageGeometry {
+    pub width_mm: f32,
+    pub height_mm: f32,
+    pub margin_left_mm: f32,
+    pub margin_right_mm: f32,
+    pub margin_bottom_mm: f32,
+    pub leading: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddressGeometry {
+    pub x_mm: f32,
+    pub y_mm: f32,
+    pub width_mm: f32,
+    pub height_mm: f32,
+    pub postal_pt: f32,
+    pub address_pt: f32,
+    pub name_pt: f32,
+    pub min_scale: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerGeometry {
+    pub top_mm: f32,
+    pub width_mm: f32,
+    pub size_pt: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AddresseeGeometry {
+    pub top_mm: f32,
+    pub width_mm: f32,
+    pub size_pt: f32,
+    pub min_pt: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TitleGeometry {
+    pub top_mm: f32,
+    pub size_pt: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FlowGeometry {
+    pub top_mm: f32,
+    pub gap_mm: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParagraphGeometry {
+    pub size_pt: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TableGeometry {
+    pub label_width_mm: f32,
+    pub row_min_height_mm: f32,
+    pub padding_mm: f32,
+    pub size_pt: f32,
+    pub min_pt: f32,
+    pub max_lines: usize,
+    pub label_grey: f32,
+    pub line_pt: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GridGeometry {
+    pub label_pt: f32,
+    pub cell_width_mm: f32,
+    pub class_row_mm: f32,
+    pub char_row_mm: f32,
+    pub reading_row_mm: f32,
+    pub class_pt: f32,
+    pub char_pt: f32,
+    pub reading_pt: f32,
+    pub class_grey: f32,
+    pub line_pt: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulletsGeometry {
+    pub heading_pt: f32,
+    pub size_pt: f32,
+    pub indent_mm: f32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FooterGeometry {
+    pub bottom_mm: f32,
+    pub size_pt: f32,
+}

@@ -1,0 +1,246 @@
+//! Write: a prepared batch becomes files in its staging folder — notices and their ZIPs, the
+//! second-channel list, the mail room's bundle and list, the not-issued lists — and then the
+//! audit record ([`crate::record`]). Nothing here judges a row: every row was accepted by
+//! [`crate::plan`], whose pure layout this stage repeats page by page, and the batch fonts hold
+//! every glyph those pages set. What can fail here is the disk.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, FixedOffset};
+use rayon::prelude::*;
+
+use crate::batch::{BatchError, BatchReport, IssuedNotice, Progress, RunOptions, io_error, planned};
+use crate::config::Config;
+use crate::ledger::{BatchRecord, Ledger};
+use crate::mailroom::{self, BundleInfo};
+use crate::model::NoticeKind;
+use crate::notice::Notice;
+use crate::pack::{self, policy::ZipKey};
+use crate::plan::Plan;
+use crate::render::{PdfFonts, Renderer, pdf};
+use crate::report;
+use crate::secrets::Secret;
+
+/// What the write stage needs besides the plan and the report.
+pub struct Context<'a> {
+    pub options: &'a RunOptions,
+    pub config: &'a Config,
+    pub renderer: &'a Renderer,
+    pub created: DateTime<FixedOffset>,
+    pub progress: &'a dyn Progress,
+    pub operator: String,
+    pub host: String,
+}
+
+/// Writes the whole batch into `staging` and returns the ledger's record of it.
+pub fn write(
+    staging: &Path,
+    report: &mut BatchReport,
+    plan: &Plan,
+    ledger: &Ledger,
+    context: &Context,
+) -> Result<BatchRecord, BatchError> {
+    let Context { config, renderer, .. } = *context;
+    for sub in ["notices", "zip", "print", "secrets"] {
+        std::fs::create_dir_all(staging.join(sub)).map_err(io_error(staging))?;
+    }
+    let mut clock = std::time::Instant::now();
+    let mut lap = |report: &mut BatchReport, phase: &'static str| {
+        report.timings.push((phase, clock.elapsed()));
+        clock = std::time::Instant::now();
+    };
+    let mut glyphs = plan.glyphs.clone();
+    glyphs.extend(context.operator.chars().chain(context.host.chars()));
+    let fonts = renderer.fonts_for(&glyphs)?;
+    lap(report, "batch fonts");
+    let notices = &plan.notices;
+    let keys = pack::policy::zip_keys(notices, config);
+    let issued = notices_and_zips(staging, notices, &keys, &fonts, context)?;
+    lap(report, "notices+zips");
+    second_channel_list(staging, report, notices, &keys, &issued, &fonts, context)?;
+    drop(keys);
+    lap(report, "second-channel list");
+    mail_room(staging, report, notices, issued, &fonts, context)?;
+    lap(report, "print bundle+mailing list");
+    let not_issued = report.not_issued();
+    report::write_rejected_xlsx(&staging.join("rejected.xlsx"), &not_issued)?;
+    report::write_rejected_csv(&staging.join("rejected.csv"), &not_issued)?;
+    let record = crate::record::write(staging, report, &plan.reissue_of, ledger, context)?;
+    lap(report, "rejected lists+audit+manifest+sync");
+    Ok(record)
+}
+
+/// Every notice and its ZIP, in parallel.
+fn notices_and_zips(
+    staging: &Path,
+    notices: &[Notice],
+    keys: &[ZipKey],
+    fonts: &PdfFonts,
+    context: &Context,
+) -> Result<Vec<IssuedNotice>, BatchError> {
+    let zip_time = context.created.naive_local();
+    let encryption = context.config.zip.encryption;
+    context.progress.start(notices.len());
+    let written: Vec<Result<IssuedNotice, BatchError>> = notices
+        .par_iter()
+        .zip(keys)
+        .map(|(notice, key)| {
+            let bytes = context.renderer.render(notice, fonts, context.created)?;
+            let mut issued = planned(notice, key.opening());
+            let entry = issued.pdf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let zip = pack::zip_one(&entry, &bytes, key.password(notices), encryption, zip_time)?;
+            write_synced(&staging.join(&issued.pdf), &bytes)?;
+            write_synced(&staging.join(&issued.zip), &zip)?;
+            issued.bytes = bytes.len();
+            context.progress.advance();
+            Ok(issued)
+        })
+        .collect();
+    context.progress.finish();
+    written.into_iter().collect()
+}
+
+/// The second channel: every 開封パスワード, with its character-class grid.
+fn second_channel_list(
+    staging: &Path,
+    report: &BatchReport,
+    notices: &[Notice],
+    keys: &[ZipKey],
+    issued: &[IssuedNotice],
+    fonts: &PdfFonts,
+    context: &Context,
+) -> Result<(), BatchError> {
+    let separate: Vec<(String, String, String, &Secret)> = notices
+        .iter()
+        .zip(keys)
+        .zip(issued)
+        .filter_map(|((n, key), i)| match key {
+            ZipKey::Separate(secret) => Some((
+                n.request.office_no.to_string(),
+                n.request.office_name.clone(),
+                i.zip.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                secret,
+            )),
+            ZipKey::Login(_) => None,
+        })
+        .collect();
+    if separate.is_empty() {
+        return Ok(());
+    }
+    let renderer = context.renderer;
+    let pages = renderer.zip_password_pages(&report.batch_id, report.issue_date, &separate)?;
+    let meta = pdf::Meta {
+        title: "ZIPファイル 開封パスワード一覧",
+        author: &context.config.issuer.name,
+        subject: &format!("バッチ {} の開封パスワード（{}件）", report.batch_id, separate.len()),
+        created: context.created,
+    };
+    let bytes = write_pages(&pages, fonts, renderer, &meta)?;
+    write_private(&staging.join("secrets").join("開封パスワード一覧.pdf"), &bytes)
+}
+
+/// The mail room: paper notices in postal order, one bundle and one list; the control numbers
+/// go back onto the issued notices.
+fn mail_room(
+    staging: &Path,
+    report: &mut BatchReport,
+    notices: &[Notice],
+    mut issued: Vec<IssuedNotice>,
+    fonts: &PdfFonts,
+    context: &Context,
+) -> Result<(), BatchError> {
+    let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
+    mailroom::sort(&mut paper);
+    let info = BundleInfo {
+        batch_id: report.batch_id.clone(),
+        issue_date: report.issue_date,
+        created: context.created,
+        operator: context.operator.clone(),
+        host: context.host.clone(),
+        issuer: context.config.issuer.name.clone(),
+        duplex: context.config.mailroom.duplex,
+        customer_barcode: context.config.mailroom.customer_barcode,
+    };
+    let print = staging.join("print");
+    let bundle = mailroom::write_bundle(
+        &print.join(format!("{}.pdf", report.batch_id)),
+        &paper,
+        context.renderer,
+        fonts,
+        &info,
+    )?;
+    mailroom::write_mailing_list(&print.join("発送リスト.xlsx"), &bundle.pieces)?;
+    let control: HashMap<(String, NoticeKind), String> = bundle
+        .pieces
+        .iter()
+        .map(|p| ((p.request.office_no.to_string(), p.request.kind), p.control_no.clone()))
+        .collect();
+    for i in &mut issued {
+        i.control_no = control.get(&(i.office_no.clone(), i.kind)).cloned();
+    }
+    report.bundle_pages = bundle.pages;
+    report.issued = issued;
+    Ok(())
+}
+
+/// Writes sheets (not notices) as one PDF with the batch fonts.
+fn write_pages(
+    pages: &[crate::render::Frame],
+    fonts: &PdfFonts,
+    renderer: &Renderer,
+    meta: &pdf::Meta,
+) -> Result<Vec<u8>, BatchError> {
+    let in_memory =
+        |e: std::io::Error| BatchError::Io { path: PathBuf::from("（メモリ）"), detail: e.to_string() };
+    let (w, h) = renderer.page_size_mm();
+    let mut writer = crate::render::bundle::BundleWriter::new(Vec::new(), fonts, w, h).map_err(in_memory)?;
+    for page in pages {
+        renderer.check_fonts(fonts, page)?;
+        writer.page(page).map_err(in_memory)?;
+    }
+    writer.finish(meta).map_err(in_memory)
+}
+
+/// Writes a file of the batch. On Linux the whole staging folder is flushed to disk with one
+/// `syncfs` before it is published ([`sync_staging`]); elsewhere each file is flushed here.
+pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
+    let mut file = std::fs::File::create(path).map_err(io_error(path))?;
+    file.write_all(bytes).map_err(io_error(path))?;
+    #[cfg(not(target_os = "linux"))]
+    file.sync_all().map_err(io_error(path))?;
+    crate::failpoint::file_written();
+    Ok(())
+}
+
+/// Makes every file and folder entry of the staging folder durable before the rename that
+/// publishes it: one `syncfs` of the file system on Linux (thousands of `fsync`s cost more
+/// than the rendering), the folders' own entries elsewhere.
+pub(crate) fn sync_staging(staging: &Path) -> Result<(), BatchError> {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = std::fs::File::open(staging).map_err(io_error(staging))?;
+        rustix::fs::syncfs(&dir).map_err(|e| io_error(staging)(e.into()))?;
+    }
+    for sub in ["notices", "zip", "print", "secrets", ""] {
+        if let Ok(dir) = std::fs::File::open(staging.join(sub)) {
+            let _ = dir.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// Writes a file only its owner can read (the ZIP passwords). On Windows the file inherits the
+/// folder's permissions: keep the output folder on a drive only the clerks can open.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(io_error(path))?;
+    file.write_all(bytes).map_err(io_error(path))?;
+    file.sync_all().map_err(io_error(path))?;
+    crate::failpoint::file_written();
+    Ok(())
+}
