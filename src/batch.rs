@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 use rayon::prelude::*;
 
+use crate::audit::event::{AuditEvent, NotIssued};
 use crate::audit::{self, manifest};
 use crate::config::{Config, PasswordSource};
 use crate::intake::{self, Intake, NoticeKind, OfficeNo, ReadOptions, Rejection, Request};
@@ -81,15 +82,7 @@ impl Progress for Silent {
     fn finish(&self) {}
 }
 
-/// How a ZIP opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ZipOpening {
-    /// With the office's login password from this batch's paper notice.
-    Login,
-    /// With a 開封パスワード from secrets/開封パスワード一覧.pdf.
-    Separate,
-}
+pub use crate::model::ZipOpening;
 
 /// One notice written by the batch.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -554,41 +547,44 @@ fn build(
     };
     let requests = request_records(report, reissue_of, options.reissue_reason.as_deref());
     let mut chain = ledger.chain(&report.batch_id)?;
-    chain.push(
-        "batch.started",
-        serde_json::json!({
-            "input": { "path": input.path, "sha256": input.sha256, "size": input.size },
-            "config_sha256": config_source.as_ref().map(|c| c.sha256.clone()),
-            "operator": operator, "host": host, "tool": concat!("tsuchi ", env!("CARGO_PKG_VERSION")),
-            "issue_date": report.issue_date.to_string(), "zip_encryption": zip_encryption,
-            "recovery": report.recovery_notes,
-        }),
-    );
+    chain.push(&AuditEvent::BatchStarted {
+        input: input.clone(),
+        config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
+        operator: operator.clone(),
+        host: host.clone(),
+        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        issue_date: report.issue_date,
+        zip_encryption: zip_encryption.into(),
+        recovery: report.recovery_notes.clone(),
+    });
     if config.zip.encryption == ZipEncryption::ZipCrypto {
-        chain.push("zip.zipcrypto", serde_json::json!({ "warning": ZIPCRYPTO_WARNING }));
+        chain.push(&AuditEvent::ZipCrypto { warning: ZIPCRYPTO_WARNING.into() });
     }
     for n in &report.issued {
-        let key = (n.request_id.clone(), n.kind);
-        chain.push(
-            "request.issued",
-            serde_json::json!({
-                "row": n.row, "request_id": n.request_id, "kind": n.kind, "office_no": n.office_no,
-                "pdf": n.pdf, "zip": n.zip, "zip_opening": n.zip_opening, "control_no": n.control_no,
-                "reissue_of": reissue_of.get(&key), "reissue_reason": reissue_of.get(&key).and(options.reissue_reason.as_ref()),
-            }),
-        );
+        let previous = reissue_of.get(&(n.request_id.clone(), n.kind)).cloned();
+        chain.push(&AuditEvent::RequestIssued {
+            row: n.row,
+            request_id: n.request_id.clone(),
+            kind: n.kind,
+            office_no: n.office_no.clone(),
+            pdf: n.pdf.clone(),
+            zip: n.zip.clone(),
+            zip_opening: n.zip_opening,
+            control_no: n.control_no.clone(),
+            reissue_reason: previous.as_ref().and(options.reissue_reason.clone()),
+            reissue_of: previous,
+        });
     }
     for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {
-        chain.push(
-            match r.outcome {
-                Outcome::Skipped => "request.skipped",
-                Outcome::AlreadyIssued => "request.already_issued",
-                _ => "request.rejected",
-            },
-            serde_json::json!({ "row": r.row, "request_id": r.request_id, "kind": r.kind, "reason": r.reason }),
-        );
+        let detail =
+            NotIssued { row: r.row, request_id: r.request_id.clone(), kind: r.kind.clone(), reason: r.reason.clone() };
+        chain.push(&match r.outcome {
+            Outcome::Skipped => AuditEvent::RequestSkipped(detail),
+            Outcome::AlreadyIssued => AuditEvent::RequestAlreadyIssued(detail),
+            _ => AuditEvent::RequestRejected(detail),
+        });
     }
-    chain.push("batch.completed", serde_json::json!({ "counts": counts(report) }));
+    chain.push(&AuditEvent::BatchCompleted { counts: counts(report) });
     std::fs::create_dir_all(staging.join("audit")).map_err(io_error(staging))?;
     write_synced(&staging.join("audit").join("events.jsonl"), &audit::log::jsonl(&chain.events))?;
     let finished = now_in_tokyo().to_rfc3339();
