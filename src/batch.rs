@@ -4,7 +4,6 @@
 //! never holds a half-written batch. Rows that fail are reported; they never stop the rest.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset, NaiveDate};
@@ -13,6 +12,7 @@ use rayon::prelude::*;
 use crate::audit::event::{AuditEvent, NotIssued};
 use crate::audit::{self, manifest};
 use crate::config::{Config, PasswordSource};
+use crate::fsutil;
 use crate::intake::{self, Intake, NoticeKind, OfficeNo, ReadOptions, Rejection, Request};
 use crate::ledger::{self, BatchRecord, Ledger, Outcome, RequestRecord};
 use crate::mailroom::{self, BundleInfo};
@@ -376,49 +376,6 @@ fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
         .collect()
 }
 
-/// Writes `bytes` to `path` and flushes it to disk.
-/// Writes a file of the batch. On Linux the whole staging folder is flushed to disk with one
-/// `syncfs` before it is published ([`sync_staging`]); elsewhere each file is flushed here.
-fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
-    let mut file = std::fs::File::create(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    #[cfg(not(target_os = "linux"))]
-    file.sync_all().map_err(io_error(path))?;
-    crate::failpoint::file_written();
-    Ok(())
-}
-
-/// Makes every file and folder entry of the staging folder durable before the rename that
-/// publishes it: one `syncfs` of the file system on Linux (thousands of `fsync`s cost more
-/// than the rendering), the folders' own entries elsewhere.
-fn sync_staging(staging: &Path) -> Result<(), BatchError> {
-    #[cfg(target_os = "linux")]
-    {
-        let dir = std::fs::File::open(staging).map_err(io_error(staging))?;
-        rustix::fs::syncfs(&dir).map_err(|e| io_error(staging)(e.into()))?;
-    }
-    for sub in ["notices", "zip", "print", "secrets", ""] {
-        if let Ok(dir) = std::fs::File::open(staging.join(sub)) {
-            let _ = dir.sync_all();
-        }
-    }
-    Ok(())
-}
-
-/// Writes a file only its owner can read (the ZIP passwords). On Windows the file inherits the
-/// folder's permissions: keep the output folder on a drive only the clerks can open.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    file.sync_all().map_err(io_error(path))?;
-    crate::failpoint::file_written();
-    Ok(())
-}
-
 fn build(
     staging: &Path,
     report: &mut BatchReport,
@@ -427,9 +384,10 @@ fn build(
     context: &BuildContext,
 ) -> Result<BatchRecord, BatchError> {
     let BuildContext { options, config, renderer, created, progress, reissue_of } = *context;
-    for sub in ["notices", "zip", "print", "secrets"] {
+    for sub in ["notices", "zip", "print"] {
         std::fs::create_dir_all(staging.join(sub)).map_err(io_error(staging))?;
     }
+    fsutil::create_private_dir(&staging.join("secrets")).map_err(io_error(staging))?;
     let mut clock = std::time::Instant::now();
     let mut lap = |report: &mut BatchReport, phase: &'static str| {
         report.timings.push((phase, clock.elapsed()));
@@ -458,8 +416,9 @@ fn build(
             let mut issued = planned(notice, opening);
             let entry = issued.pdf.file_name().expect("file name").to_string_lossy().into_owned();
             let zip = pack::zip_one(&entry, &bytes, password, config.zip.encryption, zip_time)?;
-            write_synced(&staging.join(&issued.pdf), &bytes)?;
-            write_synced(&staging.join(&issued.zip), &zip)?;
+            for (path, bytes) in [(staging.join(&issued.pdf), &bytes), (staging.join(&issued.zip), &zip)] {
+                fsutil::write_synced(&path, bytes).map_err(io_error(&path))?;
+            }
             issued.bytes = bytes.len();
             progress.advance();
             Ok(issued)
@@ -497,7 +456,8 @@ fn build(
                 created,
             },
         )?;
-        write_private(&staging.join("secrets").join("開封パスワード一覧.pdf"), &bytes)?;
+        let path = staging.join("secrets").join("開封パスワード一覧.pdf");
+        fsutil::write_private(&path, &bytes).map_err(io_error(&path))?;
     }
     drop(keys);
     lap(report, "second-channel list");
@@ -586,7 +546,8 @@ fn build(
     }
     chain.push(&AuditEvent::BatchCompleted { counts: counts(report) });
     std::fs::create_dir_all(staging.join("audit")).map_err(io_error(staging))?;
-    write_synced(&staging.join("audit").join("events.jsonl"), &audit::log::jsonl(&chain.events))?;
+    let path = staging.join("audit").join("events.jsonl");
+    fsutil::write_synced(&path, &audit::log::jsonl(&chain.events)).map_err(io_error(&path))?;
     let finished = now_in_tokyo().to_rfc3339();
     let batch_row = ledger::BatchRow {
         id: report.batch_id.clone(),
@@ -623,8 +584,9 @@ fn build(
         files: manifest::files(staging).map_err(io_error(staging))?,
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
-    write_synced(&staging.join("manifest.json"), &json)?;
-    sync_staging(staging)?;
+    let path = staging.join("manifest.json");
+    fsutil::write_synced(&path, &json).map_err(io_error(&path))?;
+    fsutil::sync_staging(staging).map_err(io_error(staging))?;
     lap(report, "rejected lists+audit+manifest+sync");
 
     let mut files: Vec<(String, String, u64)> =
