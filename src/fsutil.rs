@@ -1,4 +1,7 @@
-//! Small file-system helpers shared by the stages that write outputs.
+//! How tsuchi writes to disk, in one place: atomic replacement of a single file, the files of
+//! a staging folder (made durable together before the folder is published), and private files
+//! and folders for secrets. Every function reports a plain `io::Error`; the caller adds which
+//! file and why it mattered.
 
 use std::fs;
 use std::io::{self, Write};
@@ -22,4 +25,104 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     }
     crate::failpoint::file_written();
     result
+}
+
+/// Writes a file of a staging folder. It is durable once [`sync_staging`] has run: on Linux
+/// the whole folder is flushed with one `syncfs` then (thousands of `fsync`s cost more than
+/// the rendering); elsewhere each file is flushed here.
+pub fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut file = fs::File::create(path)?;
+    file.write_all(bytes)?;
+    #[cfg(not(target_os = "linux"))]
+    file.sync_all()?;
+    crate::failpoint::file_written();
+    Ok(())
+}
+
+/// Makes every file and folder entry under `staging` durable before the rename that
+/// publishes it: one `syncfs` of the file system on Linux, then each folder's own entries.
+pub fn sync_staging(staging: &Path) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    {
+        let dir = fs::File::open(staging)?;
+        rustix::fs::syncfs(&dir)?;
+    }
+    sync_dirs(staging)
+}
+
+fn sync_dirs(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            sync_dirs(&entry.path())?;
+        }
+    }
+    // Windows cannot open a folder as a file; its file system journals the entries itself.
+    if let Ok(handle) = fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    Ok(())
+}
+
+/// Writes a new file only its owner can read (0600 on Unix), flushed to disk. On Windows the
+/// file inherits the folder's permissions: keep the output folder on a drive only the clerks
+/// can open.
+pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    crate::failpoint::file_written();
+    Ok(())
+}
+
+/// Creates `path` (and missing parents) as a folder only its owner can enter (0700 on Unix;
+/// inherited permissions on Windows, as with [`write_private`]).
+pub fn create_private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)?;
+    // An existing folder keeps its mode through `create`; tighten it.
+    #[cfg(unix)]
+    fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn private_files_and_folders_are_for_their_owner_only() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let secrets = dir.path().join("staging").join("secrets");
+        create_private_dir(&secrets).unwrap();
+        write_private(&secrets.join("list.pdf"), b"x").unwrap();
+        assert_eq!(fs::metadata(&secrets).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(fs::metadata(secrets.join("list.pdf")).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+
+    #[test]
+    fn a_private_file_is_never_written_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("list.pdf");
+        write_private(&path, b"first").unwrap();
+        assert!(write_private(&path, b"second").is_err());
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+    }
+
+    #[test]
+    fn a_staging_folder_with_nested_folders_syncs() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("audit").join("deep")).unwrap();
+        write_synced(&dir.path().join("audit").join("events.jsonl"), b"{}\n").unwrap();
+        sync_staging(dir.path()).unwrap();
+    }
 }

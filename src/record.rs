@@ -5,12 +5,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use crate::audit::event::{AuditEvent, NotIssued};
 use crate::audit::{self, manifest};
 use crate::batch::{BatchError, BatchReport, ZIPCRYPTO_WARNING, counts, io_error, now_in_tokyo};
+use crate::fsutil;
 use crate::ledger::{self, BatchRecord, Ledger, Outcome, RequestRecord};
 use crate::model::NoticeKind;
 use crate::pack::ZipEncryption;
-use crate::write::{Context, sync_staging, write_synced};
+use crate::write::Context;
 
 /// Writes the audit files and the manifest of the batch in `staging`, and returns the rows the
 /// ledger commits with it.
@@ -34,43 +36,47 @@ pub fn write(
     };
     let requests = request_records(report, reissue_of, options.reissue_reason.as_deref());
     let mut chain = ledger.chain(&report.batch_id)?;
-    chain.push(
-        "batch.started",
-        serde_json::json!({
-            "input": { "path": input.path, "sha256": input.sha256, "size": input.size },
-            "config_sha256": config_source.as_ref().map(|c| c.sha256.clone()),
-            "operator": operator, "host": host, "tool": concat!("tsuchi ", env!("CARGO_PKG_VERSION")),
-            "issue_date": report.issue_date.to_string(), "zip_encryption": zip_encryption,
-            "recovery": report.recovery_notes,
-        }),
-    );
+    chain.push(&AuditEvent::BatchStarted {
+        input: input.clone(),
+        config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
+        operator: operator.clone(),
+        host: host.clone(),
+        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        issue_date: report.issue_date,
+        zip_encryption: zip_encryption.into(),
+        recovery: report.recovery_notes.clone(),
+    });
     if config.zip.encryption == ZipEncryption::ZipCrypto {
-        chain.push("zip.zipcrypto", serde_json::json!({ "warning": ZIPCRYPTO_WARNING }));
+        chain.push(&AuditEvent::ZipCrypto { warning: ZIPCRYPTO_WARNING.into() });
     }
     for n in &report.issued {
-        let key = (n.request_id.clone(), n.kind);
-        chain.push(
-            "request.issued",
-            serde_json::json!({
-                "row": n.row, "request_id": n.request_id, "kind": n.kind, "office_no": n.office_no,
-                "pdf": n.pdf, "zip": n.zip, "zip_opening": n.zip_opening, "control_no": n.control_no,
-                "reissue_of": reissue_of.get(&key), "reissue_reason": reissue_of.get(&key).and(options.reissue_reason.as_ref()),
-            }),
-        );
+        let previous = reissue_of.get(&(n.request_id.clone(), n.kind)).cloned();
+        chain.push(&AuditEvent::RequestIssued {
+            row: n.row,
+            request_id: n.request_id.clone(),
+            kind: n.kind,
+            office_no: n.office_no.clone(),
+            pdf: n.pdf.clone(),
+            zip: n.zip.clone(),
+            zip_opening: n.zip_opening,
+            control_no: n.control_no.clone(),
+            reissue_reason: previous.as_ref().and(options.reissue_reason.clone()),
+            reissue_of: previous,
+        });
     }
     for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {
-        chain.push(
-            match r.outcome {
-                Outcome::Skipped => "request.skipped",
-                Outcome::AlreadyIssued => "request.already_issued",
-                _ => "request.rejected",
-            },
-            serde_json::json!({ "row": r.row, "request_id": r.request_id, "kind": r.kind, "reason": r.reason }),
-        );
+        let detail =
+            NotIssued { row: r.row, request_id: r.request_id.clone(), kind: r.kind.clone(), reason: r.reason.clone() };
+        chain.push(&match r.outcome {
+            Outcome::Skipped => AuditEvent::RequestSkipped(detail),
+            Outcome::AlreadyIssued => AuditEvent::RequestAlreadyIssued(detail),
+            _ => AuditEvent::RequestRejected(detail),
+        });
     }
-    chain.push("batch.completed", serde_json::json!({ "counts": counts(report) }));
+    chain.push(&AuditEvent::BatchCompleted { counts: counts(report) });
     std::fs::create_dir_all(staging.join("audit")).map_err(io_error(staging))?;
-    write_synced(&staging.join("audit").join("events.jsonl"), &audit::log::jsonl(&chain.events))?;
+    let path = staging.join("audit").join("events.jsonl");
+    fsutil::write_synced(&path, &audit::log::jsonl(&chain.events)).map_err(io_error(&path))?;
     let finished = now_in_tokyo().to_rfc3339();
     let batch_row = ledger::BatchRow {
         id: report.batch_id.clone(),
@@ -107,8 +113,9 @@ pub fn write(
         files: manifest::files(staging).map_err(io_error(staging))?,
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
-    write_synced(&staging.join("manifest.json"), &json)?;
-    sync_staging(staging)?;
+    let path = staging.join("manifest.json");
+    fsutil::write_synced(&path, &json).map_err(io_error(&path))?;
+    fsutil::sync_staging(staging).map_err(io_error(staging))?;
 
     let mut files: Vec<(String, String, u64)> =
         manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.size)).collect();

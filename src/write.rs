@@ -5,7 +5,6 @@
 //! every glyph those pages set. What can fail here is the disk.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, FixedOffset};
@@ -13,6 +12,7 @@ use rayon::prelude::*;
 
 use crate::batch::{BatchError, BatchReport, IssuedNotice, Progress, RunOptions, io_error, planned};
 use crate::config::Config;
+use crate::fsutil;
 use crate::ledger::{BatchRecord, Ledger};
 use crate::mailroom::{self, BundleInfo};
 use crate::model::NoticeKind;
@@ -43,9 +43,10 @@ pub fn write(
     context: &Context,
 ) -> Result<BatchRecord, BatchError> {
     let Context { config, renderer, .. } = *context;
-    for sub in ["notices", "zip", "print", "secrets"] {
+    for sub in ["notices", "zip", "print"] {
         std::fs::create_dir_all(staging.join(sub)).map_err(io_error(staging))?;
     }
+    fsutil::create_private_dir(&staging.join("secrets")).map_err(io_error(staging))?;
     let mut clock = std::time::Instant::now();
     let mut lap = |report: &mut BatchReport, phase: &'static str| {
         report.timings.push((phase, clock.elapsed()));
@@ -91,8 +92,9 @@ fn notices_and_zips(
             let mut issued = planned(notice, key.opening());
             let entry = issued.pdf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let zip = pack::zip_one(&entry, &bytes, key.password(notices), encryption, zip_time)?;
-            write_synced(&staging.join(&issued.pdf), &bytes)?;
-            write_synced(&staging.join(&issued.zip), &zip)?;
+            for (path, bytes) in [(staging.join(&issued.pdf), &bytes), (staging.join(&issued.zip), &zip)] {
+                fsutil::write_synced(&path, bytes).map_err(io_error(&path))?;
+            }
             issued.bytes = bytes.len();
             context.progress.advance();
             Ok(issued)
@@ -138,7 +140,8 @@ fn second_channel_list(
         created: context.created,
     };
     let bytes = write_pages(&pages, fonts, renderer, &meta)?;
-    write_private(&staging.join("secrets").join("開封パスワード一覧.pdf"), &bytes)
+    let path = staging.join("secrets").join("開封パスワード一覧.pdf");
+    fsutil::write_private(&path, &bytes).map_err(io_error(&path))
 }
 
 /// The mail room: paper notices in postal order, one bundle and one list; the control numbers
@@ -201,46 +204,4 @@ fn write_pages(
         writer.page(page).map_err(in_memory)?;
     }
     writer.finish(meta).map_err(in_memory)
-}
-
-/// Writes a file of the batch. On Linux the whole staging folder is flushed to disk with one
-/// `syncfs` before it is published ([`sync_staging`]); elsewhere each file is flushed here.
-pub(crate) fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
-    let mut file = std::fs::File::create(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    #[cfg(not(target_os = "linux"))]
-    file.sync_all().map_err(io_error(path))?;
-    crate::failpoint::file_written();
-    Ok(())
-}
-
-/// Makes every file and folder entry of the staging folder durable before the rename that
-/// publishes it: one `syncfs` of the file system on Linux (thousands of `fsync`s cost more
-/// than the rendering), the folders' own entries elsewhere.
-pub(crate) fn sync_staging(staging: &Path) -> Result<(), BatchError> {
-    #[cfg(target_os = "linux")]
-    {
-        let dir = std::fs::File::open(staging).map_err(io_error(staging))?;
-        rustix::fs::syncfs(&dir).map_err(|e| io_error(staging)(e.into()))?;
-    }
-    for sub in ["notices", "zip", "print", "secrets", ""] {
-        if let Ok(dir) = std::fs::File::open(staging.join(sub)) {
-            let _ = dir.sync_all();
-        }
-    }
-    Ok(())
-}
-
-/// Writes a file only its owner can read (the ZIP passwords). On Windows the file inherits the
-/// folder's permissions: keep the output folder on a drive only the clerks can open.
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), BatchError> {
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).map_err(io_error(path))?;
-    file.write_all(bytes).map_err(io_error(path))?;
-    file.sync_all().map_err(io_error(path))?;
-    crate::failpoint::file_written();
-    Ok(())
 }

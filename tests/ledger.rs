@@ -241,7 +241,12 @@ fn a_batch_killed_at_any_moment_leaves_all_or_nothing_and_a_rerun_completes_it()
             .env("TSUCHI_CRASH_AT", moment)
             .output()
             .unwrap();
-        assert!(!killed.status.success(), "{moment}: the run was not killed");
+        assert!(
+            !killed.status.success(),
+            "{moment}: the run was not killed. Was {} built without the `crash-points` feature? \
+             `cargo test` turns it on through tsuchi's dev-dependency on itself (Cargo.toml)",
+            env!("CARGO_BIN_EXE_tsuchi")
+        );
         assert_consistent(&out, moment);
 
         let staging_left = std::fs::read_dir(&out)

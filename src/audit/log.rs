@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::model::NoticeKind;
 use crate::xlsx::{self, Cell, Table};
 
-use crate::ledger::{BatchRow, Event, Outcome, RequestRecord};
+use super::ledger::{BatchRow, Event, Outcome, RequestRecord};
 
 #[derive(Debug, thiserror::Error)]
 #[error("監査ログ「{}」を書き込めません：{detail}", .path.display())]

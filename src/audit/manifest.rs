@@ -17,7 +17,7 @@ pub struct FileEntry {
     pub size: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Source {
     pub path: String,
     pub sha256: String,

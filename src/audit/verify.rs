@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::ledger::{self, Event, Ledger};
 use super::manifest;
-use crate::ledger::{self, Event, Ledger};
 
 /// One thing that does not hold.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! Font subsets made once per batch: the glyphs of every character the batch can print, with
-//! TrueType hinting removed. printpdf then subsets each notice from this small font instead of
+//! TrueType hinting removed. Each notice is then subset again from this small font instead of
 //! the whole 6 MB IPAexゴシック (whose cmap scan dominated the cost), and the embedded fonts
 //! carry no hinting bytecode (about 40 % of IPAex's glyph data; printers and PDF viewers
 //! rasterise at resolutions where it does nothing).

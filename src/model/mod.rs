@@ -68,3 +68,13 @@ pub struct Rejection {
     pub value: String,
     pub reason: String,
 }
+
+/// How a notice's ZIP opens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZipOpening {
+    /// With the office's login password from this batch's paper notice.
+    Login,
+    /// With a 開封パスワード from secrets/開封パスワード一覧.pdf.
+    Separate,
+}

@@ -10,15 +10,7 @@ use crate::model::OfficeNo;
 use crate::notice::{Notice, SecretSlot};
 use crate::secrets::{Generator, Secret};
 
-/// How a ZIP opens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ZipOpening {
-    /// With the office's login password from this batch's paper notice.
-    Login,
-    /// With a 開封パスワード from secrets/開封パスワード一覧.pdf.
-    Separate,
-}
+pub use crate::model::ZipOpening;
 
 /// The key of one notice's ZIP.
 pub enum ZipKey {

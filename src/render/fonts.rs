@@ -1,11 +1,9 @@
 //! The fonts of one batch: subsets of the two bundled faces holding every character the
 //! batch can print (see [`crate::font::subset`]), made once and shared by reference across
-//! threads. printpdf takes them parsed; the print-bundle writer takes their bytes, glyph ids
-//! and widths.
+//! threads. The PDF writer embeds them whole in the print bundle, and [`PdfFonts::subset_to`]
+//! cuts them down again to the characters of one small document (a notice).
 
 use std::collections::{BTreeSet, HashMap};
-
-use printpdf::ParsedFont;
 
 use super::layout::Frame;
 use crate::font::{Face, subset};
@@ -26,15 +24,13 @@ pub struct SubsetFont {
     pub cap_height: i32,
     /// The PostScript name of the face.
     pub name: String,
-    /// The same subset parsed for printpdf.
-    pub parsed: ParsedFont,
 }
 
 impl SubsetFont {
-    fn new(face: Face, chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
-        let bytes = subset::subset_for(face.bytes(), chars)?;
-        let parsed = ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
-            .ok_or_else(|| "font subset does not parse".to_string())?;
+    /// `face` cut from the font program `source` (the bundled face or a batch subset of it)
+    /// down to `chars`.
+    fn new(face: Face, source: &[u8], chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
+        let bytes = subset::subset_for(source, chars)?;
         let ttf = ttf_parser::Face::parse(&bytes, 0).map_err(|e| e.to_string())?;
         let per_mille = |v: f32| (v * 1000.0 / ttf.units_per_em() as f32).round() as i32;
         let gids =
@@ -58,7 +54,6 @@ impl SubsetFont {
             name,
             gids,
             widths,
-            parsed,
             bytes,
         })
     }
@@ -86,8 +81,20 @@ impl PdfFonts {
     pub fn for_chars(gothic_chars: &BTreeSet<char>) -> Result<PdfFonts, String> {
         let ascii: BTreeSet<char> = (' '..='~').collect();
         Ok(PdfFonts {
-            gothic: SubsetFont::new(Face::Gothic, gothic_chars)?,
-            mono: SubsetFont::new(Face::Mono, &ascii)?,
+            gothic: SubsetFont::new(Face::Gothic, Face::Gothic.bytes(), gothic_chars)?,
+            mono: SubsetFont::new(Face::Mono, Face::Mono.bytes(), &ascii)?,
+        })
+    }
+
+    /// These fonts cut down to the characters `frames` show, for a document of a page or two:
+    /// a notice embeds a few hundred glyphs instead of every glyph the batch may print.
+    pub fn subset_to(&self, frames: &[Frame]) -> Result<PdfFonts, String> {
+        let chars = |face: Face| -> BTreeSet<char> {
+            frames.iter().flat_map(|f| f.texts()).filter(|t| t.face == face).flat_map(|t| t.text.chars()).collect()
+        };
+        Ok(PdfFonts {
+            gothic: SubsetFont::new(Face::Gothic, &self.gothic.bytes, &chars(Face::Gothic))?,
+            mono: SubsetFont::new(Face::Mono, &self.mono.bytes, &chars(Face::Mono))?,
         })
     }
 

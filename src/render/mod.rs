@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod fonts;
 pub mod geometry;
 pub mod layout;
+pub mod ops;
 pub mod pdf;
 pub mod sheets;
 pub mod template;

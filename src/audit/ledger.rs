@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use crate::audit::sha256_hex;
+use super::event::AuditEvent;
+use super::sha256_hex;
 
 const SCHEMA_VERSION: i64 = 1;
 pub const FILE_NAME: &str = "ledger.sqlite";
@@ -77,7 +78,9 @@ pub struct EventChain {
 }
 
 impl EventChain {
-    pub fn push(&mut self, kind: &str, detail: serde_json::Value) {
+    /// Appends `event`, chained to the one before.
+    pub fn push(&mut self, event: &AuditEvent) {
+        let (kind, detail) = event.to_record();
         let mut event = Event {
             seq: self.next_seq,
             batch_id: self.batch_id.clone(),
@@ -491,7 +494,7 @@ mod tests {
     fn chain_of(n: usize) -> Vec<Event> {
         let mut chain = EventChain { next_seq: 1, prev_hash: GENESIS.into(), batch_id: "b".into(), events: vec![] };
         for i in 0..n {
-            chain.push("test", serde_json::json!({ "i": i }));
+            chain.push(&AuditEvent::ZipCrypto { warning: i.to_string() });
         }
         chain.events
     }
@@ -504,14 +507,14 @@ mod tests {
     #[test]
     fn an_edited_event_breaks_the_chain_at_that_event() {
         let mut events = chain_of(5);
-        events[2].detail = serde_json::json!({ "i": 99 });
+        events[2].detail = serde_json::json!({ "warning": "99" });
         assert_eq!(first_break(&events).unwrap().seq, 3);
     }
 
     #[test]
     fn a_rehashed_edit_breaks_the_chain_at_the_next_event() {
         let mut events = chain_of(5);
-        events[2].detail = serde_json::json!({ "i": 99 });
+        events[2].detail = serde_json::json!({ "warning": "99" });
         events[2].hash = events[2].computed_hash();
         assert_eq!(first_break(&events).unwrap().seq, 4);
     }

@@ -1,0 +1,198 @@
+//! The audit events of a batch, typed. Each variant is serialised here and only here into the
+//! `kind` and JSON `detail` the ledger chains and hashes; the strings and field names are a
+//! stored format (existing ledgers are verified against them), so a rename here is a migration.
+//! No event carries a secret: the types below have no field that could hold one.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::manifest::Source;
+use crate::model::{NoticeKind, ZipOpening};
+
+/// Something that happened in a batch, as the ledger records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "detail")]
+pub enum AuditEvent {
+    #[serde(rename = "batch.started")]
+    BatchStarted {
+        input: Source,
+        /// `None` when tsuchi ran on its defaults.
+        config_sha256: Option<String>,
+        operator: String,
+        host: String,
+        /// `tsuchi <version>`.
+        tool: String,
+        issue_date: NaiveDate,
+        /// `aes256` or `zip_crypto`.
+        zip_encryption: String,
+        /// What recovery did with a run that was cut off.
+        recovery: Vec<String>,
+    },
+    /// The batch packs with ZipCrypto; the warning the clerk was shown.
+    #[serde(rename = "zip.zipcrypto")]
+    ZipCrypto { warning: String },
+    #[serde(rename = "request.issued")]
+    RequestIssued {
+        row: usize,
+        request_id: String,
+        kind: NoticeKind,
+        office_no: String,
+        /// Paths relative to the batch folder.
+        pdf: PathBuf,
+        zip: PathBuf,
+        zip_opening: ZipOpening,
+        control_no: Option<String>,
+        /// For a deliberate reissue: the batch that issued it before, and why again.
+        reissue_of: Option<String>,
+        reissue_reason: Option<String>,
+    },
+    #[serde(rename = "request.skipped")]
+    RequestSkipped(NotIssued),
+    #[serde(rename = "request.rejected")]
+    RequestRejected(NotIssued),
+    #[serde(rename = "request.already_issued")]
+    RequestAlreadyIssued(NotIssued),
+    #[serde(rename = "batch.completed")]
+    BatchCompleted { counts: BTreeMap<String, usize> },
+}
+
+/// A request row that was not issued, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NotIssued {
+    pub row: usize,
+    pub request_id: String,
+    /// The kind's English alias; empty when the row had none.
+    pub kind: String,
+    pub reason: String,
+}
+
+impl AuditEvent {
+    /// The event's `kind` and `detail` as stored in the ledger.
+    pub fn to_record(&self) -> (String, serde_json::Value) {
+        let mut value = serde_json::to_value(self).expect("an audit event serialises");
+        let detail = value["detail"].take();
+        let kind = value["kind"].as_str().expect("an audit event has a kind").to_string();
+        (kind, detail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::ledger::{Event, GENESIS};
+    use serde_json::json;
+
+    /// The hash the ledger stores for (kind, detail) at a fixed place in the chain.
+    fn hash_of(kind: &str, detail: serde_json::Value) -> String {
+        let mut event = Event {
+            seq: 7,
+            batch_id: "20250401-090000".into(),
+            at: "2025-04-01T09:00:00.000000+09:00".into(),
+            kind: kind.into(),
+            detail,
+            prev_hash: GENESIS.into(),
+            hash: String::new(),
+        };
+        event.hash = event.computed_hash();
+        event.hash
+    }
+
+    fn assert_same_hash(event: AuditEvent, kind: &str, old: serde_json::Value) {
+        let (new_kind, detail) = event.to_record();
+        assert_eq!(new_kind, kind);
+        assert_eq!(hash_of(&new_kind, detail), hash_of(kind, old), "{kind}");
+    }
+
+    #[test]
+    fn every_event_hashes_exactly_as_the_json_the_batch_built_before() {
+        let input = Source { path: "requests.xlsx".into(), sha256: "ab".repeat(32), size: 1234 };
+        let recovery = vec!["前回中断したバッチ x の作業用フォルダを削除しました".to_string()];
+        let issue_date = NaiveDate::from_ymd_opt(2025, 4, 1).unwrap();
+        assert_same_hash(
+            AuditEvent::BatchStarted {
+                input: input.clone(),
+                config_sha256: None,
+                operator: "clerk".into(),
+                host: "pc01".into(),
+                tool: "tsuchi 0.1.0".into(),
+                issue_date,
+                zip_encryption: "aes256".into(),
+                recovery: recovery.clone(),
+            },
+            "batch.started",
+            json!({
+                "input": { "path": input.path, "sha256": input.sha256, "size": input.size },
+                "config_sha256": Option::<String>::None,
+                "operator": "clerk", "host": "pc01", "tool": "tsuchi 0.1.0",
+                "issue_date": issue_date.to_string(), "zip_encryption": "aes256",
+                "recovery": recovery,
+            }),
+        );
+        assert_same_hash(
+            AuditEvent::ZipCrypto { warning: "ZipCrypto は弱い".into() },
+            "zip.zipcrypto",
+            json!({ "warning": "ZipCrypto は弱い" }),
+        );
+        let reissue_of = Some("20250301-100000".to_string());
+        for (reissue_of, reason) in [(None, None), (reissue_of.as_ref(), Some("再送".to_string()))] {
+            let pdf = PathBuf::from("notices").join("1310000001_登録結果.pdf");
+            let zip = PathBuf::from("zip").join("1310000001_登録結果.zip");
+            assert_same_hash(
+                AuditEvent::RequestIssued {
+                    row: 3,
+                    request_id: "R08-0001".into(),
+                    kind: NoticeKind::LoginReissue,
+                    office_no: "1310000001".into(),
+                    pdf: pdf.clone(),
+                    zip: zip.clone(),
+                    zip_opening: ZipOpening::Login,
+                    control_no: Some("0001".into()),
+                    reissue_of: reissue_of.cloned(),
+                    reissue_reason: reason.clone(),
+                },
+                "request.issued",
+                json!({
+                    "row": 3usize, "request_id": "R08-0001", "kind": NoticeKind::LoginReissue,
+                    "office_no": "1310000001", "pdf": pdf, "zip": zip, "zip_opening": ZipOpening::Login,
+                    "control_no": Some("0001"), "reissue_of": reissue_of, "reissue_reason": reason,
+                }),
+            );
+        }
+        let not_issued =
+            NotIssued { row: 5, request_id: "R08-0002".into(), kind: String::new(), reason: "承認以外".into() };
+        let old = json!({ "row": 5usize, "request_id": "R08-0002", "kind": "", "reason": "承認以外" });
+        assert_same_hash(AuditEvent::RequestSkipped(not_issued.clone()), "request.skipped", old.clone());
+        assert_same_hash(AuditEvent::RequestRejected(not_issued.clone()), "request.rejected", old.clone());
+        assert_same_hash(AuditEvent::RequestAlreadyIssued(not_issued), "request.already_issued", old);
+        let counts: BTreeMap<String, usize> = [("issued".to_string(), 3), ("rows".to_string(), 5)].into();
+        assert_same_hash(
+            AuditEvent::BatchCompleted { counts: counts.clone() },
+            "batch.completed",
+            json!({ "counts": counts }),
+        );
+    }
+
+    #[test]
+    fn a_known_event_keeps_its_recorded_canonical_form() {
+        // Pinned bytes: existing ledgers were hashed over exactly this text.
+        let (kind, detail) = AuditEvent::ZipCrypto { warning: "w".into() }.to_record();
+        let event = Event {
+            seq: 1,
+            batch_id: "b".into(),
+            at: "t".into(),
+            kind,
+            detail,
+            prev_hash: GENESIS.into(),
+            hash: String::new(),
+        };
+        assert_eq!(
+            event.canonical(),
+            format!(
+                r#"{{"at":"t","batch_id":"b","detail":{{"warning":"w"}},"kind":"zip.zipcrypto","prev_hash":"{GENESIS}","seq":1}}"#
+            )
+        );
+    }
+}
