@@ -203,7 +203,7 @@ pub fn run(
         let notes = ledger.recover()?;
         (Some(ledger), notes)
     };
-    let intake = intake::read(&options.input, &ReadOptions { sheet: options.sheet.clone() })?;
+    let intake = intake::read(&options.input, &ReadOptions { sheet: options.sheet.clone(), ..ReadOptions::default() })?;
     let issue_date = options.issue_date.or(config.notice.issue_date).unwrap_or_else(crate::wareki::today_in_tokyo);
     let created = now_in_tokyo();
     let dir = unique_dir(&options.out_root, &created.format("%Y%m%d-%H%M%S").to_string());

@@ -433,7 +433,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 }
 
 fn check(requests: &Path, sheet: Option<String>, out: &Path, config: &Config) -> ExitCode {
-    let intake = match intake::read(requests, &ReadOptions { sheet }) {
+    let intake = match intake::read(requests, &ReadOptions { sheet, ..ReadOptions::default() }) {
         Ok(intake) => intake,
         Err(e) => return fail(e),
     };
