@@ -74,7 +74,8 @@ impl Skipped {
 }
 
 /// A row the workbook hides (by hand or with a filter): the clerk may not have seen it, so it
-/// is listed, not issued, unless [`ReadOptions::include_hidden`].
+/// is listed, not issued, unless [`ReadOptions::include_hidden`]. Its cells are not checked,
+/// and it takes no part in the duplicate checks (old rows filtered away do not block new ones).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct HiddenRow {
     pub row: usize,
