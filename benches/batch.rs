@@ -61,6 +61,7 @@ fn main() {
     let options = RunOptions {
         input,
         sheet: None,
+        include_hidden: false,
         out_root: work.path().join("out"),
         config_path: None,
         issue_date: None,

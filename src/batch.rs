@@ -26,6 +26,8 @@ use crate::write;
 pub struct RunOptions {
     pub input: PathBuf,
     pub sheet: Option<String>,
+    /// Issue rows the workbook hides (hidden or filtered out) too.
+    pub include_hidden: bool,
     pub out_root: PathBuf,
     /// The config file the run uses, for the manifest (`None`: defaults).
     pub config_path: Option<PathBuf>,
@@ -106,8 +108,8 @@ impl BatchReport {
     /// Every row not issued, for rejected.xlsx/.csv: rejections, rows not approved, and
     /// requests issued before.
     pub fn not_issued(&self) -> Vec<Rejection> {
-        let mut all = self.rejections();
-        all.extend(self.intake.skipped.iter().map(|s| s.as_rejection()));
+        let mut all = self.intake.not_issued();
+        all.extend(self.render_rejections.iter().cloned());
         all.extend(self.already_issued.iter().map(AlreadyIssued::as_rejection));
         all.sort_by_key(|r| r.row);
         all
@@ -169,7 +171,8 @@ pub fn run(
         let notes = ledger.recover()?;
         (Some(ledger), notes)
     };
-    let intake = intake::read(&options.input, &ReadOptions { sheet: options.sheet.clone() })?;
+    let read = ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden };
+    let intake = intake::read(&options.input, &read)?;
     let issue_date = options.issue_date.or(config.notice.issue_date).unwrap_or_else(crate::wareki::today_in_tokyo);
     let created = now_in_tokyo();
     let dir = unique_dir(&options.out_root, &created.format("%Y%m%d-%H%M%S").to_string());
@@ -264,6 +267,7 @@ pub fn counts(report: &BatchReport) -> BTreeMap<String, usize> {
     counts.insert("issued".into(), report.issued.len());
     counts.insert("rows".into(), report.intake.data_rows);
     counts.insert("skipped".into(), report.intake.skipped.len());
+    counts.insert("hidden".into(), report.intake.hidden.len());
     counts.insert("rejected_rows".into(), intake::distinct_rows(&report.rejections()));
     counts.insert("already_issued".into(), report.already_issued.len());
     counts

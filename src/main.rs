@@ -57,9 +57,12 @@ enum Command {
         /// 何も書き出さず、発行されるものだけを表示します
         #[arg(long)]
         dry_run: bool,
-        /// 読むシート名（省略時は先頭のシート）
+        /// 読むシート名（省略時は表示中のシート）
         #[arg(long)]
         sheet: Option<String>,
+        /// 非表示の行・フィルターで隠れた行も発行します
+        #[arg(long)]
+        include_hidden: bool,
         /// 結果を JSON で標準出力に書きます（機械処理用）
         #[arg(long)]
         json: bool,
@@ -112,9 +115,12 @@ enum Command {
     Check {
         /// 申請一覧（.xlsx / .xlsm / .xls / .ods / .csv）
         requests: PathBuf,
-        /// 読むシート名（省略時は先頭のシート）
+        /// 読むシート名（省略時は表示中のシート）
         #[arg(long)]
         sheet: Option<String>,
+        /// 非表示の行・フィルターで隠れた行も発行対象として検査します
+        #[arg(long)]
+        include_hidden: bool,
         /// 差戻し一覧（rejected.xlsx / rejected.csv）を書き出すフォルダ
         #[arg(long, default_value = "output/check")]
         out: PathBuf,
@@ -163,14 +169,19 @@ const EXIT_FAILED: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { requests, sheet, out, config, ledger, date, json } => match load_config(config.as_deref()) {
-            Ok((config, _)) => check(&CheckOptions { requests, sheet, out, ledger, date, json }, &config),
-            Err(e) => fail(e),
-        },
-        Command::Run { requests, config, out, date, dry_run, sheet, json, reissue, reason } => {
+        Command::Check { requests, sheet, include_hidden, out, config, ledger, date, json } => {
+            match load_config(config.as_deref()) {
+                Ok((config, _)) => {
+                    check(&CheckOptions { requests, sheet, include_hidden, out, ledger, date, json }, &config)
+                }
+                Err(e) => fail(e),
+            }
+        }
+        Command::Run { requests, config, out, date, dry_run, sheet, include_hidden, json, reissue, reason } => {
             let options = RunOptions {
                 input: requests,
                 sheet,
+                include_hidden,
                 out_root: out,
                 config_path: None,
                 issue_date: date,
@@ -312,6 +323,7 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
         "counts": batch::counts(report),
         "issued": report.issued,
         "skipped": report.intake.skipped,
+        "hidden": report.intake.hidden,
         "rejected": report.rejections(),
         "notes": report.intake.notes,
         "warnings": report.warnings,
@@ -323,12 +335,12 @@ fn print_batch(report: &BatchReport) {
     if !report.already_issued.is_empty() {
         out!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
         for a in &report.already_issued {
-            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, a.request_id, a.kind, a.batch_id);
+            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, shown(&a.request_id), a.kind, a.batch_id);
         }
         out!();
     }
     for r in &report.render_rejections {
-        out!("  差戻し（レイアウト） {}行目 値「{}」：{}", r.row, r.value, r.reason);
+        out!("  差戻し（レイアウト） {}行目「{}」 値「{}」：{}", r.row, r.column, shown(&r.value), shown(&r.reason));
     }
     let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     if report.dry_run {
@@ -452,8 +464,20 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
     }
 }
 
+/// A value from the request list as the terminal shows it: control and bidi characters as
+/// `U+XXXX` (an escape sequence in a cell must not clear the screen or fake a summary), and a
+/// very long value cut short (the whole of it is in rejected.xlsx).
+fn shown(value: &str) -> String {
+    const MAX: usize = 120;
+    let safe = report::terminal_safe(value);
+    match safe.char_indices().nth(MAX) {
+        Some((cut, _)) => format!("{}…（全{}文字）", &safe[..cut], value.chars().count()),
+        None => safe,
+    }
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    err!("エラー：{message}");
+    err!("エラー：{}", report::terminal_safe(&message.to_string()));
     ExitCode::from(EXIT_FAILED)
 }
 
@@ -461,6 +485,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
 struct CheckOptions {
     requests: PathBuf,
     sheet: Option<String>,
+    include_hidden: bool,
     out: PathBuf,
     ledger: PathBuf,
     date: Option<NaiveDate>,
@@ -478,7 +503,10 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
-    let intake = match intake::read(&options.requests, &ReadOptions { sheet: options.sheet.clone() }) {
+    let intake = match intake::read(
+        &options.requests,
+        &ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden },
+    ) {
         Ok(intake) => intake,
         Err(e) => return fail(e),
     };
@@ -508,6 +536,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         let summary = serde_json::json!({
             "issued": issued,
             "skipped": intake.skipped,
+            "hidden": intake.hidden,
             "rejected": rejections,
             "already_issued": plan.already_issued,
             "notes": intake.notes,
@@ -516,7 +545,13 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     } else {
         print_intake(&options.requests, &intake);
         for r in &plan.rejections {
-            out!("  差戻し（レイアウト） {}行目「{}」 値「{}」：{}", r.row, r.column, r.value, r.reason);
+            out!(
+                "  差戻し（レイアウト） {}行目「{}」 値「{}」：{}",
+                r.row,
+                shown(&r.column),
+                shown(&r.value),
+                shown(&r.reason)
+            );
         }
         out!("  発行される通知書：{}件（発行済み {}件）", plan.notices.len(), plan.already_issued.len());
         out!();
@@ -535,8 +570,8 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     let xlsx = options.out.join("rejected.xlsx");
     let csv = options.out.join("rejected.csv");
     // Every row that would not be issued, as `run` lists it.
-    let mut not_issued = rejections.clone();
-    not_issued.extend(intake.skipped.iter().map(|s| s.as_rejection()));
+    let mut not_issued = intake.not_issued();
+    not_issued.extend(plan.rejections.iter().cloned());
     not_issued.extend(plan.already_issued.iter().map(|a| a.as_rejection()));
     not_issued.sort_by_key(|r| r.row);
     if let Err(e) =
@@ -566,7 +601,7 @@ fn print_intake(path: &Path, intake: &Intake) {
         out!("■ 差戻し（直して再実行してください）");
         for r in &intake.rejections {
             let letter = r.column_letter.as_deref().map(|l| format!("{l}列")).unwrap_or_default();
-            out!("  {}行目 {letter}「{}」 値「{}」：{}", r.row, r.column, r.value, r.reason);
+            out!("  {}行目 {letter}「{}」 値「{}」：{}", r.row, shown(&r.column), shown(&r.value), shown(&r.reason));
         }
     }
     if !intake.skipped.is_empty() {
@@ -576,9 +611,9 @@ fn print_intake(path: &Path, intake: &Intake) {
             out!(
                 "  {}行目 申請番号「{}」 事業所番号「{}」：審査結果「{}」",
                 s.row,
-                s.request_id,
-                s.office_no,
-                s.status
+                shown(&s.request_id),
+                shown(&s.office_no),
+                shown(&s.status)
             );
         }
     }
@@ -591,7 +626,7 @@ fn print_intake(path: &Path, intake: &Intake) {
                 (Some(row), None) => format!("{row}行目："),
                 _ => String::new(),
             };
-            out!("  {place}{}", n.message);
+            out!("  {place}{}", shown(&n.message));
         }
     }
 }

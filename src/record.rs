@@ -155,6 +155,18 @@ fn request_records(
             reissue_reason: None,
         });
     }
+    for h in &report.intake.hidden {
+        records.push(RequestRecord {
+            row: h.row,
+            request_id: h.request_id.clone(),
+            kind: String::new(),
+            office_no: h.office_no.clone(),
+            outcome: Outcome::Skipped,
+            reason: h.as_rejection().reason,
+            reissue_of: None,
+            reissue_reason: None,
+        });
+    }
     for a in &report.already_issued {
         records.push(RequestRecord {
             row: a.row,

@@ -83,6 +83,7 @@ fn run_verdict(input: &Path, out: &Path, config: &Config, renderer: &Renderer) -
     let options = RunOptions {
         input: input.to_path_buf(),
         sheet: None,
+        include_hidden: false,
         out_root: out.to_path_buf(),
         config_path: None,
         issue_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 10),

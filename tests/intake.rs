@@ -211,9 +211,9 @@ fn ods_xls_and_xlsm_give_the_same_requests_as_the_xlsx() {
 
 #[test]
 fn a_named_sheet_is_read_and_a_missing_one_is_named() {
-    let options = ReadOptions { sheet: Some("申請一覧".into()) };
+    let options = ReadOptions { sheet: Some("申請一覧".into()), ..ReadOptions::default() };
     assert_eq!(intake::read(&sample("requests.xlsx"), &options).unwrap().requests.len(), 20);
-    let options = ReadOptions { sheet: Some("2月分".into()) };
+    let options = ReadOptions { sheet: Some("2月分".into()), ..ReadOptions::default() };
     let err = intake::read(&sample("requests.xlsx"), &options).unwrap_err().to_string();
     assert!(err.contains("2月分") && err.contains("申請一覧"), "{err}");
 }

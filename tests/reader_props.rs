@@ -72,4 +72,27 @@ proptest! {
             );
         }
     }
+
+    #[test]
+    fn csv_rows_are_numbered_by_the_terminators_before_them(
+        lines in proptest::collection::vec(("[a-z0-9]{0,4}", prop_oneof![Just("\n"), Just("\r\n"), Just("\r")]), 1..20)
+    ) {
+        // A data line is ID,再発行,… so that it is rejected or issued, never blank; an empty
+        // one is a blank line. A row is 1 + the terminators before it, CRLF counting once (so
+        // a blank line ended by CR followed by one starting with LF are one blank line).
+        let mut text = format!("{HEADER}\n");
+        let mut expected = Vec::new();
+        for (id, eol) in &lines {
+            if !id.is_empty() {
+                expected.push(1 + text.replace("\r\n", "\n").matches(['\r', '\n']).count());
+                text.push_str(&format!("{id},再発行,承認,1311111114,さくら苑,100-0013,東京都,,,KJ131311111114"));
+            }
+            text.push_str(eol);
+        }
+        let intake = read_bytes("t.csv", text.as_bytes()).unwrap();
+        let mut rows: Vec<usize> = intake.requests.iter().map(|r| r.row).chain(intake.rejections.iter().map(|r| r.row)).collect();
+        rows.sort_unstable();
+        rows.dedup();
+        prop_assert_eq!(rows, expected);
+    }
 }

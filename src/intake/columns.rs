@@ -69,6 +69,13 @@ impl Column {
         )
     }
 
+    /// Whether a value in this column makes a row a request. The others (通知種別, 審査結果,
+    /// 請求先都道府県) often carry a template's defaults or drop-down values all the way down
+    /// the sheet; a row holding only those is blank.
+    pub fn holds_data(self) -> bool {
+        !matches!(self, Column::Kind | Column::Status | Column::Prefecture)
+    }
+
     fn index(self) -> usize {
         self as usize
     }
@@ -98,8 +105,8 @@ pub enum HeaderProblem {
 
 impl HeaderMap {
     /// Counts the cells of a row that name a known column (to find the header row).
-    pub fn known_count(cells: &[String]) -> usize {
-        cells.iter().filter(|c| Self::identify(c).is_some()).count()
+    pub fn known_count<'a>(cells: impl IntoIterator<Item = &'a str>) -> usize {
+        cells.into_iter().filter(|c| Self::identify(c).is_some()).count()
     }
 
     fn identify(cell: &str) -> Option<Column> {
@@ -135,6 +142,11 @@ impl HeaderMap {
     /// The position of a column in the row, if the file has it.
     pub fn position(&self, col: Column) -> Option<usize> {
         self.positions[col.index()]
+    }
+
+    /// The columns the file has, with their positions.
+    pub fn present(&self) -> impl Iterator<Item = (Column, usize)> + '_ {
+        Column::ALL.into_iter().filter_map(|c| self.position(c).map(|p| (c, p)))
     }
 
     /// The header of a column as the clerk wrote it (falls back to the canonical name).

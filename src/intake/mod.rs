@@ -19,7 +19,7 @@ pub use columns::{Column, column_letter};
 pub use table::decode_text;
 
 use columns::{HeaderMap, HeaderProblem};
-use table::Row;
+use table::{Row, RowProblem};
 
 /// A file that cannot be read as a request list. Shown once, and nothing else is written.
 #[derive(Debug, thiserror::Error)]
@@ -34,10 +34,10 @@ pub enum IntakeError {
     Workbook { path: PathBuf, detail: String },
     #[error("ファイル「{}」にシート「{sheet}」がありません（あるシート：{available}）", .path.display())]
     SheetNotFound { path: PathBuf, sheet: String, available: String },
-    #[error("ファイル「{}」の文字コードを判別できません（UTF-8・Shift_JIS のどちらでもありません）", .path.display())]
+    #[error("ファイル「{}」のどのシートを読むか決められません（シート：{sheets}）。読むシートを --sheet シート名 で指定してください", .path.display())]
+    AmbiguousSheet { path: PathBuf, sheets: String },
+    #[error("ファイル「{}」の文字コードを判別できません（UTF-8・Shift_JIS・UTF-16 のどれでもありません）", .path.display())]
     Encoding { path: PathBuf },
-    #[error("ファイル「{}」をCSVとして読めません（{line}行目付近）：{detail}", .path.display())]
-    Csv { path: PathBuf, line: u64, detail: String },
     #[error("ファイル「{}」にデータがありません", .path.display())]
     Empty { path: PathBuf },
     #[error("ファイル「{}」に見出し行が見つかりません。先頭の行に「申請番号」「通知種別」「事業所番号」などの列名を入れてください", .path.display())]
@@ -73,6 +73,35 @@ impl Skipped {
     }
 }
 
+/// A row the workbook hides (by hand or with a filter): the clerk may not have seen it, so it
+/// is listed, not issued, unless [`ReadOptions::include_hidden`]. Its cells are not checked,
+/// and it takes no part in the duplicate checks (old rows filtered away do not block new ones).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct HiddenRow {
+    pub row: usize,
+    pub request_id: String,
+    pub office_no: String,
+    /// The 申請番号 column as written, and its letter.
+    pub column: String,
+    pub column_letter: Option<String>,
+}
+
+impl HiddenRow {
+    /// The row as a line of the not-issued list.
+    pub fn as_rejection(&self) -> Rejection {
+        Rejection {
+            row: self.row,
+            column: self.column.clone(),
+            column_letter: self.column_letter.clone(),
+            value: self.request_id.clone(),
+            reason: HIDDEN_REASON.to_string(),
+        }
+    }
+}
+
+const HIDDEN_REASON: &str =
+    "非表示（またはフィルターで隠れた）行のため発行しません。発行するときは --include-hidden を付けてください";
+
 /// Something the clerk should know that does not stop a row.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Note {
@@ -87,11 +116,17 @@ pub struct Intake {
     pub requests: Vec<Request>,
     pub skipped: Vec<Skipped>,
     pub rejections: Vec<Rejection>,
+    /// Rows the workbook hides, not issued (empty with [`ReadOptions::include_hidden`]).
+    pub hidden: Vec<HiddenRow>,
     pub notes: Vec<Note>,
-    /// Non-blank data rows read (issued + skipped + rejected).
+    /// Non-blank data rows read (issued + skipped + rejected); hidden rows and rows holding
+    /// only template defaults are not counted.
     pub data_rows: usize,
     /// The header row as the clerk wrote it.
     header: Option<HeaderMap>,
+    /// Rows passed over as blank because they held only template defaults (no 申請番号, no
+    /// 事業所番号, nothing else a request is made of); one note names them.
+    pub template_rows: usize,
 }
 
 impl Intake {
@@ -107,6 +142,16 @@ impl Intake {
             None => (column.header().to_string(), None),
         }
     }
+
+    /// Every row not issued, for the not-issued list: rejections, rows not approved and
+    /// hidden rows, in row order.
+    pub fn not_issued(&self) -> Vec<Rejection> {
+        let mut all = self.rejections.clone();
+        all.extend(self.skipped.iter().map(Skipped::as_rejection));
+        all.extend(self.hidden.iter().map(HiddenRow::as_rejection));
+        all.sort_by_key(|r| r.row);
+        all
+    }
 }
 
 /// How many rows `rejections` name (a row with several problems counts once).
@@ -117,13 +162,16 @@ pub fn distinct_rows(rejections: &[Rejection]) -> usize {
 /// Options for reading a request list.
 #[derive(Debug, Clone, Default)]
 pub struct ReadOptions {
-    /// Sheet to read; the first sheet when `None`.
+    /// Sheet to read; when `None`, the active sheet if it is visible, else the only visible one.
     pub sheet: Option<String>,
+    /// Read rows the workbook hides as ordinary rows (`--include-hidden`).
+    pub include_hidden: bool,
 }
 
 /// Reads and validates a request list.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
-    let rows = table::read_rows(path, options.sheet.as_deref())?;
+    let table = table::read_table(path, options.sheet.as_deref())?;
+    let rows = &table.rows;
     let mut non_blank = rows.iter().filter(|r| !r.is_blank()).peekable();
     if non_blank.peek().is_none() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
@@ -134,9 +182,9 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         .iter()
         .filter(|r| !r.is_blank())
         .take(10)
-        .find(|r| HeaderMap::known_count(&r.cells) > 0)
+        .find(|r| HeaderMap::known_count(r.cells.iter().map(|(_, c)| c.as_str())) > 0)
         .ok_or_else(|| IntakeError::NoHeader { path: path.to_path_buf() })?;
-    let header = HeaderMap::from_cells(&header_row.cells).map_err(|problem| match problem {
+    let header = HeaderMap::from_cells(&header_row.dense()).map_err(|problem| match problem {
         HeaderProblem::Missing(cols) => IntakeError::MissingColumns {
             path: path.to_path_buf(),
             row: header_row.number,
@@ -175,13 +223,47 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         });
     }
 
+    let mut template_rows = Vec::new();
+    let mut hidden_read = Vec::new();
     let mut candidates = Vec::new();
     for row in rows.iter().filter(|r| r.number > header_row.number && !r.is_blank()) {
-        intake.data_rows += 1;
+        if row.problem.is_none()
+            && header.present().all(|(col, at)| !col.holds_data() || row.cell(at).trim().is_empty())
+        {
+            template_rows.push(row.number);
+            continue;
+        }
         let mut check = RowCheck { header: &header, row, rejections: Vec::new(), notes: Vec::new() };
-        let status = header.position(Column::Status).map(|_| ReviewStatus::parse(check.raw(Column::Status)));
+        if table.hidden.contains(&row.number) {
+            if !options.include_hidden {
+                intake.hidden.push(HiddenRow {
+                    row: row.number,
+                    request_id: check.raw(Column::RequestId).to_string(),
+                    office_no: check.raw(Column::OfficeNo).to_string(),
+                    column: header.header_of(Column::RequestId),
+                    column_letter: header.position(Column::RequestId).map(column_letter),
+                });
+                continue;
+            }
+            hidden_read.push(row.number);
+        }
+        intake.data_rows += 1;
         let request_id = check.raw(Column::RequestId).to_string();
-        if let Some(ReviewStatus::NotApproved(status)) = status {
+        if let Some(RowProblem::UnclosedQuote { column }) = row.problem {
+            check.rejections.push(Rejection {
+                row: row.number,
+                column: header.headers.get(column).cloned().unwrap_or_default(),
+                column_letter: Some(column_letter(column)),
+                value: row.cell(column).to_string(),
+                reason: "「\"」（ダブルクォート）で始まるセルが閉じられていません。この行はここで読むのをやめ、次の行から読みました。「\"」を閉じるか削除してください".to_string(),
+            });
+            candidates.push((row.number, request_id, None, check.rejections));
+            continue;
+        }
+        let status = check.checked(Column::Status, false);
+        if header.position(Column::Status).is_some()
+            && let Some(ReviewStatus::NotApproved(status)) = status.as_deref().map(ReviewStatus::parse)
+        {
             intake.skipped.push(Skipped {
                 row: row.number,
                 request_id,
@@ -197,6 +279,42 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         candidates.push((row.number, request_id, request, check.rejections));
     }
 
+    if let (Some(first), Some(last)) = (template_rows.first(), template_rows.last()) {
+        intake.template_rows = template_rows.len();
+        let span = if first == last { format!("{first}行目") } else { format!("{first}〜{last}行目") };
+        intake.notes.push(Note {
+            row: None,
+            column: None,
+            message: format!(
+                "申請番号・事業所番号のない行（テンプレートの残り）{}行を空行として読み飛ばしました（{span}）",
+                template_rows.len()
+            ),
+        });
+    }
+    if !intake.hidden.is_empty() {
+        let numbers: Vec<usize> = intake.hidden.iter().map(|h| h.row).collect();
+        intake.notes.push(Note {
+            row: None,
+            column: None,
+            message: format!(
+                "非表示（またはフィルターで隠れた）行が{}行あります（{}）。これらは発行しません。発行するときは --include-hidden を付けてください",
+                numbers.len(),
+                row_list(&numbers)
+            ),
+        });
+    }
+    if !hidden_read.is_empty() {
+        intake.notes.push(Note {
+            row: None,
+            column: None,
+            message: format!(
+                "--include-hidden により、非表示（またはフィルターで隠れた）行{}行も読みました（{}）",
+                hidden_read.len(),
+                row_list(&hidden_read)
+            ),
+        });
+    }
+
     reject_duplicates(&header, &mut candidates, &intake.skipped);
     for (_, _, request, mut rejections) in candidates {
         match request {
@@ -208,35 +326,74 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
     Ok(intake)
 }
 
+/// Row numbers in ascending order as runs (「3・5〜9・12行目」), the first 20 runs at most, so
+/// that one note stays one line however many rows it is about.
+fn row_list(numbers: &[usize]) -> String {
+    const SHOWN: usize = 20;
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    for &n in numbers {
+        match runs.last_mut() {
+            Some((_, end)) if *end + 1 == n => *end = n,
+            _ => runs.push((n, n)),
+        }
+    }
+    let mut text = runs
+        .iter()
+        .take(SHOWN)
+        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}〜{b}") })
+        .collect::<Vec<_>>()
+        .join("・");
+    text.push_str("行目");
+    if runs.len() > SHOWN {
+        text.push_str("ほか");
+    }
+    text
+}
+
 type Candidate = (usize, String, Option<Request>, Vec<Rejection>);
 
 /// 申請番号 must be unique in the file, and one batch cannot hold two notices of one kind for
 /// one office (they would share a file name). Every row of such a group is rejected: tsuchi
-/// cannot know which one the clerk meant.
+/// cannot know which one the clerk meant. Each row names one other row of its group (the
+/// first names the second, the others the first), so the messages grow with the rows, not
+/// with their square.
 fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: &[Skipped]) {
-    let mut by_id: HashMap<String, Vec<usize>> = HashMap::new();
-    for (row, id, _, _) in candidates.iter() {
-        if let Ok(id) = RequestId::parse(id) {
-            by_id.entry(id.as_str().to_string()).or_default().push(*row);
+    fn groups<K: std::hash::Hash + Eq>(rows: impl Iterator<Item = (K, usize)>) -> HashMap<K, (usize, Option<usize>)> {
+        // Rows arrive in any order; keep the smallest two of each key.
+        let mut first_two: HashMap<K, (usize, Option<usize>)> = HashMap::new();
+        for (key, row) in rows {
+            first_two
+                .entry(key)
+                .and_modify(|(a, b)| {
+                    if row < *a {
+                        *b = Some(*a);
+                        *a = row;
+                    } else if b.is_none_or(|b| row < b) {
+                        *b = Some(row);
+                    }
+                })
+                .or_insert((row, None));
         }
+        first_two
     }
-    for s in skipped {
-        if let Ok(id) = RequestId::parse(&s.request_id) {
-            by_id.entry(id.as_str().to_string()).or_default().push(s.row);
-        }
-    }
-    let mut by_office_kind: HashMap<(OfficeNo, NoticeKind), Vec<usize>> = HashMap::new();
-    for (row, _, request, _) in candidates.iter() {
-        if let Some(r) = request {
-            by_office_kind.entry((r.office_no.clone(), r.kind)).or_default().push(*row);
-        }
-    }
-    let others = |rows: &[usize], me: usize| {
-        rows.iter().filter(|&&r| r != me).map(|r| format!("{r}行目")).collect::<Vec<_>>().join("・")
+    let partner = |(first, second): (usize, Option<usize>), me: usize| match second {
+        Some(second) if me == first => Some(second),
+        Some(_) => Some(first),
+        None => None,
     };
+    let by_id = groups(
+        candidates
+            .iter()
+            .map(|(row, id, _, _)| (id, *row))
+            .chain(skipped.iter().map(|s| (&s.request_id, s.row)))
+            .filter_map(|(id, row)| RequestId::parse(id).ok().map(|id| (id.as_str().to_string(), row))),
+    );
+    let by_office_kind = groups(
+        candidates.iter().filter_map(|(row, _, r, _)| r.as_ref().map(|r| ((r.office_no.clone(), r.kind), *row))),
+    );
     for (row, id, request, rejections) in candidates.iter_mut() {
         if let Ok(parsed) = RequestId::parse(id)
-            && let Some(rows) = by_id.get(parsed.as_str()).filter(|rows| rows.len() > 1)
+            && let Some(other) = by_id.get(parsed.as_str()).and_then(|g| partner(*g, *row))
         {
             rejections.push(Rejection {
                 row: *row,
@@ -244,13 +401,12 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
                 column_letter: header.position(Column::RequestId).map(column_letter),
                 value: id.clone(),
                 reason: format!(
-                    "申請番号が重複しています（{}と同じ）。申請番号はファイル内で一意にしてください",
-                    others(rows, *row)
+                    "申請番号が重複しています（{other}行目と同じ）。申請番号はファイル内で一意にしてください"
                 ),
             });
         }
         if let Some(r) = request
-            && let Some(rows) = by_office_kind.get(&(r.office_no.clone(), r.kind)).filter(|rows| rows.len() > 1)
+            && let Some(other) = by_office_kind.get(&(r.office_no.clone(), r.kind)).and_then(|g| partner(*g, *row))
         {
             rejections.push(Rejection {
                 row: *row,
@@ -258,9 +414,8 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
                 column_letter: header.position(Column::OfficeNo).map(column_letter),
                 value: r.office_no.to_string(),
                 reason: format!(
-                    "同じ事業所番号・通知種別（{}）の申請が{}にもあります。1つにまとめてください",
-                    r.kind,
-                    others(rows, *row)
+                    "同じ事業所番号・通知種別（{}）の申請が{other}行目にもあります。1つにまとめてください",
+                    r.kind
                 ),
             });
         }
@@ -294,9 +449,26 @@ impl RowCheck<'_> {
         self.notes.push(Note { row: Some(self.row.number), column: Some(self.header.header_of(col)), message });
     }
 
+    /// The cell's text when every column may hold it: no longer than Excel allows and free of
+    /// control characters (line breaks only where `line_breaks`). Otherwise the row is
+    /// rejected, naming the character by its code point.
+    fn checked(&mut self, col: Column, line_breaks: bool) -> Option<String> {
+        let raw = self.raw(col).to_string();
+        let chars = raw.chars().count();
+        if chars > text::MAX_CELL_CHARS {
+            self.reject(col, format!("32,767文字を超えています（{}文字）", group_digits(chars)));
+            return None;
+        }
+        if let Some(c) = text::first_control(&raw, line_breaks) {
+            self.reject(col, text::BadChar::Control(c).reason());
+            return None;
+        }
+        Some(raw)
+    }
+
     /// A code field: blank is "missing" when required, otherwise parsed.
     fn code<T>(&mut self, col: Column, required: bool, parse: impl Fn(&str) -> Result<T, String>) -> Option<T> {
-        let raw = self.raw(col).to_string();
+        let raw = self.checked(col, false)?;
         if raw.trim().is_empty() {
             if required {
                 let reason = if self.header.position(col).is_some() {
@@ -311,9 +483,10 @@ impl RowCheck<'_> {
         parse(&raw).map_err(|reason| self.reject(col, reason)).ok()
     }
 
-    /// A printed field (name, address): kept byte-for-byte, checked for unprintable characters.
+    /// A printed field (name, address): kept as written but for its line breaks, which become
+    /// LF (see [`text`]), and checked for characters that cannot be printed.
     fn printed(&mut self, col: Column, required: bool) -> Option<String> {
-        let raw = self.raw(col).to_string();
+        let raw = text::normalize_line_breaks(&self.checked(col, true)?);
         if text::is_blank(&raw) {
             if required {
                 self.reject(col, format!("{}が空欄です（必須）", col.header()));
@@ -385,4 +558,17 @@ impl RowCheck<'_> {
             attention,
         })
     }
+}
+
+/// 32767 → 「32,767」.
+fn group_digits(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }

@@ -1,12 +1,16 @@
 //! Reading a request file into rows of cell text, whatever the clerk saved it as.
 //!
 //! Spreadsheets go through calamine; CSV is decoded from UTF-8 (with or without BOM),
-//! UTF-16 (Excel's 「Unicode テキスト」) or Shift_JIS/CP932, detected rather than asked.
-//! Row numbers are the ones the clerk sees in Excel.
+//! UTF-16 (Excel's 「Unicode テキスト」) or Shift_JIS/CP932, detected rather than asked, and
+//! split by our own small parser so that row numbers and unclosed quotes are ours to get right.
+//! Row numbers are the ones the clerk sees in Excel. Rows are sparse: memory follows the
+//! cells the clerk filled, not the size a sheet claims.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Cursor, Read};
 use std::path::Path;
 
-use calamine::{Data, Reader};
+use calamine::{Data, Reader, Sheet, SheetVisible, Sheets};
 
 use super::IntakeError;
 
@@ -14,17 +18,49 @@ use super::IntakeError;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Row {
     pub number: usize,
-    pub cells: Vec<String>,
+    /// The filled cells as (0-based column, text), in column order. Empty cells are left out.
+    pub cells: Vec<(usize, String)>,
+    /// Why the row could not be read whole (CSV only).
+    pub problem: Option<RowProblem>,
+}
+
+/// A row that the reader could only read in part.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RowProblem {
+    /// A `"` opened a cell (at this 0-based column) and nothing closed it before the end of
+    /// the file. The cell holds the rest of the line where the quote opened.
+    UnclosedQuote { column: usize },
 }
 
 impl Row {
+    /// A row with nothing but white space (and nothing wrong with it).
     pub fn is_blank(&self) -> bool {
-        self.cells.iter().all(|c| c.trim().is_empty())
+        self.problem.is_none() && self.cells.iter().all(|(_, c)| c.trim().is_empty())
     }
 
     pub fn cell(&self, index: usize) -> &str {
-        self.cells.get(index).map(String::as_str).unwrap_or("")
+        self.cells.binary_search_by_key(&index, |(c, _)| *c).map(|i| self.cells[i].1.as_str()).unwrap_or("")
     }
+
+    /// The cells from column A to the last filled one, empty ones included (for the header).
+    pub fn dense(&self) -> Vec<String> {
+        let width = self.cells.last().map(|(c, _)| c + 1).unwrap_or(0);
+        let mut dense = vec![String::new(); width];
+        for (c, text) in &self.cells {
+            dense[*c] = text.clone();
+        }
+        dense
+    }
+}
+
+/// The rows of a file and what the file says about them.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Rows holding at least one filled cell (or a problem), in order.
+    pub rows: Vec<Row>,
+    /// Numbers of rows the workbook hides (by hand or by a filter). Known for xlsx/xlsm only:
+    /// calamine does not expose row visibility for xls, xlsb and ods, and CSV has none.
+    pub hidden: BTreeSet<usize>,
 }
 
 /// The file formats tsuchi reads, by extension.
@@ -43,8 +79,8 @@ fn format_of(path: &Path) -> Result<Format, IntakeError> {
     }
 }
 
-/// Reads every row of the file (or of the chosen sheet), blank rows included.
-pub fn read_rows(path: &Path, sheet: Option<&str>) -> Result<Vec<Row>, IntakeError> {
+/// Reads the rows of the file (or of the chosen sheet).
+pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, IntakeError> {
     let format = format_of(path)?;
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => IntakeError::NotFound { path: path.to_path_buf() },
@@ -56,7 +92,7 @@ pub fn read_rows(path: &Path, sheet: Option<&str>) -> Result<Vec<Row>, IntakeErr
     match format {
         // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
         // cell reader, found by the property tests); a broken file must be an error, not a crash.
-        Format::Workbook => quietly_catching_panics(|| read_workbook(path, bytes, sheet)).unwrap_or_else(|| {
+        Format::Workbook => quietly_catching_panics(|| read_workbook(path, &bytes, sheet)).unwrap_or_else(|| {
             Err(IntakeError::Workbook {
                 path: path.to_path_buf(), detail: "ファイルの内容が壊れています".into()
             })
@@ -65,34 +101,247 @@ pub fn read_rows(path: &Path, sheet: Option<&str>) -> Result<Vec<Row>, IntakeErr
     }
 }
 
-fn read_workbook(path: &Path, bytes: Vec<u8>, sheet: Option<&str>) -> Result<Vec<Row>, IntakeError> {
+fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table, IntakeError> {
     let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
-    let mut workbook =
-        calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
-    let names = workbook.sheet_names();
-    let name = match sheet {
-        Some(wanted) => {
-            names.iter().find(|n| n.as_str() == wanted).cloned().ok_or_else(|| IntakeError::SheetNotFound {
-                path: path.to_path_buf(),
-                sheet: wanted.to_string(),
-                available: names.join("、"),
-            })?
-        }
-        None => names.first().cloned().ok_or_else(|| IntakeError::Empty { path: path.to_path_buf() })?,
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
+    let sheets = workbook.sheets_metadata().to_vec();
+    let active = match &workbook {
+        Sheets::Xlsx(_) => xlsx_active_tab(bytes),
+        Sheets::Ods(_) => ods_active_table(bytes).and_then(|name| sheets.iter().position(|s| s.name == name)),
+        // The active sheet of xls and xlsb is in binary records calamine does not expose.
+        Sheets::Xls(_) | Sheets::Xlsb(_) => None,
     };
-    let range = workbook.worksheet_range(&name).map_err(|e| broken(e.to_string()))?;
-    let first_row = range.start().map(|(r, _)| r as usize).unwrap_or(0);
-    let first_col = range.start().map(|(_, c)| c as usize).unwrap_or(0);
-    Ok(range
-        .rows()
-        .enumerate()
-        .map(|(i, cells)| {
-            // Keep absolute column positions so that messages can name the Excel column.
-            let mut text = vec![String::new(); first_col];
-            text.extend(cells.iter().map(cell_text));
-            Row { number: first_row + i + 1, cells: text }
-        })
-        .collect())
+    let index = choose_sheet(path, &sheets, sheet, active)?;
+    let name = sheets[index].name.clone();
+
+    // xlsx and xlsb are streamed cell by cell: a sheet with one value in XFD1048576 (or a
+    // <dimension> claiming the whole grid) costs what its filled cells cost. calamine's
+    // `worksheet_range` would allocate the whole rectangle, which for xls and ods it still does;
+    // xls cannot exceed IV65536, and ods rows repeated to the end are not filled cells.
+    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    let mut hidden = BTreeSet::new();
+    match &mut workbook {
+        Sheets::Xlsx(xlsx) => {
+            let mut reader = xlsx.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
+                let (row, col) = cell.get_position();
+                cells.push((row, col, cell_text(&Data::from(cell.get_value().clone()))));
+            }
+            if let Some(part) = xlsx_sheet_part(bytes, index) {
+                hidden = xlsx_hidden_rows(bytes, &part);
+            }
+        }
+        Sheets::Xlsb(xlsb) => {
+            let mut reader = xlsb.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
+            while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
+                let (row, col) = cell.get_position();
+                cells.push((row, col, cell_text(&Data::from(cell.get_value().clone()))));
+            }
+        }
+        other => {
+            let range = other.worksheet_range(&name).map_err(|e| broken(e.to_string()))?;
+            let (row0, col0) = range.start().unwrap_or((0, 0));
+            cells.extend(range.used_cells().map(|(r, c, d)| (row0 + r as u32, col0 + c as u32, cell_text(d))));
+        }
+    }
+    Ok(Table { rows: sparse_rows(cells), hidden })
+}
+
+/// Groups filled cells into rows, in row and column order (a later duplicate of a cell wins).
+fn sparse_rows(cells: Vec<(u32, u32, String)>) -> Vec<Row> {
+    let mut by_row: BTreeMap<u32, BTreeMap<usize, String>> = BTreeMap::new();
+    for (row, col, text) in cells {
+        if !text.is_empty() {
+            by_row.entry(row).or_default().insert(col as usize, text);
+        }
+    }
+    by_row
+        .into_iter()
+        .map(|(row, cells)| Row { number: row as usize + 1, cells: cells.into_iter().collect(), problem: None })
+        .collect()
+}
+
+/// Which sheet to read: the one named, else the active sheet if it is visible, else the only
+/// visible one. A hidden sheet (a template, a lookup list) is never read by default, and when
+/// the workbook does not say which of several visible sheets is meant, the clerk must.
+fn choose_sheet(
+    path: &Path,
+    sheets: &[Sheet],
+    wanted: Option<&str>,
+    active: Option<usize>,
+) -> Result<usize, IntakeError> {
+    let listed = || {
+        sheets
+            .iter()
+            .map(|s| match s.visible {
+                SheetVisible::Visible => format!("「{}」", s.name),
+                SheetVisible::Hidden | SheetVisible::VeryHidden => format!("「{}」（非表示）", s.name),
+            })
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    if let Some(wanted) = wanted {
+        return sheets.iter().position(|s| s.name == wanted).ok_or_else(|| IntakeError::SheetNotFound {
+            path: path.to_path_buf(),
+            sheet: wanted.to_string(),
+            available: sheets.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("、"),
+        });
+    }
+    if sheets.is_empty() {
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
+    }
+    let visible: Vec<usize> = (0..sheets.len()).filter(|&i| sheets[i].visible == SheetVisible::Visible).collect();
+    if let Some(i) = active.filter(|i| visible.contains(i)) {
+        return Ok(i);
+    }
+    match visible.as_slice() {
+        [only] => Ok(*only),
+        _ => Err(IntakeError::AmbiguousSheet { path: path.to_path_buf(), sheets: listed() }),
+    }
+}
+
+/// The text of a zip entry (a small XML part of a workbook), if there is one.
+fn zip_text(bytes: &[u8], name: &str) -> Option<String> {
+    const LIMIT: u64 = 16 << 20;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).ok()?;
+    let entry = archive.by_name(name).ok()?;
+    let mut text = String::new();
+    entry.take(LIMIT).read_to_string(&mut text).ok()?;
+    Some(text)
+}
+
+/// `activeTab` of xlsx's `<workbookView>` (0 when the view omits it, as Excel does for the
+/// first sheet); `None` when the workbook has no view at all.
+fn xlsx_active_tab(bytes: &[u8]) -> Option<usize> {
+    let xml = zip_text(bytes, "xl/workbook.xml")?;
+    let view = start_tags(&xml, "workbookView").next()?;
+    Some(attribute(view, "activeTab").and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// The `ActiveTable` view setting of an ods file.
+fn ods_active_table(bytes: &[u8]) -> Option<String> {
+    let xml = zip_text(bytes, "settings.xml")?;
+    let at = xml.find("config:name=\"ActiveTable\"")?;
+    let value = xml[at..].split_once('>')?.1.split('<').next()?;
+    Some(unescape(value))
+}
+
+/// The zip path of the `index`-th sheet of an xlsx: `<sheet r:id>` in workbook.xml, in the
+/// order calamine lists them, then its target in the workbook's relationships.
+fn xlsx_sheet_part(bytes: &[u8], index: usize) -> Option<String> {
+    let workbook = zip_text(bytes, "xl/workbook.xml")?;
+    let id = attribute(start_tags(&workbook, "sheet").nth(index)?, "id")?;
+    let rels = zip_text(bytes, "xl/_rels/workbook.xml.rels")?;
+    let target = start_tags(&rels, "Relationship")
+        .find(|tag| attribute(tag, "Id").as_deref() == Some(id.as_str()))
+        .and_then(|tag| attribute(tag, "Target"))?;
+    Some(match target.strip_prefix('/') {
+        Some(absolute) => absolute.to_string(),
+        None => format!("xl/{target}"),
+    })
+}
+
+/// Numbers of the rows an xlsx sheet marks `hidden` (hidden by hand, by a filter or by a
+/// collapsed outline: Excel writes all three the same way). The part is scanned in chunks,
+/// so a large sheet is never held in memory twice.
+fn xlsx_hidden_rows(bytes: &[u8], part: &str) -> BTreeSet<usize> {
+    let mut hidden = BTreeSet::new();
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else { return hidden };
+    let Ok(mut entry) = archive.by_name(part) else { return hidden };
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 1 << 16];
+    let mut last_row = 0usize;
+    loop {
+        let n = match entry.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        pending.extend_from_slice(&chunk[..n]);
+        let mut done = 0;
+        // `<` never occurs inside attribute values or text of well-formed XML, so each tag
+        // runs from one `<` to the next `>`.
+        while let Some(lt) = pending[done..].iter().position(|&b| b == b'<').map(|p| p + done) {
+            let Some(gt) = pending[lt..].iter().position(|&b| b == b'>').map(|p| p + lt) else {
+                done = lt;
+                break;
+            };
+            let tag = String::from_utf8_lossy(&pending[lt + 1..gt]);
+            if let Some(attrs) = tag_attributes(&tag, "row") {
+                last_row = attribute(attrs, "r").and_then(|r| r.parse().ok()).unwrap_or(last_row + 1);
+                if matches!(attribute(attrs, "hidden").as_deref(), Some("1" | "true")) {
+                    hidden.insert(last_row);
+                }
+            }
+            done = gt + 1;
+        }
+        if done == 0 && pending.len() > 1 << 20 {
+            break; // a "tag" of a megabyte is not XML we can make sense of
+        }
+        pending.drain(..done.min(pending.len()));
+    }
+    hidden
+}
+
+/// The attribute text of every start tag named `local` (any namespace prefix).
+fn start_tags<'a>(xml: &'a str, local: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    xml.split('<').filter_map(move |piece| tag_attributes(piece.split('>').next().unwrap_or(""), local))
+}
+
+/// For the inside of a tag (`x:row r="3" hidden="1"`), its attributes when its local name is `local`.
+fn tag_attributes<'a>(tag: &'a str, local: &str) -> Option<&'a str> {
+    let end = tag.find(|c: char| c.is_ascii_whitespace() || c == '/').unwrap_or(tag.len());
+    let name = &tag[..end];
+    (name.rsplit(':').next() == Some(local)).then_some(&tag[end..])
+}
+
+/// The unescaped value of attribute `local` (any namespace prefix).
+fn attribute(attrs: &str, local: &str) -> Option<String> {
+    let mut rest = attrs;
+    while let Some(eq) = rest.find('=') {
+        let name = rest[..eq].trim().rsplit(':').next().unwrap_or("");
+        let after = rest[eq + 1..].trim_start();
+        let quote = after.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+        let close = after[1..].find(quote)? + 1;
+        if name == local {
+            return Some(unescape(&after[1..close]));
+        }
+        rest = &after[close + 1..];
+    }
+    None
+}
+
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let entity = rest[amp + 1..].split_once(';').map(|(e, _)| e).filter(|e| e.len() <= 8);
+        let decoded = entity.and_then(|e| match e {
+            "amp" => Some('&'),
+            "lt" => Some('<'),
+            "gt" => Some('>'),
+            "quot" => Some('"'),
+            "apos" => Some('\''),
+            _ => e
+                .strip_prefix("#x")
+                .map(|h| u32::from_str_radix(h, 16))
+                .or_else(|| e.strip_prefix('#').map(str::parse))
+                .and_then(Result::ok)
+                .and_then(char::from_u32),
+        });
+        match (entity, decoded) {
+            (Some(e), Some(c)) => {
+                out.push(c);
+                rest = &rest[amp + e.len() + 2..];
+            }
+            _ => {
+                out.push('&');
+                rest = &rest[amp + 1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 thread_local! {
@@ -132,8 +381,10 @@ fn cell_text(cell: &Data) -> String {
     }
 }
 
-/// Decodes CSV bytes: BOMs first, then strict UTF-8, then CP932 (which is what
-/// `encoding_rs::SHIFT_JIS` decodes).
+/// Decodes CSV bytes: BOMs first, then UTF-16 without a BOM (recognised by its zero bytes
+/// falling on one side of each code unit), then strict UTF-8, then CP932 (which is what
+/// `encoding_rs::SHIFT_JIS` decodes). A stray NUL in UTF-8 or CP932 text is kept: it is one
+/// cell's problem, rejected with its row, not the file's.
 pub fn decode_text(bytes: &[u8]) -> Option<String> {
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
         return String::from_utf8(rest.to_vec()).ok();
@@ -142,8 +393,9 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return (!had_errors).then(|| text.into_owned());
     }
-    if bytes.contains(&0) {
-        return None;
+    if let Some(enc) = utf16_without_bom(bytes) {
+        let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+        return (!had_errors).then(|| text.into_owned());
     }
     if let Ok(text) = std::str::from_utf8(bytes) {
         return Some(text.to_string());
@@ -152,49 +404,136 @@ pub fn decode_text(bytes: &[u8]) -> Option<String> {
     (!had_errors).then(|| text.into_owned())
 }
 
-fn read_csv(path: &Path, bytes: &[u8]) -> Result<Vec<Row>, IntakeError> {
-    let text = decode_text(bytes).ok_or_else(|| IntakeError::Encoding { path: path.to_path_buf() })?;
-    let first_line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
-    let mut reader =
-        csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delimiter).from_reader(text.as_bytes());
-    let mut rows = Vec::new();
-    // The csv crate skips blank lines; Excel shows each as a row, and a quoted cell with line
-    // breaks as one row. So a record's Excel row is the previous one's plus one, plus the blank
-    // lines consumed before it: the line breaks read for it, less those inside its cells and
-    // the previous record's terminator (which the reader consumes only when it reads on).
-    let (mut consumed, mut number) = (0usize, 0usize);
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                return Err(IntakeError::Csv {
-                    path: path.to_path_buf(),
-                    line: e.position().map(|p| p.line()).unwrap_or(0),
-                    detail: e.to_string(),
-                });
-            }
-        }
-        let end = (reader.position().byte() as usize).clamp(consumed, text.len());
-        let segment = &text.as_bytes()[consumed..end];
-        let breaks = segment.iter().filter(|&&b| b == b'\n').count();
-        let inside: usize = record.iter().map(|f| f.matches('\n').count()).sum();
-        let terminator = usize::from(number > 0);
-        number += 1 + breaks.saturating_sub(inside + terminator);
-        consumed = end;
-        rows.push(Row { number, cells: record.iter().map(str::to_string).collect() });
+/// UTF-16 text has a zero byte in every ASCII code unit (commas, line breaks, digits), all on
+/// the same side; text in UTF-8 or CP932 has none, or a stray one in a cell.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let even = bytes.iter().step_by(2).filter(|&&b| b == 0).count();
+    let odd = bytes.iter().skip(1).step_by(2).filter(|&&b| b == 0).count();
+    let zeros = even + odd;
+    if zeros < 2 || zeros * 16 < bytes.len() {
+        return None;
     }
+    if odd * 10 >= zeros * 9 {
+        Some(encoding_rs::UTF_16LE)
+    } else if even * 10 >= zeros * 9 {
+        Some(encoding_rs::UTF_16BE)
+    } else {
+        None
+    }
+}
+
+fn read_csv(path: &Path, bytes: &[u8]) -> Result<Table, IntakeError> {
+    let text = decode_text(bytes).ok_or_else(|| IntakeError::Encoding { path: path.to_path_buf() })?;
+    let first_line = text.split(['\r', '\n']).find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
+    let rows = parse_csv(&text, delimiter);
     if rows.is_empty() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
-    Ok(rows)
+    Ok(Table { rows, hidden: BTreeSet::new() })
+}
+
+/// Splits CSV text into rows numbered as Excel numbers them: a record's row is 1 + the number
+/// of record terminators before its first byte, where CRLF, a lone CR and a lone LF each end
+/// one record (a blank line is an empty record) and line breaks inside quotes end none.
+///
+/// A quote that is never closed would swallow the rest of the file (or run on to pair with the
+/// quote of some later cell); instead its row is marked and reading resumes on the line after
+/// the one where the quote opened.
+fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
+    let b = text.as_bytes();
+    let is_end = |c: u8| c == delimiter || c == b'\r' || c == b'\n';
+    let find =
+        |from: usize, pred: &dyn Fn(u8) -> bool| b[from..].iter().position(|&c| pred(c)).map_or(b.len(), |p| p + from);
+    // Index just past the terminator of the line holding `at` (or the end of the text).
+    let next_line = |at: usize| {
+        let end = find(at, &|c| c == b'\r' || c == b'\n');
+        match b.get(end) {
+            Some(b'\r') if b.get(end + 1) == Some(&b'\n') => end + 2,
+            Some(_) => end + 1,
+            None => end,
+        }
+    };
+    let field_spans_lines = |open: usize, close: usize| b[open..close].iter().any(|&c| c == b'\r' || c == b'\n');
+    let mut rows = Vec::new();
+    let (mut pos, mut number) = (0usize, 1usize);
+    while pos < b.len() {
+        let mut cells: Vec<(usize, String)> = Vec::new();
+        let mut problem = None;
+        let mut i = pos;
+        loop {
+            let column = cells.len();
+            let mut field = String::new();
+            if b.get(i) == Some(&b'"') {
+                let open = i;
+                i += 1;
+                loop {
+                    match b[i..].iter().position(|&c| c == b'"').map(|p| p + i) {
+                        Some(q) if b.get(q + 1) == Some(&b'"') => {
+                            field.push_str(&text[i..=q]);
+                            i = q + 2;
+                        }
+                        // A closing quote ends a cell only when a delimiter or line end follows;
+                        // text after it is kept (as Excel does) only on the quote's own line. A
+                        // cell that ran over lines into stray text paired the quote of a later
+                        // cell: the quote that opened it was never closed.
+                        Some(q) if b.get(q + 1).is_none_or(|&c| is_end(c)) || !field_spans_lines(open, q) => {
+                            field.push_str(&text[i..q]);
+                            i = q + 1;
+                            break;
+                        }
+                        _ => {
+                            problem = Some(RowProblem::UnclosedQuote { column });
+                            field = text[open + 1..find(open, &|c| c == b'\r' || c == b'\n')].to_string();
+                            i = next_line(open);
+                            break;
+                        }
+                    }
+                }
+                if problem.is_some() {
+                    cells.push((column, field));
+                    break;
+                }
+            }
+            // Unquoted text, or text after a closing quote (kept, as Excel does).
+            let stop = find(i, &is_end);
+            field.push_str(&text[i..stop]);
+            i = stop;
+            cells.push((column, field));
+            match b.get(i) {
+                Some(&c) if c == delimiter => i += 1,
+                Some(b'\r') if b.get(i + 1) == Some(&b'\n') => {
+                    i += 2;
+                    break;
+                }
+                Some(_) => {
+                    i += 1;
+                    break;
+                }
+                None => break,
+            }
+        }
+        cells.retain(|(_, text)| !text.is_empty());
+        if !cells.is_empty() || problem.is_some() {
+            rows.push(Row { number, cells, problem });
+        }
+        number += 1;
+        pos = i;
+    }
+    rows
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn numbered(text: &str) -> Vec<(usize, String)> {
+        parse_csv(text, b',').into_iter().map(|r| (r.number, r.cell(0).to_string())).collect()
+    }
+
+    fn expect(pairs: &[(usize, &str)]) -> Vec<(usize, String)> {
+        pairs.iter().map(|(n, s)| (*n, s.to_string())).collect()
+    }
 
     #[test]
     fn decodes_utf8_with_and_without_bom_and_cp932_alike() {
@@ -214,11 +553,100 @@ mod tests {
     }
 
     #[test]
+    fn utf16_without_bom_is_recognised_and_a_stray_nul_is_not_utf16() {
+        let text = "申請番号,事業所名\r\nR-1,髙橋ケアサービス\r\n";
+        let le: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let be: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(decode_text(&le).unwrap(), text);
+        assert_eq!(decode_text(&be).unwrap(), text);
+        let with_nul = "申請番号,事業所名\r\nR-1,髙橋\0ケア\r\n";
+        assert_eq!(decode_text(with_nul.as_bytes()).unwrap(), with_nul);
+        let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(with_nul);
+        assert_eq!(decode_text(&sjis).unwrap(), with_nul);
+    }
+
+    #[test]
     fn csv_row_numbers_match_excel_across_blank_lines_and_quoted_breaks() {
         let text = "a,b\r\n1,x\r\n\r\n2,\"line1\r\nline2\"\r\n3,y\r\n";
-        let rows = read_csv(Path::new("t.csv"), text.as_bytes()).unwrap();
-        let numbers: Vec<(usize, &str)> = rows.iter().map(|r| (r.number, r.cells[0].as_str())).collect();
-        assert_eq!(numbers, vec![(1, "a"), (2, "1"), (4, "2"), (5, "3")]);
+        assert_eq!(numbered(text), expect(&[(1, "a"), (2, "1"), (4, "2"), (5, "3")]));
+    }
+
+    #[test]
+    fn csv_row_numbers_are_exact_for_lf_only() {
+        assert_eq!(numbered("a\n1\n\n2\n3"), expect(&[(1, "a"), (2, "1"), (4, "2"), (5, "3")]));
+    }
+
+    #[test]
+    fn csv_row_numbers_are_exact_for_crlf() {
+        assert_eq!(numbered("a\r\n1\r\n\r\n2\r\n3\r\n"), expect(&[(1, "a"), (2, "1"), (4, "2"), (5, "3")]));
+    }
+
+    #[test]
+    fn csv_row_numbers_are_exact_for_bare_cr() {
+        assert_eq!(numbered("a\r1\r\r2\r3\r"), expect(&[(1, "a"), (2, "1"), (4, "2"), (5, "3")]));
+    }
+
+    #[test]
+    fn csv_row_numbers_are_exact_for_mixed_line_endings() {
+        // CRLF, LF, CR, LF+LF (a blank line), CR+CR (a blank line): each counts once.
+        let text = "a\r\n1\n2\r3\n\n4\r\r5\r\n";
+        assert_eq!(numbered(text), expect(&[(1, "a"), (2, "1"), (3, "2"), (4, "3"), (6, "4"), (8, "5")]));
+    }
+
+    #[test]
+    fn csv_row_numbers_are_exact_after_quoted_line_breaks_of_every_kind() {
+        let text = "a\n\"x\ny\"\n\"p\r\nq\rr\"\n3\n";
+        let rows = parse_csv(text, b',');
+        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(rows[1].cell(0), "x\ny");
+        assert_eq!(rows[2].cell(0), "p\r\nq\rr");
+        assert_eq!(rows[3].cell(0), "3");
+    }
+
+    #[test]
+    fn an_unclosed_quote_marks_its_own_row_and_the_next_lines_are_read() {
+        // The quote of row 4 would close row 2's cell; the stray `y` after it shows it does not.
+        let text = "a,b\r\n1,\"open\r\n2,x\r\n3,\"y\"\"z\"\r\n";
+        let rows = parse_csv(text, b',');
+        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(rows[1].problem, Some(RowProblem::UnclosedQuote { column: 1 }));
+        assert_eq!(rows[1].cell(1), "open");
+        assert_eq!((rows[2].cell(0), rows[2].cell(1), &rows[2].problem), ("2", "x", &None));
+        assert_eq!(rows[3].cell(1), "y\"z");
+        // At the end of the file with nothing to pair with.
+        let rows = parse_csv("a,b\r\n1,x\r\n2,\"open\r\n3,y\r\n", b',');
+        assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(rows[2].problem, Some(RowProblem::UnclosedQuote { column: 1 }));
+        assert_eq!(rows[3].cells, vec![(0, "3".to_string()), (1, "y".to_string())]);
+    }
+
+    #[test]
+    fn quotes_inside_a_field_are_text_and_text_after_a_closing_quote_is_kept() {
+        let rows = parse_csv("ab\"c,\"d\"e,f\n", b',');
+        assert_eq!(rows[0].cells, vec![(0, "ab\"c".to_string()), (1, "de".to_string()), (2, "f".to_string())]);
+    }
+
+    #[test]
+    fn sparse_rows_keep_absolute_columns_and_skip_empty_cells() {
+        let rows = sparse_rows(vec![
+            (0, 2, "c".into()),
+            (0, 0, "a".into()),
+            (5, 1, String::new()),
+            (1_048_575, 16_383, "z".into()),
+        ]);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[0].dense(), ["a", "", "c"]);
+        assert_eq!((rows[1].number, rows[1].cell(16_383)), (1_048_576, "z"));
+    }
+
+    #[test]
+    fn xml_attributes_are_found_with_any_prefix_and_unescaped() {
+        let tags: Vec<&str> =
+            start_tags("<x:row r=\"3\" hidden='1'><c r=\"A3\"/></x:row><row r=\"4\">", "row").collect();
+        assert_eq!(tags.len(), 2);
+        assert_eq!(attribute(tags[0], "hidden").as_deref(), Some("1"));
+        assert_eq!(attribute(" name=\"A&amp;B&#x3042;\" r:id=\"rId2\"", "id").as_deref(), Some("rId2"));
+        assert_eq!(attribute(" name=\"A&amp;B&#x3042;\"", "name").as_deref(), Some("A&Bあ"));
     }
 
     #[test]

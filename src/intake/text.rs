@@ -1,5 +1,7 @@
 //! Text rules for cells: code fields are normalised, names and addresses are never rewritten,
-//! only checked for characters that cannot be printed.
+//! only checked for characters that cannot be printed. The one exception is the line break:
+//! in a printed field a line break is a line-break opportunity, never a glyph, so CRLF and a
+//! lone CR (Excel's `_x000D_`) become LF at intake and the layout sees one kind of break.
 
 use crate::font;
 
@@ -58,6 +60,20 @@ fn is_private_use(c: char) -> bool {
     matches!(c as u32, 0xE000..=0xF8FF | 0xF0000..=0xFFFFD | 0x100000..=0x10FFFD)
 }
 
+/// Excel's limit for the text of one cell; anything longer was not typed into a cell.
+pub const MAX_CELL_CHARS: usize = 32_767;
+
+/// The first control character (C0, DEL, C1) of a cell, line breaks excepted when
+/// `line_breaks` (printed fields); code fields allow none.
+pub fn first_control(text: &str, line_breaks: bool) -> Option<char> {
+    text.chars().find(|&c| c.is_control() && !(line_breaks && (c == '\n' || c == '\r')))
+}
+
+/// CRLF and lone CR become LF: the one rewrite of a printed field (see the module docs).
+pub fn normalize_line_breaks(text: &str) -> String {
+    if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text.to_string() }
+}
+
 /// A printed field is blank when it has nothing but white space.
 pub fn is_blank(text: &str) -> bool {
     text.chars().all(char::is_whitespace)
@@ -88,6 +104,21 @@ mod tests {
         let bad = first_unprintable("𠮷野家ケアセンター").unwrap();
         assert_eq!(bad, BadChar::NotInFont('𠮷'));
         assert!(bad.reason().contains("U+20BB7"));
+    }
+
+    #[test]
+    fn every_kind_of_line_break_becomes_lf() {
+        assert_eq!(normalize_line_breaks("a\r\nb\rc\nd"), "a\nb\nc\nd");
+        assert_eq!(normalize_line_breaks("\r\r\n"), "\n\n");
+    }
+
+    #[test]
+    fn control_characters_are_found_and_line_breaks_only_where_allowed() {
+        assert_eq!(first_control("ab\0c", true), Some('\0'));
+        assert_eq!(first_control("a\r\nb", true), None);
+        assert_eq!(first_control("a\nb", false), Some('\n'));
+        assert_eq!(first_control("a\u{85}b\u{7F}", true), Some('\u{85}'));
+        assert_eq!(first_control("東京都", false), None);
     }
 
     #[test]
