@@ -1,10 +1,14 @@
 //! tsuchi (通知): issues login credentials of the 介護 電子請求受付システム and prints the
 //! notices that carry them.
 //!
-//! Data flows one way, one stage a module:
-//! `intake` (file → `Request`s or `Rejection`s) → `secrets` (policy → `Secret`) → `notice`
-//! (request + secrets, no geometry) → `render` (template → layout → PDF bytes) → `report`
-//! (what the clerk reads back).
+//! Data flows one way, one stage a module, over the domain types of `model` (the ground
+//! floor every stage may import):
+//! `intake` (file → `Request`s or `Rejection`s) → `plan` (prepare: `secrets` → `notice` →
+//! `render`'s layout of every page and label a row appears on, and the glyphs it needs; a row
+//! that cannot be prepared becomes a `Rejection`) → `write` (I/O only: `render` to PDF bytes,
+//! `pack` to ZIPs, `mailroom` bundle and list, `report` lists) → `record` (`audit`: ledger rows,
+//! chained events, manifest). `batch` orders these for `tsuchi run`; `tsuchi check` runs
+//! `intake` and `plan` with specimen secrets, so the two agree on every row.
 //! The binary in `main.rs` only wires the stages together and prints.
 
 pub mod audit;

@@ -255,3 +255,50 @@ fn a_closed_stdout_after_the_commit_does_not_panic() {
     assert!(!text(&output.stderr).contains("panicked"));
     assert_eq!(std::fs::read_dir(batch_dir(&out).join("notices")).unwrap().count(), 3);
 }
+
+/// Row verdicts from the `--json` output of `check` or `run`: (issued rows, refused rows).
+fn verdict_json(stdout: &[u8]) -> (BTreeSet<u64>, BTreeSet<u64>) {
+    let v: serde_json::Value = serde_json::from_slice(stdout).expect("JSON on stdout");
+    let rows = |key: &str| -> BTreeSet<u64> {
+        v[key].as_array().unwrap().iter().map(|e| e["row"].as_u64().unwrap()).collect()
+    };
+    (rows("issued"), rows("rejected"))
+}
+
+/// The list of the issue's 「done when」: 300 rows with a 60-character office name, a katakana
+/// building name in 番地, a name with a line break, one NUL in a cell, and a template tail of
+/// 5,000 rows with only 審査結果 filled down. `check` then `run` agree row by row, and every good
+/// row is issued.
+#[test]
+fn check_then_run_on_a_clerks_300_row_list_agree_row_by_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows: Vec<Row> = (0..300).map(ordinary).collect();
+    rows[10].name = "社会福祉法人みどり福祉会 地域包括支援センター附属 特別養護老人ホームみどりの里 居宅介護支援事業所本館東棟第二別館南側".into();
+    assert_eq!(rows[10].name.chars().count(), 60);
+    rows[20].address2 = "グランドハイツ2F".into();
+    rows[30].name = "株式会社みどり\nケアサービス".into();
+    rows[40].attention = "管理者\0山田".into();
+    let path = write_csv(dir.path(), &rows);
+    let mut body = std::fs::read_to_string(&path).unwrap();
+    for _ in 0..5_000 {
+        body.push_str(",,承認,,,,,,,,,\r\n");
+    }
+    std::fs::write(&path, body).unwrap();
+    let input = path.to_str().unwrap();
+    let out = dir.path().join("out");
+
+    let check = tsuchi(&["check", input, "--json", "--out", dir.path().join("check").to_str().unwrap()], dir.path());
+    assert_eq!(check.status.code(), Some(1), "{}", text(&check.stderr));
+    let run = tsuchi(&["run", input, "--json", "--out", out.to_str().unwrap()], dir.path());
+    assert_eq!(run.status.code(), Some(1), "{}", text(&run.stderr));
+    let (check_issued, check_refused) = verdict_json(&check.stdout);
+    let (run_issued, run_refused) = verdict_json(&run.stdout);
+    assert_eq!(check_issued, run_issued);
+    assert_eq!(check_refused, run_refused);
+    // Row 42 of the file (the NUL) is the only one refused; the other 299 are issued.
+    assert_eq!(run_refused, BTreeSet::from([42]));
+    assert_eq!(run_issued.len(), 299);
+    assert_eq!(std::fs::read_dir(batch_dir(&out).join("notices")).unwrap().count(), 299);
+    // The template tail is one note, not 5,000 messages.
+    assert!(run.stdout.len() < 200_000, "{} bytes of output", run.stdout.len());
+}
