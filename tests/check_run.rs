@@ -235,6 +235,8 @@ fn a_long_name_on_the_second_channel_list_is_cut_short_not_fatal() {
     let list = batch_dir(&out).join("secrets").join("開封パスワード一覧.pdf");
     let listed = common::tool("pdftotext", &[list.to_str().unwrap(), "-"]);
     assert!(listed.contains("社会福祉法人みどり福祉会"), "{listed}");
+    // The name gives way; the ZIP's file name, which the clerk needs, stays whole.
+    assert!(listed.contains(&format!("（{}_証明書PW再発行.zip）", office_no(2))), "{listed}");
 }
 
 #[test]

@@ -251,11 +251,13 @@ pub(super) fn fit(
     None
 }
 
-/// Fits `text` on one line of `width` mm: at `max_pt`, shrunk as far as `min_pt`, and past
-/// that cut short with 「…」. Line breaks become spaces. Never fails: a label on a list (the
-/// full value stays in the workbooks) must not stop a batch.
-pub fn one_line_label(text: &str, width: f32, max_pt: f32, min_pt: f32) -> (f32, String) {
-    let text = super::one_line(text);
+/// Fits a label — `[before, name, after]` — on one line of `width` mm: at `max_pt`, shrunk
+/// as far as `min_pt`, and past that with the name cut short by 「…」 (what comes before and
+/// after it, such as a file name, stays whole). Never fails: a label on a list (the full value
+/// stays in the workbooks) must not stop a batch.
+pub fn one_line_label(label: &[String; 3], width: f32, max_pt: f32, min_pt: f32) -> (f32, String) {
+    let [before, name, after] = label;
+    let text = format!("{before}{name}{after}");
     let m = Face::Gothic.metrics();
     let natural = m.width_mm(&text, max_pt);
     if natural <= width + 1e-4 {
@@ -265,17 +267,23 @@ pub fn one_line_label(text: &str, width: f32, max_pt: f32, min_pt: f32) -> (f32,
     if shrunk >= min_pt {
         return (shrunk, text);
     }
-    let budget = width - m.width_mm("…", min_pt);
+    let ellipsis = "…";
+    let fixed = m.width_mm(&format!("{before}{ellipsis}{after}"), min_pt);
+    let (kept, budget) = if fixed < width {
+        (name.as_str(), width - fixed)
+    } else {
+        (text.as_str(), width - m.width_mm(ellipsis, min_pt))
+    };
     let em = min_pt * MM_PER_PT;
-    let (mut used, mut out) = (0.0, String::new());
-    for c in text.chars() {
+    let (mut used, mut cut) = (0.0, String::new());
+    for c in kept.chars() {
         used += m.advance(c) * em;
         if used > budget {
             break;
         }
-        out.push(c);
+        cut.push(c);
     }
-    out.push('…');
+    let out = if fixed < width { format!("{before}{cut}{ellipsis}{after}") } else { format!("{cut}{ellipsis}") };
     (min_pt, out)
 }
 
@@ -704,6 +712,32 @@ mod tests {
         let (size, lines) = fewer_lines(text, width, 10.5, 0.92);
         assert_eq!(lines.len(), 1);
         assert!(size < 10.5);
+    }
+
+    #[test]
+    fn a_label_too_long_cuts_the_name_and_keeps_the_file_name() {
+        let label =
+            ["1311000002　".to_string(), "社会福祉法人みどり福祉会".repeat(8), "　（1311000002_登録結果.zip）".into()];
+        let (size, text) = one_line_label(&label, 170.0, 10.0, 6.0);
+        assert_eq!(size, 6.0);
+        assert!(text.ends_with("…　（1311000002_登録結果.zip）"), "{text}");
+        assert!(Face::Gothic.metrics().width_mm(&text, size) <= 170.0 + 1e-3);
+        let short = ["A ".to_string(), "株式会社\nみどり".into(), " (a.zip)".into()];
+        assert_eq!(one_line_label(&short, 170.0, 10.0, 6.0), (10.0, "A 株式会社\nみどり (a.zip)".into()));
+    }
+
+    #[test]
+    fn wrapping_thirty_thousand_letters_is_linear() {
+        // Each piece but the last fills a line: one pass, not one line per character.
+        let text = "abcdefghij".repeat(3_000);
+        let lines = wrap(&text, 50.0, 10.0, Face::Gothic);
+        assert_eq!(lines.concat(), text);
+        let m = Face::Gothic.metrics();
+        for pair in lines.windows(2) {
+            assert!(m.width_mm(&pair[0], 10.0) <= 50.0 + 1e-3);
+            let next = pair[1].chars().next().unwrap();
+            assert!(m.width_mm(&format!("{}{next}", pair[0]), 10.0) > 50.0, "a line left room: {}", pair[0]);
+        }
     }
 
     #[test]

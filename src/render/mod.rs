@@ -198,13 +198,14 @@ impl Renderer {
         let doc: template::ZipPasswordsDocument = self.templates.sheet("zip_passwords", &c)?;
         let entries: Vec<sheets::ZipEntry> = entries
             .iter()
-            .map(|(office_no, office_name, file, secret)| sheets::ZipEntry {
-                label: doc
-                    .entry
-                    .replace("{office_no}", office_no)
-                    .replace("{office_name}", office_name)
-                    .replace("{file}", file),
-                password: secret.expose(),
+            .map(|(office_no, office_name, file, secret)| {
+                // The name is what gives way when the line is too long; the file name stays.
+                let fill = |part: &str| part.replace("{office_no}", office_no).replace("{file}", file);
+                let (before, after) = doc.entry.split_once("{office_name}").unwrap_or((doc.entry.as_str(), ""));
+                sheets::ZipEntry {
+                    label: [fill(before), one_line(office_name), fill(after)],
+                    password: secret.expose(),
+                }
             })
             .collect();
         let mut frames = sheets::zip_passwords(&doc, &entries, &self.templates.geometry);

@@ -111,7 +111,8 @@ fn ruler(page: &mut Page, length: f32, axis: Axis) {
 
 /// One ZIP of the list: its label and the password that opens it.
 pub struct ZipEntry<'a> {
-    pub label: String,
+    /// The label: text before the office name, the name, text after it.
+    pub label: [String; 3],
     pub password: &'a str,
 }
 
