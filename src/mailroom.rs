@@ -116,6 +116,7 @@ pub fn write_bundle(
     let blank = Frame { width, height, items: Vec::new() };
     let mut cover = renderer.cover(&cover_info)?;
     renderer.stamp(&mut cover, &format!("{}-00000", info.batch_id), &format!("1/{printed}"));
+    renderer.check_fonts(fonts, &cover)?;
     writer.page(&cover).map_err(|e| fail(&e))?;
     if info.duplex {
         writer.page(&blank).map_err(|e| fail(&e))?;

@@ -136,6 +136,9 @@ enum Command {
         /// 結果を JSON で標準出力に書きます（run --json と同じ形）
         #[arg(long)]
         json: bool,
+        /// run --reissue と同じ：発行済みの申請番号をもう一度発行するものとして検査します
+        #[arg(long = "reissue", value_name = "申請番号")]
+        reissue: Vec<String>,
     },
 }
 
@@ -169,10 +172,10 @@ const EXIT_FAILED: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { requests, sheet, include_hidden, out, config, ledger, date, json } => {
+        Command::Check { requests, sheet, include_hidden, out, config, ledger, date, json, reissue } => {
             match load_config(config.as_deref()) {
                 Ok((config, _)) => {
-                    check(&CheckOptions { requests, sheet, include_hidden, out, ledger, date, json }, &config)
+                    check(&CheckOptions { requests, sheet, include_hidden, out, ledger, date, json, reissue }, &config)
                 }
                 Err(e) => fail(e),
             }
@@ -490,6 +493,7 @@ struct CheckOptions {
     ledger: PathBuf,
     date: Option<NaiveDate>,
     json: bool,
+    reissue: Vec<String>,
 }
 
 /// `check` prepares the batch exactly as `run` would, with specimen secrets, and writes only
@@ -514,7 +518,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     let input = PlanInput {
         intake: &intake,
         ledger: ledger.as_ref(),
-        reissue: &[],
+        reissue: &options.reissue,
         issue_date,
         secrets: SecretSource::Specimen,
     };

@@ -57,29 +57,6 @@ pub fn terminal_safe(s: &str) -> String {
     out
 }
 
-/// What an xlsx cell holds at most, in UTF-16 units as Excel counts.
-const XLSX_CELL_LIMIT: usize = 32_767;
-/// How much of an over-long value is kept, leaving room for the note.
-const XLSX_CELL_KEPT: usize = 32_000;
-
-/// A value that fits in one xlsx cell: over-long ones keep their first 32,000 units and say
-/// how long they were.
-fn fit_xlsx_cell(value: String) -> String {
-    if value.encode_utf16().count() <= XLSX_CELL_LIMIT {
-        return value;
-    }
-    let mut units = 0;
-    let mut kept = String::new();
-    for c in value.chars() {
-        units += c.len_utf16();
-        if units > XLSX_CELL_KEPT {
-            break;
-        }
-        kept.push(c);
-    }
-    format!("{kept}…（以下省略、全{}文字）", value.chars().count())
-}
-
 /// Writes `rejected.csv`: UTF-8 with BOM (so Japanese Excel opens it correctly), CRLF.
 pub fn write_rejected_csv(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
     let fail = |e: &dyn std::fmt::Display| ReportError::Write { path: path.to_path_buf(), detail: e.to_string() };
@@ -100,7 +77,7 @@ pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), 
         .iter()
         .map(|r| {
             let mut cells: Vec<Cell> = vec![Cell::Number(r.row as f64)];
-            cells.extend(rejected_cells(r).into_iter().skip(1).map(|c| Cell::Text(fit_xlsx_cell(c))));
+            cells.extend(rejected_cells(r).into_iter().skip(1).map(Cell::Text));
             cells
         })
         .collect();
@@ -131,22 +108,5 @@ mod tests {
         assert_eq!(terminal_safe("\u{2028}\u{2029}"), "U+2028U+2029");
         assert_eq!(terminal_safe("\u{202A}\u{202E}\u{2066}\u{2069}"), "U+202AU+202EU+2066U+2069");
         assert_eq!(terminal_safe("髙橋ケア　センター 1-2"), "髙橋ケア　センター 1-2");
-    }
-
-    #[test]
-    fn an_over_long_value_is_shortened_with_its_length_and_a_short_one_is_kept() {
-        assert_eq!(fit_xlsx_cell("東京都".into()), "東京都");
-        let exact = "a".repeat(XLSX_CELL_LIMIT);
-        assert_eq!(fit_xlsx_cell(exact.clone()), exact);
-        let long = fit_xlsx_cell("あ".repeat(40_000));
-        assert!(
-            long.starts_with(&"あ".repeat(32_000)) && long.ends_with("…（以下省略、全40000文字）"),
-            "{}",
-            &long[long.len() - 80..]
-        );
-        // Astral characters count twice in Excel's limit.
-        let astral = fit_xlsx_cell("𠮷".repeat(20_000));
-        assert!(astral.encode_utf16().count() <= XLSX_CELL_LIMIT);
-        assert!(astral.ends_with("全20000文字）"));
     }
 }

@@ -31,7 +31,31 @@ pub struct Table<'a> {
     pub rows: Vec<Vec<Cell>>,
 }
 
-/// The workbook of `tables`, as bytes.
+/// What an xlsx cell holds at most, in UTF-16 units as Excel counts.
+const XLSX_CELL_LIMIT: usize = 32_767;
+/// How much of an over-long value is kept, leaving room for the note.
+const XLSX_CELL_KEPT: usize = 32_000;
+
+/// A value that fits in one xlsx cell: over-long ones keep their first 32,000 units and say
+/// how long they were.
+pub fn fit_cell(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.len() <= XLSX_CELL_LIMIT || value.encode_utf16().count() <= XLSX_CELL_LIMIT {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut units = 0;
+    let mut kept = String::new();
+    for c in value.chars() {
+        units += c.len_utf16();
+        if units > XLSX_CELL_KEPT {
+            break;
+        }
+        kept.push(c);
+    }
+    std::borrow::Cow::Owned(format!("{kept}…（以下省略、全{}文字）", value.chars().count()))
+}
+
+/// The workbook of `tables`, as bytes. Every text cell goes through [`fit_cell`], so no value
+/// of any row can make a workbook unwritable.
 pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -44,7 +68,7 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
         for (i, row) in table.rows.iter().enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 match cell {
-                    Cell::Text(t) => sheet.write_string(i as u32 + 1, c as u16, t)?,
+                    Cell::Text(t) => sheet.write_string(i as u32 + 1, c as u16, fit_cell(t))?,
                     Cell::Number(n) => sheet.write_number(i as u32 + 1, c as u16, *n)?,
                 };
             }
@@ -53,4 +77,26 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
         sheet.autofilter(0, 0, table.rows.len() as u32, table.header.len() as u16 - 1)?;
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_over_long_value_is_shortened_with_its_length_and_a_short_one_is_kept() {
+        assert_eq!(fit_cell("東京都"), "東京都");
+        let exact = "a".repeat(XLSX_CELL_LIMIT);
+        assert_eq!(fit_cell(&exact), exact);
+        let long = fit_cell(&"あ".repeat(40_000)).into_owned();
+        assert!(
+            long.starts_with(&"あ".repeat(32_000)) && long.ends_with("…（以下省略、全40000文字）"),
+            "{}",
+            &long[long.len() - 80..]
+        );
+        // Astral characters count twice in Excel's limit.
+        let astral = fit_cell(&"𠮷".repeat(20_000)).into_owned();
+        assert!(astral.encode_utf16().count() <= XLSX_CELL_LIMIT);
+        assert!(astral.ends_with("全20000文字）"));
+    }
 }

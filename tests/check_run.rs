@@ -304,3 +304,25 @@ fn check_then_run_on_a_clerks_300_row_list_agree_row_by_row() {
     // The template tail is one note, not 5,000 messages.
     assert!(run.stdout.len() < 200_000, "{} bytes of output", run.stdout.len());
 }
+
+/// A row that is not issued still lands in the audit workbook and the ledger: a 40,000-character
+/// 申請番号 on a 却下 row must not make those unwritable and lose the batch.
+#[test]
+fn a_huge_value_on_a_row_not_issued_does_not_lose_the_batch() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_csv(dir.path(), &[ordinary(0)]);
+    let mut body = std::fs::read_to_string(&path).unwrap();
+    let office = office_no(1);
+    body.push_str(&format!(
+        "{},再発行,却下,{office},株式会社みどり,100-0013,東京都千代田区霞が関1丁目3番2号,,03-1234-5678,03-1234-5679,KJ13{office},\r\n",
+        "\\".repeat(40_000)
+    ));
+    std::fs::write(&path, body).unwrap();
+    let out = dir.path().join("out");
+    let check = tsuchi(&["check", path.to_str().unwrap(), "--out", dir.path().join("c").to_str().unwrap()], dir.path());
+    let run = tsuchi(&["run", path.to_str().unwrap(), "--out", out.to_str().unwrap()], dir.path());
+    assert_eq!(check.status.code(), run.status.code(), "{}", text(&run.stderr));
+    assert_eq!(run.status.code(), Some(0), "{}", text(&run.stderr));
+    let log = common::xlsx_rows(&batch_dir(&out).join("audit").join("監査ログ.xlsx"));
+    assert!(!log.is_empty());
+}

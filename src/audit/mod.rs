@@ -24,7 +24,14 @@ pub fn operator() -> String {
     ["USER", "USERNAME", "LOGNAME"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .map(|v| printable(&v))
         .unwrap_or_else(|| "（不明）".into())
+}
+
+/// A name from the environment as the cover sheet can print it: at most 64 characters, and
+/// `?` for a character the bundled font cannot draw or a control character.
+fn printable(value: &str) -> String {
+    value.chars().take(64).map(|c| if c.is_control() || !crate::font::covers(c) { '?' } else { c }).collect()
 }
 
 /// The machine's name.
@@ -35,6 +42,7 @@ pub fn host() -> String {
         .or_else(|| {
             std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
         })
+        .map(|v| printable(&v))
         .unwrap_or_else(|| "（不明）".into())
 }
 
