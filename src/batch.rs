@@ -100,19 +100,13 @@ pub struct BatchReport {
 impl BatchReport {
     /// Every rejection, intake and render, in row order.
     pub fn rejections(&self) -> Vec<Rejection> {
-        let mut all: Vec<Rejection> = self.intake.rejections.iter().chain(&self.render_rejections).cloned().collect();
-        all.sort_by_key(|r| r.row);
-        all
+        plan::refused(&self.intake, &self.render_rejections)
     }
 
     /// Every row not issued, for rejected.xlsx/.csv: rejections, rows not approved, and
     /// requests issued before.
     pub fn not_issued(&self) -> Vec<Rejection> {
-        let mut all = self.intake.not_issued();
-        all.extend(self.render_rejections.iter().cloned());
-        all.extend(self.already_issued.iter().map(AlreadyIssued::as_rejection));
-        all.sort_by_key(|r| r.row);
-        all
+        plan::not_issued(&self.intake, &self.render_rejections, &self.already_issued)
     }
 }
 
@@ -190,14 +184,15 @@ pub fn run(
         issue_date,
         secrets: SecretSource::Os,
     };
-    let plan = plan::prepare(&input, config, renderer)?;
+    let mut plan = plan::prepare(&input, config, renderer)?;
     let mut report = BatchReport {
         batch_id,
         dir,
         issue_date,
         issued: Vec::new(),
-        render_rejections: plan.rejections.clone(),
-        already_issued: plan.already_issued.clone(),
+        // The write stage needs the notices, not the verdicts on the other rows.
+        render_rejections: std::mem::take(&mut plan.rejections),
+        already_issued: std::mem::take(&mut plan.already_issued),
         intake,
         recovery_notes,
         bundle_pages: 0,

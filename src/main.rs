@@ -342,9 +342,7 @@ fn print_batch(report: &BatchReport) {
         }
         out!();
     }
-    for r in &report.render_rejections {
-        out!("  差戻し（レイアウト） {}行目「{}」 値「{}」：{}", r.row, r.column, shown(&r.value), shown(&r.reason));
-    }
+    print_layout_rejections(&report.render_rejections);
     let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     if report.dry_run {
         out!("■ 試行（--dry-run）：何も書き出していません");
@@ -374,6 +372,19 @@ fn print_batch(report: &BatchReport) {
         out!("    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf");
     }
     out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
+}
+
+/// Rows refused while preparing (a value that does not fit the notice), after intake's list.
+fn print_layout_rejections(rejections: &[tsuchi::model::Rejection]) {
+    for r in rejections {
+        out!(
+            "  差戻し（レイアウト） {}行目「{}」 値「{}」：{}",
+            r.row,
+            shown(&r.column),
+            shown(&r.value),
+            shown(&r.reason)
+        );
+    }
 }
 
 /// Width of `s` on a terminal: East Asian wide characters take two columns.
@@ -526,9 +537,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
-    let mut rejections = intake.rejections.clone();
-    rejections.extend(plan.rejections.iter().cloned());
-    rejections.sort_by_key(|r| r.row);
+    let rejections = plan::refused(&intake, &plan.rejections);
     if options.json {
         let issued: Vec<serde_json::Value> = plan
             .notices
@@ -548,15 +557,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
     } else {
         print_intake(&options.requests, &intake);
-        for r in &plan.rejections {
-            out!(
-                "  差戻し（レイアウト） {}行目「{}」 値「{}」：{}",
-                r.row,
-                shown(&r.column),
-                shown(&r.value),
-                shown(&r.reason)
-            );
-        }
+        print_layout_rejections(&plan.rejections);
         out!("  発行される通知書：{}件（発行済み {}件）", plan.notices.len(), plan.already_issued.len());
         out!();
         out!("■ パスワードの規則");
@@ -574,10 +575,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     let xlsx = options.out.join("rejected.xlsx");
     let csv = options.out.join("rejected.csv");
     // Every row that would not be issued, as `run` lists it.
-    let mut not_issued = intake.not_issued();
-    not_issued.extend(plan.rejections.iter().cloned());
-    not_issued.extend(plan.already_issued.iter().map(|a| a.as_rejection()));
-    not_issued.sort_by_key(|r| r.row);
+    let not_issued = plan::not_issued(&intake, &plan.rejections, &plan.already_issued);
     if let Err(e) =
         report::write_rejected_xlsx(&xlsx, &not_issued).and_then(|()| report::write_rejected_csv(&csv, &not_issued))
     {

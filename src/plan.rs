@@ -50,6 +50,23 @@ impl AlreadyIssued {
     }
 }
 
+/// Every row refused, by intake or while preparing, in row order.
+pub fn refused(intake: &Intake, rejections: &[Rejection]) -> Vec<Rejection> {
+    let mut all: Vec<Rejection> = intake.rejections.iter().chain(rejections).cloned().collect();
+    all.sort_by_key(|r| r.row);
+    all
+}
+
+/// Every row not issued, for rejected.xlsx/.csv: rejections, rows not approved, hidden rows,
+/// and requests issued before, in row order.
+pub fn not_issued(intake: &Intake, rejections: &[Rejection], already_issued: &[AlreadyIssued]) -> Vec<Rejection> {
+    let mut all = intake.not_issued();
+    all.extend(rejections.iter().cloned());
+    all.extend(already_issued.iter().map(AlreadyIssued::as_rejection));
+    all.sort_by_key(|r| r.row);
+    all
+}
+
 /// Where the secrets of a plan come from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SecretSource {
@@ -201,24 +218,25 @@ fn layout_rejections(
     renderer: &Renderer,
 ) -> Vec<Rejection> {
     let request = &notice.request;
+    // The printed values this row has, each with its column.
+    let mut scratch = request.clone();
+    let present: Vec<(Column, String)> =
+        PRINTED.into_iter().filter_map(|c| field(&mut scratch, c).map(|v| (c, v.clone()))).collect();
     let fits_without = |column: Column| {
         let mut trial = request.clone();
-        match field(&mut trial, column) {
-            Some(value) => *value = "あ".into(),
-            None => return false,
+        if let Some(value) = field(&mut trial, column) {
+            *value = "あ".into();
         }
         let trial = Notice::issue(trial, notice.issue_date, &config.passwords, Secrets::Specimen);
         renderer.frame(&trial).is_ok()
     };
-    let mut culprits: Vec<Column> = PRINTED.into_iter().filter(|&c| fits_without(c)).collect();
-    if culprits.is_empty() {
-        culprits = PRINTED.into_iter().filter(|&c| field(&mut request.clone(), c).is_some()).collect();
-    }
+    let culprits: Vec<&(Column, String)> = present.iter().filter(|(c, _)| fits_without(*c)).collect();
+    let culprits = if culprits.is_empty() { present.iter().collect() } else { culprits };
     culprits
         .into_iter()
-        .map(|column| {
-            let value = field(&mut request.clone(), column).cloned().unwrap_or_default();
-            let (header, letter) = intake.column(column);
+        .map(|(column, value)| {
+            let value = value.clone();
+            let (header, letter) = intake.column(*column);
             Rejection {
                 row: request.row,
                 reason: format!(

@@ -143,26 +143,17 @@ fn request_records(
             reissue_of: previous,
         });
     }
-    for s in &report.intake.skipped {
+    // Rows not approved and rows the workbook hides: read, deliberately not issued.
+    let skipped = report.intake.skipped.iter().map(|s| (s.row, &s.request_id, &s.office_no, s.as_rejection()));
+    let hidden = report.intake.hidden.iter().map(|h| (h.row, &h.request_id, &h.office_no, h.as_rejection()));
+    for (row, request_id, office_no, listed) in skipped.chain(hidden) {
         records.push(RequestRecord {
-            row: s.row,
-            request_id: s.request_id.clone(),
+            row,
+            request_id: request_id.clone(),
             kind: String::new(),
-            office_no: s.office_no.clone(),
+            office_no: office_no.clone(),
             outcome: Outcome::Skipped,
-            reason: s.as_rejection().reason,
-            reissue_of: None,
-            reissue_reason: None,
-        });
-    }
-    for h in &report.intake.hidden {
-        records.push(RequestRecord {
-            row: h.row,
-            request_id: h.request_id.clone(),
-            kind: String::new(),
-            office_no: h.office_no.clone(),
-            outcome: Outcome::Skipped,
-            reason: h.as_rejection().reason,
+            reason: listed.reason,
             reissue_of: None,
             reissue_reason: None,
         });
