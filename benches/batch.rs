@@ -68,6 +68,8 @@ fn main() {
         dry_run: false,
         reissue: Vec::new(),
         reissue_reason: None,
+        new_ledger: false,
+        registry: None,
     };
     let started = Instant::now();
     let report = batch::run(&options, &config, &renderer, &Silent).expect("batch runs");

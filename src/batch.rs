@@ -39,6 +39,10 @@ pub struct RunOptions {
     pub reissue: Vec<String>,
     /// Why they are issued again (recorded in the ledger); required with `reissue`.
     pub reissue_reason: Option<String>,
+    /// Start a new ledger at `out_root` although another ledger holds batches.
+    pub new_ledger: bool,
+    /// The user's list of ledgers ([`crate::home::registry`]); `None` consults none.
+    pub registry: Option<PathBuf>,
 }
 
 /// Progress of the slow part of a batch (rendering and packing), for a progress bar.
@@ -95,6 +99,10 @@ pub struct BatchReport {
     /// Wall-clock time of each phase, for the benchmark.
     pub timings: Vec<(&'static str, std::time::Duration)>,
     pub dry_run: bool,
+    /// The ledger file the run checked (and wrote to), absolute.
+    pub ledger_path: PathBuf,
+    /// Nothing was left to issue: no batch folder was made and nothing was recorded.
+    pub nothing_to_issue: bool,
 }
 
 impl BatchReport {
@@ -157,7 +165,9 @@ pub fn run(
     if !options.reissue.is_empty() && options.reissue_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(BatchError::ReissueWithoutReason);
     }
-    // The ledger first: it holds the output root's lock and finishes a run that was cut off.
+    // The ledger first: the one this installation uses, holding the output root's lock,
+    // with a run that was cut off finished, and checked row by row before anything is issued.
+    crate::home::guard(&options.out_root, options.registry.as_deref(), options.new_ledger)?;
     let (mut ledger, recovery_notes) = if options.dry_run {
         (Ledger::open_read_only(&options.out_root)?, Vec::new())
     } else {
@@ -165,6 +175,9 @@ pub fn run(
         let notes = ledger.recover()?;
         (Some(ledger), notes)
     };
+    if let Some(ledger) = &ledger {
+        ledger.ensure_intact()?;
+    }
     let read = ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden };
     let intake = intake::read(&options.input, &read)?;
     let issue_date = options.issue_date.or(config.notice.issue_date).unwrap_or_else(crate::wareki::today_in_tokyo);
@@ -199,8 +212,10 @@ pub fn run(
         warnings,
         timings: vec![("prepare", clock.elapsed())],
         dry_run: options.dry_run,
+        ledger_path: crate::home::absolute(&options.out_root.join(ledger::FILE_NAME)),
+        nothing_to_issue: plan.notices.is_empty(),
     };
-    let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run) else {
+    let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run && !plan.notices.is_empty()) else {
         report.issued = plan.notices.iter().map(|n| planned(n, ZipOpening::Separate)).collect();
         return Ok(report);
     };
@@ -233,6 +248,10 @@ pub fn run(
             let _ = std::fs::remove_dir_all(&staging);
         }
         return Err(e);
+    }
+    if let Err(warning) = crate::home::remember(&crate::home::absolute(&options.out_root), options.registry.as_deref())
+    {
+        report.warnings.push(warning);
     }
     Ok(report)
 }

@@ -25,6 +25,7 @@ pub struct Config {
     pub mailroom: MailroomSettings,
     pub layout: LayoutSettings,
     pub templates: TemplateSettings,
+    pub output: OutputSettings,
 }
 
 /// Where the password that opens a notice's ZIP comes from (SPEC §6).
@@ -134,6 +135,14 @@ pub struct LayoutSettings {
 pub struct TemplateSettings {
     /// A folder of templates to use instead of the built-in ones.
     pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutputSettings {
+    /// The output root (the ledger and the batches), relative to this file's folder; `--out`
+    /// beats it. Setting it keeps one ledger whatever folder tsuchi is started from.
+    pub root: Option<PathBuf>,
 }
 
 // The defaults are the values written in templates/tsuchi.toml (a test keeps them equal).

@@ -1,7 +1,9 @@
 //! How tsuchi writes to disk, in one place: atomic replacement of a single file, the files of
 //! a staging folder (made durable together before the folder is published), and private files
-//! and folders for secrets. Every function reports a plain `io::Error`; the caller adds which
-//! file and why it mattered.
+//! and folders. Every file tsuchi writes is created private from its first byte (0600 on Unix,
+//! whatever the umask; folders 0700): the notices, the bundle and the ZIPs hold or open with
+//! passwords. Every function reports a plain `io::Error`; the caller adds which file and why
+//! it mattered.
 
 use std::fs;
 use std::io::{self, Write};
@@ -15,7 +17,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
+        let mut f = create_private(&tmp)?;
         f.write_all(bytes)?;
         f.sync_all()?;
         fs::rename(&tmp, path)
@@ -31,7 +33,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// the whole folder is flushed with one `syncfs` then (thousands of `fsync`s cost more than
 /// the rendering); elsewhere each file is flushed here.
 pub fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut file = fs::File::create(path)?;
+    let mut file = create_private(path)?;
     file.write_all(bytes)?;
     #[cfg(not(target_os = "linux"))]
     file.sync_all()?;
@@ -62,6 +64,19 @@ fn sync_dirs(dir: &Path) -> io::Result<()> {
         let _ = handle.sync_all();
     }
     Ok(())
+}
+
+/// Creates (or truncates) `path` for writing, readable by its owner only from the first byte
+/// (created 0600 on Unix; an existing file is tightened to 0600).
+pub fn create_private(path: &Path) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file = options.open(path)?;
+    #[cfg(unix)]
+    file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
+    Ok(file)
 }
 
 /// Writes a new file only its owner can read (0600 on Unix), flushed to disk. On Windows the

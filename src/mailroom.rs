@@ -2,7 +2,6 @@
 //! 証明書発行用パスワード通知書 travels as a ZIP) are put in postal order, printed into one
 //! bundle with a cover sheet and a control stamp on every page, and listed in 発送リスト.xlsx.
 
-use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
@@ -80,6 +79,19 @@ pub struct BundleInfo {
     pub duplex: bool,
     /// Whether notices carry the customer barcode.
     pub customer_barcode: bool,
+    /// The ledger's chain head with this batch's events, as printed on the cover.
+    pub head: String,
+}
+
+/// The control number of the `seq`-th notice (from 1) of a batch's bundle; 0 is the cover.
+pub fn control_no(batch_id: &str, seq: usize) -> String {
+    format!("{batch_id}-{seq:05}")
+}
+
+/// Pages of the bundle of `notices` paper notices: the cover and one page each, and a blank
+/// back after each with `duplex`.
+pub fn bundle_pages(notices: usize, duplex: bool) -> usize {
+    (1 + notices) * if duplex { 2 } else { 1 }
 }
 
 /// How many notices are laid out at once (in parallel) before being streamed to the file.
@@ -109,13 +121,14 @@ pub fn write_bundle(
         host: info.host.clone(),
         counts,
         pages: printed * per_sheet,
+        head: info.head.clone(),
     };
     let (width, height) = renderer.page_size_mm();
-    let file = File::create(path).map_err(|e| fail(&e))?;
+    let file = crate::fsutil::create_private(path).map_err(|e| fail(&e))?;
     let mut writer = BundleWriter::new(BufWriter::new(file), fonts, width, height).map_err(|e| fail(&e))?;
     let blank = Frame { width, height, items: Vec::new() };
     let mut cover = renderer.cover(&cover_info)?;
-    renderer.stamp(&mut cover, &format!("{}-00000", info.batch_id), &format!("1/{printed}"));
+    renderer.stamp(&mut cover, &control_no(&info.batch_id, 0), &format!("1/{printed}"));
     renderer.check_fonts(fonts, &cover)?;
     writer.page(&cover).map_err(|e| fail(&e))?;
     if info.duplex {
@@ -129,7 +142,7 @@ pub fn write_bundle(
             .map(|(i, notice)| {
                 let seq = chunk_no * CHUNK + i + 1;
                 let (_, mut frame) = renderer.frame(notice)?;
-                let control = format!("{}-{seq:05}", info.batch_id);
+                let control = control_no(&info.batch_id, seq);
                 renderer.stamp(&mut frame, &control, &format!("{}/{printed}", seq + 1));
                 renderer.check_fonts(fonts, &frame)?;
                 Ok(bundle::prepare(&frame, fonts))
@@ -139,7 +152,7 @@ pub fn write_bundle(
             let seq = chunk_no * CHUNK + i + 1;
             pieces.push(Piece {
                 seq,
-                control_no: format!("{}-{seq:05}", info.batch_id),
+                control_no: control_no(&info.batch_id, seq),
                 request: notice.request.clone(),
                 pages: 1,
                 first_page: writer.page_count() + 1,

@@ -48,9 +48,12 @@ enum Command {
         /// 設定ファイル（省略時はカレントフォルダの tsuchi.toml、なければ既定値）
         #[arg(long)]
         config: Option<PathBuf>,
-        /// 出力先のフォルダ（この下にバッチごとのフォルダを作ります）
-        #[arg(long, default_value = "output")]
-        out: PathBuf,
+        /// 出力先のフォルダ（台帳とバッチごとのフォルダ）。省略時は tsuchi.toml の [output] root、なければ ./output
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// 別の台帳にバッチがあっても、この出力先で新しい台帳を始めます
+        #[arg(long)]
+        new_ledger: bool,
         /// 発行日（YYYY-MM-DD）。省略時は設定ファイル、なければ今日（日本時間）
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
@@ -83,10 +86,16 @@ enum Command {
         #[arg(long)]
         address2: Option<String>,
     },
-    /// 監査：バッチのファイルのハッシュとイベントの連鎖を確かめ、違いをすべて表示します。
+    /// 監査：台帳のすべての行とイベントの連鎖、バッチのファイルのハッシュを確かめ、違いをすべて表示します。
     Verify {
-        /// バッチのフォルダ（例：output/20260110-093000）
-        batch: PathBuf,
+        /// バッチのフォルダ（例：output/20260110-093000）。省略時は台帳全体とすべてのバッチ
+        batch: Option<PathBuf>,
+        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）。省略時は run と同じ
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// 紙の控え（印刷束の表紙・監査ログ）の連鎖の先頭「件数:ハッシュ」から台帳が続いていることも確かめます
+        #[arg(long, value_name = "件数:ハッシュ")]
+        head: Option<String>,
     },
     /// 監査ログ（監査ログ.xlsx と events.jsonl）を期間を指定して台帳から書き出します。
     Audit {
@@ -121,15 +130,18 @@ enum Command {
         /// 非表示の行・フィルターで隠れた行も発行対象として検査します
         #[arg(long)]
         include_hidden: bool,
-        /// 差戻し一覧（rejected.xlsx / rejected.csv）を書き出すフォルダ
-        #[arg(long, default_value = "output/check")]
-        out: PathBuf,
+        /// 差戻し一覧（rejected.xlsx / rejected.csv）を書き出すフォルダ（省略時は <出力先>/check）
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// 設定ファイル（run と同じ設定で検査します）
         #[arg(long)]
         config: Option<PathBuf>,
-        /// run の出力先（台帳 ledger.sqlite があれば、発行済みの申請を調べます）
-        #[arg(long, default_value = "output")]
-        ledger: PathBuf,
+        /// run の出力先（台帳 ledger.sqlite があれば、発行済みの申請を調べます）。省略時は run と同じ
+        #[arg(long)]
+        ledger: Option<PathBuf>,
+        /// run --new-ledger と同じ：新しい台帳で発行するものとして検査します
+        #[arg(long)]
+        new_ledger: bool,
         /// 発行日（YYYY-MM-DD）。run と同じ日付で検査します
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
@@ -146,9 +158,9 @@ enum Command {
 enum AuditCommand {
     /// 期間の監査ログを書き出します
     Export {
-        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）
-        #[arg(long, default_value = "output")]
-        out: PathBuf,
+        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）。省略時は run と同じ
+        #[arg(long)]
+        out: Option<PathBuf>,
         /// この日から（YYYY-MM-DD、バッチの開始日）
         #[arg(long, value_parser = parse_date)]
         from: Option<NaiveDate>,
@@ -172,31 +184,52 @@ const EXIT_FAILED: u8 = 2;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Check { requests, sheet, include_hidden, out, config, ledger, date, json, reissue } => {
+        Command::Check { requests, sheet, include_hidden, out, config, ledger, new_ledger, date, json, reissue } => {
             match load_config(config.as_deref()) {
-                Ok((config, _)) => {
-                    check(&CheckOptions { requests, sheet, include_hidden, out, ledger, date, json, reissue }, &config)
+                Ok((config, used)) => {
+                    let ledger = output_root(ledger.as_deref(), &config, used.as_deref());
+                    let out = out.unwrap_or_else(|| ledger.join("check"));
+                    let options =
+                        CheckOptions { requests, sheet, include_hidden, out, ledger, new_ledger, date, json, reissue };
+                    check(&options, &config)
                 }
                 Err(e) => fail(e),
             }
         }
-        Command::Run { requests, config, out, date, dry_run, sheet, include_hidden, json, reissue, reason } => {
+        Command::Run {
+            requests,
+            config,
+            out,
+            new_ledger,
+            date,
+            dry_run,
+            sheet,
+            include_hidden,
+            json,
+            reissue,
+            reason,
+        } => {
             let options = RunOptions {
                 input: requests,
                 sheet,
                 include_hidden,
-                out_root: out,
+                out_root: PathBuf::new(),
                 config_path: None,
                 issue_date: date,
                 dry_run,
                 reissue,
                 reissue_reason: reason,
+                new_ledger,
+                registry: tsuchi::home::registry(),
             };
-            run(options, config.as_deref(), json)
+            run(options, out.as_deref(), config.as_deref(), json)
         }
-        Command::Verify { batch } => verify(&batch),
+        Command::Verify { batch, out, head } => verify(batch.as_deref(), out.as_deref(), head.as_deref()),
         Command::Barcode { postal, address, address2 } => barcode(&postal, &address, address2.as_deref()),
-        Command::Audit { command: AuditCommand::Export { out, from, to, dest } } => audit_export(&out, from, to, dest),
+        Command::Audit { command: AuditCommand::Export { out, from, to, dest } } => match load_config(None) {
+            Ok((config, used)) => audit_export(&output_root(out.as_deref(), &config, used.as_deref()), from, to, dest),
+            Err(e) => fail(e),
+        },
         Command::Calibrate { config, out } => calibrate(config.as_deref(), &out),
         Command::Init { path, force } => init(&path, force),
     }
@@ -208,6 +241,11 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), config:
     let default = Path::new("tsuchi.toml");
     let path = path.map(Path::to_path_buf).or_else(|| default.exists().then(|| default.to_path_buf()));
     Ok((Config::load(path.as_deref())?, path))
+}
+
+/// The output root (ledger and batches): `--out`, else `[output] root`, else `./output`.
+fn output_root(cli: Option<&Path>, config: &Config, config_path: Option<&Path>) -> PathBuf {
+    tsuchi::home::output_root(cli, config.output.root.as_deref(), config_path)
 }
 
 fn init(path: &Path, force: bool) -> ExitCode {
@@ -286,11 +324,12 @@ impl Progress for Bar {
     }
 }
 
-fn run(mut options: RunOptions, config_path: Option<&Path>, json: bool) -> ExitCode {
+fn run(mut options: RunOptions, out: Option<&Path>, config_path: Option<&Path>, json: bool) -> ExitCode {
     let (config, used) = match load_config(config_path) {
         Ok(c) => c,
         Err(e) => return fail(e),
     };
+    options.out_root = output_root(out, &config, used.as_deref());
     options.config_path = used;
     // Templates are checked before anything is read or issued.
     let renderer = match Renderer::new(&config) {
@@ -330,6 +369,8 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
         "rejected": report.rejections(),
         "notes": report.intake.notes,
         "warnings": report.warnings,
+        "ledger": report.ledger_path.display().to_string(),
+        "nothing_to_issue": report.nothing_to_issue,
     })
 }
 
@@ -348,6 +389,12 @@ fn print_batch(report: &BatchReport) {
         out!("■ 試行（--dry-run）：何も書き出していません");
         let per_kind: Vec<String> = NoticeKind::ALL.iter().map(|k| format!("{k} {}", count(*k))).collect();
         out!("  発行される通知書：{}件（{}）", report.issued.len(), per_kind.join("／"));
+        out!("  台帳：{}", report.ledger_path.display());
+        return;
+    }
+    if report.nothing_to_issue {
+        out!("■ 発行するものはありません（バッチは作りませんでした）");
+        out!("  台帳：{}", report.ledger_path.display());
         return;
     }
     let zips_separate = report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Separate).count();
@@ -372,6 +419,7 @@ fn print_batch(report: &BatchReport) {
         out!("    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf");
     }
     out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
+    out!("  台帳：{}", report.ledger_path.display());
 }
 
 /// Rows refused while preparing (a value that does not fit the notice), after intake's list.
@@ -425,25 +473,49 @@ fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
     }
 }
 
-fn verify(batch: &Path) -> ExitCode {
-    match tsuchi::audit::verify::verify(batch) {
-        Err(e) => fail(e),
-        Ok(findings) if findings.is_empty() => {
-            out!("検証：{} — ファイルのハッシュ・manifest・台帳・イベントの連鎖はすべて一致しました", batch.display());
-            ExitCode::SUCCESS
-        }
-        Ok(findings) => {
-            out!("検証：{} — {}件の相違があります", batch.display(), findings.len());
-            for f in &findings {
-                out!("  ・{f}");
+fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitCode {
+    let head: Option<tsuchi::ledger::Head> = match head.map(str::parse).transpose() {
+        Ok(h) => h,
+        Err(e) => return fail(e),
+    };
+    let (what, findings) = match batch {
+        Some(batch) => match tsuchi::audit::verify::verify(batch, head.as_ref()) {
+            Err(e) => return fail(e),
+            Ok(findings) => (batch.display().to_string(), findings),
+        },
+        None => {
+            let (config, used) = match load_config(None) {
+                Ok(c) => c,
+                Err(e) => return fail(e),
+            };
+            let root = output_root(out, &config, used.as_deref());
+            match tsuchi::audit::verify::verify_ledger(&root, head.as_ref()) {
+                Err(e) => return fail(e),
+                Ok(report) => {
+                    let ledger = root.join(tsuchi::ledger::FILE_NAME);
+                    out!("台帳：{}（バッチ {}件）", ledger.display(), report.batches);
+                    if let Some(h) = &report.head {
+                        out!("連鎖の先頭：{}", h.grouped());
+                    }
+                    (format!("台帳全体とすべてのバッチ（{}）", root.display()), report.findings)
+                }
             }
-            ExitCode::from(EXIT_REJECTED)
         }
+    };
+    if findings.is_empty() {
+        let also = if head.is_some() { "・紙の控えの先頭" } else { "" };
+        out!("検証：{what} — 台帳の全行・イベントの連鎖{also}・ファイルのハッシュ・manifest はすべて一致しました");
+        return ExitCode::SUCCESS;
     }
+    out!("検証：{what} — {}件の相違があります", findings.len());
+    for f in &findings {
+        out!("  ・{}", shown_long(&f.to_string()));
+    }
+    ExitCode::from(EXIT_REJECTED)
 }
 
 fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, dest: Option<PathBuf>) -> ExitCode {
-    let run = || -> Result<(PathBuf, usize, usize, Option<tsuchi::ledger::ChainBreak>), String> {
+    let run = || -> Result<(PathBuf, usize, usize, Vec<tsuchi::audit::verify::Finding>), String> {
         let text = |e: tsuchi::ledger::LedgerError| e.to_string();
         let ledger = tsuchi::ledger::Ledger::open_read_only(root)
             .map_err(text)?
@@ -459,21 +531,26 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
         let dest =
             dest.unwrap_or_else(|| root.join(format!("audit-{}", batch::now_in_tokyo().format("%Y%m%d-%H%M%S"))));
         std::fs::create_dir_all(&dest).map_err(|e| format!("「{}」を作れません：{e}", dest.display()))?;
-        tsuchi::audit::log::write_xlsx(&dest.join("監査ログ.xlsx"), &batches, &requests, &events)
+        let head = ledger.head().map_err(text)?;
+        tsuchi::audit::log::write_xlsx(&dest.join("監査ログ.xlsx"), &batches, &requests, &events, head.as_ref())
             .map_err(|e| e.to_string())?;
         tsuchi::fsutil::write_atomic(&dest.join("events.jsonl"), &tsuchi::audit::log::jsonl(&events))
             .map_err(|e| format!("events.jsonl を書き込めません：{e}"))?;
-        Ok((dest, batches.len(), events.len(), ledger.verify_chain().map_err(text)?))
+        Ok((dest, batches.len(), events.len(), tsuchi::audit::integrity::check(&ledger).map_err(text)?))
     };
     match run() {
         Err(e) => fail(e),
-        Ok((dest, batches, events, chain)) => {
+        Ok((dest, batches, events, findings)) => {
             out!("監査ログ：{}（バッチ {batches}件、イベント {events}件）", dest.display());
-            match chain {
-                None => out!("イベントの連鎖：すべて一致しました"),
-                Some(b) => out!("イベントの連鎖：{} 番で切れています（{}）", b.seq, b.why),
+            if findings.is_empty() {
+                out!("台帳の全行とイベントの連鎖：すべて一致しました");
+                return ExitCode::SUCCESS;
             }
-            ExitCode::SUCCESS
+            out!("台帳の全行とイベントの連鎖：{}件の相違があります", findings.len());
+            for f in &findings {
+                out!("  ・{}", shown_long(&f.to_string()));
+            }
+            ExitCode::from(EXIT_REJECTED)
         }
     }
 }
@@ -490,6 +567,11 @@ fn shown(value: &str) -> String {
     }
 }
 
+/// A finding or message as the terminal shows it, whole.
+fn shown_long(value: &str) -> String {
+    report::terminal_safe(value)
+}
+
 fn fail(message: impl std::fmt::Display) -> ExitCode {
     err!("エラー：{}", report::terminal_safe(&message.to_string()));
     ExitCode::from(EXIT_FAILED)
@@ -502,6 +584,7 @@ struct CheckOptions {
     include_hidden: bool,
     out: PathBuf,
     ledger: PathBuf,
+    new_ledger: bool,
     date: Option<NaiveDate>,
     json: bool,
     reissue: Vec<String>,
@@ -514,7 +597,16 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    let ledger = match tsuchi::ledger::Ledger::open_read_only(&options.ledger) {
+    // The ledger `run` would use, refused where `run` would refuse it.
+    let opened = tsuchi::home::guard(&options.ledger, tsuchi::home::registry().as_deref(), options.new_ledger)
+        .and_then(|()| tsuchi::ledger::Ledger::open_read_only(&options.ledger))
+        .and_then(|l| {
+            if let Some(l) = &l {
+                l.ensure_intact()?;
+            }
+            Ok(l)
+        });
+    let ledger = match opened {
         Ok(l) => l,
         Err(e) => return fail(e),
     };

@@ -9,22 +9,39 @@ use crate::audit::event::{AuditEvent, NotIssued};
 use crate::audit::{self, manifest};
 use crate::batch::{BatchError, BatchReport, ZIPCRYPTO_WARNING, counts, io_error, now_in_tokyo};
 use crate::fsutil;
-use crate::ledger::{self, BatchRecord, Ledger, Outcome, RequestRecord};
+use crate::ledger::{self, BatchRecord, Head, Ledger, Outcome, RequestRecord};
 use crate::model::NoticeKind;
 use crate::pack::ZipEncryption;
 use crate::write::Context;
 
-/// Writes the audit files and the manifest of the batch in `staging`, and returns the rows the
-/// ledger commits with it.
-pub fn write(
-    staging: &Path,
+/// A batch's events, chained after the ledger's last event but not yet written anywhere, and
+/// what its ledger rows will say.
+pub struct Pending {
+    chain: ledger::EventChain,
+    requests: Vec<RequestRecord>,
+    input: manifest::Source,
+    config: Option<manifest::Source>,
+    zip_encryption: &'static str,
+}
+
+impl Pending {
+    /// The chain head once this batch's events are in (the seal, which binds the files,
+    /// comes after): what the bundle cover and the audit log print.
+    pub fn head(&self) -> Head {
+        let last = self.chain.events.last().expect("a batch has events");
+        Head { count: last.seq, hash: last.hash.clone() }
+    }
+}
+
+/// Chains the batch's events, from `batch.started` to `batch.completed`. Everything they say
+/// is known before any file of the print bundle is written (control numbers, page count).
+pub fn events(
     report: &BatchReport,
     reissue_of: &HashMap<(String, NoticeKind), String>,
     ledger: &Ledger,
     context: &Context,
-) -> Result<BatchRecord, BatchError> {
-    let Context { options, config, created, .. } = *context;
-    let (operator, host) = (&context.operator, &context.host);
+) -> Result<Pending, BatchError> {
+    let Context { options, config, .. } = *context;
     let input = manifest::source(&options.input).map_err(io_error(&options.input))?;
     let config_source = match &options.config_path {
         Some(p) => Some(manifest::source(p).map_err(io_error(p))?),
@@ -39,8 +56,8 @@ pub fn write(
     chain.push(&AuditEvent::BatchStarted {
         input: input.clone(),
         config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
-        operator: operator.clone(),
-        host: host.clone(),
+        operator: context.operator.clone(),
+        host: context.host.clone(),
         tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
         issue_date: report.issue_date,
         zip_encryption: zip_encryption.into(),
@@ -74,7 +91,21 @@ pub fn write(
         });
     }
     chain.push(&AuditEvent::BatchCompleted { counts: counts(report) });
-    std::fs::create_dir_all(staging.join("audit")).map_err(io_error(staging))?;
+    Ok(Pending { chain, requests, input, config: config_source, zip_encryption })
+}
+
+/// Writes the audit files and the manifest of the batch in `staging`, syncs the folder, and
+/// returns the rows the ledger commits with it: the events, then the seal that binds the
+/// batch's ledger rows into the chain.
+pub fn write(
+    staging: &Path,
+    report: &BatchReport,
+    pending: Pending,
+    context: &Context,
+) -> Result<BatchRecord, BatchError> {
+    let Context { created, .. } = *context;
+    let head = pending.head();
+    let Pending { mut chain, requests, input, config: config_source, zip_encryption } = pending;
     let path = staging.join("audit").join("events.jsonl");
     fsutil::write_synced(&path, &audit::log::jsonl(&chain.events)).map_err(io_error(&path))?;
     let finished = now_in_tokyo().to_rfc3339();
@@ -82,8 +113,8 @@ pub fn write(
         id: report.batch_id.clone(),
         started: created.to_rfc3339(),
         finished: finished.clone(),
-        operator: operator.clone(),
-        host: host.clone(),
+        operator: context.operator.clone(),
+        host: context.host.clone(),
         tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
         input_path: input.path.clone(),
         input_sha256: input.sha256.clone(),
@@ -97,6 +128,7 @@ pub fn write(
         std::slice::from_ref(&batch_row),
         &tagged,
         &chain.events,
+        Some(&head),
     )?;
 
     let manifest = manifest::Manifest {
@@ -104,8 +136,8 @@ pub fn write(
         batch_id: report.batch_id.clone(),
         issue_date: report.issue_date.to_string(),
         created: created.to_rfc3339(),
-        operator: operator.clone(),
-        host: host.clone(),
+        operator: context.operator.clone(),
+        host: context.host.clone(),
         input: input.clone(),
         config: config_source.clone(),
         zip_encryption: zip_encryption.into(),
@@ -120,7 +152,11 @@ pub fn write(
     let mut files: Vec<(String, String, u64)> =
         manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.size)).collect();
     files.push(("manifest.json".into(), audit::sha256_hex(&json), json.len() as u64));
-    Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })
+    files.sort();
+    let mut record = BatchRecord { batch: batch_row, requests, files, events: Vec::new() };
+    chain.push(&AuditEvent::BatchSealed(ledger::seal(&record)));
+    record.events = chain.events;
+    Ok(record)
 }
 
 /// The ledger's record of every data row of the batch.

@@ -13,7 +13,7 @@ use rayon::prelude::*;
 use crate::batch::{BatchError, BatchReport, IssuedNotice, Progress, RunOptions, io_error, planned};
 use crate::config::Config;
 use crate::fsutil;
-use crate::ledger::{BatchRecord, Ledger};
+use crate::ledger::{BatchRecord, Head, Ledger};
 use crate::mailroom::{self, BundleInfo};
 use crate::model::NoticeKind;
 use crate::notice::Notice;
@@ -43,32 +43,49 @@ pub fn write(
     context: &Context,
 ) -> Result<BatchRecord, BatchError> {
     let Context { config, renderer, .. } = *context;
-    for sub in ["notices", "zip", "print"] {
-        std::fs::create_dir_all(staging.join(sub)).map_err(io_error(staging))?;
+    // Private from the first byte: the folder and everything in it are for the clerk alone.
+    fsutil::create_private_dir(staging).map_err(io_error(staging))?;
+    for sub in ["notices", "zip", "print", "secrets", "audit"] {
+        fsutil::create_private_dir(&staging.join(sub)).map_err(io_error(staging))?;
     }
-    fsutil::create_private_dir(&staging.join("secrets")).map_err(io_error(staging))?;
     let mut clock = std::time::Instant::now();
     let mut lap = |report: &mut BatchReport, phase: &'static str| {
         report.timings.push((phase, clock.elapsed()));
         clock = std::time::Instant::now();
     };
     let mut glyphs = plan.glyphs.clone();
-    glyphs.extend(context.operator.chars().chain(context.host.chars()));
+    // The cover prints the operator, the host and the chain head (hexadecimal).
+    glyphs.extend(context.operator.chars().chain(context.host.chars()).chain("0123456789abcdef: ".chars()));
     let fonts = renderer.fonts_for(&glyphs)?;
     lap(report, "batch fonts");
     let notices = &plan.notices;
     let keys = pack::policy::zip_keys(notices, config);
-    let issued = notices_and_zips(staging, notices, &keys, &fonts, context)?;
+    let mut issued = notices_and_zips(staging, notices, &keys, &fonts, context)?;
     lap(report, "notices+zips");
-    second_channel_list(staging, report, notices, &keys, &issued, &fonts, context)?;
+    // The bundle's order, control numbers and pages are fixed before anything prints them:
+    // the events that the cover's chain head covers record them.
+    let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
+    mailroom::sort(&mut paper);
+    let control: HashMap<(String, NoticeKind), String> = paper
+        .iter()
+        .enumerate()
+        .map(|(i, n)| ((n.request.office_no.to_string(), n.kind()), mailroom::control_no(&report.batch_id, i + 1)))
+        .collect();
+    for i in &mut issued {
+        i.control_no = control.get(&(i.office_no.clone(), i.kind)).cloned();
+    }
+    report.issued = issued;
+    report.bundle_pages = mailroom::bundle_pages(paper.len(), config.mailroom.duplex);
+    let pending = crate::record::events(report, &plan.reissue_of, ledger, context)?;
+    second_channel_list(staging, report, notices, &keys, &fonts, context)?;
     drop(keys);
     lap(report, "second-channel list");
-    mail_room(staging, report, notices, issued, &fonts, context)?;
+    mail_room(staging, report, &paper, &pending.head(), &fonts, context)?;
     lap(report, "print bundle+mailing list");
     let not_issued = report.not_issued();
     report::write_rejected_xlsx(&staging.join("rejected.xlsx"), &not_issued)?;
     report::write_rejected_csv(&staging.join("rejected.csv"), &not_issued)?;
-    let record = crate::record::write(staging, report, &plan.reissue_of, ledger, context)?;
+    let record = crate::record::write(staging, report, pending, context)?;
     lap(report, "rejected lists+audit+manifest+sync");
     Ok(record)
 }
@@ -110,10 +127,10 @@ fn second_channel_list(
     report: &BatchReport,
     notices: &[Notice],
     keys: &[ZipKey],
-    issued: &[IssuedNotice],
     fonts: &PdfFonts,
     context: &Context,
 ) -> Result<(), BatchError> {
+    let issued = &report.issued;
     let separate: Vec<(String, String, String, &Secret)> = notices
         .iter()
         .zip(keys)
@@ -144,18 +161,16 @@ fn second_channel_list(
     fsutil::write_private(&path, &bytes).map_err(io_error(&path))
 }
 
-/// The mail room: paper notices in postal order, one bundle and one list; the control numbers
-/// go back onto the issued notices.
+/// The mail room: paper notices in postal order (`paper`, control numbers already given),
+/// one bundle and one list.
 fn mail_room(
     staging: &Path,
-    report: &mut BatchReport,
-    notices: &[Notice],
-    mut issued: Vec<IssuedNotice>,
+    report: &BatchReport,
+    paper: &[&Notice],
+    head: &Head,
     fonts: &PdfFonts,
     context: &Context,
 ) -> Result<(), BatchError> {
-    let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
-    mailroom::sort(&mut paper);
     let info = BundleInfo {
         batch_id: report.batch_id.clone(),
         issue_date: report.issue_date,
@@ -165,26 +180,13 @@ fn mail_room(
         issuer: context.config.issuer.name.clone(),
         duplex: context.config.mailroom.duplex,
         customer_barcode: context.config.mailroom.customer_barcode,
+        head: head.grouped(),
     };
     let print = staging.join("print");
-    let bundle = mailroom::write_bundle(
-        &print.join(format!("{}.pdf", report.batch_id)),
-        &paper,
-        context.renderer,
-        fonts,
-        &info,
-    )?;
+    let bundle =
+        mailroom::write_bundle(&print.join(format!("{}.pdf", report.batch_id)), paper, context.renderer, fonts, &info)?;
+    debug_assert_eq!(bundle.pages, report.bundle_pages);
     mailroom::write_mailing_list(&print.join("発送リスト.xlsx"), &bundle.pieces)?;
-    let control: HashMap<(String, NoticeKind), String> = bundle
-        .pieces
-        .iter()
-        .map(|p| ((p.request.office_no.to_string(), p.request.kind), p.control_no.clone()))
-        .collect();
-    for i in &mut issued {
-        i.control_no = control.get(&(i.office_no.clone(), i.kind)).cloned();
-    }
-    report.bundle_pages = bundle.pages;
-    report.issued = issued;
     Ok(())
 }
 

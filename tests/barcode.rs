@@ -16,7 +16,7 @@ use tsuchi::render::{Item, Renderer};
 use tsuchi::secrets::Generator;
 
 fn barcode_command(postal: &str, address: &str) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tsuchi")).args(["barcode", postal, address]).output().unwrap();
+    let out = common::command().args(["barcode", postal, address]).output().unwrap();
     (out.status.code().unwrap(), text(&out.stdout))
 }
 

@@ -90,6 +90,8 @@ fn run_verdict(input: &Path, out: &Path, config: &Config, renderer: &Renderer) -
         dry_run: false,
         reissue: Vec::new(),
         reissue_reason: None,
+        new_ledger: false,
+        registry: None,
     };
     let report = batch::run(&options, config, renderer, &Silent).unwrap_or_else(|e| panic!("the batch was lost: {e}"));
     let issued = report.issued.iter().map(|n| n.row).collect();
@@ -244,7 +246,7 @@ fn a_closed_stdout_after_the_commit_does_not_panic() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_csv(dir.path(), &(0..3).map(ordinary).collect::<Vec<_>>());
     let out = dir.path().join("out");
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_tsuchi"))
+    let mut child = common::command()
         .args(["run", input.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .current_dir(dir.path())
         .stdout(Stdio::piped())

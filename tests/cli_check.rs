@@ -1,17 +1,16 @@
 //! `tsuchi check` as a clerk runs it: exit codes, the rejected-rows lists, and one clear
 //! message (and nothing written) for a file that cannot be read.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
+use std::process::Output;
 
 use calamine::{Data, Reader};
 
-fn sample(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
-}
+mod common;
+use common::sample;
 
 fn check(file: &Path, out: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tsuchi")).arg("check").arg(file).arg("--out").arg(out).output().unwrap()
+    common::command().arg("check").arg(file).arg("--out").arg(out).output().unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {

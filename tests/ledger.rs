@@ -6,7 +6,6 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use common::{batch_dir, batch_dirs, files_under, sample, secrets_in, text, tsuchi, xlsx_rows};
 
@@ -47,7 +46,7 @@ fn committed_batches(out: &Path) -> Vec<String> {
 }
 
 fn verify(batch: &Path) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_tsuchi")).arg("verify").arg(batch).output().unwrap();
+    let out = common::command().arg("verify").arg(batch).output().unwrap();
     (out.status.code().unwrap_or(-1), text(&out.stdout) + &text(&out.stderr))
 }
 
@@ -235,7 +234,7 @@ fn a_batch_killed_at_any_moment_leaves_all_or_nothing_and_a_rerun_completes_it()
         std::fs::write(&first_half, head).unwrap();
         assert_eq!(run(dir.path(), &first_half, &[]).status.code(), Some(0));
 
-        let killed = Command::new(env!("CARGO_BIN_EXE_tsuchi"))
+        let killed = common::command()
             .args(["run", input.to_str().unwrap(), "--out", "out"])
             .current_dir(dir.path())
             .env("TSUCHI_CRASH_AT", moment)

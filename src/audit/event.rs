@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use super::ledger::BatchRow;
 use super::manifest::Source;
 use crate::model::{NoticeKind, ZipOpening};
 
@@ -57,7 +58,29 @@ pub enum AuditEvent {
     RequestAlreadyIssued(NotIssued),
     #[serde(rename = "batch.completed")]
     BatchCompleted { counts: BTreeMap<String, usize> },
+    /// The ledger rows of a batch, bound into the chain: its `batches` row as written, a
+    /// hash of each of its `requests` rows (by row number), and its `files` rows. Recorded in
+    /// the ledger after the batch folder is complete (so not in its `events.jsonl`), or by the
+    /// migration that brought an older ledger under the chain (`adopted`).
+    #[serde(rename = "batch.sealed")]
+    BatchSealed(Seal),
 }
+
+/// What [`AuditEvent::BatchSealed`] binds: enough to recompute every ledger row of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct Seal {
+    pub batch: BatchRow,
+    /// (row number, SHA-256 of the row's canonical form) for every `requests` row.
+    pub requests: Vec<(usize, String)>,
+    /// (path, SHA-256, size) for every `files` row.
+    pub files: Vec<(String, String, u64)>,
+    /// Sealed by the migration of a ledger written before rows were chained.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
+}
+
+/// The `kind` of [`AuditEvent::BatchSealed`].
+pub const SEALED: &str = "batch.sealed";
 
 /// A request row that was not issued, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]

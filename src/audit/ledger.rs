@@ -15,10 +15,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::event::AuditEvent;
+use super::event::{AuditEvent, Seal};
 use super::sha256_hex;
 
-const SCHEMA_VERSION: i64 = 1;
+/// 1: tables and chained events; 2: every row of every table bound into the chain.
+const SCHEMA_VERSION: i64 = 2;
 pub const FILE_NAME: &str = "ledger.sqlite";
 const LOCK_NAME: &str = ".tsuchi.lock";
 /// The `prev_hash` of the first event.
@@ -36,6 +37,17 @@ pub enum LedgerError {
     NewerSchema { found: i64 },
     #[error("バッチの公開（フォルダの移動）に失敗しました：{0}")]
     Publish(std::io::Error),
+    #[error(
+        "台帳「{}」が記録時から変わっています。二重発行を防ぐため、何も発行せずに中止しました：\n{}\n監査担当者に連絡し、tsuchi verify で確かめてください",
+        .path.display(),
+        .findings.iter().map(|f| format!("  ・{f}")).collect::<Vec<_>>().join("\n")
+    )]
+    Damaged { path: PathBuf, findings: Vec<String> },
+    #[error(
+        "出力先「{}」には台帳がまだありませんが、台帳「{}」にはバッチが{batches}件記録されています。別のフォルダから実行すると、発行済みの申請をもう一度発行してしまいます。同じ台帳を使うには --out {} を指定してください（tsuchi.toml の [output] root にも書けます）。本当に新しい台帳を始めるときだけ --new-ledger を付けてください",
+        .root.display(), .other.join(FILE_NAME).display(), .other.display()
+    )]
+    Elsewhere { root: PathBuf, other: PathBuf, batches: usize },
 }
 
 /// One hash-chained event. `hash` is the SHA-256 of [`Event::canonical`].
@@ -109,7 +121,7 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Issued => "issued",
             Outcome::Skipped => "skipped",
@@ -145,7 +157,7 @@ pub struct BatchRecord {
 }
 
 /// A batch's own row.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchRow {
     pub id: String,
     pub started: String,
@@ -249,7 +261,74 @@ impl Ledger {
                  COMMIT;",
             )?;
         }
+        if version < 2 {
+            // Bind the rows written before rows were chained, as they stand now.
+            let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let ids: Vec<String> = {
+                let mut stmt = tx.prepare("SELECT id FROM batches ORDER BY started, id")?;
+                stmt.query_map([], |r| r.get(0))?.collect::<Result<_, _>>()?
+            };
+            for id in ids {
+                let record = BatchRecord {
+                    batch: self_batch(&tx, &id)?.expect("listed above"),
+                    requests: requests_of(&tx, &id)?,
+                    files: files_of(&tx, &id)?,
+                    events: Vec::new(),
+                };
+                let mut chain = chain_after(&tx, &id)?;
+                chain.push(&AuditEvent::BatchSealed(Seal { adopted: true, ..seal(&record) }));
+                insert_events(&tx, &chain.events)?;
+            }
+            tx.execute_batch("PRAGMA user_version = 2;")?;
+            tx.commit()?;
+        }
         Ok(())
+    }
+
+    /// Fails with [`LedgerError::Damaged`] unless the chain and every row hold.
+    pub fn ensure_intact(&self) -> Result<(), LedgerError> {
+        let findings = super::integrity::check(self)?;
+        if findings.is_empty() {
+            return Ok(());
+        }
+        Err(LedgerError::Damaged { path: self.path(), findings: findings.iter().map(|f| f.to_string()).collect() })
+    }
+
+    /// The schema version of this ledger file.
+    pub fn version(&self) -> Result<i64, LedgerError> {
+        Ok(self.conn.query_row("PRAGMA user_version", [], |r| r.get(0))?)
+    }
+
+    /// The chain's head: the last event's number and hash (`None` for an empty ledger).
+    pub fn head(&self) -> Result<Option<Head>, LedgerError> {
+        Ok(self
+            .conn
+            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+                Ok(Head { count: r.get(0)?, hash: r.get(1)? })
+            })
+            .optional()?)
+    }
+
+    /// Every `requests` row with its batch, in table order.
+    pub fn all_requests(&self) -> Result<Vec<(String, RequestRecord)>, LedgerError> {
+        let mut stmt =
+            self.conn.prepare(&format!("SELECT batch_id, {REQUEST_COLUMNS} FROM requests ORDER BY rowid"))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, request_record(r, 1)?)))?.collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Every `files` row: (batch, path, SHA-256, size).
+    pub fn all_files(&self) -> Result<Vec<(String, String, String, u64)>, LedgerError> {
+        let mut stmt = self.conn.prepare("SELECT batch_id, path, sha256, size FROM files ORDER BY batch_id, path")?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? as u64)))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Where the ledger file is.
+    pub fn path(&self) -> PathBuf {
+        self.root.join(FILE_NAME)
     }
 
     /// Finishes or removes what a crashed run left: a staging folder whose batch the ledger
@@ -289,15 +368,7 @@ impl Ledger {
 
     /// Starts the event chain of a new batch after the ledger's last event.
     pub fn chain(&self, batch_id: &str) -> Result<EventChain, LedgerError> {
-        let last: Option<(i64, String)> = self
-            .conn
-            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
-        let (next_seq, prev_hash) = match last {
-            Some((seq, hash)) => (seq + 1, hash),
-            None => (1, GENESIS.to_string()),
-        };
-        Ok(EventChain { next_seq, prev_hash, batch_id: batch_id.into(), events: Vec::new() })
+        chain_after(&self.conn, batch_id)
     }
 
     /// Records `batch` in one transaction, then runs `publish` (the rename of the staging
@@ -345,11 +416,8 @@ impl Ledger {
             for (path, sha, size) in &record.files {
                 insert.execute(params![batch.id, path, sha, *size as i64])?;
             }
-            let mut insert = tx.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
-            for e in &record.events {
-                insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.to_string(), e.prev_hash, e.hash])?;
-            }
         }
+        insert_events(&tx, &record.events)?;
         crate::failpoint::hit("commit:before");
         tx.commit()?;
         crate::failpoint::hit("commit:after");
@@ -359,15 +427,7 @@ impl Ledger {
     }
 
     pub fn batch(&self, id: &str) -> Result<Option<BatchRow>, LedgerError> {
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT id, started, finished, operator, host, tool, input_path, input_sha256, config_sha256,
-                        issue_date, zip_encryption FROM batches WHERE id = ?1",
-                params![id],
-                batch_row,
-            )
-            .optional()?)
+        self_batch(&self.conn, id)
     }
 
     /// Batches started between `from` and `to` (inclusive dates, either open).
@@ -383,40 +443,12 @@ impl Ledger {
     }
 
     pub fn requests(&self, batch_id: &str) -> Result<Vec<RequestRecord>, LedgerError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT row, request_id, kind, office_no, outcome, reason, reissue_of, reissue_reason
-             FROM requests WHERE batch_id = ?1 ORDER BY row, rowid",
-        )?;
-        let rows = stmt
-            .query_map(params![batch_id], |r| {
-                let outcome: String = r.get(4)?;
-                Ok(RequestRecord {
-                    row: r.get::<_, i64>(0)? as usize,
-                    request_id: r.get(1)?,
-                    kind: r.get(2)?,
-                    office_no: r.get(3)?,
-                    outcome: match outcome.as_str() {
-                        "issued" => Outcome::Issued,
-                        "skipped" => Outcome::Skipped,
-                        "rejected" => Outcome::Rejected,
-                        _ => Outcome::AlreadyIssued,
-                    },
-                    reason: r.get(5)?,
-                    reissue_of: r.get(6)?,
-                    reissue_reason: r.get(7)?,
-                })
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        requests_of(&self.conn, batch_id)
     }
 
     /// (path, SHA-256, size) of every file of a batch.
     pub fn files(&self, batch_id: &str) -> Result<Vec<(String, String, u64)>, LedgerError> {
-        let mut stmt = self.conn.prepare("SELECT path, sha256, size FROM files WHERE batch_id = ?1 ORDER BY path")?;
-        let rows = stmt
-            .query_map(params![batch_id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(rows)
+        files_of(&self.conn, batch_id)
     }
 
     /// Events, all or of one batch, in chain order.
@@ -469,6 +501,137 @@ pub fn first_break(events: &[Event]) -> Option<ChainBreak> {
         prev = e.hash.clone();
     }
     None
+}
+
+/// The chain's head as printed on paper: `<count>:<hash>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub count: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.count, self.hash)
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+
+    /// Reads `<count>:<hash>` as typed back from paper: spaces anywhere, either case.
+    fn from_str(s: &str) -> Result<Head, String> {
+        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        let bad = || format!("「{s}」は 件数:ハッシュ（例 12:3fa4…、ハッシュは16進64桁）で指定してください");
+        let (count, hash) = compact.split_once(':').ok_or_else(bad)?;
+        let count: i64 = count.parse().map_err(|_| bad())?;
+        if count < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(Head { count, hash: hash.to_string() })
+    }
+}
+
+impl Head {
+    /// The hash in groups of eight, for reading aloud and typing back from paper.
+    pub fn grouped(&self) -> String {
+        let groups: Vec<&str> =
+            self.hash.as_bytes().chunks(8).map(|c| std::str::from_utf8(c).expect("hex is ASCII")).collect();
+        format!("{}:{}", self.count, groups.join(" "))
+    }
+}
+
+/// The canonical form of a `requests` row, which its seal hashes.
+pub fn request_row_hash(batch_id: &str, r: &RequestRecord) -> String {
+    let canonical = serde_json::json!([
+        batch_id,
+        r.row,
+        r.request_id,
+        r.kind,
+        r.office_no,
+        r.outcome.as_str(),
+        r.reason,
+        r.reissue_of,
+        r.reissue_reason
+    ]);
+    sha256_hex(canonical.to_string().as_bytes())
+}
+
+/// The seal of a batch's rows.
+pub fn seal(record: &BatchRecord) -> Seal {
+    let id = &record.batch.id;
+    Seal {
+        batch: record.batch.clone(),
+        requests: record.requests.iter().map(|r| (r.row, request_row_hash(id, r))).collect(),
+        files: record.files.clone(),
+        adopted: false,
+    }
+}
+
+const REQUEST_COLUMNS: &str = "row, request_id, kind, office_no, outcome, reason, reissue_of, reissue_reason";
+
+fn request_record(r: &rusqlite::Row, at: usize) -> rusqlite::Result<RequestRecord> {
+    let outcome: String = r.get(at + 4)?;
+    Ok(RequestRecord {
+        row: r.get::<_, i64>(at)? as usize,
+        request_id: r.get(at + 1)?,
+        kind: r.get(at + 2)?,
+        office_no: r.get(at + 3)?,
+        outcome: match outcome.as_str() {
+            "issued" => Outcome::Issued,
+            "skipped" => Outcome::Skipped,
+            "rejected" => Outcome::Rejected,
+            _ => Outcome::AlreadyIssued,
+        },
+        reason: r.get(at + 5)?,
+        reissue_of: r.get(at + 6)?,
+        reissue_reason: r.get(at + 7)?,
+    })
+}
+
+fn self_batch(conn: &Connection, id: &str) -> Result<Option<BatchRow>, LedgerError> {
+    Ok(conn
+        .query_row(
+            "SELECT id, started, finished, operator, host, tool, input_path, input_sha256, config_sha256,
+                    issue_date, zip_encryption FROM batches WHERE id = ?1",
+            params![id],
+            batch_row,
+        )
+        .optional()?)
+}
+
+fn requests_of(conn: &Connection, batch_id: &str) -> Result<Vec<RequestRecord>, LedgerError> {
+    let mut stmt =
+        conn.prepare(&format!("SELECT {REQUEST_COLUMNS} FROM requests WHERE batch_id = ?1 ORDER BY row, rowid"))?;
+    let rows = stmt.query_map(params![batch_id], |r| request_record(r, 0))?.collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn files_of(conn: &Connection, batch_id: &str) -> Result<Vec<(String, String, u64)>, LedgerError> {
+    let mut stmt = conn.prepare("SELECT path, sha256, size FROM files WHERE batch_id = ?1 ORDER BY path")?;
+    let rows = stmt
+        .query_map(params![batch_id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? as u64)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(rows)
+}
+
+fn chain_after(conn: &Connection, batch_id: &str) -> Result<EventChain, LedgerError> {
+    let last: Option<(i64, String)> = conn
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?;
+    let (next_seq, prev_hash) = match last {
+        Some((seq, hash)) => (seq + 1, hash),
+        None => (1, GENESIS.to_string()),
+    };
+    Ok(EventChain { next_seq, prev_hash, batch_id: batch_id.into(), events: Vec::new() })
+}
+
+fn insert_events(conn: &Connection, events: &[Event]) -> Result<(), LedgerError> {
+    let mut insert = conn.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
+    for e in events {
+        insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.to_string(), e.prev_hash, e.hash])?;
+    }
+    Ok(())
 }
 
 fn batch_row(r: &rusqlite::Row) -> rusqlite::Result<BatchRow> {

@@ -6,7 +6,7 @@ use std::path::Path;
 use crate::model::NoticeKind;
 use crate::xlsx::{self, Cell, Table};
 
-use super::ledger::{BatchRow, Event, Outcome, RequestRecord};
+use super::ledger::{BatchRow, Event, Head, Outcome, RequestRecord};
 
 #[derive(Debug, thiserror::Error)]
 #[error("監査ログ「{}」を書き込めません：{detail}", .path.display())]
@@ -30,6 +30,7 @@ pub fn write_xlsx(
     batches: &[BatchRow],
     requests: &[(String, RequestRecord)],
     events: &[Event],
+    head: Option<&Head>,
 ) -> Result<(), AuditWriteError> {
     let count = |id: &str, o: Outcome| requests.iter().filter(|(b, r)| b == id && r.outcome == o).count() as f64;
     let summary = batches
@@ -90,6 +91,16 @@ pub fn write_xlsx(
     let request_header =
         ["バッチID", "行", "申請番号", "通知種別", "事業所番号", "結果", "理由・備考", "再発行元", "再発行の理由"];
     let request_widths = [18.0, 6.0, 14.0, 16.0, 12.0, 10.0, 60.0, 18.0, 30.0];
+    let head_rows = head
+        .map(|h| {
+            vec![vec![
+                Cell::Number(h.count as f64),
+                h.hash.as_str().into(),
+                h.grouped().into(),
+                format!("tsuchi verify --head {h}").into(),
+            ]]
+        })
+        .unwrap_or_default();
     let tables = [
         Table {
             name: "概要",
@@ -120,6 +131,12 @@ pub fn write_xlsx(
             header: &["番号", "バッチID", "日時", "種類", "内容", "直前のハッシュ", "ハッシュ"],
             widths: &[8.0, 18.0, 30.0, 22.0, 80.0, 66.0, 66.0],
             rows: event_rows,
+        },
+        Table {
+            name: "連鎖の先頭",
+            header: &["イベント件数", "ハッシュ", "紙の控え（8桁ずつ）", "確かめ方"],
+            widths: &[12.0, 66.0, 76.0, 90.0],
+            rows: head_rows,
         },
     ];
     let fail = |detail: String| AuditWriteError { path: path.to_path_buf(), detail };

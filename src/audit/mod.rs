@@ -7,6 +7,7 @@
 //! stage that runs before it (intake, render, batch).
 
 pub mod event;
+pub mod integrity;
 pub mod ledger;
 pub mod log;
 pub mod manifest;

@@ -1,10 +1,14 @@
 //! `tsuchi verify`: recomputes every file hash of a batch against its manifest and the ledger,
-//! checks the event chain, and lists exactly what differs.
+//! checks the event chain and every ledger row ([`integrity`]), optionally that the ledger
+//! still extends a head kept on paper, and lists exactly what differs. Without a batch it does
+//! so for the whole ledger and every batch folder it records.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::ledger::{self, Event, Ledger};
+use super::event::SEALED;
+use super::integrity::{self, Change};
+use super::ledger::{self, Event, Head, Ledger};
 use super::manifest;
 
 /// One thing that does not hold.
@@ -17,8 +21,29 @@ pub enum Finding {
     ManifestUnreadable(String),
     NoLedger,
     NotInLedger(String),
-    ChainBroken { seq: i64, why: String },
+    ChainBroken {
+        seq: i64,
+        why: String,
+    },
     EventsFileDiffers(String),
+    /// A ledger row that is not as its batch's seal recorded it.
+    LedgerRow {
+        table: &'static str,
+        key: String,
+        change: Change,
+    },
+    /// A ledger written before rows were chained, not yet migrated.
+    OldLedger,
+    /// The ledger does not extend the head given with `--head`.
+    HeadNotExtended(String),
+    /// A batch the ledger records whose folder is not in the output root.
+    FolderMissing(String),
+    /// A folder in the output root that the ledger does not record.
+    ExtraFolder(String),
+    /// A staging folder left by a run that was cut off (the next run tidies it).
+    StagingLeft(String),
+    /// A finding inside one batch folder, in a whole-ledger check.
+    InBatch(String, Box<Finding>),
 }
 
 impl std::fmt::Display for Finding {
@@ -33,6 +58,24 @@ impl std::fmt::Display for Finding {
             Finding::NotInLedger(id) => write!(f, "台帳にバッチ {id} の記録がありません"),
             Finding::ChainBroken { seq, why } => write!(f, "イベントの連鎖が {seq} 番で切れています（{why}）"),
             Finding::EventsFileDiffers(why) => write!(f, "audit/events.jsonl が台帳のイベントと一致しません（{why}）"),
+            Finding::LedgerRow { table, key, change } => {
+                let what = match change {
+                    Change::Changed => "の行が記録時から変更されています",
+                    Change::Deleted => "の行が削除されています",
+                    Change::Added => "は連鎖に記録がありません（追加された行）",
+                };
+                write!(f, "台帳の {table} 表：{key}{what}")
+            }
+            Finding::OldLedger => {
+                write!(f, "台帳が旧版で、行が連鎖で保護されていません（tsuchi run を一度実行すると更新されます）")
+            }
+            Finding::HeadNotExtended(why) => write!(f, "台帳は紙の控えの先頭から続いていません：{why}"),
+            Finding::FolderMissing(id) => write!(f, "バッチ {id} のフォルダがありません"),
+            Finding::ExtraFolder(name) => write!(f, "台帳に記録のないフォルダがあります：{name}"),
+            Finding::StagingLeft(name) => {
+                write!(f, "中断した実行の作業用フォルダが残っています：{name}（次の run で片付けます）")
+            }
+            Finding::InBatch(id, inner) => write!(f, "バッチ {id}：{inner}"),
         }
     }
 }
@@ -47,18 +90,92 @@ pub enum VerifyError {
     Io { path: PathBuf, detail: String },
 }
 
-/// Checks the batch folder `dir` (its ledger is in the parent folder). An empty result means
+/// Checks the batch folder `dir` (its ledger is in the parent folder) and the whole ledger's
+/// rows and chain; with `head`, also that the ledger extends it. An empty result means
 /// everything holds.
-pub fn verify(dir: &Path) -> Result<Vec<Finding>, VerifyError> {
+pub fn verify(dir: &Path, head: Option<&Head>) -> Result<Vec<Finding>, VerifyError> {
     if !dir.is_dir() {
         return Err(VerifyError::NoBatch(dir.to_path_buf()));
     }
+    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let root = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let ledger = Ledger::open_read_only(root)?;
+    let mut findings = match &ledger {
+        None => vec![Finding::NoLedger],
+        Some(l) => ledger_findings(l, head)?,
+    };
+    findings.extend(folder(dir, &id, ledger.as_ref())?);
+    Ok(findings)
+}
+
+/// What `verify` found in the whole ledger.
+#[derive(Debug)]
+pub struct LedgerReport {
+    pub findings: Vec<Finding>,
+    pub batches: usize,
+    pub head: Option<Head>,
+}
+
+/// Checks the whole ledger under `root` (rows, chain, and `head` if given) and every batch
+/// folder it records; a missing, extra or renamed folder is a finding.
+pub fn verify_ledger(root: &Path, head: Option<&Head>) -> Result<LedgerReport, VerifyError> {
+    let Some(ledger) = Ledger::open_read_only(root)? else {
+        return Ok(LedgerReport { findings: vec![Finding::NoLedger], batches: 0, head: None });
+    };
+    let mut findings = ledger_findings(&ledger, head)?;
+    let batches = ledger.batches(None, None)?;
+    let recorded: std::collections::BTreeSet<&str> = batches.iter().map(|b| b.id.as_str()).collect();
+    for b in &batches {
+        let dir = root.join(&b.id);
+        if !dir.is_dir() {
+            findings.push(Finding::FolderMissing(b.id.clone()));
+            continue;
+        }
+        findings.extend(
+            folder(&dir, &b.id, Some(&ledger))?.into_iter().map(|f| Finding::InBatch(b.id.clone(), Box::new(f))),
+        );
+    }
+    let entries =
+        std::fs::read_dir(root).map_err(|e| VerifyError::Io { path: root.to_path_buf(), detail: e.to_string() })?;
+    let mut extra = Vec::new();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !entry.file_type().is_ok_and(|t| t.is_dir()) || recorded.contains(name.as_str()) {
+            continue;
+        }
+        if name.starts_with(".staging-") {
+            extra.push(Finding::StagingLeft(name));
+        } else if !is_tool_folder(&name) {
+            extra.push(Finding::ExtraFolder(name));
+        }
+    }
+    extra.sort_by_key(|f| f.to_string());
+    findings.extend(extra);
+    Ok(LedgerReport { findings, batches: batches.len(), head: ledger.head()? })
+}
+
+/// Folders tsuchi itself makes in the output root besides batches: `check`'s reports,
+/// `audit export`'s copies, and hidden ones.
+fn is_tool_folder(name: &str) -> bool {
+    name == "check" || name.starts_with("audit-") || (name.starts_with('.') && !name.starts_with(".staging-"))
+}
+
+/// The ledger's own findings: chain, rows, and the paper head.
+fn ledger_findings(ledger: &Ledger, head: Option<&Head>) -> Result<Vec<Finding>, VerifyError> {
+    let mut findings = integrity::check(ledger)?;
+    if let Some(head) = head {
+        findings.extend(integrity::extends(&ledger.events(None)?, head));
+    }
+    Ok(findings)
+}
+
+/// Checks one batch folder against its manifest and the ledger's record of it.
+fn folder(dir: &Path, id: &str, ledger: Option<&Ledger>) -> Result<Vec<Finding>, VerifyError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |e: std::io::Error| VerifyError::Io { path, detail: e.to_string() }
     };
     let mut findings = Vec::new();
-    let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let on_disk: BTreeMap<String, (String, u64)> =
         manifest::files(dir).map_err(io(dir))?.into_iter().map(|f| (f.path, (f.sha256, f.size))).collect();
 
@@ -83,18 +200,13 @@ pub fn verify(dir: &Path) -> Result<Vec<Finding>, VerifyError> {
         },
     };
 
-    let root = dir.parent().unwrap_or(Path::new("."));
-    let ledger = Ledger::open_read_only(root)?;
-    let from_ledger: Option<BTreeMap<String, String>> = match &ledger {
-        None => {
-            findings.push(Finding::NoLedger);
+    let from_ledger: Option<BTreeMap<String, String>> = match ledger {
+        None => None,
+        Some(l) if l.batch(id)?.is_none() => {
+            findings.push(Finding::NotInLedger(id.to_string()));
             None
         }
-        Some(l) if l.batch(&id)?.is_none() => {
-            findings.push(Finding::NotInLedger(id.clone()));
-            None
-        }
-        Some(l) => Some(l.files(&id)?.into_iter().map(|(p, h, _)| (p, h)).collect()),
+        Some(l) => Some(l.files(id)?.into_iter().map(|(p, h, _)| (p, h)).collect()),
     };
 
     // The ledger is the reference where it has the batch; the manifest otherwise.
@@ -129,21 +241,17 @@ pub fn verify(dir: &Path) -> Result<Vec<Finding>, VerifyError> {
         }
     }
 
-    if let Some(l) = &ledger {
-        if let Some(b) = l.verify_chain()? {
-            findings.push(Finding::ChainBroken { seq: b.seq, why: b.why });
-        }
-        if from_ledger.is_some()
-            && let Ok(text) = std::fs::read_to_string(dir.join("audit").join("events.jsonl"))
-        {
-            let recorded = l.events(Some(&id))?;
-            let written: Vec<Result<Event, _>> = text.lines().map(serde_json::from_str::<Event>).collect();
-            if written.len() != recorded.len() {
-                findings.push(Finding::EventsFileDiffers(format!("{}件と{}件", written.len(), recorded.len())));
-            } else if let Some((w, r)) = written.iter().zip(&recorded).find(|(w, r)| w.as_ref().ok() != Some(*r)) {
-                let seq = w.as_ref().map(|e| e.seq).unwrap_or(r.seq);
-                findings.push(Finding::EventsFileDiffers(format!("{seq}番")));
-            }
+    if let Some(l) = ledger.filter(|_| from_ledger.is_some())
+        && let Ok(text) = std::fs::read_to_string(dir.join("audit").join("events.jsonl"))
+    {
+        // The folder's copy ends before the seal, which is recorded once the folder is complete.
+        let recorded: Vec<Event> = l.events(Some(id))?.into_iter().filter(|e| e.kind != SEALED).collect();
+        let written: Vec<Result<Event, _>> = text.lines().map(serde_json::from_str::<Event>).collect();
+        if written.len() != recorded.len() {
+            findings.push(Finding::EventsFileDiffers(format!("{}件と{}件", written.len(), recorded.len())));
+        } else if let Some((w, r)) = written.iter().zip(&recorded).find(|(w, r)| w.as_ref().ok() != Some(*r)) {
+            let seq = w.as_ref().map(|e| e.seq).unwrap_or(r.seq);
+            findings.push(Finding::EventsFileDiffers(format!("{seq}番")));
         }
     }
     Ok(findings)

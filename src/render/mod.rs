@@ -75,6 +75,8 @@ pub struct CoverInfo {
     pub counts: Vec<(NoticeKind, usize)>,
     /// Pages of the bundle, cover included.
     pub pages: usize,
+    /// The ledger's chain head, `<count>:<hash>` grouped for reading.
+    pub head: String,
 }
 
 #[derive(serde::Serialize)]
@@ -165,6 +167,7 @@ impl Renderer {
         c.insert("kinds", &kinds);
         c.insert("notices", &info.counts.iter().map(|(_, n)| n).sum::<usize>());
         c.insert("pages", &info.pages);
+        c.insert("head", &info.head);
         let doc: template::CoverDocument = self.templates.sheet("cover", &c)?;
         Ok(sheets::cover(&doc, &self.templates.geometry)?)
     }

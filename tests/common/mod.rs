@@ -12,8 +12,23 @@ pub fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)
 }
 
+/// The tsuchi binary with a list of ledgers of its own (`TSUCHI_HOME`), so that tests running
+/// side by side never see each other's ledgers as "the ledger in another folder".
+pub fn command() -> Command {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let home = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+        "home-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_tsuchi"));
+    command.env("TSUCHI_HOME", home);
+    command
+}
+
 pub fn tsuchi(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tsuchi")).args(args).current_dir(cwd).output().unwrap()
+    command().args(args).current_dir(cwd).output().unwrap()
 }
 
 pub fn text(bytes: &[u8]) -> String {

@@ -1,0 +1,189 @@
+//! The whole ledger against its chain. Every row of every table is bound into the hash chain:
+//! the events by their own hashes, and the `batches`, `requests` and `files` rows of each batch
+//! by its [`Seal`] event. [`check`] recomputes all of it and names every row that was changed,
+//! deleted or added since it was recorded. `run` calls it before issuing anything (a damaged
+//! ledger could otherwise issue a request twice); `verify` calls it for the auditor.
+//!
+//! What it cannot see: a wholesale rewrite that recomputes every hash from the genesis. That is
+//! what the head printed on paper is for ([`extends`]).
+
+use std::collections::BTreeMap;
+
+use super::event::{SEALED, Seal};
+use super::ledger::{self, Event, Head, Ledger, LedgerError, RequestRecord};
+use super::verify::Finding;
+
+/// Checks the chain and every row of the ledger. An empty result means everything holds.
+pub fn check(ledger: &Ledger) -> Result<Vec<Finding>, LedgerError> {
+    let events = ledger.events(None)?;
+    let mut findings = Vec::new();
+    if let Some(b) = ledger::first_break(&events) {
+        findings.push(Finding::ChainBroken { seq: b.seq, why: b.why });
+    }
+    if ledger.version()? < 2 {
+        findings.push(Finding::OldLedger);
+        return Ok(findings);
+    }
+    let seals = seals(&events, &mut findings);
+    batches(ledger, &seals, &mut findings)?;
+    requests(ledger, &seals, &mut findings)?;
+    files(ledger, &seals, &mut findings)?;
+    Ok(findings)
+}
+
+/// Whether the ledger's chain still passes through `head` (the count and hash kept on paper).
+pub fn extends(events: &[Event], head: &Head) -> Option<Finding> {
+    let at = usize::try_from(head.count - 1).ok().and_then(|i| events.get(i));
+    match at {
+        None => Some(Finding::HeadNotExtended(format!(
+            "台帳のイベントは{}件しかなく、{}番がありません",
+            events.len(),
+            head.count
+        ))),
+        Some(e) if e.seq != head.count || e.hash != head.hash => Some(Finding::HeadNotExtended(format!(
+            "{}番のイベントのハッシュが紙の控え（{}）と違います",
+            head.count,
+            short(&head.hash)
+        ))),
+        Some(_) => None,
+    }
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(16)]
+}
+
+/// The seal of each batch, by batch id. A seal that does not read is itself a finding.
+fn seals(events: &[Event], findings: &mut Vec<Finding>) -> BTreeMap<String, Seal> {
+    let mut seals = BTreeMap::new();
+    for e in events.iter().filter(|e| e.kind == SEALED) {
+        match serde_json::from_value::<Seal>(e.detail.clone()) {
+            Ok(seal) if seal.batch.id == e.batch_id => {
+                if seals.insert(e.batch_id.clone(), seal).is_some() {
+                    findings.push(row("events", format!("バッチ {} の封印", e.batch_id), Change::Added));
+                }
+            }
+            _ => findings.push(row("events", format!("{}番（バッチ {} の封印）", e.seq, e.batch_id), Change::Changed)),
+        }
+    }
+    seals
+}
+
+fn batches(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<Finding>) -> Result<(), LedgerError> {
+    let rows: BTreeMap<String, ledger::BatchRow> =
+        ledger.batches(None, None)?.into_iter().map(|b| (b.id.clone(), b)).collect();
+    for (id, seal) in seals {
+        match rows.get(id) {
+            None => findings.push(row("batches", format!("バッチ {id}"), Change::Deleted)),
+            Some(actual) if *actual != seal.batch => {
+                let (a, s) = (serde_json::to_value(actual), serde_json::to_value(&seal.batch));
+                let columns: Vec<String> = match (a, s) {
+                    (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(s))) => {
+                        a.iter().filter(|(k, v)| s.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect()
+                    }
+                    _ => Vec::new(),
+                };
+                findings.push(row("batches", format!("バッチ {id} の {}", columns.join("・")), Change::Changed));
+            }
+            Some(_) => {}
+        }
+    }
+    for id in rows.keys().filter(|id| !seals.contains_key(*id)) {
+        findings.push(row("batches", format!("バッチ {id}"), Change::Added));
+    }
+    Ok(())
+}
+
+fn requests(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<Finding>) -> Result<(), LedgerError> {
+    // (batch, row) → hashes recorded, and → (hash, 申請番号) found.
+    let mut expected: BTreeMap<(String, usize), Vec<String>> = BTreeMap::new();
+    for (id, seal) in seals {
+        for (row, hash) in &seal.requests {
+            expected.entry((id.clone(), *row)).or_default().push(hash.clone());
+        }
+    }
+    let mut found: BTreeMap<(String, usize), Vec<(String, RequestRecord)>> = BTreeMap::new();
+    let mut unsealed: BTreeMap<String, usize> = BTreeMap::new();
+    for (batch, r) in ledger.all_requests()? {
+        if !seals.contains_key(&batch) {
+            *unsealed.entry(batch).or_default() += 1;
+            continue;
+        }
+        let hash = ledger::request_row_hash(&batch, &r);
+        found.entry((batch, r.row)).or_default().push((hash, r));
+    }
+    findings.extend(unsealed_rows("requests", unsealed));
+    let keys: std::collections::BTreeSet<&(String, usize)> = expected.keys().chain(found.keys()).collect();
+    for key in keys {
+        let mut want: Vec<&String> = expected.get(key).map(|v| v.iter().collect()).unwrap_or_default();
+        let mut have: Vec<&(String, RequestRecord)> = found.get(key).map(|v| v.iter().collect()).unwrap_or_default();
+        have.retain(|(hash, _)| match want.iter().position(|w| *w == hash) {
+            Some(i) => {
+                want.remove(i);
+                false
+            }
+            None => true,
+        });
+        let name = |r: Option<&RequestRecord>| match r.map(|r| r.request_id.as_str()).filter(|id| !id.is_empty()) {
+            Some(id) => format!("バッチ {} の {}行目（申請番号 {id}）", key.0, key.1),
+            None => format!("バッチ {} の {}行目", key.0, key.1),
+        };
+        let changed = want.len().min(have.len());
+        for (_, r) in &have[..changed] {
+            findings.push(row("requests", name(Some(r)), Change::Changed));
+        }
+        for (_, r) in &have[changed..] {
+            findings.push(row("requests", name(Some(r)), Change::Added));
+        }
+        for _ in &want[changed..] {
+            findings.push(row("requests", name(None), Change::Deleted));
+        }
+    }
+    Ok(())
+}
+
+fn files(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<Finding>) -> Result<(), LedgerError> {
+    let expected: BTreeMap<(String, String), (String, u64)> = seals
+        .iter()
+        .flat_map(|(id, s)| s.files.iter().map(move |(p, h, n)| ((id.clone(), p.clone()), (h.clone(), *n))))
+        .collect();
+    let mut found: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
+    let mut unsealed: BTreeMap<String, usize> = BTreeMap::new();
+    for (b, p, h, n) in ledger.all_files()? {
+        if seals.contains_key(&b) {
+            found.insert((b, p), (h, n));
+        } else {
+            *unsealed.entry(b).or_default() += 1;
+        }
+    }
+    findings.extend(unsealed_rows("files", unsealed));
+    for (key, want) in &expected {
+        let name = format!("バッチ {} の {}", key.0, key.1);
+        match found.get(key) {
+            None => findings.push(row("files", name, Change::Deleted)),
+            Some(have) if have != want => findings.push(row("files", name, Change::Changed)),
+            Some(_) => {}
+        }
+    }
+    for key in found.keys().filter(|k| !expected.contains_key(*k)) {
+        findings.push(row("files", format!("バッチ {} の {}", key.0, key.1), Change::Added));
+    }
+    Ok(())
+}
+
+/// Rows of batches the chain has no seal for: one finding per batch, not one per row.
+fn unsealed_rows(table: &'static str, unsealed: BTreeMap<String, usize>) -> impl Iterator<Item = Finding> {
+    unsealed.into_iter().map(move |(batch, n)| row(table, format!("バッチ {batch} の{n}行"), Change::Added))
+}
+
+/// How a ledger row differs from what the chain recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Change {
+    Changed,
+    Deleted,
+    Added,
+}
+
+fn row(table: &'static str, key: String, change: Change) -> Finding {
+    Finding::LedgerRow { table, key, change }
+}

@@ -1,0 +1,133 @@
+//! Where the ledger lives. One installation has one ledger: the output root is `--out`, else
+//! `[output] root` in tsuchi.toml (relative to the config file's folder), else `output` in the
+//! current folder. So that a run from another folder cannot silently start a fresh, empty ledger
+//! (and issue everything again), each user keeps a short list of the ledgers tsuchi has written
+//! to; a run that would start a new ledger while another one on the list holds batches is
+//! refused, naming that ledger, unless the clerk asks for `--new-ledger`.
+
+use std::path::{Path, PathBuf};
+
+use crate::ledger::{self, Ledger, LedgerError};
+
+/// The output root for a run: `cli` if given, else `configured` relative to the config file's
+/// folder, else `output` here; always absolute.
+pub fn output_root(cli: Option<&Path>, configured: Option<&Path>, config_path: Option<&Path>) -> PathBuf {
+    let chosen = match (cli, configured) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, Some(p)) if p.is_relative() => {
+            config_path.and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(p)
+        }
+        (None, Some(p)) => p.to_path_buf(),
+        (None, None) => PathBuf::from("output"),
+    };
+    absolute(&chosen)
+}
+
+/// `path` made absolute against the current folder, without resolving links (a folder that
+/// does not exist yet stays as named).
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The user's list of ledgers: `$TSUCHI_HOME/ledgers.txt` if set; else under the user's state
+/// folder (`$XDG_STATE_HOME/tsuchi` or `~/.local/state/tsuchi`; `%LOCALAPPDATA%\tsuchi` on
+/// Windows). `None` when the machine gives no such folder.
+pub fn registry() -> Option<PathBuf> {
+    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    let dir = var("TSUCHI_HOME").or_else(|| {
+        if cfg!(windows) {
+            var("LOCALAPPDATA").map(|d| d.join("tsuchi"))
+        } else {
+            var("XDG_STATE_HOME")
+                .map(|d| d.join("tsuchi"))
+                .or_else(|| var("HOME").map(|h| h.join(".local").join("state").join("tsuchi")))
+        }
+    })?;
+    Some(dir.join("ledgers.txt"))
+}
+
+/// The ledgers on the list, as written.
+fn listed(registry: &Path) -> Vec<PathBuf> {
+    std::fs::read_to_string(registry)
+        .map(|text| text.lines().filter(|l| !l.trim().is_empty()).map(PathBuf::from).collect())
+        .unwrap_or_default()
+}
+
+fn same(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// Refuses to start a new ledger at `root` while another listed ledger holds batches, unless
+/// `new_ledger`. A ledger that exists with batches at `root` is always fine.
+pub fn guard(root: &Path, registry: Option<&Path>, new_ledger: bool) -> Result<(), LedgerError> {
+    if new_ledger || batches_at(root)? > 0 {
+        return Ok(());
+    }
+    let Some(registry) = registry else { return Ok(()) };
+    for other in listed(registry) {
+        if same(&other, root) {
+            continue;
+        }
+        let batches = batches_at(&other)?;
+        if batches > 0 {
+            return Err(LedgerError::Elsewhere { root: root.to_path_buf(), other, batches });
+        }
+    }
+    Ok(())
+}
+
+/// How many batches the ledger under `root` records (0 when there is none). A ledger another
+/// run holds or that does not open counts as holding batches: better to refuse than to guess.
+fn batches_at(root: &Path) -> Result<usize, LedgerError> {
+    if !root.join(ledger::FILE_NAME).exists() {
+        return Ok(0);
+    }
+    match Ledger::open_read_only(root) {
+        Ok(Some(l)) => Ok(l.batches(None, None).map(|b| b.len()).unwrap_or(1)),
+        Ok(None) => Ok(0),
+        Err(_) => Ok(1),
+    }
+}
+
+/// Puts `root` on the list (once). A list that cannot be written costs a warning, not the batch.
+pub fn remember(root: &Path, registry: Option<&Path>) -> Result<(), String> {
+    let Some(registry) = registry else { return Ok(()) };
+    if listed(registry).iter().any(|p| same(p, root)) {
+        return Ok(());
+    }
+    let mut text = std::fs::read_to_string(registry).unwrap_or_default();
+    if !text.is_empty() && !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text.push_str(&root.to_string_lossy());
+    text.push('\n');
+    crate::fsutil::write_atomic(registry, text.as_bytes())
+        .map_err(|e| format!("台帳の一覧「{}」を更新できません：{e}", registry.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_configured_root_is_relative_to_the_config_file() {
+        let root = output_root(None, Some(Path::new("out")), Some(Path::new("/srv/tsuchi/tsuchi.toml")));
+        assert_eq!(root, Path::new("/srv/tsuchi/out"));
+        let cli = output_root(Some(Path::new("/x")), Some(Path::new("out")), Some(Path::new("/srv/tsuchi.toml")));
+        assert_eq!(cli, Path::new("/x"));
+        assert!(output_root(None, None, None).is_absolute());
+    }
+
+    #[test]
+    fn the_list_remembers_a_root_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let list = dir.path().join("home").join("ledgers.txt");
+        remember(Path::new("/a/output"), Some(&list)).unwrap();
+        remember(Path::new("/a/output"), Some(&list)).unwrap();
+        remember(Path::new("/b/output"), Some(&list)).unwrap();
+        assert_eq!(listed(&list), [PathBuf::from("/a/output"), PathBuf::from("/b/output")]);
+    }
+}
