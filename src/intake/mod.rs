@@ -502,8 +502,20 @@ impl RowCheck<'_> {
         }
     }
 
+    /// The 申請番号, unless the workbook stores it as a date or a number: its text would be
+    /// Excel's rendering (a serial such as 46027), and a key that differs from what was typed
+    /// could issue one request twice.
+    fn request_id(&mut self) -> Option<RequestId> {
+        let stored = self.header.position(Column::RequestId).and_then(|at| self.row.cell_type(at));
+        if let Some(stored) = stored {
+            self.reject(Column::RequestId, stored.request_id_reason());
+            return None;
+        }
+        self.code(Column::RequestId, true, RequestId::parse)
+    }
+
     fn request(&mut self) -> Option<Request> {
-        let request_id = self.code(Column::RequestId, true, RequestId::parse);
+        let request_id = self.request_id();
         let kind = self.code(Column::Kind, true, NoticeKind::parse);
         let office_no = self.code(Column::OfficeNo, true, OfficeNo::parse).map(|(no, warning)| {
             if let Some(w) = warning {
