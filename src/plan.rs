@@ -11,7 +11,7 @@
 //! row: they run the same code on it. Pages are not kept between the stages, so memory stays
 //! proportional to the requests, not to their pages.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::NaiveDate;
 use rayon::prelude::*;
@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::intake::{Column, Intake};
 use crate::ledger::{Ledger, LedgerError};
-use crate::model::{NoticeKind, Rejection, Request};
+use crate::model::{NoticeKind, Rejection, Request, RequestId};
 use crate::notice::{Notice, Secrets};
 use crate::render::{self, RenderError, Renderer};
 use crate::secrets::Generator;
@@ -81,7 +81,7 @@ pub struct PlanInput<'a> {
     pub intake: &'a Intake,
     /// The ledger of the output root, if there is one: a request it lists is 発行済み.
     pub ledger: Option<&'a Ledger>,
-    /// 申請番号 the clerk asked to issue again.
+    /// 申請番号 the clerk asked to issue again, as typed (normalised here, like the list's).
     pub reissue: &'a [String],
     pub issue_date: NaiveDate,
     pub secrets: SecretSource,
@@ -100,9 +100,10 @@ pub struct Plan {
     pub glyphs: BTreeSet<char>,
 }
 
-/// Prepares every approved request of `input.intake`. Fails only if the ledger cannot be read
-/// or a template is broken, never because of a row.
+/// Prepares every approved request of `input.intake`. Fails only if a `--reissue` names no row
+/// of the list, the ledger cannot be read or a template is broken, never because of a row.
 pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Result<Plan, PlanError> {
+    let reissue = reissue_ids(input.intake, input.reissue)?;
     let mut to_issue: Vec<&Request> = Vec::new();
     let mut already_issued = Vec::new();
     let mut reissue_of = HashMap::new();
@@ -112,7 +113,7 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
             None => None,
         };
         match previous {
-            Some(batch) if input.reissue.iter().any(|id| id == request.request_id.as_str()) => {
+            Some(batch) if reissue.contains(&request.request_id) => {
                 reissue_of.insert((request.request_id.to_string(), request.kind), batch);
                 to_issue.push(request);
             }
@@ -155,9 +156,31 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
     Ok(plan)
 }
 
+/// The 申請番号 of `--reissue`, normalised as the list's are (a mis-cased or retyped number is
+/// the same request). One that no row of the list holds is an error, not a quiet no-op: the
+/// clerk meant some request, and issuing the rest as if nothing were amiss hides the typo.
+fn reissue_ids(intake: &Intake, asked: &[String]) -> Result<HashSet<RequestId>, PlanError> {
+    let mut ids = HashSet::new();
+    let mut unknown = Vec::new();
+    for raw in asked {
+        match RequestId::parse(raw) {
+            Ok(id) if intake.request_ids.contains(&id) => {
+                ids.insert(id);
+            }
+            _ => unknown.push(raw.clone()),
+        }
+    }
+    if unknown.is_empty() { Ok(ids) } else { Err(PlanError::UnknownReissue { ids: unknown }) }
+}
+
 /// A batch that cannot be prepared at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
+    #[error(
+        "--reissue の申請番号{}は申請一覧のどの行にもありません。申請番号を確かめてください（何も発行していません）",
+        .ids.iter().map(|id| format!("「{id}」")).collect::<String>()
+    )]
+    UnknownReissue { ids: Vec<String> },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
     #[error(transparent)]

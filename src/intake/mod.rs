@@ -8,7 +8,7 @@ mod columns;
 mod table;
 pub mod text;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use crate::model::fields;
@@ -122,6 +122,9 @@ pub struct Intake {
     /// Non-blank data rows read (issued + skipped + rejected); hidden rows and rows holding
     /// only template defaults are not counted.
     pub data_rows: usize,
+    /// The 申請番号 of every row read, normalised: issued, not approved, rejected or hidden.
+    /// What `--reissue` may name.
+    pub request_ids: HashSet<RequestId>,
     /// The header row as the clerk wrote it.
     header: Option<HeaderMap>,
     /// Rows passed over as blank because they held only template defaults (no 申請番号, no
@@ -234,6 +237,9 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
             continue;
         }
         let mut check = RowCheck { header: &header, row, rejections: Vec::new(), notes: Vec::new() };
+        if let Ok(id) = RequestId::parse(check.raw(Column::RequestId)) {
+            intake.request_ids.insert(id);
+        }
         if table.hidden.contains(&row.number) {
             if !options.include_hidden {
                 intake.hidden.push(HiddenRow {
@@ -502,8 +508,20 @@ impl RowCheck<'_> {
         }
     }
 
+    /// The 申請番号, unless the workbook stores it as a date or a number: its text would be
+    /// Excel's rendering (a serial such as 46027), and a key that differs from what was typed
+    /// could issue one request twice.
+    fn request_id(&mut self) -> Option<RequestId> {
+        let stored = self.header.position(Column::RequestId).and_then(|at| self.row.cell_type(at));
+        if let Some(stored) = stored {
+            self.reject(Column::RequestId, stored.request_id_reason());
+            return None;
+        }
+        self.code(Column::RequestId, true, RequestId::parse)
+    }
+
     fn request(&mut self) -> Option<Request> {
-        let request_id = self.code(Column::RequestId, true, RequestId::parse);
+        let request_id = self.request_id();
         let kind = self.code(Column::Kind, true, NoticeKind::parse);
         let office_no = self.code(Column::OfficeNo, true, OfficeNo::parse).map(|(no, warning)| {
             if let Some(w) = warning {

@@ -22,6 +22,40 @@ pub struct Row {
     pub cells: Vec<(usize, String)>,
     /// Why the row could not be read whole (CSV only).
     pub problem: Option<RowProblem>,
+    /// The filled cells the workbook stores as a number or a date, as (0-based column, type),
+    /// in column order. Text cells, and every CSV cell, are not listed.
+    pub typed: Vec<(usize, CellType)>,
+}
+
+/// What a workbook cell stores when it is not text. Excel turns some typed values into these
+/// on its own (「1-5」 becomes 5 January, 「0012」 becomes 12), so a code field that must be
+/// exactly what the clerk typed can tell the difference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellType {
+    Number,
+    /// A date, a time or a duration.
+    Date,
+}
+
+impl CellType {
+    /// Why a 申請番号 stored this way is refused: its text is Excel's rendering of a value, not
+    /// what the clerk typed, so it cannot be trusted as the key that keeps a notice from being
+    /// issued twice.
+    pub fn request_id_reason(self) -> String {
+        match self {
+            CellType::Date => "申請番号が日付として保存されています（Excel が入力を日付に変えています）。セルの書式を「文字列」にして、申請番号を入力し直してください",
+            CellType::Number => "申請番号が数値として保存されています（先頭の0などが消えていることがあります）。セルの書式を「文字列」にして、申請番号を入力し直してください",
+        }
+        .to_string()
+    }
+
+    fn of(cell: &Data) -> Option<CellType> {
+        match cell {
+            Data::Int(_) | Data::Float(_) => Some(CellType::Number),
+            Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => Some(CellType::Date),
+            Data::Empty | Data::String(_) | Data::Bool(_) | Data::Error(_) => None,
+        }
+    }
 }
 
 /// A row that the reader could only read in part.
@@ -40,6 +74,11 @@ impl Row {
 
     pub fn cell(&self, index: usize) -> &str {
         self.cells.binary_search_by_key(&index, |(c, _)| *c).map(|i| self.cells[i].1.as_str()).unwrap_or("")
+    }
+
+    /// How the workbook stores the cell, when not as text.
+    pub fn cell_type(&self, index: usize) -> Option<CellType> {
+        self.typed.binary_search_by_key(&index, |(c, _)| *c).ok().map(|i| self.typed[i].1)
     }
 
     /// The cells from column A to the last filled one, empty ones included (for the header).
@@ -118,14 +157,14 @@ fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table
     // <dimension> claiming the whole grid) costs what its filled cells cost. calamine's
     // `worksheet_range` would allocate the whole rectangle, which for xls and ods it still does;
     // xls cannot exceed IV65536, and ods rows repeated to the end are not filled cells.
-    let mut cells: Vec<(u32, u32, String)> = Vec::new();
+    let mut cells: Vec<Filled> = Vec::new();
     let mut hidden = BTreeSet::new();
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
             let mut reader = xlsx.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
             while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
                 let (row, col) = cell.get_position();
-                cells.push((row, col, cell_text(&Data::from(cell.get_value().clone()))));
+                cells.push(filled(row, col, &Data::from(cell.get_value().clone())));
             }
             if let Some(part) = xlsx_sheet_part(bytes, index) {
                 hidden = xlsx_hidden_rows(bytes, &part);
@@ -135,29 +174,41 @@ fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table
             let mut reader = xlsb.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
             while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
                 let (row, col) = cell.get_position();
-                cells.push((row, col, cell_text(&Data::from(cell.get_value().clone()))));
+                cells.push(filled(row, col, &Data::from(cell.get_value().clone())));
             }
         }
         other => {
             let range = other.worksheet_range(&name).map_err(|e| broken(e.to_string()))?;
             let (row0, col0) = range.start().unwrap_or((0, 0));
-            cells.extend(range.used_cells().map(|(r, c, d)| (row0 + r as u32, col0 + c as u32, cell_text(d))));
+            cells.extend(range.used_cells().map(|(r, c, d)| filled(row0 + r as u32, col0 + c as u32, d)));
         }
     }
     Ok(Table { rows: sparse_rows(cells), hidden })
 }
 
+/// A workbook cell: 0-based row and column, its text, and its type when not text.
+type Filled = (u32, u32, String, Option<CellType>);
+
+fn filled(row: u32, col: u32, cell: &Data) -> Filled {
+    (row, col, cell_text(cell), CellType::of(cell))
+}
+
 /// Groups filled cells into rows, in row and column order (a later duplicate of a cell wins).
-fn sparse_rows(cells: Vec<(u32, u32, String)>) -> Vec<Row> {
-    let mut by_row: BTreeMap<u32, BTreeMap<usize, String>> = BTreeMap::new();
-    for (row, col, text) in cells {
+fn sparse_rows(cells: Vec<Filled>) -> Vec<Row> {
+    let mut by_row: BTreeMap<u32, BTreeMap<usize, (String, Option<CellType>)>> = BTreeMap::new();
+    for (row, col, text, typed) in cells {
         if !text.is_empty() {
-            by_row.entry(row).or_default().insert(col as usize, text);
+            by_row.entry(row).or_default().insert(col as usize, (text, typed));
         }
     }
     by_row
         .into_iter()
-        .map(|(row, cells)| Row { number: row as usize + 1, cells: cells.into_iter().collect(), problem: None })
+        .map(|(row, cells)| Row {
+            number: row as usize + 1,
+            typed: cells.iter().filter_map(|(&c, (_, t))| t.map(|t| (c, t))).collect(),
+            cells: cells.into_iter().map(|(c, (text, _))| (c, text)).collect(),
+            problem: None,
+        })
         .collect()
 }
 
@@ -367,7 +418,9 @@ fn quietly_catching_panics<T>(f: impl FnOnce() -> T) -> Option<T> {
 }
 
 /// The text of a cell as the clerk meant it. Numbers typed into a cell come back as floats
-/// (1311111114.0); integral ones are written without the fraction.
+/// (1311111114.0); integral ones are written without the fraction. A date is written as a date
+/// (2026-01-05), not as the serial number Excel keeps (46027), so that a message shows what the
+/// clerk sees in the cell.
 fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
@@ -376,6 +429,16 @@ fn cell_text(cell: &Data) -> String {
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
+        Data::DateTime(d) if d.is_datetime() => {
+            let (y, mo, day, h, mi, sec, _) = d.to_ymd_hms_milli();
+            let date = format!("{y:04}-{mo:02}-{day:02}");
+            let time = format!("{h:02}:{mi:02}:{sec:02}");
+            match (d.as_f64().trunc() == 0.0, d.as_f64().fract() == 0.0) {
+                (_, true) => date,
+                (true, false) => time,
+                (false, false) => format!("{date} {time}"),
+            }
+        }
         Data::DateTime(d) => d.to_string(),
         Data::Error(e) => e.to_string(),
     }
@@ -515,7 +578,7 @@ fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
         }
         cells.retain(|(_, text)| !text.is_empty());
         if !cells.is_empty() || problem.is_some() {
-            rows.push(Row { number, cells, problem });
+            rows.push(Row { number, cells, problem, typed: Vec::new() });
         }
         number += 1;
         pos = i;
@@ -629,13 +692,14 @@ mod tests {
     #[test]
     fn sparse_rows_keep_absolute_columns_and_skip_empty_cells() {
         let rows = sparse_rows(vec![
-            (0, 2, "c".into()),
-            (0, 0, "a".into()),
-            (5, 1, String::new()),
-            (1_048_575, 16_383, "z".into()),
+            (0, 2, "c".into(), Some(CellType::Number)),
+            (0, 0, "a".into(), None),
+            (5, 1, String::new(), None),
+            (1_048_575, 16_383, "z".into(), None),
         ]);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].dense(), ["a", "", "c"]);
+        assert_eq!((rows[0].cell_type(0), rows[0].cell_type(2)), (None, Some(CellType::Number)));
         assert_eq!((rows[1].number, rows[1].cell(16_383)), (1_048_576, "z"));
     }
 
@@ -654,5 +718,17 @@ mod tests {
         assert_eq!(cell_text(&Data::Float(1311111114.0)), "1311111114");
         assert_eq!(cell_text(&Data::Float(175701069.0)), "175701069");
         assert_eq!(cell_text(&Data::Float(1.5)), "1.5");
+    }
+
+    #[test]
+    fn excel_dates_read_as_dates_not_serials() {
+        use calamine::{ExcelDateTime, ExcelDateTimeType};
+        let at = |serial| Data::DateTime(ExcelDateTime::new(serial, ExcelDateTimeType::DateTime, false));
+        assert_eq!(cell_text(&at(46027.0)), "2026-01-05");
+        assert_eq!(cell_text(&at(46027.5)), "2026-01-05 12:00:00");
+        assert_eq!(cell_text(&at(0.25)), "06:00:00");
+        assert_eq!(CellType::of(&at(46027.0)), Some(CellType::Date));
+        assert_eq!(CellType::of(&Data::Float(46027.0)), Some(CellType::Number));
+        assert_eq!(CellType::of(&Data::String("46027".into())), None);
     }
 }

@@ -95,6 +95,15 @@ mod tests {
     }
 
     #[test]
+    fn code_fields_lose_invisible_format_characters() {
+        for cf in ['\u{200B}', '\u{200C}', '\u{200D}', '\u{2060}', '\u{FEFF}', '\u{00AD}', '\u{202E}', '\u{E0041}'] {
+            assert_eq!(normalize_code(&format!("{cf}R-1{cf}2{cf}")), "R-12", "U+{:04X}", cf as u32);
+        }
+        // Lower case stays: only the 申請番号 is upper-cased, and a ユーザID must be typed right.
+        assert_eq!(normalize_code("kj13"), "kj13");
+    }
+
+    #[test]
     fn private_use_characters_are_gaiji() {
         assert_eq!(first_unprintable("髙橋\u{E05A}"), Some(BadChar::PrivateUse('\u{E05A}')));
     }

@@ -212,14 +212,17 @@ impl fmt::Display for PhoneNo {
 }
 
 /// 申請番号: the clerk's own reference; with 通知種別 the key that keeps a notice from being
-/// issued twice.
+/// issued twice. Normalised like the other codes and ASCII upper-cased, so that a number
+/// retyped in full width, in lower case or with an invisible character is the same request.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RequestId(String);
 
 impl RequestId {
     pub fn parse(raw: &str) -> Result<RequestId, String> {
-        let code = normalize_code(raw);
-        if code.chars().count() > 64 {
+        let code = normalize_code(raw).to_ascii_uppercase();
+        if code.is_empty() {
+            Err("申請番号が空欄です（見えない文字しか入っていません）".into())
+        } else if code.chars().count() > 64 {
             Err("申請番号が長すぎます（64文字まで）".into())
         } else if code.chars().any(char::is_control) {
             Err("申請番号に制御文字が含まれています".into())
@@ -496,6 +499,29 @@ mod tests {
         assert!(PhoneNo::parse("090ー1234ー5678").is_ok());
         assert!(PhoneNo::parse("312345678").unwrap_err().contains("先頭の0"));
         assert!(PhoneNo::parse("03-1234").is_err());
+    }
+
+    #[test]
+    fn request_id_is_one_whatever_the_case_width_or_invisible_characters() {
+        let id = RequestId::parse("R08-0001").unwrap();
+        for variant in [
+            "r08-0001",
+            "R08-0001\u{200B}",
+            "\u{FEFF}R08-0001",
+            "Ｒ０８－０００１",
+            " R08\u{00AD}-0001 ",
+            "R08-0001\u{2060}",
+        ] {
+            assert_eq!(RequestId::parse(variant).unwrap(), id, "{variant:?}");
+        }
+        assert!(RequestId::parse("\u{200B}\u{200C}").is_err());
+    }
+
+    #[test]
+    fn invisible_format_characters_leave_every_code_field() {
+        assert_eq!(OfficeNo::parse("1311111114\u{200B}").unwrap().0.as_str(), "1311111114");
+        assert_eq!(UserId::parse("KJ\u{200D}131311111114").unwrap().as_str(), "KJ131311111114");
+        assert_eq!(PostalCode::parse("100-0013\u{FEFF}").unwrap().digits(), "1000013");
     }
 
     #[test]

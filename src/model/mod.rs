@@ -8,10 +8,13 @@ use unicode_normalization::UnicodeNormalization;
 
 pub use fields::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, ReviewStatus, UserId};
 
-/// Normalises a code field (事業所番号, 郵便番号, 電話番号, ユーザID …): NFKC, the hyphen
-/// look-alikes that NFKC leaves alone mapped to `-`, surrounding white space removed.
+/// Normalises a code field (事業所番号, 郵便番号, 電話番号, ユーザID …): NFKC, invisible
+/// format characters dropped (a zero-width space typed or pasted into a 申請番号 must not make
+/// it a new one), the hyphen look-alikes that NFKC leaves alone mapped to `-`, surrounding
+/// white space removed.
 pub fn normalize_code(raw: &str) -> String {
     raw.nfkc()
+        .filter(|&c| !is_format_char(c))
         .map(|c| match c {
             '\u{2010}' | '\u{2011}' | '\u{2012}' | '\u{2013}' | '\u{2014}' | '\u{2015}' | '\u{2212}' | '\u{30FC}'
             | '\u{FF0D}' | '\u{FF70}' | '\u{FE63}' => '-',
@@ -20,6 +23,37 @@ pub fn normalize_code(raw: &str) -> String {
         .collect::<String>()
         .trim()
         .to_string()
+}
+
+/// Whether `c` is an invisible format character (Unicode general category Cf): zero-width
+/// spaces and joiners, the soft hyphen, the BOM, bidi controls, tags. The table is Unicode
+/// 16's; unicode-normalization does not expose general categories, and a crate for one
+/// category is not worth its weight.
+pub fn is_format_char(c: char) -> bool {
+    matches!(
+        c as u32,
+        0x00AD
+            | 0x0600..=0x0605
+            | 0x061C
+            | 0x06DD
+            | 0x070F
+            | 0x0890..=0x0891
+            | 0x08E2
+            | 0x180E
+            | 0x200B..=0x200F
+            | 0x202A..=0x202E
+            | 0x2060..=0x2064
+            | 0x2066..=0x206F
+            | 0xFEFF
+            | 0xFFF9..=0xFFFB
+            | 0x110BD
+            | 0x110CD
+            | 0x13430..=0x1343F
+            | 0x1BCA0..=0x1BCA3
+            | 0x1D173..=0x1D17A
+            | 0xE0001
+            | 0xE0020..=0xE007F
+    )
 }
 
 /// One validated request, ready for secrets and a notice.
