@@ -9,22 +9,22 @@
 
 use std::collections::BTreeMap;
 
-use super::event::{SEALED, Seal};
+use super::event::Seal;
 use super::ledger::{self, Event, Head, Ledger, LedgerError, RequestRecord};
 use super::verify::Finding;
 
 /// Checks the chain and every row of the ledger. An empty result means everything holds.
 pub fn check(ledger: &Ledger) -> Result<Vec<Finding>, LedgerError> {
-    let events = ledger.events(None)?;
+    let (broken, sealed) = ledger.scan()?;
     let mut findings = Vec::new();
-    if let Some(b) = ledger::first_break(&events) {
+    if let Some(b) = broken {
         findings.push(Finding::ChainBroken { seq: b.seq, why: b.why });
     }
     if ledger.version()? < 2 {
         findings.push(Finding::OldLedger);
         return Ok(findings);
     }
-    let seals = seals(&events, &mut findings);
+    let seals = seals(sealed, &mut findings);
     batches(ledger, &seals, &mut findings)?;
     requests(ledger, &seals, &mut findings)?;
     files(ledger, &seals, &mut findings)?;
@@ -54,16 +54,16 @@ fn short(hash: &str) -> &str {
 }
 
 /// The seal of each batch, by batch id. A seal that does not read is itself a finding.
-fn seals(events: &[Event], findings: &mut Vec<Finding>) -> BTreeMap<String, Seal> {
+fn seals(sealed: Vec<(i64, String, String)>, findings: &mut Vec<Finding>) -> BTreeMap<String, Seal> {
     let mut seals = BTreeMap::new();
-    for e in events.iter().filter(|e| e.kind == SEALED) {
-        match serde_json::from_value::<Seal>(e.detail.clone()) {
-            Ok(seal) if seal.batch.id == e.batch_id => {
-                if seals.insert(e.batch_id.clone(), seal).is_some() {
-                    findings.push(row("events", format!("バッチ {} の封印", e.batch_id), Change::Added));
+    for (seq, batch_id, detail) in sealed {
+        match serde_json::from_str::<Seal>(&detail) {
+            Ok(seal) if seal.batch.id == batch_id => {
+                if seals.insert(batch_id.clone(), seal).is_some() {
+                    findings.push(row("events", format!("バッチ {batch_id} の封印"), Change::Added));
                 }
             }
-            _ => findings.push(row("events", format!("{}番（バッチ {} の封印）", e.seq, e.batch_id), Change::Changed)),
+            _ => findings.push(row("events", format!("{seq}番（バッチ {batch_id} の封印）"), Change::Changed)),
         }
     }
     seals

@@ -65,20 +65,25 @@ pub struct Event {
 impl Event {
     /// The canonical form that is hashed: JSON of every field but `hash`, keys sorted.
     pub fn canonical(&self) -> String {
-        serde_json::json!({
-            "seq": self.seq,
-            "batch_id": self.batch_id,
-            "at": self.at,
-            "kind": self.kind,
-            "detail": self.detail,
-            "prev_hash": self.prev_hash,
-        })
-        .to_string()
+        canonical(self.seq, &self.batch_id, &self.at, &self.kind, &self.detail.to_string(), &self.prev_hash)
     }
 
     pub fn computed_hash(&self) -> String {
         sha256_hex(self.canonical().as_bytes())
     }
+}
+
+/// The canonical text of an event whose `detail` is already JSON text (as the ledger stores
+/// it): exactly what serde_json writes for the object of those fields, keys sorted.
+fn canonical(seq: i64, batch_id: &str, at: &str, kind: &str, detail: &str, prev_hash: &str) -> String {
+    let text = |s: &str| serde_json::to_string(s).expect("a string serialises");
+    format!(
+        r#"{{"at":{},"batch_id":{},"detail":{detail},"kind":{},"prev_hash":{},"seq":{seq}}}"#,
+        text(at),
+        text(batch_id),
+        text(kind),
+        text(prev_hash)
+    )
 }
 
 /// Builds the chained events of a batch from the ledger's last event.
@@ -477,7 +482,40 @@ impl Ledger {
     /// Checks the whole chain: every event's hash is the hash of its canonical form, and every
     /// event names its predecessor's hash. Returns the first break.
     pub fn verify_chain(&self) -> Result<Option<ChainBreak>, LedgerError> {
-        Ok(first_break(&self.events(None)?))
+        Ok(self.scan()?.0)
+    }
+
+    /// One pass over the events as stored, hashing each over its stored text (no event is
+    /// parsed): the chain's first break, and the `batch.sealed` events' (seq, batch, detail).
+    pub fn scan(&self) -> Result<(Option<ChainBreak>, Vec<(i64, String, String)>), LedgerError> {
+        let mut stmt =
+            self.conn.prepare("SELECT seq, batch_id, at, kind, detail, prev_hash, hash FROM events ORDER BY seq")?;
+        let mut rows = stmt.query([])?;
+        let (mut prev, mut expected, mut first) = (GENESIS.to_string(), 1i64, None);
+        let mut seals = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (seq, batch_id, at, kind): (i64, String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+            let (detail, prev_hash, hash): (String, String, String) = (r.get(4)?, r.get(5)?, r.get(6)?);
+            if first.is_none() {
+                if seq != expected {
+                    first = Some(ChainBreak {
+                        seq: expected, why: format!("{expected}番のイベントがありません")
+                    });
+                } else if prev_hash != prev {
+                    first = Some(ChainBreak {
+                        seq, why: "直前のイベントのハッシュと一致しません".into()
+                    });
+                } else if sha256_hex(canonical(seq, &batch_id, &at, &kind, &detail, &prev_hash).as_bytes()) != hash {
+                    first = Some(ChainBreak { seq, why: "内容が記録時から変更されています".into() });
+                }
+            }
+            if kind == super::event::SEALED {
+                seals.push((seq, batch_id, detail));
+            }
+            prev = hash;
+            expected += 1;
+        }
+        Ok((first, seals))
     }
 }
 
@@ -543,18 +581,19 @@ impl Head {
 
 /// The canonical form of a `requests` row, which its seal hashes.
 pub fn request_row_hash(batch_id: &str, r: &RequestRecord) -> String {
-    let canonical = serde_json::json!([
+    let canonical = serde_json::to_string(&(
         batch_id,
         r.row,
-        r.request_id,
-        r.kind,
-        r.office_no,
+        &r.request_id,
+        &r.kind,
+        &r.office_no,
         r.outcome.as_str(),
-        r.reason,
-        r.reissue_of,
-        r.reissue_reason
-    ]);
-    sha256_hex(canonical.to_string().as_bytes())
+        &r.reason,
+        &r.reissue_of,
+        &r.reissue_reason,
+    ))
+    .expect("a row serialises");
+    sha256_hex(canonical.as_bytes())
 }
 
 /// The seal of a batch's rows.

@@ -1,0 +1,327 @@
+//! What lets a clerk and an auditor trust the ledger (issue 「Issued once, readable by no one
+//! else」): every edit of every ledger table is found and stops the next run; a missing or extra
+//! batch folder is found; a wholesale rewrite is caught against the head printed on paper; a
+//! run from another folder never starts a fresh ledger silently; and nothing of a batch is
+//! readable by another user, whatever the umask.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use common::{batch_dirs, sample, text, tool};
+use tsuchi::ledger::{GENESIS, Ledger, request_row_hash};
+
+fn run_in(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
+    let input = sample("requests.xlsx");
+    let mut command = common::command();
+    command.arg("run").arg(&input).arg("--out").arg(out).args(extra).current_dir(cwd);
+    command.output().unwrap()
+}
+
+fn verify_all(out: &Path, extra: &[&str]) -> (i32, String) {
+    let o = common::command().arg("verify").arg("--out").arg(out).args(extra).output().unwrap();
+    (o.status.code().unwrap_or(-1), text(&o.stdout) + &text(&o.stderr))
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn sql(out: &Path, statements: &str) {
+    let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
+    conn.execute_batch(statements).unwrap();
+}
+
+/// One committed batch of the sample list, its ledger checkpointed into the one file.
+fn pristine(dir: &Path) -> PathBuf {
+    let out = dir.join("pristine");
+    let o = run_in(dir, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    sql(&out, "PRAGMA wal_checkpoint(TRUNCATE);");
+    out
+}
+
+#[test]
+fn every_edit_of_every_ledger_table_is_named_and_stops_the_next_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let pristine = pristine(dir.path());
+    let (code, said) = verify_all(&pristine, &[]);
+    assert_eq!(code, 0, "{said}");
+    let cases: [(&str, &str, &[&str]); 12] = [
+        ("UPDATE requests SET outcome = 'rejected' WHERE rowid = 3", "requests", &["requests 表", "変更"]),
+        ("DELETE FROM requests WHERE rowid = 5", "requests", &["requests 表", "削除"]),
+        (
+            "INSERT INTO requests SELECT batch_id, 99, request_id, kind, office_no, 'rejected', 'x', NULL, NULL
+             FROM requests WHERE rowid = 1",
+            "requests",
+            &["requests 表", "99行目", "追加"],
+        ),
+        ("UPDATE batches SET operator = 'mallory'", "batches", &["batches 表", "operator", "変更"]),
+        ("UPDATE batches SET input_sha256 = 'ab'", "batches", &["batches 表", "input_sha256"]),
+        ("DELETE FROM batches", "batches", &["batches 表", "削除"]),
+        (
+            "INSERT INTO batches SELECT '20990101-000000', started, finished, operator, host, tool, input_path,
+             input_sha256, config_sha256, issue_date, zip_encryption FROM batches",
+            "batches",
+            &["batches 表", "20990101-000000", "追加"],
+        ),
+        (
+            "UPDATE files SET sha256 = 'ab' WHERE path LIKE 'notices/%' AND rowid = (SELECT min(rowid) FROM files WHERE path LIKE 'notices/%')",
+            "files",
+            &["files 表", "notices/", "変更"],
+        ),
+        ("DELETE FROM files WHERE path = 'manifest.json'", "files", &["files 表", "manifest.json", "削除"]),
+        (
+            "INSERT INTO files SELECT batch_id, 'zip/extra.zip', sha256, size FROM files LIMIT 1",
+            "files",
+            &["files 表", "zip/extra.zip", "追加"],
+        ),
+        ("UPDATE events SET detail = '{}' WHERE seq = 3", "events", &["連鎖", "3 番"]),
+        ("DELETE FROM events WHERE kind = 'batch.sealed'", "events", &["batches 表", "連鎖に記録がありません"]),
+    ];
+    for (i, (statement, table, expected)) in cases.iter().enumerate() {
+        let out = dir.path().join(format!("case{i}"));
+        copy_dir(&pristine, &out);
+        sql(&out, statement);
+        let (code, said) = verify_all(&out, &[]);
+        assert_eq!(code, 1, "{table}: {statement}\n{said}");
+        for e in *expected {
+            assert!(said.contains(e), "{table}: {statement}: expected 「{e}」 in\n{said}");
+        }
+        // The next run refuses before issuing anything: a damaged ledger never issues twice.
+        let before = batch_dirs(&out).len();
+        let again = run_in(dir.path(), &out, &["--reissue", "R08-0001", "--reason", "試験"]);
+        assert_eq!(again.status.code(), Some(2), "{statement}: {}", text(&again.stdout));
+        assert!(text(&again.stderr).contains("台帳"), "{}", text(&again.stderr));
+        assert!(text(&again.stderr).contains("中止"), "{}", text(&again.stderr));
+        assert_eq!(batch_dirs(&out).len(), before, "{statement}: nothing written");
+        let check = common::command()
+            .arg("check")
+            .arg(sample("requests.xlsx"))
+            .arg("--ledger")
+            .arg(&out)
+            .arg("--out")
+            .arg(dir.path().join(format!("check{i}")))
+            .output()
+            .unwrap();
+        assert_eq!(check.status.code(), Some(2), "check agrees with run: {statement}");
+    }
+}
+
+#[test]
+fn a_missing_an_extra_and_a_renamed_folder_are_findings() {
+    let dir = tempfile::tempdir().unwrap();
+    let pristine = pristine(dir.path());
+    let id = batch_dirs(&pristine)[0].file_name().unwrap().to_string_lossy().into_owned();
+
+    let out = dir.path().join("renamed");
+    copy_dir(&pristine, &out);
+    std::fs::rename(out.join(&id), out.join("old")).unwrap();
+    let (code, said) = verify_all(&out, &[]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains(&format!("バッチ {id} のフォルダがありません")), "{said}");
+    assert!(said.contains("記録のないフォルダがあります：old"), "{said}");
+
+    // The last batch deleted from the ledger with all its rows and events: its folder remains.
+    let out = dir.path().join("forgotten");
+    copy_dir(&pristine, &out);
+    sql(&out, "DELETE FROM requests; DELETE FROM files; DELETE FROM batches; DELETE FROM events;");
+    let (code, said) = verify_all(&out, &[]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains(&format!("記録のないフォルダがあります：{id}")), "{said}");
+
+    // check's own reports and audit export's copies are tsuchi's, not findings.
+    let out = dir.path().join("tools");
+    copy_dir(&pristine, &out);
+    std::fs::create_dir_all(out.join("check")).unwrap();
+    std::fs::create_dir_all(out.join("audit-20260101-000000")).unwrap();
+    let (code, said) = verify_all(&out, &[]);
+    assert_eq!(code, 0, "{said}");
+}
+
+/// The head as the mail room keeps it: read off the bundle's cover with pdftotext.
+fn head_on_cover(batch: &Path) -> String {
+    let bundle = std::fs::read_dir(batch.join("print"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
+        .unwrap();
+    let cover = tool("pdftotext", &["-f", "1", "-l", "1", "-layout", bundle.to_str().unwrap(), "-"]);
+    let after = &cover[cover.find("台帳の先頭").expect("the cover prints the head")..];
+    let start = after.find(|c: char| c.is_ascii_digit()).unwrap();
+    let (count, rest) = after[start..].split_once(':').unwrap();
+    let hex: String = rest.chars().filter(|c| !c.is_whitespace()).take(64).collect();
+    format!("{count}:{hex}")
+}
+
+#[test]
+fn a_wholesale_rewrite_passes_the_chain_but_not_the_head_kept_on_paper() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pristine(dir.path());
+    let batch = batch_dirs(&out).remove(0);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let head = head_on_cover(&batch);
+    let (code, said) = verify_all(&out, &["--head", &head]);
+    assert_eq!(code, 0, "the untouched ledger extends the head on paper: {head}\n{said}");
+    // The head in the audit log is the same.
+    let audit = common::xlsx_rows(&batch.join("audit").join("監査ログ.xlsx"));
+    assert!(audit.iter().any(|r| r.iter().any(|c| c.contains(&format!("--head {head}")))));
+
+    // An attacker who knows the format marks one issued request rejected and recomputes
+    // every hash from the genesis: seal, events, chain.
+    sql(&out, "UPDATE requests SET outcome = 'rejected', reason = 'x' WHERE rowid = 1");
+    let ledger = Ledger::open_read_only(&out).unwrap().unwrap();
+    let changed = ledger.requests(&id).unwrap().into_iter().find(|r| r.reason == "x").unwrap();
+    let mut events = ledger.events(None).unwrap();
+    drop(ledger);
+    let mut prev = GENESIS.to_string();
+    for e in &mut events {
+        if e.kind == "batch.sealed" {
+            for pair in e.detail["requests"].as_array_mut().unwrap() {
+                if pair[0] == changed.row {
+                    pair[1] = request_row_hash(&id, &changed).into();
+                }
+            }
+        }
+        e.prev_hash = prev.clone();
+        e.hash = e.computed_hash();
+        prev = e.hash.clone();
+    }
+    let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
+    for e in &events {
+        conn.execute(
+            "UPDATE events SET detail = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![e.detail.to_string(), e.prev_hash, e.hash, e.seq],
+        )
+        .unwrap();
+    }
+    drop(conn);
+    // Without the paper the rewrite is undetectable (the README says so) ...
+    let (code, said) = verify_all(&out, &[]);
+    assert_eq!(code, 0, "{said}");
+    // ... with it, it is caught.
+    let (code, said) = verify_all(&out, &["--head", &head]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("紙の控え"), "{said}");
+}
+
+#[test]
+fn a_run_from_another_folder_never_starts_a_fresh_ledger_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&a).unwrap();
+    std::fs::create_dir_all(&b).unwrap();
+    let run = |cwd: &Path, extra: &[&str]| {
+        let mut c = common::command();
+        c.env("TSUCHI_HOME", &home).current_dir(cwd).arg("run").arg(sample("requests.xlsx")).args(extra);
+        c.output().unwrap()
+    };
+    let first = run(&a, &[]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    // The default `output` from another folder: refused, naming the ledger that holds batches.
+    let other = run(&b, &[]);
+    assert_eq!(other.status.code(), Some(2), "{}", text(&other.stdout));
+    let said = text(&other.stderr);
+    assert!(said.contains(&a.join("output").join("ledger.sqlite").display().to_string()), "{said}");
+    assert!(said.contains("--new-ledger"), "{said}");
+    assert!(!b.join("output").exists(), "nothing was written");
+    // check refuses likewise.
+    let mut c = common::command();
+    c.env("TSUCHI_HOME", &home).current_dir(&b).arg("check").arg(sample("requests.xlsx"));
+    assert_eq!(c.output().unwrap().status.code(), Some(2));
+    // The same ledger named with --out: everything is 発行済み.
+    let same = run(&b, &["--out", a.join("output").to_str().unwrap()]);
+    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
+    assert!(text(&same.stdout).contains("発行するものはありません"));
+    // A deliberate new ledger.
+    let fresh = run(&b, &["--new-ledger"]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", text(&fresh.stderr));
+    assert_eq!(batch_dirs(&b.join("output")).len(), 1);
+}
+
+#[test]
+fn the_output_root_in_the_config_is_the_same_from_any_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let (a, b, conf) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("conf"));
+    for d in [&a, &b, &conf] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(conf.join("tsuchi.toml"), "[output]\nroot = \"ledger\"\n").unwrap();
+    let config = conf.join("tsuchi.toml");
+    let run = |cwd: &Path| {
+        let mut c = common::command();
+        c.current_dir(cwd).arg("run").arg(sample("requests.xlsx")).arg("--config").arg(&config);
+        c.output().unwrap()
+    };
+    assert_eq!(run(&a).status.code(), Some(0));
+    let again = run(&b);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
+    assert!(text(&again.stdout).contains("発行するものはありません"), "{}", text(&again.stdout));
+    assert_eq!(batch_dirs(&conf.join("ledger")).len(), 1);
+    assert!(!a.join("output").exists() && !b.join("output").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn no_other_user_can_read_a_notice_a_bundle_or_a_staging_file_under_umask_022() {
+    use std::os::unix::fs::PermissionsExt;
+    fn open_to_others(root: &Path) -> Vec<String> {
+        let mut found = Vec::new();
+        let mut stack = vec![root.to_path_buf()];
+        while let Some(p) = stack.pop() {
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode();
+            if mode & 0o077 != 0 {
+                found.push(format!("{:o} {}", mode & 0o777, p.display()));
+            }
+            if p.is_dir() {
+                stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            }
+        }
+        found
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let umask_run = |crash: Option<&str>| {
+        let mut c = common::command();
+        c.arg("-c").arg("umask 022; exec \"$0\" \"$@\"").arg(env!("CARGO_BIN_EXE_tsuchi")).args([
+            "run",
+            sample("requests.xlsx").to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        // `common::command` runs tsuchi; here the shell runs it, with the same environment.
+        let mut shell = std::process::Command::new("sh");
+        shell.args(c.get_args()).envs(c.get_envs().filter_map(|(k, v)| Some((k, v?))));
+        if let Some(at) = crash {
+            shell.env("TSUCHI_CRASH_AT", at);
+        }
+        shell.output().unwrap()
+    };
+    // A run killed before its commit leaves its staging folder: private already.
+    let killed = umask_run(Some("commit:before"));
+    assert!(!killed.status.success());
+    let staging = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with(".staging-"))
+        .expect("the killed run left its staging folder");
+    assert!(staging.join("notices").read_dir().unwrap().count() > 0);
+    assert_eq!(open_to_others(&staging), Vec::<String>::new());
+    // A whole batch: notices, ZIPs, the bundle, every list.
+    let done = umask_run(None);
+    assert_eq!(done.status.code(), Some(0), "{}", text(&done.stderr));
+    let batch = batch_dirs(&out).remove(0);
+    assert!(batch.join("print").read_dir().unwrap().count() >= 2);
+    assert_eq!(open_to_others(&batch), Vec::<String>::new());
+}
