@@ -346,11 +346,15 @@ mod tests {
 
     #[test]
     fn the_commented_settings_of_the_default_parse_when_uncommented() {
-        let uncommented = DEFAULT_TOML.replace("# issue_date = ", "issue_date = ").replace("# dir = ", "dir = ");
+        let uncommented = DEFAULT_TOML
+            .replace("# issue_date = ", "issue_date = ")
+            .replace("# dir = ", "dir = ")
+            .replace("# root = ", "root = ");
         assert_ne!(uncommented, DEFAULT_TOML);
         let config = parse(&uncommented).unwrap();
         assert_eq!(config.notice.issue_date, NaiveDate::from_ymd_opt(2026, 1, 10));
         assert_eq!(config.templates.dir, Some(PathBuf::from("templates")));
+        assert_eq!(config.output.root, Some(PathBuf::from("output")));
     }
 
     #[test]
@@ -385,6 +389,7 @@ mod tests {
             ("[mailroom]\nduplx = true\n", "duplx", 2),
             ("[layout]\noffset = [0.0, 0.0]\n", "offset", 2),
             ("[templates]\n\ndirectory = \"t\"\n", "directory", 3),
+            ("[output]\nroot = \"o\"\nledger = \"l\"\n", "ledger", 3),
             ("[notice]\nhonorific = \"様\"\n", "honorific", 2),
         ];
         for (text, key, line) in cases {

@@ -130,11 +130,12 @@ fn operator_and_host_come_from_the_os_not_from_the_environment() {
     let input = sample("requests_sjis.csv");
     let account = common::tool("id", &["-run"]).trim().to_string();
     let host = common::tool("uname", &["-n"]).trim().to_string();
-    // A scrubbed environment that lies about both.
+    // A scrubbed environment that lies about both (and keeps a list of ledgers of its own).
     let result = Command::new(env!("CARGO_BIN_EXE_tsuchi"))
         .args(["run", input.to_str().unwrap(), "--out", "out"])
         .current_dir(dir.path())
         .env_clear()
+        .env("TSUCHI_HOME", dir.path().join("home"))
         .envs([("USER", "someone-else"), ("LOGNAME", "someone-else"), ("USERNAME", "someone-else")])
         .envs([("HOSTNAME", "not-this-host"), ("COMPUTERNAME", "not-this-host")])
         .output()
