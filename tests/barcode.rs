@@ -5,7 +5,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use chrono::NaiveDate;
 use common::{text, tool};
