@@ -114,13 +114,61 @@ pub struct NoticeSettings {
     pub honorific_addressee: String,
 }
 
+/// The three password policies. Each `[passwords.*]` section fills what it omits from its
+/// own policy's defaults, not from another's: a `[passwords.cert]` that only sets `symbols`
+/// keeps the 12 characters of a 証明書発行用パスワード.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields, default)]
+#[serde(from = "PasswordSections")]
 pub struct Passwords {
     pub temp: PasswordPolicy,
     pub cert: PasswordPolicy,
     /// 開封パスワード of ZIPs whose password source is `separate`.
     pub zip: PasswordPolicy,
+}
+
+/// `[passwords]` as written.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct PasswordSections {
+    temp: PolicyFields,
+    cert: PolicyFields,
+    zip: PolicyFields,
+}
+
+/// One `[passwords.*]` section as written: what it leaves out is `None`.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct PolicyFields {
+    length: Option<usize>,
+    uppercase: Option<bool>,
+    lowercase: Option<bool>,
+    digits: Option<bool>,
+    symbols: Option<bool>,
+    exclude_lookalikes: Option<bool>,
+}
+
+impl PolicyFields {
+    fn over(self, base: PasswordPolicy) -> PasswordPolicy {
+        PasswordPolicy {
+            length: self.length.unwrap_or(base.length),
+            uppercase: self.uppercase.unwrap_or(base.uppercase),
+            lowercase: self.lowercase.unwrap_or(base.lowercase),
+            digits: self.digits.unwrap_or(base.digits),
+            symbols: self.symbols.unwrap_or(base.symbols),
+            exclude_lookalikes: self.exclude_lookalikes.unwrap_or(base.exclude_lookalikes),
+        }
+    }
+}
+
+impl From<PasswordSections> for Passwords {
+    fn from(written: PasswordSections) -> Self {
+        let defaults = Passwords::default();
+        Passwords {
+            temp: written.temp.over(defaults.temp),
+            cert: written.cert.over(defaults.cert),
+            zip: written.zip.over(defaults.zip),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -207,14 +255,47 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Naive
 pub enum ConfigError {
     #[error("設定ファイル「{}」を読めません：{detail}", .path.display())]
     Read { path: PathBuf, detail: String },
-    #[error("設定ファイル「{}」の書き方に誤りがあります：{detail}", .path.display())]
-    Parse { path: PathBuf, detail: String },
+    #[error("設定ファイル「{}」の{}書き方に誤りがあります：{detail}", .path.display(), at_line(*.line))]
+    Parse { path: PathBuf, line: Option<usize>, detail: String },
+    #[error("設定ファイル「{}」の{}「{key}」という項目はありません（書ける項目：{allowed}）。書き間違いではありませんか", .path.display(), at_line(Some(*.line)))]
+    UnknownKey { path: PathBuf, line: usize, key: String, allowed: String },
+    #[error("設定ファイル「{}」の{}「{value}」は使えません（使える値：{allowed}）", .path.display(), at_line(Some(*.line)))]
+    UnknownValue { path: PathBuf, line: usize, value: String, allowed: String },
     #[error("設定ファイル「{}」の [zip.password_source] {key} に login は使えません（ZIPの中身が仮パスワードそのものです）。separate にしてください", .path.display())]
     ZipSource { path: PathBuf, key: &'static str },
     #[error("設定ファイル「{}」の [passwords.{which}]：{reason}", .path.display())]
     Policy { path: PathBuf, which: &'static str, reason: String },
     #[error("設定ファイル「{}」の [layout] address_offset_mm は -30〜30 mm にしてください", .path.display())]
     Offset { path: PathBuf },
+}
+
+fn at_line(line: Option<usize>) -> String {
+    line.map(|n| format!("{n}行目：")).unwrap_or_default()
+}
+
+impl ConfigError {
+    /// Reads the toml crate's error as the clerk needs it: the line, and for a key or value
+    /// tsuchi does not know, that key or value and what may be written there instead. The
+    /// wording matched is serde's own (`unknown field `x`, expected one of `a`, `b``).
+    fn from_toml(e: &toml::de::Error, text: &str, path: &Path) -> ConfigError {
+        let path = path.to_path_buf();
+        let line = e.span().map(|span| {
+            let before = &text.as_bytes()[..span.start.min(text.len())];
+            before.iter().filter(|&&b| b == b'\n').count() + 1
+        });
+        let message = e.message();
+        // Names between backticks: the offending one first, then the allowed ones.
+        let names: Vec<&str> = message.split('`').skip(1).step_by(2).collect();
+        match (names.split_first(), line) {
+            (Some((key, allowed)), Some(line)) if message.starts_with("unknown field") => {
+                ConfigError::UnknownKey { path, line, key: key.to_string(), allowed: allowed.join(", ") }
+            }
+            (Some((value, allowed)), Some(line)) if message.starts_with("unknown variant") => {
+                ConfigError::UnknownValue { path, line, value: value.to_string(), allowed: allowed.join(", ") }
+            }
+            _ => ConfigError::Parse { path, line, detail: message.trim_end().to_string() },
+        }
+    }
 }
 
 impl Config {
@@ -230,8 +311,7 @@ impl Config {
 
     /// Parses config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
-        let config: Config =
-            toml::from_str(text).map_err(|e| ConfigError::Parse { path: path.to_path_buf(), detail: e.to_string() })?;
+        let config: Config = toml::from_str(text).map_err(|e| ConfigError::from_toml(&e, text, path))?;
         for (which, policy) in
             [("temp", &config.passwords.temp), ("cert", &config.passwords.cert), ("zip", &config.passwords.zip)]
         {
@@ -265,14 +345,100 @@ mod tests {
     }
 
     #[test]
+    fn the_commented_settings_of_the_default_parse_when_uncommented() {
+        let uncommented = DEFAULT_TOML
+            .replace("# issue_date = ", "issue_date = ")
+            .replace("# dir = ", "dir = ")
+            .replace("# root = ", "root = ");
+        assert_ne!(uncommented, DEFAULT_TOML);
+        let config = parse(&uncommented).unwrap();
+        assert_eq!(config.notice.issue_date, NaiveDate::from_ymd_opt(2026, 1, 10));
+        assert_eq!(config.templates.dir, Some(PathBuf::from("templates")));
+        assert_eq!(config.output.root, Some(PathBuf::from("output")));
+    }
+
+    #[test]
     fn an_empty_file_means_defaults() {
         assert_eq!(Config::parse("", Path::new("t.toml")).unwrap(), Config::default());
     }
 
+    fn parse(text: &str) -> Result<Config, ConfigError> {
+        Config::parse(text, Path::new("t.toml"))
+    }
+
     #[test]
-    fn a_typo_is_an_error_not_a_silent_default() {
-        let err = Config::parse("[notice]\nreading_rows = true\n", Path::new("t.toml")).unwrap_err();
-        assert!(err.to_string().contains("reading_rows"), "{err}");
+    fn a_typo_is_an_error_naming_the_key_and_its_line() {
+        let err = parse("[issuer]\nname = \"連合会\"\n\n[notice]\nreading_rows = true\n").unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(&err, ConfigError::UnknownKey { line: 5, key, .. } if key == "reading_rows"), "{message}");
+        assert!(message.contains("5行目") && message.contains("「reading_rows」"), "{message}");
+        assert!(
+            message.contains("reading_row,") || message.contains("reading_row）"),
+            "lists the allowed keys: {message}"
+        );
+    }
+
+    #[test]
+    fn an_unknown_key_is_an_error_in_every_section() {
+        let cases = [
+            ("colour = \"red\"\n", "colour", 1),
+            ("[issuer]\nnmae = \"x\"\n", "nmae", 2),
+            ("[passwords]\nlogin = 1\n", "login", 2),
+            ("# 証明書\n[passwords.cert]\nsymbols = true\nlenght = 12\n", "lenght", 4),
+            ("[zip]\nencryption = \"aes256\"\n[zip.password_source]\ncert = \"login\"\n", "cert", 4),
+            ("[mailroom]\nduplx = true\n", "duplx", 2),
+            ("[layout]\noffset = [0.0, 0.0]\n", "offset", 2),
+            ("[templates]\n\ndirectory = \"t\"\n", "directory", 3),
+            ("[output]\nroot = \"o\"\nledger = \"l\"\n", "ledger", 3),
+            ("[notice]\nhonorific = \"様\"\n", "honorific", 2),
+        ];
+        for (text, key, line) in cases {
+            let err = parse(text).unwrap_err();
+            let message = err.to_string();
+            assert!(
+                matches!(&err, ConfigError::UnknownKey { line: l, key: k, .. } if k == key && *l == line),
+                "{text:?}: {message}"
+            );
+            assert!(message.contains(&format!("{line}行目")) && message.contains(&format!("「{key}」")), "{message}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_value_names_the_value_its_line_and_the_choices() {
+        let err = parse("[zip]\n\nencryption = \"none\"\n").unwrap_err();
+        let message = err.to_string();
+        assert!(matches!(&err, ConfigError::UnknownValue { line: 3, value, .. } if value == "none"), "{message}");
+        assert!(message.contains("aes256, zip_crypto"), "{message}");
+    }
+
+    #[test]
+    fn other_mistakes_name_their_line() {
+        let err = parse("[mailroom]\nduplex = \"yes\"\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { line: Some(2), .. }), "{err}");
+        assert!(err.to_string().contains("2行目"), "{err}");
+        let err = parse("[notice]\nissue_date = \"2026/01/10\"\n").unwrap_err();
+        assert!(err.to_string().contains("2行目") && err.to_string().contains("YYYY-MM-DD"), "{err}");
+    }
+
+    #[test]
+    fn each_password_policy_fills_omitted_fields_from_its_own_defaults() {
+        let config = parse("[passwords.cert]\nsymbols = true\n").unwrap();
+        assert_eq!(config.passwords.cert, PasswordPolicy { symbols: true, ..PasswordPolicy::cert_password() });
+        assert_eq!(config.passwords.cert.length, 12);
+        assert_eq!(config.passwords.temp, PasswordPolicy::temp_password());
+        assert_eq!(config.passwords.zip, PasswordPolicy::temp_password());
+
+        let config = parse("[passwords.temp]\nexclude_lookalikes = false\n[passwords.zip]\nlength = 10\n").unwrap();
+        assert_eq!(
+            config.passwords.temp,
+            PasswordPolicy { exclude_lookalikes: false, ..PasswordPolicy::temp_password() }
+        );
+        assert_eq!(config.passwords.cert, PasswordPolicy::cert_password());
+        assert_eq!(config.passwords.zip, PasswordPolicy { length: 10, ..PasswordPolicy::temp_password() });
+
+        // An empty section, or none at all, is the policy's defaults.
+        assert_eq!(parse("[passwords.cert]\n").unwrap().passwords, Passwords::default());
+        assert_eq!(parse("[passwords]\n").unwrap().passwords, Passwords::default());
     }
 
     #[test]

@@ -123,3 +123,27 @@ fn a_broken_config_stops_the_run_with_one_message_and_writes_nothing() {
     assert!(stderr.contains("bad.toml") && stderr.contains("passwords.temp"), "{stderr}");
     assert!(!dir.path().join("out").exists());
 }
+
+#[test]
+fn operator_and_host_come_from_the_os_not_from_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample("requests_sjis.csv");
+    let account = common::tool("id", &["-run"]).trim().to_string();
+    let host = common::tool("uname", &["-n"]).trim().to_string();
+    // A scrubbed environment that lies about both (and keeps a list of ledgers of its own).
+    let result = Command::new(env!("CARGO_BIN_EXE_tsuchi"))
+        .args(["run", input.to_str().unwrap(), "--out", "out"])
+        .current_dir(dir.path())
+        .env_clear()
+        .env("TSUCHI_HOME", dir.path().join("home"))
+        .envs([("USER", "someone-else"), ("LOGNAME", "someone-else"), ("USERNAME", "someone-else")])
+        .envs([("HOSTNAME", "not-this-host"), ("COMPUTERNAME", "not-this-host")])
+        .output()
+        .unwrap();
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let events = std::fs::read_to_string(batch_dir(&dir.path().join("out")).join("audit/events.jsonl")).unwrap();
+    let started: serde_json::Value = serde_json::from_str(events.lines().next().unwrap()).unwrap();
+    assert_eq!(started["kind"], "batch.started");
+    assert_eq!(started["detail"]["operator"], account.as_str(), "{events}");
+    assert_eq!(started["detail"]["host"], host.as_str(), "{events}");
+}

@@ -286,3 +286,63 @@ fn the_reading_row_spells_each_character_in_katakana() {
     let readings: String = secret.chars().map(tsuchi::secrets::reading).collect();
     assert!(flat.contains(&readings), "readings in order");
 }
+
+/// The printed address name, 宛名 and addressee lines of a notice for `office` and `attention`
+/// (each with its spaces squeezed out, wrapped lines joined).
+fn honorific_lines(renderer: &Renderer, office: &str, attention: Option<&str>) -> [String; 4] {
+    let mut request = sample_requests().into_iter().find(|r| r.kind == NoticeKind::LoginReissue).unwrap();
+    request.office_name = office.to_string();
+    request.attention = attention.map(str::to_string);
+    let notice = Notice::issue(request, date(), &Config::default().passwords, Secrets::Specimen);
+    let (_, frame) = renderer.frame(&notice).unwrap();
+    let role =
+        |role: &str| squeeze(&frame.texts().filter(|t| t.role == role).map(|t| t.text.as_str()).collect::<String>());
+    [role("address:name"), role("address:attention"), role("addressee"), role("table:事業所名")]
+}
+
+#[test]
+fn honorifics_are_never_doubled_and_onchu_never_meets_sama() {
+    let renderer = Renderer::new(&Config::default()).unwrap();
+    // (事業所名, 宛名) → (name line, 宛名 line, addressee line in the body)
+    let cases = [
+        ("見本の里", None, ["見本の里御中", "", "見本の里殿"]),
+        ("見本の里", Some("管理者 山田 太郎"), ["見本の里", "管理者山田太郎様", "見本の里殿"]),
+        ("見本の里", Some("管理者 山田 太郎 様"), ["見本の里", "管理者山田太郎様", "見本の里殿"]),
+        ("見本の里", Some("管理者 山田 太郎様　"), ["見本の里", "管理者山田太郎様", "見本の里殿"]),
+        ("見本の里", Some("山田 太郎　様 "), ["見本の里", "山田太郎様", "見本の里殿"]),
+        ("見本の里", Some("山田 太郎　殿"), ["見本の里", "山田太郎殿", "見本の里殿"]),
+        ("見本の里", Some("総務課 御中"), ["見本の里", "総務課御中", "見本の里殿"]),
+        ("見本の里 御中", None, ["見本の里御中", "", "見本の里殿"]),
+        ("見本の里御中", None, ["見本の里御中", "", "見本の里殿"]),
+        ("見本の里　御中", Some("山田 太郎"), ["見本の里", "山田太郎様", "見本の里殿"]),
+        ("見本の里 御中", Some("山田 太郎 様"), ["見本の里", "山田太郎様", "見本の里殿"]),
+        ("デイサービスお日様", None, ["デイサービスお日様御中", "", "デイサービスお日様殿"]),
+    ];
+    for (office, attention, expected) in cases {
+        let [name, person, addressee, table] = honorific_lines(&renderer, office, attention);
+        assert_eq!([name.as_str(), person.as_str(), addressee.as_str()], expected, "{office:?} {attention:?}");
+        // The table prints the 事業所名 as entered.
+        assert_eq!(table, squeeze(office), "{office:?}");
+        if office.ends_with("御中") || attention.is_some() {
+            let block = format!("{name}{person}");
+            assert!(!(block.contains("御中") && block.contains('様')), "{office:?} {attention:?}: {block}");
+        }
+    }
+}
+
+#[test]
+fn a_typed_sama_and_onchu_are_printed_once_in_the_pdf() {
+    let config = Config::default();
+    let renderer = Renderer::new(&config).unwrap();
+    let mut request = sample_requests().into_iter().find(|r| r.kind == NoticeKind::LoginReissue).unwrap();
+    request.office_name = "見本の里 御中".into();
+    request.attention = Some("管理者 山田 太郎　様".into());
+    let fonts = common::fonts_for(&renderer, [&request]);
+    let r = render(&renderer, &fonts, request, 4);
+    let flat = squeeze(&tool("pdftotext", &["-layout", r.pdf.to_str().unwrap(), "-"]));
+    assert!(flat.contains("管理者山田太郎様") && !flat.contains("様様"), "{flat}");
+    assert_eq!(flat.matches('様').count(), 1, "{flat}");
+    assert!(flat.contains("見本の里殿") && !flat.contains("御中殿"), "{flat}");
+    // Only the table's 事業所名, printed as entered, keeps the 御中.
+    assert_eq!(flat.matches("御中").count(), 1, "{flat}");
+}

@@ -175,3 +175,68 @@ fn password_bytes_never_appear_in_the_archive() {
         );
     }
 }
+
+/// The WinZip AES extra field (0x9901) of a local or central header: (vendor version, vendor
+/// id, strength, actual compression method).
+fn aes_extra_field(extra: &[u8]) -> Option<(u16, [u8; 2], u8, u16)> {
+    let u16_at = |at: usize| u16::from_le_bytes([extra[at], extra[at + 1]]);
+    let mut at = 0;
+    while at + 4 <= extra.len() {
+        let (id, size) = (u16_at(at), usize::from(u16_at(at + 2)));
+        if id == 0x9901 && size == 7 {
+            return Some((u16_at(at + 4), [extra[at + 6], extra[at + 7]], extra[at + 8], u16_at(at + 9)));
+        }
+        at += 4 + size;
+    }
+    None
+}
+
+#[test]
+fn aes_zip_is_ae2_and_stores_no_crc_of_the_notice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pw = password(7);
+    // Several KiB, so that zip 9.4.1 would choose AE-1 on a seekable writer.
+    let content = fake_pdf(&pw);
+    let zip = write_zip(dir.path(), JAPANESE_NAME, &content, &pw, ZipEncryption::Aes256, jst(2026, 1, 10, 9, 30, 0));
+    let bytes = std::fs::read(&zip).expect("read zip");
+    let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+    let u32_at = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
+
+    // Local file header: method 99 (AES), CRC 0, extra field AE-2 / "AE" / AES-256 / stored.
+    assert_eq!(u32_at(0), 0x0403_4b50, "not a local file header");
+    assert_eq!(u16_at(8), 99, "compression method is not 99 (AES)");
+    assert_eq!(u32_at(14), 0, "the local header stores a CRC-32");
+    let (name_len, extra_len) = (usize::from(u16_at(26)), usize::from(u16_at(28)));
+    let local_extra = &bytes[30 + name_len..30 + name_len + extra_len];
+    assert_eq!(aes_extra_field(local_extra), Some((2, *b"AE", 3, 0)), "local header is not AE-2");
+
+    // Central directory entry: the same, and no CRC there either.
+    let central = bytes.windows(4).position(|w| w == b"PK\x01\x02").expect("central directory entry");
+    assert_eq!(u32_at(central + 16), 0, "the central directory stores a CRC-32");
+    let (name_len, extra_len) = (usize::from(u16_at(central + 28)), usize::from(u16_at(central + 30)));
+    let extra_at = central + 46 + name_len;
+    assert_eq!(aes_extra_field(&bytes[extra_at..extra_at + extra_len]), Some((2, *b"AE", 3, 0)));
+
+    // The real CRC-32 of the notice appears nowhere (data descriptor included).
+    let crc = crc32(&content).to_le_bytes();
+    assert!(!contains_subslice(&bytes, &crc), "the notice's CRC-32 is in the archive");
+
+    assert!(tests_ok(&zip, pw.expose()), "7z t rejected the right password");
+    assert!(!tests_ok(&zip, "WRONG"), "7z t accepted a wrong password");
+    let out_dir = dir.path().join("out");
+    let out = seven_zip(&["x", "-y", &pw_arg(pw.expose()), &format!("-o{}", path_str(&out_dir)), path_str(&zip)]);
+    assert!(out.status.success(), "7z x failed");
+    assert!(std::fs::read(out_dir.join(JAPANESE_NAME)).expect("extracted") == content, "extracted bytes differ");
+}
+
+/// CRC-32 (IEEE, as ZIP uses it), bit by bit: only for the test above.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}

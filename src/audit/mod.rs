@@ -7,6 +7,7 @@
 //! stage that runs before it (intake, render, batch).
 
 pub mod event;
+mod identity;
 pub mod integrity;
 pub mod ledger;
 pub mod log;
@@ -14,6 +15,8 @@ pub mod manifest;
 pub mod verify;
 
 use sha2::{Digest, Sha256};
+
+pub use identity::{host, operator};
 
 /// SHA-256 of `bytes` as lower-case hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -25,33 +28,6 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         hex.push(HEX[usize::from(b & 15)] as char);
     }
     hex
-}
-
-/// The operating-system user running tsuchi.
-pub fn operator() -> String {
-    ["USER", "USERNAME", "LOGNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .map(|v| printable(&v))
-        .unwrap_or_else(|| "（不明）".into())
-}
-
-/// A name from the environment as the cover sheet can print it: at most 64 characters, and
-/// `?` for a character the bundled font cannot draw or a control character.
-fn printable(value: &str) -> String {
-    value.chars().take(64).map(|c| if c.is_control() || !crate::font::covers(c) { '?' } else { c }).collect()
-}
-
-/// The machine's name.
-pub fn host() -> String {
-    ["HOSTNAME", "COMPUTERNAME"]
-        .iter()
-        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        .or_else(|| {
-            std::fs::read_to_string("/etc/hostname").ok().map(|s| s.trim().to_string()).filter(|s| !s.is_empty())
-        })
-        .map(|v| printable(&v))
-        .unwrap_or_else(|| "（不明）".into())
 }
 
 #[cfg(test)]

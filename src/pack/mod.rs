@@ -1,8 +1,8 @@
 //! Packs one rendered notice (PDF bytes) into a password-protected ZIP held in memory.
-//! AES-256 (WinZip AE-x) by default, legacy ZipCrypto only when the config asks for it; the
+//! AES-256 (WinZip AE-2) by default, legacy ZipCrypto only when the config asks for it; the
 //! password itself never leaves its `Secret` except to reach the encryptor.
 
-use std::io::{Cursor, Write};
+use std::io::Write;
 
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use zip::unstable::write::FileOptionsExt;
@@ -23,9 +23,9 @@ pub mod policy;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ZipEncryption {
-    /// WinZip AES with a 256-bit key and a random salt per archive. zip 9.4 writes AE-1
-    /// (which keeps the CRC) for entries of 20 bytes or more and AE-2 (no CRC) below that,
-    /// as WinZip recommends; 7-Zip and WinZip read both.
+    /// WinZip AES with a 256-bit key and a random salt per archive, written as AE-2: no
+    /// CRC-32 of the plaintext is stored (it would let anyone test a guess at the notice
+    /// without the password); the AES authentication code checks the content instead.
     #[default]
     Aes256,
     /// Traditional PKWARE encryption; weak, but Explorer opens it.
@@ -82,7 +82,11 @@ pub fn zip_one(
 
     // Deflate rarely grows data; the header, AES salt and MAC add well under 1 KiB.
     let capacity = content.len() + entry_name.len() * 2 + 1024;
-    let mut writer = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity)));
+    // Written as a stream, not into a seekable buffer: on a seekable writer zip 9.4.1 goes
+    // back after the entry and rewrites the AES extra field to AE-1, with the CRC, for every
+    // entry of 20 bytes or more (`update_aes_extra_field` in its write.rs). A stream cannot
+    // go back, so the entry stays AE-2 and its sizes follow in a data descriptor (CRC 0).
+    let mut writer = ZipWriter::new_stream(Vec::with_capacity(capacity));
     writer.start_file(entry_name, options)?;
     writer.write_all(content).map_err(zip::result::ZipError::Io)?;
     Ok(writer.finish()?.into_inner())

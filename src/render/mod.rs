@@ -6,6 +6,7 @@
 pub mod bundle;
 pub mod fonts;
 pub mod geometry;
+mod honorific;
 pub mod layout;
 pub mod ops;
 pub mod pdf;

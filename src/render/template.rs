@@ -181,6 +181,8 @@ impl Templates {
     ) -> Result<Templates, RenderError> {
         tera.autoescape_on(vec![".toml.tera"]);
         tera.set_escape_fn(escape_toml);
+        tera.register_filter("honorific", super::honorific::honorific_filter);
+        tera.register_filter("without_honorific", super::honorific::without_honorific_filter);
         let geometry = toml::from_str(layout)
             .map_err(|e| RenderError::Template { origin: origin.clone(), detail: format!("layout.toml：{e}") })?;
         Ok(Templates { tera, source_chars, geometry, origin })
