@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use tsuchi::audit::event::AuditEvent;
+use tsuchi::audit::event::{AuditEvent, FilesSeal};
 use tsuchi::ledger::{self, BatchRecord, BatchRow, Ledger, Outcome, RequestRecord};
 use tsuchi::model::{NoticeKind, ZipOpening};
 
@@ -67,9 +67,9 @@ fn main() {
             }
         }
         files.sort();
-        let mut record = BatchRecord { batch, requests, files, events: Vec::new() };
-        chain.push(&AuditEvent::BatchSealed(ledger::seal(&record)));
-        record.events = chain.events;
+        chain.push(&AuditEvent::BatchRows(ledger::rows_seal(&batch, &requests)));
+        chain.push(&AuditEvent::BatchSealed(FilesSeal { files: files.clone(), adopted: false }));
+        let record = BatchRecord { batch, requests, files, events: chain.events };
         ledger.commit(&record, || Ok(())).unwrap();
     }
     drop(ledger);

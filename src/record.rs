@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use crate::audit::event::{AuditEvent, NotIssued};
+use crate::audit::event::{AuditEvent, FilesSeal, NotIssued};
 use crate::audit::{self, manifest};
 use crate::batch::{BatchError, BatchReport, ZIPCRYPTO_WARNING, counts, io_error, now_in_tokyo};
 use crate::fsutil;
@@ -18,6 +18,7 @@ use crate::write::Context;
 /// what its ledger rows will say.
 pub struct Pending {
     chain: ledger::EventChain,
+    batch: ledger::BatchRow,
     requests: Vec<RequestRecord>,
     input: manifest::Source,
     config: Option<manifest::Source>,
@@ -90,8 +91,24 @@ pub fn events(
             _ => AuditEvent::RequestRejected(detail),
         });
     }
+    // The batch's ledger rows, bound before the head that the cover prints. `finished` is
+    // when its record was settled; writing the rest of the folder is not part of it.
+    let batch = ledger::BatchRow {
+        id: report.batch_id.clone(),
+        started: context.created.to_rfc3339(),
+        finished: now_in_tokyo().to_rfc3339(),
+        operator: context.operator.clone(),
+        host: context.host.clone(),
+        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        input_path: input.path.clone(),
+        input_sha256: input.sha256.clone(),
+        config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
+        issue_date: report.issue_date.to_string(),
+        zip_encryption: zip_encryption.into(),
+    };
+    chain.push(&AuditEvent::BatchRows(ledger::rows_seal(&batch, &requests)));
     chain.push(&AuditEvent::BatchCompleted { counts: counts(report) });
-    Ok(Pending { chain, requests, input, config: config_source, zip_encryption })
+    Ok(Pending { chain, batch, requests, input, config: config_source, zip_encryption })
 }
 
 /// Writes the audit files and the manifest of the batch in `staging`, syncs the folder, and
@@ -105,23 +122,9 @@ pub fn write(
 ) -> Result<BatchRecord, BatchError> {
     let Context { created, .. } = *context;
     let head = pending.head();
-    let Pending { mut chain, requests, input, config: config_source, zip_encryption } = pending;
+    let Pending { mut chain, batch: batch_row, requests, input, config: config_source, zip_encryption } = pending;
     let path = staging.join("audit").join("events.jsonl");
     fsutil::write_synced(&path, &audit::log::jsonl(&chain.events)).map_err(io_error(&path))?;
-    let finished = now_in_tokyo().to_rfc3339();
-    let batch_row = ledger::BatchRow {
-        id: report.batch_id.clone(),
-        started: created.to_rfc3339(),
-        finished: finished.clone(),
-        operator: context.operator.clone(),
-        host: context.host.clone(),
-        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
-        input_path: input.path.clone(),
-        input_sha256: input.sha256.clone(),
-        config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
-        issue_date: report.issue_date.to_string(),
-        zip_encryption: zip_encryption.into(),
-    };
     let tagged: Vec<(String, RequestRecord)> = requests.iter().map(|r| (report.batch_id.clone(), r.clone())).collect();
     audit::log::write_xlsx(
         &staging.join("audit").join("監査ログ.xlsx"),
@@ -153,10 +156,8 @@ pub fn write(
         manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.size)).collect();
     files.push(("manifest.json".into(), audit::sha256_hex(&json), json.len() as u64));
     files.sort();
-    let mut record = BatchRecord { batch: batch_row, requests, files, events: Vec::new() };
-    chain.push(&AuditEvent::BatchSealed(ledger::seal(&record)));
-    record.events = chain.events;
-    Ok(record)
+    chain.push(&AuditEvent::BatchSealed(FilesSeal { files: files.clone(), adopted: false }));
+    Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })
 }
 
 /// The ledger's record of every data row of the batch.

@@ -39,6 +39,8 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn sql(out: &Path, statements: &str) {
     let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
+    // Whoever edits the file is not bound by its foreign keys.
+    conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
     conn.execute_batch(statements).unwrap();
 }
 
@@ -87,7 +89,7 @@ fn every_edit_of_every_ledger_table_is_named_and_stops_the_next_run() {
             &["files 表", "zip/extra.zip", "追加"],
         ),
         ("UPDATE events SET detail = '{}' WHERE seq = 3", "events", &["連鎖", "3 番"]),
-        ("DELETE FROM events WHERE kind = 'batch.sealed'", "events", &["batches 表", "連鎖に記録がありません"]),
+        ("DELETE FROM events WHERE kind = 'batch.sealed'", "events", &["files 表", "連鎖に記録がありません"]),
     ];
     for (i, (statement, table, expected)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("case{i}"));
@@ -156,7 +158,7 @@ fn head_on_cover(batch: &Path) -> String {
         .map(|e| e.unwrap().path())
         .find(|p| p.extension().is_some_and(|e| e == "pdf"))
         .unwrap();
-    let cover = tool("pdftotext", &["-f", "1", "-l", "1", "-layout", bundle.to_str().unwrap(), "-"]);
+    let cover = tool("pdftotext", &["-f", "1", "-l", "1", bundle.to_str().unwrap(), "-"]);
     let after = &cover[cover.find("台帳の先頭").expect("the cover prints the head")..];
     let start = after.find(|c: char| c.is_ascii_digit()).unwrap();
     let (count, rest) = after[start..].split_once(':').unwrap();
@@ -177,25 +179,87 @@ fn a_wholesale_rewrite_passes_the_chain_but_not_the_head_kept_on_paper() {
     let audit = common::xlsx_rows(&batch.join("audit").join("監査ログ.xlsx"));
     assert!(audit.iter().any(|r| r.iter().any(|c| c.contains(&format!("--head {head}")))));
 
-    // An attacker who knows the format marks one issued request rejected and recomputes
-    // every hash from the genesis: seal, events, chain.
-    sql(&out, "UPDATE requests SET outcome = 'rejected', reason = 'x' WHERE rowid = 1");
-    let ledger = Ledger::open_read_only(&out).unwrap().unwrap();
-    let changed = ledger.requests(&id).unwrap().into_iter().find(|r| r.reason == "x").unwrap();
+    // A SQLite-only rewrite that recomputes every hash (see `rewrite`) is caught by the
+    // batch folder's own copy of its events.
+    let copy = dir.path().join("sqlite-only");
+    copy_dir(&out, &copy);
+    rewrite(&copy, &id, false);
+    let (code, said) = verify_all(&copy, &[]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("events.jsonl"), "{said}");
+
+    // An attacker who rewrites the folder's record too (events.jsonl, manifest.json, the files
+    // rows and their seal): without the paper the rewrite is undetectable (the README says
+    // so) ...
+    rewrite(&out, &id, true);
+    let (code, said) = verify_all(&out, &[]);
+    assert_eq!(code, 0, "{said}");
+    // ... with the head kept on paper, it is caught.
+    let (code, said) = verify_all(&out, &["--head", &head]);
+    assert_eq!(code, 1, "{said}");
+    assert!(said.contains("紙の控え"), "{said}");
+}
+
+/// Marks one issued request of batch `id` rejected and recomputes every hash from the genesis,
+/// as someone who knows the format would; with `folder`, also the batch folder's events.jsonl,
+/// its manifest and their `files` rows.
+fn rewrite(out: &Path, id: &str, folder: bool) {
+    use tsuchi::audit::sha256_hex;
+    sql(out, "UPDATE requests SET outcome = 'rejected', reason = 'x' WHERE rowid = 1");
+    let ledger = Ledger::open_read_only(out).unwrap().unwrap();
+    let changed = ledger.requests(id).unwrap().into_iter().find(|r| r.reason == "x").unwrap();
     let mut events = ledger.events(None).unwrap();
     drop(ledger);
-    let mut prev = GENESIS.to_string();
-    for e in &mut events {
-        if e.kind == "batch.sealed" {
-            for pair in e.detail["requests"].as_array_mut().unwrap() {
-                if pair[0] == changed.row {
-                    pair[1] = request_row_hash(&id, &changed).into();
-                }
+    for e in events.iter_mut().filter(|e| e.kind == "batch.rows") {
+        for pair in e.detail["requests"].as_array_mut().unwrap() {
+            if pair[0] == changed.row {
+                pair[1] = request_row_hash(id, &changed).into();
             }
         }
-        e.prev_hash = prev.clone();
-        e.hash = e.computed_hash();
-        prev = e.hash.clone();
+    }
+    let rechain = |events: &mut Vec<tsuchi::ledger::Event>| {
+        let mut prev = GENESIS.to_string();
+        for e in events.iter_mut() {
+            e.prev_hash = prev.clone();
+            e.hash = e.computed_hash();
+            prev = e.hash.clone();
+        }
+    };
+    rechain(&mut events);
+    if folder {
+        let batch = out.join(id);
+        let mut written: Vec<(String, Vec<u8>)> = Vec::new();
+        let in_folder: Vec<_> = events.iter().filter(|e| e.kind != "batch.sealed").cloned().collect();
+        let jsonl = tsuchi::audit::log::jsonl(&in_folder);
+        std::fs::write(batch.join("audit").join("events.jsonl"), &jsonl).unwrap();
+        written.push(("audit/events.jsonl".into(), jsonl));
+        let mut manifest: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(batch.join("manifest.json")).unwrap()).unwrap();
+        for f in manifest["files"].as_array_mut().unwrap() {
+            if f["path"] == "audit/events.jsonl" {
+                f["sha256"] = sha256_hex(&written[0].1).into();
+                f["size"] = written[0].1.len().into();
+            }
+        }
+        let manifest = serde_json::to_vec_pretty(&manifest).unwrap();
+        std::fs::write(batch.join("manifest.json"), &manifest).unwrap();
+        written.push(("manifest.json".into(), manifest));
+        let seal = events.iter_mut().find(|e| e.kind == "batch.sealed").unwrap();
+        for f in seal.detail["files"].as_array_mut().unwrap() {
+            if let Some((_, bytes)) = written.iter().find(|(p, _)| f[0] == p.as_str()) {
+                f[1] = sha256_hex(bytes).into();
+                f[2] = bytes.len().into();
+            }
+        }
+        let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
+        for (path, bytes) in &written {
+            conn.execute(
+                "UPDATE files SET sha256 = ?1, size = ?2 WHERE path = ?3",
+                rusqlite::params![sha256_hex(bytes), bytes.len() as i64, path],
+            )
+            .unwrap();
+        }
+        rechain(&mut events);
     }
     let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
     for e in &events {
@@ -205,14 +269,6 @@ fn a_wholesale_rewrite_passes_the_chain_but_not_the_head_kept_on_paper() {
         )
         .unwrap();
     }
-    drop(conn);
-    // Without the paper the rewrite is undetectable (the README says so) ...
-    let (code, said) = verify_all(&out, &[]);
-    assert_eq!(code, 0, "{said}");
-    // ... with it, it is caught.
-    let (code, said) = verify_all(&out, &["--head", &head]);
-    assert_eq!(code, 1, "{said}");
-    assert!(said.contains("紙の控え"), "{said}");
 }
 
 #[test]

@@ -58,26 +58,39 @@ pub enum AuditEvent {
     RequestAlreadyIssued(NotIssued),
     #[serde(rename = "batch.completed")]
     BatchCompleted { counts: BTreeMap<String, usize> },
-    /// The ledger rows of a batch, bound into the chain: its `batches` row as written, a
-    /// hash of each of its `requests` rows (by row number), and its `files` rows. Recorded in
-    /// the ledger after the batch folder is complete (so not in its `events.jsonl`), or by the
-    /// migration that brought an older ledger under the chain (`adopted`).
+    /// The batch's `batches` row and a hash of each of its `requests` rows (by row number),
+    /// bound into the chain before `batch.completed`: the head printed on the bundle's cover
+    /// covers them.
+    #[serde(rename = "batch.rows")]
+    BatchRows(RowsSeal),
+    /// The batch's `files` rows, recorded in the ledger once the folder is complete (so after
+    /// the head on the cover, which is in one of those files, and not in `events.jsonl`).
     #[serde(rename = "batch.sealed")]
-    BatchSealed(Seal),
+    BatchSealed(FilesSeal),
 }
 
-/// What [`AuditEvent::BatchSealed`] binds: enough to recompute every ledger row of a batch.
+/// What [`AuditEvent::BatchRows`] binds.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
-pub struct Seal {
+pub struct RowsSeal {
     pub batch: BatchRow,
     /// (row number, SHA-256 of the row's canonical form) for every `requests` row.
     pub requests: Vec<(usize, String)>,
-    /// (path, SHA-256, size) for every `files` row.
-    pub files: Vec<(String, String, u64)>,
-    /// Sealed by the migration of a ledger written before rows were chained.
+    /// Bound by the migration of a ledger written before rows were chained.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub adopted: bool,
 }
+
+/// What [`AuditEvent::BatchSealed`] binds.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct FilesSeal {
+    /// (path, SHA-256, size) for every `files` row.
+    pub files: Vec<(String, String, u64)>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub adopted: bool,
+}
+
+/// The `kind` of [`AuditEvent::BatchRows`].
+pub const ROWS: &str = "batch.rows";
 
 /// The `kind` of [`AuditEvent::BatchSealed`].
 pub const SEALED: &str = "batch.sealed";

@@ -1,6 +1,6 @@
 //! The whole ledger against its chain. Every row of every table is bound into the hash chain:
-//! the events by their own hashes, and the `batches`, `requests` and `files` rows of each batch
-//! by its [`Seal`] event. [`check`] recomputes all of it and names every row that was changed,
+//! the events by their own hashes, the `batches` and `requests` rows of each batch by its
+//! `batch.rows` event, and its `files` rows by its `batch.sealed` event. [`check`] recomputes all of it and names every row that was changed,
 //! deleted or added since it was recorded. `run` calls it before issuing anything (a damaged
 //! ledger could otherwise issue a request twice); `verify` calls it for the auditor.
 //!
@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use super::event::Seal;
-use super::ledger::{self, Event, Head, Ledger, LedgerError, RequestRecord};
+use super::event::{FilesSeal, ROWS, RowsSeal};
+use super::ledger::{self, BatchRow, Event, Head, Ledger, LedgerError, RequestRecord, SealEvent};
 use super::verify::Finding;
 
 /// Checks the chain and every row of the ledger. An empty result means everything holds.
@@ -53,17 +53,36 @@ fn short(hash: &str) -> &str {
     &hash[..hash.len().min(16)]
 }
 
-/// The seal of each batch, by batch id. A seal that does not read is itself a finding.
-fn seals(sealed: Vec<(i64, String, String)>, findings: &mut Vec<Finding>) -> BTreeMap<String, Seal> {
-    let mut seals = BTreeMap::new();
-    for (seq, batch_id, detail) in sealed {
-        match serde_json::from_str::<Seal>(&detail) {
-            Ok(seal) if seal.batch.id == batch_id => {
-                if seals.insert(batch_id.clone(), seal).is_some() {
-                    findings.push(row("events", format!("バッチ {batch_id} の封印"), Change::Added));
+/// What the chain binds of one batch's rows.
+#[derive(Default)]
+struct Seal {
+    batch: Option<BatchRow>,
+    requests: Vec<(usize, String)>,
+    files: Option<Vec<(String, String, u64)>>,
+}
+
+/// The seals of each batch, by batch id. A seal that does not read, or a second one, is
+/// itself a finding.
+fn seals(sealed: Vec<SealEvent>, findings: &mut Vec<Finding>) -> BTreeMap<String, Seal> {
+    let mut seals: BTreeMap<String, Seal> = BTreeMap::new();
+    for e in sealed {
+        let name = format!("{}番（バッチ {} の封印）", e.seq, e.batch_id);
+        let seal = seals.entry(e.batch_id.clone()).or_default();
+        if e.kind == ROWS {
+            match serde_json::from_str::<RowsSeal>(&e.detail) {
+                Ok(rows) if rows.batch.id == e.batch_id && seal.batch.is_none() => {
+                    seal.batch = Some(rows.batch);
+                    seal.requests = rows.requests;
                 }
+                Ok(rows) if rows.batch.id == e.batch_id => findings.push(row("events", name, Change::Added)),
+                _ => findings.push(row("events", name, Change::Changed)),
             }
-            _ => findings.push(row("events", format!("{seq}番（バッチ {batch_id} の封印）"), Change::Changed)),
+        } else {
+            match serde_json::from_str::<FilesSeal>(&e.detail) {
+                Ok(files) if seal.files.is_none() => seal.files = Some(files.files),
+                Ok(_) => findings.push(row("events", name, Change::Added)),
+                Err(_) => findings.push(row("events", name, Change::Changed)),
+            }
         }
     }
     seals
@@ -73,10 +92,11 @@ fn batches(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<F
     let rows: BTreeMap<String, ledger::BatchRow> =
         ledger.batches(None, None)?.into_iter().map(|b| (b.id.clone(), b)).collect();
     for (id, seal) in seals {
+        let Some(sealed) = &seal.batch else { continue };
         match rows.get(id) {
             None => findings.push(row("batches", format!("バッチ {id}"), Change::Deleted)),
-            Some(actual) if *actual != seal.batch => {
-                let (a, s) = (serde_json::to_value(actual), serde_json::to_value(&seal.batch));
+            Some(actual) if actual != sealed => {
+                let (a, s) = (serde_json::to_value(actual), serde_json::to_value(sealed));
                 let columns: Vec<String> = match (a, s) {
                     (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(s))) => {
                         a.iter().filter(|(k, v)| s.get(*k) != Some(v)).map(|(k, _)| k.clone()).collect()
@@ -88,7 +108,7 @@ fn batches(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<F
             Some(_) => {}
         }
     }
-    for id in rows.keys().filter(|id| !seals.contains_key(*id)) {
+    for id in rows.keys().filter(|id| seals.get(*id).is_none_or(|s| s.batch.is_none())) {
         findings.push(row("batches", format!("バッチ {id}"), Change::Added));
     }
     Ok(())
@@ -105,7 +125,7 @@ fn requests(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<
     let mut found: BTreeMap<(String, usize), Vec<(String, RequestRecord)>> = BTreeMap::new();
     let mut unsealed: BTreeMap<String, usize> = BTreeMap::new();
     for (batch, r) in ledger.all_requests()? {
-        if !seals.contains_key(&batch) {
+        if seals.get(&batch).is_none_or(|s| s.batch.is_none()) {
             *unsealed.entry(batch).or_default() += 1;
             continue;
         }
@@ -145,12 +165,12 @@ fn requests(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<
 fn files(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<Finding>) -> Result<(), LedgerError> {
     let expected: BTreeMap<(String, String), (String, u64)> = seals
         .iter()
-        .flat_map(|(id, s)| s.files.iter().map(move |(p, h, n)| ((id.clone(), p.clone()), (h.clone(), *n))))
+        .flat_map(|(id, s)| s.files.iter().flatten().map(move |(p, h, n)| ((id.clone(), p.clone()), (h.clone(), *n))))
         .collect();
     let mut found: BTreeMap<(String, String), (String, u64)> = BTreeMap::new();
     let mut unsealed: BTreeMap<String, usize> = BTreeMap::new();
     for (b, p, h, n) in ledger.all_files()? {
-        if seals.contains_key(&b) {
+        if seals.get(&b).is_some_and(|s| s.files.is_some()) {
             found.insert((b, p), (h, n));
         } else {
             *unsealed.entry(b).or_default() += 1;

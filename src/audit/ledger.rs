@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
-use super::event::{AuditEvent, Seal};
+use super::event::{AuditEvent, FilesSeal, RowsSeal};
 use super::sha256_hex;
 
 /// 1: tables and chained events; 2: every row of every table bound into the chain.
@@ -281,7 +281,9 @@ impl Ledger {
                     events: Vec::new(),
                 };
                 let mut chain = chain_after(&tx, &id)?;
-                chain.push(&AuditEvent::BatchSealed(Seal { adopted: true, ..seal(&record) }));
+                let rows = RowsSeal { adopted: true, ..rows_seal(&record.batch, &record.requests) };
+                chain.push(&AuditEvent::BatchRows(rows));
+                chain.push(&AuditEvent::BatchSealed(FilesSeal { files: record.files, adopted: true }));
                 insert_events(&tx, &chain.events)?;
             }
             tx.execute_batch("PRAGMA user_version = 2;")?;
@@ -486,8 +488,9 @@ impl Ledger {
     }
 
     /// One pass over the events as stored, hashing each over its stored text (no event is
-    /// parsed): the chain's first break, and the `batch.sealed` events' (seq, batch, detail).
-    pub fn scan(&self) -> Result<(Option<ChainBreak>, Vec<(i64, String, String)>), LedgerError> {
+    /// parsed): the chain's first break, and the `batch.rows` and `batch.sealed` events'
+    /// (seq, batch, kind, detail).
+    pub fn scan(&self) -> Result<(Option<ChainBreak>, Vec<SealEvent>), LedgerError> {
         let mut stmt =
             self.conn.prepare("SELECT seq, batch_id, at, kind, detail, prev_hash, hash FROM events ORDER BY seq")?;
         let mut rows = stmt.query([])?;
@@ -509,8 +512,8 @@ impl Ledger {
                     first = Some(ChainBreak { seq, why: "内容が記録時から変更されています".into() });
                 }
             }
-            if kind == super::event::SEALED {
-                seals.push((seq, batch_id, detail));
+            if kind == super::event::SEALED || kind == super::event::ROWS {
+                seals.push(SealEvent { seq, batch_id, kind, detail });
             }
             prev = hash;
             expected += 1;
@@ -539,6 +542,14 @@ pub fn first_break(events: &[Event]) -> Option<ChainBreak> {
         prev = e.hash.clone();
     }
     None
+}
+
+/// A `batch.rows` or `batch.sealed` event as stored.
+pub struct SealEvent {
+    pub seq: i64,
+    pub batch_id: String,
+    pub kind: String,
+    pub detail: String,
 }
 
 /// The chain's head as printed on paper: `<count>:<hash>`.
@@ -596,13 +607,11 @@ pub fn request_row_hash(batch_id: &str, r: &RequestRecord) -> String {
     sha256_hex(canonical.as_bytes())
 }
 
-/// The seal of a batch's rows.
-pub fn seal(record: &BatchRecord) -> Seal {
-    let id = &record.batch.id;
-    Seal {
-        batch: record.batch.clone(),
-        requests: record.requests.iter().map(|r| (r.row, request_row_hash(id, r))).collect(),
-        files: record.files.clone(),
+/// What binds a batch's `batches` row and `requests` rows into the chain.
+pub fn rows_seal(batch: &BatchRow, requests: &[RequestRecord]) -> RowsSeal {
+    RowsSeal {
+        batch: batch.clone(),
+        requests: requests.iter().map(|r| (r.row, request_row_hash(&batch.id, r))).collect(),
         adopted: false,
     }
 }
