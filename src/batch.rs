@@ -235,8 +235,9 @@ pub fn run(
         let dir = report.dir.clone();
         ledger.commit(&record, || {
             std::fs::rename(&staging, &dir)?;
-            // Make the rename itself durable.
-            std::fs::File::open(&options.out_root)?.sync_all()
+            // Make the rename itself durable where the platform can.
+            crate::fsutil::sync_dir(&options.out_root);
+            Ok(())
         })?;
         report.timings.push(("ledger commit+publish", clock.elapsed()));
         Ok(())

@@ -25,6 +25,7 @@ pub use audit::ledger;
 pub mod mailroom;
 pub mod model;
 pub mod notice;
+pub mod os;
 pub mod pack;
 pub mod plan;
 pub mod record;

@@ -182,6 +182,9 @@ const EXIT_REJECTED: u8 = 1;
 const EXIT_FAILED: u8 = 2;
 
 fn main() -> ExitCode {
+    if let Some(dropped) = dropped_file() {
+        return checked_and_waited(&dropped);
+    }
     let cli = Cli::parse();
     match cli.command {
         Command::Check { requests, sheet, include_hidden, out, config, ledger, new_ledger, date, json, reissue } => {
@@ -241,6 +244,44 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), config:
     let default = Path::new("tsuchi.toml");
     let path = path.map(Path::to_path_buf).or_else(|| default.exists().then(|| default.to_path_buf()));
     Ok((Config::load(path.as_deref())?, path))
+}
+
+/// A request list dropped onto tsuchi.exe in Explorer: one argument, no subcommand, and it
+/// names a file.
+fn dropped_file() -> Option<PathBuf> {
+    let mut args = std::env::args_os().skip(1);
+    let (first, None) = (args.next()?, args.next()) else { return None };
+    let path = PathBuf::from(first);
+    (path.is_file() && path.extension().is_some()).then_some(path)
+}
+
+/// `check` on a dropped list with the settings `check` would use from its folder, then a pause
+/// so that the window Explorer opened stays until the clerk has read it.
+fn checked_and_waited(requests: &Path) -> ExitCode {
+    out!("tsuchi check {}", requests.display());
+    out!();
+    let code = match load_config(None) {
+        Ok((config, used)) => {
+            let ledger = output_root(None, &config, used.as_deref());
+            let options = CheckOptions {
+                requests: requests.to_path_buf(),
+                sheet: None,
+                include_hidden: false,
+                out: ledger.join("check"),
+                ledger,
+                new_ledger: false,
+                date: None,
+                json: false,
+                reissue: Vec::new(),
+            };
+            check(&options, &config)
+        }
+        Err(e) => fail(e),
+    };
+    out!();
+    out!("Enter キーを押すと閉じます。");
+    let _ = std::io::stdin().read_line(&mut String::new());
+    code
 }
 
 /// The output root (ledger and batches): `--out`, else `[output] root`, else `./output`.
@@ -414,9 +455,17 @@ fn print_batch(report: &BatchReport) {
     print_table(&rows);
     out!("  通知書 PDF：計 {} KB", bytes / 1024);
     out!("  出力先：{}", report.dir.display());
-    out!("    印刷束：print/{}.pdf　発送リスト：print/発送リスト.xlsx", report.batch_id);
+    let print = Path::new("print");
+    out!(
+        "    印刷束：{}　発送リスト：{}",
+        print.join(format!("{}.pdf", report.batch_id)).display(),
+        print.join("発送リスト.xlsx").display()
+    );
     if zips_separate > 0 {
-        out!("    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf");
+        out!(
+            "    開封パスワード一覧（別経路で送付・取扱注意）：{}",
+            Path::new("secrets").join("開封パスワード一覧.pdf").display()
+        );
     }
     out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
     out!("  台帳：{}", report.ledger_path.display());

@@ -45,6 +45,12 @@ pub fn write(
     let Context { config, renderer, .. } = *context;
     // Private from the first byte: the folder and everything in it are for the clerk alone.
     fsutil::create_private_dir(staging).map_err(io_error(staging))?;
+    if let Err(e) = fsutil::restrict_to_owner(staging) {
+        if cfg!(unix) {
+            return Err(io_error(staging)(e));
+        }
+        report.warnings.push(crate::os::not_private_warning(staging, &e));
+    }
     for sub in ["notices", "zip", "print", "secrets", "audit"] {
         fsutil::create_private_dir(&staging.join(sub)).map_err(io_error(staging))?;
     }
