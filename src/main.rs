@@ -400,7 +400,7 @@ fn run(mut options: RunOptions, out: Option<&Path>, config_path: Option<&Path>, 
 fn summary_json(report: &BatchReport) -> serde_json::Value {
     serde_json::json!({
         "batch_id": report.batch_id,
-        "dir": (!report.dry_run).then(|| report.dir.display().to_string()),
+        "dir": (!report.dry_run && !report.nothing_to_issue).then(|| report.dir.display().to_string()),
         "dry_run": report.dry_run,
         "issue_date": report.issue_date.to_string(),
         "counts": batch::counts(report),
