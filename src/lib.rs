@@ -20,6 +20,7 @@ pub mod font;
 pub mod fsutil;
 pub mod home;
 pub mod intake;
+pub mod lifecycle;
 /// The ledger lives in [`audit::ledger`]; this path stays for the binary and the tests.
 pub use audit::ledger;
 pub mod mailroom;

@@ -67,7 +67,48 @@ pub enum AuditEvent {
     /// the head on the cover, which is in one of those files, and not in `events.jsonl`).
     #[serde(rename = "batch.sealed")]
     BatchSealed(FilesSeal),
+    /// A paper notice went out: its 書留番号 (and 発送日), read back from the mail room's list.
+    #[serde(rename = "mail.sent")]
+    MailSent {
+        notice: NoticeRef,
+        registered_no: String,
+        sent_on: Option<NaiveDate>,
+        /// The 発送リスト.xlsx it was read from.
+        list: Source,
+        operator: String,
+        host: String,
+    },
+    /// A notice came back (返戻): 宛所不明, 受取拒否 …
+    #[serde(rename = "mail.returned")]
+    MailReturned { notice: NoticeRef, reason: String, operator: String, host: String },
+    /// Files that held or opened with a plaintext password, overwritten and removed after mailing.
+    #[serde(rename = "batch.purged")]
+    BatchPurged {
+        /// (path, SHA-256, size) of every file removed, as it was.
+        files: Vec<(String, String, u64)>,
+        /// Purged although some paper notices were neither sent nor returned.
+        forced: bool,
+        reason: Option<String>,
+        operator: String,
+        host: String,
+    },
 }
+
+/// Which notice a lifecycle event is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct NoticeRef {
+    pub request_id: String,
+    /// The kind's English alias.
+    pub kind: String,
+    pub office_no: String,
+    /// The 管理番号 in the print bundle (paper notices).
+    pub control_no: Option<String>,
+}
+
+/// The `kind`s of the lifecycle events.
+pub const MAIL_SENT: &str = "mail.sent";
+pub const MAIL_RETURNED: &str = "mail.returned";
+pub const PURGED: &str = "batch.purged";
 
 /// What [`AuditEvent::BatchRows`] binds.
 #[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]

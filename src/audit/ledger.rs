@@ -97,10 +97,16 @@ pub struct EventChain {
 impl EventChain {
     /// Appends `event`, chained to the one before.
     pub fn push(&mut self, event: &AuditEvent) {
+        let batch_id = self.batch_id.clone();
+        self.push_for(&batch_id, event);
+    }
+
+    /// Appends `event` about batch `batch_id` (a notice's life after its batch).
+    pub fn push_for(&mut self, batch_id: &str, event: &AuditEvent) {
         let (kind, detail) = event.to_record();
         let mut event = Event {
             seq: self.next_seq,
-            batch_id: self.batch_id.clone(),
+            batch_id: batch_id.to_string(),
             // When it happened, to the microsecond, in Japan time.
             at: crate::wareki::now_in_tokyo().format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(),
             kind: kind.to_string(),
@@ -431,6 +437,20 @@ impl Ledger {
         publish().map_err(LedgerError::Publish)?;
         crate::failpoint::hit("commit:published");
         Ok(())
+    }
+
+    /// Records events that follow a notice after its batch (mail, returns, purges), in one
+    /// transaction. The caller built them with [`Ledger::chain`] on this ledger, under its lock.
+    pub fn append(&mut self, events: &[Event]) -> Result<(), LedgerError> {
+        let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        insert_events(&tx, events)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The root folder of this ledger (batches are its sub-folders).
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 
     pub fn batch(&self, id: &str) -> Result<Option<BatchRow>, LedgerError> {

@@ -44,6 +44,25 @@ pub enum Finding {
     StagingLeft(String),
     /// A finding inside one batch folder, in a whole-ledger check.
     InBatch(String, Box<Finding>),
+    /// Not a failure: a file `purge` removed, when and by whom.
+    Purged {
+        path: String,
+        at: String,
+        operator: String,
+    },
+    /// A file `purge` recorded as removed is still (or again) in the folder.
+    PurgedButPresent(String),
+}
+
+impl Finding {
+    /// Whether this finding means something does not hold (a purged file is a note, not one).
+    pub fn is_failure(&self) -> bool {
+        match self {
+            Finding::Purged { .. } => false,
+            Finding::InBatch(_, inner) => inner.is_failure(),
+            _ => true,
+        }
+    }
 }
 
 impl std::fmt::Display for Finding {
@@ -76,6 +95,8 @@ impl std::fmt::Display for Finding {
                 write!(f, "中断した実行の作業用フォルダが残っています：{name}（次の run で片付けます）")
             }
             Finding::InBatch(id, inner) => write!(f, "バッチ {id}：{inner}"),
+            Finding::Purged { path, at, operator } => write!(f, "廃棄済み：{path}（{at}、{operator}）"),
+            Finding::PurgedButPresent(p) => write!(f, "廃棄を記録したファイルが残っています：{p}"),
         }
     }
 }
@@ -221,8 +242,23 @@ fn folder(dir: &Path, id: &str, ledger: Option<&Ledger>) -> Result<Vec<Finding>,
         }
         (None, None) => BTreeMap::new(),
     };
+    // Files `purge` removed (path → when, by whom): their absence is the record, not a loss.
+    let mut purged: BTreeMap<String, (String, String)> = BTreeMap::new();
+    if let Some(l) = ledger.filter(|_| from_ledger.is_some()) {
+        for e in l.events(Some(id))?.iter().filter(|e| e.kind == super::event::PURGED) {
+            let operator = e.detail["operator"].as_str().unwrap_or_default().to_string();
+            for (path, at) in crate::lifecycle::purged_paths(e) {
+                purged.insert(path, (at, operator.clone()));
+            }
+        }
+    }
     for (path, hash) in &expected {
         match on_disk.get(path) {
+            None if purged.contains_key(path) => {
+                let (at, operator) = purged[path].clone();
+                findings.push(Finding::Purged { path: path.clone(), at, operator });
+            }
+            Some(_) if purged.contains_key(path) => findings.push(Finding::PurgedButPresent(path.clone())),
             None => findings.push(Finding::FileMissing(path.clone())),
             Some((actual, _)) if actual != hash => findings.push(Finding::FileChanged(path.clone())),
             Some(_) => {}
