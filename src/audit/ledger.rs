@@ -298,7 +298,9 @@ impl Ledger {
         if findings.is_empty() {
             return Ok(());
         }
-        Err(LedgerError::Damaged { path: self.path(), findings: findings.iter().map(|f| f.to_string()).collect() })
+        // Each finding on one line: what the ledger holds cannot break or fake one.
+        let findings = findings.iter().map(|f| crate::report::terminal_safe(&f.to_string())).collect();
+        Err(LedgerError::Damaged { path: self.path(), findings })
     }
 
     /// The schema version of this ledger file.
@@ -568,9 +570,11 @@ impl std::fmt::Display for Head {
 impl std::str::FromStr for Head {
     type Err = String;
 
-    /// Reads `<count>:<hash>` as typed back from paper: spaces anywhere, either case.
+    /// Reads `<count>:<hash>` as typed back from paper: spaces anywhere, either case, full or
+    /// half width (a Japanese input method types `１２：３ＦＡ４…`).
     fn from_str(s: &str) -> Result<Head, String> {
-        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let compact: String = s.nfkc().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
         let bad = || format!("「{s}」は 件数:ハッシュ（例 12:3fa4…、ハッシュは16進64桁）で指定してください");
         let (count, hash) = compact.split_once(':').ok_or_else(bad)?;
         let count: i64 = count.parse().map_err(|_| bad())?;
