@@ -166,17 +166,32 @@ pub fn run(
         return Err(BatchError::ReissueWithoutReason);
     }
     // The ledger first: the one this installation uses, holding the output root's lock,
-    // with a run that was cut off finished, and checked row by row before anything is issued.
+    // checked row by row before anything is issued, then with a run that was cut off finished.
+    // The check comes before the recovery: recovery moves or deletes staging folders on the
+    // ledger's word, and a ledger that does not verify could have it delete a committed batch.
     crate::home::guard(&options.out_root, options.registry.as_deref(), options.new_ledger)?;
-    let (mut ledger, recovery_notes) = if options.dry_run {
-        (Ledger::open_read_only(&options.out_root)?, Vec::new())
+    let mut ledger = if options.dry_run {
+        Ledger::open_read_only(&options.out_root)?
     } else {
-        let ledger = Ledger::open(&options.out_root)?;
-        let notes = ledger.recover()?;
-        (Some(ledger), notes)
+        Some(Ledger::open(&options.out_root)?)
     };
+    let mut warnings = Vec::new();
+    let mut recovery_notes = Vec::new();
     if let Some(ledger) = &ledger {
         ledger.ensure_intact()?;
+        if !options.dry_run {
+            recovery_notes = ledger.recover()?;
+        }
+        // A ledger that holds batches goes on the user's list now, not only after this run
+        // commits: the run that committed them may have been cut off before it listed it, and
+        // this one may have nothing to issue. Unlisted, it would not stop a run from another
+        // folder from issuing everything again.
+        if !options.dry_run
+            && ledger.head()?.is_some()
+            && let Err(warning) = crate::home::remember(&options.out_root, options.registry.as_deref())
+        {
+            warnings.push(warning);
+        }
     }
     let read = ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden };
     let intake = intake::read(&options.input, &read)?;
@@ -184,7 +199,6 @@ pub fn run(
     let created = now_in_tokyo();
     let dir = unique_dir(&options.out_root, &created.format("%Y%m%d-%H%M%S").to_string());
     let batch_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let mut warnings = Vec::new();
     if config.zip.encryption == ZipEncryption::ZipCrypto {
         warnings.push(ZIPCRYPTO_WARNING.to_string());
     }

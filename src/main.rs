@@ -527,6 +527,11 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitC
         Ok(h) => h,
         Err(e) => return fail(e),
     };
+    // A folder that holds the ledger is an output root, not a batch: the whole ledger.
+    let (batch, out) = match batch {
+        Some(b) if b.join(tsuchi::ledger::FILE_NAME).is_file() => (None, Some(b)),
+        other => (other, out),
+    };
     let (what, findings) = match batch {
         Some(batch) => match tsuchi::audit::verify::verify(batch, head.as_ref()) {
             Err(e) => return fail(e),
@@ -622,7 +627,11 @@ fn shown_long(value: &str) -> String {
 }
 
 fn fail(message: impl std::fmt::Display) -> ExitCode {
-    err!("エラー：{}", report::terminal_safe(&message.to_string()));
+    // Made terminal-safe line by line: the line breaks of a message that lists findings are
+    // tsuchi's own, not `U+000A`.
+    let message = message.to_string();
+    let lines: Vec<String> = message.split('\n').map(report::terminal_safe).collect();
+    err!("エラー：{}", lines.join("\n"));
     ExitCode::from(EXIT_FAILED)
 }
 

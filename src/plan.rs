@@ -107,11 +107,13 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
     let mut to_issue: Vec<&Request> = Vec::new();
     let mut already_issued = Vec::new();
     let mut reissue_of = HashMap::new();
+    let issued = match input.ledger {
+        Some(l) => l.issued_index()?,
+        None => HashMap::new(),
+    };
     for request in &input.intake.requests {
-        let previous = match input.ledger {
-            Some(l) => l.issued_in(request.request_id.as_str(), request.kind.alias())?,
-            None => None,
-        };
+        let key = (request.request_id.as_str().to_string(), request.kind.alias().to_string());
+        let previous = issued.get(&key).cloned();
         match previous {
             Some(batch) if reissue.contains(&request.request_id) => {
                 reissue_of.insert((request.request_id.to_string(), request.kind), batch);

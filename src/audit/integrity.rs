@@ -177,6 +177,13 @@ fn files(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<Fin
         }
     }
     findings.extend(unsealed_rows("files", unsealed));
+    // Every batch is committed with both seals in one transaction. A batch whose rows are
+    // sealed but whose files are not lost its `batch.sealed` event: as the chain's last event
+    // that is a truncation the chain alone cannot see, and with its `files` rows gone too,
+    // nothing would bind the batch folder any more.
+    for id in seals.iter().filter(|(_, s)| s.batch.is_some() && s.files.is_none()).map(|(id, _)| id) {
+        findings.push(row("events", format!("バッチ {id} の封印（batch.sealed）"), Change::Deleted));
+    }
     for (key, want) in &expected {
         let name = format!("バッチ {} の {}", key.0, key.1);
         match found.get(key) {

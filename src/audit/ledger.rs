@@ -304,7 +304,9 @@ impl Ledger {
         if findings.is_empty() {
             return Ok(());
         }
-        Err(LedgerError::Damaged { path: self.path(), findings: findings.iter().map(|f| f.to_string()).collect() })
+        // Each finding on one line: what the ledger holds cannot break or fake one.
+        let findings = findings.iter().map(|f| crate::report::terminal_safe(&f.to_string())).collect();
+        Err(LedgerError::Damaged { path: self.path(), findings })
     }
 
     /// The schema version of this ledger file.
@@ -366,17 +368,22 @@ impl Ledger {
         Ok(notes)
     }
 
-    /// The batch that issued (申請番号, 通知種別) most recently, if any.
-    pub fn issued_in(&self, request_id: &str, kind: &str) -> Result<Option<String>, LedgerError> {
-        Ok(self
+    /// Every issued (申請番号, 通知種別) → the batch that issued it most recently. The 申請番号
+    /// is normalised as the list's are ([`crate::model::RequestId`]): a ledger written before
+    /// the number was upper-cased and stripped of invisible characters holds it as it was
+    /// typed, and an exact comparison would issue those requests again.
+    pub fn issued_index(&self) -> Result<std::collections::HashMap<(String, String), String>, LedgerError> {
+        let mut stmt = self
             .conn
-            .query_row(
-                "SELECT batch_id FROM requests WHERE request_id = ?1 AND kind = ?2 AND outcome = 'issued'
-                 ORDER BY rowid DESC LIMIT 1",
-                params![request_id, kind],
-                |r| r.get(0),
-            )
-            .optional()?)
+            .prepare("SELECT request_id, kind, batch_id FROM requests WHERE outcome = 'issued' ORDER BY rowid")?;
+        let mut rows = stmt.query([])?;
+        let mut index = std::collections::HashMap::new();
+        while let Some(r) = rows.next()? {
+            let (id, kind, batch): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let id = crate::model::RequestId::parse(&id).map(|p| p.as_str().to_string()).unwrap_or(id);
+            index.insert((id, kind), batch);
+        }
+        Ok(index)
     }
 
     /// Starts the event chain of a new batch after the ledger's last event.
@@ -588,9 +595,11 @@ impl std::fmt::Display for Head {
 impl std::str::FromStr for Head {
     type Err = String;
 
-    /// Reads `<count>:<hash>` as typed back from paper: spaces anywhere, either case.
+    /// Reads `<count>:<hash>` as typed back from paper: spaces anywhere, either case, full or
+    /// half width (a Japanese input method types `１２：３ＦＡ４…`).
     fn from_str(s: &str) -> Result<Head, String> {
-        let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+        use unicode_normalization::UnicodeNormalization;
+        let compact: String = s.nfkc().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
         let bad = || format!("「{s}」は 件数:ハッシュ（例 12:3fa4…、ハッシュは16進64桁）で指定してください");
         let (count, hash) = compact.split_once(':').ok_or_else(bad)?;
         let count: i64 = count.parse().map_err(|_| bad())?;

@@ -118,6 +118,15 @@ pub fn verify(dir: &Path, head: Option<&Head>) -> Result<Vec<Finding>, VerifyErr
     if !dir.is_dir() {
         return Err(VerifyError::NoBatch(dir.to_path_buf()));
     }
+    // `.` or `output/x/..` name no batch and no parent: the folder made absolute (links kept,
+    // so that a batch folder linked from the output root still finds its ledger there), and
+    // resolved where it ends in `..`.
+    let io = |e: std::io::Error| VerifyError::Io { path: dir.to_path_buf(), detail: e.to_string() };
+    let mut resolved = std::path::absolute(dir).map_err(io)?;
+    if resolved.file_name().is_none() {
+        resolved = resolved.canonicalize().map_err(io)?;
+    }
+    let dir = resolved.as_path();
     let id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let root = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let ledger = Ledger::open_read_only(root)?;
@@ -230,17 +239,19 @@ fn folder(dir: &Path, id: &str, ledger: Option<&Ledger>) -> Result<Vec<Finding>,
         Some(l) => Some(l.files(id)?.into_iter().map(|(p, h, _)| (p, h)).collect()),
     };
 
-    // The ledger is the reference where it has the batch; the manifest otherwise.
+    // The ledger is the reference where it has the batch's files; the manifest otherwise (a
+    // batch always has files: none in the ledger means its rows were deleted, which the
+    // ledger check reports, and the folder must still be checked).
     let expected: BTreeMap<String, String> = match (&from_ledger, &from_manifest) {
-        (Some(l), _) => l.clone(),
-        (None, Some(m)) => {
+        (Some(l), _) if !l.is_empty() => l.clone(),
+        (_, Some(m)) => {
             let mut m = m.clone();
             if let Some((hash, _)) = on_disk.get("manifest.json") {
                 m.insert("manifest.json".into(), hash.clone());
             }
             m
         }
-        (None, None) => BTreeMap::new(),
+        (_, None) => BTreeMap::new(),
     };
     // Files `purge` removed (path → when, by whom): their absence is the record, not a loss.
     let mut purged: BTreeMap<String, (String, String)> = BTreeMap::new();

@@ -511,6 +511,13 @@ mod tests {
             "Ｒ０８－０００１",
             " R08\u{00AD}-0001 ",
             "R08-0001\u{2060}",
+            // Invisible, but not Cf: default-ignorable code points.
+            "R08-0001\u{034F}",
+            "R08-0001\u{FE0F}",
+            "R08-0001\u{3164}",
+            "R08-0001\u{FFA0}",
+            "R08\u{115F}-0001",
+            "R08-0001\u{E0100}",
         ] {
             assert_eq!(RequestId::parse(variant).unwrap(), id, "{variant:?}");
         }

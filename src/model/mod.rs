@@ -29,10 +29,26 @@ pub fn normalize_code(raw: &str) -> String {
 /// spaces and joiners, the soft hyphen, the BOM, bidi controls, tags. The table is Unicode
 /// 16's; unicode-normalization does not expose general categories, and a crate for one
 /// category is not worth its weight.
+///
+/// Also the other default-ignorable code points, which are just as invisible but not Cf: the
+/// combining grapheme joiner, variation selectors (a pasted `R08-0001` may carry U+FE0F), the
+/// Hangul fillers and the Mongolian free variation selectors. Without them a 申請番号 retyped
+/// with one of these would be a new request and issued twice.
 pub fn is_format_char(c: char) -> bool {
     matches!(
         c as u32,
-        0x00AD
+        0x034F
+            | 0x115F..=0x1160
+            | 0x17B4..=0x17B5
+            | 0x180B..=0x180D
+            | 0x180F
+            | 0x3164
+            | 0xFE00..=0xFE0F
+            | 0xFFA0
+            | 0xFFF0..=0xFFF8
+            // Tags (Cf) and variation selectors supplement, with the unassigned between.
+            | 0xE0000..=0xE0FFF
+            | 0x00AD
             | 0x0600..=0x0605
             | 0x061C
             | 0x06DD
@@ -51,8 +67,6 @@ pub fn is_format_char(c: char) -> bool {
             | 0x13430..=0x1343F
             | 0x1BCA0..=0x1BCA3
             | 0x1D173..=0x1D17A
-            | 0xE0001
-            | 0xE0020..=0xE007F
     )
 }
 
