@@ -15,7 +15,6 @@ use crate::config::Config;
 use crate::fsutil;
 use crate::ledger::{BatchRecord, Head, Ledger};
 use crate::mailroom::{self, BundleInfo};
-use crate::model::NoticeKind;
 use crate::notice::Notice;
 use crate::pack::{self, policy::ZipKey};
 use crate::plan::Plan;
@@ -66,13 +65,14 @@ pub fn write(
     // the events that the cover's chain head covers record them.
     let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
     mailroom::sort(&mut paper);
-    let control: HashMap<(String, NoticeKind), String> = paper
+    // By 申請番号, unique in the list (an office may have one notice of a kind per ユーザID).
+    let control: HashMap<&str, String> = paper
         .iter()
         .enumerate()
-        .map(|(i, n)| ((n.request.office_no.to_string(), n.kind()), mailroom::control_no(&report.batch_id, i + 1)))
+        .map(|(i, n)| (n.request.request_id.as_str(), mailroom::control_no(&report.batch_id, i + 1)))
         .collect();
     for i in &mut issued {
-        i.control_no = control.get(&(i.office_no.clone(), i.kind)).cloned();
+        i.control_no = control.get(i.request_id.as_str()).cloned();
     }
     report.issued = issued;
     report.bundle_pages = mailroom::bundle_pages(paper.len(), config.mailroom.duplex);
