@@ -376,13 +376,7 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
 
 fn print_batch(report: &BatchReport) {
     out!();
-    if !report.already_issued.is_empty() {
-        out!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
-        for a in &report.already_issued {
-            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, shown(&a.request_id), a.kind, a.batch_id);
-        }
-        out!();
-    }
+    print_already_issued(&report.already_issued);
     print_layout_rejections(&report.render_rejections);
     let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     if report.dry_run {
@@ -420,6 +414,17 @@ fn print_batch(report: &BatchReport) {
     }
     out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
     out!("  台帳：{}", report.ledger_path.display());
+}
+
+/// Requests the ledger says were issued, with the batch that issued them (run and check alike).
+fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
+    if !already_issued.is_empty() {
+        out!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
+        for a in already_issued {
+            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, shown(&a.request_id), a.kind, a.batch_id);
+        }
+        out!();
+    }
 }
 
 /// Rows refused while preparing (a value that does not fit the notice), after intake's list.
@@ -650,6 +655,8 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     } else {
         print_intake(&options.requests, &intake);
         print_layout_rejections(&plan.rejections);
+        out!();
+        print_already_issued(&plan.already_issued);
         out!("  発行される通知書：{}件（発行済み {}件）", plan.notices.len(), plan.already_issued.len());
         out!();
         out!("■ パスワードの規則");
