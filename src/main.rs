@@ -371,6 +371,7 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
         "warnings": report.warnings,
         "ledger": report.ledger_path.display().to_string(),
         "nothing_to_issue": report.nothing_to_issue,
+        "handoff": report.handoff,
     })
 }
 
@@ -411,6 +412,14 @@ fn print_batch(report: &BatchReport) {
     out!("    印刷束：print/{}.pdf　発送リスト：print/発送リスト.xlsx", report.batch_id);
     if zips_separate > 0 {
         out!("    開封パスワード一覧（別経路で送付・取扱注意）：secrets/開封パスワード一覧.pdf");
+    }
+    match &report.handoff {
+        Some(tsuchi::handoff::Outcome::Written { file, rows, recipients, .. }) => out!(
+            "    システム登録ファイル（受付システムの運用担当へ・age で暗号化、公開鍵 {}件）：{}（{rows}件）",
+            recipients.len(),
+            file.display()
+        ),
+        _ => out!("    システム登録ファイル：作っていません（[handoff] recipients に公開鍵がありません）"),
     }
     out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
     out!("  台帳：{}", report.ledger_path.display());

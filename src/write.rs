@@ -61,6 +61,8 @@ pub fn write(
     let keys = pack::policy::zip_keys(notices, config);
     let mut issued = notices_and_zips(staging, notices, &keys, &fonts, context)?;
     lap(report, "notices+zips");
+    report.handoff = Some(handoff(staging, &report.batch_id, notices, config)?);
+    lap(report, "handoff");
     // The bundle's order, control numbers and pages are fixed before anything prints them:
     // the events that the cover's chain head covers record them.
     let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
@@ -119,6 +121,27 @@ fn notices_and_zips(
         .collect();
     context.progress.finish();
     written.into_iter().collect()
+}
+
+/// The システム登録ファイル: every credential of the batch, encrypted to the 受付システム's
+/// operators; none without a recipient.
+fn handoff(
+    staging: &Path,
+    batch_id: &str,
+    notices: &[Notice],
+    config: &Config,
+) -> Result<crate::handoff::Outcome, BatchError> {
+    let recipients = &config.handoff.recipients;
+    if recipients.is_empty() {
+        return Ok(crate::handoff::Outcome::NoRecipients);
+    }
+    let file = Path::new("handoff").join(format!("{batch_id}.csv.age"));
+    let dir = staging.join("handoff");
+    fsutil::create_private_dir(&dir).map_err(io_error(&dir))?;
+    let path = staging.join(&file);
+    let (sha256, rows) = crate::handoff::write(&path, notices, recipients).map_err(io_error(&path))?;
+    let recipients = recipients.iter().map(ToString::to_string).collect();
+    Ok(crate::handoff::Outcome::Written { file, sha256, rows, recipients })
 }
 
 /// The second channel: every 開封パスワード, with its character-class grid.
