@@ -395,9 +395,11 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
             .chain(skipped.iter().map(|s| (&s.request_id, s.row)))
             .filter_map(|(id, row)| RequestId::parse(id).ok().map(|id| (id.as_str().to_string(), row))),
     );
-    let by_office_kind = groups(candidates.iter().filter_map(|(row, _, r, _)| {
-        r.as_ref().map(|r| ((r.office_no.clone(), r.user_id.clone(), r.kind), *row))
-    }));
+    let by_office_kind = groups(
+        candidates
+            .iter()
+            .filter_map(|(row, _, r, _)| r.as_ref().map(|r| ((r.office_no.clone(), r.user_id.clone(), r.kind), *row))),
+    );
     for (row, id, request, rejections) in candidates.iter_mut() {
         if let Ok(parsed) = RequestId::parse(id)
             && let Some(other) = by_id.get(parsed.as_str()).and_then(|g| partner(*g, *row))
