@@ -103,6 +103,8 @@ pub struct BatchReport {
     pub ledger_path: PathBuf,
     /// Nothing was left to issue: no batch folder was made and nothing was recorded.
     pub nothing_to_issue: bool,
+    /// The batch's システム登録ファイル for the 受付システム; `None` when no batch was written.
+    pub handoff: Option<crate::handoff::Outcome>,
 }
 
 impl BatchReport {
@@ -202,6 +204,9 @@ pub fn run(
     if config.zip.encryption == ZipEncryption::ZipCrypto {
         warnings.push(ZIPCRYPTO_WARNING.to_string());
     }
+    if config.handoff.recipients.is_empty() {
+        warnings.push(crate::handoff::NO_RECIPIENTS.to_string());
+    }
 
     let clock = std::time::Instant::now();
     let input = PlanInput {
@@ -228,6 +233,7 @@ pub fn run(
         dry_run: options.dry_run,
         ledger_path: crate::home::absolute(&options.out_root.join(ledger::FILE_NAME)),
         nothing_to_issue: plan.notices.is_empty(),
+        handoff: None,
     };
     let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run && !plan.notices.is_empty()) else {
         report.issued = plan.notices.iter().map(|n| planned(n, ZipOpening::Separate)).collect();

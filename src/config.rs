@@ -26,6 +26,7 @@ pub struct Config {
     pub layout: LayoutSettings,
     pub templates: TemplateSettings,
     pub output: OutputSettings,
+    pub handoff: HandoffSettings,
 }
 
 /// Where the password that opens a notice's ZIP comes from (SPEC §6).
@@ -193,6 +194,14 @@ pub struct OutputSettings {
     pub root: Option<PathBuf>,
 }
 
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HandoffSettings {
+    /// The age public keys (X25519, `age1…`) of the 受付システム's operators: each batch's
+    /// システム登録ファイル is encrypted to them. None: no file at all, never a plaintext one.
+    pub recipients: Vec<crate::handoff::Recipient>,
+}
+
 // The defaults are the values written in templates/tsuchi.toml (a test keeps them equal).
 
 impl Default for Issuer {
@@ -349,12 +358,14 @@ mod tests {
         let uncommented = DEFAULT_TOML
             .replace("# issue_date = ", "issue_date = ")
             .replace("# dir = ", "dir = ")
-            .replace("# root = ", "root = ");
+            .replace("# root = ", "root = ")
+            .replace("# recipients = ", "recipients = ");
         assert_ne!(uncommented, DEFAULT_TOML);
         let config = parse(&uncommented).unwrap();
         assert_eq!(config.notice.issue_date, NaiveDate::from_ymd_opt(2026, 1, 10));
         assert_eq!(config.templates.dir, Some(PathBuf::from("templates")));
         assert_eq!(config.output.root, Some(PathBuf::from("output")));
+        assert_eq!(config.handoff.recipients.len(), 1, "the example recipient is a real age public key");
     }
 
     #[test]
@@ -391,6 +402,7 @@ mod tests {
             ("[templates]\n\ndirectory = \"t\"\n", "directory", 3),
             ("[output]\nroot = \"o\"\nledger = \"l\"\n", "ledger", 3),
             ("[notice]\nhonorific = \"様\"\n", "honorific", 2),
+            ("[handoff]\nrecipients = []\nrecipient = \"age1\"\n", "recipient", 3),
         ];
         for (text, key, line) in cases {
             let err = parse(text).unwrap_err();
@@ -458,6 +470,14 @@ mod tests {
         .unwrap();
         assert_eq!(ok.zip.encryption, ZipEncryption::ZipCrypto);
         assert_eq!(ok.zip.password_source.of(NoticeKind::CertPasswordReissue), PasswordSource::Separate);
+    }
+
+    #[test]
+    fn a_handoff_recipient_that_is_no_age_key_names_its_line() {
+        let err = parse("[handoff]\n\nrecipients = [\"ssh-ed25519 AAAAC3\"]\n").unwrap_err();
+        assert!(matches!(err, ConfigError::Parse { line: Some(3), .. }), "{err}");
+        assert!(err.to_string().contains("age1"), "{err}");
+        assert!(parse("[handoff]\nrecipients = []\n").unwrap().handoff.recipients.is_empty());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod config;
 pub mod failpoint;
 pub mod font;
 pub mod fsutil;
+pub mod handoff;
 pub mod home;
 pub mod intake;
 pub mod lifecycle;

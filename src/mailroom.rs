@@ -14,10 +14,14 @@ use crate::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::render::pdf::Meta;
 use crate::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer};
 
-/// The mail room's order: by 郵便番号, then 事業所番号 (then kind, so the order is total).
+/// The mail room's order: by 郵便番号, then 事業所番号 (then ユーザID and kind, so the order is
+/// total).
 pub fn sort(notices: &mut [&Notice]) {
     notices.sort_by(|a, b| {
-        let key = |n: &Notice| (n.request.postal_code.clone(), n.request.office_no.clone(), n.kind());
+        let key = |n: &Notice| {
+            let r = &n.request;
+            (r.postal_code.clone(), r.office_no.clone(), r.user_id.clone(), n.kind())
+        };
         key(a).cmp(&key(b))
     });
 }

@@ -412,18 +412,13 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
         "warnings": report.warnings,
         "ledger": report.ledger_path.display().to_string(),
         "nothing_to_issue": report.nothing_to_issue,
+        "handoff": report.handoff,
     })
 }
 
 fn print_batch(report: &BatchReport) {
     out!();
-    if !report.already_issued.is_empty() {
-        out!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
-        for a in &report.already_issued {
-            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, shown(&a.request_id), a.kind, a.batch_id);
-        }
-        out!();
-    }
+    print_already_issued(&report.already_issued);
     print_layout_rejections(&report.render_rejections);
     let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     if report.dry_run {
@@ -467,8 +462,27 @@ fn print_batch(report: &BatchReport) {
             Path::new("secrets").join("開封パスワード一覧.pdf").display()
         );
     }
+    match &report.handoff {
+        Some(tsuchi::handoff::Outcome::Written { file, rows, recipients, .. }) => out!(
+            "    システム登録ファイル（受付システムの運用担当へ・age で暗号化、公開鍵 {}件）：{}（{rows}件）",
+            recipients.len(),
+            file.display()
+        ),
+        _ => out!("    システム登録ファイル：作っていません（[handoff] recipients に公開鍵がありません）"),
+    }
     out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
     out!("  台帳：{}", report.ledger_path.display());
+}
+
+/// Requests the ledger says were issued, with the batch that issued them (run and check alike).
+fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
+    if !already_issued.is_empty() {
+        out!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
+        for a in already_issued {
+            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, shown(&a.request_id), a.kind, a.batch_id);
+        }
+        out!();
+    }
 }
 
 /// Rows refused while preparing (a value that does not fit the notice), after intake's list.
@@ -708,6 +722,8 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     } else {
         print_intake(&options.requests, &intake);
         print_layout_rejections(&plan.rejections);
+        out!();
+        print_already_issued(&plan.already_issued);
         out!("  発行される通知書：{}件（発行済み {}件）", plan.notices.len(), plan.already_issued.len());
         out!();
         out!("■ パスワードの規則");

@@ -42,6 +42,9 @@ impl SecretSlot {
 pub struct Notice {
     pub request: Request,
     pub issue_date: NaiveDate,
+    /// The list holds this office under more than one ユーザID (one per 請求先都道府県, seed
+    /// 000's 他県ユーザID): its file names carry the ユーザID and the notice shows the prefecture.
+    pub several_ids: bool,
     temp_password: Option<Secret>,
     cert_password: Option<Secret>,
     barcode: Result<Barcode, NoBarcode>,
@@ -73,13 +76,14 @@ impl Notice {
         };
         let r = &request;
         let barcode = crate::barcode::for_address(r.postal_code.digits(), &r.address, r.address2.as_deref());
-        Notice { request, issue_date, temp_password, cert_password, barcode }
+        Notice { request, issue_date, several_ids: false, temp_password, cert_password, barcode }
     }
 
     /// A made-up notice of `kind` with realistic field lengths, rendered at start-up to check
-    /// the templates before anything is issued. It is never written anywhere.
+    /// the templates before anything is issued. It is never written anywhere. It is the
+    /// fullest page a kind can have: an office with several ユーザID, so the 請求先都道府県 shows.
     pub fn specimen(kind: NoticeKind) -> Notice {
-        use crate::model::{OfficeNo, PhoneNo, PostalCode, RequestId, UserId};
+        use crate::model::{OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, UserId};
         let request = Request {
             row: 0,
             request_id: RequestId::parse("SPECIMEN").expect("valid"),
@@ -92,11 +96,13 @@ impl Notice {
             phone: Some(PhoneNo::parse("03-1234-5678").expect("valid")),
             fax: Some(PhoneNo::parse("03-1234-5679").expect("valid")),
             user_id: UserId::parse("KJ131311111114").expect("valid"),
-            prefecture: None,
+            prefecture: Some(Prefecture::parse("13").expect("valid")),
             attention: Some("管理者 見本 太郎".into()),
         };
         let date = NaiveDate::from_ymd_opt(2026, 1, 10).expect("valid date");
-        Notice::issue(request, date, &Passwords::default(), Secrets::Specimen)
+        let mut notice = Notice::issue(request, date, &Passwords::default(), Secrets::Specimen);
+        notice.several_ids = true;
+        notice
     }
 
     pub fn kind(&self) -> NoticeKind {
@@ -124,9 +130,16 @@ impl Notice {
             .collect()
     }
 
-    /// File name without extension: `<事業所番号>_<通知種別>`.
+    /// File name without extension: `<事業所番号>_<通知種別>`, or `<事業所番号>_<ユーザID>_<通知種別>`
+    /// for an office the list holds under several ユーザID, so that no two notices of a batch
+    /// share a name (intake refuses two of one kind for one ユーザID).
     pub fn file_stem(&self) -> String {
-        format!("{}_{}", self.request.office_no, self.request.kind.label())
+        let r = &self.request;
+        if self.several_ids {
+            format!("{}_{}_{}", r.office_no, r.user_id, r.kind.label())
+        } else {
+            format!("{}_{}", r.office_no, r.kind.label())
+        }
     }
 }
 
@@ -135,6 +148,7 @@ impl std::fmt::Debug for Notice {
         f.debug_struct("Notice")
             .field("request", &self.request)
             .field("issue_date", &self.issue_date)
+            .field("several_ids", &self.several_ids)
             .field("temp_password", &self.temp_password)
             .field("cert_password", &self.cert_password)
             .finish()

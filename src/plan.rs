@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use crate::config::Config;
 use crate::intake::{Column, Intake};
 use crate::ledger::{Ledger, LedgerError};
-use crate::model::{NoticeKind, Rejection, Request, RequestId};
+use crate::model::{NoticeKind, OfficeNo, Rejection, Request, RequestId, UserId};
 use crate::notice::{Notice, Secrets};
 use crate::render::{self, RenderError, Renderer};
 use crate::secrets::Generator;
@@ -131,6 +131,7 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
     }
 
     let (intake, secrets, issue_date) = (input.intake, input.secrets, input.issue_date);
+    let several = offices_with_several_ids(intake);
     let prepared: Vec<Result<Prepared, RowError>> = to_issue
         .par_iter()
         .map_init(Generator::os, |generator, request| {
@@ -138,7 +139,8 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
                 SecretSource::Os => Secrets::Drawn(generator),
                 SecretSource::Specimen => Secrets::Specimen,
             };
-            let notice = Notice::issue((*request).clone(), issue_date, &config.passwords, secrets);
+            let mut notice = Notice::issue((*request).clone(), issue_date, &config.passwords, secrets);
+            notice.several_ids = several.contains(&notice.request.office_no);
             prepare_one(notice, intake, config, renderer)
         })
         .collect();
@@ -156,6 +158,17 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
     }
     plan.rejections.sort_by_key(|r| r.row);
     Ok(plan)
+}
+
+/// Offices the list holds under more than one ユーザID (an office billing several prefectures).
+/// Every accepted row counts, issued before or not, so a notice's file name and wording do not
+/// depend on the ledger: `check` and `run` name it alike, and so does a later run of the list.
+fn offices_with_several_ids(intake: &Intake) -> HashSet<OfficeNo> {
+    let mut ids: HashMap<&OfficeNo, HashSet<&UserId>> = HashMap::new();
+    for r in &intake.requests {
+        ids.entry(&r.office_no).or_default().insert(&r.user_id);
+    }
+    ids.into_iter().filter(|(_, ids)| ids.len() > 1).map(|(office, _)| office.clone()).collect()
 }
 
 /// The 申請番号 of `--reissue`, normalised as the list's are (a mis-cased or retyped number is
@@ -252,7 +265,8 @@ fn layout_rejections(
         if let Some(value) = field(&mut trial, column) {
             *value = "あ".into();
         }
-        let trial = Notice::issue(trial, notice.issue_date, &config.passwords, Secrets::Specimen);
+        let mut trial = Notice::issue(trial, notice.issue_date, &config.passwords, Secrets::Specimen);
+        trial.several_ids = notice.several_ids;
         renderer.frame(&trial).is_ok()
     };
     let culprits: Vec<&(Column, String)> = present.iter().filter(|(c, _)| fits_without(*c)).collect();

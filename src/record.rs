@@ -9,6 +9,7 @@ use crate::audit::event::{AuditEvent, FilesSeal, NotIssued};
 use crate::audit::{self, manifest};
 use crate::batch::{BatchError, BatchReport, ZIPCRYPTO_WARNING, counts, io_error, now_in_tokyo};
 use crate::fsutil;
+use crate::handoff;
 use crate::ledger::{self, BatchRecord, Head, Ledger, Outcome, RequestRecord};
 use crate::model::NoticeKind;
 use crate::pack::ZipEncryption;
@@ -82,6 +83,17 @@ pub fn events(
             reissue_of: previous,
         });
     }
+    chain.push(&match &report.handoff {
+        Some(handoff::Outcome::Written { file, sha256, rows, recipients }) => AuditEvent::HandoffWritten {
+            file: file.clone(),
+            sha256: sha256.clone(),
+            rows: *rows,
+            recipients: recipients.clone(),
+        },
+        Some(handoff::Outcome::NoRecipients) | None => {
+            AuditEvent::HandoffNotWritten { reason: handoff::NO_RECIPIENTS.into() }
+        }
+    });
     for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {
         let detail =
             NotIssued { row: r.row, request_id: r.request_id.clone(), kind: r.kind.clone(), reason: r.reason.clone() };

@@ -15,7 +15,6 @@ use crate::config::Config;
 use crate::fsutil;
 use crate::ledger::{BatchRecord, Head, Ledger};
 use crate::mailroom::{self, BundleInfo};
-use crate::model::NoticeKind;
 use crate::notice::Notice;
 use crate::pack::{self, policy::ZipKey};
 use crate::plan::Plan;
@@ -68,17 +67,20 @@ pub fn write(
     let keys = pack::policy::zip_keys(notices, config);
     let mut issued = notices_and_zips(staging, notices, &keys, &fonts, context)?;
     lap(report, "notices+zips");
+    report.handoff = Some(handoff(staging, &report.batch_id, notices, config)?);
+    lap(report, "handoff");
     // The bundle's order, control numbers and pages are fixed before anything prints them:
     // the events that the cover's chain head covers record them.
     let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
     mailroom::sort(&mut paper);
-    let control: HashMap<(String, NoticeKind), String> = paper
+    // By 申請番号, unique in the list (an office may have one notice of a kind per ユーザID).
+    let control: HashMap<&str, String> = paper
         .iter()
         .enumerate()
-        .map(|(i, n)| ((n.request.office_no.to_string(), n.kind()), mailroom::control_no(&report.batch_id, i + 1)))
+        .map(|(i, n)| (n.request.request_id.as_str(), mailroom::control_no(&report.batch_id, i + 1)))
         .collect();
     for i in &mut issued {
-        i.control_no = control.get(&(i.office_no.clone(), i.kind)).cloned();
+        i.control_no = control.get(i.request_id.as_str()).cloned();
     }
     report.issued = issued;
     report.bundle_pages = mailroom::bundle_pages(paper.len(), config.mailroom.duplex);
@@ -125,6 +127,27 @@ fn notices_and_zips(
         .collect();
     context.progress.finish();
     written.into_iter().collect()
+}
+
+/// The システム登録ファイル: every credential of the batch, encrypted to the 受付システム's
+/// operators; none without a recipient.
+fn handoff(
+    staging: &Path,
+    batch_id: &str,
+    notices: &[Notice],
+    config: &Config,
+) -> Result<crate::handoff::Outcome, BatchError> {
+    let recipients = &config.handoff.recipients;
+    if recipients.is_empty() {
+        return Ok(crate::handoff::Outcome::NoRecipients);
+    }
+    let file = Path::new("handoff").join(format!("{batch_id}.csv.age"));
+    let dir = staging.join("handoff");
+    fsutil::create_private_dir(&dir).map_err(io_error(&dir))?;
+    let path = staging.join(&file);
+    let (sha256, rows) = crate::handoff::write(&path, notices, recipients).map_err(io_error(&path))?;
+    let recipients = recipients.iter().map(ToString::to_string).collect();
+    Ok(crate::handoff::Outcome::Written { file, sha256, rows, recipients })
 }
 
 /// The second channel: every 開封パスワード, with its character-class grid.

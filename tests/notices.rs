@@ -91,14 +91,67 @@ fn each_notice_kind_carries_every_field_of_its_row_and_its_secrets_in_order() {
                 None => assert!(!flat.contains(slot.label()) || kind == NoticeKind::LoginReissue, "{kind}"),
             }
         }
-        // The class row: one label per character, in the seed notices' words.
-        let classes = text.matches("大文字").count() + text.matches("小文字").count() + text.matches("数字").count();
+        // The class row: one label per character, in the seed notices' words (the 備考's
+        // 「英数字」 is not a class label).
+        let digits = text.matches("数字").count() - text.matches("英数字").count();
+        let classes = text.matches("大文字").count() + text.matches("小文字").count() + digits;
         let chars: usize = [SecretSlot::TempPassword, SecretSlot::CertPassword]
             .iter()
             .filter_map(|s| r.notice.secret(*s))
             .map(|s| s.chars().count())
             .sum();
         assert_eq!(classes, chars, "{kind}");
+    }
+}
+
+/// The passages of the manuals (../shared/seeds/) each kind's 備考 must carry, as printed.
+fn seed_passages(kind: NoticeKind) -> &'static [&'static str] {
+    match kind {
+        // 000 (the sample notices' notes), 001 (the reissue notice's first note), 004 (§4).
+        NoticeKind::Registration => &[
+            "電子請求受付システムのユーザID※KJから始まる12桁の英数字です。例：KJ123456789012",
+            "介護情報基盤ポータル、ケアプランデータ連携システム、LIFEを利用開始する際にも電子請求受付システムのユーザID・パスワードは必要です。",
+            "ユーザID及び仮パスワードで電子請求受付システムにログインし、新しいパスワードを設定してください",
+            "証明書発行用パスワードは、証明書の発行申請時と、証明書のインストール時に必要となるパスワードです",
+            "有償の新しい証明書が必要になります",
+        ],
+        // 001: the five notes of the 令和 sample, both cases of the last one and its menu step.
+        NoticeKind::LoginReissue => &[
+            "ユーザID及び仮パスワードで電子請求受付システムにログインし、新しいパスワードを設定してください",
+            "仮パスワードは、新しいパスワードを設定するまでの間、他に漏洩しないよう十分な管理を行ってください",
+            "ユーザID及び新しいパスワードは、漏洩しないよう十分な管理を行ってください",
+            "設定中のセキュリティコードは、仮パスワードでログインした際に削除されます",
+            "ユーザ情報変更メニューの「セキュリティコード設定」から再度設定してください",
+            "証明書発行用パスワードを紛失した場合や、紙請求または媒体請求を行っている事業者がユーザIDを新たに取得した場合",
+            "証明書メニューで「証明書の発行申請をする」を選択し、「証明書発行用パスワードとは」から証明書発行用パスワードを再発行することで、新しい証明書発行用パスワードを取得してください",
+        ],
+        // 004 §4 「証明書発行用パスワードとは」.
+        NoticeKind::CertPasswordReissue => &[
+            "証明書発行用パスワードは、証明書の発行申請時と、証明書のインストール時に必要となるパスワードです",
+            "パソコンの買い替え等に伴い",
+            "証明書を再インストールすることもあります",
+            "万が一、証明書発行用パスワードを紛失しますと、証明書のインストールができず、有償の新しい証明書が必要になります",
+        ],
+    }
+}
+
+#[test]
+fn each_notice_says_what_the_manuals_say_and_nothing_they_do_not() {
+    let config = Config::default();
+    let renderer = Renderer::new(&config).unwrap();
+    let requests = sample_requests();
+    let fonts = common::fonts_for(&renderer, &requests);
+    for kind in NoticeKind::ALL {
+        let request = requests.iter().find(|r| r.kind == kind).unwrap().clone();
+        let r = render(&renderer, &fonts, request, 11);
+        let flat = squeeze(&tool("pdftotext", &["-layout", r.pdf.to_str().unwrap(), "-"]));
+        for passage in seed_passages(kind) {
+            assert!(flat.contains(&squeeze(passage)), "{kind}: 「{passage}」 missing from the 備考");
+        }
+        // A sentence no manual says (issue 11).
+        assert!(!flat.contains("以前の証明書発行用パスワードは使用できません"), "{kind}");
+        // One office, one prefecture: no 請求先都道府県 row.
+        assert!(!flat.contains("請求先都道府県"), "{kind}");
     }
 }
 

@@ -56,6 +56,13 @@ pub enum AuditEvent {
     RequestRejected(NotIssued),
     #[serde(rename = "request.already_issued")]
     RequestAlreadyIssued(NotIssued),
+    /// The batch's システム登録ファイル: its path, the SHA-256 of its ciphertext, how many notices
+    /// it holds, and the age public keys it is encrypted to. Never its content.
+    #[serde(rename = "handoff.written")]
+    HandoffWritten { file: PathBuf, sha256: String, rows: usize, recipients: Vec<String> },
+    /// No システム登録ファイル, and why (no recipient configured).
+    #[serde(rename = "handoff.not_written")]
+    HandoffNotWritten { reason: String },
     #[serde(rename = "batch.completed")]
     BatchCompleted { counts: BTreeMap<String, usize> },
     /// The batch's `batches` row and a hash of each of its `requests` rows (by row number),
@@ -250,6 +257,24 @@ mod tests {
             "batch.completed",
             json!({ "counts": counts }),
         );
+    }
+
+    #[test]
+    fn the_handoff_events_record_hash_and_recipients_and_nothing_else() {
+        let (kind, detail) = AuditEvent::HandoffWritten {
+            file: PathBuf::from("handoff").join("b.csv.age"),
+            sha256: "ab".repeat(32),
+            rows: 2,
+            recipients: vec!["age1example".into()],
+        }
+        .to_record();
+        assert_eq!(kind, "handoff.written");
+        assert_eq!(
+            detail,
+            json!({ "file": "handoff/b.csv.age", "sha256": "ab".repeat(32), "rows": 2, "recipients": ["age1example"] })
+        );
+        let (kind, detail) = AuditEvent::HandoffNotWritten { reason: "公開鍵がない".into() }.to_record();
+        assert_eq!((kind.as_str(), detail), ("handoff.not_written", json!({ "reason": "公開鍵がない" })));
     }
 
     #[test]

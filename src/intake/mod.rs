@@ -359,7 +359,8 @@ fn row_list(numbers: &[usize]) -> String {
 type Candidate = (usize, String, Option<Request>, Vec<Rejection>);
 
 /// 申請番号 must be unique in the file, and one batch cannot hold two notices of one kind for
-/// one office (they would share a file name). Every row of such a group is rejected: tsuchi
+/// one ユーザID of one office. An office that bills several prefectures has one ユーザID per
+/// 請求先都道府県 (seed 000's 他県ユーザID), so it may appear once per ユーザID. Every row of such a group is rejected: tsuchi
 /// cannot know which one the clerk meant. Each row names one other row of its group (the
 /// first names the second, the others the first), so the messages grow with the rows, not
 /// with their square.
@@ -395,7 +396,9 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
             .filter_map(|(id, row)| RequestId::parse(id).ok().map(|id| (id.as_str().to_string(), row))),
     );
     let by_office_kind = groups(
-        candidates.iter().filter_map(|(row, _, r, _)| r.as_ref().map(|r| ((r.office_no.clone(), r.kind), *row))),
+        candidates
+            .iter()
+            .filter_map(|(row, _, r, _)| r.as_ref().map(|r| ((r.office_no.clone(), r.user_id.clone(), r.kind), *row))),
     );
     for (row, id, request, rejections) in candidates.iter_mut() {
         if let Ok(parsed) = RequestId::parse(id)
@@ -412,7 +415,8 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
             });
         }
         if let Some(r) = request
-            && let Some(other) = by_office_kind.get(&(r.office_no.clone(), r.kind)).and_then(|g| partner(*g, *row))
+            && let Some(other) =
+                by_office_kind.get(&(r.office_no.clone(), r.user_id.clone(), r.kind)).and_then(|g| partner(*g, *row))
         {
             rejections.push(Rejection {
                 row: *row,
@@ -420,7 +424,7 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
                 column_letter: header.position(Column::OfficeNo).map(column_letter),
                 value: r.office_no.to_string(),
                 reason: format!(
-                    "同じ事業所番号・通知種別（{}）の申請が{other}行目にもあります。1つにまとめてください",
+                    "同じ事業所番号・ユーザID・通知種別（{}）の申請が{other}行目にもあります。1つにまとめてください",
                     r.kind
                 ),
             });

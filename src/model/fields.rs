@@ -116,7 +116,7 @@ impl fmt::Display for OfficeNo {
 }
 
 /// ユーザID: `KJ` + 12 letters or digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct UserId(String);
 
 impl UserId {

@@ -1,12 +1,12 @@
 //! Which password opens each ZIP of a batch (SPEC §6). A 証明書PW再発行 ZIP opens with the
-//! office's login password when the same batch issues exactly one to that office (the seed's
+//! office's login password when the same batch issues exactly one for that ユーザID (the seed's
 //! 「パスワードは、ログイン用パスワードをご入力ください」); every other ZIP gets a fresh
 //! 開封パスワード for the second-channel list. A ZIP never opens with a secret it carries.
 
 use std::collections::HashMap;
 
 use crate::config::{Config, PasswordSource};
-use crate::model::OfficeNo;
+use crate::model::UserId;
 use crate::notice::{Notice, SecretSlot};
 use crate::secrets::{Generator, Secret};
 
@@ -39,11 +39,12 @@ impl ZipKey {
 
 /// The key of every notice's ZIP, in the order of `notices`.
 pub fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
-    // Offices whose login password is issued exactly once in this batch.
-    let mut logins: HashMap<&OfficeNo, Vec<usize>> = HashMap::new();
+    // ユーザID whose login password is issued exactly once in this batch. A login belongs to a
+    // ユーザID, not an office: an office billing two prefectures has two.
+    let mut logins: HashMap<&UserId, Vec<usize>> = HashMap::new();
     for (i, n) in notices.iter().enumerate() {
         if n.secret(SecretSlot::TempPassword).is_some() {
-            logins.entry(&n.request.office_no).or_default().push(i);
+            logins.entry(&n.request.user_id).or_default().push(i);
         }
     }
     let mut generator = Generator::os();
@@ -52,7 +53,7 @@ pub fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
         .enumerate()
         .map(|(i, n)| {
             let login = match config.zip.password_source.of(n.kind()) {
-                PasswordSource::Login => logins.get(&n.request.office_no).filter(|v| v.len() == 1).map(|v| v[0]),
+                PasswordSource::Login => logins.get(&n.request.user_id).filter(|v| v.len() == 1).map(|v| v[0]),
                 PasswordSource::Separate => None,
             };
             // Never the secret the ZIP itself carries.

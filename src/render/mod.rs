@@ -137,6 +137,9 @@ impl Renderer {
         c.insert("fax", r.fax.as_ref().map(|p| p.as_str()).unwrap_or(""));
         c.insert("user_id", r.user_id.as_str());
         c.insert("prefecture", r.prefecture.map(|p| p.name()).unwrap_or(""));
+        // Printed only where the office has a ユーザID per 請求先都道府県: it tells the two apart.
+        let billing = r.prefecture.filter(|_| notice.several_ids).map(|p| p.name()).unwrap_or("");
+        c.insert("billing_prefecture", billing);
         c.insert("attention", &one_line(r.attention.as_deref().unwrap_or("")));
         c.insert("issue_date", &wareki::format(notice.issue_date, n.date_style).map_err(RenderError::Date)?);
         c.insert("issuer_name", &self.config.issuer.name);

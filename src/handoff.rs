@@ -1,0 +1,190 @@
+//! The hand-off file (システム登録ファイル): every credential a batch issued, for the operator of
+//! the 電子請求受付システム who registers them there, encrypted with age to the X25519 public
+//! keys of `[handoff] recipients`. The plaintext exists only in memory on its way into the
+//! encryptor; only ciphertext reaches the disk. With no recipient there is no file — never a
+//! plaintext one.
+//!
+//! Inside, one CSV (UTF-8 without BOM, CRLF line ends, RFC 4180 quoting) with the header
+//! [`HEADER`] and one row per issued notice: 通知種別 as printed on the notice (登録結果 / 再発行 /
+//! 証明書PW再発行), 請求先都道府県 as its JIS X 0401 code (empty when the list gives none), the
+//! password columns empty where the kind does not carry that password, 発行日 as YYYY-MM-DD.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use zeroize::Zeroizing;
+
+use crate::notice::{Notice, SecretSlot};
+
+/// The columns of the CSV inside the file.
+pub const HEADER: [&str; 8] = [
+    "申請番号",
+    "通知種別",
+    "ユーザID",
+    "事業所番号",
+    "請求先都道府県",
+    "仮パスワード",
+    "証明書発行用パスワード",
+    "発行日",
+];
+
+/// One X25519 recipient (`age1…`), checked when the config file is read.
+#[derive(Clone, PartialEq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Recipient(age::x25519::Recipient);
+
+impl TryFrom<String> for Recipient {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        text.trim().parse().map(Recipient).map_err(|_| {
+            format!(
+                "「{text}」は age の公開鍵ではありません（age-keygen が表示する「age1」で始まる公開鍵を書いてください）"
+            )
+        })
+    }
+}
+
+/// A public key: printing it reveals nothing secret.
+impl fmt::Display for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Debug for Recipient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// What became of a batch's hand-off file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum Outcome {
+    Written {
+        /// Relative to the batch folder.
+        file: PathBuf,
+        /// SHA-256 of the ciphertext, as the manifest records it.
+        sha256: String,
+        /// Notices in it, one row each.
+        rows: usize,
+        recipients: Vec<String>,
+    },
+    /// `[handoff] recipients` is empty: no file.
+    NoRecipients,
+}
+
+/// Why there is no hand-off file, for the clerk and the audit log.
+pub const NO_RECIPIENTS: &str = "tsuchi.toml の [handoff] recipients に公開鍵がないため、システム登録ファイル（受付システムに登録する仮パスワード・証明書発行用パスワード）を作りませんでした。平文では書き出しません。受付システムの運用担当の公開鍵（age1…）を設定してください";
+
+/// Encrypts the credentials of `notices` to `recipients` into a new private file at `path`
+/// (0600), flushed to disk. `recipients` must not be empty.
+pub fn write(path: &Path, notices: &[Notice], recipients: &[Recipient]) -> io::Result<(String, usize)> {
+    let keys = recipients.iter().map(|r| &r.0 as &dyn age::Recipient);
+    let encryptor = age::Encryptor::with_recipients(keys).map_err(io::Error::other)?;
+    let file = crate::fsutil::create_private(path)?;
+    let mut sink = encryptor.wrap_output(Hashing { inner: BufWriter::new(file), hasher: Sha256::new() })?;
+    write_csv(&mut sink, notices)?;
+    let Hashing { inner, hasher } = sink.finish()?;
+    let file: File = inner.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    crate::failpoint::file_written();
+    Ok((crate::audit::hex(&hasher.finalize()), notices.len()))
+}
+
+/// The plaintext CSV, written line by line into `out` (the age encryptor). Each line is built
+/// in a buffer sized for it up front (no reallocation leaves a copy behind) and wiped when
+/// dropped.
+fn write_csv(out: &mut impl Write, notices: &[Notice]) -> io::Result<()> {
+    out.write_all(record(&HEADER).as_bytes())?;
+    for n in notices {
+        let r = &n.request;
+        let secret = |slot| n.secret(slot).map(|s| s.expose()).unwrap_or("");
+        let prefecture = r.prefecture.map(|p| format!("{:02}", p.code())).unwrap_or_default();
+        let date = n.issue_date.format("%Y-%m-%d").to_string();
+        let line = record(&[
+            r.request_id.as_str(),
+            r.kind.label(),
+            r.user_id.as_str(),
+            r.office_no.as_str(),
+            &prefecture,
+            secret(SecretSlot::TempPassword),
+            secret(SecretSlot::CertPassword),
+            &date,
+        ]);
+        out.write_all(line.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// One CSV record and its CRLF (RFC 4180: a field with a comma, a quote or a line break is
+/// quoted, its quotes doubled).
+fn record(fields: &[&str]) -> Zeroizing<String> {
+    let capacity = fields.iter().map(|f| 2 * f.len() + 3).sum::<usize>() + 2;
+    let mut line = Zeroizing::new(String::with_capacity(capacity));
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        let quoted = field.contains([',', '"', '\r', '\n']);
+        if quoted {
+            line.push('"');
+        }
+        for c in field.chars() {
+            if c == '"' {
+                line.push('"');
+            }
+            line.push(c);
+        }
+        if quoted {
+            line.push('"');
+        }
+    }
+    line.push_str("\r\n");
+    line
+}
+
+/// Passes ciphertext on and hashes it on the way: the hash the audit event records is that of
+/// the bytes written, without reading the file back.
+struct Hashing<W> {
+    inner: W,
+    hasher: Sha256,
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_with_commas_quotes_or_line_breaks_are_quoted() {
+        let line = record(&["a", "b,c", "d\"e", "f\ng"]);
+        assert_eq!(line.as_str(), "a,\"b,c\",\"d\"\"e\",\"f\ng\"\r\n");
+    }
+
+    #[test]
+    fn a_recipient_must_be_an_age_public_key() {
+        let key = age::x25519::Identity::generate().to_public().to_string();
+        let parsed = Recipient::try_from(key.clone()).unwrap();
+        assert_eq!(parsed.to_string(), key);
+        let err = Recipient::try_from("ssh-ed25519 AAAA".to_string()).unwrap_err();
+        assert!(err.contains("age1"), "{err}");
+        assert!(Recipient::try_from(key.replace("age1", "age2")).is_err());
+    }
+}
