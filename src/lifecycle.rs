@@ -329,8 +329,7 @@ pub fn returned(ledger: &mut Ledger, key: &str, reason: &str) -> Result<(String,
     let lives = lives(ledger)?;
     let life = find(&lives, key)
         .into_iter()
-        .filter(|l| l.notice.control_no.is_some())
-        .next_back()
+        .rfind(|l| l.notice.control_no.is_some())
         .ok_or_else(|| LifecycleError::NoSuchNotice(key.to_string()))?;
     let mut chain = ledger.chain(&life.batch)?;
     chain.push(&AuditEvent::MailReturned {

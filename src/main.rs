@@ -97,6 +97,37 @@ enum Command {
         #[arg(long, value_name = "件数:ハッシュ")]
         head: Option<String>,
     },
+    /// 郵送の記録：書留番号の取り込み（import）と返戻（returned）
+    Mail {
+        #[command(subcommand)]
+        command: MailCommand,
+    },
+    /// 通知書の経過（発行・印刷束・発送・返戻・再発行・廃棄）を表示します
+    Status {
+        /// 申請番号・事業所番号・ユーザID・管理番号
+        key: Option<String>,
+        /// バッチの発送状況の集計
+        #[arg(long, value_name = "バッチID")]
+        batch: Option<String>,
+        /// 結果を JSON で標準出力に書きます
+        #[arg(long)]
+        json: bool,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// 発送後、パスワードが載った・パスワードで開くファイル（通知書・印刷束・開封パスワード一覧・ZIP）を消去します
+    Purge {
+        /// バッチのフォルダ（例：output/20260110-093000）
+        batch: PathBuf,
+        /// 発送も返戻も記録されていない通知書があっても消去します（--reason が必要）
+        #[arg(long)]
+        force: bool,
+        /// --force の理由（台帳に記録します）
+        #[arg(long)]
+        reason: Option<String>,
+    },
     /// 監査ログ（監査ログ.xlsx と events.jsonl）を期間を指定して台帳から書き出します。
     Audit {
         #[command(subcommand)]
@@ -151,6 +182,33 @@ enum Command {
         /// run --reissue と同じ：発行済みの申請番号をもう一度発行するものとして検査します
         #[arg(long = "reissue", value_name = "申請番号")]
         reissue: Vec<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum MailCommand {
+    /// 発送室が書留番号（と発送日）を記入した発送リスト.xlsx を読み、発送を台帳に記録します
+    Import {
+        /// 記入済みの 発送リスト.xlsx
+        list: PathBuf,
+        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）。省略時は run と同じ
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// 設定ファイル（[output] root を使うとき）
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// 返戻（宛所不明・受取拒否など）を台帳に記録します
+    Returned {
+        /// 管理番号（バッチID-連番）または申請番号
+        key: String,
+        /// 返戻の理由
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -235,6 +293,183 @@ fn main() -> ExitCode {
         },
         Command::Calibrate { config, out } => calibrate(config.as_deref(), &out),
         Command::Init { path, force } => init(&path, force),
+        Command::Mail { command } => mail(command),
+        Command::Status { key, batch, json, out, config } => match root_of(out.as_deref(), config.as_deref()) {
+            Ok(root) => status(&root, key.as_deref(), batch.as_deref(), json),
+            Err(code) => code,
+        },
+        Command::Purge { batch, force, reason } => purge(&batch, force, reason.as_deref()),
+    }
+}
+
+/// The output root from `--out`/`--config` as `run` finds it, or the exit code of a config error.
+fn root_of(out: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, ExitCode> {
+    match load_config(config) {
+        Ok((config, used)) => Ok(output_root(out, &config, used.as_deref())),
+        Err(e) => Err(fail(e)),
+    }
+}
+
+fn mail(command: MailCommand) -> ExitCode {
+    use tsuchi::lifecycle;
+    let (out, config) = match &command {
+        MailCommand::Import { out, config, .. } | MailCommand::Returned { out, config, .. } => (out, config),
+    };
+    let root = match root_of(out.as_deref(), config.as_deref()) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let mut ledger = match lifecycle::open(&root) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    match command {
+        MailCommand::Import { list, .. } => match lifecycle::import(&mut ledger, &list) {
+            Err(e) => fail(e),
+            Ok(r) => {
+                out!("発送リスト：{}", list.display());
+                out!("  記録した発送：{}通", r.recorded.len());
+                for (control, registered) in &r.recorded {
+                    out!("    {control}　書留番号 {}", shown(registered));
+                }
+                out!("  記録済み（変更なし）：{}通　書留番号が空欄（未発送）：{}通", r.unchanged, r.not_yet);
+                for (row, control) in &r.unmatched {
+                    out!("  {row}行目：管理番号「{}」は台帳にありません（記録しません）", shown(control));
+                }
+                for (row, control, was, now) in &r.changed {
+                    out!(
+                        "  {row}行目：管理番号 {control} は前回 {} で記録済みです。今回の {} は記録しません",
+                        shown(was),
+                        shown(now)
+                    );
+                }
+                for (row, message) in &r.invalid {
+                    out!("  {row}行目：{}（記録しません）", shown(message));
+                }
+                out!("台帳：{}", ledger.path().display());
+                let problems = r.unmatched.len() + r.changed.len() + r.invalid.len();
+                if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
+            }
+        },
+        MailCommand::Returned { key, reason, .. } => match lifecycle::returned(&mut ledger, &key, &reason) {
+            Err(e) => fail(e),
+            Ok((batch, notice)) => {
+                out!(
+                    "返戻を記録しました：バッチ {batch} 管理番号 {} 申請番号 {} 事業所番号 {}（{}）",
+                    notice.control_no.as_deref().unwrap_or("-"),
+                    notice.request_id,
+                    notice.office_no,
+                    shown(&reason)
+                );
+                ExitCode::SUCCESS
+            }
+        },
+    }
+}
+
+fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> ExitCode {
+    use tsuchi::lifecycle::{self, Step};
+    let ledger = match tsuchi::ledger::Ledger::open_read_only(root) {
+        Ok(Some(l)) => l,
+        Ok(None) => return fail(lifecycle::LifecycleError::NoLedger(root.to_path_buf())),
+        Err(e) => return fail(e),
+    };
+    if let Some(batch) = batch {
+        return match lifecycle::batch_status(&ledger, batch) {
+            Err(e) => fail(e),
+            Ok(s) if json => {
+                out!("{}", serde_json::to_string_pretty(&s).unwrap_or_default());
+                ExitCode::SUCCESS
+            }
+            Ok(s) => {
+                out!(
+                    "バッチ {}：郵送 {}通（発送 {}・返戻 {}・未発送 {}）、電子送付 {}通{}",
+                    s.batch,
+                    s.paper,
+                    s.sent,
+                    s.returned,
+                    s.not_yet_sent.len(),
+                    s.electronic,
+                    if s.purged { "、廃棄済み" } else { "" }
+                );
+                if !s.not_yet_sent.is_empty() {
+                    out!("  未発送：{}", s.not_yet_sent.join("、"));
+                }
+                ExitCode::SUCCESS
+            }
+        };
+    }
+    let Some(key) = key else {
+        return fail("申請番号・事業所番号・ユーザID・管理番号か、--batch バッチID を指定してください");
+    };
+    let lives = match lifecycle::lives(&ledger) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    let found = lifecycle::find(&lives, key);
+    if json {
+        out!("{}", serde_json::to_string_pretty(&found).unwrap_or_default());
+        return if found.is_empty() { ExitCode::from(EXIT_REJECTED) } else { ExitCode::SUCCESS };
+    }
+    if found.is_empty() {
+        out!("「{}」に当たる通知書は台帳にありません", shown(key));
+        return ExitCode::from(EXIT_REJECTED);
+    }
+    for life in found {
+        let n = &life.notice;
+        let kind = NoticeKind::from_alias(&n.kind).map(|k| k.label()).unwrap_or("?");
+        out!("■ 申請番号 {} {kind} 事業所番号 {}", n.request_id, n.office_no);
+        for (at, step) in &life.steps {
+            let what = match step {
+                Step::Issued { batch, issue_date, operator } => {
+                    format!("発行　　バッチ {batch}（発行日 {issue_date}、実行者 {operator}）")
+                }
+                Step::Bundled { control_no } => format!("印刷束　管理番号 {control_no}"),
+                Step::Sent { registered_no, sent_on } => match sent_on {
+                    Some(d) => format!("発送　　書留番号 {registered_no}（発送日 {d}）"),
+                    None => format!("発送　　書留番号 {registered_no}"),
+                },
+                Step::Returned { reason, operator } => format!("返戻　　{reason}（記録 {operator}）"),
+                Step::Reissued { batch } => format!("再発行　バッチ {batch} で発行し直しました"),
+                Step::Purged { operator } => format!("廃棄　　パスワードの載ったファイルを消去（{operator}）"),
+            };
+            out!("  {at}　{}", shown_long(&what));
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
+    use tsuchi::lifecycle;
+    if force && reason.is_none_or(|r| r.trim().is_empty()) {
+        return fail("--force には --reason で理由を付けてください（台帳に記録します）");
+    }
+    let dir = tsuchi::home::absolute(batch);
+    if !dir.is_dir() {
+        return fail(format!("バッチのフォルダ「{}」が見つかりません", batch.display()));
+    }
+    let root = dir.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut ledger = match lifecycle::open(&root) {
+        Ok(l) => l,
+        Err(e) => return fail(e),
+    };
+    match lifecycle::purge(&mut ledger, &dir, if force { reason } else { None }) {
+        Err(e) => fail(e),
+        Ok(p) => {
+            out!(
+                "バッチ {}：パスワードが載った・パスワードで開くファイルを {}件消去しました{}",
+                p.batch,
+                p.files.len(),
+                if p.forced { "（未発送の通知書あり・理由を記録）" } else { "" }
+            );
+            out!(
+                "  上書きしてから削除しています。SSD やコピーオンライトのファイルシステムでは元のデータが残ることがあります。"
+            );
+            out!(
+                "  監査用の記録（監査ログ・manifest・台帳）と発送リストは残ります。tsuchi verify は消去したファイルを「廃棄済み」と表示します。"
+            );
+            ExitCode::SUCCESS
+        }
     }
 }
 
@@ -570,13 +805,17 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitC
             }
         }
     };
-    if findings.is_empty() {
+    let (failures, notes): (Vec<_>, Vec<_>) = findings.iter().partition(|f| f.is_failure());
+    for note in &notes {
+        out!("  ・{}", shown_long(&note.to_string()));
+    }
+    if failures.is_empty() {
         let also = if head.is_some() { "・紙の控えの先頭" } else { "" };
         out!("検証：{what} — 台帳の全行・イベントの連鎖{also}・ファイルのハッシュ・manifest はすべて一致しました");
         return ExitCode::SUCCESS;
     }
-    out!("検証：{what} — {}件の相違があります", findings.len());
-    for f in &findings {
+    out!("検証：{what} — {}件の相違があります", failures.len());
+    for f in &failures {
         out!("  ・{}", shown_long(&f.to_string()));
     }
     ExitCode::from(EXIT_REJECTED)

@@ -112,6 +112,12 @@ pub struct NoticeRef {
     pub control_no: Option<String>,
 }
 
+/// Whether an event of `kind` is recorded after its batch was written (the files seal and a
+/// notice's later life), so not in the batch folder's `events.jsonl`.
+pub fn after_the_batch(kind: &str) -> bool {
+    [SEALED, MAIL_SENT, MAIL_RETURNED, PURGED].contains(&kind)
+}
+
 /// The `kind`s of the lifecycle events.
 pub const MAIL_SENT: &str = "mail.sent";
 pub const MAIL_RETURNED: &str = "mail.returned";

@@ -6,7 +6,6 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::event::SEALED;
 use super::integrity::{self, Change};
 use super::ledger::{self, Event, Head, Ledger};
 use super::manifest;
@@ -292,7 +291,8 @@ fn folder(dir: &Path, id: &str, ledger: Option<&Ledger>) -> Result<Vec<Finding>,
         && let Ok(text) = std::fs::read_to_string(dir.join("audit").join("events.jsonl"))
     {
         // The folder's copy ends before the seal, which is recorded once the folder is complete.
-        let recorded: Vec<Event> = l.events(Some(id))?.into_iter().filter(|e| e.kind != SEALED).collect();
+        let recorded: Vec<Event> =
+            l.events(Some(id))?.into_iter().filter(|e| !super::event::after_the_batch(&e.kind)).collect();
         let written: Vec<Result<Event, _>> = text.lines().map(serde_json::from_str::<Event>).collect();
         if written.len() != recorded.len() {
             findings.push(Finding::EventsFileDiffers(format!("{}件と{}件", written.len(), recorded.len())));
