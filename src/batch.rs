@@ -181,6 +181,12 @@ pub fn run(
     let mut recovery_notes = Vec::new();
     if let Some(ledger) = &ledger {
         ledger.ensure_intact()?;
+        crate::home::ensure_extends_last_run(
+            &options.out_root,
+            ledger,
+            options.registry.as_deref(),
+            options.new_ledger,
+        )?;
         if !options.dry_run {
             recovery_notes = ledger.recover()?;
         }
@@ -190,7 +196,8 @@ pub fn run(
         // folder from issuing everything again.
         if !options.dry_run
             && ledger.head()?.is_some()
-            && let Err(warning) = crate::home::remember(&options.out_root, options.registry.as_deref())
+            && let Err(warning) =
+                crate::home::remember(&options.out_root, options.registry.as_deref(), ledger.head()?.as_ref())
         {
             warnings.push(warning);
         }
@@ -270,7 +277,9 @@ pub fn run(
         }
         return Err(e);
     }
-    if let Err(warning) = crate::home::remember(&crate::home::absolute(&options.out_root), options.registry.as_deref())
+    let head = ledger.head()?;
+    if let Err(warning) =
+        crate::home::remember(&crate::home::absolute(&options.out_root), options.registry.as_deref(), head.as_ref())
     {
         report.warnings.push(warning);
     }

@@ -7,7 +7,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::ledger::{self, Ledger, LedgerError};
+use crate::ledger::{self, Head, Ledger, LedgerError};
 
 /// The output root for a run: `cli` if given, else `configured` relative to the config file's
 /// folder, else `output` here; always absolute.
@@ -46,11 +46,52 @@ pub fn registry() -> Option<PathBuf> {
     Some(dir.join("ledgers.txt"))
 }
 
-/// The ledgers on the list, as written.
-fn listed(registry: &Path) -> Vec<PathBuf> {
+/// The ledgers on the list, as written, each with the chain head it had when this user's
+/// last run left it (`<path>\t<count>:<hash>`; a line without a head is a path alone).
+fn entries(registry: &Path) -> Vec<(PathBuf, Option<Head>)> {
     std::fs::read_to_string(registry)
-        .map(|text| text.lines().filter(|l| !l.trim().is_empty()).map(PathBuf::from).collect())
+        .map(|text| {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(|l| match l.split_once('\t') {
+                    Some((path, head)) => (PathBuf::from(path), head.parse().ok()),
+                    None => (PathBuf::from(l), None),
+                })
+                .collect()
+        })
         .unwrap_or_default()
+}
+
+fn listed(registry: &Path) -> Vec<PathBuf> {
+    entries(registry).into_iter().map(|(p, _)| p).collect()
+}
+
+/// Fails unless the ledger at `root` still extends the head this user's last run left it at:
+/// a ledger file replaced, truncated by its last batches or deleted would otherwise issue those
+/// requests again. (`new_ledger`: a deliberate fresh start at an empty ledger.)
+pub fn ensure_extends_last_run(
+    root: &Path,
+    ledger: &Ledger,
+    registry: Option<&Path>,
+    new_ledger: bool,
+) -> Result<(), LedgerError> {
+    let Some(registry) = registry else { return Ok(()) };
+    let Some((_, Some(head))) = entries(registry).into_iter().find(|(p, _)| same(p, root)) else { return Ok(()) };
+    if new_ledger && ledger.head()?.is_none() {
+        return Ok(());
+    }
+    if ledger.hash_at(head.count)?.as_deref() == Some(head.hash.as_str()) {
+        return Ok(());
+    }
+    Err(LedgerError::Damaged {
+        path: ledger.path(),
+        findings: vec![format!(
+            "この利用者の前回の実行のあと、台帳は{}件目のイベント（{}…）まで続いていましたが、今の台帳はそこから続いていません（最後のバッチや台帳そのものが消された・差し替えられた可能性があります。一覧：{}）",
+            head.count,
+            &head.hash[..16],
+            registry.display()
+        )],
+    })
 }
 
 fn same(a: &Path, b: &Path) -> bool {
@@ -92,20 +133,29 @@ fn batches_at(root: &Path) -> Result<usize, LedgerError> {
     }
 }
 
-/// Puts `root` on the list (once). A list that cannot be written costs a warning, not the batch.
-pub fn remember(root: &Path, registry: Option<&Path>) -> Result<(), String> {
+/// Puts `root` on the list (once), with the ledger's current chain head. A list that cannot
+/// be written costs a warning, not the batch. The list's folder is private to the user.
+pub fn remember(root: &Path, registry: Option<&Path>, head: Option<&Head>) -> Result<(), String> {
     let Some(registry) = registry else { return Ok(()) };
-    if listed(registry).iter().any(|p| same(p, root)) {
-        return Ok(());
+    let mut entries = entries(registry);
+    match entries.iter_mut().find(|(p, _)| same(p, root)) {
+        Some((_, h)) if h.as_ref() == head || head.is_none() => return Ok(()),
+        Some((_, h)) => *h = head.cloned(),
+        None => entries.push((root.to_path_buf(), head.cloned())),
     }
-    let mut text = std::fs::read_to_string(registry).unwrap_or_default();
-    if !text.is_empty() && !text.ends_with('\n') {
+    let mut text = String::new();
+    for (path, head) in &entries {
+        text.push_str(&path.to_string_lossy());
+        if let Some(head) = head {
+            text.push_str(&format!("\t{head}"));
+        }
         text.push('\n');
     }
-    text.push_str(&root.to_string_lossy());
-    text.push('\n');
-    crate::fsutil::write_atomic(registry, text.as_bytes())
-        .map_err(|e| format!("台帳の一覧「{}」を更新できません：{e}", registry.display()))
+    let fail = |e: std::io::Error| format!("台帳の一覧「{}」を更新できません：{e}", registry.display());
+    if let Some(dir) = registry.parent().filter(|d| !d.exists()) {
+        crate::fsutil::create_private_dir(dir).map_err(fail)?;
+    }
+    crate::fsutil::write_atomic(registry, text.as_bytes()).map_err(fail)
 }
 
 #[cfg(test)]
@@ -125,9 +175,13 @@ mod tests {
     fn the_list_remembers_a_root_once() {
         let dir = tempfile::tempdir().unwrap();
         let list = dir.path().join("home").join("ledgers.txt");
-        remember(Path::new("/a/output"), Some(&list)).unwrap();
-        remember(Path::new("/a/output"), Some(&list)).unwrap();
-        remember(Path::new("/b/output"), Some(&list)).unwrap();
+        let head = |n: i64| Head { count: n, hash: format!("{n:064x}") };
+        remember(Path::new("/a/output"), Some(&list), Some(&head(3))).unwrap();
+        remember(Path::new("/a/output"), Some(&list), None).unwrap();
+        remember(Path::new("/b/output"), Some(&list), None).unwrap();
+        remember(Path::new("/a/output"), Some(&list), Some(&head(9))).unwrap();
         assert_eq!(listed(&list), [PathBuf::from("/a/output"), PathBuf::from("/b/output")]);
+        assert_eq!(entries(&list)[0].1, Some(head(9)));
+        assert_eq!(entries(&list)[1].1, None);
     }
 }

@@ -914,6 +914,8 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         .and_then(|l| {
             if let Some(l) = &l {
                 l.ensure_intact()?;
+                let registry = tsuchi::home::registry();
+                tsuchi::home::ensure_extends_last_run(&options.ledger, l, registry.as_deref(), options.new_ledger)?;
             }
             Ok(l)
         });

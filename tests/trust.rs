@@ -381,3 +381,35 @@ fn no_other_user_can_read_a_notice_a_bundle_or_a_staging_file_under_umask_022() 
     assert!(batch.join("print").read_dir().unwrap().count() >= 2);
     assert_eq!(open_to_others(&batch), Vec::<String>::new());
 }
+
+#[test]
+fn deleting_the_last_batch_whole_stops_the_next_run_of_the_same_user() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let out = dir.path().join("out");
+    let run = |extra: &[&str]| {
+        let mut c = common::command();
+        c.env("TSUCHI_HOME", &home).arg("run").arg(sample("requests.xlsx")).arg("--out").arg(&out).args(extra);
+        c.output().unwrap()
+    };
+    assert_eq!(run(&[]).status.code(), Some(0));
+    // Someone deletes the batch from the ledger (every row and event) and its folder: the chain
+    // is merely shorter, and without the list's record the next run would issue it all again.
+    let batch = batch_dirs(&out).remove(0);
+    std::fs::remove_dir_all(&batch).unwrap();
+    sql(&out, "DELETE FROM requests; DELETE FROM files; DELETE FROM batches; DELETE FROM events;");
+    let again = run(&[]);
+    assert_eq!(again.status.code(), Some(2), "{}", text(&again.stdout));
+    let said = text(&again.stderr);
+    assert!(said.contains("続いていません"), "{said}");
+    assert!(batch_dirs(&out).is_empty(), "nothing issued");
+    // The same, with the ledger file itself deleted.
+    std::fs::remove_file(out.join("ledger.sqlite")).unwrap();
+    let _ = std::fs::remove_file(out.join("ledger.sqlite-wal"));
+    let _ = std::fs::remove_file(out.join("ledger.sqlite-shm"));
+    let gone = run(&[]);
+    assert_eq!(gone.status.code(), Some(2), "{}", text(&gone.stdout));
+    // A deliberate fresh start is still possible.
+    let fresh = run(&["--new-ledger"]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", text(&fresh.stderr));
+}

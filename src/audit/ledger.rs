@@ -455,6 +455,11 @@ impl Ledger {
         Ok(())
     }
 
+    /// The hash of event `seq`, if the chain has it.
+    pub fn hash_at(&self, seq: i64) -> Result<Option<String>, LedgerError> {
+        Ok(self.conn.query_row("SELECT hash FROM events WHERE seq = ?1", params![seq], |r| r.get(0)).optional()?)
+    }
+
     /// The root folder of this ledger (batches are its sub-folders).
     pub fn root(&self) -> &Path {
         &self.root
