@@ -200,8 +200,11 @@ impl Ledger {
     /// Opens (creating and migrating as needed) the ledger of `root`, holding the output
     /// root's lock until dropped.
     pub fn open(root: &Path) -> Result<Ledger, LedgerError> {
-        std::fs::create_dir_all(root)
-            .map_err(|e| LedgerError::Open { path: root.to_path_buf(), detail: e.to_string() })?;
+        // A new output root is the clerk's alone (an existing one keeps the mode it was given).
+        if !root.exists() {
+            crate::fsutil::create_private_dir(root)
+                .map_err(|e| LedgerError::Open { path: root.to_path_buf(), detail: e.to_string() })?;
+        }
         let lock_path = root.join(LOCK_NAME);
         let lock = File::options()
             .create(true)
