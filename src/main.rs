@@ -991,6 +991,11 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     if !options.json {
         out!();
         out!("差戻し一覧：{}、{}", xlsx.display(), csv.display());
+        let ledger_file = options.ledger.join(tsuchi::ledger::FILE_NAME);
+        match ledger_file.exists() {
+            true => out!("台帳：{}", ledger_file.display()),
+            false => out!("台帳：{}（まだありません。最初の run で作ります）", ledger_file.display()),
+        }
     }
     if rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
