@@ -50,7 +50,7 @@ pub fn write(
         }
         report.warnings.push(crate::os::not_private_warning(staging, &e));
     }
-    for sub in ["notices", "zip", "print", "secrets", "audit"] {
+    for sub in ["notices", "zip", "print", "secrets", "audit", "archive"] {
         fsutil::create_private_dir(&staging.join(sub)).map_err(io_error(staging))?;
     }
     let mut clock = std::time::Instant::now();
@@ -117,7 +117,12 @@ fn notices_and_zips(
             let mut issued = planned(notice, key.opening());
             let entry = issued.pdf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let zip = pack::zip_one(&entry, &bytes, key.password(notices), encryption, zip_time)?;
-            for (path, bytes) in [(staging.join(&issued.pdf), &bytes), (staging.join(&issued.zip), &zip)] {
+            // The archive copy (passwords masked, PDF/A-2b) outlives the notice: same stem.
+            let archive = context.renderer.render_archive(notice, fonts, context.created)?;
+            let archive_path = staging.join("archive").join(issued.pdf.file_name().unwrap_or_default());
+            for (path, bytes) in
+                [(staging.join(&issued.pdf), &bytes), (staging.join(&issued.zip), &zip), (archive_path, &archive)]
+            {
                 fsutil::write_synced(&path, bytes).map_err(io_error(&path))?;
             }
             issued.bytes = bytes.len();

@@ -7,11 +7,15 @@
 //! the subsets, a ToUnicode map so the text stays extractable), then each page's compressed
 //! content stream (drawn by [`super::ops`]) as it comes, and the page tree, catalog, metadata
 //! and cross-reference table at the end. Memory stays flat whatever the page count.
+//!
+//! An archival writer ([`BundleWriter::archival`]) adds what PDF/A-2b needs (see
+//! [`super::pdfa`]): XMP metadata, the sRGB output intent and a file identifier.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
+use sha2::{Digest, Sha256};
 
 use super::fonts::{PdfFonts, SubsetFont};
 use super::layout::Frame;
@@ -38,16 +42,24 @@ fn deflate(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().expect("compressing to memory cannot fail")
 }
 
-/// Counts bytes so that object offsets for the cross-reference table are known.
+/// The document's creator and producer.
+const PRODUCER: &str = concat!("tsuchi ", env!("CARGO_PKG_VERSION"));
+
+/// Counts bytes so that object offsets for the cross-reference table are known, and hashes
+/// them for an archival file's identifier.
 struct Counting<W: Write> {
     inner: W,
     written: u64,
+    hash: Option<Sha256>,
 }
 
 impl<W: Write> Write for Counting<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let n = self.inner.write(buf)?;
         self.written += n as u64;
+        if let Some(hash) = &mut self.hash {
+            hash.update(&buf[..n]);
+        }
         Ok(n)
     }
 
@@ -70,19 +82,31 @@ pub struct BundleWriter<'f, W: Write> {
     font_objects: [usize; 2],
     width_pt: f32,
     height_pt: f32,
+    /// PDF/A-2b: metadata, output intent and identifier at the end.
+    archival: bool,
 }
 
 impl<'f, W: Write> BundleWriter<'f, W> {
     /// Starts a bundle of `width_mm` × `height_mm` pages set in `fonts`.
     pub fn new(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
+        Self::start(out, fonts, width_mm, height_mm, false)
+    }
+
+    /// Starts a PDF/A-2b document (the archive copy of a notice).
+    pub fn archival(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
+        Self::start(out, fonts, width_mm, height_mm, true)
+    }
+
+    fn start(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32, archival: bool) -> io::Result<Self> {
         let mut writer = BundleWriter {
-            out: Counting { inner: out, written: 0 },
+            out: Counting { inner: out, written: 0, hash: archival.then(Sha256::new) },
             offsets: vec![0, 0, 0],
             pages: Vec::new(),
             fonts,
             font_objects: [0, 0],
             width_pt: width_mm * PT_PER_MM,
             height_pt: height_mm * PT_PER_MM,
+            archival,
         };
         writer.out.write_all(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")?;
         writer.font_objects = [writer.font(&fonts.gothic)?, writer.font(&fonts.mono)?];
@@ -101,6 +125,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         self.out.write_all(b"\nendobj\n")
     }
 
+    /// A stream, compressed.
     fn stream(&mut self, id: usize, dict: &str, data: &[u8]) -> io::Result<()> {
         let compressed = deflate(data);
         let mut body = format!("<<{dict}/Length {}/Filter/FlateDecode>>\nstream\n", compressed.len()).into_bytes();
@@ -182,9 +207,21 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         let kids: String = self.pages.iter().map(|p| format!("{p} 0 R ")).collect();
         let pages = format!("<</Type/Pages/Count {}/Kids[{}]>>", self.pages.len(), kids.trim_end());
         self.object(PAGES, pages.as_bytes())?;
+        let mut archival = String::new();
+        if self.archival {
+            let [profile, metadata] = [(); 2].map(|_| self.reserve());
+            self.stream(profile, "/N 3", super::pdfa::SRGB_ICC)?;
+            // PDF/A wants the metadata readable without decoding: no filter.
+            let xmp = super::pdfa::xmp(meta, PRODUCER);
+            let mut body = format!("<</Type/Metadata/Subtype/XML/Length {}>>\nstream\n", xmp.len()).into_bytes();
+            body.extend_from_slice(xmp.as_bytes());
+            body.extend_from_slice(b"\nendstream");
+            self.object(metadata, &body)?;
+            archival = format!("/Metadata {metadata} 0 R/OutputIntents{}", super::pdfa::output_intents(profile));
+        }
         self.object(
             CATALOG,
-            format!("<</Type/Catalog/Pages {PAGES} 0 R/ViewerPreferences<</PrintScaling/None>>>>").as_bytes(),
+            format!("<</Type/Catalog/Pages {PAGES} 0 R/ViewerPreferences<</PrintScaling/None>>{archival}>>").as_bytes(),
         )?;
         let info = self.reserve();
         let date = pdf_date(&meta.created);
@@ -193,10 +230,14 @@ impl<'f, W: Write> BundleWriter<'f, W> {
             hex_text(meta.title),
             hex_text(meta.author),
             hex_text(meta.subject),
-            hex_text(concat!("tsuchi ", env!("CARGO_PKG_VERSION"))),
-            hex_text(concat!("tsuchi ", env!("CARGO_PKG_VERSION"))),
+            hex_text(PRODUCER),
+            hex_text(PRODUCER),
         );
         self.object(info, body.as_bytes())?;
+        let id = match self.out.hash.take() {
+            Some(hash) => super::pdfa::file_id(&hash.finalize()),
+            None => String::new(),
+        };
         let xref = self.out.written;
         write!(self.out, "xref\n0 {}\n0000000000 65535 f \n", self.offsets.len())?;
         for offset in &self.offsets[1..] {
@@ -204,7 +245,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         }
         write!(
             self.out,
-            "trailer\n<</Size {}/Root {CATALOG} 0 R/Info {info} 0 R>>\nstartxref\n{xref}\n%%EOF\n",
+            "trailer\n<</Size {}/Root {CATALOG} 0 R/Info {info} 0 R{id}>>\nstartxref\n{xref}\n%%EOF\n",
             self.offsets.len()
         )?;
         self.out.flush()?;

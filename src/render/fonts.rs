@@ -77,9 +77,9 @@ pub struct PdfFonts {
 
 impl PdfFonts {
     /// Subsets the bundled fonts: the Japanese face to `gothic_chars`, the password face to
-    /// printable ASCII.
+    /// printable ASCII and the archive copy's mark.
     pub fn for_chars(gothic_chars: &BTreeSet<char>) -> Result<PdfFonts, String> {
-        let ascii: BTreeSet<char> = (' '..='~').collect();
+        let ascii: BTreeSet<char> = (' '..='~').chain([super::layout::MASK]).collect();
         Ok(PdfFonts {
             gothic: SubsetFont::new(Face::Gothic, Face::Gothic.bytes(), gothic_chars)?,
             mono: SubsetFont::new(Face::Mono, Face::Mono.bytes(), &ascii)?,

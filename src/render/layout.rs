@@ -370,7 +370,14 @@ pub(super) enum Align {
 pub struct Marks<'a> {
     pub secrets: &'a [(SecretSlot, &'a str)],
     pub bars: Option<&'a [Bar]>,
+    /// The archive copy: each password character is drawn as [`MASK`] and its reading is left
+    /// out; the class row above it stays. The page then holds no password character at all.
+    pub redacted: bool,
 }
+
+/// What the archive copy draws in place of a password character (in the password face, which
+/// has it, so that the mark sits where the character stood).
+pub const MASK: char = '●';
 
 /// Lays out one notice on one A4 page.
 pub fn layout(doc: &Document, marks: &Marks, g: &Geometry, options: LayoutOptions) -> Result<Frame, LayoutError> {
@@ -401,7 +408,7 @@ pub fn layout(doc: &Document, marks: &Marks, g: &Geometry, options: LayoutOption
 
     let mut y = g.flow.top_mm.max(y + g.flow.gap_mm);
     for block in &doc.blocks {
-        y = body_block(&mut page, block, marks.secrets, y, options)? + g.flow.gap_mm;
+        y = body_block(&mut page, block, marks, y, options)? + g.flow.gap_mm;
     }
     let limit = g.page.height_mm - g.page.margin_bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
     if y - g.flow.gap_mm > limit {
@@ -519,7 +526,7 @@ fn issuer_block(page: &mut Page, doc: &Document) -> Result<(), LayoutError> {
 fn body_block(
     page: &mut Page,
     block: &Block,
-    secrets: &[(SecretSlot, &str)],
+    marks: &Marks,
     y: f32,
     options: LayoutOptions,
 ) -> Result<f32, LayoutError> {
@@ -548,13 +555,14 @@ fn body_block(
         }
         Block::Table { rows } => table(page, rows, y)?,
         Block::Grid { label, secret } => {
-            let secret = secrets
+            let secret = marks
+                .secrets
                 .iter()
                 .find(|(slot, _)| slot == secret)
                 .map(|(_, s)| *s)
                 .ok_or_else(|| LayoutError::DoesNotFit { what: label.clone() })?;
             let y = y + page.aligned(label, single(g.grid.label_pt), y, g.grid.label_pt, Align::Left, "grid-label");
-            grid(page, label, secret, y, options.reading_row)
+            grid(page, label, secret, y, options.reading_row, marks.redacted)
         }
         Block::Bullets { heading, items } => {
             let b = &g.bullets;
@@ -632,7 +640,9 @@ fn inset(area: Area, by: f32) -> Area {
 
 /// The password grid: one cell per character, its class (大文字/小文字/数字/記号) above, the
 /// character large in the monospaced face below, and optionally its katakana reading.
-pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading_row: bool) -> f32 {
+/// `masked` (the archive copy) draws [`MASK`] instead of each character and leaves the reading
+/// cells empty: the same boxes, no character of the secret.
+pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading_row: bool, masked: bool) -> f32 {
     let g = &page.g.grid;
     let chars: Vec<char> = secret.chars().collect();
     let cell_w = g.cell_width_mm.min(page.content_width() / chars.len().max(1) as f32);
@@ -650,9 +660,15 @@ pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading
             page.rect(cell, grey, g.line_pt);
             let (text, face, pt) = match row {
                 0 => (CharClass::of(c).label().to_string(), Face::Gothic, g.class_pt),
+                1 if masked => (MASK.to_string(), Face::Mono, g.char_pt),
                 1 => (c.to_string(), Face::Mono, g.char_pt),
+                _ if masked => (String::new(), Face::Gothic, g.reading_pt),
                 _ => (secrets::reading(c).to_string(), Face::Gothic, g.reading_pt),
             };
+            if text.is_empty() {
+                y += h;
+                continue;
+            }
             // Shrink a label (e.g. a long reading) until it fits the cell.
             let m = face.metrics();
             let mut size = pt;

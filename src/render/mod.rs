@@ -10,6 +10,7 @@ mod honorific;
 pub mod layout;
 pub mod ops;
 pub mod pdf;
+pub mod pdfa;
 pub mod sheets;
 pub mod template;
 
@@ -235,13 +236,23 @@ impl Renderer {
 
     /// The document and its laid-out page (no PDF yet).
     pub fn frame(&self, notice: &Notice) -> Result<(template::Document, Frame), RenderError> {
+        self.laid_out(notice, false)
+    }
+
+    /// The archive copy's page: the notice's page with every password character masked
+    /// ([`layout::MASK`]) and no reading row; the class row stays.
+    pub fn archive_frame(&self, notice: &Notice) -> Result<(template::Document, Frame), RenderError> {
+        self.laid_out(notice, true)
+    }
+
+    fn laid_out(&self, notice: &Notice, redacted: bool) -> Result<(template::Document, Frame), RenderError> {
         let doc = self.templates.document(notice.kind(), &self.context(notice)?)?;
         let bars = match (self.options.customer_barcode && notice.kind().is_mailed(), notice.barcode()) {
             (true, Ok(code)) => Some(code.bars()),
             _ => None,
         };
         let secrets = notice.secrets();
-        let marks = layout::Marks { secrets: &secrets, bars: bars.as_deref() };
+        let marks = layout::Marks { secrets: &secrets, bars: bars.as_deref(), redacted };
         let frame = layout::layout(&doc, &marks, &self.templates.geometry, self.options)?;
         Ok((doc, frame))
     }
@@ -283,9 +294,26 @@ impl Renderer {
     ) -> Result<Vec<u8>, RenderError> {
         let (doc, frame) = self.frame(notice)?;
         self.check_fonts(fonts, &frame)?;
-        let frames = [frame];
         let subject = format!("{}（{} {}）", doc.subject, notice.request.office_no, notice.request.office_name);
         let meta = pdf::Meta { title: &doc.title, author: &self.config.issuer.name, subject: &subject, created };
-        Ok(pdf::write(&frames, &meta, fonts))
+        Ok(pdf::write(&[frame], &meta, fonts))
+    }
+
+    /// Renders the archive copy of one notice: its page with the passwords masked, as PDF/A-2b
+    /// whose fonts hold only the glyphs that page shows (so not one password character).
+    pub fn render_archive(
+        &self,
+        notice: &Notice,
+        fonts: &PdfFonts,
+        created: DateTime<FixedOffset>,
+    ) -> Result<Vec<u8>, RenderError> {
+        let (doc, frame) = self.archive_frame(notice)?;
+        self.check_fonts(fonts, &frame)?;
+        let subject = format!(
+            "{}（{} {}）保存用・パスワード伏字",
+            doc.subject, notice.request.office_no, notice.request.office_name
+        );
+        let meta = pdf::Meta { title: &doc.title, author: &self.config.issuer.name, subject: &subject, created };
+        Ok(pdf::write_archival(&[frame], &meta, fonts))
     }
 }

@@ -12,13 +12,28 @@ pub use super::bundle::Meta;
 /// Writes `frames` (one a page, all of the first one's size) as a PDF set in `fonts`, subset
 /// to what the pages show.
 pub fn write(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Vec<u8> {
+    write_as(frames, meta, fonts, false)
+}
+
+/// [`write`] as PDF/A-2b, for the archive copy. Its fonts are cut down to what the pages show
+/// like every small document's, so a page without a password holds no password glyph either.
+pub fn write_archival(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Vec<u8> {
+    write_as(frames, meta, fonts, true)
+}
+
+fn write_as(frames: &[Frame], meta: &Meta, fonts: &PdfFonts, archival: bool) -> Vec<u8> {
     // Cutting a subset down cannot lose a glyph the pages need; should it fail all the same,
-    // the document embeds the batch subsets whole: larger, never wrong.
+    // the document embeds the batch subsets whole: larger, never wrong (and for the archive
+    // copy no more telling: the batch subsets hold every character a password may have).
     let own = fonts.subset_to(frames).ok();
     let fonts = own.as_ref().unwrap_or(fonts);
     let (width, height) = frames.first().map_or((210.0, 297.0), |f| (f.width, f.height));
     let written = (|| {
-        let mut writer = BundleWriter::new(Vec::new(), fonts, width, height)?;
+        let mut writer = if archival {
+            BundleWriter::archival(Vec::new(), fonts, width, height)?
+        } else {
+            BundleWriter::new(Vec::new(), fonts, width, height)?
+        };
         for frame in frames {
             writer.page(frame)?;
         }

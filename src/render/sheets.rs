@@ -144,7 +144,7 @@ pub fn zip_passwords(doc: &ZipPasswordsDocument, entries: &[ZipEntry], g: &Geome
         let (size, label) = one_line_label(&entry.label, full.w, g.grid.label_pt, g.grid.label_pt * 0.6);
         let area = Area { y, h: label_h, ..full };
         page.aligned(&label, area, y, size, Align::Left, "zip-label");
-        y = grid(&mut page, "開封パスワード", entry.password, y + label_h, false) + g.flow.gap_mm;
+        y = grid(&mut page, "開封パスワード", entry.password, y + label_h, false, false) + g.flow.gap_mm;
     }
     frames.push(Frame { width: g.page.width_mm, height: g.page.height_mm, items: page.items });
     frames
