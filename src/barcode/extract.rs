@@ -95,7 +95,7 @@ fn convert_kanji_numerals(chars: &[char]) -> Vec<char> {
 
 /// The digits of a kanji numeral run: positional (一〇三 → 103) when it has no 十/百/千,
 /// otherwise additive (二十一 → 21, 千二百 → 1200). `None` on overflow.
-fn kanji_number(run: &[char]) -> Option<String> {
+pub(crate) fn kanji_number(run: &[char]) -> Option<String> {
     if run.iter().all(|&c| kanji_digit(c).is_some()) {
         return Some(run.iter().filter_map(|&c| kanji_digit(c)).map(|d| char::from(b'0' + d)).collect());
     }
