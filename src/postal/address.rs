@@ -10,8 +10,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::numerals::{is_kanji_numeral, kanji_number};
 use super::{Entry, Kind};
-use crate::barcode::extract::{is_kanji_numeral, kanji_number};
 use crate::model::fields::PREFECTURES;
 
 /// How well an address fits one entry of its code; the better of two is the one kept.

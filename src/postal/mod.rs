@@ -11,6 +11,7 @@
 pub mod address;
 pub mod compact;
 pub mod japanpost;
+pub mod numerals;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
