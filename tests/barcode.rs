@@ -65,6 +65,9 @@ fn the_examples_also_split_without_prefecture_and_with_half_width_spaces() {
     let (_, out) = barcode_command("064-0804", "札幌市中央区南4条西29丁目1524-23 第2郵便ハウス501");
     assert!(out.contains("住所表示番号：29-1524-23-2-501\n"), "{out}");
     assert!(out.contains("住所A（町域まで）：札幌市中央区南4条西\n"), "{out}");
+    // From the town on, as the manual's 住所B examples are often quoted.
+    let (_, out) = barcode_command("407-0033", "龍岡町下條南割 韮崎400");
+    assert!(out.contains("住所表示番号：400\n"), "{out}");
 }
 
 #[test]

@@ -26,7 +26,7 @@ fn list(dir: &Path, rows: &[(&str, &str)]) -> PathBuf {
     path
 }
 
-const ROWS: [(&str, &str); 6] = [
+const ROWS: [(&str, &str); 7] = [
     // Row 2: an Osaka code on a Tokyo address.
     ("530-0001", "東京都千代田区霞が関1-3-2"),
     // Row 3: 博多駅前's code on an address in 祇園町 of the same ward.
@@ -39,6 +39,8 @@ const ROWS: [(&str, &str); 6] = [
     ("060-8797", "北海道札幌市中央区北二条西4丁目3番地"),
     // Row 7: 天神 is in 中央区, 812-0011 in 博多区.
     ("812-0011", "福岡県福岡市中央区天神1-1-1"),
+    // Row 8: the town without its city.
+    ("263-0023", "千葉県緑町3丁目30-8"),
 ];
 
 fn json(out: &std::process::Output) -> serde_json::Value {
@@ -78,6 +80,13 @@ fn check_and_run_reject_a_code_of_another_city_and_note_another_town() {
         reason(4)
     );
     assert!(reason(7).contains("郵便番号 812-0011 は 福岡県福岡市博多区博多駅前 の番号です"), "{}", reason(7));
+    assert!(
+        reason(8).contains(
+            "郵便番号 263-0023 は 千葉県千葉市稲毛区緑町 の番号です。住所「千葉県緑町3丁目30-8」に市区町村がありません"
+        ),
+        "{}",
+        reason(8)
+    );
     assert_eq!(reason(3), "");
     assert_eq!(reason(5), "");
     assert_eq!(reason(6), "");
@@ -99,10 +108,10 @@ fn check_and_run_reject_a_code_of_another_city_and_note_another_town() {
     assert_eq!(ran.status.code(), Some(1), "{}", text(&ran.stderr));
     let batch = batch_dir(&dir.path().join("out"));
     let refused = std::fs::read_to_string(batch.join("rejected.csv")).unwrap();
-    for (row, value) in [(2, "530-0001"), (4, "123-4567"), (7, "812-0011")] {
+    for (row, value) in [(2, "530-0001"), (4, "123-4567"), (7, "812-0011"), (8, "263-0023")] {
         assert!(refused.lines().any(|l| l.starts_with(&format!("{row},")) && l.contains(value)), "{row}: {refused}");
     }
-    assert_eq!(refused.lines().filter(|l| l.contains("郵便番号 ")).count(), 3, "{refused}");
+    assert_eq!(refused.lines().filter(|l| l.contains("郵便番号 ")).count(), 4, "{refused}");
 
     // The mailing list: the 祇園町 row has a reason, not bars; the others their data.
     let rows = xlsx_rows(&batch.join("print/発送リスト.xlsx"));

@@ -26,6 +26,12 @@ pub fn split<'a>(table: &PostalTable, postal: &str, address: &'a str) -> Result<
         (Verdict::Unknown, _) => Err(NoBarcode::UnknownPostal),
         (Verdict::OtherCity(_), _) => Err(NoBarcode::OtherCity),
         (Verdict::OtherTown(_), _) | (Verdict::Matches(_), None) => Err(NoBarcode::TownNotFound),
+        (Verdict::NoCity(entries), Some(located)) => Ok(Split {
+            address_a: &address[..located.town_end],
+            address_b: &address[located.town_end..],
+            entry: entries.into_iter().next().ok_or(NoBarcode::TownNotFound)?,
+        }),
+        (Verdict::NoCity(_), None) => Err(NoBarcode::TownNotFound),
         (Verdict::Matches(entry), Some(located)) => match entry.kind {
             Kind::Representative => Err(NoBarcode::RepresentativePostal),
             Kind::Building => Err(NoBarcode::Building),
@@ -68,6 +74,11 @@ mod tests {
         assert_eq!(b("1050000", "東京都港区虎ノ門1-1"), Err(NoBarcode::RepresentativePostal));
         assert_eq!(b("1234567", "東京都千代田区霞が関1-3-2"), Err(NoBarcode::UnknownPostal));
         assert_eq!(b("1000013", " 　"), Err(NoBarcode::NotFound));
+    }
+
+    #[test]
+    fn the_part_after_the_town_alone_is_enough_to_split() {
+        assert_eq!(b("2630023", "緑町3丁目30-8 郵便ビル403号").unwrap(), "3丁目30-8 郵便ビル403号");
     }
 
     #[test]

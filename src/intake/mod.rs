@@ -603,6 +603,14 @@ impl RowCheck<'_> {
                     table.date()
                 ),
             ),
+            Verdict::NoCity(entries) => self.reject(
+                Column::PostalCode,
+                format!(
+                    "郵便番号 {code} は {} の番号です。住所「{}」に市区町村がありません",
+                    crate::postal::places(&entries),
+                    whole.replace('\n', " ")
+                ),
+            ),
             Verdict::OtherCity(entries) => self.reject(
                 Column::PostalCode,
                 format!(

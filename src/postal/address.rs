@@ -19,6 +19,9 @@ use crate::model::fields::PREFECTURES;
 pub enum Fit {
     /// The address has the entry's 都道府県 (or none), 市区町村 and 町域.
     Town(Located),
+    /// The 町域 follows the 都道府県 (or starts the address) with no 市区町村 written: the
+    /// split is clear, the address is not complete.
+    TownWithoutCity(Located),
     /// The 市区町村 fits, the 町域 is not there.
     CityOnly,
     /// Another 都道府県, or not this 市区町村.
@@ -28,7 +31,8 @@ pub enum Fit {
 impl Fit {
     pub fn better_than(&self, other: &Fit) -> bool {
         let rank = |f: &Fit| match f {
-            Fit::Town(l) => 2 + l.town_chars,
+            Fit::Town(l) => 3 + 2 * l.town_chars,
+            Fit::TownWithoutCity(l) => 2 + 2 * l.town_chars,
             Fit::CityOnly => 1,
             Fit::OtherCity => 0,
         };
@@ -164,11 +168,15 @@ impl Seq {
         } else if prefectures(numeric).iter().any(|p| self.has_at(0, p)) {
             return Fit::OtherCity;
         }
+        let town = &names.town;
         match [Some(&names.city), names.without_county.as_ref()].into_iter().flatten().find(|c| self.has_at(pos, c)) {
             Some(c) => pos += c.len(),
+            None if town.len() > 0 && entry.kind != Kind::Representative && self.has_at(pos, town) => {
+                let end = pos + town.len();
+                return Fit::TownWithoutCity(Located { town_end: self.byte_end(end), town_chars: town.len() });
+            }
             None => return Fit::OtherCity,
         }
-        let town = &names.town;
         if entry.kind == Kind::Representative || town.len() == 0 {
             return Fit::Town(Located { town_end: self.byte_end(pos), town_chars: 0 });
         }
@@ -302,6 +310,17 @@ mod tests {
         let e = entry("北海道", "上川郡鷹栖町", "北野東");
         assert_eq!(after_town("鷹栖町北野東1線", &e), Some("1線"));
         assert_eq!(after_town("北海道上川郡鷹栖町北野東1線", &e), Some("1線"));
+    }
+
+    #[test]
+    fn a_town_without_its_city_still_splits() {
+        let e = entry("千葉県", "千葉市稲毛区", "緑町");
+        assert_eq!(Folded::new("緑町3丁目30-8").fit(&e), Fit::TownWithoutCity(Located { town_end: 6, town_chars: 2 }));
+        assert_eq!(
+            Folded::new("千葉県緑町3丁目30-8").fit(&e),
+            Fit::TownWithoutCity(Located { town_end: 15, town_chars: 2 })
+        );
+        assert_eq!(Folded::new("大阪府緑町3丁目30-8").fit(&e), Fit::OtherCity);
     }
 
     #[test]

@@ -265,6 +265,9 @@ pub fn embedded_date() -> String {
 pub enum Verdict {
     /// The address has the code's 町域; `entry` is the one it matched.
     Matches(Entry),
+    /// The address starts with the code's 町域 (after its 都道府県, if any) but names no
+    /// 市区町村: clear enough to split, not enough to deliver.
+    NoCity(Vec<Entry>),
     /// The 市区町村 fits but no 町域 of the code is in the address: a warning.
     OtherTown(Vec<Entry>),
     /// The address names another 都道府県 or 市区町村: the letter would go astray.
@@ -291,6 +294,7 @@ impl PostalTable {
         let Some((fit, entry)) = best else { return (Verdict::Unknown, None) };
         match fit {
             Fit::Town(located) => (Verdict::Matches(entry.clone()), Some(located)),
+            Fit::TownWithoutCity(located) => (Verdict::NoCity(vec![entry.clone()]), Some(located)),
             Fit::CityOnly => (Verdict::OtherTown(entries.to_vec()), None),
             Fit::OtherCity => (Verdict::OtherCity(entries.to_vec()), None),
         }
