@@ -34,17 +34,22 @@ fn main() {
     let mut csv = std::fs::File::create(&input).unwrap();
     writeln!(csv, "申請番号,通知種別,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID,宛名").unwrap();
     let kinds = ["登録結果", "再発行", "証明書PW再発行"];
-    let towns = ["千代田区霞が関", "新宿区西新宿", "世田谷区三軒茶屋", "八王子市元本郷町", "町田市森野"];
+    // Real codes of real towns: intake checks each 郵便番号 against its address.
+    let towns = [
+        ("100-0013", "千代田区霞が関"),
+        ("160-0023", "新宿区西新宿"),
+        ("154-0024", "世田谷区三軒茶屋"),
+        ("192-0051", "八王子市元本郷町"),
+        ("194-0022", "町田市森野"),
+    ];
     for i in 0..rows {
         let payload = format!("137{:06}", i);
         let office = format!("{payload}{}", office_check_digit(&payload).unwrap());
-        let town = towns[i % towns.len()];
+        let (postal, town) = towns[i % towns.len()];
         writeln!(
             csv,
-            "B{i:06},{},{office},社会福祉法人ベンチ福祉会 第{i}ケアセンター,{:03}-{:04},東京都{town}{}丁目{}番{}号,03-1234-{:04},03-1234-{:04},KJ13{office},{}",
+            "B{i:06},{},{office},社会福祉法人ベンチ福祉会 第{i}ケアセンター,{postal},東京都{town}{}丁目{}番{}号,03-1234-{:04},03-1234-{:04},KJ13{office},{}",
             kinds[i % 3],
-            100 + i % 900,
-            i % 10_000,
             i % 9 + 1,
             i % 30 + 1,
             i % 20 + 1,

@@ -27,6 +27,7 @@ pub struct Config {
     pub templates: TemplateSettings,
     pub output: OutputSettings,
     pub handoff: HandoffSettings,
+    pub postal: PostalSettings,
 }
 
 /// Where the password that opens a notice's ZIP comes from (SPEC §6).
@@ -202,6 +203,16 @@ pub struct HandoffSettings {
     pub recipients: Vec<crate::handoff::Recipient>,
 }
 
+#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PostalSettings {
+    /// A newer Japan Post 郵便番号データ (utf_ken_all.csv or KEN_ALL.CSV) to use instead of the
+    /// embedded table, relative to this file's folder; `--postal-data` beats it.
+    pub data: Option<PathBuf>,
+    /// Japan Post's JIGYOSYO.CSV to go with `data`; without it the embedded offices are kept.
+    pub offices: Option<PathBuf>,
+}
+
 // The defaults are the values written in templates/tsuchi.toml (a test keeps them equal).
 
 impl Default for Issuer {
@@ -262,6 +273,8 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Naive
 /// A config file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    #[error(transparent)]
+    Postal(#[from] crate::postal::PostalError),
     #[error("設定ファイル「{}」を読めません：{detail}", .path.display())]
     Read { path: PathBuf, detail: String },
     #[error("設定ファイル「{}」の{}書き方に誤りがあります：{detail}", .path.display(), at_line(*.line))]

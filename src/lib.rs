@@ -30,6 +30,7 @@ pub mod notice;
 pub mod os;
 pub mod pack;
 pub mod plan;
+pub mod postal;
 pub mod record;
 pub mod render;
 pub mod report;

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 /// Prints a line to stdout. A closed or full stdout (`tsuchi run … | head -1`, a full disk)
 /// must not panic after a batch is committed: the line is dropped, the exit code stands.
@@ -37,6 +37,9 @@ use tsuchi::report;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// 組み込みの郵便番号データの代わりに使う日本郵便の utf_ken_all.csv（tsuchi.toml の [postal] data より優先）
+    #[arg(long, global = true, value_name = "CSV")]
+    postal_data: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -243,7 +246,15 @@ fn main() -> ExitCode {
     if let Some(dropped) = dropped_file() {
         return checked_and_waited(&dropped);
     }
-    let cli = Cli::parse();
+    // The version names the embedded postal data's date (a newer file is named in each manifest).
+    let version = format!("{}（郵便番号データ {}）", env!("CARGO_PKG_VERSION"), tsuchi::postal::embedded_date());
+    let matches = Cli::command().version(&*Box::leak(version.into_boxed_str())).get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if let Some(data) = &cli.postal_data
+        && let Err(e) = tsuchi::postal::use_file(data, None)
+    {
+        return fail(e);
+    }
     match cli.command {
         Command::Check { requests, sheet, include_hidden, out, config, ledger, new_ledger, date, json, reissue } => {
             match load_config(config.as_deref()) {
@@ -478,7 +489,16 @@ fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
 fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), config::ConfigError> {
     let default = Path::new("tsuchi.toml");
     let path = path.map(Path::to_path_buf).or_else(|| default.exists().then(|| default.to_path_buf()));
-    Ok((Config::load(path.as_deref())?, path))
+    let config = Config::load(path.as_deref())?;
+    // `[postal] data`, relative to the config's folder, unless `--postal-data` came first.
+    if let Some(data) = &config.postal.data
+        && !tsuchi::postal::loaded_from_file()
+    {
+        let dir = path.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
+        let offices = config.postal.offices.as_ref().map(|o| dir.join(o));
+        tsuchi::postal::use_file(&dir.join(data), offices.as_deref())?;
+    }
+    Ok((config, path))
 }
 
 /// A request list dropped onto tsuchi.exe in Explorer: one argument, no subcommand, and it
@@ -754,7 +774,13 @@ fn print_table(rows: &[(String, String)]) {
 
 fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
     let postal: String = tsuchi::intake::text::normalize_code(postal).chars().filter(|c| *c != '-').collect();
-    match tsuchi::barcode::for_address(&postal, address, address2) {
+    let table = tsuchi::postal::table();
+    let whole = tsuchi::barcode::joined(address, address2);
+    if let Ok(split) = tsuchi::barcode::split(table, &postal, &whole) {
+        out!("住所A（町域まで）：{}", split.address_a.trim());
+        out!("住所B　　　：{}", split.address_b.trim());
+    }
+    match tsuchi::barcode::for_address_in(table, &postal, address, address2) {
         Ok(code) => {
             out!("郵便番号　　：{}", code.postal());
             out!("住所表示番号：{}", if code.data().is_empty() { "（なし）" } else { code.data() });
@@ -766,6 +792,7 @@ fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
         }
         Err(reason) => {
             out!("バーコードなし：{}", reason.reason());
+            out!("（郵便番号データ {}）", table.date());
             ExitCode::from(EXIT_REJECTED)
         }
     }

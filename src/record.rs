@@ -156,6 +156,7 @@ pub fn write(
         input: input.clone(),
         config: config_source.clone(),
         zip_encryption: zip_encryption.into(),
+        postal_data: manifest::PostalData::in_use(),
         counts: counts(report),
         files: manifest::files(staging).map_err(io_error(staging))?,
     };

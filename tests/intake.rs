@@ -73,8 +73,7 @@ fn names_and_addresses_are_kept_byte_for_byte() {
 #[test]
 fn code_fields_are_normalised_from_full_width_and_hyphen_lookalikes() {
     let dir = tempfile::tempdir().unwrap();
-    let line =
-        "Ｒ１,再発行,承認,１３１１１１１１１４,さくら苑,１００ー００１３,東京都,,,ＫＪ１３１３１１１１１１１４\r\n";
+    let line = "Ｒ１,再発行,承認,１３１１１１１１１４,さくら苑,１００ー００１３,東京都千代田区霞が関１－３－２,,,ＫＪ１３１３１１１１１１１４\r\n";
     let intake = read(&write_csv(dir.path(), "t.csv", &format!("{HEADER}{line}")));
     let r = &intake.requests[0];
     assert_eq!(r.request_id.as_str(), "R1");

@@ -177,9 +177,8 @@ fn big_input(dir: &Path, rows: usize) -> PathBuf {
         let payload = format!("137{i:06}");
         let office = format!("{payload}{}", tsuchi::intake::fields::office_check_digit(&payload).unwrap());
         csv.push_str(&format!(
-            "C{i:04},{},{office},クラッシュ試験事業所{i},{:03}-0001,東京都千代田区霞が関{}丁目,03-1234-0000,03-1234-0001,KJ13{office}\n",
+            "C{i:04},{},{office},クラッシュ試験事業所{i},100-0013,東京都千代田区霞が関{}丁目,03-1234-0000,03-1234-0001,KJ13{office}\n",
             kinds[i % 3],
-            100 + i,
             i % 5 + 1
         ));
     }

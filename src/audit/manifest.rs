@@ -1,5 +1,5 @@
 //! `manifest.json`: every file of a batch with its SHA-256 and size, the input and config
-//! hashes, counts, tool version, 発行日 and batch id. Written last, from the files on disk.
+//! hashes, counts, tool version, postal data date, 発行日 and batch id. Written last, from the files on disk.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -36,8 +36,24 @@ pub struct Manifest {
     /// `None` when tsuchi ran on its defaults.
     pub config: Option<Source>,
     pub zip_encryption: String,
+    /// The postal table the addresses were checked and the barcodes made with.
+    pub postal_data: PostalData,
     pub counts: BTreeMap<String, usize>,
     pub files: Vec<FileEntry>,
+}
+
+/// The data date and source of the postal table in use.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PostalData {
+    pub date: String,
+    pub source: String,
+}
+
+impl PostalData {
+    pub fn in_use() -> PostalData {
+        let table = crate::postal::table();
+        PostalData { date: table.date().to_string(), source: table.source().to_string() }
+    }
 }
 
 /// Hashes a source file (input list, config).

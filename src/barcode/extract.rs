@@ -4,6 +4,8 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+pub(crate) use crate::postal::numerals::{is_kanji_numeral, kanji_number};
+
 /// Words before which a kanji numeral is a number (三丁目 → 3). Longer words first only
 /// for readability: a prefix match on 丁/番 already covers 丁目/番地.
 pub(crate) const NUMERAL_MARKERS: [&str; 9] = ["丁目", "丁", "番地", "番", "号", "地割", "線", "の", "ノ"];
@@ -16,35 +18,6 @@ const HYPHENS: [char; 8] =
 
 /// Characters the rules delete outright, as if they were not there.
 const DELETED: [char; 4] = ['&', '/', '・', '.'];
-
-pub(crate) fn is_kanji_numeral(c: char) -> bool {
-    kanji_digit(c).is_some() || kanji_unit(c).is_some()
-}
-
-fn kanji_digit(c: char) -> Option<u8> {
-    Some(match c {
-        '〇' => 0,
-        '一' => 1,
-        '二' => 2,
-        '三' => 3,
-        '四' => 4,
-        '五' => 5,
-        '六' => 6,
-        '七' => 7,
-        '八' => 8,
-        '九' => 9,
-        _ => return None,
-    })
-}
-
-fn kanji_unit(c: char) -> Option<u64> {
-    Some(match c {
-        '十' => 10,
-        '百' => 100,
-        '千' => 1000,
-        _ => return None,
-    })
-}
 
 /// Whether `rest` begins with a word that makes a preceding kanji numeral a number.
 pub(crate) fn starts_with_numeral_marker(rest: &str) -> bool {
@@ -91,26 +64,6 @@ fn convert_kanji_numerals(chars: &[char]) -> Vec<char> {
         i = end;
     }
     out
-}
-
-/// The digits of a kanji numeral run: positional (一〇三 → 103) when it has no 十/百/千,
-/// otherwise additive (二十一 → 21, 千二百 → 1200). `None` on overflow.
-fn kanji_number(run: &[char]) -> Option<String> {
-    if run.iter().all(|&c| kanji_digit(c).is_some()) {
-        return Some(run.iter().filter_map(|&c| kanji_digit(c)).map(|d| char::from(b'0' + d)).collect());
-    }
-    let (mut total, mut current) = (0u64, 0u64);
-    for &c in run {
-        if let Some(d) = kanji_digit(c) {
-            current = current.checked_mul(10)?.checked_add(u64::from(d))?;
-        } else if let Some(unit) = kanji_unit(c) {
-            // A bare unit counts once: 十二 is 12, not 02.
-            let factor = if current == 0 { 1 } else { current };
-            total = total.checked_add(factor.checked_mul(unit)?)?;
-            current = 0;
-        }
-    }
-    Some(total.checked_add(current)?.to_string())
 }
 
 /// Keeps digits, '-' and single letters; a run of anything else before a kept character

@@ -8,10 +8,11 @@ pub mod split;
 
 pub use encode::{BAR_COUNT, Bar, Barcode, BarcodeError, Symbol, encode};
 pub use extract::address_data;
-pub use split::split_after_town;
+pub use split::{Split, split};
 
-use split::Location;
 use unicode_normalization::UnicodeNormalization;
+
+use crate::postal::{self, PostalTable};
 
 /// Why an address gets no barcode. Each is a choice not to guess: a missing barcode only
 /// slows sorting, a wrong one misroutes the letter.
@@ -19,12 +20,19 @@ use unicode_normalization::UnicodeNormalization;
 pub enum NoBarcode {
     #[error("郵便番号が7桁の数字ではないため、バーコードを付けません")]
     InvalidPostal,
-    /// Japan Post prints no barcode for a 代表 postcode. Without the postcode table every
-    /// postcode ending in 00 is taken to be one.
-    #[error("代表郵便番号（末尾00）のためバーコードを付けません")]
+    #[error("郵便番号が日本郵便の郵便番号データにないため、バーコードを付けません")]
+    UnknownPostal,
+    /// Japan Post prints no barcode for a 代表 postcode (「以下に掲載がない場合」).
+    #[error("代表郵便番号（以下に掲載がない場合）のためバーコードを付けません")]
     RepresentativePostal,
-    #[error("町域名に数字を含むため、住所表示番号を確実に取り出せません（番地を別の列に入れてください）")]
-    AmbiguousTown,
+    #[error("住所の都道府県・市区町村が郵便番号と合わないため、バーコードを付けません")]
+    OtherCity,
+    #[error("郵便番号の町域が住所に見つからないため、バーコードを付けません")]
+    TownNotFound,
+    /// A floor of a high-rise with its own code: the manual's rules for these are not
+    /// implemented, so no bars rather than possibly wrong ones.
+    #[error("高層ビルの階ごとの郵便番号のため、バーコードを付けません")]
+    Building,
     /// The address is blank.
     #[error("住所表示番号（番地）が見つかりません")]
     NotFound,
@@ -37,36 +45,37 @@ impl NoBarcode {
     }
 }
 
-/// The barcode of one addressee.
+/// The barcode of one addressee, from the postal table in use.
 ///
-/// Without `address2`, the 住所表示番号 comes from `whole_address` after the 町域 (see
-/// `split_after_town`). With `address2` (a 番地 or 住所2 column; blank counts as absent):
-/// - if `whole_address` has no number part, the data comes from `address2` alone — the
-///   remedy the `AmbiguousTown` reason suggests, so 「仙台市青葉区一番町」 + 「4丁目7-17」
-///   works;
-/// - if `whole_address` has a clear number part, `address2` is read as its continuation
-///   (住所1 「霞が関1-3-2」 + 住所2 「郵便ビル503」 → `1-3-2-503`), since taking the
-///   building alone would give wrong data;
-/// - if `whole_address` has a number part after a numbered town name, or ends in what
-///   reads as a number (本町三番), it is refused: the 番地 may be in either column.
+/// `address2` (a 番地 or 住所2 column; blank counts as absent) continues `whole_address`:
+/// the two are read as one address, split after the 町域 the table gives for `postal`
+/// (住所A), and the 住所表示番号 is taken from the rest (住所B) by Japan Post's rules.
 pub fn for_address(postal: &str, whole_address: &str, address2: Option<&str>) -> Result<Barcode, NoBarcode> {
+    for_address_in(postal::table(), postal, whole_address, address2)
+}
+
+/// [`for_address`] with a given table.
+pub fn for_address_in(
+    table: &PostalTable,
+    postal: &str,
+    whole_address: &str,
+    address2: Option<&str>,
+) -> Result<Barcode, NoBarcode> {
     let postal = normalise_postal(postal).ok_or(NoBarcode::InvalidPostal)?;
-    if postal.ends_with("00") {
-        return Err(NoBarcode::RepresentativePostal);
-    }
-    let address2 = address2.filter(|a| !a.trim().is_empty());
-    let data = match (split::locate(whole_address), address2) {
-        (_, None) => address_data(split_after_town(whole_address)?),
-        (Location::Blank | Location::NoNumber, Some(second)) => address_data(second),
-        (Location::Number(start), Some(second)) => address_data(&format!("{} {second}", &whole_address[start..])),
-        (Location::Ambiguous { number: false }, Some(second)) if !split::ends_in_number(whole_address) => {
-            address_data(second)
-        }
-        (Location::Ambiguous { .. }, Some(_)) => return Err(NoBarcode::AmbiguousTown),
-    };
+    let address = joined(whole_address, address2);
+    let found = split(table, &postal, &address)?;
+    let data = address_data(found.address_b);
     // `address_data` yields only valid characters and the postcode is checked, so this
     // cannot fail; mapping keeps a future change from panicking.
     encode(&postal, &data).map_err(|_| NoBarcode::InvalidPostal)
+}
+
+/// 住所1 and 住所2 as one address.
+pub fn joined(address: &str, address2: Option<&str>) -> String {
+    match address2.filter(|a| !a.trim().is_empty()) {
+        Some(second) => format!("{address} {second}"),
+        None => address.to_string(),
+    }
 }
 
 /// 7 ASCII digits from 「〒100-0013」, 「１００－００１３」 or 「1000013」.
@@ -115,10 +124,11 @@ mod tests {
     }
 
     #[test]
-    fn representative_postcode_ending_00_gets_no_barcode() {
-        assert_eq!(data("100-0000", "東京都千代田区霞が関1-3-2", None), Err(NoBarcode::RepresentativePostal));
-        assert_eq!(data("100-0100", "東京都千代田区霞が関1-3-2", None), Err(NoBarcode::RepresentativePostal));
-        assert!(data("100-0001", "東京都千代田区千代田", Some("1-1")).is_ok());
+    fn representative_codes_come_from_the_table_not_from_00() {
+        assert_eq!(data("105-0000", "東京都港区虎ノ門1-1", None), Err(NoBarcode::RepresentativePostal));
+        // 大島町's 「以下に掲載がない場合」, though 100- is 千代田区's range.
+        assert_eq!(data("100-0100", "東京都大島町元町1-1", None), Err(NoBarcode::RepresentativePostal));
+        assert_eq!(data("100-0001", "東京都千代田区千代田", Some("1-1")).unwrap(), "1-1");
     }
 
     #[test]
@@ -129,29 +139,22 @@ mod tests {
     }
 
     #[test]
-    fn ambiguous_town_is_refused_without_address2() {
-        assert_eq!(data("980-0811", "宮城県仙台市青葉区一番町4丁目7-17", None), Err(NoBarcode::AmbiguousTown));
-    }
-
-    #[test]
-    fn address2_resolves_an_ambiguous_town() {
-        assert_eq!(data("980-0811", "宮城県仙台市青葉区一番町", Some("4丁目7-17")).unwrap(), "4-7-17");
+    fn a_numeral_in_the_town_name_is_read_from_the_table() {
+        assert_eq!(data("980-0811", "宮城県仙台市青葉区一番町4丁目7-17", None).unwrap(), "4-7-17");
         assert_eq!(data("060-0001", "北海道札幌市中央区北一条西", Some("2丁目1番地")).unwrap(), "2-1");
+        assert_eq!(data("034-0091", "青森県十和田市西十一番町5-3", None).unwrap(), "5-3");
     }
 
     #[test]
-    fn address2_continues_a_whole_address_that_has_the_number() {
+    fn address2_continues_the_whole_address() {
         assert_eq!(data("100-0013", "東京都千代田区霞が関1-3-2", Some("郵便ビル503")).unwrap(), "1-3-2-503");
         assert_eq!(data("100-0013", "東京都千代田区霞が関", Some("1-3-2 郵便ビル503")).unwrap(), "1-3-2-503");
     }
 
     #[test]
-    fn address2_cannot_rescue_a_number_already_in_an_ambiguous_whole_address() {
-        assert_eq!(
-            data("980-0811", "宮城県仙台市青葉区一番町4丁目7-17", Some("郵便ビル503")),
-            Err(NoBarcode::AmbiguousTown)
-        );
-        assert_eq!(data("100-0013", "東京都千代田区本町三番", Some("郵便ビル503")), Err(NoBarcode::AmbiguousTown));
+    fn no_barcode_where_the_code_does_not_fit_the_address() {
+        assert_eq!(data("530-0001", "東京都千代田区霞が関1-3-2", None), Err(NoBarcode::OtherCity));
+        assert_eq!(data("812-0011", "福岡県福岡市博多区天神1-1-1", None), Err(NoBarcode::TownNotFound));
     }
 
     #[test]
@@ -162,13 +165,18 @@ mod tests {
 
     #[test]
     fn every_refusal_has_a_japanese_reason() {
-        for refusal in
-            [NoBarcode::InvalidPostal, NoBarcode::RepresentativePostal, NoBarcode::AmbiguousTown, NoBarcode::NotFound]
-        {
+        for refusal in [
+            NoBarcode::InvalidPostal,
+            NoBarcode::UnknownPostal,
+            NoBarcode::RepresentativePostal,
+            NoBarcode::OtherCity,
+            NoBarcode::TownNotFound,
+            NoBarcode::Building,
+            NoBarcode::NotFound,
+        ] {
             let reason = refusal.reason();
             assert!(!reason.is_empty());
             assert!(!reason.is_ascii(), "{reason}");
         }
-        assert_eq!(NoBarcode::RepresentativePostal.reason(), "代表郵便番号（末尾00）のためバーコードを付けません");
     }
 }

@@ -18,6 +18,7 @@ pub use crate::model::{
 pub use columns::{Column, column_letter};
 pub use table::decode_text;
 
+use crate::postal::Verdict;
 use columns::{HeaderMap, HeaderProblem};
 use table::{Row, RowProblem};
 
@@ -543,6 +544,9 @@ impl RowCheck<'_> {
         let user_id = self.code(Column::UserId, true, UserId::parse);
         let prefecture = self.code(Column::Prefecture, false, Prefecture::parse);
         let attention = self.printed(Column::Attention, false);
+        if let (Some(code), Some(address)) = (&postal_code, &address) {
+            self.check_postal(code, address, address2.as_deref());
+        }
 
         if let (Some(user_id), Some(office_no)) = (&user_id, &office_no) {
             if user_id.office_part() != office_no.as_str() {
@@ -579,6 +583,51 @@ impl RowCheck<'_> {
             prefecture,
             attention,
         })
+    }
+}
+
+impl RowCheck<'_> {
+    /// The 郵便番号 against its address, by Japan Post's table: another 都道府県・市区町村 or a
+    /// code not in the data is a rejection (the letter would go astray); another 町域 of the
+    /// right 市区町村 is a note, and the notice gets no barcode.
+    fn check_postal(&mut self, code: &PostalCode, address: &str, address2: Option<&str>) {
+        let table = crate::postal::table();
+        let Some(number) = crate::postal::parse_code(code.digits()) else { return };
+        let whole = crate::barcode::joined(address, address2);
+        match table.verdict(number, &whole).0 {
+            Verdict::Matches(_) => {}
+            Verdict::Unknown => self.reject(
+                Column::PostalCode,
+                format!(
+                    "郵便番号 {code} は日本郵便の郵便番号データ（{}）にありません。廃止されたか、誤っています",
+                    table.date()
+                ),
+            ),
+            Verdict::NoCity(entries) => self.reject(
+                Column::PostalCode,
+                format!(
+                    "郵便番号 {code} は {} の番号です。住所「{}」に市区町村がありません",
+                    crate::postal::places(&entries),
+                    whole.replace('\n', " ")
+                ),
+            ),
+            Verdict::OtherCity(entries) => self.reject(
+                Column::PostalCode,
+                format!(
+                    "郵便番号 {code} は {} の番号です。住所「{}」と都道府県・市区町村が合いません",
+                    crate::postal::places(&entries),
+                    whole.replace('\n', " ")
+                ),
+            ),
+            Verdict::OtherTown(entries) => self.note(
+                Column::PostalCode,
+                format!(
+                    "郵便番号 {code} は {} の番号です。住所「{}」の町域と合いません。確認してください（カスタマバーコードは付けません）",
+                    crate::postal::places(&entries),
+                    whole.replace('\n', " ")
+                ),
+            ),
+        }
     }
 }
 
