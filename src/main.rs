@@ -122,8 +122,13 @@ enum Command {
     },
     /// 発送後、パスワードが載った・パスワードで開くファイル（通知書・印刷束・開封パスワード一覧・ZIP）を消去します
     Purge {
-        /// バッチのフォルダ（例：output/20260110-093000）
+        /// バッチのフォルダ（例：output/20260110-093000）またはバッチID（--out の下）
         batch: PathBuf,
+        /// 出力先のフォルダ（バッチIDで指定するとき）。省略時は run と同じ
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
         /// 発送も返戻も記録されていない通知書があっても消去します（--reason が必要）
         #[arg(long)]
         force: bool,
@@ -309,7 +314,17 @@ fn main() -> ExitCode {
             Ok(root) => status(&root, key.as_deref(), batch.as_deref(), json),
             Err(code) => code,
         },
-        Command::Purge { batch, force, reason } => purge(&batch, force, reason.as_deref()),
+        Command::Purge { batch, out, config, force, reason } => {
+            // A folder as given, or a batch ID under the output root `run` uses.
+            let batch = match batch.is_dir() {
+                true => batch,
+                false => match root_of(out.as_deref(), config.as_deref()) {
+                    Ok(root) => root.join(batch),
+                    Err(code) => return code,
+                },
+            };
+            purge(&batch, force, reason.as_deref())
+        }
     }
 }
 

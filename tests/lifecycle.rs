@@ -167,8 +167,9 @@ fn a_forced_purge_needs_a_reason_and_records_it() {
     let batch = run_samples(&out);
     let no_reason = common::command().arg("purge").arg(&batch).arg("--force").output().unwrap();
     assert_eq!(no_reason.status.code(), Some(2));
-    let forced =
-        common::command().arg("purge").arg(&batch).args(["--force", "--reason", "誤送付のため破棄"]).output().unwrap();
+    // By batch ID under --out, as the other lifecycle commands find the ledger.
+    let id = batch.file_name().unwrap().to_str().unwrap().to_string();
+    let forced = tsuchi(&["purge", &id, "--force", "--reason", "誤送付のため破棄"], &out);
     assert_eq!(forced.status.code(), Some(0), "{}", text(&forced.stderr));
     let events = rusqlite::Connection::open(out.join("ledger.sqlite"))
         .unwrap()
