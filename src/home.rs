@@ -80,7 +80,7 @@ pub fn ensure_extends_last_run(
     if new_ledger && ledger.head()?.is_none() {
         return Ok(());
     }
-    if ledger.hash_at(head.count)?.as_deref() == Some(head.hash.as_str()) {
+    if ledger.extends(&head)? {
         return Ok(());
     }
     Err(LedgerError::Damaged {

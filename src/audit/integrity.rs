@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use super::event::{FilesSeal, ROWS, RowsSeal};
-use super::ledger::{self, BatchRow, Event, Head, Ledger, LedgerError, RequestRecord, SealEvent};
+use super::ledger::{self, BatchRow, Head, Ledger, LedgerError, RequestRecord, SealEvent};
 use super::verify::Finding;
 
 /// Checks the chain and every row of the ledger. An empty result means everything holds.
@@ -32,21 +32,16 @@ pub fn check(ledger: &Ledger) -> Result<Vec<Finding>, LedgerError> {
 }
 
 /// Whether the ledger's chain still passes through `head` (the count and hash kept on paper).
-pub fn extends(events: &[Event], head: &Head) -> Option<Finding> {
-    let at = usize::try_from(head.count - 1).ok().and_then(|i| events.get(i));
-    match at {
-        None => Some(Finding::HeadNotExtended(format!(
-            "台帳のイベントは{}件しかなく、{}番がありません",
-            events.len(),
-            head.count
-        ))),
-        Some(e) if e.seq != head.count || e.hash != head.hash => Some(Finding::HeadNotExtended(format!(
-            "{}番のイベントのハッシュが紙の控え（{}）と違います",
-            head.count,
-            short(&head.hash)
-        ))),
-        Some(_) => None,
+pub fn extends(ledger: &Ledger, head: &Head) -> Result<Option<Finding>, LedgerError> {
+    if ledger.extends(head)? {
+        return Ok(None);
     }
+    let count = ledger.head()?.map_or(0, |h| h.count);
+    Ok(Some(Finding::HeadNotExtended(if count < head.count {
+        format!("台帳のイベントは{count}件しかなく、{}番がありません", head.count)
+    } else {
+        format!("{}番のイベントのハッシュが紙の控え（{}）と違います", head.count, short(&head.hash))
+    })))
 }
 
 fn short(hash: &str) -> &str {

@@ -193,7 +193,7 @@ fn is_tool_folder(name: &str) -> bool {
 fn ledger_findings(ledger: &Ledger, head: Option<&Head>) -> Result<Vec<Finding>, VerifyError> {
     let mut findings = integrity::check(ledger)?;
     if let Some(head) = head {
-        findings.extend(integrity::extends(&ledger.events(None)?, head));
+        findings.extend(integrity::extends(ledger, head)?);
     }
     Ok(findings)
 }
