@@ -11,7 +11,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate};
 
 use crate::config::Config;
 use crate::intake::{self, Intake, ReadOptions};
-use crate::ledger::{self, Ledger};
+use crate::ledger;
 use crate::mailroom;
 use crate::model::{NoticeKind, Rejection};
 use crate::notice::Notice;
@@ -171,33 +171,18 @@ pub fn run(
     // checked row by row before anything is issued, then with a run that was cut off finished.
     // The check comes before the recovery: recovery moves or deletes staging folders on the
     // ledger's word, and a ledger that does not verify could have it delete a committed batch.
-    crate::home::guard(&options.out_root, options.registry.as_deref(), options.new_ledger)?;
-    let mut ledger = if options.dry_run {
-        Ledger::open_read_only(&options.out_root)?
-    } else {
-        Some(Ledger::open(&options.out_root)?)
-    };
+    let registry = options.registry.as_deref();
+    let mut ledger = crate::home::verified_ledger(&options.out_root, registry, options.new_ledger, !options.dry_run)?;
     let mut warnings = Vec::new();
     let mut recovery_notes = Vec::new();
-    if let Some(ledger) = &ledger {
-        ledger.ensure_intact()?;
-        crate::home::ensure_extends_last_run(
-            &options.out_root,
-            ledger,
-            options.registry.as_deref(),
-            options.new_ledger,
-        )?;
-        if !options.dry_run {
-            recovery_notes = ledger.recover()?;
-        }
+    if let Some(ledger) = ledger.as_ref().filter(|_| !options.dry_run) {
+        recovery_notes = ledger.recover()?;
         // A ledger that holds batches goes on the user's list now, not only after this run
         // commits: the run that committed them may have been cut off before it listed it, and
         // this one may have nothing to issue. Unlisted, it would not stop a run from another
         // folder from issuing everything again.
-        if !options.dry_run
-            && ledger.head()?.is_some()
-            && let Err(warning) =
-                crate::home::remember(&options.out_root, options.registry.as_deref(), ledger.head()?.as_ref())
+        if let Some(head) = ledger.head()?
+            && let Err(warning) = crate::home::remember(&options.out_root, registry, Some(&head))
         {
             warnings.push(warning);
         }

@@ -66,10 +66,29 @@ fn listed(registry: &Path) -> Vec<PathBuf> {
     entries(registry).into_iter().map(|(p, _)| p).collect()
 }
 
+/// The ledger at `root` as `run` (and `check`, which must agree with it) may use it: refused
+/// when it would silently be a second ledger ([`guard`]), when its chain or any row does not
+/// verify, or when it no longer extends this user's last run. `write` opens it with the output
+/// root's lock, creating it if new; otherwise read-only (`None` when there is none yet).
+pub fn verified_ledger(
+    root: &Path,
+    registry: Option<&Path>,
+    new_ledger: bool,
+    write: bool,
+) -> Result<Option<Ledger>, LedgerError> {
+    guard(root, registry, new_ledger)?;
+    let ledger = if write { Some(Ledger::open(root)?) } else { Ledger::open_read_only(root)? };
+    if let Some(ledger) = &ledger {
+        ledger.ensure_intact()?;
+        ensure_extends_last_run(root, ledger, registry, new_ledger)?;
+    }
+    Ok(ledger)
+}
+
 /// Fails unless the ledger at `root` still extends the head this user's last run left it at:
 /// a ledger file replaced, truncated by its last batches or deleted would otherwise issue those
 /// requests again. (`new_ledger`: a deliberate fresh start at an empty ledger.)
-pub fn ensure_extends_last_run(
+fn ensure_extends_last_run(
     root: &Path,
     ledger: &Ledger,
     registry: Option<&Path>,

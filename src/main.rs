@@ -951,17 +951,8 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Err(e) => return fail(e),
     };
     // The ledger `run` would use, refused where `run` would refuse it.
-    let opened = tsuchi::home::guard(&options.ledger, tsuchi::home::registry().as_deref(), options.new_ledger)
-        .and_then(|()| tsuchi::ledger::Ledger::open_read_only(&options.ledger))
-        .and_then(|l| {
-            if let Some(l) = &l {
-                l.ensure_intact()?;
-                let registry = tsuchi::home::registry();
-                tsuchi::home::ensure_extends_last_run(&options.ledger, l, registry.as_deref(), options.new_ledger)?;
-            }
-            Ok(l)
-        });
-    let ledger = match opened {
+    let registry = tsuchi::home::registry();
+    let ledger = match tsuchi::home::verified_ledger(&options.ledger, registry.as_deref(), options.new_ledger, false) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
