@@ -6,18 +6,10 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
-use common::{batch_dirs, sample, text, tool};
+use common::{batch_dirs, sample, text};
 use tsuchi::ledger::{GENESIS, Ledger, request_row_hash};
-
-fn run_in(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
-    let input = sample("requests.xlsx");
-    let mut command = common::command();
-    command.arg("run").arg(&input).arg("--out").arg(out).args(extra).current_dir(cwd);
-    command.output().unwrap()
-}
 
 fn verify_all(out: &Path, extra: &[&str]) -> (i32, String) {
     let o = common::command().arg("verify").arg("--out").arg(out).args(extra).output().unwrap();
@@ -37,26 +29,10 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-fn sql(out: &Path, statements: &str) {
-    let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
-    // Whoever edits the file is not bound by its foreign keys.
-    conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
-    conn.execute_batch(statements).unwrap();
-}
-
-/// One committed batch of the sample list, its ledger checkpointed into the one file.
-fn pristine(dir: &Path) -> PathBuf {
-    let out = dir.join("pristine");
-    let o = run_in(dir, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    sql(&out, "PRAGMA wal_checkpoint(TRUNCATE);");
-    out
-}
-
 #[test]
 fn every_edit_of_every_ledger_table_is_named_and_stops_the_next_run() {
     let dir = tempfile::tempdir().unwrap();
-    let pristine = pristine(dir.path());
+    let pristine = common::pristine(dir.path(), "pristine");
     let (code, said) = verify_all(&pristine, &[]);
     assert_eq!(code, 0, "{said}");
     let cases: [(&str, &str, &[&str]); 12] = [
@@ -94,7 +70,7 @@ fn every_edit_of_every_ledger_table_is_named_and_stops_the_next_run() {
     for (i, (statement, table, expected)) in cases.iter().enumerate() {
         let out = dir.path().join(format!("case{i}"));
         copy_dir(&pristine, &out);
-        sql(&out, statement);
+        common::edit_ledger(&out, statement);
         let (code, said) = verify_all(&out, &[]);
         assert_eq!(code, 1, "{table}: {statement}\n{said}");
         for e in *expected {
@@ -102,7 +78,7 @@ fn every_edit_of_every_ledger_table_is_named_and_stops_the_next_run() {
         }
         // The next run refuses before issuing anything: a damaged ledger never issues twice.
         let before = batch_dirs(&out).len();
-        let again = run_in(dir.path(), &out, &["--reissue", "R08-0001", "--reason", "試験"]);
+        let again = common::run_sample(dir.path(), &out, &["--reissue", "R08-0001", "--reason", "試験"]);
         assert_eq!(again.status.code(), Some(2), "{statement}: {}", text(&again.stdout));
         assert!(text(&again.stderr).contains("台帳"), "{}", text(&again.stderr));
         assert!(text(&again.stderr).contains("中止"), "{}", text(&again.stderr));
@@ -123,7 +99,7 @@ fn every_edit_of_every_ledger_table_is_named_and_stops_the_next_run() {
 #[test]
 fn a_missing_an_extra_and_a_renamed_folder_are_findings() {
     let dir = tempfile::tempdir().unwrap();
-    let pristine = pristine(dir.path());
+    let pristine = common::pristine(dir.path(), "pristine");
     let id = batch_dirs(&pristine)[0].file_name().unwrap().to_string_lossy().into_owned();
 
     let out = dir.path().join("renamed");
@@ -137,7 +113,7 @@ fn a_missing_an_extra_and_a_renamed_folder_are_findings() {
     // The last batch deleted from the ledger with all its rows and events: its folder remains.
     let out = dir.path().join("forgotten");
     copy_dir(&pristine, &out);
-    sql(&out, "DELETE FROM requests; DELETE FROM files; DELETE FROM batches; DELETE FROM events;");
+    common::edit_ledger(&out, "DELETE FROM requests; DELETE FROM files; DELETE FROM batches; DELETE FROM events;");
     let (code, said) = verify_all(&out, &[]);
     assert_eq!(code, 1, "{said}");
     assert!(said.contains(&format!("記録のないフォルダがあります：{id}")), "{said}");
@@ -151,28 +127,13 @@ fn a_missing_an_extra_and_a_renamed_folder_are_findings() {
     assert_eq!(code, 0, "{said}");
 }
 
-/// The head as the mail room keeps it: read off the bundle's cover with pdftotext.
-fn head_on_cover(batch: &Path) -> String {
-    let bundle = std::fs::read_dir(batch.join("print"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|e| e == "pdf"))
-        .unwrap();
-    let cover = tool("pdftotext", &["-f", "1", "-l", "1", bundle.to_str().unwrap(), "-"]);
-    let after = &cover[cover.find("台帳の先頭").expect("the cover prints the head")..];
-    let start = after.find(|c: char| c.is_ascii_digit()).unwrap();
-    let (count, rest) = after[start..].split_once(':').unwrap();
-    let hex: String = rest.chars().filter(|c| !c.is_whitespace()).take(64).collect();
-    format!("{count}:{hex}")
-}
-
 #[test]
 fn a_wholesale_rewrite_passes_the_chain_but_not_the_head_kept_on_paper() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pristine(dir.path());
+    let out = common::pristine(dir.path(), "pristine");
     let batch = batch_dirs(&out).remove(0);
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
-    let head = head_on_cover(&batch);
+    let head = common::head_on_cover(&batch);
     let (code, said) = verify_all(&out, &["--head", &head]);
     assert_eq!(code, 0, "the untouched ledger extends the head on paper: {head}\n{said}");
     // The head in the audit log is the same.
@@ -205,7 +166,7 @@ fn a_wholesale_rewrite_passes_the_chain_but_not_the_head_kept_on_paper() {
 /// its manifest and their `files` rows.
 fn rewrite(out: &Path, id: &str, folder: bool) {
     use tsuchi::audit::sha256_hex;
-    sql(out, "UPDATE requests SET outcome = 'rejected', reason = 'x' WHERE rowid = 1");
+    common::edit_ledger(out, "UPDATE requests SET outcome = 'rejected', reason = 'x' WHERE rowid = 1");
     let ledger = Ledger::open_read_only(out).unwrap().unwrap();
     let changed = ledger.requests(id).unwrap().into_iter().find(|r| r.reason == "x").unwrap();
     let mut events = ledger.events(None).unwrap();
@@ -397,7 +358,7 @@ fn deleting_the_last_batch_whole_stops_the_next_run_of_the_same_user() {
     // is merely shorter, and without the list's record the next run would issue it all again.
     let batch = batch_dirs(&out).remove(0);
     std::fs::remove_dir_all(&batch).unwrap();
-    sql(&out, "DELETE FROM requests; DELETE FROM files; DELETE FROM batches; DELETE FROM events;");
+    common::edit_ledger(&out, "DELETE FROM requests; DELETE FROM files; DELETE FROM batches; DELETE FROM events;");
     let again = run(&[]);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stdout));
     let said = text(&again.stderr);

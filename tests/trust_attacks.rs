@@ -5,48 +5,14 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::path::Path;
 
-use common::{batch_dirs, sample, text, tool};
+use common::{batch_dirs, sample, text};
 use tsuchi::ledger::{GENESIS, Ledger};
-
-fn run_in(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
-    let mut command = common::command();
-    command.arg("run").arg(sample("requests.xlsx")).arg("--out").arg(out).args(extra).current_dir(cwd);
-    command.output().unwrap()
-}
 
 fn verify(args: &[&str], cwd: &Path) -> (i32, String) {
     let o = common::command().arg("verify").args(args).current_dir(cwd).output().unwrap();
     (o.status.code().unwrap_or(-1), text(&o.stdout) + &text(&o.stderr))
-}
-
-fn sql(out: &Path, statements: &str) {
-    let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
-    conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
-    conn.execute_batch(statements).unwrap();
-}
-
-/// One committed batch of the sample list, its ledger checkpointed into the one file.
-fn pristine(dir: &Path) -> PathBuf {
-    let out = dir.join("out");
-    let o = run_in(dir, &out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    sql(&out, "PRAGMA wal_checkpoint(TRUNCATE);");
-    out
-}
-
-/// The head as the mail room keeps it: read off the bundle's cover with pdftotext.
-fn head_on_cover(batch: &Path) -> String {
-    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
-    let bundle = batch.join("print").join(format!("{id}.pdf"));
-    let cover = tool("pdftotext", &["-f", "1", "-l", "1", bundle.to_str().unwrap(), "-"]);
-    let after = &cover[cover.find("台帳の先頭").expect("the cover prints the head")..];
-    let start = after.find(|c: char| c.is_ascii_digit()).unwrap();
-    let (count, rest) = after[start..].split_once(':').unwrap();
-    let hex: String = rest.chars().filter(|c| !c.is_whitespace()).take(64).collect();
-    format!("{count}:{hex}")
 }
 
 /// The last batch's `batch.sealed` event is the chain's last event, and its `files` rows are
@@ -56,10 +22,10 @@ fn head_on_cover(batch: &Path) -> String {
 #[test]
 fn deleting_the_last_files_seal_with_its_files_rows_does_not_hide_an_edited_folder() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pristine(dir.path());
+    let out = common::pristine(dir.path(), "out");
     let batch = batch_dirs(&out).remove(0);
-    let head = head_on_cover(&batch);
-    sql(&out, "DELETE FROM events WHERE kind = 'batch.sealed'; DELETE FROM files;");
+    let head = common::head_on_cover(&batch);
+    common::edit_ledger(&out, "DELETE FROM events WHERE kind = 'batch.sealed'; DELETE FROM files;");
     let notice = std::fs::read_dir(batch.join("notices")).unwrap().next().unwrap().unwrap().path();
     std::fs::write(&notice, b"not the notice that was issued").unwrap();
     std::fs::write(batch.join("extra.txt"), b"x").unwrap();
@@ -75,7 +41,7 @@ fn deleting_the_last_files_seal_with_its_files_rows_does_not_hide_an_edited_fold
     assert_eq!(code, 1, "{said}");
     assert!(said.contains("notices/"), "{said}");
     // And the next run refuses.
-    let again = run_in(dir.path(), &out, &[]);
+    let again = common::run_sample(dir.path(), &out, &[]);
     assert_eq!(again.status.code(), Some(2), "{}", text(&again.stdout));
 }
 
@@ -112,7 +78,7 @@ fn a_ledger_whose_first_run_was_cut_off_after_the_commit_is_still_found_from_ano
 #[test]
 fn requests_recorded_before_the_id_was_normalised_are_not_issued_again() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pristine(dir.path());
+    let out = common::pristine(dir.path(), "out");
     // Make it a schema-1 ledger: no row seals, numbers stored as typed (here: lower case).
     let ledger = Ledger::open_read_only(&out).unwrap().unwrap();
     let mut events: Vec<_> = ledger
@@ -129,7 +95,10 @@ fn requests_recorded_before_the_id_was_normalised_are_not_issued_again() {
         e.hash = e.computed_hash();
         prev = e.hash.clone();
     }
-    sql(&out, "DELETE FROM events; UPDATE requests SET request_id = lower(request_id); PRAGMA user_version = 1;");
+    common::edit_ledger(
+        &out,
+        "DELETE FROM events; UPDATE requests SET request_id = lower(request_id); PRAGMA user_version = 1;",
+    );
     let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
     for e in &events {
         conn.execute(
@@ -140,7 +109,7 @@ fn requests_recorded_before_the_id_was_normalised_are_not_issued_again() {
     }
     drop(conn);
 
-    let again = run_in(dir.path(), &out, &[]);
+    let again = common::run_sample(dir.path(), &out, &[]);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     assert!(text(&again.stdout).contains("発行するものはありません"), "issued again: {}", text(&again.stdout));
     assert_eq!(batch_dirs(&out).len(), 1);
@@ -153,7 +122,7 @@ fn requests_recorded_before_the_id_was_normalised_are_not_issued_again() {
 fn a_damaged_ledger_stops_the_run_before_recovery_touches_any_folder() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let first = run_in(dir.path(), &out, &[]);
+    let first = common::run_sample(dir.path(), &out, &[]);
     assert_eq!(first.status.code(), Some(0));
     let mut c = common::command();
     c.arg("run").arg(sample("requests.xlsx")).arg("--out").arg(&out).args(["--reissue", "R08-0001", "--reason", "x"]);
@@ -167,9 +136,9 @@ fn a_damaged_ledger_stops_the_run_before_recovery_touches_any_folder() {
     };
     let left = staging(&out).expect("the killed run left its staging folder");
     let id = left.trim_start_matches(".staging-").to_string();
-    sql(&out, &format!("DELETE FROM batches WHERE id = '{id}';"));
+    common::edit_ledger(&out, &format!("DELETE FROM batches WHERE id = '{id}';"));
 
-    let refused = run_in(dir.path(), &out, &[]);
+    let refused = common::run_sample(dir.path(), &out, &[]);
     assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
     assert_eq!(staging(&out), Some(left), "the committed batch's notices were deleted by recovery");
     // The message lists its findings on lines of their own.
@@ -183,7 +152,7 @@ fn a_damaged_ledger_stops_the_run_before_recovery_touches_any_folder() {
 #[test]
 fn verify_of_the_output_root_or_of_dot_finds_the_ledger() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pristine(dir.path());
+    let out = common::pristine(dir.path(), "out");
     let batch = batch_dirs(&out).remove(0);
     for (arg, cwd) in [(out.to_str().unwrap(), dir.path()), ("out/", dir.path()), (".", batch.as_path())] {
         let (code, said) = verify(&[arg], cwd);
@@ -196,8 +165,8 @@ fn verify_of_the_output_root_or_of_dot_finds_the_ledger() {
 #[test]
 fn the_head_may_be_typed_in_full_width() {
     let dir = tempfile::tempdir().unwrap();
-    let out = pristine(dir.path());
-    let head = head_on_cover(&batch_dirs(&out)[0]);
+    let out = common::pristine(dir.path(), "out");
+    let head = common::head_on_cover(&batch_dirs(&out)[0]);
     let wide: String = head
         .chars()
         .map(|c| if c.is_ascii_graphic() { char::from_u32(c as u32 - 0x21 + 0xFF01).unwrap() } else { c })

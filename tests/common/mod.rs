@@ -146,3 +146,40 @@ pub fn fonts_for<'a>(
     }
     renderer.fonts_for(&glyphs).unwrap()
 }
+
+/// `tsuchi run` of the sample list into `out`, from `cwd`.
+pub fn run_sample(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
+    let mut command = command();
+    command.arg("run").arg(sample("requests.xlsx")).arg("--out").arg(out).args(extra).current_dir(cwd);
+    command.output().unwrap()
+}
+
+/// Runs SQL on the ledger under `out` as someone editing the file would (not bound by its
+/// foreign keys).
+pub fn edit_ledger(out: &Path, statements: &str) {
+    let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
+    conn.execute_batch("PRAGMA foreign_keys = OFF;").unwrap();
+    conn.execute_batch(statements).unwrap();
+}
+
+/// One committed batch of the sample list in `dir/name`, its ledger checkpointed into the one
+/// file (so that copying or editing the file is the whole ledger).
+pub fn pristine(dir: &Path, name: &str) -> PathBuf {
+    let out = dir.join(name);
+    let o = run_sample(dir, &out, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    edit_ledger(&out, "PRAGMA wal_checkpoint(TRUNCATE);");
+    out
+}
+
+/// The chain head as the mail room keeps it: read off the bundle's cover with pdftotext.
+pub fn head_on_cover(batch: &Path) -> String {
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let bundle = batch.join("print").join(format!("{id}.pdf"));
+    let cover = tool("pdftotext", &["-f", "1", "-l", "1", bundle.to_str().unwrap(), "-"]);
+    let after = &cover[cover.find("台帳の先頭").expect("the cover prints the head")..];
+    let start = after.find(|c: char| c.is_ascii_digit()).unwrap();
+    let (count, rest) = after[start..].split_once(':').unwrap();
+    let hex: String = rest.chars().filter(|c| !c.is_whitespace()).take(64).collect();
+    format!("{count}:{hex}")
+}
