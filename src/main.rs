@@ -848,18 +848,14 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitC
         }
     };
     let (failures, notes): (Vec<_>, Vec<_>) = findings.iter().partition(|f| f.is_failure());
-    for note in &notes {
-        out!("  ・{}", shown_long(&note.to_string()));
-    }
+    list(&notes);
     if failures.is_empty() {
         let also = if head.is_some() { "・紙の控えの先頭" } else { "" };
         out!("検証：{what} — 台帳の全行・イベントの連鎖{also}・ファイルのハッシュ・manifest はすべて一致しました");
         return ExitCode::SUCCESS;
     }
     out!("検証：{what} — {}件の相違があります", failures.len());
-    for f in &failures {
-        out!("  ・{}", shown_long(&f.to_string()));
-    }
+    list(&failures);
     ExitCode::from(EXIT_REJECTED)
 }
 
@@ -896,9 +892,7 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
                 return ExitCode::SUCCESS;
             }
             out!("台帳の全行とイベントの連鎖：{}件の相違があります", findings.len());
-            for f in &findings {
-                out!("  ・{}", shown_long(&f.to_string()));
-            }
+            list(&findings);
             ExitCode::from(EXIT_REJECTED)
         }
     }
@@ -913,6 +907,13 @@ fn shown(value: &str) -> String {
     match safe.char_indices().nth(MAX) {
         Some((cut, _)) => format!("{}…（全{}文字）", &safe[..cut], value.chars().count()),
         None => safe,
+    }
+}
+
+/// Findings of `verify` or `audit export`, one bullet each, whole and terminal-safe.
+fn list(findings: &[impl std::fmt::Display]) {
+    for f in findings {
+        out!("  ・{}", shown_long(&f.to_string()));
     }
 }
 

@@ -15,6 +15,9 @@ use crate::model::NoticeKind;
 use crate::pack::ZipEncryption;
 use crate::write::Context;
 
+/// The tool and version every record of a batch names.
+const TOOL: &str = concat!("tsuchi ", env!("CARGO_PKG_VERSION"));
+
 /// A batch's events, chained after the ledger's last event but not yet written anywhere, and
 /// what its ledger rows will say.
 pub struct Pending {
@@ -60,7 +63,7 @@ pub fn events(
         config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
         operator: context.operator.clone(),
         host: context.host.clone(),
-        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        tool: TOOL.into(),
         issue_date: report.issue_date,
         zip_encryption: zip_encryption.into(),
         recovery: report.recovery_notes.clone(),
@@ -111,7 +114,7 @@ pub fn events(
         finished: now_in_tokyo().to_rfc3339(),
         operator: context.operator.clone(),
         host: context.host.clone(),
-        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        tool: TOOL.into(),
         input_path: input.path.clone(),
         input_sha256: input.sha256.clone(),
         config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
@@ -147,7 +150,7 @@ pub fn write(
     )?;
 
     let manifest = manifest::Manifest {
-        tool: concat!("tsuchi ", env!("CARGO_PKG_VERSION")).into(),
+        tool: TOOL.into(),
         batch_id: report.batch_id.clone(),
         issue_date: report.issue_date.to_string(),
         created: created.to_rfc3339(),
