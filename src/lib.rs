@@ -20,6 +20,7 @@ pub mod font;
 pub mod fsutil;
 pub mod handoff;
 pub mod home;
+pub mod i18n;
 pub mod intake;
 pub mod lifecycle;
 /// The ledger lives in [`audit::ledger`]; this path stays for the binary and the tests.

@@ -25,6 +25,7 @@ macro_rules! err {
 use chrono::NaiveDate;
 use tsuchi::batch::{self, BatchReport, Progress, RunOptions};
 use tsuchi::config::{self, Config};
+use tsuchi::i18n::Lang;
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
 use tsuchi::pack::policy::ZipOpening;
 use tsuchi::plan::{self, PlanInput, SecretSource};
@@ -40,6 +41,9 @@ struct Cli {
     /// 組み込みの郵便番号データの代わりに使う日本郵便の utf_ken_all.csv（tsuchi.toml の [postal] data より優先）
     #[arg(long, global = true, value_name = "CSV")]
     postal_data: Option<PathBuf>,
+    /// 画面とレポートの言語：ja（既定）か en。通知書は常に日本語です（環境変数 TSUCHI_LANG でも指定できます）
+    #[arg(long, global = true, value_name = "ja|en", value_parser = parse_lang)]
+    lang: Option<Lang>,
 }
 
 #[derive(Subcommand)]
@@ -239,6 +243,29 @@ enum AuditCommand {
     },
 }
 
+fn parse_lang(s: &str) -> Result<Lang, String> {
+    Lang::parse(s).ok_or_else(|| format!("--lang は ja か en です（「{s}」） / --lang takes ja or en (\"{s}\")"))
+}
+
+/// The language to speak, read before clap so that its own messages can follow it:
+/// `--lang X` / `--lang=X` anywhere on the line, else `TSUCHI_LANG`, else Japanese.
+fn requested_lang() -> Lang {
+    let mut args = std::env::args_os().skip(1);
+    let mut chosen = None;
+    while let Some(arg) = args.next() {
+        let arg = arg.to_string_lossy().into_owned();
+        if arg == "--" {
+            break;
+        }
+        if arg == "--lang" {
+            chosen = args.next().and_then(|v| Lang::parse(&v.to_string_lossy()));
+        } else if let Some(v) = arg.strip_prefix("--lang=") {
+            chosen = Lang::parse(v);
+        }
+    }
+    chosen.or_else(|| std::env::var("TSUCHI_LANG").ok().and_then(|v| Lang::parse(&v))).unwrap_or(Lang::Ja)
+}
+
 fn parse_date(s: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("日付「{s}」は YYYY-MM-DD で指定してください"))
 }
@@ -248,6 +275,7 @@ const EXIT_REJECTED: u8 = 1;
 const EXIT_FAILED: u8 = 2;
 
 fn main() -> ExitCode {
+    tsuchi::i18n::set_lang(requested_lang());
     if let Some(dropped) = dropped_file() {
         return checked_and_waited(&dropped);
     }

@@ -52,13 +52,13 @@ pub fn gothic_glyphs(frame: &Frame) -> impl Iterator<Item = char> + '_ {
 #[derive(Debug, thiserror::Error)]
 pub enum RenderError {
     /// A template or layout.toml is broken: found at start-up, stops the run.
-    #[error("通知書のテンプレート（{origin}）に誤りがあります：{detail}")]
+    #[error("{}", crate::msg!("render.template_broken", origin = .origin, detail = .detail))]
     Template { origin: String, detail: String },
     /// The 発行日 cannot be written in 和暦.
-    #[error("発行日を和暦にできません：{0}")]
+    #[error("{}", crate::msg!("render.date", detail = .0))]
     Date(String),
     /// The batch fonts could not be built, or lack a character (a bug, never tofu on paper).
-    #[error("フォントを準備できません：{0}")]
+    #[error("{}", crate::msg!("render.font", detail = .0))]
     Font(String),
     /// This row's text does not fit: the row is rejected, the batch goes on.
     #[error(transparent)]
