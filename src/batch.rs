@@ -91,7 +91,7 @@ pub struct BatchReport {
     /// Requests the ledger says were issued before (not issued again).
     pub already_issued: Vec<AlreadyIssued>,
     /// What recovery did with a previous run that was cut off.
-    pub recovery_notes: Vec<String>,
+    pub recovery_notes: Vec<ledger::Recovered>,
     /// Pages of the print bundle (cover included); 0 in a dry run.
     pub bundle_pages: usize,
     /// Things the clerk must be told on every run (e.g. ZipCrypto in use).
@@ -139,9 +139,9 @@ pub enum BatchError {
     Plan(#[from] plan::PlanError),
     #[error(transparent)]
     Audit(#[from] crate::audit::log::AuditWriteError),
-    #[error("--reissue には --reason で理由を付けてください（台帳に記録します）")]
+    #[error("{}", crate::msg!("run.reissue_without_reason"))]
     ReissueWithoutReason,
-    #[error("「{}」に書き込めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("run.cannot_write_to", path = .path.display(), detail = .detail))]
     Io { path: PathBuf, detail: String },
 }
 
@@ -154,8 +154,10 @@ pub fn now_in_tokyo() -> DateTime<FixedOffset> {
     crate::wareki::now_in_tokyo()
 }
 
-/// The warning shown on every run that packs with ZipCrypto.
-pub const ZIPCRYPTO_WARNING: &str = "ZIPの暗号化に ZipCrypto を使っています。ZipCrypto は既知平文攻撃で破られるため、個人情報・パスワードの送付には推奨しません（tsuchi.toml の [zip] encryption = \"aes256\" を推奨）。";
+/// The warning shown on every run that packs with ZipCrypto (and recorded in the audit trail).
+pub fn zipcrypto_warning() -> String {
+    crate::msg!("run.zipcrypto")
+}
 
 /// Runs one batch. `renderer` is built by the caller (once per process) from `config`.
 pub fn run(
@@ -194,10 +196,10 @@ pub fn run(
     let dir = unique_dir(&options.out_root, &created.format("%Y%m%d-%H%M%S").to_string());
     let batch_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if config.zip.encryption == ZipEncryption::ZipCrypto {
-        warnings.push(ZIPCRYPTO_WARNING.to_string());
+        warnings.push(zipcrypto_warning());
     }
     if config.handoff.recipients.is_empty() {
-        warnings.push(crate::handoff::NO_RECIPIENTS.to_string());
+        warnings.push(crate::handoff::no_recipients());
     }
 
     let clock = std::time::Instant::now();

@@ -41,11 +41,7 @@ impl TryFrom<String> for Recipient {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, String> {
-        text.trim().parse().map(Recipient).map_err(|_| {
-            format!(
-                "「{text}」は age の公開鍵ではありません（age-keygen が表示する「age1」で始まる公開鍵を書いてください）"
-            )
-        })
+        text.trim().parse().map(Recipient).map_err(|_| crate::msg!("run.not_an_age_key", text))
     }
 }
 
@@ -80,7 +76,9 @@ pub enum Outcome {
 }
 
 /// Why there is no hand-off file, for the clerk and the audit log.
-pub const NO_RECIPIENTS: &str = "tsuchi.toml の [handoff] recipients に公開鍵がないため、システム登録ファイル（受付システムに登録する仮パスワード・証明書発行用パスワード）を作りませんでした。平文では書き出しません。受付システムの運用担当の公開鍵（age1…）を設定してください";
+pub fn no_recipients() -> String {
+    crate::msg!("run.no_recipients")
+}
 
 /// Encrypts the credentials of `notices` to `recipients` into a new private file at `path`
 /// (0600), flushed to disk. `recipients` must not be empty.

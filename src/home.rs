@@ -104,11 +104,11 @@ fn ensure_extends_last_run(
     }
     Err(LedgerError::Damaged {
         path: ledger.path(),
-        findings: vec![format!(
-            "この利用者の前回の実行のあと、台帳は{}件目のイベント（{}…）まで続いていましたが、今の台帳はそこから続いていません（最後のバッチや台帳そのものが消された・差し替えられた可能性があります。一覧：{}）",
-            head.count,
-            &head.hash[..16],
-            registry.display()
+        findings: vec![crate::msg!(
+            "run.not_extending_last_run",
+            count = head.count,
+            hash = &head.hash[..16],
+            list = registry.display()
         )],
     })
 }
@@ -170,7 +170,7 @@ pub fn remember(root: &Path, registry: Option<&Path>, head: Option<&Head>) -> Re
         }
         text.push('\n');
     }
-    let fail = |e: std::io::Error| format!("台帳の一覧「{}」を更新できません：{e}", registry.display());
+    let fail = |error: std::io::Error| crate::msg!("run.registry_unwritable", path = registry.display(), error);
     if let Some(dir) = registry.parent().filter(|d| !d.exists()) {
         crate::fsutil::create_private_dir(dir).map_err(fail)?;
     }

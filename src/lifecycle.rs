@@ -18,24 +18,29 @@ use crate::ledger::{self, Event, Ledger, LedgerError};
 pub enum LifecycleError {
     #[error(transparent)]
     Ledger(#[from] LedgerError),
-    #[error("「{}」に台帳（ledger.sqlite）がありません。--out で run の出力先を指定してください", .0.display())]
+    #[error("{}", crate::msg!("lifecycle.no_ledger", path = .0.display()))]
     NoLedger(PathBuf),
-    #[error("「{}」を読めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("lifecycle.cannot_read", path = .path.display(), detail = .detail))]
     Read { path: PathBuf, detail: String },
-    #[error("「{}」に「管理番号」と「書留番号」の見出しがありません。tsuchi が作った発送リストを使ってください", .0.display())]
+    #[error("{}", crate::msg!("lifecycle.not_a_mailing_list", path = .0.display()))]
     NotAMailingList(PathBuf),
-    #[error("「{0}」に当たる郵送の通知書が台帳にありません（管理番号か申請番号を指定してください）")]
+    #[error("{}", crate::msg!("lifecycle.no_such_notice", key = .0))]
     NoSuchNotice(String),
-    #[error("返戻の理由を --reason で指定してください（例：宛所不明、受取拒否）")]
+    #[error("{}", crate::msg!("lifecycle.no_reason"))]
     NoReason,
-    #[error("台帳にバッチ「{0}」の記録がありません")]
+    #[error("{}", crate::msg!("lifecycle.no_such_batch", batch = .0))]
     NoSuchBatch(String),
     #[error(
-        "バッチ {batch} には、発送も返戻も記録されていない郵送の通知書が{}通あります（{}）。先に tsuchi mail import で書留番号を取り込むか、どうしても廃棄するときは --force --reason 理由 を付けてください",
-        .pending.len(), .pending.join("、")
+        "{}",
+        crate::msg!(
+            "lifecycle.not_accounted_for",
+            batch = .batch,
+            count = .pending.len(),
+            pending = .pending.join(&crate::msg!("lifecycle.separator"))
+        )
     )]
     NotAccountedFor { batch: String, pending: Vec<String> },
-    #[error("「{}」を消せません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("lifecycle.cannot_remove", path = .path.display(), detail = .detail))]
     Remove { path: PathBuf, detail: String },
 }
 
@@ -248,7 +253,7 @@ pub fn import(ledger: &mut Ledger, list: &Path) -> Result<Import, LifecycleError
 
 fn shown_sent(registered_no: &str, sent_on: Option<NaiveDate>) -> String {
     match sent_on {
-        Some(d) => format!("{registered_no}（{d}）"),
+        Some(date) => crate::msg!("lifecycle.sent_on", registered_no, date),
         None => registered_no.to_string(),
     }
 }
@@ -297,14 +302,14 @@ fn read_mailing_list(path: &Path) -> Result<Vec<ListRow>, LifecycleError> {
                     let (y, m, day, ..) = d.to_ymd_hms_milli();
                     NaiveDate::from_ymd_opt(y.into(), m.into(), day.into())
                         .map(Some)
-                        .ok_or_else(|| format!("発送日「{d}」を日付として読めません"))
+                        .ok_or_else(|| crate::msg!("lifecycle.sent_on_unreadable", value = d))
                 }
                 Some(cell) => {
                     let t = crate::model::normalize_code(&cell.to_string());
                     NaiveDate::parse_from_str(&t, "%Y-%m-%d")
                         .or_else(|_| NaiveDate::parse_from_str(&t, "%Y/%m/%d"))
                         .map(Some)
-                        .map_err(|_| format!("発送日「{t}」は 2026-04-01 の形で入れてください"))
+                        .map_err(|_| crate::msg!("lifecycle.sent_on_format", value = t))
                 }
             };
             out.push(ListRow {

@@ -41,7 +41,8 @@ pub struct Piece {
     pub barcode: String,
 }
 
-/// What the mailing list says of a notice's customer barcode.
+/// What the mailing list says of a notice's customer barcode (in Japanese, as the whole list
+/// is, whatever language the console speaks).
 fn barcode_note(notice: &Notice, printed: bool) -> String {
     if !printed {
         return "（印字しない設定）".into();
@@ -49,7 +50,7 @@ fn barcode_note(notice: &Notice, printed: bool) -> String {
     match notice.barcode() {
         Ok(code) if code.data().is_empty() => format!("（番地なし）CD {}", code.check_digit()),
         Ok(code) => format!("{} CD {}", code.data(), code.check_digit()),
-        Err(reason) => format!("なし：{}", reason.reason()),
+        Err(reason) => format!("なし：{}", crate::i18n::with_lang(crate::i18n::Lang::Ja, || reason.reason())),
     }
 }
 
@@ -66,7 +67,7 @@ pub struct Bundle {
 pub enum MailroomError {
     #[error(transparent)]
     Render(#[from] RenderError),
-    #[error("「{}」を書き込めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("lifecycle.mailroom_cannot_write", path = .path.display(), detail = .detail))]
     Write { path: PathBuf, detail: String },
 }
 
@@ -210,6 +211,7 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
         .collect();
     let widths = [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0];
     let table = Table { name: "発送リスト", header: &MAILING_LIST_HEADER, widths: &widths, rows };
-    let bytes = xlsx::workbook(&[table]).map_err(|e| fail(&e))?;
+    // A document for the mail room: Japanese whatever the console speaks.
+    let bytes = crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(&[table])).map_err(|e| fail(&e))?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(&e))
 }

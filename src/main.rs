@@ -27,96 +27,71 @@ use tsuchi::batch::{self, BatchReport, Progress, RunOptions};
 use tsuchi::config::{self, Config};
 use tsuchi::i18n::Lang;
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
+use tsuchi::msg;
 use tsuchi::pack::policy::ZipOpening;
 use tsuchi::plan::{self, PlanInput, SecretSource};
 use tsuchi::render::Renderer;
 use tsuchi::report;
 
-/// tsuchi（通知）: 電子請求受付システムのログイン情報を発行し、通知書を作成します。
+/// The command line. Its help, in the language of `--lang`, is in the catalogue
+/// (`templates/messages/cli.toml`, `[help.<command>.<argument>]`), applied by [`localized`].
 #[derive(Parser)]
-#[command(name = "tsuchi", version, about)]
+#[command(name = "tsuchi", version)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// 組み込みの郵便番号データの代わりに使う日本郵便の utf_ken_all.csv（tsuchi.toml の [postal] data より優先）
     #[arg(long, global = true, value_name = "CSV")]
     postal_data: Option<PathBuf>,
-    /// 画面とレポートの言語：ja（既定）か en。通知書は常に日本語です（環境変数 TSUCHI_LANG でも指定できます）
     #[arg(long, global = true, value_name = "ja|en", value_parser = parse_lang)]
     lang: Option<Lang>,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// 申請一覧からパスワードを発行し、通知書（PDF）を作成します。
     Run {
-        /// 申請一覧（.xlsx / .xlsm / .xls / .ods / .csv）
         requests: PathBuf,
-        /// 設定ファイル（省略時はカレントフォルダの tsuchi.toml、なければ既定値）
         #[arg(long)]
         config: Option<PathBuf>,
-        /// 出力先のフォルダ（台帳とバッチごとのフォルダ）。省略時は tsuchi.toml の [output] root、なければ ./output
         #[arg(long)]
         out: Option<PathBuf>,
-        /// 別の台帳にバッチがあっても、この出力先で新しい台帳を始めます
         #[arg(long)]
         new_ledger: bool,
-        /// 発行日（YYYY-MM-DD）。省略時は設定ファイル、なければ今日（日本時間）
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
-        /// 何も書き出さず、発行されるものだけを表示します
         #[arg(long)]
         dry_run: bool,
-        /// 読むシート名（省略時は表示中のシート）
         #[arg(long)]
         sheet: Option<String>,
-        /// 非表示の行・フィルターで隠れた行も発行します
         #[arg(long)]
         include_hidden: bool,
-        /// 結果を JSON で標準出力に書きます（機械処理用）
         #[arg(long)]
         json: bool,
-        /// 発行済みの申請番号をもう一度発行します（複数指定可。--reason が必要）
-        #[arg(long = "reissue", value_name = "申請番号")]
+        #[arg(long = "reissue")]
         reissue: Vec<String>,
-        /// --reissue の理由（台帳に記録します）
         #[arg(long)]
         reason: Option<String>,
     },
-    /// 住所1件のカスタマバーコード（住所表示番号・チェックデジット・バー）を表示します。
     Barcode {
-        /// 郵便番号（NNN-NNNN または7桁）
         postal: String,
-        /// 住所（町域の後の部分だけでも可）
         address: String,
-        /// 番地・住所2（別の列で持っているとき）
         #[arg(long)]
         address2: Option<String>,
     },
-    /// 監査：台帳のすべての行とイベントの連鎖、バッチのファイルのハッシュを確かめ、違いをすべて表示します。
     Verify {
-        /// バッチのフォルダ（例：output/20260110-093000）。省略時は台帳全体とすべてのバッチ
         batch: Option<PathBuf>,
-        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）。省略時は run と同じ
         #[arg(long)]
         out: Option<PathBuf>,
-        /// 紙の控え（印刷束の表紙・監査ログ）の連鎖の先頭「件数:ハッシュ」から台帳が続いていることも確かめます
-        #[arg(long, value_name = "件数:ハッシュ")]
+        #[arg(long)]
         head: Option<String>,
     },
-    /// 郵送の記録：書留番号の取り込み（import）と返戻（returned）
     Mail {
         #[command(subcommand)]
         command: MailCommand,
     },
-    /// 通知書の経過（発行・印刷束・発送・返戻・再発行・廃棄）を表示します
     Status {
-        /// 申請番号・事業所番号・ユーザID・管理番号
         key: Option<String>,
-        /// バッチの発送状況の集計
-        #[arg(long, value_name = "バッチID")]
+        #[arg(long)]
         batch: Option<String>,
-        /// 結果を JSON で標準出力に書きます
         #[arg(long)]
         json: bool,
         #[arg(long)]
@@ -124,97 +99,67 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// 発送後、パスワードが載った・パスワードで開くファイル（通知書・印刷束・開封パスワード一覧・ZIP）を消去します
     Purge {
-        /// バッチのフォルダ（例：output/20260110-093000）またはバッチID（--out の下）
         batch: PathBuf,
-        /// 出力先のフォルダ（バッチIDで指定するとき）。省略時は run と同じ
         #[arg(long)]
         out: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
-        /// 発送も返戻も記録されていない通知書があっても消去します（--reason が必要）
         #[arg(long)]
         force: bool,
-        /// --force の理由（台帳に記録します）
         #[arg(long)]
         reason: Option<String>,
     },
-    /// 監査ログ（監査ログ.xlsx と events.jsonl）を期間を指定して台帳から書き出します。
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
     },
-    /// 封筒の窓合わせ用紙（宛名の位置・折り線・mm 目盛り）の PDF を作ります。
     Calibrate {
-        /// 設定ファイル（address_offset_mm を反映します）
         #[arg(long)]
         config: Option<PathBuf>,
-        /// 書き出す PDF
         #[arg(long, default_value = "output/calibrate.pdf")]
         out: PathBuf,
     },
-    /// コメント付きの設定ファイル tsuchi.toml を作ります。
     Init {
-        /// 書き出す先
         #[arg(default_value = "tsuchi.toml")]
         path: PathBuf,
-        /// 既にあっても上書きします
         #[arg(long)]
         force: bool,
     },
-    /// 申請一覧を検査だけします（発行・印刷はしません）。差戻し一覧を書き出します。
     Check {
-        /// 申請一覧（.xlsx / .xlsm / .xls / .ods / .csv）
         requests: PathBuf,
-        /// 読むシート名（省略時は表示中のシート）
         #[arg(long)]
         sheet: Option<String>,
-        /// 非表示の行・フィルターで隠れた行も発行対象として検査します
         #[arg(long)]
         include_hidden: bool,
-        /// 差戻し一覧（rejected.xlsx / rejected.csv）を書き出すフォルダ（省略時は <出力先>/check）
         #[arg(long)]
         out: Option<PathBuf>,
-        /// 設定ファイル（run と同じ設定で検査します）
         #[arg(long)]
         config: Option<PathBuf>,
-        /// run の出力先（台帳 ledger.sqlite があれば、発行済みの申請を調べます）。省略時は run と同じ
         #[arg(long)]
         ledger: Option<PathBuf>,
-        /// run --new-ledger と同じ：新しい台帳で発行するものとして検査します
         #[arg(long)]
         new_ledger: bool,
-        /// 発行日（YYYY-MM-DD）。run と同じ日付で検査します
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
-        /// 結果を JSON で標準出力に書きます（run --json と同じ形）
         #[arg(long)]
         json: bool,
-        /// run --reissue と同じ：発行済みの申請番号をもう一度発行するものとして検査します
-        #[arg(long = "reissue", value_name = "申請番号")]
+        #[arg(long = "reissue")]
         reissue: Vec<String>,
     },
 }
 
 #[derive(Subcommand)]
 enum MailCommand {
-    /// 発送室が書留番号（と発送日）を記入した発送リスト.xlsx を読み、発送を台帳に記録します
     Import {
-        /// 記入済みの 発送リスト.xlsx
         list: PathBuf,
-        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）。省略時は run と同じ
         #[arg(long)]
         out: Option<PathBuf>,
-        /// 設定ファイル（[output] root を使うとき）
         #[arg(long)]
         config: Option<PathBuf>,
     },
-    /// 返戻（宛所不明・受取拒否など）を台帳に記録します
     Returned {
-        /// 管理番号（バッチID-連番）または申請番号
         key: String,
-        /// 返戻の理由
         #[arg(long)]
         reason: String,
         #[arg(long)]
@@ -226,25 +171,20 @@ enum MailCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// 期間の監査ログを書き出します
     Export {
-        /// 出力先のフォルダ（台帳 ledger.sqlite がある所）。省略時は run と同じ
         #[arg(long)]
         out: Option<PathBuf>,
-        /// この日から（YYYY-MM-DD、バッチの開始日）
         #[arg(long, value_parser = parse_date)]
         from: Option<NaiveDate>,
-        /// この日まで（YYYY-MM-DD）
         #[arg(long, value_parser = parse_date)]
         to: Option<NaiveDate>,
-        /// 書き出すフォルダ（省略時は <出力先>/audit-<日時>）
         #[arg(long)]
         dest: Option<PathBuf>,
     },
 }
 
-fn parse_lang(s: &str) -> Result<Lang, String> {
-    Lang::parse(s).ok_or_else(|| format!("--lang は ja か en です（「{s}」） / --lang takes ja or en (\"{s}\")"))
+fn parse_lang(value: &str) -> Result<Lang, String> {
+    Lang::parse(value).ok_or_else(|| msg!("cli.lang_invalid", value))
 }
 
 /// The language to speak, read before clap so that its own messages can follow it:
@@ -266,8 +206,122 @@ fn requested_lang() -> Lang {
     chosen.or_else(|| std::env::var("TSUCHI_LANG").ok().and_then(|v| Lang::parse(&v))).unwrap_or(Lang::Ja)
 }
 
-fn parse_date(s: &str) -> Result<NaiveDate, String> {
-    NaiveDate::parse_from_str(s, "%Y-%m-%d").map_err(|_| format!("日付「{s}」は YYYY-MM-DD で指定してください"))
+fn parse_date(value: &str) -> Result<NaiveDate, String> {
+    NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| msg!("cli.date_invalid", value))
+}
+
+/// The command line with its help in the current language: every command's about and every
+/// argument's help (and the value names that are words) from the catalogue. `path` names the
+/// command from the top: `""`, `"run"`, `"mail import"`.
+fn localized(mut command: clap::Command, path: &str) -> clap::Command {
+    if let Some(about) = help(path, "") {
+        command = command.about(about);
+    }
+    let ids: Vec<String> = command.get_arguments().map(|a| a.get_id().to_string()).collect();
+    for id in ids {
+        let (text, value_name) = (help(path, &id), value_name(path, &id));
+        command = command.mut_arg(&id, |mut arg| {
+            if let Some(text) = text {
+                arg = arg.help(text);
+            }
+            if let Some(name) = value_name {
+                // clap keeps value names as `&'static str` (once per process, like the version).
+                arg = arg.value_name(&*Box::leak(name.into_boxed_str()));
+            }
+            arg
+        });
+    }
+    let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
+    for name in names {
+        let inner = if path.is_empty() { name.clone() } else { format!("{path} {name}") };
+        command = command.mut_subcommand(&name, |c| localized(c, &inner));
+    }
+    command
+}
+
+/// The help of the command `path` (`arg` empty: its about) or of its argument `arg`.
+fn help(path: &str, arg: &str) -> Option<String> {
+    Some(match (path, arg) {
+        ("", "") => msg!("cli.help.about"),
+        ("", "postal_data") => msg!("cli.help.postal_data"),
+        ("", "lang") => msg!("cli.help.lang"),
+        ("run", "") => msg!("cli.help.run.about"),
+        ("run", "requests") => msg!("cli.help.run.requests"),
+        ("run", "config") => msg!("cli.help.run.config"),
+        ("run", "out") => msg!("cli.help.run.out"),
+        ("run", "new_ledger") => msg!("cli.help.run.new_ledger"),
+        ("run", "date") => msg!("cli.help.run.date"),
+        ("run", "dry_run") => msg!("cli.help.run.dry_run"),
+        ("run", "sheet") => msg!("cli.help.run.sheet"),
+        ("run", "include_hidden") => msg!("cli.help.run.include_hidden"),
+        ("run", "json") => msg!("cli.help.run.json"),
+        ("run", "reissue") => msg!("cli.help.run.reissue"),
+        ("run", "reason") => msg!("cli.help.run.reason"),
+        ("barcode", "") => msg!("cli.help.barcode.about"),
+        ("barcode", "postal") => msg!("cli.help.barcode.postal"),
+        ("barcode", "address") => msg!("cli.help.barcode.address"),
+        ("barcode", "address2") => msg!("cli.help.barcode.address2"),
+        ("verify", "") => msg!("cli.help.verify.about"),
+        ("verify", "batch") => msg!("cli.help.verify.batch"),
+        ("verify", "out") => msg!("cli.help.verify.out"),
+        ("verify", "head") => msg!("cli.help.verify.head"),
+        ("mail", "") => msg!("cli.help.mail.about"),
+        ("mail import", "") => msg!("cli.help.mail.import.about"),
+        ("mail import", "list") => msg!("cli.help.mail.import.list"),
+        ("mail import", "out") => msg!("cli.help.mail.import.out"),
+        ("mail import", "config") => msg!("cli.help.mail.import.config"),
+        ("mail returned", "") => msg!("cli.help.mail.returned.about"),
+        ("mail returned", "key") => msg!("cli.help.mail.returned.key"),
+        ("mail returned", "reason") => msg!("cli.help.mail.returned.reason"),
+        ("mail returned", "out") => msg!("cli.help.mail.returned.out"),
+        ("mail returned", "config") => msg!("cli.help.mail.returned.config"),
+        ("status", "") => msg!("cli.help.status.about"),
+        ("status", "key") => msg!("cli.help.status.key"),
+        ("status", "batch") => msg!("cli.help.status.batch"),
+        ("status", "json") => msg!("cli.help.status.json"),
+        ("status", "out") => msg!("cli.help.status.out"),
+        ("status", "config") => msg!("cli.help.status.config"),
+        ("purge", "") => msg!("cli.help.purge.about"),
+        ("purge", "batch") => msg!("cli.help.purge.batch"),
+        ("purge", "out") => msg!("cli.help.purge.out"),
+        ("purge", "config") => msg!("cli.help.purge.config"),
+        ("purge", "force") => msg!("cli.help.purge.force"),
+        ("purge", "reason") => msg!("cli.help.purge.reason"),
+        ("audit", "") => msg!("cli.help.audit.about"),
+        ("audit export", "") => msg!("cli.help.audit.export.about"),
+        ("audit export", "out") => msg!("cli.help.audit.export.out"),
+        ("audit export", "from") => msg!("cli.help.audit.export.from"),
+        ("audit export", "to") => msg!("cli.help.audit.export.to"),
+        ("audit export", "dest") => msg!("cli.help.audit.export.dest"),
+        ("calibrate", "") => msg!("cli.help.calibrate.about"),
+        ("calibrate", "config") => msg!("cli.help.calibrate.config"),
+        ("calibrate", "out") => msg!("cli.help.calibrate.out"),
+        ("init", "") => msg!("cli.help.init.about"),
+        ("init", "path") => msg!("cli.help.init.path"),
+        ("init", "force") => msg!("cli.help.init.force"),
+        ("check", "") => msg!("cli.help.check.about"),
+        ("check", "requests") => msg!("cli.help.check.requests"),
+        ("check", "sheet") => msg!("cli.help.check.sheet"),
+        ("check", "include_hidden") => msg!("cli.help.check.include_hidden"),
+        ("check", "out") => msg!("cli.help.check.out"),
+        ("check", "config") => msg!("cli.help.check.config"),
+        ("check", "ledger") => msg!("cli.help.check.ledger"),
+        ("check", "new_ledger") => msg!("cli.help.check.new_ledger"),
+        ("check", "date") => msg!("cli.help.check.date"),
+        ("check", "json") => msg!("cli.help.check.json"),
+        ("check", "reissue") => msg!("cli.help.check.reissue"),
+        _ => return None,
+    })
+}
+
+/// The value names that are words (the others are the argument's name or a format).
+fn value_name(path: &str, arg: &str) -> Option<String> {
+    Some(match (path, arg) {
+        ("run" | "check", "reissue") => msg!("cli.value.request_id"),
+        ("verify", "head") => msg!("cli.value.head"),
+        ("status", "batch") => msg!("cli.value.batch_id"),
+        _ => return None,
+    })
 }
 
 /// Exit codes: 0 every row fine, 1 some rows rejected, 2 the job could not be done.
@@ -280,8 +334,9 @@ fn main() -> ExitCode {
         return checked_and_waited(&dropped);
     }
     // The version names the embedded postal data's date (a newer file is named in each manifest).
-    let version = format!("{}（郵便番号データ {}）", env!("CARGO_PKG_VERSION"), tsuchi::postal::embedded_date());
-    let matches = Cli::command().version(&*Box::leak(version.into_boxed_str())).get_matches();
+    let version =
+        msg!("cli.version", version = env!("CARGO_PKG_VERSION"), postal_date = tsuchi::postal::embedded_date());
+    let matches = localized(Cli::command(), "").version(&*Box::leak(version.into_boxed_str())).get_matches();
     let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     if let Some(data) = &cli.postal_data
         && let Err(e) = tsuchi::postal::use_file(data, None)
@@ -381,26 +436,22 @@ fn mail(command: MailCommand) -> ExitCode {
         MailCommand::Import { list, .. } => match lifecycle::import(&mut ledger, &list) {
             Err(e) => fail(e),
             Ok(r) => {
-                out!("発送リスト：{}", list.display());
-                out!("  記録した発送：{}通", r.recorded.len());
+                out!("{}", msg!("cli.mail.list", path = list.display()));
+                out!("{}", msg!("cli.mail.recorded", count = r.recorded.len()));
                 for (control, registered) in &r.recorded {
-                    out!("    {control}　書留番号 {}", shown(registered));
+                    out!("{}", msg!("cli.mail.recorded_row", control, registered = shown(registered)));
                 }
-                out!("  記録済み（変更なし）：{}通　書留番号が空欄（未発送）：{}通", r.unchanged, r.not_yet);
+                out!("{}", msg!("cli.mail.unchanged", unchanged = r.unchanged, not_yet = r.not_yet));
                 for (row, control) in &r.unmatched {
-                    out!("  {row}行目：管理番号「{}」は台帳にありません（記録しません）", shown(control));
+                    out!("{}", msg!("cli.mail.unmatched", row, control = shown(control)));
                 }
                 for (row, control, was, now) in &r.changed {
-                    out!(
-                        "  {row}行目：管理番号 {control} は前回 {} で記録済みです。今回の {} は記録しません",
-                        shown(was),
-                        shown(now)
-                    );
+                    out!("{}", msg!("cli.mail.changed", row, control, was = shown(was), now = shown(now)));
                 }
                 for (row, message) in &r.invalid {
-                    out!("  {row}行目：{}（記録しません）", shown(message));
+                    out!("{}", msg!("cli.mail.invalid", row, message = shown(message)));
                 }
-                out!("台帳：{}", ledger.path().display());
+                out!("{}", msg!("cli.ledger", path = ledger.path().display()));
                 let problems = r.unmatched.len() + r.changed.len() + r.invalid.len();
                 if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
             }
@@ -409,11 +460,15 @@ fn mail(command: MailCommand) -> ExitCode {
             Err(e) => fail(e),
             Ok((batch, notice)) => {
                 out!(
-                    "返戻を記録しました：バッチ {batch} 管理番号 {} 申請番号 {} 事業所番号 {}（{}）",
-                    notice.control_no.as_deref().unwrap_or("-"),
-                    notice.request_id,
-                    notice.office_no,
-                    shown(&reason)
+                    "{}",
+                    msg!(
+                        "cli.mail.returned",
+                        batch,
+                        control = notice.control_no.as_deref().unwrap_or("-"),
+                        request = notice.request_id,
+                        office = notice.office_no,
+                        reason = shown(&reason)
+                    )
                 );
                 ExitCode::SUCCESS
             }
@@ -436,25 +491,32 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
                 ExitCode::SUCCESS
             }
             Ok(s) => {
+                let purged = if s.purged { msg!("cli.status.purged") } else { String::new() };
                 out!(
-                    "バッチ {}：郵送 {}通（発送 {}・返戻 {}・未発送 {}）、電子送付 {}通{}",
-                    s.batch,
-                    s.paper,
-                    s.sent,
-                    s.returned,
-                    s.not_yet_sent.len(),
-                    s.electronic,
-                    if s.purged { "、廃棄済み" } else { "" }
+                    "{}",
+                    msg!(
+                        "cli.status.batch",
+                        batch = s.batch,
+                        paper = s.paper,
+                        sent = s.sent,
+                        returned = s.returned,
+                        not_yet = s.not_yet_sent.len(),
+                        electronic = s.electronic,
+                        purged
+                    )
                 );
                 if !s.not_yet_sent.is_empty() {
-                    out!("  未発送：{}", s.not_yet_sent.join("、"));
+                    out!(
+                        "{}",
+                        msg!("cli.status.not_yet_sent", list = s.not_yet_sent.join(&msg!("cli.status.separator")))
+                    );
                 }
                 ExitCode::SUCCESS
             }
         };
     }
     let Some(key) = key else {
-        return fail("申請番号・事業所番号・ユーザID・管理番号か、--batch バッチID を指定してください");
+        return fail(msg!("cli.status.need_key"));
     };
     let lives = match lifecycle::lives(&ledger) {
         Ok(l) => l,
@@ -466,28 +528,28 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
         return if found.is_empty() { ExitCode::from(EXIT_REJECTED) } else { ExitCode::SUCCESS };
     }
     if found.is_empty() {
-        out!("「{}」に当たる通知書は台帳にありません", shown(key));
+        out!("{}", msg!("cli.status.not_found", key = shown(key)));
         return ExitCode::from(EXIT_REJECTED);
     }
     for life in found {
         let n = &life.notice;
-        let kind = NoticeKind::from_alias(&n.kind).map(|k| k.label()).unwrap_or("?");
-        out!("■ 申請番号 {} {kind} 事業所番号 {}", n.request_id, n.office_no);
+        let kind = NoticeKind::from_alias(&n.kind).map(report::kind_name).unwrap_or_else(|| "?".into());
+        out!("{}", msg!("cli.status.notice", request = n.request_id, kind, office = n.office_no));
         for (at, step) in &life.steps {
             let what = match step {
                 Step::Issued { batch, issue_date, operator } => {
-                    format!("発行　　バッチ {batch}（発行日 {issue_date}、実行者 {operator}）")
+                    msg!("cli.status.step.issued", batch, issue_date, operator)
                 }
-                Step::Bundled { control_no } => format!("印刷束　管理番号 {control_no}"),
+                Step::Bundled { control_no } => msg!("cli.status.step.bundled", control_no),
                 Step::Sent { registered_no, sent_on } => match sent_on {
-                    Some(d) => format!("発送　　書留番号 {registered_no}（発送日 {d}）"),
-                    None => format!("発送　　書留番号 {registered_no}"),
+                    Some(sent_on) => msg!("cli.status.step.sent_on", registered_no, sent_on),
+                    None => msg!("cli.status.step.sent", registered_no),
                 },
-                Step::Returned { reason, operator } => format!("返戻　　{reason}（記録 {operator}）"),
-                Step::Reissued { batch } => format!("再発行　バッチ {batch} で発行し直しました"),
-                Step::Purged { operator } => format!("廃棄　　パスワードの載ったファイルを消去（{operator}）"),
+                Step::Returned { reason, operator } => msg!("cli.status.step.returned", reason, operator),
+                Step::Reissued { batch } => msg!("cli.status.step.reissued", batch),
+                Step::Purged { operator } => msg!("cli.status.step.purged", operator),
             };
-            out!("  {at}　{}", shown_long(&what));
+            out!("{}", msg!("cli.status.step.line", at, what = shown_long(&what)));
         }
     }
     ExitCode::SUCCESS
@@ -496,11 +558,11 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
 fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
     use tsuchi::lifecycle;
     if force && reason.is_none_or(|r| r.trim().is_empty()) {
-        return fail("--force には --reason で理由を付けてください（台帳に記録します）");
+        return fail(msg!("cli.purge.need_reason"));
     }
     let dir = tsuchi::home::absolute(batch);
     if !dir.is_dir() {
-        return fail(format!("バッチのフォルダ「{}」が見つかりません", batch.display()));
+        return fail(msg!("cli.purge.no_folder", path = batch.display()));
     }
     let root = dir.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut ledger = match lifecycle::open(&root) {
@@ -510,18 +572,10 @@ fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
     match lifecycle::purge(&mut ledger, &dir, if force { reason } else { None }) {
         Err(e) => fail(e),
         Ok(p) => {
-            out!(
-                "バッチ {}：パスワードが載った・パスワードで開くファイルを {}件消去しました{}",
-                p.batch,
-                p.files.len(),
-                if p.forced { "（未発送の通知書あり・理由を記録）" } else { "" }
-            );
-            out!(
-                "  上書きしてから削除しています。SSD やコピーオンライトのファイルシステムでは元のデータが残ることがあります。"
-            );
-            out!(
-                "  監査用の記録（監査ログ・manifest・台帳）と発送リストは残ります。tsuchi verify は消去したファイルを「廃棄済み」と表示します。"
-            );
+            let forced = if p.forced { msg!("cli.purge.forced") } else { String::new() };
+            out!("{}", msg!("cli.purge.done", batch = p.batch, count = p.files.len(), forced));
+            out!("{}", msg!("cli.purge.overwritten"));
+            out!("{}", msg!("cli.purge.kept"));
             ExitCode::SUCCESS
         }
     }
@@ -577,7 +631,7 @@ fn checked_and_waited(requests: &Path) -> ExitCode {
         Err(e) => fail(e),
     };
     out!();
-    out!("Enter キーを押すと閉じます。");
+    out!("{}", msg!("cli.press_enter"));
     let _ = std::io::stdin().read_line(&mut String::new());
     code
 }
@@ -589,12 +643,12 @@ fn output_root(cli: Option<&Path>, config: &Config, config_path: Option<&Path>) 
 
 fn init(path: &Path, force: bool) -> ExitCode {
     if path.exists() && !force {
-        return fail(format!("「{}」は既にあります。上書きするときは --force を付けてください", path.display()));
+        return fail(msg!("cli.init.exists", path = path.display()));
     }
-    if let Err(e) = tsuchi::fsutil::write_atomic(path, config::DEFAULT_TOML.as_bytes()) {
-        return fail(format!("「{}」を書き込めません：{e}", path.display()));
+    if let Err(error) = tsuchi::fsutil::write_atomic(path, config::DEFAULT_TOML.as_bytes()) {
+        return fail(msg!("cli.cannot_write", path = path.display(), error));
     }
-    out!("設定ファイル「{}」を作りました。発行者名などを書き換えてください。", path.display());
+    out!("{}", msg!("cli.init.done", path = path.display()));
     ExitCode::SUCCESS
 }
 
@@ -619,12 +673,13 @@ fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    if let Err(e) = tsuchi::fsutil::write_atomic(out, &bytes) {
-        return fail(format!("「{}」を書き込めません：{e}", out.display()));
+    if let Err(error) = tsuchi::fsutil::write_atomic(out, &bytes) {
+        return fail(msg!("cli.cannot_write", path = out.display(), error));
     }
     let [dx, dy] = config.layout.address_offset_mm;
-    out!("窓合わせ用紙：{}（現在の調整値 右へ {dx:+.1} mm、下へ {dy:+.1} mm）", out.display());
-    out!("実際のサイズ（100%）で印刷し、三つ折りにして封筒に入れて確かめてください。");
+    let (dx, dy) = (format!("{dx:+.1}"), format!("{dy:+.1}"));
+    out!("{}", msg!("cli.calibrate.done", path = out.display(), dx, dy));
+    out!("{}", msg!("cli.calibrate.how"));
     ExitCode::SUCCESS
 }
 
@@ -638,10 +693,7 @@ struct Bar {
 impl Bar {
     fn new() -> Bar {
         let bar = indicatif::ProgressBar::hidden();
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} 通 {per_sec} 残り {eta}")
-                .expect("valid template"),
-        );
+        bar.set_style(indicatif::ProgressStyle::with_template(&msg!("cli.progress")).expect("valid template"));
         Bar { bar, started: std::time::Instant::now() }
     }
 }
@@ -681,10 +733,10 @@ fn run(mut options: RunOptions, out: Option<&Path>, config_path: Option<&Path>, 
         Err(e) => return fail(e),
     };
     for warning in &report.warnings {
-        err!("警告：{warning}");
+        err!("{}", msg!("cli.warning", warning));
     }
     for note in &report.recovery_notes {
-        err!("お知らせ：{note}");
+        err!("{}", msg!("cli.note", note));
     }
     if json {
         out!("{}", serde_json::to_string_pretty(&summary_json(&report)).expect("serialises"));
@@ -719,65 +771,82 @@ fn print_batch(report: &BatchReport) {
     print_already_issued(&report.already_issued);
     print_layout_rejections(&report.render_rejections);
     let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
+    let ledger = msg!("cli.ledger", path = report.ledger_path.display());
     if report.dry_run {
-        out!("■ 試行（--dry-run）：何も書き出していません");
-        let per_kind: Vec<String> = NoticeKind::ALL.iter().map(|k| format!("{k} {}", count(*k))).collect();
-        out!("  発行される通知書：{}件（{}）", report.issued.len(), per_kind.join("／"));
-        out!("  台帳：{}", report.ledger_path.display());
+        out!("{}", msg!("cli.batch.dry_run"));
+        out!("{}", msg!("cli.batch.would_issue", count = report.issued.len(), per_kind = per_kind(count)));
+        out!("  {ledger}");
         return;
     }
     if report.nothing_to_issue {
-        out!("■ 発行するものはありません（バッチは作りませんでした）");
-        out!("  台帳：{}", report.ledger_path.display());
+        out!("{}", msg!("cli.batch.nothing"));
+        out!("  {ledger}");
         return;
     }
     let zips_separate = report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Separate).count();
     let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
     let bytes: usize = report.issued.iter().map(|n| n.bytes).sum();
-    out!("■ バッチ {}（発行日 {}）", report.batch_id, report.issue_date);
+    out!("{}", msg!("cli.batch.header", batch = report.batch_id, issue_date = report.issue_date));
     let rejected_rows = intake::distinct_rows(&report.rejections());
-    let mut rows: Vec<(String, String)> =
-        NoticeKind::ALL.iter().map(|k| (k.label().to_string(), format!("{}通", count(*k)))).collect();
+    let mut rows: Vec<(String, String)> = NoticeKind::ALL
+        .iter()
+        .map(|k| (capitalized(report::kind_name(*k)), msg!("cli.summary.notices", count = count(*k))))
+        .collect();
     rows.extend([
-        ("通知書の合計".to_string(), format!("{}通", report.issued.len())),
-        ("印刷束（郵送分）".to_string(), format!("{paper}通・{}頁", report.bundle_pages)),
-        ("ZIP（開封パスワード別送）".to_string(), format!("{zips_separate}件")),
-        ("差戻し".to_string(), format!("{rejected_rows}行")),
-        ("発行済み（発行しません）".to_string(), format!("{}件", report.already_issued.len())),
+        (msg!("cli.summary.total"), msg!("cli.summary.notices", count = report.issued.len())),
+        (msg!("cli.summary.bundle"), msg!("cli.summary.bundle_value", paper, pages = report.bundle_pages)),
+        (msg!("cli.summary.zips"), msg!("cli.summary.items", count = zips_separate)),
+        (msg!("cli.summary.rejected"), msg!("cli.summary.rows", count = rejected_rows)),
+        (msg!("cli.summary.already_issued"), msg!("cli.summary.items", count = report.already_issued.len())),
     ]);
     print_table(&rows);
-    out!("  通知書 PDF：計 {} KB", bytes / 1024);
-    out!("  出力先：{}", report.dir.display());
+    out!("{}", msg!("cli.summary.pdf_size", kb = bytes / 1024));
+    out!("{}", msg!("cli.summary.out", path = report.dir.display()));
     let print = Path::new("print");
     out!(
-        "    印刷束：{}　発送リスト：{}",
-        print.join(format!("{}.pdf", report.batch_id)).display(),
-        print.join("発送リスト.xlsx").display()
+        "{}",
+        msg!(
+            "cli.summary.print",
+            bundle = print.join(format!("{}.pdf", report.batch_id)).display(),
+            list = print.join("発送リスト.xlsx").display()
+        )
     );
     if zips_separate > 0 {
-        out!(
-            "    開封パスワード一覧（別経路で送付・取扱注意）：{}",
-            Path::new("secrets").join("開封パスワード一覧.pdf").display()
-        );
+        out!("{}", msg!("cli.summary.secrets", path = Path::new("secrets").join("開封パスワード一覧.pdf").display()));
     }
     match &report.handoff {
-        Some(tsuchi::handoff::Outcome::Written { file, rows, recipients, .. }) => out!(
-            "    システム登録ファイル（受付システムの運用担当へ・age で暗号化、公開鍵 {}件）：{}（{rows}件）",
-            recipients.len(),
-            file.display()
-        ),
-        _ => out!("    システム登録ファイル：作っていません（[handoff] recipients に公開鍵がありません）"),
+        Some(tsuchi::handoff::Outcome::Written { file, rows, recipients, .. }) => {
+            out!("{}", msg!("cli.summary.handoff", keys = recipients.len(), path = file.display(), rows))
+        }
+        _ => out!("{}", msg!("cli.summary.no_handoff")),
     }
-    out!("    差戻し一覧：rejected.xlsx　改ざん確認用：manifest.json");
-    out!("  台帳：{}", report.ledger_path.display());
+    out!("{}", msg!("cli.summary.files"));
+    out!("  {ledger}");
+}
+
+/// A name at the start of a table row: `registration result` → `Registration result`.
+fn capitalized(name: String) -> String {
+    let mut chars = name.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => name,
+    }
+}
+
+/// `登録結果 3／再発行 1／…`: the count of each kind, named as the console names kinds.
+fn per_kind(count: impl Fn(NoticeKind) -> usize) -> String {
+    let each: Vec<String> =
+        NoticeKind::ALL.iter().map(|k| format!("{} {}", report::kind_name(*k), count(*k))).collect();
+    each.join(&msg!("cli.kinds_separator"))
 }
 
 /// Requests the ledger says were issued, with the batch that issued them (run and check alike).
 fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
     if !already_issued.is_empty() {
-        out!("■ 発行済みのため発行しない申請（もう一度発行するときは --reissue 申請番号 --reason 理由）");
+        out!("{}", msg!("cli.already.header"));
         for a in already_issued {
-            out!("  {}行目 申請番号「{}」 {}：バッチ {} で発行済み", a.row, shown(&a.request_id), a.kind, a.batch_id);
+            let (request, kind) = (shown(&a.request_id), report::kind_name(a.kind));
+            out!("{}", msg!("cli.already.row", row = a.row, request, kind, batch = a.batch_id));
         }
         out!();
     }
@@ -786,13 +855,8 @@ fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
 /// Rows refused while preparing (a value that does not fit the notice), after intake's list.
 fn print_layout_rejections(rejections: &[tsuchi::model::Rejection]) {
     for r in rejections {
-        out!(
-            "  差戻し（レイアウト） {}行目「{}」 値「{}」：{}",
-            r.row,
-            shown(&r.column),
-            shown(&r.value),
-            shown(&r.reason)
-        );
+        let (column, value, reason) = (shown(&r.column), shown(&r.value), shown(&r.reason));
+        out!("{}", msg!("cli.layout_rejection", row = r.row, column, value, reason));
     }
 }
 
@@ -820,22 +884,23 @@ fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
     let table = tsuchi::postal::table();
     let whole = tsuchi::barcode::joined(address, address2);
     if let Ok(split) = tsuchi::barcode::split(table, &postal, &whole) {
-        out!("住所A（町域まで）：{}", split.address_a.trim());
-        out!("住所B　　　：{}", split.address_b.trim());
+        out!("{}", msg!("cli.barcode.address_a", value = split.address_a.trim()));
+        out!("{}", msg!("cli.barcode.address_b", value = split.address_b.trim()));
     }
     match tsuchi::barcode::for_address_in(table, &postal, address, address2) {
         Ok(code) => {
-            out!("郵便番号　　：{}", code.postal());
-            out!("住所表示番号：{}", if code.data().is_empty() { "（なし）" } else { code.data() });
+            out!("{}", msg!("cli.barcode.postal", value = code.postal()));
+            let data = if code.data().is_empty() { msg!("cli.barcode.no_data") } else { code.data().to_string() };
+            out!("{}", msg!("cli.barcode.data", value = data));
             let symbols: Vec<String> = code.symbols().iter().map(|s| s.as_str().to_string()).collect();
-            out!("記号（20）　：{}", symbols.join(" "));
-            out!("チェックデジット：{}", code.check_digit());
-            out!("バー（67本）：{}", code.bar_string());
+            out!("{}", msg!("cli.barcode.symbols", value = symbols.join(" ")));
+            out!("{}", msg!("cli.barcode.check_digit", value = code.check_digit()));
+            out!("{}", msg!("cli.barcode.bars", value = code.bar_string()));
             ExitCode::SUCCESS
         }
         Err(reason) => {
-            out!("バーコードなし：{}", reason.reason());
-            out!("（郵便番号データ {}）", table.date());
+            out!("{}", msg!("cli.barcode.none", reason = reason.reason()));
+            out!("{}", msg!("cli.barcode.postal_data", date = table.date()));
             ExitCode::from(EXIT_REJECTED)
         }
     }
@@ -866,11 +931,11 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitC
                 Err(e) => return fail(e),
                 Ok(report) => {
                     let ledger = root.join(tsuchi::ledger::FILE_NAME);
-                    out!("台帳：{}（バッチ {}件）", ledger.display(), report.batches);
+                    out!("{}", msg!("cli.verify.ledger", path = ledger.display(), batches = report.batches));
                     if let Some(h) = &report.head {
-                        out!("連鎖の先頭：{}", h.grouped());
+                        out!("{}", msg!("cli.verify.head", head = h.grouped()));
                     }
-                    (format!("台帳全体とすべてのバッチ（{}）", root.display()), report.findings)
+                    (msg!("cli.verify.whole", root = root.display()), report.findings)
                 }
             }
         }
@@ -878,11 +943,11 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitC
     let (failures, notes): (Vec<_>, Vec<_>) = findings.iter().partition(|f| f.is_failure());
     list(&notes);
     if failures.is_empty() {
-        let also = if head.is_some() { "・紙の控えの先頭" } else { "" };
-        out!("検証：{what} — 台帳の全行・イベントの連鎖{also}・ファイルのハッシュ・manifest はすべて一致しました");
+        let also = if head.is_some() { msg!("cli.verify.head_also") } else { String::new() };
+        out!("{}", msg!("cli.verify.ok", what, also));
         return ExitCode::SUCCESS;
     }
-    out!("検証：{what} — {}件の相違があります", failures.len());
+    out!("{}", msg!("cli.verify.failed", what, count = failures.len()));
     list(&failures);
     ExitCode::from(EXIT_REJECTED)
 }
@@ -892,7 +957,7 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
         let text = |e: tsuchi::ledger::LedgerError| e.to_string();
         let ledger = tsuchi::ledger::Ledger::open_read_only(root)
             .map_err(text)?
-            .ok_or_else(|| format!("「{}」に台帳がありません", root.display()))?;
+            .ok_or_else(|| msg!("cli.export.no_ledger", root = root.display()))?;
         let (from, to) = (from.map(|d| d.to_string()), to.map(|d| d.to_string()));
         let batches = ledger.batches(from.as_deref(), to.as_deref()).map_err(text)?;
         let mut requests = Vec::new();
@@ -903,23 +968,24 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
         }
         let dest =
             dest.unwrap_or_else(|| root.join(format!("audit-{}", batch::now_in_tokyo().format("%Y%m%d-%H%M%S"))));
-        std::fs::create_dir_all(&dest).map_err(|e| format!("「{}」を作れません：{e}", dest.display()))?;
+        std::fs::create_dir_all(&dest)
+            .map_err(|error| msg!("cli.export.cannot_create", path = dest.display(), error))?;
         let head = ledger.head().map_err(text)?;
         tsuchi::audit::log::write_xlsx(&dest.join("監査ログ.xlsx"), &batches, &requests, &events, head.as_ref())
             .map_err(|e| e.to_string())?;
         tsuchi::fsutil::write_atomic(&dest.join("events.jsonl"), &tsuchi::audit::log::jsonl(&events))
-            .map_err(|e| format!("events.jsonl を書き込めません：{e}"))?;
+            .map_err(|error| msg!("cli.export.cannot_write_events", error))?;
         Ok((dest, batches.len(), events.len(), tsuchi::audit::integrity::check(&ledger).map_err(text)?))
     };
     match run() {
         Err(e) => fail(e),
         Ok((dest, batches, events, findings)) => {
-            out!("監査ログ：{}（バッチ {batches}件、イベント {events}件）", dest.display());
+            out!("{}", msg!("cli.export.done", path = dest.display(), batches, events));
             if findings.is_empty() {
-                out!("台帳の全行とイベントの連鎖：すべて一致しました");
+                out!("{}", msg!("cli.export.ok"));
                 return ExitCode::SUCCESS;
             }
-            out!("台帳の全行とイベントの連鎖：{}件の相違があります", findings.len());
+            out!("{}", msg!("cli.export.failed", count = findings.len()));
             list(&findings);
             ExitCode::from(EXIT_REJECTED)
         }
@@ -933,7 +999,7 @@ fn shown(value: &str) -> String {
     const MAX: usize = 120;
     let safe = report::terminal_safe(value);
     match safe.char_indices().nth(MAX) {
-        Some((cut, _)) => format!("{}…（全{}文字）", &safe[..cut], value.chars().count()),
+        Some((cut, _)) => msg!("cli.cut", kept = &safe[..cut], count = value.chars().count()),
         None => safe,
     }
 }
@@ -941,7 +1007,7 @@ fn shown(value: &str) -> String {
 /// Findings of `verify` or `audit export`, one bullet each, whole and terminal-safe.
 fn list(findings: &[impl std::fmt::Display]) {
     for f in findings {
-        out!("  ・{}", shown_long(&f.to_string()));
+        out!("{}", msg!("cli.bullet", item = shown_long(&f.to_string())));
     }
 }
 
@@ -955,7 +1021,7 @@ fn fail(message: impl std::fmt::Display) -> ExitCode {
     // tsuchi's own, not `U+000A`.
     let message = message.to_string();
     let lines: Vec<String> = message.split('\n').map(report::terminal_safe).collect();
-    err!("エラー：{}", lines.join("\n"));
+    err!("{}", msg!("cli.error", message = lines.join("\n")));
     ExitCode::from(EXIT_FAILED)
 }
 
@@ -1027,18 +1093,17 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         print_layout_rejections(&plan.rejections);
         out!();
         print_already_issued(&plan.already_issued);
-        out!("  発行される通知書：{}件（発行済み {}件）", plan.notices.len(), plan.already_issued.len());
+        let (count, already) = (plan.notices.len(), plan.already_issued.len());
+        out!("{}", msg!("cli.check.would_issue", count, already));
         out!();
-        out!("■ パスワードの規則");
-        for (name, policy) in
-            [("仮パスワード", &config.passwords.temp), ("証明書発行用パスワード", &config.passwords.cert)]
-        {
-            out!(
-                "  {name}：{}文字、使う文字 {}種類、強さ 約{:.1}ビット",
-                policy.length,
-                policy.alphabet().len(),
-                policy.entropy_bits()
-            );
+        out!("{}", msg!("cli.check.password_rules"));
+        for (name, policy) in [
+            (msg!("cli.check.temp_password"), &config.passwords.temp),
+            (msg!("cli.check.cert_password"), &config.passwords.cert),
+        ] {
+            let (length, alphabet, bits) =
+                (policy.length, policy.alphabet().len(), format!("{:.1}", policy.entropy_bits()));
+            out!("{}", msg!("cli.check.policy", name, length, alphabet, bits));
         }
     }
     let xlsx = options.out.join("rejected.xlsx");
@@ -1052,54 +1117,48 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     }
     if !options.json {
         out!();
-        out!("差戻し一覧：{}、{}", xlsx.display(), csv.display());
+        out!("{}", msg!("cli.check.rejected_lists", xlsx = xlsx.display(), csv = csv.display()));
         let ledger_file = options.ledger.join(tsuchi::ledger::FILE_NAME);
         match ledger_file.exists() {
-            true => out!("台帳：{}", ledger_file.display()),
-            false => out!("台帳：{}（まだありません。最初の run で作ります）", ledger_file.display()),
+            true => out!("{}", msg!("cli.ledger", path = ledger_file.display())),
+            false => out!("{}", msg!("cli.check.no_ledger_yet", path = ledger_file.display())),
         }
     }
     if rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
 fn print_intake(path: &Path, intake: &Intake) {
-    out!("申請一覧：{}", path.display());
-    out!("データ行：{}行", intake.data_rows);
-    let per_kind: Vec<String> = NoticeKind::ALL
-        .iter()
-        .map(|k| format!("{} {}", k, intake.requests.iter().filter(|r| r.kind == *k).count()))
-        .collect();
-    out!("  発行対象　　：{}件（{}）", intake.requests.len(), per_kind.join("／"));
-    out!("  承認以外　　：{}件（発行しません）", intake.skipped.len());
-    out!("  差戻し　　　：{}行（問題 {}件）", intake.rejected_rows(), intake.rejections.len());
+    out!("{}", msg!("cli.intake.list", path = path.display()));
+    out!("{}", msg!("cli.intake.rows", count = intake.data_rows));
+    let per_kind = per_kind(|k| intake.requests.iter().filter(|r| r.kind == k).count());
+    out!("{}", msg!("cli.intake.to_issue", count = intake.requests.len(), per_kind));
+    out!("{}", msg!("cli.intake.skipped", count = intake.skipped.len()));
+    out!("{}", msg!("cli.intake.rejected", rows = intake.rejected_rows(), problems = intake.rejections.len()));
     if !intake.rejections.is_empty() {
         out!();
-        out!("■ 差戻し（直して再実行してください）");
+        out!("{}", msg!("cli.intake.rejections_header"));
         for r in &intake.rejections {
-            let letter = r.column_letter.as_deref().map(|l| format!("{l}列")).unwrap_or_default();
-            out!("  {}行目 {letter}「{}」 値「{}」：{}", r.row, shown(&r.column), shown(&r.value), shown(&r.reason));
+            let letter = r.column_letter.as_deref().map(|letter| msg!("cli.intake.column_letter", letter));
+            let (column, value, reason) = (shown(&r.column), shown(&r.value), shown(&r.reason));
+            let letter = letter.unwrap_or_default();
+            out!("{}", msg!("cli.intake.rejection", row = r.row, letter, column, value, reason));
         }
     }
     if !intake.skipped.is_empty() {
         out!();
-        out!("■ 審査結果が承認でないため発行しない行");
+        out!("{}", msg!("cli.intake.skipped_header"));
         for s in &intake.skipped {
-            out!(
-                "  {}行目 申請番号「{}」 事業所番号「{}」：審査結果「{}」",
-                s.row,
-                shown(&s.request_id),
-                shown(&s.office_no),
-                shown(&s.status)
-            );
+            let (request, office, status) = (shown(&s.request_id), shown(&s.office_no), shown(&s.status));
+            out!("{}", msg!("cli.intake.skipped_row", row = s.row, request, office, status));
         }
     }
     if !intake.notes.is_empty() {
         out!();
-        out!("■ 確認事項（発行は止めません）");
+        out!("{}", msg!("cli.intake.notes_header"));
         for n in &intake.notes {
             let place = match (n.row, &n.column) {
-                (Some(row), Some(col)) => format!("{row}行目「{col}」："),
-                (Some(row), None) => format!("{row}行目："),
+                (Some(row), Some(column)) => msg!("cli.intake.note_at_column", row, column = shown(column)),
+                (Some(row), None) => msg!("cli.intake.note_at_row", row),
                 _ => String::new(),
             };
             out!("  {place}{}", shown(&n.message));

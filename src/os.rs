@@ -7,10 +7,7 @@ use std::path::Path;
 
 /// The warning for a batch folder that could not be made private to its owner.
 pub fn not_private_warning(dir: &Path, error: &std::io::Error) -> String {
-    format!(
-        "フォルダ「{}」を自分だけが開けるように設定できませんでした（{error}）。通知書にはパスワードが載っています。ほかの利用者が開けないドライブ・フォルダに出力してください",
-        dir.display()
-    )
+    crate::msg!("run.not_private", path = dir.display(), error)
 }
 
 /// A protected DACL on `dir` with one entry: the current user, full control, inherited by

@@ -42,9 +42,11 @@ impl AlreadyIssued {
             column: "申請番号".into(),
             column_letter: None,
             value: self.request_id.clone(),
-            reason: format!(
-                "発行済みです（バッチ {}、{}）。もう一度発行するときは --reissue {} --reason 理由 を付けて実行してください",
-                self.batch_id, self.kind, self.request_id
+            reason: crate::msg!(
+                "run.already_issued",
+                batch = self.batch_id,
+                kind = crate::report::kind_name(self.kind),
+                request = self.request_id
             ),
         }
     }
@@ -191,10 +193,7 @@ fn reissue_ids(intake: &Intake, asked: &[String]) -> Result<HashSet<RequestId>, 
 /// A batch that cannot be prepared at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error(
-        "--reissue の申請番号{}は申請一覧のどの行にもありません。申請番号を確かめてください（何も発行していません）",
-        .ids.iter().map(|id| format!("「{id}」")).collect::<String>()
-    )]
+    #[error("{}", crate::msg!("run.unknown_reissue", ids = .ids.iter().map(|id| format!("「{id}」")).collect::<String>()))]
     UnknownReissue { ids: Vec<String> },
     #[error(transparent)]
     Ledger(#[from] LedgerError),
@@ -278,10 +277,7 @@ fn layout_rejections(
             let (header, letter) = intake.column(*column);
             Rejection {
                 row: request.row,
-                reason: format!(
-                    "{header}の値（{}文字）が通知書の枠に収まりません：{error}。短くしてください",
-                    value.chars().count()
-                ),
+                reason: crate::msg!("run.too_long", header, length = value.chars().count(), error),
                 column: header,
                 column_letter: letter,
                 value,

@@ -1,15 +1,18 @@
 //! The record of a batch: its ledger rows (the batch, every data row's outcome, every file's
 //! hash) and its chained audit events, also written into the batch folder (`audit/`,
-//! `manifest.json`) so that the folder carries its own record.
+//! `manifest.json`) so that the folder carries its own record. What tsuchi writes into the
+//! record in words is in Japanese, whatever language the console speaks: the record is read
+//! by auditors, like the 監査ログ made from it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use crate::audit::event::{AuditEvent, FilesSeal, NotIssued};
 use crate::audit::{self, manifest};
-use crate::batch::{BatchError, BatchReport, ZIPCRYPTO_WARNING, counts, io_error, now_in_tokyo};
+use crate::batch::{BatchError, BatchReport, counts, io_error, now_in_tokyo, zipcrypto_warning};
 use crate::fsutil;
 use crate::handoff;
+use crate::i18n::{Lang, with_lang};
 use crate::ledger::{self, BatchRecord, Head, Ledger, Outcome, RequestRecord};
 use crate::model::NoticeKind;
 use crate::pack::ZipEncryption;
@@ -56,7 +59,7 @@ pub fn events(
         ZipEncryption::Aes256 => "aes256",
         ZipEncryption::ZipCrypto => "zip_crypto",
     };
-    let requests = request_records(report, reissue_of, options.reissue_reason.as_deref());
+    let requests = with_lang(Lang::Ja, || request_records(report, reissue_of, options.reissue_reason.as_deref()));
     let mut chain = ledger.chain(&report.batch_id)?;
     chain.push(&AuditEvent::BatchStarted {
         input: input.clone(),
@@ -66,10 +69,10 @@ pub fn events(
         tool: TOOL.into(),
         issue_date: report.issue_date,
         zip_encryption: zip_encryption.into(),
-        recovery: report.recovery_notes.clone(),
+        recovery: with_lang(Lang::Ja, || report.recovery_notes.iter().map(ToString::to_string).collect()),
     });
     if config.zip.encryption == ZipEncryption::ZipCrypto {
-        chain.push(&AuditEvent::ZipCrypto { warning: ZIPCRYPTO_WARNING.into() });
+        chain.push(&AuditEvent::ZipCrypto { warning: with_lang(Lang::Ja, zipcrypto_warning) });
     }
     for n in &report.issued {
         let previous = reissue_of.get(&(n.request_id.clone(), n.kind)).cloned();
@@ -94,7 +97,7 @@ pub fn events(
             recipients: recipients.clone(),
         },
         Some(handoff::Outcome::NoRecipients) | None => {
-            AuditEvent::HandoffNotWritten { reason: handoff::NO_RECIPIENTS.into() }
+            AuditEvent::HandoffNotWritten { reason: with_lang(Lang::Ja, handoff::no_recipients) }
         }
     });
     for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {

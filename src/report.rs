@@ -10,15 +10,34 @@ use std::path::Path;
 use crate::xlsx::{self, Cell, Table};
 
 use crate::fsutil::write_atomic;
-use crate::model::Rejection;
+use crate::model::{NoticeKind, Rejection};
 
-/// Header of the rejected-rows list.
-pub const REJECTED_HEADER: [&str; 5] = ["行", "列", "項目", "値", "理由"];
+/// Header of the rejected-rows list, in the language of the console: the list is for the
+/// clerk who corrects the rows.
+pub fn rejected_header() -> [String; 5] {
+    [
+        crate::msg!("run.rejected.row"),
+        crate::msg!("run.rejected.letter"),
+        crate::msg!("run.rejected.column"),
+        crate::msg!("run.rejected.value"),
+        crate::msg!("run.rejected.reason"),
+    ]
+}
+
+/// A notice kind as the console and the rejected-rows list name it (the notices, file names
+/// and the mail room's documents use [`NoticeKind::label`]).
+pub fn kind_name(kind: NoticeKind) -> String {
+    match kind {
+        NoticeKind::Registration => crate::msg!("run.kind.registration"),
+        NoticeKind::LoginReissue => crate::msg!("run.kind.login_reissue"),
+        NoticeKind::CertPasswordReissue => crate::msg!("run.kind.cert_password_reissue"),
+    }
+}
 
 /// Output problems: the file could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    #[error("「{}」を書き込めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("run.cannot_write", path = .path.display(), detail = .detail))]
     Write { path: std::path::PathBuf, detail: String },
 }
 
@@ -61,7 +80,7 @@ pub fn terminal_safe(s: &str) -> String {
 pub fn write_rejected_csv(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
     let fail = |e: &dyn std::fmt::Display| ReportError::Write { path: path.to_path_buf(), detail: e.to_string() };
     let mut writer = csv::WriterBuilder::new().terminator(csv::Terminator::CRLF).from_writer(Vec::new());
-    writer.write_record(REJECTED_HEADER).map_err(|e| fail(&e))?;
+    writer.write_record(rejected_header()).map_err(|e| fail(&e))?;
     for r in rejections {
         writer.write_record(rejected_cells(r).iter().map(|c| csv_safe(c))).map_err(|e| fail(&e))?;
     }
@@ -81,8 +100,9 @@ pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), 
             cells
         })
         .collect();
-    let table =
-        Table { name: "差戻し一覧", header: &REJECTED_HEADER, widths: &[6.0, 6.0, 16.0, 30.0, 80.0], rows };
+    let (name, header) = (crate::msg!("run.rejected.sheet"), rejected_header());
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let table = Table { name: &name, header: &header, widths: &[6.0, 6.0, 16.0, 30.0, 80.0], rows };
     let bytes = xlsx::workbook(&[table]).map_err(|e| fail(&e))?;
     write_atomic(path, &bytes).map_err(|e| fail(&e))
 }

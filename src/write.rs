@@ -232,7 +232,7 @@ fn write_pages(
     meta: &pdf::Meta,
 ) -> Result<Vec<u8>, BatchError> {
     let in_memory =
-        |e: std::io::Error| BatchError::Io { path: PathBuf::from("（メモリ）"), detail: e.to_string() };
+        |e: std::io::Error| BatchError::Io { path: PathBuf::from(crate::msg!("run.in_memory")), detail: e.to_string() };
     let (w, h) = renderer.page_size_mm();
     let mut writer = crate::render::bundle::BundleWriter::new(Vec::new(), fonts, w, h).map_err(in_memory)?;
     for page in pages {

@@ -51,7 +51,7 @@ pub fn fit_cell(value: &str) -> std::borrow::Cow<'_, str> {
         }
         kept.push(c);
     }
-    std::borrow::Cow::Owned(format!("{kept}…（以下省略、全{}文字）", value.chars().count()))
+    std::borrow::Cow::Owned(crate::msg!("run.cell_cut", kept, count = value.chars().count()))
 }
 
 /// The workbook of `tables`, as bytes. Every text cell goes through [`fit_cell`], so no value

@@ -38,9 +38,9 @@ pub fn extends(ledger: &Ledger, head: &Head) -> Result<Option<Finding>, LedgerEr
     }
     let count = ledger.head()?.map_or(0, |h| h.count);
     Ok(Some(Finding::HeadNotExtended(if count < head.count {
-        format!("台帳のイベントは{count}件しかなく、{}番がありません", head.count)
+        crate::msg!("audit.head.too_short", count, seq = head.count)
     } else {
-        format!("{}番のイベントのハッシュが紙の控え（{}）と違います", head.count, short(&head.hash))
+        crate::msg!("audit.head.differs", seq = head.count, hash = short(&head.hash))
     })))
 }
 
@@ -61,7 +61,7 @@ struct Seal {
 fn seals(sealed: Vec<SealEvent>, findings: &mut Vec<Finding>) -> BTreeMap<String, Seal> {
     let mut seals: BTreeMap<String, Seal> = BTreeMap::new();
     for e in sealed {
-        let name = format!("{}番（バッチ {} の封印）", e.seq, e.batch_id);
+        let name = crate::msg!("audit.row.seal", seq = e.seq, batch = e.batch_id);
         let seal = seals.entry(e.batch_id.clone()).or_default();
         if e.kind == ROWS {
             match serde_json::from_str::<RowsSeal>(&e.detail) {
@@ -89,7 +89,7 @@ fn batches(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<F
     for (id, seal) in seals {
         let Some(sealed) = &seal.batch else { continue };
         match rows.get(id) {
-            None => findings.push(row("batches", format!("バッチ {id}"), Change::Deleted)),
+            None => findings.push(row("batches", crate::msg!("audit.row.batch", id), Change::Deleted)),
             Some(actual) if actual != sealed => {
                 let (a, s) = (serde_json::to_value(actual), serde_json::to_value(sealed));
                 let columns: Vec<String> = match (a, s) {
@@ -98,13 +98,14 @@ fn batches(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<F
                     }
                     _ => Vec::new(),
                 };
-                findings.push(row("batches", format!("バッチ {id} の {}", columns.join("・")), Change::Changed));
+                let columns = columns.join(&crate::msg!("audit.row.separator"));
+                findings.push(row("batches", crate::msg!("audit.row.batch_columns", id, columns), Change::Changed));
             }
             Some(_) => {}
         }
     }
     for id in rows.keys().filter(|id| seals.get(*id).is_none_or(|s| s.batch.is_none())) {
-        findings.push(row("batches", format!("バッチ {id}"), Change::Added));
+        findings.push(row("batches", crate::msg!("audit.row.batch", id), Change::Added));
     }
     Ok(())
 }
@@ -140,8 +141,8 @@ fn requests(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<
             None => true,
         });
         let name = |r: Option<&RequestRecord>| match r.map(|r| r.request_id.as_str()).filter(|id| !id.is_empty()) {
-            Some(id) => format!("バッチ {} の {}行目（申請番号 {id}）", key.0, key.1),
-            None => format!("バッチ {} の {}行目", key.0, key.1),
+            Some(request) => crate::msg!("audit.row.request_with_id", batch = key.0, row = key.1, request),
+            None => crate::msg!("audit.row.request", batch = key.0, row = key.1),
         };
         let changed = want.len().min(have.len());
         for (_, r) in &have[..changed] {
@@ -177,10 +178,10 @@ fn files(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<Fin
     // that is a truncation the chain alone cannot see, and with its `files` rows gone too,
     // nothing would bind the batch folder any more.
     for id in seals.iter().filter(|(_, s)| s.batch.is_some() && s.files.is_none()).map(|(id, _)| id) {
-        findings.push(row("events", format!("バッチ {id} の封印（batch.sealed）"), Change::Deleted));
+        findings.push(row("events", crate::msg!("audit.row.files_seal", id), Change::Deleted));
     }
     for (key, want) in &expected {
-        let name = format!("バッチ {} の {}", key.0, key.1);
+        let name = crate::msg!("audit.row.file", batch = key.0, path = key.1);
         match found.get(key) {
             None => findings.push(row("files", name, Change::Deleted)),
             Some(have) if have != want => findings.push(row("files", name, Change::Changed)),
@@ -188,14 +189,16 @@ fn files(ledger: &Ledger, seals: &BTreeMap<String, Seal>, findings: &mut Vec<Fin
         }
     }
     for key in found.keys().filter(|k| !expected.contains_key(*k)) {
-        findings.push(row("files", format!("バッチ {} の {}", key.0, key.1), Change::Added));
+        findings.push(row("files", crate::msg!("audit.row.file", batch = key.0, path = key.1), Change::Added));
     }
     Ok(())
 }
 
 /// Rows of batches the chain has no seal for: one finding per batch, not one per row.
 fn unsealed_rows(table: &'static str, unsealed: BTreeMap<String, usize>) -> impl Iterator<Item = Finding> {
-    unsealed.into_iter().map(move |(batch, n)| row(table, format!("バッチ {batch} の{n}行"), Change::Added))
+    unsealed
+        .into_iter()
+        .map(move |(batch, count)| row(table, crate::msg!("audit.row.unsealed", batch, count), Change::Added))
 }
 
 /// How a ledger row differs from what the chain recorded.

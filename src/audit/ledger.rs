@@ -27,25 +27,34 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("出力フォルダ「{}」は別の tsuchi が使用中です。終わるのを待ってから実行してください", .0.display())]
+    #[error("{}", crate::msg!("audit.ledger.busy", path = .0.display()))]
     Busy(PathBuf),
-    #[error("台帳「{}」を開けません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("audit.ledger.cannot_open", path = .path.display(), detail = .detail))]
     Open { path: PathBuf, detail: String },
-    #[error("台帳の読み書きに失敗しました：{0}")]
+    #[error("{}", crate::msg!("audit.ledger.sql", detail = .0))]
     Sql(#[from] rusqlite::Error),
-    #[error("台帳の版（{found}）がこの tsuchi（{SCHEMA_VERSION}）より新しいため開けません。tsuchi を更新してください")]
+    #[error("{}", crate::msg!("audit.ledger.newer_schema", found = .found, supported = SCHEMA_VERSION))]
     NewerSchema { found: i64 },
-    #[error("バッチの公開（フォルダの移動）に失敗しました：{0}")]
+    #[error("{}", crate::msg!("audit.ledger.publish", detail = .0))]
     Publish(std::io::Error),
     #[error(
-        "台帳「{}」が記録時から変わっています。二重発行を防ぐため、何も発行せずに中止しました：\n{}\n監査担当者に連絡し、tsuchi verify で確かめてください",
-        .path.display(),
-        .findings.iter().map(|f| format!("  ・{f}")).collect::<Vec<_>>().join("\n")
+        "{}",
+        crate::msg!(
+            "audit.ledger.damaged",
+            path = .path.display(),
+            findings = .findings.iter().map(|item| crate::msg!("audit.bullet", item)).collect::<Vec<_>>().join("\n")
+        )
     )]
     Damaged { path: PathBuf, findings: Vec<String> },
     #[error(
-        "出力先「{}」には台帳がまだありませんが、台帳「{}」にはバッチが{batches}件記録されています。別のフォルダから実行すると、発行済みの申請をもう一度発行してしまいます。同じ台帳を使うには --out {} を指定してください（tsuchi.toml の [output] root にも書けます）。本当に新しい台帳を始めるときだけ --new-ledger を付けてください",
-        .root.display(), .other.join(FILE_NAME).display(), .other.display()
+        "{}",
+        crate::msg!(
+            "audit.ledger.elsewhere",
+            root = .root.display(),
+            other_ledger = .other.join(FILE_NAME).display(),
+            batches = .batches,
+            other = .other.display()
+        )
     )]
     Elsewhere { root: PathBuf, other: PathBuf, batches: usize },
 }
@@ -181,6 +190,24 @@ pub struct BatchRow {
     pub config_sha256: Option<String>,
     pub issue_date: String,
     pub zip_encryption: String,
+}
+
+/// What [`Ledger::recover`] did with a staging folder a run that was cut off left behind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recovered {
+    /// The ledger records the batch: its folder was moved into the output root.
+    Published(String),
+    /// The ledger does not: the folder was deleted (nothing of it was issued).
+    Removed(String),
+}
+
+impl std::fmt::Display for Recovered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&match self {
+            Recovered::Published(id) => crate::msg!("audit.recovered.published", id),
+            Recovered::Removed(id) => crate::msg!("audit.recovered.removed", id),
+        })
+    }
 }
 
 /// Where the chain does not hold.
@@ -350,9 +377,9 @@ impl Ledger {
     }
 
     /// Finishes or removes what a crashed run left: a staging folder whose batch the ledger
-    /// committed is moved into place; any other staging folder is deleted. Returns notes for
-    /// the clerk.
-    pub fn recover(&self) -> Result<Vec<String>, LedgerError> {
+    /// committed is moved into place; any other staging folder is deleted. Returns what was
+    /// done, for the clerk and the audit trail.
+    pub fn recover(&self) -> Result<Vec<Recovered>, LedgerError> {
         let mut notes = Vec::new();
         let Ok(entries) = std::fs::read_dir(&self.root) else { return Ok(notes) };
         for entry in entries.flatten() {
@@ -360,12 +387,10 @@ impl Ledger {
             let Some(id) = name.strip_prefix(".staging-") else { continue };
             if self.batch(id)?.is_some() {
                 std::fs::rename(entry.path(), self.root.join(id)).map_err(LedgerError::Publish)?;
-                notes.push(format!(
-                    "前回中断したバッチ {id} は台帳に記録済みだったため、出力フォルダへの移動を完了しました"
-                ));
+                notes.push(Recovered::Published(id.to_string()));
             } else {
                 let _ = std::fs::remove_dir_all(entry.path());
-                notes.push(format!("前回中断したバッチ {id} の作業用フォルダを削除しました（何も発行されていません）"));
+                notes.push(Recovered::Removed(id.to_string()));
             }
         }
         Ok(notes)
@@ -540,15 +565,11 @@ impl Ledger {
             let (detail, prev_hash, hash): (String, String, String) = (r.get(4)?, r.get(5)?, r.get(6)?);
             if first.is_none() {
                 if seq != expected {
-                    first = Some(ChainBreak {
-                        seq: expected, why: format!("{expected}番のイベントがありません")
-                    });
+                    first = Some(ChainBreak { seq: expected, why: crate::msg!("audit.chain.missing", seq = expected) });
                 } else if prev_hash != prev {
-                    first = Some(ChainBreak {
-                        seq, why: "直前のイベントのハッシュと一致しません".into()
-                    });
+                    first = Some(ChainBreak { seq, why: crate::msg!("audit.chain.prev_hash") });
                 } else if sha256_hex(canonical(seq, &batch_id, &at, &kind, &detail, &prev_hash).as_bytes()) != hash {
-                    first = Some(ChainBreak { seq, why: "内容が記録時から変更されています".into() });
+                    first = Some(ChainBreak { seq, why: crate::msg!("audit.chain.changed") });
                 }
             }
             if kind == super::event::SEALED || kind == super::event::ROWS {
@@ -566,17 +587,13 @@ pub fn first_break(events: &[Event]) -> Option<ChainBreak> {
     let mut prev = GENESIS.to_string();
     for (expected_seq, e) in (1..).zip(events) {
         if e.seq != expected_seq {
-            return Some(ChainBreak {
-                seq: expected_seq, why: format!("{expected_seq}番のイベントがありません")
-            });
+            return Some(ChainBreak { seq: expected_seq, why: crate::msg!("audit.chain.missing", seq = expected_seq) });
         }
         if e.prev_hash != prev {
-            return Some(ChainBreak {
-                seq: e.seq, why: "直前のイベントのハッシュと一致しません".into()
-            });
+            return Some(ChainBreak { seq: e.seq, why: crate::msg!("audit.chain.prev_hash") });
         }
         if e.computed_hash() != e.hash {
-            return Some(ChainBreak { seq: e.seq, why: "内容が記録時から変更されています".into() });
+            return Some(ChainBreak { seq: e.seq, why: crate::msg!("audit.chain.changed") });
         }
         prev = e.hash.clone();
     }
@@ -612,7 +629,7 @@ impl std::str::FromStr for Head {
     fn from_str(s: &str) -> Result<Head, String> {
         use unicode_normalization::UnicodeNormalization;
         let compact: String = s.nfkc().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        let bad = || format!("「{s}」は 件数:ハッシュ（例 12:3fa4…、ハッシュは16進64桁）で指定してください");
+        let bad = || crate::msg!("audit.head_format", value = s);
         let (count, hash) = compact.split_once(':').ok_or_else(bad)?;
         let count: i64 = count.parse().map_err(|_| bad())?;
         if count < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {

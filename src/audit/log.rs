@@ -9,7 +9,7 @@ use crate::xlsx::{self, Cell, Table};
 use super::ledger::{BatchRow, Event, Head, Outcome, RequestRecord};
 
 #[derive(Debug, thiserror::Error)]
-#[error("監査ログ「{}」を書き込めません：{detail}", .path.display())]
+#[error("{}", crate::msg!("audit.log_cannot_write", path = .path.display(), detail = .detail))]
 pub struct AuditWriteError {
     pub path: std::path::PathBuf,
     pub detail: String,
@@ -140,7 +140,9 @@ pub fn write_xlsx(
         },
     ];
     let fail = |detail: String| AuditWriteError { path: path.to_path_buf(), detail };
-    let bytes = xlsx::workbook(&tables).map_err(|e| fail(e.to_string()))?;
+    // A document for auditors: Japanese whatever the console speaks.
+    let bytes =
+        crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(&tables)).map_err(|e| fail(e.to_string()))?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(e.to_string()))
 }
 

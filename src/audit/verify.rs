@@ -66,47 +66,42 @@ impl Finding {
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Finding::FileChanged(p) => write!(f, "ファイルが変更されています：{p}"),
-            Finding::FileMissing(p) => write!(f, "ファイルがありません：{p}"),
-            Finding::ExtraFile(p) => write!(f, "記録にないファイルがあります：{p}"),
-            Finding::ManifestDisagrees(p) => write!(f, "manifest.json と台帳でハッシュが違います：{p}"),
-            Finding::ManifestUnreadable(why) => write!(f, "manifest.json を読めません：{why}"),
-            Finding::NoLedger => write!(f, "台帳（ledger.sqlite）が見つかりません"),
-            Finding::NotInLedger(id) => write!(f, "台帳にバッチ {id} の記録がありません"),
-            Finding::ChainBroken { seq, why } => write!(f, "イベントの連鎖が {seq} 番で切れています（{why}）"),
-            Finding::EventsFileDiffers(why) => write!(f, "audit/events.jsonl が台帳のイベントと一致しません（{why}）"),
-            Finding::LedgerRow { table, key, change } => {
-                let what = match change {
-                    Change::Changed => "の行が記録時から変更されています",
-                    Change::Deleted => "の行が削除されています",
-                    Change::Added => "は連鎖に記録がありません（追加された行）",
-                };
-                write!(f, "台帳の {table} 表：{key}{what}")
-            }
-            Finding::OldLedger => {
-                write!(f, "台帳が旧版で、行が連鎖で保護されていません（tsuchi run を一度実行すると更新されます）")
-            }
-            Finding::HeadNotExtended(why) => write!(f, "台帳は紙の控えの先頭から続いていません：{why}"),
-            Finding::FolderMissing(id) => write!(f, "バッチ {id} のフォルダがありません"),
-            Finding::ExtraFolder(name) => write!(f, "台帳に記録のないフォルダがあります：{name}"),
-            Finding::StagingLeft(name) => {
-                write!(f, "中断した実行の作業用フォルダが残っています：{name}（次の run で片付けます）")
-            }
-            Finding::InBatch(id, inner) => write!(f, "バッチ {id}：{inner}"),
-            Finding::Purged { path, at, operator } => write!(f, "廃棄済み：{path}（{at}、{operator}）"),
-            Finding::PurgedButPresent(p) => write!(f, "廃棄を記録したファイルが残っています：{p}"),
-        }
+        use crate::msg;
+        let text = match self {
+            Finding::FileChanged(path) => msg!("audit.finding.file_changed", path),
+            Finding::FileMissing(path) => msg!("audit.finding.file_missing", path),
+            Finding::ExtraFile(path) => msg!("audit.finding.extra_file", path),
+            Finding::ManifestDisagrees(path) => msg!("audit.finding.manifest_disagrees", path),
+            Finding::ManifestUnreadable(why) => msg!("audit.finding.manifest_unreadable", why),
+            Finding::NoLedger => msg!("audit.finding.no_ledger"),
+            Finding::NotInLedger(id) => msg!("audit.finding.not_in_ledger", id),
+            Finding::ChainBroken { seq, why } => msg!("audit.finding.chain_broken", seq, why),
+            Finding::EventsFileDiffers(why) => msg!("audit.finding.events_file_differs", why),
+            Finding::LedgerRow { table, key, change } => match change {
+                Change::Changed => msg!("audit.finding.row_changed", table, key),
+                Change::Deleted => msg!("audit.finding.row_deleted", table, key),
+                Change::Added => msg!("audit.finding.row_added", table, key),
+            },
+            Finding::OldLedger => msg!("audit.finding.old_ledger"),
+            Finding::HeadNotExtended(why) => msg!("audit.finding.head_not_extended", why),
+            Finding::FolderMissing(id) => msg!("audit.finding.folder_missing", id),
+            Finding::ExtraFolder(name) => msg!("audit.finding.extra_folder", name),
+            Finding::StagingLeft(name) => msg!("audit.finding.staging_left", name),
+            Finding::InBatch(id, inner) => msg!("audit.finding.in_batch", id, inner),
+            Finding::Purged { path, at, operator } => msg!("audit.finding.purged", path, at, operator),
+            Finding::PurgedButPresent(path) => msg!("audit.finding.purged_but_present", path),
+        };
+        f.write_str(&text)
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyError {
-    #[error("バッチのフォルダ「{}」が見つかりません", .0.display())]
+    #[error("{}", crate::msg!("audit.verify.no_batch", path = .0.display()))]
     NoBatch(PathBuf),
     #[error(transparent)]
     Ledger(#[from] ledger::LedgerError),
-    #[error("「{}」を読めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("audit.verify.cannot_read", path = .path.display(), detail = .detail))]
     Io { path: PathBuf, detail: String },
 }
 
@@ -295,10 +290,11 @@ fn folder(dir: &Path, id: &str, ledger: Option<&Ledger>) -> Result<Vec<Finding>,
             l.events(Some(id))?.into_iter().filter(|e| !super::event::after_the_batch(&e.kind)).collect();
         let written: Vec<Result<Event, _>> = text.lines().map(serde_json::from_str::<Event>).collect();
         if written.len() != recorded.len() {
-            findings.push(Finding::EventsFileDiffers(format!("{}件と{}件", written.len(), recorded.len())));
+            let (written, recorded) = (written.len(), recorded.len());
+            findings.push(Finding::EventsFileDiffers(crate::msg!("audit.finding.counts_differ", written, recorded)));
         } else if let Some((w, r)) = written.iter().zip(&recorded).find(|(w, r)| w.as_ref().ok() != Some(*r)) {
             let seq = w.as_ref().map(|e| e.seq).unwrap_or(r.seq);
-            findings.push(Finding::EventsFileDiffers(format!("{seq}番")));
+            findings.push(Finding::EventsFileDiffers(crate::msg!("audit.finding.event_differs", seq)));
         }
     }
     Ok(findings)
