@@ -1165,3 +1165,51 @@ fn print_intake(path: &Path, intake: &Intake) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tsuchi::i18n::with_lang;
+
+    /// Every command (`arg` empty) and every argument of the command line, by command path.
+    fn everything(command: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
+        out.push((path.to_string(), String::new()));
+        for arg in command.get_arguments() {
+            out.push((path.to_string(), arg.get_id().to_string()));
+        }
+        for sub in command.get_subcommands() {
+            let inner = if path.is_empty() { sub.get_name().to_string() } else { format!("{path} {}", sub.get_name()) };
+            everything(sub, &inner, out);
+        }
+    }
+
+    #[test]
+    fn every_command_and_argument_has_help_in_the_catalogue_in_both_languages() {
+        let mut all = Vec::new();
+        everything(&Cli::command(), "", &mut all);
+        assert!(all.len() > 60, "{all:?}");
+        for (path, arg) in &all {
+            let ja = with_lang(Lang::Ja, || help(path, arg));
+            let en = with_lang(Lang::En, || help(path, arg));
+            let (Some(ja), Some(en)) = (ja, en) else { panic!("no help for `tsuchi {path}` {arg}") };
+            assert_ne!(ja, en, "`tsuchi {path}` {arg}");
+        }
+    }
+
+    #[test]
+    fn the_command_line_speaks_the_language_it_is_told() {
+        for (lang, run_about, reissue_value) in
+            [(Lang::Ja, "申請一覧からパスワードを発行し", "申請番号"), (Lang::En, "Issues passwords", "REQUEST_NUMBER")]
+        {
+            let cli = with_lang(lang, || localized(Cli::command(), ""));
+            cli.clone().debug_assert();
+            let run = cli.find_subcommand("run").unwrap();
+            assert!(run.get_about().unwrap().to_string().starts_with(run_about), "{lang:?}");
+            let reissue = run.get_arguments().find(|a| a.get_id() == "reissue").unwrap();
+            assert_eq!(reissue.get_value_names().unwrap()[0].as_str(), reissue_value);
+            let export = cli.find_subcommand("audit").and_then(|a| a.find_subcommand("export")).unwrap();
+            let dest = export.get_arguments().find(|a| a.get_id() == "dest").unwrap();
+            assert_eq!(dest.get_help().unwrap().to_string(), with_lang(lang, || msg!("cli.help.audit.export.dest")));
+        }
+    }
+}
