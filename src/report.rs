@@ -121,6 +121,30 @@ mod tests {
     }
 
     #[test]
+    fn the_rejected_list_has_the_headings_of_the_console_language_and_keeps_the_values() {
+        use crate::i18n::{Lang, with_lang};
+        let dir = tempfile::tempdir().unwrap();
+        let rejection = Rejection {
+            row: 7,
+            column: "通知種別".into(),
+            column_letter: Some("B".into()),
+            value: "変更届".into(),
+            reason: "why".into(),
+        };
+        for (lang, header) in [(Lang::Ja, "行,列,項目,値,理由"), (Lang::En, "Row,Column,Heading,Value,Reason")] {
+            let path = dir.path().join(format!("{}.csv", lang.code()));
+            with_lang(lang, || write_rejected_csv(&path, std::slice::from_ref(&rejection))).unwrap();
+            let csv = std::fs::read_to_string(&path).unwrap();
+            assert_eq!(csv, format!("\u{FEFF}{header}\r\n7,B,通知種別,変更届,why\r\n"));
+        }
+        assert_eq!(with_lang(Lang::En, || kind_name(NoticeKind::CertPasswordReissue)), "certificate password reissue");
+        assert_eq!(
+            with_lang(Lang::Ja, || kind_name(NoticeKind::CertPasswordReissue)),
+            NoticeKind::CertPasswordReissue.label()
+        );
+    }
+
+    #[test]
     fn terminal_safe_shows_controls_separators_and_bidi_as_code_points() {
         assert_eq!(terminal_safe("a\x1b[31mb"), "aU+001B[31mb");
         assert_eq!(terminal_safe("x\ny\tz\r\0"), "xU+000AyU+0009zU+000DU+0000");
