@@ -267,7 +267,7 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Naive
     };
     NaiveDate::parse_from_str(&text, "%Y-%m-%d")
         .map(Some)
-        .map_err(|_| serde::de::Error::custom(format!("発行日「{text}」は YYYY-MM-DD で書いてください")))
+        .map_err(|_| serde::de::Error::custom(crate::msg!("config.issue_date", text)))
 }
 
 /// A config file that cannot be used.
@@ -275,24 +275,24 @@ fn date_or_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Naive
 pub enum ConfigError {
     #[error(transparent)]
     Postal(#[from] crate::postal::PostalError),
-    #[error("設定ファイル「{}」を読めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("config.error.read", path = .path.display(), detail = .detail))]
     Read { path: PathBuf, detail: String },
-    #[error("設定ファイル「{}」の{}書き方に誤りがあります：{detail}", .path.display(), at_line(*.line))]
+    #[error("{}", crate::msg!("config.error.parse", path = .path.display(), at = at_line(*.line), detail = .detail))]
     Parse { path: PathBuf, line: Option<usize>, detail: String },
-    #[error("設定ファイル「{}」の{}「{key}」という項目はありません（書ける項目：{allowed}）。書き間違いではありませんか", .path.display(), at_line(Some(*.line)))]
+    #[error("{}", crate::msg!("config.error.unknown_key", path = .path.display(), at = at_line(Some(*.line)), key = .key, allowed = .allowed))]
     UnknownKey { path: PathBuf, line: usize, key: String, allowed: String },
-    #[error("設定ファイル「{}」の{}「{value}」は使えません（使える値：{allowed}）", .path.display(), at_line(Some(*.line)))]
+    #[error("{}", crate::msg!("config.error.unknown_value", path = .path.display(), at = at_line(Some(*.line)), value = .value, allowed = .allowed))]
     UnknownValue { path: PathBuf, line: usize, value: String, allowed: String },
-    #[error("設定ファイル「{}」の [zip.password_source] {key} に login は使えません（ZIPの中身が仮パスワードそのものです）。separate にしてください", .path.display())]
+    #[error("{}", crate::msg!("config.error.zip_source", path = .path.display(), key = .key))]
     ZipSource { path: PathBuf, key: &'static str },
-    #[error("設定ファイル「{}」の [passwords.{which}]：{reason}", .path.display())]
+    #[error("{}", crate::msg!("config.error.policy", path = .path.display(), which = .which, reason = .reason))]
     Policy { path: PathBuf, which: &'static str, reason: String },
-    #[error("設定ファイル「{}」の [layout] address_offset_mm は -30〜30 mm にしてください", .path.display())]
+    #[error("{}", crate::msg!("config.error.offset", path = .path.display()))]
     Offset { path: PathBuf },
 }
 
 fn at_line(line: Option<usize>) -> String {
-    line.map(|n| format!("{n}行目：")).unwrap_or_default()
+    line.map(|line| crate::msg!("config.at_line", line)).unwrap_or_default()
 }
 
 impl ConfigError {

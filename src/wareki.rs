@@ -38,14 +38,14 @@ const ERAS: [Era; 3] = [
 ];
 
 /// Writes `date` in the era calendar. Dates before 昭和 (1926-12-25) are an error with a
-/// Japanese reason: no notice needs them, so they indicate bad input.
+/// reason in the language of the messages: no notice needs them, so they indicate bad input.
 pub fn format(date: NaiveDate, style: DateStyle) -> Result<String, String> {
     let Some(era) = ERAS.iter().find(|era| era.start <= date) else {
-        return Err(format!(
-            "{}年{}月{}日は昭和元年（1926年12月25日）より前のため、和暦で表せません",
-            date.year(),
-            date.month(),
-            date.day()
+        return Err(crate::msg!(
+            "field.wareki.before_showa",
+            year = date.year(),
+            month = date.month(),
+            day = date.day()
         ));
     };
     let year = date.year() - era.start.year() + 1;

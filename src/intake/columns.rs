@@ -42,6 +42,32 @@ impl Column {
         self.names()[0]
     }
 
+    /// The column a header cell names, in any of its accepted spellings.
+    pub fn of_header(cell: &str) -> Option<Column> {
+        let folded = fold_header(cell);
+        Column::ALL.into_iter().find(|col| col.names().contains(&folded.as_str()))
+    }
+
+    /// `heading` (the column as the clerk wrote it) quoted for a message: 「事業所番号」, and in
+    /// English with what the column is, 「事業所番号」 (office number).
+    pub fn named(self, heading: &str) -> String {
+        match self {
+            Column::RequestId => crate::msg!("intake.column.request_id", heading),
+            Column::Kind => crate::msg!("intake.column.kind", heading),
+            Column::Status => crate::msg!("intake.column.status", heading),
+            Column::OfficeNo => crate::msg!("intake.column.office_no", heading),
+            Column::OfficeName => crate::msg!("intake.column.office_name", heading),
+            Column::PostalCode => crate::msg!("intake.column.postal_code", heading),
+            Column::Address => crate::msg!("intake.column.address", heading),
+            Column::Phone => crate::msg!("intake.column.phone", heading),
+            Column::Fax => crate::msg!("intake.column.fax", heading),
+            Column::UserId => crate::msg!("intake.column.user_id", heading),
+            Column::Prefecture => crate::msg!("intake.column.prefecture", heading),
+            Column::Attention => crate::msg!("intake.column.attention", heading),
+            Column::Address2 => crate::msg!("intake.column.address2", heading),
+        }
+    }
+
     /// Accepted header spellings, already in the folded form of [`fold_header`].
     fn names(self) -> &'static [&'static str] {
         match self {
@@ -110,8 +136,7 @@ impl HeaderMap {
     }
 
     fn identify(cell: &str) -> Option<Column> {
-        let folded = fold_header(cell);
-        Column::ALL.into_iter().find(|col| col.names().contains(&folded.as_str()))
+        Column::of_header(cell)
     }
 
     pub fn from_cells(cells: &[String]) -> Result<HeaderMap, HeaderProblem> {

@@ -1,5 +1,6 @@
 //! Intake: a clerk's request list (xlsx/xlsm/xls/ods/csv) becomes typed [`Request`]s, or
-//! [`Rejection`]s that name row, column, value and reason in Japanese.
+//! [`Rejection`]s that name row, column, value and reason (in the language of the messages,
+//! `templates/messages/intake.toml` and `field.toml`).
 //!
 //! A bad row never stops the good ones; only a file that cannot be read at all is an error.
 //! Intake knows nothing of secrets, PDFs or output folders.
@@ -25,27 +26,27 @@ use table::{Row, RowProblem};
 /// A file that cannot be read as a request list. Shown once, and nothing else is written.
 #[derive(Debug, thiserror::Error)]
 pub enum IntakeError {
-    #[error("ファイル「{}」が見つかりません", .path.display())]
+    #[error("{}", crate::msg!("intake.error.not_found", path = .path.display()))]
     NotFound { path: PathBuf },
-    #[error("ファイル「{}」を読めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("intake.error.io", path = .path.display(), detail = .detail))]
     Io { path: PathBuf, detail: String },
-    #[error("ファイル「{}」の形式（拡張子「{ext}」）には対応していません。xlsx・xlsm・xls・ods・csv のいずれかを指定してください", .path.display())]
+    #[error("{}", crate::msg!("intake.error.unsupported_format", path = .path.display(), ext = .ext))]
     UnsupportedFormat { path: PathBuf, ext: String },
-    #[error("ファイル「{}」をExcel/ODSのブックとして開けません（壊れているか、別の形式のファイルです）：{detail}", .path.display())]
+    #[error("{}", crate::msg!("intake.error.workbook", path = .path.display(), detail = .detail))]
     Workbook { path: PathBuf, detail: String },
-    #[error("ファイル「{}」にシート「{sheet}」がありません（あるシート：{available}）", .path.display())]
+    #[error("{}", crate::msg!("intake.error.sheet_not_found", path = .path.display(), sheet = .sheet, available = .available))]
     SheetNotFound { path: PathBuf, sheet: String, available: String },
-    #[error("ファイル「{}」のどのシートを読むか決められません（シート：{sheets}）。読むシートを --sheet シート名 で指定してください", .path.display())]
+    #[error("{}", crate::msg!("intake.error.ambiguous_sheet", path = .path.display(), sheets = .sheets))]
     AmbiguousSheet { path: PathBuf, sheets: String },
-    #[error("ファイル「{}」の文字コードを判別できません（UTF-8・Shift_JIS・UTF-16 のどれでもありません）", .path.display())]
+    #[error("{}", crate::msg!("intake.error.encoding", path = .path.display()))]
     Encoding { path: PathBuf },
-    #[error("ファイル「{}」にデータがありません", .path.display())]
+    #[error("{}", crate::msg!("intake.error.empty", path = .path.display()))]
     Empty { path: PathBuf },
-    #[error("ファイル「{}」に見出し行が見つかりません。先頭の行に「申請番号」「通知種別」「事業所番号」などの列名を入れてください", .path.display())]
+    #[error("{}", crate::msg!("intake.error.no_header", path = .path.display()))]
     NoHeader { path: PathBuf },
-    #[error("ファイル「{}」の見出し行（{row}行目）に必須の列がありません：{missing}", .path.display())]
+    #[error("{}", crate::msg!("intake.error.missing_columns", path = .path.display(), row = .row, missing = .missing))]
     MissingColumns { path: PathBuf, row: usize, missing: String },
-    #[error("ファイル「{}」の見出し行（{row}行目）に列「{column}」が2回あります（{first}列と{second}列）", .path.display())]
+    #[error("{}", crate::msg!("intake.error.duplicate_column", path = .path.display(), row = .row, column = .column, first = .first, second = .second))]
     DuplicateColumn { path: PathBuf, row: usize, column: String, first: String, second: String },
 }
 
@@ -69,7 +70,7 @@ impl Skipped {
             column: self.column.clone(),
             column_letter: self.column_letter.clone(),
             value: self.status.clone(),
-            reason: format!("審査結果が「{}」のため発行しません（承認の行だけを発行します）", self.status),
+            reason: crate::msg!("intake.not_approved", status = self.status),
         }
     }
 }
@@ -95,13 +96,10 @@ impl HiddenRow {
             column: self.column.clone(),
             column_letter: self.column_letter.clone(),
             value: self.request_id.clone(),
-            reason: HIDDEN_REASON.to_string(),
+            reason: crate::msg!("intake.hidden_row"),
         }
     }
 }
-
-const HIDDEN_REASON: &str =
-    "非表示（またはフィルターで隠れた）行のため発行しません。発行するときは --include-hidden を付けてください";
 
 /// Something the clerk should know that does not stop a row.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -158,6 +156,45 @@ impl Intake {
     }
 }
 
+/// A rejection as one line of the console's list, in the language of the messages:
+/// 「7行目 D列「事業所番号」 値「123456789」：…」, `row 7, column D 「事業所番号」 (office number):
+/// 「123456789」: …`. `shown` makes the clerk's text safe for the terminal (the column as written,
+/// the value, and the reason, which may quote the value).
+pub fn rejection_line(r: &Rejection, shown: impl Fn(&str) -> String) -> String {
+    let column = quoted_column(&r.column, &shown);
+    let letter = r.column_letter.as_deref().map(|letter| crate::msg!("intake.rejection.letter", letter));
+    crate::msg!(
+        "intake.rejection.line",
+        row = r.row,
+        letter = letter.unwrap_or_default(),
+        column,
+        value = shown(&r.value),
+        reason = shown(&r.reason)
+    )
+}
+
+/// A note as one line of the console's list: 「9行目「事業所番号」：…」, `row 9, 「事業所番号」
+/// (office number): …`; `shown` as for [`rejection_line`].
+pub fn note_line(n: &Note, shown: impl Fn(&str) -> String) -> String {
+    let message = shown(&n.message);
+    match (n.row, &n.column) {
+        (Some(row), Some(heading)) => {
+            crate::msg!("intake.note.at_cell", row, column = quoted_column(heading, &shown), message)
+        }
+        (Some(row), None) => crate::msg!("intake.note.at_row", row, message),
+        (None, _) => message,
+    }
+}
+
+/// A column as the clerk wrote its heading, quoted, with what it is when tsuchi knows it
+/// ([`Column::named`]).
+fn quoted_column(heading: &str, shown: impl Fn(&str) -> String) -> String {
+    match Column::of_header(heading) {
+        Some(known) => known.named(&shown(heading)),
+        None => format!("「{}」", shown(heading)),
+    }
+}
+
 /// How many rows `rejections` name (a row with several problems counts once).
 pub fn distinct_rows(rejections: &[Rejection]) -> usize {
     rejections.iter().map(|r| r.row).collect::<std::collections::BTreeSet<_>>().len()
@@ -210,19 +247,16 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         intake.notes.push(Note {
             row: None,
             column: None,
-            message: format!(
-                "見出し行（{}行目）より上の行（{first}〜{last}行目）は表題とみなして読み飛ばしました",
-                header_row.number
-            ),
+            message: crate::msg!("intake.note.title_rows", header = header_row.number, rows = row_span(*first, *last)),
         });
     }
     if !header.unknown.is_empty() {
         intake.notes.push(Note {
             row: None,
             column: None,
-            message: format!(
-                "使わない列があります（無視しました）：{}",
-                header.unknown.iter().map(|c| format!("「{c}」")).collect::<String>()
+            message: crate::msg!(
+                "intake.note.unknown_columns",
+                columns = header.unknown.iter().map(|c| format!("「{c}」")).collect::<String>()
             ),
         });
     }
@@ -262,7 +296,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
                 column: header.headers.get(column).cloned().unwrap_or_default(),
                 column_letter: Some(column_letter(column)),
                 value: row.cell(column).to_string(),
-                reason: "「\"」（ダブルクォート）で始まるセルが閉じられていません。この行はここで読むのをやめ、次の行から読みました。「\"」を閉じるか削除してください".to_string(),
+                reason: crate::msg!("intake.unclosed_quote"),
             });
             candidates.push((row.number, request_id, None, check.rejections));
             continue;
@@ -275,7 +309,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
                 row: row.number,
                 request_id,
                 office_no: check.raw(Column::OfficeNo).to_string(),
-                status: if status.is_empty() { "（空欄）".to_string() } else { status },
+                status: if status.is_empty() { crate::msg!("intake.blank_status") } else { status },
                 column: header.header_of(Column::Status),
                 column_letter: header.position(Column::Status).map(column_letter),
             });
@@ -288,13 +322,13 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
 
     if let (Some(first), Some(last)) = (template_rows.first(), template_rows.last()) {
         intake.template_rows = template_rows.len();
-        let span = if first == last { format!("{first}行目") } else { format!("{first}〜{last}行目") };
         intake.notes.push(Note {
             row: None,
             column: None,
-            message: format!(
-                "申請番号・事業所番号のない行（テンプレートの残り）{}行を空行として読み飛ばしました（{span}）",
-                template_rows.len()
+            message: crate::msg!(
+                "intake.note.template_rows",
+                count = template_rows.len(),
+                span = row_span(*first, *last)
             ),
         });
     }
@@ -303,22 +337,14 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         intake.notes.push(Note {
             row: None,
             column: None,
-            message: format!(
-                "非表示（またはフィルターで隠れた）行が{}行あります（{}）。これらは発行しません。発行するときは --include-hidden を付けてください",
-                numbers.len(),
-                row_list(&numbers)
-            ),
+            message: crate::msg!("intake.note.hidden_rows", count = numbers.len(), rows = row_list(&numbers)),
         });
     }
     if !hidden_read.is_empty() {
         intake.notes.push(Note {
             row: None,
             column: None,
-            message: format!(
-                "--include-hidden により、非表示（またはフィルターで隠れた）行{}行も読みました（{}）",
-                hidden_read.len(),
-                row_list(&hidden_read)
-            ),
+            message: crate::msg!("intake.note.hidden_read", count = hidden_read.len(), rows = row_list(&hidden_read)),
         });
     }
 
@@ -333,6 +359,15 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
     Ok(intake)
 }
 
+/// The rows from `first` to `last` (「5〜9行目」, or 「5行目」 when they are one).
+fn row_span(first: usize, last: usize) -> String {
+    if first == last {
+        crate::msg!("intake.rows.one", row = first)
+    } else {
+        crate::msg!("intake.rows.span", first, last)
+    }
+}
+
 /// Row numbers in ascending order as runs (「3・5〜9・12行目」), the first 20 runs at most, so
 /// that one note stays one line however many rows it is about.
 fn row_list(numbers: &[usize]) -> String {
@@ -344,17 +379,26 @@ fn row_list(numbers: &[usize]) -> String {
             _ => runs.push((n, n)),
         }
     }
-    let mut text = runs
+    if let [(a, b)] = runs[..]
+        && a == b
+    {
+        return crate::msg!("intake.rows.one", row = a);
+    }
+    let runs_text = runs
         .iter()
         .take(SHOWN)
-        .map(|&(a, b)| if a == b { a.to_string() } else { format!("{a}〜{b}") })
+        .map(
+            |&(first, last)| {
+                if first == last { first.to_string() } else { crate::msg!("intake.rows.run", first, last) }
+            },
+        )
         .collect::<Vec<_>>()
-        .join("・");
-    text.push_str("行目");
+        .join(&crate::msg!("intake.rows.separator"));
     if runs.len() > SHOWN {
-        text.push_str("ほか");
+        crate::msg!("intake.rows.list_more", runs = runs_text)
+    } else {
+        crate::msg!("intake.rows.list", runs = runs_text)
     }
-    text
 }
 
 type Candidate = (usize, String, Option<Request>, Vec<Rejection>);
@@ -410,9 +454,7 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
                 column: header.header_of(Column::RequestId),
                 column_letter: header.position(Column::RequestId).map(column_letter),
                 value: id.clone(),
-                reason: format!(
-                    "申請番号が重複しています（{other}行目と同じ）。申請番号はファイル内で一意にしてください"
-                ),
+                reason: crate::msg!("intake.duplicate_request_id", other),
             });
         }
         if let Some(r) = request
@@ -424,10 +466,7 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
                 column: header.header_of(Column::OfficeNo),
                 column_letter: header.position(Column::OfficeNo).map(column_letter),
                 value: r.office_no.to_string(),
-                reason: format!(
-                    "同じ事業所番号・ユーザID・通知種別（{}）の申請が{other}行目にもあります。1つにまとめてください",
-                    r.kind
-                ),
+                reason: crate::msg!("intake.duplicate_request", kind = r.kind.console_label(), other),
             });
         }
     }
@@ -467,7 +506,7 @@ impl RowCheck<'_> {
         let raw = self.raw(col).to_string();
         let chars = raw.chars().count();
         if chars > text::MAX_CELL_CHARS {
-            self.reject(col, format!("32,767文字を超えています（{}文字）", group_digits(chars)));
+            self.reject(col, crate::msg!("intake.too_long", count = group_digits(chars)));
             return None;
         }
         if let Some(c) = text::first_control(&raw, line_breaks) {
@@ -483,9 +522,9 @@ impl RowCheck<'_> {
         if raw.trim().is_empty() {
             if required {
                 let reason = if self.header.position(col).is_some() {
-                    format!("{}が空欄です（必須）", col.header())
+                    crate::msg!("intake.blank_required", column = col.header())
                 } else {
-                    format!("{}の列がありません（この通知種別では必須）", col.header())
+                    crate::msg!("intake.column_missing", column = col.header())
                 };
                 self.reject(col, reason);
             }
@@ -500,7 +539,7 @@ impl RowCheck<'_> {
         let raw = text::normalize_line_breaks(&self.checked(col, true)?);
         if text::is_blank(&raw) {
             if required {
-                self.reject(col, format!("{}が空欄です（必須）", col.header()));
+                self.reject(col, crate::msg!("intake.blank_required", column = col.header()));
             }
             return None;
         }
@@ -550,20 +589,17 @@ impl RowCheck<'_> {
 
         if let (Some(user_id), Some(office_no)) = (&user_id, &office_no) {
             if user_id.office_part() != office_no.as_str() {
-                self.note(
-                    Column::UserId,
-                    format!("ユーザIDの末尾10桁が事業所番号「{office_no}」と一致しません。確認してください"),
-                );
+                self.note(Column::UserId, crate::msg!("intake.note.user_id_office", office_no));
             }
             if let Some(pref) = prefecture
                 && user_id.as_str()[2..4] != format!("{:02}", pref.code())
             {
                 self.note(
                     Column::UserId,
-                    format!(
-                        "ユーザIDの3〜4桁目が請求先都道府県（{} = {:02}）と一致しません。確認してください",
-                        pref.name(),
-                        pref.code()
+                    crate::msg!(
+                        "intake.note.user_id_prefecture",
+                        name = pref.name(),
+                        code = format!("{:02}", pref.code())
                     ),
                 );
             }
@@ -596,35 +632,34 @@ impl RowCheck<'_> {
         let whole = crate::barcode::joined(address, address2);
         match table.verdict(number, &whole).0 {
             Verdict::Matches(_) => {}
-            Verdict::Unknown => self.reject(
-                Column::PostalCode,
-                format!(
-                    "郵便番号 {code} は日本郵便の郵便番号データ（{}）にありません。廃止されたか、誤っています",
-                    table.date()
-                ),
-            ),
+            Verdict::Unknown => {
+                self.reject(Column::PostalCode, crate::msg!("intake.postal.unknown", code, date = table.date()))
+            }
             Verdict::NoCity(entries) => self.reject(
                 Column::PostalCode,
-                format!(
-                    "郵便番号 {code} は {} の番号です。住所「{}」に市区町村がありません",
-                    crate::postal::places(&entries),
-                    whole.replace('\n', " ")
+                crate::msg!(
+                    "intake.postal.no_city",
+                    code,
+                    places = crate::postal::places(&entries),
+                    address = whole.replace('\n', " ")
                 ),
             ),
             Verdict::OtherCity(entries) => self.reject(
                 Column::PostalCode,
-                format!(
-                    "郵便番号 {code} は {} の番号です。住所「{}」と都道府県・市区町村が合いません",
-                    crate::postal::places(&entries),
-                    whole.replace('\n', " ")
+                crate::msg!(
+                    "intake.postal.other_city",
+                    code,
+                    places = crate::postal::places(&entries),
+                    address = whole.replace('\n', " ")
                 ),
             ),
             Verdict::OtherTown(entries) => self.note(
                 Column::PostalCode,
-                format!(
-                    "郵便番号 {code} は {} の番号です。住所「{}」の町域と合いません。確認してください（カスタマバーコードは付けません）",
-                    crate::postal::places(&entries),
-                    whole.replace('\n', " ")
+                crate::msg!(
+                    "intake.postal.other_town",
+                    code,
+                    places = crate::postal::places(&entries),
+                    address = whole.replace('\n', " ")
                 ),
             ),
         }

@@ -43,10 +43,9 @@ impl CellType {
     /// issued twice.
     pub fn request_id_reason(self) -> String {
         match self {
-            CellType::Date => "申請番号が日付として保存されています（Excel が入力を日付に変えています）。セルの書式を「文字列」にして、申請番号を入力し直してください",
-            CellType::Number => "申請番号が数値として保存されています（先頭の0などが消えていることがあります）。セルの書式を「文字列」にして、申請番号を入力し直してください",
+            CellType::Date => crate::msg!("intake.request_id_date"),
+            CellType::Number => crate::msg!("intake.request_id_number"),
         }
-        .to_string()
     }
 
     fn of(cell: &Data) -> Option<CellType> {
@@ -132,9 +131,7 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, IntakeError
         // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
         // cell reader, found by the property tests); a broken file must be an error, not a crash.
         Format::Workbook => quietly_catching_panics(|| read_workbook(path, &bytes, sheet)).unwrap_or_else(|| {
-            Err(IntakeError::Workbook {
-                path: path.to_path_buf(), detail: "ファイルの内容が壊れています".into()
-            })
+            Err(IntakeError::Workbook { path: path.to_path_buf(), detail: crate::msg!("intake.error.corrupt") })
         }),
         Format::Csv => read_csv(path, &bytes),
     }
@@ -226,7 +223,7 @@ fn choose_sheet(
             .iter()
             .map(|s| match s.visible {
                 SheetVisible::Visible => format!("「{}」", s.name),
-                SheetVisible::Hidden | SheetVisible::VeryHidden => format!("「{}」（非表示）", s.name),
+                SheetVisible::Hidden | SheetVisible::VeryHidden => crate::msg!("intake.sheet.hidden", name = s.name),
             })
             .collect::<Vec<_>>()
             .join("")
@@ -235,7 +232,11 @@ fn choose_sheet(
         return sheets.iter().position(|s| s.name == wanted).ok_or_else(|| IntakeError::SheetNotFound {
             path: path.to_path_buf(),
             sheet: wanted.to_string(),
-            available: sheets.iter().map(|s| s.name.as_str()).collect::<Vec<_>>().join("、"),
+            available: sheets
+                .iter()
+                .map(|s| crate::msg!("intake.sheet.name", name = s.name))
+                .collect::<Vec<_>>()
+                .join(&crate::msg!("intake.sheet.separator")),
         });
     }
     if sheets.is_empty() {

@@ -19,23 +19,21 @@ pub enum BadChar {
 }
 
 impl BadChar {
-    /// The reason in Japanese, naming the character and its code point.
+    /// The reason, naming the character and its code point.
     pub fn reason(&self) -> String {
         match *self {
-            BadChar::PrivateUse(c) => format!(
-                "外字（私用領域の文字 U+{:04X}）が含まれています。外字は正しく印刷できないため、通常の文字に置き換えてください",
-                c as u32
-            ),
-            BadChar::Control(c) => {
-                format!("制御文字 U+{:04X} が含まれています。削除してください", c as u32)
+            BadChar::PrivateUse(c) => crate::msg!("intake.private_use", code = code_point(c)),
+            BadChar::Control(c) => crate::msg!("intake.control", code = code_point(c)),
+            BadChar::NotInFont(c) => {
+                crate::msg!("intake.not_in_font", character = c, code = code_point(c), font = font::FONT_NAME)
             }
-            BadChar::NotInFont(c) => format!(
-                "文字「{c}」(U+{:04X}) は同梱フォント（{}）にないため印刷できません。代わりの文字に置き換えてください",
-                c as u32,
-                font::FONT_NAME
-            ),
         }
     }
+}
+
+/// `U+` is the message's; the hex digits, at least four, are these.
+fn code_point(c: char) -> String {
+    format!("{:04X}", c as u32)
 }
 
 /// Finds the first character of a printed field that cannot be printed.

@@ -1,6 +1,7 @@
 //! Typed request fields. Each code is a newtype validated in its constructor, so that a postal
 //! code can never be passed where an office number goes. Constructors take the raw cell text,
-//! normalise it (code fields only) and return the value, or the reason in Japanese.
+//! normalise it (code fields only) and return the value, or the reason in the language of the
+//! messages (`templates/messages/field.toml`).
 
 use std::fmt;
 
@@ -49,15 +50,8 @@ impl OfficeNo {
         if code.len() == 9 && code.bytes().all(|b| b.is_ascii_digit()) {
             let padded = format!("0{code}");
             return match Self::validate(&padded) {
-                Ok((no, _)) => Ok((
-                    no,
-                    Some(format!(
-                        "9桁の「{code}」は先頭の0が消えたものとみなし「{padded}」として受け付けました（検査数字で確認済み）"
-                    )),
-                )),
-                Err(_) => Err(format!(
-                    "事業所番号が9桁です。先頭に0を補った「{padded}」も検査数字が合いません。10桁の番号を確認してください"
-                )),
+                Ok((no, _)) => Ok((no, Some(crate::msg!("field.office_no.zero_restored", code, padded)))),
+                Err(_) => Err(crate::msg!("field.office_no.nine_digits", padded)),
             };
         }
         Self::validate(&code)
@@ -66,18 +60,18 @@ impl OfficeNo {
     fn validate(code: &str) -> Result<WithWarning<OfficeNo>, String> {
         let chars: Vec<char> = code.chars().collect();
         if chars.len() != 10 {
-            return Err(format!("事業所番号は10桁です（{}桁あります）", chars.len()));
+            return Err(crate::msg!("field.office_no.length", digits = chars.len()));
         }
         let shape_ok = chars
             .iter()
             .enumerate()
             .all(|(i, c)| c.is_ascii_digit() || (i == 2 && c.is_ascii_uppercase() && !matches!(c, 'I' | 'O' | 'Q')));
         if !shape_ok {
-            return Err("事業所番号は半角数字10桁で入力してください（3桁目のみ英大文字も可）".into());
+            return Err(crate::msg!("field.office_no.shape"));
         }
         let pref: u32 = code[..2].parse().unwrap_or(0);
         if !(1..=47).contains(&pref) {
-            return Err(format!("事業所番号の先頭2桁（都道府県番号）「{}」が01〜47ではありません", &code[..2]));
+            return Err(crate::msg!("field.office_no.prefecture", code = &code[..2]));
         }
         let expected = office_check_digit(&code[..9]);
         let actual = chars[9].to_digit(10);
@@ -87,15 +81,9 @@ impl OfficeNo {
             Ok((no, None))
         } else if chars[2].is_ascii_uppercase() {
             // How letter products are split is not confirmed (DOMAIN §1): warn, don't reject.
-            Ok((
-                no,
-                Some(
-                    "英字を含む事業所番号のため検査数字を確認できませんでした。番号に誤りがないか確認してください"
-                        .into(),
-                ),
-            ))
+            Ok((no, Some(crate::msg!("field.office_no.letter_unchecked"))))
         } else {
-            Err("事業所番号の検査数字（10桁目）が合いません。番号に誤りがないか確認してください".into())
+            Err(crate::msg!("field.office_no.check_digit"))
         }
     }
 
@@ -123,11 +111,7 @@ impl UserId {
     pub fn parse(raw: &str) -> Result<UserId, String> {
         let code = normalize_code(raw);
         let ok = code.len() == 14 && code.starts_with("KJ") && code[2..].bytes().all(|b| b.is_ascii_alphanumeric());
-        if ok {
-            Ok(UserId(code))
-        } else {
-            Err("ユーザIDは「KJ」と英数字12桁の計14桁です（例：KJ131311111114）".into())
-        }
+        if ok { Ok(UserId(code)) } else { Err(crate::msg!("field.user_id.shape")) }
     }
 
     pub fn as_str(&self) -> &str {
@@ -163,9 +147,9 @@ impl PostalCode {
         if shape_ok && digits.len() == 7 && digits.bytes().all(|b| b.is_ascii_digit()) {
             Ok(PostalCode(digits))
         } else if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()) {
-            Err("郵便番号が6桁です。Excelで先頭の0が消えた可能性があります。セルを文字列にして「NNN-NNNN」で入力してください".into())
+            Err(crate::msg!("field.postal_code.six_digits"))
         } else {
-            Err("郵便番号は「NNN-NNNN」または数字7桁で入力してください".into())
+            Err(crate::msg!("field.postal_code.shape"))
         }
     }
 
@@ -193,10 +177,9 @@ impl PhoneNo {
         if allowed && digits.starts_with('0') && (10..=11).contains(&digits.len()) {
             Ok(PhoneNo(code))
         } else if allowed && !digits.starts_with('0') && (9..=10).contains(&digits.len()) {
-            Err("電話番号が0から始まっていません。Excelで先頭の0が消えた可能性があります。セルを文字列にしてください"
-                .into())
+            Err(crate::msg!("field.phone.leading_zero"))
         } else {
-            Err("電話番号は0から始まる10桁または11桁の数字で入力してください（ハイフン可）".into())
+            Err(crate::msg!("field.phone.shape"))
         }
     }
 
@@ -221,11 +204,11 @@ impl RequestId {
     pub fn parse(raw: &str) -> Result<RequestId, String> {
         let code = normalize_code(raw).to_ascii_uppercase();
         if code.is_empty() {
-            Err("申請番号が空欄です（見えない文字しか入っていません）".into())
+            Err(crate::msg!("field.request_id.blank"))
         } else if code.chars().count() > 64 {
-            Err("申請番号が長すぎます（64文字まで）".into())
+            Err(crate::msg!("field.request_id.too_long"))
         } else if code.chars().any(char::is_control) {
-            Err("申請番号に制御文字が含まれています".into())
+            Err(crate::msg!("field.request_id.control"))
         } else {
             Ok(RequestId(code))
         }
@@ -266,7 +249,7 @@ impl NoticeKind {
             "証明書pw再発行" | "証明書パスワード再発行" | "証明書発行用パスワード再発行" | "cert_password_reissue" => {
                 Ok(NoticeKind::CertPasswordReissue)
             }
-            _ => Err("通知種別は「登録結果」「再発行」「証明書PW再発行」のいずれかです".into()),
+            _ => Err(crate::msg!("field.kind.invalid")),
         }
     }
 
@@ -276,12 +259,22 @@ impl NoticeKind {
         matches!(self, NoticeKind::Registration | NoticeKind::LoginReissue)
     }
 
-    /// The label used in the request list, file names and reports.
+    /// The label used in the request list, file names and the documents (always Japanese;
+    /// the console says [`NoticeKind::console_label`]).
     pub fn label(self) -> &'static str {
         match self {
             NoticeKind::Registration => "登録結果",
             NoticeKind::LoginReissue => "再発行",
             NoticeKind::CertPasswordReissue => "証明書PW再発行",
+        }
+    }
+
+    /// The kind as the console names it, in the language of the messages.
+    pub fn console_label(self) -> String {
+        match self {
+            NoticeKind::Registration => crate::msg!("field.kind.registration"),
+            NoticeKind::LoginReissue => crate::msg!("field.kind.login_reissue"),
+            NoticeKind::CertPasswordReissue => crate::msg!("field.kind.cert_password_reissue"),
         }
     }
 
@@ -392,7 +385,7 @@ impl Prefecture {
         });
         match found {
             Some(i) => Ok(Prefecture(i as u8 + 1)),
-            None => Err("請求先都道府県は都道府県名（例：東京都）またはコード（01〜47）で入力してください".into()),
+            None => Err(crate::msg!("field.prefecture.invalid")),
         }
     }
 
