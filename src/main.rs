@@ -533,7 +533,7 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
     }
     for life in found {
         let n = &life.notice;
-        let kind = NoticeKind::from_alias(&n.kind).map(report::kind_name).unwrap_or_else(|| "?".into());
+        let kind = NoticeKind::from_alias(&n.kind).map(|k| k.console_label()).unwrap_or_else(|| "?".into());
         out!("{}", msg!("cli.status.notice", request = n.request_id, kind, office = n.office_no));
         for (at, step) in &life.steps {
             let what = match step {
@@ -790,7 +790,7 @@ fn print_batch(report: &BatchReport) {
     let rejected_rows = intake::distinct_rows(&report.rejections());
     let mut rows: Vec<(String, String)> = NoticeKind::ALL
         .iter()
-        .map(|k| (capitalized(report::kind_name(*k)), msg!("cli.summary.notices", count = count(*k))))
+        .map(|k| (capitalized(k.console_label()), msg!("cli.summary.notices", count = count(*k))))
         .collect();
     rows.extend([
         (msg!("cli.summary.total"), msg!("cli.summary.notices", count = report.issued.len())),
@@ -835,8 +835,7 @@ fn capitalized(name: String) -> String {
 
 /// `登録結果 3／再発行 1／…`: the count of each kind, named as the console names kinds.
 fn per_kind(count: impl Fn(NoticeKind) -> usize) -> String {
-    let each: Vec<String> =
-        NoticeKind::ALL.iter().map(|k| format!("{} {}", report::kind_name(*k), count(*k))).collect();
+    let each: Vec<String> = NoticeKind::ALL.iter().map(|k| format!("{} {}", k.console_label(), count(*k))).collect();
     each.join(&msg!("cli.kinds_separator"))
 }
 
@@ -845,7 +844,7 @@ fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
     if !already_issued.is_empty() {
         out!("{}", msg!("cli.already.header"));
         for a in already_issued {
-            let (request, kind) = (shown(&a.request_id), report::kind_name(a.kind));
+            let (request, kind) = (shown(&a.request_id), a.kind.console_label());
             out!("{}", msg!("cli.already.row", row = a.row, request, kind, batch = a.batch_id));
         }
         out!();
@@ -855,8 +854,7 @@ fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
 /// Rows refused while preparing (a value that does not fit the notice), after intake's list.
 fn print_layout_rejections(rejections: &[tsuchi::model::Rejection]) {
     for r in rejections {
-        let (column, value, reason) = (shown(&r.column), shown(&r.value), shown(&r.reason));
-        out!("{}", msg!("cli.layout_rejection", row = r.row, column, value, reason));
+        out!("{}", msg!("cli.layout_rejection", line = intake::rejection_line(r, shown, shown_long)));
     }
 }
 
@@ -1138,10 +1136,7 @@ fn print_intake(path: &Path, intake: &Intake) {
         out!();
         out!("{}", msg!("cli.intake.rejections_header"));
         for r in &intake.rejections {
-            let letter = r.column_letter.as_deref().map(|letter| msg!("cli.intake.column_letter", letter));
-            let (column, value, reason) = (shown(&r.column), shown(&r.value), shown(&r.reason));
-            let letter = letter.unwrap_or_default();
-            out!("{}", msg!("cli.intake.rejection", row = r.row, letter, column, value, reason));
+            out!("  {}", intake::rejection_line(r, shown, shown_long));
         }
     }
     if !intake.skipped.is_empty() {
@@ -1156,12 +1151,7 @@ fn print_intake(path: &Path, intake: &Intake) {
         out!();
         out!("{}", msg!("cli.intake.notes_header"));
         for n in &intake.notes {
-            let place = match (n.row, &n.column) {
-                (Some(row), Some(column)) => msg!("cli.intake.note_at_column", row, column = shown(column)),
-                (Some(row), None) => msg!("cli.intake.note_at_row", row),
-                _ => String::new(),
-            };
-            out!("  {place}{}", shown(&n.message));
+            out!("  {}", intake::note_line(n, shown, shown_long));
         }
     }
 }

@@ -45,7 +45,7 @@ impl AlreadyIssued {
             reason: crate::msg!(
                 "run.already_issued",
                 batch = self.batch_id,
-                kind = crate::report::kind_name(self.kind),
+                kind = self.kind.console_label(),
                 request = self.request_id
             ),
         }

@@ -10,7 +10,7 @@ use std::path::Path;
 use crate::xlsx::{self, Cell, Table};
 
 use crate::fsutil::write_atomic;
-use crate::model::{NoticeKind, Rejection};
+use crate::model::Rejection;
 
 /// Header of the rejected-rows list, in the language of the console: the list is for the
 /// clerk who corrects the rows.
@@ -22,16 +22,6 @@ pub fn rejected_header() -> [String; 5] {
         crate::msg!("run.rejected.value"),
         crate::msg!("run.rejected.reason"),
     ]
-}
-
-/// A notice kind as the console and the rejected-rows list name it (the notices, file names
-/// and the mail room's documents use [`NoticeKind::label`]).
-pub fn kind_name(kind: NoticeKind) -> String {
-    match kind {
-        NoticeKind::Registration => crate::msg!("run.kind.registration"),
-        NoticeKind::LoginReissue => crate::msg!("run.kind.login_reissue"),
-        NoticeKind::CertPasswordReissue => crate::msg!("run.kind.cert_password_reissue"),
-    }
 }
 
 /// Output problems: the file could not be written.
@@ -110,6 +100,7 @@ pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::NoticeKind;
 
     #[test]
     fn csv_values_never_start_a_formula() {
@@ -137,9 +128,12 @@ mod tests {
             let csv = std::fs::read_to_string(&path).unwrap();
             assert_eq!(csv, format!("\u{FEFF}{header}\r\n7,B,通知種別,変更届,why\r\n"));
         }
-        assert_eq!(with_lang(Lang::En, || kind_name(NoticeKind::CertPasswordReissue)), "certificate password reissue");
         assert_eq!(
-            with_lang(Lang::Ja, || kind_name(NoticeKind::CertPasswordReissue)),
+            with_lang(Lang::En, || NoticeKind::CertPasswordReissue.console_label()),
+            "certificate password reissue"
+        );
+        assert_eq!(
+            with_lang(Lang::Ja, || NoticeKind::CertPasswordReissue.console_label()),
             NoticeKind::CertPasswordReissue.label()
         );
     }

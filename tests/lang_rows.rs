@@ -114,7 +114,7 @@ fn check_of_the_sample_with_mistakes_gives_every_reason_in_english() {
             .unwrap_or_else(|| panic!("the console does not say 「{shown}」 whole:\n{stdout}"));
         let frame = &line[..line.find(&shown).unwrap()];
         // Once main.rs frames a row in English, the frame is judged too.
-        if frame.trim_start().starts_with("row ") {
+        if frame.trim_start().starts_with("Row ") {
             assert_english_but(line, &values);
         }
     }
@@ -208,15 +208,15 @@ fn a_rejection_names_row_column_and_value_in_english() {
     let path = write(dir.path(), "list.csv", text.as_bytes());
     let intake = en(|| read(&path)).unwrap();
     let [r] = &intake.rejections[..] else { panic!("{:#?}", intake.rejections) };
-    let line = en(|| intake::rejection_line(r, |s| s.to_string()));
+    let line = en(|| intake::rejection_line(r, |s| s.to_string(), |s| s.to_string()));
     assert!(
-        line.starts_with("row 3, column D 「事業所番号」 (office number): 「1311111111」: The check digit"),
+        line.starts_with("Row 3, column D 「事業所番号」 (office number): 「1311111111」: The check digit"),
         "{line}"
     );
     assert_english(&line);
     // The Japanese line is the one the console has always printed.
     let japanese = ja(|| read(&path)).unwrap();
-    let line = ja(|| intake::rejection_line(&japanese.rejections[0], |s| s.to_string()));
+    let line = ja(|| intake::rejection_line(&japanese.rejections[0], |s| s.to_string(), |s| s.to_string()));
     assert!(line.starts_with("3行目 D列「事業所番号」 値「1311111111」：事業所番号の検査数字"), "{line}");
 
     // A heading written as an English alias is quoted as written and glossed all the same.
@@ -227,8 +227,8 @@ fn a_rejection_names_row_column_and_value_in_english() {
     );
     let path = write(dir.path(), "alias.csv", text.as_bytes());
     let intake = en(|| read(&path)).unwrap();
-    let line = en(|| intake::rejection_line(&intake.rejections[0], |s| s.to_string()));
-    assert!(line.starts_with("row 2, column J 「user_id」 (user ID): 「KJ13」: A user ID is"), "{line}");
+    let line = en(|| intake::rejection_line(&intake.rejections[0], |s| s.to_string(), |s| s.to_string()));
+    assert!(line.starts_with("Row 2, column J 「user_id」 (user ID): 「KJ13」: A user ID is"), "{line}");
 }
 
 #[test]
@@ -266,11 +266,11 @@ fn row_problems_and_notes_are_english() {
     assert!(not_issued.len() >= 12, "{reasons:#?}");
     for r in &not_issued {
         assert_english_but(&r.reason, &values);
-        assert_english_but(&en(|| intake::rejection_line(r, |s| s.to_string())), &values);
+        assert_english_but(&en(|| intake::rejection_line(r, |s| s.to_string(), |s| s.to_string())), &values);
     }
     for n in &intake.notes {
         assert_english_but(&n.message, &values);
-        assert_english_but(&en(|| intake::note_line(n, |s| s.to_string())), &values);
+        assert_english_but(&en(|| intake::note_line(n, |s| s.to_string(), |s| s.to_string())), &values);
     }
     let has = |needle: &str| reasons.iter().any(|r| r.contains(needle));
     for needle in [

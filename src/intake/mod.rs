@@ -157,10 +157,10 @@ impl Intake {
 }
 
 /// A rejection as one line of the console's list, in the language of the messages:
-/// 「7行目 D列「事業所番号」 値「123456789」：…」, `row 7, column D 「事業所番号」 (office number):
-/// 「123456789」: …`. `shown` makes the clerk's text safe for the terminal (the column as written,
-/// the value, and the reason, which may quote the value).
-pub fn rejection_line(r: &Rejection, shown: impl Fn(&str) -> String) -> String {
+/// 「7行目 D列「事業所番号」 値「123456789」：…」, `Row 7, column D 「事業所番号」 (office number):
+/// 「123456789」: …`. `shown` makes the clerk's text safe for the terminal (the column as written
+/// and the value, which it may shorten) and `whole` tsuchi's reason (which may quote the value).
+pub fn rejection_line(r: &Rejection, shown: impl Fn(&str) -> String, whole: impl Fn(&str) -> String) -> String {
     let column = quoted_column(&r.column, &shown);
     let letter = r.column_letter.as_deref().map(|letter| crate::msg!("intake.rejection.letter", letter));
     crate::msg!(
@@ -169,14 +169,14 @@ pub fn rejection_line(r: &Rejection, shown: impl Fn(&str) -> String) -> String {
         letter = letter.unwrap_or_default(),
         column,
         value = shown(&r.value),
-        reason = shown(&r.reason)
+        reason = whole(&r.reason)
     )
 }
 
-/// A note as one line of the console's list: 「9行目「事業所番号」：…」, `row 9, 「事業所番号」
-/// (office number): …`; `shown` as for [`rejection_line`].
-pub fn note_line(n: &Note, shown: impl Fn(&str) -> String) -> String {
-    let message = shown(&n.message);
+/// A note as one line of the console's list: 「9行目「事業所番号」：…」, `Row 9, 「事業所番号」
+/// (office number): …`; `shown` and `whole` as for [`rejection_line`].
+pub fn note_line(n: &Note, shown: impl Fn(&str) -> String, whole: impl Fn(&str) -> String) -> String {
+    let message = whole(&n.message);
     match (n.row, &n.column) {
         (Some(row), Some(heading)) => {
             crate::msg!("intake.note.at_cell", row, column = quoted_column(heading, &shown), message)
