@@ -45,23 +45,17 @@ impl PasswordPolicy {
         Self { length: 12, ..Self::temp_password() }
     }
 
-    /// Checks the policy against the receiving system's rules; the error is a Japanese reason
-    /// for the clerk.
+    /// Checks the policy against the receiving system's rules; the error is a reason for the
+    /// clerk, in the language of the console.
     pub fn validate(&self) -> Result<(), String> {
         if !(MIN_LENGTH..=MAX_LENGTH).contains(&self.length) {
-            return Err(format!(
-                "パスワードの文字数は{MIN_LENGTH}文字以上{MAX_LENGTH}文字以下にしてください（指定：{}文字）",
-                self.length
-            ));
+            return Err(crate::msg!("secret.policy.length", min = MIN_LENGTH, max = MAX_LENGTH, length = self.length));
         }
         if !self.uppercase && !self.lowercase {
-            return Err(
-                "英字（大文字または小文字）を使う設定にしてください（電子請求受付システムは英字を1文字以上必要とします）"
-                    .to_string(),
-            );
+            return Err(crate::msg!("secret.policy.letters"));
         }
         if !self.digits {
-            return Err("数字を使う設定にしてください（電子請求受付システムは数字を1文字以上必要とします）".to_string());
+            return Err(crate::msg!("secret.policy.digits"));
         }
         Ok(())
     }
@@ -313,7 +307,7 @@ impl Generator {
     /// If `policy` fails [`PasswordPolicy::validate`]; load policies through it first.
     pub fn generate(&mut self, policy: &PasswordPolicy, user_id: &str) -> Secret {
         if let Err(reason) = policy.validate() {
-            panic!("パスワードの設定が不正です：{reason}");
+            panic!("{}", crate::msg!("secret.policy.invalid", reason));
         }
         let alphabet = policy.alphabet();
         let classes = policy.classes();

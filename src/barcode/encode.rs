@@ -123,9 +123,9 @@ impl fmt::Display for Symbol {
 /// `extract::address_data` only yields valid data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BarcodeError {
-    #[error("郵便番号は7桁の数字で指定してください（「{0}」）")]
+    #[error("{}", crate::msg!("barcode.encode.invalid_postal", postal = .0))]
     InvalidPostal(String),
-    #[error("住所表示番号に使えない文字「{0}」があります（数字・「-」・英大文字のみ）")]
+    #[error("{}", crate::msg!("barcode.encode.invalid_char", character = .0))]
     InvalidDataChar(char),
 }
 

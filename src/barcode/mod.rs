@@ -15,33 +15,35 @@ use unicode_normalization::UnicodeNormalization;
 use crate::postal::{self, PostalTable};
 
 /// Why an address gets no barcode. Each is a choice not to guess: a missing barcode only
-/// slows sorting, a wrong one misroutes the letter.
+/// slows sorting, a wrong one misroutes the letter. `Display` speaks the console's language;
+/// [`NoBarcode::reason`] is the Japanese of the 発送リスト.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NoBarcode {
-    #[error("郵便番号が7桁の数字ではないため、バーコードを付けません")]
+    #[error("{}", crate::msg!("barcode.none.invalid_postal"))]
     InvalidPostal,
-    #[error("郵便番号が日本郵便の郵便番号データにないため、バーコードを付けません")]
+    #[error("{}", crate::msg!("barcode.none.unknown_postal"))]
     UnknownPostal,
     /// Japan Post prints no barcode for a 代表 postcode (「以下に掲載がない場合」).
-    #[error("代表郵便番号（以下に掲載がない場合）のためバーコードを付けません")]
+    #[error("{}", crate::msg!("barcode.none.representative_postal"))]
     RepresentativePostal,
-    #[error("住所の都道府県・市区町村が郵便番号と合わないため、バーコードを付けません")]
+    #[error("{}", crate::msg!("barcode.none.other_city"))]
     OtherCity,
-    #[error("郵便番号の町域が住所に見つからないため、バーコードを付けません")]
+    #[error("{}", crate::msg!("barcode.none.town_not_found"))]
     TownNotFound,
     /// A floor of a high-rise with its own code: the manual's rules for these are not
     /// implemented, so no bars rather than possibly wrong ones.
-    #[error("高層ビルの階ごとの郵便番号のため、バーコードを付けません")]
+    #[error("{}", crate::msg!("barcode.none.building"))]
     Building,
     /// The address is blank.
-    #[error("住所表示番号（番地）が見つかりません")]
+    #[error("{}", crate::msg!("barcode.none.no_address_number"))]
     NotFound,
 }
 
 impl NoBarcode {
-    /// The reason as the clerk reads it.
+    /// The reason as the 発送リスト (a Japanese document for the mail room) prints it, in
+    /// Japanese whatever `--lang` says. The console shows the error itself (`Display`).
     pub fn reason(&self) -> String {
-        self.to_string()
+        crate::i18n::with_lang(crate::i18n::Lang::Ja, || self.to_string())
     }
 }
 

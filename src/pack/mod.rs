@@ -35,13 +35,13 @@ pub enum ZipEncryption {
 /// Why an archive could not be made. Messages are for the clerk and never contain the password.
 #[derive(Debug, thiserror::Error)]
 pub enum PackError {
-    #[error("ZIPファイルを作れません：パスワードが空です")]
+    #[error("{}", crate::msg!("secret.zip.empty_password"))]
     EmptyPassword,
-    #[error("ZIPファイルを作れません：ファイル名「{0}」は使えません（空の名前や「/」「\\」を含む名前は不可）")]
+    #[error("{}", crate::msg!("secret.zip.entry_name", name = .0))]
     EntryName(String),
-    #[error("ZIPファイルを作れません：日時 {0} はZIPに記録できません（1980年から2107年までにしてください）")]
+    #[error("{}", crate::msg!("secret.zip.timestamp", time = .0))]
     Timestamp(NaiveDateTime),
-    #[error("ZIPファイルを作れません：{0}")]
+    #[error("{}", crate::msg!("secret.zip.other", detail = .0))]
     Zip(#[from] zip::result::ZipError),
 }
 

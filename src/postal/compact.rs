@@ -36,7 +36,11 @@ impl<'a> Packed<'a> {
         let mut lines = Vec::new();
         let mut at = 0;
         loop {
-            let end = bytes[at..].iter().position(|&b| b == b'\n').ok_or("見出しが終わりません")? + at;
+            let end = bytes[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .ok_or_else(|| crate::msg!("postal.packed.header_unterminated"))?
+                + at;
             let line = std::str::from_utf8(&bytes[at..end]).map_err(|e| e.to_string())?;
             at = end + 1;
             if line == "end" {
@@ -45,13 +49,13 @@ impl<'a> Packed<'a> {
             lines.push(line);
         }
         if lines.first() != Some(&MAGIC) {
-            return Err("形式が違います".into());
+            return Err(crate::msg!("postal.packed.not_a_table"));
         }
         let field = |key: &str| {
             lines
                 .iter()
                 .find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(' ')))
-                .ok_or(format!("{key} がありません"))
+                .ok_or_else(|| crate::msg!("postal.packed.missing_field", key))
         };
         let mut chunks = Vec::with_capacity(100);
         for (i, line) in lines.iter().filter(|l| l.starts_with("chunk ")).enumerate() {
@@ -61,11 +65,11 @@ impl<'a> Packed<'a> {
                 (Some(n), Some(offset), Some(len)) if n == i && offset + len <= bytes.len() - at => {
                     chunks.push((offset, len))
                 }
-                _ => return Err(format!("chunk の行が壊れています：{line}")),
+                _ => return Err(crate::msg!("postal.packed.broken_chunk", line)),
             }
         }
         if chunks.len() != 100 {
-            return Err(format!("chunk が{}個です（100個のはず）", chunks.len()));
+            return Err(crate::msg!("postal.packed.chunk_count", count = chunks.len()));
         }
         Ok(Packed { date: field("date")?, source: field("source")?, body: &bytes[at..], chunks })
     }
@@ -83,7 +87,7 @@ impl<'a> Packed<'a> {
         for line in text.lines() {
             let mut f: Vec<&str> = line.split('\t').collect();
             if f.len() != 7 {
-                return Err(format!("列の数が違います：{line}"));
+                return Err(crate::msg!("postal.packed.field_count", line));
             }
             for (slot, at) in [0, 2, 3, 4].into_iter().enumerate() {
                 if f[at] == SAME {
@@ -102,11 +106,11 @@ const SAME: &str = "^";
 
 fn parse_fields(f: &[&str], line: &str) -> Result<Entry, String> {
     let [code, kind, prefecture, city, town, note, name] = f[..] else {
-        return Err(format!("列の数が違います：{line}"));
+        return Err(crate::msg!("postal.packed.field_count", line));
     };
     Ok(Entry {
-        code: super::parse_code(code).ok_or_else(|| format!("郵便番号が読めません：{line}"))?,
-        kind: Kind::from_letter(kind).ok_or_else(|| format!("種別が読めません：{line}"))?,
+        code: super::parse_code(code).ok_or_else(|| crate::msg!("postal.packed.bad_code", line))?,
+        kind: Kind::from_letter(kind).ok_or_else(|| crate::msg!("postal.packed.bad_kind", line))?,
         prefecture: prefecture.into(),
         city: city.into(),
         town: town.into(),

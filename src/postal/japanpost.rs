@@ -61,7 +61,7 @@ pub fn read_text(text: &str) -> Result<Vec<Entry>, (usize, String)> {
                     name: String::new(),
                 });
             }
-            n => return Err((line, format!("列が{n}個です（郵便番号データは15列、事業所の個別郵便番号は13列）"))),
+            count => return Err((line, crate::msg!("postal.csv.field_count", count))),
         }
     }
     if let Some((code, prefecture, city, town)) = pending {
@@ -71,7 +71,7 @@ pub fn read_text(text: &str) -> Result<Vec<Entry>, (usize, String)> {
 }
 
 fn bad_code(code: &str) -> String {
-    format!("郵便番号「{code}」が7桁の数字ではありません")
+    crate::msg!("postal.csv.bad_code", code)
 }
 
 /// One KEN_ALL row, its remarks taken out of the town name.

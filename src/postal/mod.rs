@@ -80,14 +80,16 @@ impl Entry {
         format_code(self.code)
     }
 
-    /// The place as the clerk reads it: 「大阪府大阪市北区梅田」, 「東京都千代田区大手町（事業所の個別番号）」.
+    /// The place as the clerk reads it: 「大阪府大阪市北区梅田」, 「東京都千代田区大手町（事業所の個別番号）」;
+    /// in English the Japanese name is quoted in 「」.
     pub fn place(&self) -> String {
         let area = format!("{}{}{}", self.prefecture, self.city, self.town);
+        let (name, note) = (&self.name, &self.note);
         match self.kind {
-            Kind::Office => format!("{area}（事業所の個別番号）"),
-            Kind::Building => format!("{area}{}（{}）", self.name, self.note),
-            Kind::Area if !self.note.is_empty() => format!("{area}（{}）", self.note),
-            Kind::Area | Kind::Representative => area,
+            Kind::Office => crate::msg!("postal.place.office", area),
+            Kind::Building => crate::msg!("postal.place.building", area, name, note),
+            Kind::Area if !self.note.is_empty() => crate::msg!("postal.place.noted", area, note),
+            Kind::Area | Kind::Representative => crate::msg!("postal.place.area", area),
         }
     }
 }
@@ -104,13 +106,13 @@ pub fn format_code(code: u32) -> String {
 /// A postal table file that cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum PostalError {
-    #[error("郵便番号データ「{}」を読めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("postal.read", path = .path.display(), detail = .detail))]
     Read { path: PathBuf, detail: String },
-    #[error("郵便番号データ「{}」の{line}行目を読めません：{detail}", .path.display())]
+    #[error("{}", crate::msg!("postal.line", path = .path.display(), line = .line, detail = .detail))]
     Line { path: PathBuf, line: usize, detail: String },
-    #[error("郵便番号データ「{}」に郵便番号が1件もありません（日本郵便の utf_ken_all.csv・KEN_ALL.CSV・JIGYOSYO.CSV を指定してください）", .path.display())]
+    #[error("{}", crate::msg!("postal.empty", path = .path.display()))]
     Empty { path: PathBuf },
-    #[error("組み込みの郵便番号データが壊れています：{0}")]
+    #[error("{}", crate::msg!("postal.embedded", detail = .0))]
     Embedded(String),
 }
 
@@ -243,7 +245,7 @@ pub fn use_file(areas: &Path, offices: Option<&Path>) -> Result<&'static PostalT
     if active.source != source {
         return Err(PostalError::Read {
             path: areas.to_path_buf(),
-            detail: format!("別の郵便番号データ（{}）を読み込み済みです", active.source),
+            detail: crate::msg!("postal.already_loaded", source = &active.source),
         });
     }
     Ok(active)
@@ -301,7 +303,8 @@ impl PostalTable {
     }
 }
 
-/// 「大阪府大阪市北区梅田」, or the first two places and a count for a code with many.
+/// 「大阪府大阪市北区梅田」, or the first two places and a count for a code with many (in
+/// English each place quoted: 「大阪府大阪市北区梅田」 or 「…」).
 pub fn places(entries: &[Entry]) -> String {
     let mut names: Vec<String> = Vec::new();
     for e in entries {
@@ -310,9 +313,11 @@ pub fn places(entries: &[Entry]) -> String {
             names.push(p);
         }
     }
-    match names.len() {
-        0..=2 => names.join("・"),
-        n => format!("{}・{} ほか{}か所", names[0], names[1], n - 2),
+    match names.as_slice() {
+        [] => String::new(),
+        [only] => only.clone(),
+        [first, second] => crate::msg!("postal.places.two", first, second),
+        [first, second, rest @ ..] => crate::msg!("postal.places.more", first, second, more = rest.len()),
     }
 }
 

@@ -42,16 +42,21 @@ pub fn without_honorific(name: &str) -> String {
 
 /// The Tera filter `honorific(word=...)`.
 pub fn honorific_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
-    let name = value.as_str().ok_or_else(|| tera::Error::msg("honorific は文字列に使ってください"))?;
-    let word = args.get("word").and_then(Value::as_str).ok_or_else(|| {
-        tera::Error::msg("honorific には敬称を word=... で渡してください（例：honorific(word=honorific_person)）")
-    })?;
+    let name = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg(crate::msg!("render.honorific.not_text", filter = "honorific")))?;
+    let word = args
+        .get("word")
+        .and_then(Value::as_str)
+        .ok_or_else(|| tera::Error::msg(crate::msg!("render.honorific.no_word")))?;
     Ok(Value::String(with_honorific(name, word)))
 }
 
 /// The Tera filter `without_honorific`.
 pub fn without_honorific_filter(value: &Value, _: &HashMap<String, Value>) -> tera::Result<Value> {
-    let name = value.as_str().ok_or_else(|| tera::Error::msg("without_honorific は文字列に使ってください"))?;
+    let name = value
+        .as_str()
+        .ok_or_else(|| tera::Error::msg(crate::msg!("render.honorific.not_text", filter = "without_honorific")))?;
     Ok(Value::String(without_honorific(name)))
 }
 

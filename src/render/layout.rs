@@ -100,9 +100,9 @@ impl Frame {
 /// Text that cannot be made to fit its box, even at the smallest allowed size.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LayoutError {
-    #[error("{what}が長すぎて枠に収まりません（最小の文字サイズでも入りません）")]
+    #[error("{}", crate::msg!("render.layout.does_not_fit", what = .what))]
     DoesNotFit { what: String },
-    #[error("通知書の内容が1ページに収まりません（{what}の位置で下余白を超えます）")]
+    #[error("{}", crate::msg!("render.layout.page_overflow", what = .what))]
     PageOverflow { what: String },
 }
 
@@ -396,7 +396,7 @@ pub fn layout(doc: &Document, marks: &Marks, g: &Geometry, options: LayoutOption
     let a = &g.addressee;
     let area = Area { x: page.content_left(), y: a.top_mm, w: a.width_mm, h: 0.0 };
     let (size, lines) = fit(&doc.addressee.text, a.width_mm, 2, a.size_pt, a.min_pt, Face::Gothic)
-        .ok_or_else(|| LayoutError::DoesNotFit { what: "本文の宛名（事業所名）".into() })?;
+        .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.addressee") })?;
     let area = Area { h: lines.len() as f32 * leading_mm(size, g.page.leading), ..area };
     let mut y = a.top_mm;
     for line in &lines {
@@ -412,14 +412,14 @@ pub fn layout(doc: &Document, marks: &Marks, g: &Geometry, options: LayoutOption
     }
     let limit = g.page.height_mm - g.page.margin_bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
     if y - g.flow.gap_mm > limit {
-        return Err(LayoutError::PageOverflow { what: "本文の最後".into() });
+        return Err(LayoutError::PageOverflow { what: crate::msg!("render.part.body_end") });
     }
 
     if !doc.footer.text.is_empty() {
         let top = g.page.height_mm - g.footer.bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
         let area = Area { y: top, h: leading_mm(g.footer.size_pt, g.page.leading), ..full };
         let (size, lines) = fit(&doc.footer.text, area.w, 1, g.footer.size_pt, g.footer.size_pt * 0.7, Face::Gothic)
-            .ok_or_else(|| LayoutError::DoesNotFit { what: "お問い合わせ先".into() })?;
+            .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.footer") })?;
         page.aligned(&lines[0], area, top, size, Align::Center, "footer");
     }
     Ok(Frame { width: g.page.width_mm, height: g.page.height_mm, items: page.items })
@@ -480,7 +480,7 @@ pub(super) fn address_block(
         }
         scale -= 0.025;
     }
-    Err(LayoutError::DoesNotFit { what: "宛名欄の住所・事業所名".into() })
+    Err(LayoutError::DoesNotFit { what: crate::msg!("render.part.address_window") })
 }
 
 /// The Japan Post customer barcode as filled bars, `left`/`top` the corner of its first long
@@ -514,7 +514,7 @@ fn issuer_block(page: &mut Page, doc: &Document) -> Result<(), LayoutError> {
     let mut y = g.top_mm;
     for text in &doc.issuer.lines {
         let (size, lines) = fit(text, area.w, 2, g.size_pt, g.size_pt * 0.7, Face::Gothic)
-            .ok_or_else(|| LayoutError::DoesNotFit { what: "発行者名".into() })?;
+            .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.issuer") })?;
         for line in lines {
             y += page.aligned(&line, area, y, size, Align::Right, "issuer");
         }
@@ -560,7 +560,7 @@ fn body_block(
                 .iter()
                 .find(|(slot, _)| slot == secret)
                 .map(|(_, s)| *s)
-                .ok_or_else(|| LayoutError::DoesNotFit { what: label.clone() })?;
+                .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.field", label) })?;
             let y = y + page.aligned(label, single(g.grid.label_pt), y, g.grid.label_pt, Align::Left, "grid-label");
             grid(page, label, secret, y, options.reading_row, marks.redacted)
         }
@@ -595,11 +595,12 @@ pub(super) fn table(page: &mut Page, rows: &[Vec<Field>], top: f32) -> Result<f3
         let inner = value_w - 2.0 * g.padding_mm;
         let mut cells = Vec::new();
         for field in row {
-            let (size, lines) = fit(&field.value, inner, g.max_lines, g.size_pt, g.min_pt, Face::Gothic)
-                .ok_or_else(|| LayoutError::DoesNotFit { what: field.label.clone() })?;
+            let too_long = || LayoutError::DoesNotFit { what: crate::msg!("render.part.field", label = &field.label) };
+            let (size, lines) =
+                fit(&field.value, inner, g.max_lines, g.size_pt, g.min_pt, Face::Gothic).ok_or_else(too_long)?;
             let (label_size, label_lines) =
                 fit(&field.label, g.label_width_mm - 2.0 * g.padding_mm, 2, g.size_pt, g.min_pt, Face::Gothic)
-                    .ok_or_else(|| LayoutError::DoesNotFit { what: field.label.clone() })?;
+                    .ok_or_else(too_long)?;
             cells.push((field, size, lines, label_size, label_lines));
         }
         let row_h = cells

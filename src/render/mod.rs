@@ -115,8 +115,8 @@ impl Renderer {
             let specimen = Notice::specimen(kind);
             renderer.frame(&specimen).map_err(|e| match e {
                 RenderError::Layout(l) => RenderError::Template {
-                    origin: "見本".into(),
-                    detail: format!("{kind}の見本がレイアウトできません：{l}"),
+                    origin: crate::msg!("render.origin.specimen"),
+                    detail: crate::msg!("render.specimen_layout", kind, error = l),
                 },
                 other => other,
             })?;
@@ -228,7 +228,8 @@ impl Renderer {
     pub fn check_fonts(&self, fonts: &PdfFonts, frame: &Frame) -> Result<(), RenderError> {
         match fonts.missing_char(frame) {
             Some(c) => {
-                Err(RenderError::Font(format!("文字「{c}」(U+{:04X}) がフォントの部分集合にありません", c as u32)))
+                let code = format!("{:04X}", c as u32);
+                Err(RenderError::Font(crate::msg!("render.missing_glyph", character = c, code)))
             }
             None => Ok(()),
         }

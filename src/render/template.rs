@@ -149,10 +149,12 @@ impl Templates {
     /// The templates compiled into the binary.
     pub fn builtin() -> Result<Templates, RenderError> {
         let mut tera = Tera::default();
-        tera.add_raw_templates(BUILTIN.to_vec())
-            .map_err(|e| RenderError::Template { origin: "組み込み".into(), detail: tera_detail(&e) })?;
+        tera.add_raw_templates(BUILTIN.to_vec()).map_err(|e| RenderError::Template {
+            origin: crate::msg!("render.origin.builtin"),
+            detail: tera_detail(&e),
+        })?;
         let chars = BUILTIN.iter().flat_map(|(_, text)| text.chars()).collect();
-        Self::finish(tera, chars, BUILTIN_LAYOUT, "組み込み".into())
+        Self::finish(tera, chars, BUILTIN_LAYOUT, crate::msg!("render.origin.builtin"))
     }
 
     /// Templates from a folder laid out like the repository's `templates/`.
@@ -163,13 +165,14 @@ impl Templates {
         let mut chars = BTreeSet::new();
         for (name, _) in BUILTIN {
             let path = dir.join(name);
-            let text = std::fs::read_to_string(&path).map_err(|e| fail(format!("{}：{e}", path.display())))?;
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| fail(crate::msg!("render.detail_in", place = path.display(), detail = e)))?;
             tera.add_raw_template(name, &text).map_err(|e| fail(tera_detail(&e)))?;
             chars.extend(text.chars());
         }
         let layout_path = dir.join("layout.toml");
-        let layout =
-            std::fs::read_to_string(&layout_path).map_err(|e| fail(format!("{}：{e}", layout_path.display())))?;
+        let layout = std::fs::read_to_string(&layout_path)
+            .map_err(|e| fail(crate::msg!("render.detail_in", place = layout_path.display(), detail = e)))?;
         Self::finish(tera, chars, &layout, origin)
     }
 
@@ -183,8 +186,10 @@ impl Templates {
         tera.set_escape_fn(escape_toml);
         tera.register_filter("honorific", super::honorific::honorific_filter);
         tera.register_filter("without_honorific", super::honorific::without_honorific_filter);
-        let geometry = toml::from_str(layout)
-            .map_err(|e| RenderError::Template { origin: origin.clone(), detail: format!("layout.toml：{e}") })?;
+        let geometry = toml::from_str(layout).map_err(|e| RenderError::Template {
+            origin: origin.clone(),
+            detail: crate::msg!("render.detail_in", place = "layout.toml", detail = e),
+        })?;
         Ok(Templates { tera, source_chars, geometry, origin })
     }
 
@@ -193,7 +198,7 @@ impl Templates {
         let name = format!("mailroom/{name}.toml.tera");
         let fail = |detail: String| RenderError::Template {
             origin: self.origin.clone(),
-            detail: format!("{name}：{detail}"),
+            detail: crate::msg!("render.detail_in", place = &name, detail),
         };
         let text = self.tera.render(&name, context).map_err(|e| fail(tera_detail(&e)))?;
         toml::from_str(&text).map_err(|e| fail(e.to_string()))
@@ -209,7 +214,7 @@ impl Templates {
         let name = template_name(kind);
         let fail = |detail: String| RenderError::Template {
             origin: self.origin.clone(),
-            detail: format!("{name}：{detail}"),
+            detail: crate::msg!("render.detail_in", place = &name, detail),
         };
         let text = self.tera.render(&name, context).map_err(|e| fail(tera_detail(&e)))?;
         let document: Document = toml::from_str(&text).map_err(|e| fail(e.to_string()))?;
@@ -217,7 +222,7 @@ impl Templates {
             if let Block::Grid { secret, .. } = block
                 && !SecretSlot::of(kind).contains(secret)
             {
-                return Err(fail(format!("通知種別「{kind}」には「{}」がありません", secret.label())));
+                return Err(fail(crate::msg!("render.kind_lacks_secret", kind, secret = secret.label())));
             }
         }
         Ok(document)
@@ -226,13 +231,13 @@ impl Templates {
 
 /// Tera's errors nest their cause; the clerk needs all of it on one line.
 fn tera_detail(e: &tera::Error) -> String {
-    let mut parts = vec![e.to_string()];
+    let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);
     while let Some(s) = source {
-        parts.push(s.to_string());
+        detail = crate::msg!("render.detail_in", place = detail, detail = s);
         source = s.source();
     }
-    parts.join("：")
+    detail
 }
 
 #[cfg(test)]
