@@ -73,8 +73,11 @@ fn tsuchi(lang: Option<&str>, args: &[&str], cwd: &Path) -> Output {
     command.args(args).current_dir(cwd).output().unwrap()
 }
 
+/// Messages with the row they are about.
+type ByRow = Vec<(u64, String)>;
+
 /// `check --json`: the reason of each rejected row and the message of each note, by row.
-fn check(lang: Option<&str>) -> (Vec<(u64, String)>, Vec<(u64, String)>) {
+fn check(lang: Option<&str>) -> (ByRow, ByRow) {
     let dir = tempfile::tempdir().unwrap();
     let long = long_name();
     list(dir.path(), &rows(&long));
@@ -82,7 +85,7 @@ fn check(lang: Option<&str>) -> (Vec<(u64, String)>, Vec<(u64, String)>) {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let summary: serde_json::Value =
         serde_json::from_str(&text(&out.stdout)).unwrap_or_else(|e| panic!("{e}: {}", text(&out.stdout)));
-    let by_row = |list: &str, field: &str| -> Vec<(u64, String)> {
+    let by_row = |list: &str, field: &str| -> ByRow {
         summary[list]
             .as_array()
             .unwrap()

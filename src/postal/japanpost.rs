@@ -40,19 +40,20 @@ pub fn read_text(text: &str) -> Result<Vec<Entry>, (usize, String)> {
                     if p_code == code {
                         town = p_town + &town;
                     } else {
-                        entries.push(area(&p_code, p_pref, p_city, &p_town).ok_or((line - 1, bad_code(&p_code)))?);
+                        entries
+                            .push(area(&p_code, p_pref, p_city, &p_town).ok_or_else(|| (line - 1, bad_code(&p_code)))?);
                     }
                 }
                 if town.contains('（') && !town.contains('）') {
                     pending = Some((code, prefecture, city, town));
                     continue;
                 }
-                entries.push(area(&code, prefecture, city, &town).ok_or((line, bad_code(&code)))?);
+                entries.push(area(&code, prefecture, city, &town).ok_or_else(|| (line, bad_code(&code)))?);
             }
             13 => {
                 let code = field(7);
                 entries.push(Entry {
-                    code: super::parse_code(&code).ok_or((line, bad_code(&code)))?,
+                    code: super::parse_code(&code).ok_or_else(|| (line, bad_code(&code)))?,
                     kind: Kind::Office,
                     prefecture: field(3),
                     city: field(4),
@@ -65,7 +66,7 @@ pub fn read_text(text: &str) -> Result<Vec<Entry>, (usize, String)> {
         }
     }
     if let Some((code, prefecture, city, town)) = pending {
-        entries.push(area(&code, prefecture, city, &town).ok_or((0, bad_code(&code)))?);
+        entries.push(area(&code, prefecture, city, &town).ok_or_else(|| (0, bad_code(&code)))?);
     }
     Ok(entries)
 }
