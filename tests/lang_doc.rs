@@ -146,6 +146,37 @@ fn a_postal_code_of_another_place_names_that_place_in_quotes_under_lang_en() {
 }
 
 #[test]
+fn the_console_of_check_under_lang_en_has_japanese_only_in_quotes() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = long_name();
+    list(dir.path(), &rows(&long));
+    let out = tsuchi(Some("en"), &["check", "requests.csv", "--out", "checked"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("is too long for its box"), "{stdout}");
+    assert!(stdout.contains("(an office's own postal code)"), "{stdout}");
+    assert_english(&stdout);
+    assert_english(&text(&out.stderr));
+}
+
+#[test]
+fn the_barcode_command_says_why_there_is_no_barcode_in_english() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tsuchi(Some("en"), &["barcode", "812-0011", "福岡県福岡市博多区祇園町1-1"], dir.path());
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("No barcode: the town area (「町域」) of the postal code is not found in the address\n"),
+        "{stdout}"
+    );
+    assert_english(&stdout);
+    let out = tsuchi(Some("en"), &["barcode", "105-0000", "東京都港区虎ノ門1-1"], dir.path());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("No barcode: the postal code is the representative code of a whole city"), "{stdout}");
+    assert_english(&stdout);
+}
+
+#[test]
 fn run_under_lang_en_keeps_the_mailing_lists_barcode_reason_japanese() {
     let dir = tempfile::tempdir().unwrap();
     let long = long_name();
@@ -167,7 +198,7 @@ fn run_under_lang_en_keeps_the_mailing_lists_barcode_reason_japanese() {
 }
 
 #[test]
-fn every_reason_for_no_barcode_is_english_on_the_console_and_japanese_on_the_mailing_list() {
+fn every_reason_for_no_barcode_has_an_english_text() {
     let all = [
         NoBarcode::InvalidPostal,
         NoBarcode::UnknownPostal,
@@ -182,11 +213,11 @@ fn every_reason_for_no_barcode_is_english_on_the_console_and_japanese_on_the_mai
         let japanese = with_lang(Lang::Ja, || refusal.to_string());
         assert_english(&english);
         assert_ne!(english, japanese);
-        assert_eq!(with_lang(Lang::En, || refusal.reason()), japanese, "the 発送リスト stays Japanese");
+        assert_eq!(with_lang(Lang::En, || refusal.reason()), english);
     }
     assert_eq!(
-        with_lang(Lang::En, || NoBarcode::OtherCity.to_string()),
-        "No barcode: the prefecture or city of the address does not match the postal code"
+        with_lang(Lang::En, || NoBarcode::OtherCity.reason()),
+        "the prefecture or city of the address does not match the postal code"
     );
     let bad = with_lang(Lang::En, || tsuchi::barcode::encode("1000013", "1あ").unwrap_err().to_string());
     assert_eq!(

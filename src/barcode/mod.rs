@@ -15,8 +15,7 @@ use unicode_normalization::UnicodeNormalization;
 use crate::postal::{self, PostalTable};
 
 /// Why an address gets no barcode. Each is a choice not to guess: a missing barcode only
-/// slows sorting, a wrong one misroutes the letter. `Display` speaks the console's language;
-/// [`NoBarcode::reason`] is the Japanese of the 発送リスト.
+/// slows sorting, a wrong one misroutes the letter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum NoBarcode {
     #[error("{}", crate::msg!("barcode.none.invalid_postal"))]
@@ -40,10 +39,10 @@ pub enum NoBarcode {
 }
 
 impl NoBarcode {
-    /// The reason as the 発送リスト (a Japanese document for the mail room) prints it, in
-    /// Japanese whatever `--lang` says. The console shows the error itself (`Display`).
+    /// The reason as the clerk reads it, in the console's language (the 発送リスト asks for
+    /// it in Japanese with `i18n::with_lang`).
     pub fn reason(&self) -> String {
-        crate::i18n::with_lang(crate::i18n::Lang::Ja, || self.to_string())
+        self.to_string()
     }
 }
 
