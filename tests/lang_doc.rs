@@ -135,6 +135,9 @@ fn a_postal_code_of_another_place_names_that_place_in_quotes_under_lang_en() {
     let town = of(&notes, 5);
     assert!(town.contains("「福岡県福岡市博多区博多駅前」"), "{town}");
     assert!(rejected.iter().all(|(row, _)| *row != 5 && *row != 6), "{rejected:?}");
+    for (_, said) in rejected.iter().chain(&notes) {
+        assert!(!said.contains("「「") && !said.contains("」」"), "a place quoted twice: {said}");
+    }
 
     let (rejected, notes) = check(None);
     let osaka = of(&rejected, 3);
