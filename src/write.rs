@@ -113,12 +113,11 @@ fn notices_and_zips(
         .par_iter()
         .zip(keys)
         .map(|(notice, key)| {
-            let bytes = context.renderer.render(notice, fonts, context.created)?;
+            let (bytes, archive) = context.renderer.render_with_archive(notice, fonts, context.created)?;
             let mut issued = planned(notice, key.opening());
             let entry = issued.pdf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let zip = pack::zip_one(&entry, &bytes, key.password(notices), encryption, zip_time)?;
             // The archive copy (passwords masked, PDF/A-2b) outlives the notice: same stem.
-            let archive = context.renderer.render_archive(notice, fonts, context.created)?;
             let archive_path = staging.join("archive").join(issued.pdf.file_name().unwrap_or_default());
             for (path, bytes) in
                 [(staging.join(&issued.pdf), &bytes), (staging.join(&issued.zip), &zip), (archive_path, &archive)]

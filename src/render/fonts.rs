@@ -9,6 +9,7 @@ use super::layout::Frame;
 use crate::font::{Face, subset};
 
 /// One face subset for the batch.
+#[derive(Clone)]
 pub struct SubsetFont {
     pub face: Face,
     /// The subset font program (TrueType, no hinting, no cmap: see [`subset`]).
@@ -72,7 +73,7 @@ impl SubsetFont {
     }
 
     /// This subset cut down again to `chars` (which it must hold; others are left out).
-    fn cut_to(&self, chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
+    pub fn cut_to(&self, chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
         let glyphs: Vec<(char, u16)> = chars.iter().filter_map(|&c| self.gid(c).map(|g| (c, g))).collect();
         self.cut(&self.bytes, &glyphs)
     }

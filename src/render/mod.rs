@@ -299,6 +299,26 @@ impl Renderer {
         Ok(pdf::write(&[frame], &meta, fonts))
     }
 
+    /// Renders a notice ([`Self::render`]) and its archive copy ([`Self::render_archive`])
+    /// together, sharing the work the two have in common.
+    pub fn render_with_archive(
+        &self,
+        notice: &Notice,
+        fonts: &PdfFonts,
+        created: DateTime<FixedOffset>,
+    ) -> Result<(Vec<u8>, Vec<u8>), RenderError> {
+        let (doc, frame) = self.frame(notice)?;
+        self.check_fonts(fonts, &frame)?;
+        let (_, archive_frame) = self.archive_frame(notice)?;
+        self.check_fonts(fonts, &archive_frame)?;
+        let author = &self.config.issuer.name;
+        let subject = format!("{}（{} {}）", doc.subject, notice.request.office_no, notice.request.office_name);
+        let archive_subject = archive_subject(&doc, notice);
+        let meta = pdf::Meta { title: &doc.title, author, subject: &subject, created };
+        let archive_meta = pdf::Meta { title: &doc.title, author, subject: &archive_subject, created };
+        Ok(pdf::write_with_archive(&frame, &meta, &archive_frame, &archive_meta, fonts))
+    }
+
     /// Renders the archive copy of one notice: its page with the passwords masked, as PDF/A-2b
     /// whose fonts hold only the glyphs that page shows (so not one password character).
     pub fn render_archive(
@@ -309,11 +329,13 @@ impl Renderer {
     ) -> Result<Vec<u8>, RenderError> {
         let (doc, frame) = self.archive_frame(notice)?;
         self.check_fonts(fonts, &frame)?;
-        let subject = format!(
-            "{}（{} {}）保存用・パスワード伏字",
-            doc.subject, notice.request.office_no, notice.request.office_name
-        );
+        let subject = archive_subject(&doc, notice);
         let meta = pdf::Meta { title: &doc.title, author: &self.config.issuer.name, subject: &subject, created };
         Ok(pdf::write_archival(&[frame], &meta, fonts))
     }
+}
+
+/// The archive copy's subject (its metadata).
+fn archive_subject(doc: &template::Document, notice: &Notice) -> String {
+    format!("{}（{} {}）保存用・パスワード伏字", doc.subject, notice.request.office_no, notice.request.office_name)
 }
