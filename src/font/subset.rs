@@ -127,12 +127,14 @@ pub fn subset(font: &[u8], ids: impl IntoIterator<Item = u16>) -> Result<Subset,
         if !glyph.is_empty() {
             let start = glyf.len();
             strip_glyph(glyph, &mut glyf)?;
-            let mut renumbered = Ok(());
-            for_each_component(&glyf[start..].to_vec(), |at, id| match keep.binary_search(&id) {
-                Ok(new) => glyf[start + at..start + at + 2].copy_from_slice(&(new as u16).to_be_bytes()),
-                Err(_) => renumbered = Err(format!("component {id} of glyph {old} is missing")),
-            })?;
-            renumbered?;
+            if (u16_at(glyph, 0)? as i16) < 0 {
+                let mut renumbered = Ok(());
+                for_each_component(&glyf[start..].to_vec(), |at, id| match keep.binary_search(&id) {
+                    Ok(new) => glyf[start + at..start + at + 2].copy_from_slice(&(new as u16).to_be_bytes()),
+                    Err(_) => renumbered = Err(format!("component {id} of glyph {old} is missing")),
+                })?;
+                renumbered?;
+            }
             while glyf.len() % 4 != 0 {
                 glyf.push(0);
             }
@@ -218,11 +220,11 @@ fn u32_at(b: &[u8], at: usize) -> Result<u32, String> {
 }
 
 fn checksum(data: &[u8]) -> u32 {
-    data.chunks(4).fold(0u32, |sum, chunk| {
-        let mut word = [0u8; 4];
-        word[..chunk.len()].copy_from_slice(chunk);
-        sum.wrapping_add(u32::from_be_bytes(word))
-    })
+    let words = data.chunks_exact(4);
+    let mut tail = [0u8; 4];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    let sum = words.fold(0u32, |sum, w| sum.wrapping_add(u32::from_be_bytes([w[0], w[1], w[2], w[3]])));
+    sum.wrapping_add(u32::from_be_bytes(tail))
 }
 
 /// Writes a font file from its tables (sorted by tag, 4-byte aligned, checksummed).

@@ -247,14 +247,19 @@ impl Renderer {
 
     fn laid_out(&self, notice: &Notice, redacted: bool) -> Result<(template::Document, Frame), RenderError> {
         let doc = self.templates.document(notice.kind(), &self.context(notice)?)?;
+        let frame = self.layout(&doc, notice, redacted)?;
+        Ok((doc, frame))
+    }
+
+    /// Lays out `doc`, the document of `notice`, as its page or as its archive copy's.
+    fn layout(&self, doc: &template::Document, notice: &Notice, redacted: bool) -> Result<Frame, RenderError> {
         let bars = match (self.options.customer_barcode && notice.kind().is_mailed(), notice.barcode()) {
             (true, Ok(code)) => Some(code.bars()),
             _ => None,
         };
         let secrets = notice.secrets();
         let marks = layout::Marks { secrets: &secrets, bars: bars.as_deref(), redacted };
-        let frame = layout::layout(&doc, &marks, &self.templates.geometry, self.options)?;
-        Ok((doc, frame))
+        Ok(layout::layout(doc, &marks, &self.templates.geometry, self.options)?)
     }
 
     /// Every character a batch prints whatever its rows say: the templates' wording, the
@@ -309,7 +314,7 @@ impl Renderer {
     ) -> Result<(Vec<u8>, Vec<u8>), RenderError> {
         let (doc, frame) = self.frame(notice)?;
         self.check_fonts(fonts, &frame)?;
-        let (_, archive_frame) = self.archive_frame(notice)?;
+        let archive_frame = self.layout(&doc, notice, true)?;
         self.check_fonts(fonts, &archive_frame)?;
         let author = &self.config.issuer.name;
         let subject = format!("{}（{} {}）", doc.subject, notice.request.office_no, notice.request.office_name);
