@@ -162,11 +162,6 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         self.out.write_all(b"\nendobj\n")
     }
 
-    /// A stream, compressed.
-    fn stream(&mut self, id: usize, dict: &str, data: &[u8]) -> io::Result<()> {
-        self.compressed(id, dict, &deflate(data))
-    }
-
     /// A stream already compressed.
     fn compressed(&mut self, id: usize, dict: &str, compressed: &[u8]) -> io::Result<()> {
         self.offsets[id] = self.out.written;
