@@ -105,7 +105,7 @@ fn main() {
         std::thread::spawn(move || {
             let mut samples = Vec::new();
             while sampling.load(std::sync::atomic::Ordering::Relaxed) {
-                samples.push((started.elapsed().as_secs_f64(), rss_mb().unwrap_or(f64::NAN)));
+                samples.push((started.elapsed().as_secs_f64(), rss_mb().unwrap_or(f64::NAN), cpu_seconds()));
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
             samples
@@ -116,7 +116,15 @@ fn main() {
     sampling.store(false, std::sync::atomic::Ordering::Relaxed);
     let samples = sampler.join().unwrap();
     let peak_between = |from: f64, to: f64| {
-        samples.iter().filter(|(t, _)| (from..to).contains(t)).map(|(_, mb)| *mb).fold(0.0, f64::max)
+        samples.iter().filter(|(t, ..)| (from..to).contains(t)).map(|(_, mb, _)| *mb).fold(0.0, f64::max)
+    };
+    // Cores busy in a phase: CPU time over wall time, between the samples nearest its ends.
+    let cores_between = |from: f64, to: f64| {
+        let at = |t: f64| samples.iter().min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs())).copied();
+        match (at(from), at(to)) {
+            (Some((t0, _, c0)), Some((t1, _, c1))) if t1 > t0 => (c1 - c0) / (t1 - t0),
+            _ => f64::NAN,
+        }
     };
     assert_eq!(report.issued.len(), rows, "{:?}", report.rejections().first());
     let bytes = dir_bytes(&report.dir);
@@ -130,10 +138,15 @@ fn main() {
     // ledger check and reading the list.
     let phases: f64 = report.timings.iter().map(|(_, t)| t.as_secs_f64()).sum();
     let mut from = secs - phases;
-    println!("  ledger check+intake: {from:.2} s, peak {:.0} MB", peak_between(0.0, from));
+    println!(
+        "  ledger check+intake: {from:.2} s, {:.1} cores busy, peak {:.0} MB",
+        cores_between(0.0, from),
+        peak_between(0.0, from)
+    );
     for (phase, time) in &report.timings {
         let to = from + time.as_secs_f64();
-        println!("  {phase}: {:.2} s, peak {:.0} MB", time.as_secs_f64(), peak_between(from, to));
+        let (busy, peak) = (cores_between(from, to), peak_between(from, to));
+        println!("  {phase}: {:.2} s, {busy:.1} cores busy, peak {peak:.0} MB", time.as_secs_f64());
         from = to;
     }
     println!("peak memory: {:.0} MB", peak_rss_mb().unwrap_or(f64::NAN));

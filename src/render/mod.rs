@@ -192,18 +192,20 @@ impl Renderer {
         Ok(sheets::calibration(&doc, &self.templates.geometry, self.options)?)
     }
 
-    /// The pages of the ZIP opening-password list; `entries` are (事業所番号, 事業所名, file name,
-    /// password).
-    pub fn zip_password_pages(
+    /// The pages of the ZIP opening-password list, stamped, each handed to `emit` as it is
+    /// laid out; `entries` are (事業所番号, 事業所名, file name, password).
+    pub fn zip_password_pages<E: From<RenderError>>(
         &self,
         batch_id: &str,
         issue_date: chrono::NaiveDate,
         entries: &[(String, String, String, &Secret)],
-    ) -> Result<Vec<Frame>, RenderError> {
+        mut emit: impl FnMut(Frame) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut c = Context::new();
         c.insert("batch_id", batch_id);
         c.insert("issue_date", &wareki::format(issue_date, self.config.notice.date_style).map_err(RenderError::Date)?);
         let doc: template::ZipPasswordsDocument = self.templates.sheet("zip_passwords", &c)?;
+        let total = sheets::zip_password_page_count(&doc, entries.len(), &self.templates.geometry);
         let entries: Vec<sheets::ZipEntry> = entries
             .iter()
             .map(|(office_no, office_name, file, secret)| {
@@ -216,12 +218,12 @@ impl Renderer {
                 }
             })
             .collect();
-        let mut frames = sheets::zip_passwords(&doc, &entries, &self.templates.geometry);
-        let total = frames.len();
-        for (i, frame) in frames.iter_mut().enumerate() {
-            self.stamp(frame, batch_id, &format!("{}/{total}", i + 1));
-        }
-        Ok(frames)
+        let mut page_no = 0;
+        sheets::zip_passwords(&doc, &entries, &self.templates.geometry, |mut frame| {
+            page_no += 1;
+            self.stamp(&mut frame, batch_id, &format!("{page_no}/{total}"));
+            emit(frame)
+        })
     }
 
     /// Fails when the batch fonts lack a character of `frame` (a bug; never print tofu).
