@@ -128,12 +128,13 @@ pub fn subset(font: &[u8], ids: impl IntoIterator<Item = u16>) -> Result<Subset,
             let start = glyf.len();
             strip_glyph(glyph, &mut glyf)?;
             if (u16_at(glyph, 0)? as i16) < 0 {
-                let mut renumbered = Ok(());
-                for_each_component(&glyf[start..].to_vec(), |at, id| match keep.binary_search(&id) {
-                    Ok(new) => glyf[start + at..start + at + 2].copy_from_slice(&(new as u16).to_be_bytes()),
-                    Err(_) => renumbered = Err(format!("component {id} of glyph {old} is missing")),
-                })?;
-                renumbered?;
+                let mut components = Vec::new();
+                for_each_component(&glyf[start..], |at, id| components.push((at, id)))?;
+                for (at, id) in components {
+                    let new =
+                        keep.binary_search(&id).map_err(|_| format!("component {id} of glyph {old} is missing"))?;
+                    glyf[start + at..start + at + 2].copy_from_slice(&(new as u16).to_be_bytes());
+                }
             }
             while glyf.len() % 4 != 0 {
                 glyf.push(0);
