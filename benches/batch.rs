@@ -1,6 +1,8 @@
 //! A whole batch of 10,000 requests end to end — intake, secrets, notices, ZIPs, the print
 //! bundle, the mailing list, the second-channel list and the manifest — and prints notices/s,
-//! peak memory and output bytes. `cargo bench --bench batch [-- ROWS]`.
+//! CPU time per notice (ms·core, user + system), peak memory (in all and per phase) and output
+//! bytes. `cargo bench --bench batch [-- ROWS]`; `-- 100000` is the large mode, which shows
+//! that memory stays flat.
 
 use std::io::Write;
 use std::time::Instant;
@@ -15,6 +17,25 @@ fn peak_rss_mb() -> Option<f64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let kb: f64 = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// Resident memory of this process now (Linux), in MB.
+fn rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let kb: f64 = status.lines().find(|l| l.starts_with("VmRSS:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// CPU time (user + system) of this process so far, in seconds (Linux; NaN elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name: utime is the 12th, stime the 13th, in 1/100 s (USER_HZ).
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    match (fields.get(11).and_then(|u| u.parse::<f64>().ok()), fields.get(12).and_then(|s| s.parse::<f64>().ok())) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
 }
 
 fn dir_bytes(dir: &std::path::Path) -> u64 {
@@ -76,15 +97,57 @@ fn main() {
         new_ledger: false,
         registry: None,
     };
-    let started = Instant::now();
+    // Resident memory sampled every 20 ms, to tell which phase holds the peak.
+    let sampling = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let (started, cpu) = (Instant::now(), cpu_seconds());
+    let sampler = {
+        let sampling = sampling.clone();
+        std::thread::spawn(move || {
+            let mut samples = Vec::new();
+            while sampling.load(std::sync::atomic::Ordering::Relaxed) {
+                samples.push((started.elapsed().as_secs_f64(), rss_mb().unwrap_or(f64::NAN), cpu_seconds()));
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            samples
+        })
+    };
     let report = batch::run(&options, &config, &renderer, &Silent).expect("batch runs");
-    let secs = started.elapsed().as_secs_f64();
+    let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    sampling.store(false, std::sync::atomic::Ordering::Relaxed);
+    let samples = sampler.join().unwrap();
+    let peak_between = |from: f64, to: f64| {
+        samples.iter().filter(|(t, ..)| (from..to).contains(t)).map(|(_, mb, _)| *mb).fold(0.0, f64::max)
+    };
+    // Cores busy in a phase: CPU time over wall time, between the samples nearest its ends.
+    let cores_between = |from: f64, to: f64| {
+        let at = |t: f64| samples.iter().min_by(|a, b| (a.0 - t).abs().total_cmp(&(b.0 - t).abs())).copied();
+        match (at(from), at(to)) {
+            (Some((t0, _, c0)), Some((t1, _, c1))) if t1 > t0 => (c1 - c0) / (t1 - t0),
+            _ => f64::NAN,
+        }
+    };
     assert_eq!(report.issued.len(), rows, "{:?}", report.rejections().first());
     let bytes = dir_bytes(&report.dir);
     println!("rows: {rows}, threads: {}", rayon::current_num_threads());
-    println!("whole batch: {secs:.2} s = {:.0} notices/s end to end", rows as f64 / secs);
+    println!(
+        "whole batch: {secs:.2} s = {:.0} notices/s end to end, {:.2} ms·core per notice",
+        rows as f64 / secs,
+        cpu * 1e3 / rows as f64
+    );
+    // The phases run back to back and end with the batch; what comes before them is the
+    // ledger check and reading the list.
+    let phases: f64 = report.timings.iter().map(|(_, t)| t.as_secs_f64()).sum();
+    let mut from = secs - phases;
+    println!(
+        "  ledger check+intake: {from:.2} s, {:.1} cores busy, peak {:.0} MB",
+        cores_between(0.0, from),
+        peak_between(0.0, from)
+    );
     for (phase, time) in &report.timings {
-        println!("  {phase}: {:.2} s", time.as_secs_f64());
+        let to = from + time.as_secs_f64();
+        let (busy, peak) = (cores_between(from, to), peak_between(from, to));
+        println!("  {phase}: {:.2} s, {busy:.1} cores busy, peak {peak:.0} MB", time.as_secs_f64());
+        from = to;
     }
     println!("peak memory: {:.0} MB", peak_rss_mb().unwrap_or(f64::NAN));
     println!(

@@ -1,5 +1,7 @@
 //! Renders 1,000 notices (the 20 sample requests with varied office names, all three kinds)
-//! and prints notices per second and bytes per notice, then the same for their archive copies.
+//! and prints notices per second, CPU time per notice (ms·core: user + system time of the
+//! process, which other jobs on a shared machine disturb less than the wall clock) and bytes per
+//! notice; then the same for their archive copies, and for both made together as a batch does.
 //! `cargo bench --bench render`.
 
 use std::time::Instant;
@@ -13,6 +15,33 @@ use tsuchi::render::Renderer;
 use tsuchi::secrets::Generator;
 
 const NOTICES: usize = 1_000;
+
+/// CPU time (user + system) of this process so far, in seconds (Linux; NaN elsewhere).
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name: state is the 1st, utime the 12th, stime the 13th, in ticks
+    // of 1/100 s (USER_HZ).
+    let fields: Vec<&str> =
+        stat.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().collect()).unwrap_or_default();
+    match (fields.get(11).and_then(|u| u.parse::<f64>().ok()), fields.get(12).and_then(|s| s.parse::<f64>().ok())) {
+        (Some(user), Some(system)) => (user + system) / 100.0,
+        _ => f64::NAN,
+    }
+}
+
+/// Runs `work` on every request with `threads` threads and prints its rate, CPU time and size.
+fn measure(threads: usize, what: &str, work: impl Fn() -> usize + Send) {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+    let (started, cpu) = (Instant::now(), cpu_seconds());
+    let bytes = pool.install(work);
+    let (secs, cpu) = (started.elapsed().as_secs_f64(), cpu_seconds() - cpu);
+    println!(
+        "{threads} thread(s): {NOTICES} {what} in {secs:.2} s = {:.0}/s, {:.2} ms·core each, {:.1} KB each",
+        NOTICES as f64 / secs,
+        cpu * 1e3 / NOTICES as f64,
+        bytes as f64 / NOTICES as f64 / 1024.0
+    );
+}
 
 fn main() {
     let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/samples/requests.xlsx");
@@ -44,42 +73,35 @@ fn main() {
     println!("batch fonts (subset once per batch): {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
     let created = now_in_tokyo();
 
+    let issue = |generator: &mut Generator, r: &tsuchi::model::Request| {
+        Notice::issue(r.clone(), date, &config.passwords, Secrets::Drawn(generator))
+    };
     for threads in [1, rayon::current_num_threads()] {
-        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let started = Instant::now();
-        let bytes: usize = pool.install(|| {
+        measure(threads, "notices", || {
             requests
                 .par_iter()
-                .map_init(Generator::os, |generator, r| {
-                    let notice = Notice::issue(r.clone(), date, &config.passwords, Secrets::Drawn(generator));
-                    renderer.render(&notice, &fonts, created).expect("renders").len()
-                })
+                .map_init(Generator::os, |g, r| renderer.render(&issue(g, r), &fonts, created).expect("renders").len())
                 .sum()
         });
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "{threads} thread(s): {NOTICES} notices in {:.2} s = {:.0} notices/s, {:.1} KB/notice",
-            secs,
-            NOTICES as f64 / secs,
-            bytes as f64 / NOTICES as f64 / 1024.0
-        );
         // The archive copy of each notice (passwords masked, PDF/A-2b), which a batch writes too.
-        let started = Instant::now();
-        let bytes: usize = pool.install(|| {
+        measure(threads, "archive copies", || {
             requests
                 .par_iter()
-                .map_init(Generator::os, |generator, r| {
-                    let notice = Notice::issue(r.clone(), date, &config.passwords, Secrets::Drawn(generator));
-                    renderer.render_archive(&notice, &fonts, created).expect("renders").len()
+                .map_init(Generator::os, |g, r| {
+                    renderer.render_archive(&issue(g, r), &fonts, created).expect("renders").len()
                 })
                 .sum()
         });
-        let secs = started.elapsed().as_secs_f64();
-        println!(
-            "{threads} thread(s): {NOTICES} archive copies in {:.2} s = {:.0} copies/s, {:.1} KB/copy",
-            secs,
-            NOTICES as f64 / secs,
-            bytes as f64 / NOTICES as f64 / 1024.0
-        );
+        // Both, as a batch makes them (sizes are of the pair).
+        measure(threads, "notices with their archive copies", || {
+            requests
+                .par_iter()
+                .map_init(Generator::os, |g, r| {
+                    let (notice, archive) =
+                        renderer.render_with_archive(&issue(g, r), &fonts, created).expect("renders");
+                    notice.len() + archive.len()
+                })
+                .sum()
+        });
     }
 }

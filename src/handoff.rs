@@ -35,13 +35,18 @@ pub const HEADER: [&str; 8] = [
 /// One X25519 recipient (`age1…`), checked when the config file is read.
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(try_from = "String")]
-pub struct Recipient(age::x25519::Recipient);
+pub struct Recipient(crate::age::Recipient);
 
 impl TryFrom<String> for Recipient {
     type Error = String;
 
     fn try_from(text: String) -> Result<Self, String> {
-        text.trim().parse().map(Recipient).map_err(|_| crate::msg!("run.not_an_age_key", text))
+        let text = text.trim();
+        // An identity pasted by mistake is a secret: say what it is, never echo it.
+        if text.get(..15).is_some_and(|head| head.eq_ignore_ascii_case("AGE-SECRET-KEY-")) {
+            return Err(crate::msg!("run.age_secret_key_given"));
+        }
+        text.parse().map(Recipient).map_err(|_| crate::msg!("run.not_an_age_key", text))
     }
 }
 
@@ -83,10 +88,9 @@ pub fn no_recipients() -> String {
 /// Encrypts the credentials of `notices` to `recipients` into a new private file at `path`
 /// (0600), flushed to disk. `recipients` must not be empty.
 pub fn write(path: &Path, notices: &[Notice], recipients: &[Recipient]) -> io::Result<(String, usize)> {
-    let keys = recipients.iter().map(|r| &r.0 as &dyn age::Recipient);
-    let encryptor = age::Encryptor::with_recipients(keys).map_err(io::Error::other)?;
+    let keys: Vec<crate::age::Recipient> = recipients.iter().map(|r| r.0.clone()).collect();
     let file = crate::fsutil::create_private(path)?;
-    let mut sink = encryptor.wrap_output(Hashing { inner: BufWriter::new(file), hasher: Sha256::new() })?;
+    let mut sink = crate::age::encrypt(&keys, Hashing { inner: BufWriter::new(file), hasher: Sha256::new() })?;
     write_csv(&mut sink, notices)?;
     let Hashing { inner, hasher } = sink.finish()?;
     let file: File = inner.into_inner().map_err(|e| e.into_error())?;
@@ -178,11 +182,20 @@ mod tests {
 
     #[test]
     fn a_recipient_must_be_an_age_public_key() {
-        let key = age::x25519::Identity::generate().to_public().to_string();
+        let key = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".to_string();
         let parsed = Recipient::try_from(key.clone()).unwrap();
         assert_eq!(parsed.to_string(), key);
         let err = Recipient::try_from("ssh-ed25519 AAAA".to_string()).unwrap_err();
         assert!(err.contains("age1"), "{err}");
         assert!(Recipient::try_from(key.replace("age1", "age2")).is_err());
+    }
+
+    #[test]
+    fn a_secret_key_pasted_as_a_recipient_is_named_but_never_echoed() {
+        let secret = "AGE-SECRET-KEY-1QQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQQ";
+        for text in [secret.to_string(), format!("  {}", secret.to_lowercase())] {
+            let err = Recipient::try_from(text).unwrap_err();
+            assert!(err.contains("AGE-SECRET-KEY-…") && !err.contains("QQQQ") && !err.contains("qqqq"), "{err}");
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! `intake` and `plan` with specimen secrets, so the two agree on every row.
 //! The binary in `main.rs` only wires the stages together and prints.
 
+pub mod age;
 pub mod audit;
 pub mod barcode;
 pub mod batch;

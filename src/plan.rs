@@ -102,6 +102,9 @@ pub struct Plan {
     pub glyphs: BTreeSet<char>,
 }
 
+/// Rows prepared in parallel at a time.
+const PREPARE_CHUNK: usize = 4096;
+
 /// Prepares every approved request of `input.intake`. Fails only if a `--reissue` names no row
 /// of the list, the ledger cannot be read or a template is broken, never because of a row.
 pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Result<Plan, PlanError> {
@@ -134,28 +137,32 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
 
     let (intake, secrets, issue_date) = (input.intake, input.secrets, input.issue_date);
     let several = offices_with_several_ids(intake);
-    let prepared: Vec<Result<Prepared, RowError>> = to_issue
-        .par_iter()
-        .map_init(Generator::os, |generator, request| {
-            let secrets = match secrets {
-                SecretSource::Os => Secrets::Drawn(generator),
-                SecretSource::Specimen => Secrets::Specimen,
-            };
-            let mut notice = Notice::issue((*request).clone(), issue_date, &config.passwords, secrets);
-            notice.several_ids = several.contains(&notice.request.office_no);
-            prepare_one(notice, intake, config, renderer)
-        })
-        .collect();
     let mut plan =
         Plan { notices: Vec::new(), rejections: Vec::new(), already_issued, reissue_of, glyphs: BTreeSet::new() };
-    for result in prepared {
-        match result {
-            Ok(p) => {
-                plan.glyphs.extend(p.glyphs);
-                plan.notices.push(p.notice);
+    // A chunk at a time: each row's glyphs are folded into the batch's set before the next
+    // chunk, so they are never all held at once.
+    for chunk in to_issue.chunks(PREPARE_CHUNK) {
+        let prepared: Vec<Result<Prepared, RowError>> = chunk
+            .par_iter()
+            .map_init(Generator::os, |generator, request| {
+                let secrets = match secrets {
+                    SecretSource::Os => Secrets::Drawn(generator),
+                    SecretSource::Specimen => Secrets::Specimen,
+                };
+                let mut notice = Notice::issue((*request).clone(), issue_date, &config.passwords, secrets);
+                notice.several_ids = several.contains(&notice.request.office_no);
+                prepare_one(notice, intake, config, renderer)
+            })
+            .collect();
+        for result in prepared {
+            match result {
+                Ok(p) => {
+                    plan.glyphs.extend(p.glyphs);
+                    plan.notices.push(p.notice);
+                }
+                Err(RowError::Rejected(mut r)) => plan.rejections.append(&mut r),
+                Err(RowError::Broken(e)) => return Err(PlanError::Render(e)),
             }
-            Err(RowError::Rejected(mut r)) => plan.rejections.append(&mut r),
-            Err(RowError::Broken(e)) => return Err(PlanError::Render(e)),
         }
     }
     plan.rejections.sort_by_key(|r| r.row);

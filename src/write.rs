@@ -5,7 +5,7 @@
 //! every glyph those pages set. What can fail here is the disk.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
@@ -18,6 +18,7 @@ use crate::mailroom::{self, BundleInfo};
 use crate::notice::Notice;
 use crate::pack::{self, policy::ZipKey};
 use crate::plan::Plan;
+use crate::render::bundle::BundleWriter;
 use crate::render::{PdfFonts, Renderer, pdf};
 use crate::report;
 use crate::secrets::Secret;
@@ -113,12 +114,11 @@ fn notices_and_zips(
         .par_iter()
         .zip(keys)
         .map(|(notice, key)| {
-            let bytes = context.renderer.render(notice, fonts, context.created)?;
+            let (bytes, archive) = context.renderer.render_with_archive(notice, fonts, context.created)?;
             let mut issued = planned(notice, key.opening());
             let entry = issued.pdf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let zip = pack::zip_one(&entry, &bytes, key.password(notices), encryption, zip_time)?;
             // The archive copy (passwords masked, PDF/A-2b) outlives the notice: same stem.
-            let archive = context.renderer.render_archive(notice, fonts, context.created)?;
             let archive_path = staging.join("archive").join(issued.pdf.file_name().unwrap_or_default());
             for (path, bytes) in
                 [(staging.join(&issued.pdf), &bytes), (staging.join(&issued.zip), &zip), (archive_path, &archive)]
@@ -183,16 +183,26 @@ fn second_channel_list(
         return Ok(());
     }
     let renderer = context.renderer;
-    let pages = renderer.zip_password_pages(&report.batch_id, report.issue_date, &separate)?;
     let meta = pdf::Meta {
         title: "ZIPファイル 開封パスワード一覧",
         author: &context.config.issuer.name,
         subject: &format!("バッチ {} の開封パスワード（{}件）", report.batch_id, separate.len()),
         created: context.created,
     };
-    let bytes = write_pages(&pages, fonts, renderer, &meta)?;
+    // Page by page into the file, like the print bundle: memory does not grow with the batch.
     let path = staging.join("secrets").join("開封パスワード一覧.pdf");
-    fsutil::write_private(&path, &bytes).map_err(io_error(&path))
+    let (w, h) = renderer.page_size_mm();
+    let file = fsutil::create_private(&path).map_err(io_error(&path))?;
+    let mut writer = BundleWriter::new(std::io::BufWriter::new(file), fonts, w, h).map_err(io_error(&path))?;
+    renderer.zip_password_pages(&report.batch_id, report.issue_date, &separate, |page| {
+        renderer.check_fonts(fonts, &page)?;
+        writer.page(&page).map_err(io_error(&path))
+    })?;
+    let out = writer.finish(&meta).map_err(io_error(&path))?;
+    let file = out.into_inner().map_err(|e| io_error(&path)(e.into_error()))?;
+    file.sync_all().map_err(io_error(&path))?;
+    crate::failpoint::file_written();
+    Ok(())
 }
 
 /// The mail room: paper notices in postal order (`paper`, control numbers already given),
@@ -222,22 +232,4 @@ fn mail_room(
     debug_assert_eq!(bundle.pages, report.bundle_pages);
     mailroom::write_mailing_list(&print.join("発送リスト.xlsx"), &bundle.pieces)?;
     Ok(())
-}
-
-/// Writes sheets (not notices) as one PDF with the batch fonts.
-fn write_pages(
-    pages: &[crate::render::Frame],
-    fonts: &PdfFonts,
-    renderer: &Renderer,
-    meta: &pdf::Meta,
-) -> Result<Vec<u8>, BatchError> {
-    let in_memory =
-        |e: std::io::Error| BatchError::Io { path: PathBuf::from(crate::msg!("run.in_memory")), detail: e.to_string() };
-    let (w, h) = renderer.page_size_mm();
-    let mut writer = crate::render::bundle::BundleWriter::new(Vec::new(), fonts, w, h).map_err(in_memory)?;
-    for page in pages {
-        renderer.check_fonts(fonts, page)?;
-        writer.page(page).map_err(in_memory)?;
-    }
-    writer.finish(meta).map_err(in_memory)
 }

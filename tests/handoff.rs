@@ -233,3 +233,37 @@ fn the_same_office_id_and_kind_twice_is_still_a_duplicate() {
     assert_eq!(stdout.matches("同じ事業所番号・ユーザID・通知種別（再発行）の申請が").count(), 2, "{stdout}");
     assert!(stdout.contains("発行される通知書：3件"), "{stdout}");
 }
+
+/// tsuchi's own age encryption (`src/age.rs`), decrypted by Debian's `age`: an empty payload,
+/// one byte, exactly one 64 KiB chunk, one byte more, and several chunks, each to two
+/// recipients (either identity opens it).
+#[test]
+fn debian_age_decrypts_every_chunk_shape_for_every_recipient() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys: Vec<(String, tsuchi::age::Recipient)> = (0..2)
+        .map(|i| {
+            let key = dir.path().join(format!("key{i}.txt"));
+            tool("age-keygen", &["-o", key.to_str().unwrap()]);
+            let public = std::fs::read_to_string(&key)
+                .unwrap()
+                .lines()
+                .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+                .unwrap();
+            (key.to_str().unwrap().to_string(), public.parse().unwrap())
+        })
+        .collect();
+    let recipients: Vec<tsuchi::age::Recipient> = keys.iter().map(|(_, r)| r.clone()).collect();
+    for len in [0, 1, 64 * 1024, 64 * 1024 + 1, 200 * 1024] {
+        let plain: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+        let mut writer = tsuchi::age::encrypt(&recipients, Vec::new()).unwrap();
+        std::io::Write::write_all(&mut writer, &plain).unwrap();
+        let file = dir.path().join(format!("{len}.age"));
+        std::fs::write(&file, writer.finish().unwrap()).unwrap();
+        for (key, _) in &keys {
+            let out =
+                std::process::Command::new("age").args(["-d", "-i", key, file.to_str().unwrap()]).output().unwrap();
+            assert!(out.status.success(), "{len} bytes: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(out.stdout == plain, "{len} bytes decrypt to {} other bytes", out.stdout.len());
+        }
+    }
+}

@@ -9,9 +9,10 @@ use super::layout::Frame;
 use crate::font::{Face, subset};
 
 /// One face subset for the batch.
+#[derive(Clone)]
 pub struct SubsetFont {
     pub face: Face,
-    /// The subset font program (TrueType, no hinting).
+    /// The subset font program (TrueType, no hinting, no cmap: see [`subset`]).
     pub bytes: Vec<u8>,
     /// Glyph id of each character the subset holds.
     gids: HashMap<char, u16>,
@@ -27,21 +28,18 @@ pub struct SubsetFont {
 }
 
 impl SubsetFont {
-    /// `face` cut from the font program `source` (the bundled face or a batch subset of it)
-    /// down to `chars`.
-    fn new(face: Face, source: &[u8], chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
-        let bytes = subset::subset_for(source, chars)?;
-        let ttf = ttf_parser::Face::parse(&bytes, 0).map_err(|e| e.to_string())?;
+    /// The bundled `face` cut down to `chars` (characters it lacks are left out).
+    fn from_face(face: Face, chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
+        let ttf = ttf_parser::Face::parse(face.bytes(), 0).map_err(|e| e.to_string())?;
         let per_mille = |v: f32| (v * 1000.0 / ttf.units_per_em() as f32).round() as i32;
-        let gids =
+        let old: Vec<(char, u16)> =
             chars.iter().filter_map(|&c| ttf.glyph_index(c).map(|g| (c, g.0))).filter(|(_, g)| *g != 0).collect();
-        let widths = (0..ttf.number_of_glyphs())
-            .map(|g| per_mille(ttf.glyph_hor_advance(ttf_parser::GlyphId(g)).unwrap_or(0) as f32) as u16)
-            .collect();
         let b = ttf.global_bounding_box();
-        let name = face.postscript_name().to_string();
-        Ok(SubsetFont {
+        let whole = SubsetFont {
             face,
+            bytes: Vec::new(),
+            gids: HashMap::new(),
+            widths: Vec::new(),
             bbox: [
                 per_mille(b.x_min as f32),
                 per_mille(b.y_min as f32),
@@ -51,11 +49,33 @@ impl SubsetFont {
             ascent: per_mille(ttf.ascender() as f32),
             descent: per_mille(ttf.descender() as f32),
             cap_height: per_mille(ttf.capital_height().unwrap_or(ttf.ascender()) as f32),
-            name,
-            gids,
-            widths,
-            bytes,
+            name: face.postscript_name().to_string(),
+        };
+        whole.cut(face.bytes(), &old)
+    }
+
+    /// A font of this face cut from the program `source` down to `glyphs` (each character with
+    /// its glyph id in `source`).
+    fn cut(&self, source: &[u8], glyphs: &[(char, u16)]) -> Result<SubsetFont, String> {
+        let cut = subset::subset(source, glyphs.iter().map(|&(_, g)| g))?;
+        let units = cut.units_per_em.max(1) as f32;
+        Ok(SubsetFont {
+            face: self.face,
+            gids: glyphs.iter().filter_map(|&(c, g)| cut.new_id(g).map(|new| (c, new))).collect(),
+            widths: cut.advances.iter().map(|&a| (a as f32 * 1000.0 / units).round() as u16).collect(),
+            bytes: cut.bytes,
+            bbox: self.bbox,
+            ascent: self.ascent,
+            descent: self.descent,
+            cap_height: self.cap_height,
+            name: self.name.clone(),
         })
+    }
+
+    /// This subset cut down again to `chars` (which it must hold; others are left out).
+    pub fn cut_to(&self, chars: &BTreeSet<char>) -> Result<SubsetFont, String> {
+        let glyphs: Vec<(char, u16)> = chars.iter().filter_map(|&c| self.gid(c).map(|g| (c, g))).collect();
+        self.cut(&self.bytes, &glyphs)
     }
 
     /// The glyph id of `c`, if the subset holds it.
@@ -81,8 +101,8 @@ impl PdfFonts {
     pub fn for_chars(gothic_chars: &BTreeSet<char>) -> Result<PdfFonts, String> {
         let ascii: BTreeSet<char> = (' '..='~').chain([super::layout::MASK]).collect();
         Ok(PdfFonts {
-            gothic: SubsetFont::new(Face::Gothic, Face::Gothic.bytes(), gothic_chars)?,
-            mono: SubsetFont::new(Face::Mono, Face::Mono.bytes(), &ascii)?,
+            gothic: SubsetFont::from_face(Face::Gothic, gothic_chars)?,
+            mono: SubsetFont::from_face(Face::Mono, &ascii)?,
         })
     }
 
@@ -92,10 +112,7 @@ impl PdfFonts {
         let chars = |face: Face| -> BTreeSet<char> {
             frames.iter().flat_map(|f| f.texts()).filter(|t| t.face == face).flat_map(|t| t.text.chars()).collect()
         };
-        Ok(PdfFonts {
-            gothic: SubsetFont::new(Face::Gothic, &self.gothic.bytes, &chars(Face::Gothic))?,
-            mono: SubsetFont::new(Face::Mono, &self.mono.bytes, &chars(Face::Mono))?,
-        })
+        Ok(PdfFonts { gothic: self.gothic.cut_to(&chars(Face::Gothic))?, mono: self.mono.cut_to(&chars(Face::Mono))? })
     }
 
     pub fn get(&self, face: Face) -> &SubsetFont {

@@ -192,18 +192,20 @@ impl Renderer {
         Ok(sheets::calibration(&doc, &self.templates.geometry, self.options)?)
     }
 
-    /// The pages of the ZIP opening-password list; `entries` are (事業所番号, 事業所名, file name,
-    /// password).
-    pub fn zip_password_pages(
+    /// The pages of the ZIP opening-password list, stamped, each handed to `emit` as it is
+    /// laid out; `entries` are (事業所番号, 事業所名, file name, password).
+    pub fn zip_password_pages<E: From<RenderError>>(
         &self,
         batch_id: &str,
         issue_date: chrono::NaiveDate,
         entries: &[(String, String, String, &Secret)],
-    ) -> Result<Vec<Frame>, RenderError> {
+        mut emit: impl FnMut(Frame) -> Result<(), E>,
+    ) -> Result<(), E> {
         let mut c = Context::new();
         c.insert("batch_id", batch_id);
         c.insert("issue_date", &wareki::format(issue_date, self.config.notice.date_style).map_err(RenderError::Date)?);
         let doc: template::ZipPasswordsDocument = self.templates.sheet("zip_passwords", &c)?;
+        let total = sheets::zip_password_page_count(&doc, entries.len(), &self.templates.geometry);
         let entries: Vec<sheets::ZipEntry> = entries
             .iter()
             .map(|(office_no, office_name, file, secret)| {
@@ -216,12 +218,12 @@ impl Renderer {
                 }
             })
             .collect();
-        let mut frames = sheets::zip_passwords(&doc, &entries, &self.templates.geometry);
-        let total = frames.len();
-        for (i, frame) in frames.iter_mut().enumerate() {
-            self.stamp(frame, batch_id, &format!("{}/{total}", i + 1));
-        }
-        Ok(frames)
+        let mut page_no = 0;
+        sheets::zip_passwords(&doc, &entries, &self.templates.geometry, |mut frame| {
+            page_no += 1;
+            self.stamp(&mut frame, batch_id, &format!("{page_no}/{total}"));
+            emit(frame)
+        })
     }
 
     /// Fails when the batch fonts lack a character of `frame` (a bug; never print tofu).
@@ -248,14 +250,19 @@ impl Renderer {
 
     fn laid_out(&self, notice: &Notice, redacted: bool) -> Result<(template::Document, Frame), RenderError> {
         let doc = self.templates.document(notice.kind(), &self.context(notice)?)?;
+        let frame = self.layout(&doc, notice, redacted)?;
+        Ok((doc, frame))
+    }
+
+    /// Lays out `doc`, the document of `notice`, as its page or as its archive copy's.
+    fn layout(&self, doc: &template::Document, notice: &Notice, redacted: bool) -> Result<Frame, RenderError> {
         let bars = match (self.options.customer_barcode && notice.kind().is_mailed(), notice.barcode()) {
             (true, Ok(code)) => Some(code.bars()),
             _ => None,
         };
         let secrets = notice.secrets();
         let marks = layout::Marks { secrets: &secrets, bars: bars.as_deref(), redacted };
-        let frame = layout::layout(&doc, &marks, &self.templates.geometry, self.options)?;
-        Ok((doc, frame))
+        Ok(layout::layout(doc, &marks, &self.templates.geometry, self.options)?)
     }
 
     /// Every character a batch prints whatever its rows say: the templates' wording, the
@@ -300,6 +307,26 @@ impl Renderer {
         Ok(pdf::write(&[frame], &meta, fonts))
     }
 
+    /// Renders a notice ([`Self::render`]) and its archive copy ([`Self::render_archive`])
+    /// together, sharing the work the two have in common.
+    pub fn render_with_archive(
+        &self,
+        notice: &Notice,
+        fonts: &PdfFonts,
+        created: DateTime<FixedOffset>,
+    ) -> Result<(Vec<u8>, Vec<u8>), RenderError> {
+        let (doc, frame) = self.frame(notice)?;
+        self.check_fonts(fonts, &frame)?;
+        let archive_frame = self.layout(&doc, notice, true)?;
+        self.check_fonts(fonts, &archive_frame)?;
+        let author = &self.config.issuer.name;
+        let subject = format!("{}（{} {}）", doc.subject, notice.request.office_no, notice.request.office_name);
+        let archive_subject = archive_subject(&doc, notice);
+        let meta = pdf::Meta { title: &doc.title, author, subject: &subject, created };
+        let archive_meta = pdf::Meta { title: &doc.title, author, subject: &archive_subject, created };
+        Ok(pdf::write_with_archive(&frame, &meta, &archive_frame, &archive_meta, fonts))
+    }
+
     /// Renders the archive copy of one notice: its page with the passwords masked, as PDF/A-2b
     /// whose fonts hold only the glyphs that page shows (so not one password character).
     pub fn render_archive(
@@ -310,11 +337,13 @@ impl Renderer {
     ) -> Result<Vec<u8>, RenderError> {
         let (doc, frame) = self.archive_frame(notice)?;
         self.check_fonts(fonts, &frame)?;
-        let subject = format!(
-            "{}（{} {}）保存用・パスワード伏字",
-            doc.subject, notice.request.office_no, notice.request.office_name
-        );
+        let subject = archive_subject(&doc, notice);
         let meta = pdf::Meta { title: &doc.title, author: &self.config.issuer.name, subject: &subject, created };
         Ok(pdf::write_archival(&[frame], &meta, fonts))
     }
+}
+
+/// The archive copy's subject (its metadata).
+fn archive_subject(doc: &template::Document, notice: &Notice) -> String {
+    format!("{}（{} {}）保存用・パスワード伏字", doc.subject, notice.request.office_no, notice.request.office_name)
 }

@@ -25,49 +25,72 @@ pub fn font_name(face: Face) -> &'static str {
 pub fn content_stream(frame: &Frame, fonts: &PdfFonts) -> String {
     let mut s = String::with_capacity(frame.items.len() * 48);
     let flip = |y: f32| (frame.height - y) * PT_PER_MM;
-    let re = |a: &Area| {
-        format!("{:.3} {:.3} {:.3} {:.3} re", a.x * PT_PER_MM, flip(a.bottom()), a.w * PT_PER_MM, a.h * PT_PER_MM)
+    let re = |s: &mut String, a: &Area| {
+        for v in [a.x * PT_PER_MM, flip(a.bottom()), a.w * PT_PER_MM, a.h * PT_PER_MM] {
+            fixed(s, v, 3);
+            s.push(' ');
+        }
+        s.push_str("re");
     };
     for item in &frame.items {
         match item {
             Item::Text(run) => {
                 let font = fonts.get(run.face);
-                let _ = write!(
-                    s,
-                    "BT/{} {:.2} Tf 1 0 0 1 {:.2} {:.2} Tm<",
-                    font_name(run.face),
-                    run.size_pt,
-                    run.x * PT_PER_MM,
-                    flip(run.baseline)
-                );
+                s.push_str("BT/");
+                s.push_str(font_name(run.face));
+                s.push(' ');
+                fixed(&mut s, run.size_pt, 2);
+                s.push_str(" Tf 1 0 0 1 ");
+                fixed(&mut s, run.x * PT_PER_MM, 2);
+                s.push(' ');
+                fixed(&mut s, flip(run.baseline), 2);
+                s.push_str(" Tm<");
                 for c in run.text.chars() {
-                    let _ = write!(s, "{:04X}", font.gid(c).unwrap_or(0));
+                    let gid = font.gid(c).unwrap_or(0);
+                    s.extend((0..4).rev().map(|i| char::from(b"0123456789ABCDEF"[(gid >> (4 * i) & 15) as usize])));
                 }
                 s.push_str(">Tj ET\n");
             }
             Item::Rect { area, fill_grey, line_pt } => {
-                let rect = re(area);
                 let _ = match fill_grey {
-                    Some(g) => writeln!(s, "q {line_pt} w {g} g {rect} B Q"),
-                    None => writeln!(s, "q {line_pt} w {rect} S Q"),
+                    Some(g) => write!(s, "q {line_pt} w {g} g "),
+                    None => write!(s, "q {line_pt} w "),
                 };
+                re(&mut s, area);
+                s.push_str(if fill_grey.is_some() { " B Q\n" } else { " S Q\n" });
             }
             Item::Fill { area } => {
-                let _ = writeln!(s, "0 g {} f", re(area));
+                s.push_str("0 g ");
+                re(&mut s, area);
+                s.push_str(" f\n");
             }
             Item::Line { from, to, line_pt } => {
-                let _ = writeln!(
-                    s,
-                    "q {line_pt} w {:.2} {:.2} m {:.2} {:.2} l S Q",
-                    from.0 * PT_PER_MM,
-                    flip(from.1),
-                    to.0 * PT_PER_MM,
-                    flip(to.1)
-                );
+                let _ = write!(s, "q {line_pt} w ");
+                for (v, end) in [
+                    (from.0 * PT_PER_MM, " "),
+                    (flip(from.1), " m "),
+                    (to.0 * PT_PER_MM, " "),
+                    (flip(to.1), " l S Q\n"),
+                ] {
+                    fixed(&mut s, v, 2);
+                    s.push_str(end);
+                }
             }
         }
     }
     s
+}
+
+/// Appends `v` with `decimals` digits after the point, as `format!("{v:.decimals$}")` would
+/// (rounded to nearest), without the general float formatter: a page has hundreds of numbers.
+fn fixed(s: &mut String, v: f32, decimals: u32) {
+    let scale = 10i64.pow(decimals);
+    let n = (v as f64 * scale as f64).round() as i64;
+    if n < 0 {
+        s.push('-');
+    }
+    let n = n.unsigned_abs();
+    let _ = write!(s, "{}.{:0width$}", n / scale as u64, n % scale as u64, width = decimals as usize);
 }
 
 #[cfg(test)]
@@ -104,5 +127,18 @@ mod tests {
         // The bar's foot is 25 mm below the top: 272 mm, 771.02 pt, above the page's foot.
         assert!(ops.starts_with("0 g 28.346 771.024 2.835 14.173 re f\n"), "{ops}");
         assert!(ops.contains(&format!("BT/TSGOTH 10.50 Tf 1 0 0 1 72.00 72.00 Tm<{gids}>Tj ET")), "{ops}");
+    }
+
+    #[test]
+    fn fixed_point_numbers_read_as_the_float_formatter_writes_them() {
+        for v in [0.0f32, 1.0, -1.5, 12.345, 771.0236, 0.004, -0.004, 595.2756, 841.8898, 28.346457] {
+            for decimals in [2, 3] {
+                let mut s = String::new();
+                fixed(&mut s, v, decimals);
+                let expected = format!("{v:.prec$}", prec = decimals as usize);
+                // "-0.00" and "0.00" draw alike; the formatter keeps the sign of a tiny negative.
+                assert_eq!(s.trim_start_matches('-'), expected.trim_start_matches('-'), "{v}");
+            }
+        }
     }
 }

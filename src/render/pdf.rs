@@ -3,9 +3,12 @@
 //! (and drawn by the same [`super::ops`] translation) as the print bundle. The writer knows
 //! nothing of requests or rules.
 
-use super::bundle::BundleWriter;
+use std::collections::BTreeSet;
+
+use super::bundle::{BundleWriter, EncodedFont};
 use super::fonts::PdfFonts;
 use super::layout::Frame;
+use crate::font::Face;
 
 pub use super::bundle::Meta;
 
@@ -27,13 +30,53 @@ fn write_as(frames: &[Frame], meta: &Meta, fonts: &PdfFonts, archival: bool) -> 
     // copy no more telling: the batch subsets hold every character a password may have).
     let own = fonts.subset_to(frames).ok();
     let fonts = own.as_ref().unwrap_or(fonts);
+    let encoded = [EncodedFont::new(&fonts.gothic), EncodedFont::new(&fonts.mono)];
+    write_encoded(frames, meta, fonts, [&encoded[0], &encoded[1]], archival)
+}
+
+/// A notice ([`write`]) and its archive copy ([`write_archival`]), made together. Both pages
+/// show the same Japanese characters unless the reading row is printed (the copy leaves it
+/// out), and then the copy embeds the notice's Japanese subset, cut and compressed once.
+pub fn write_with_archive(
+    frame: &Frame,
+    meta: &Meta,
+    archive_frame: &Frame,
+    archive_meta: &Meta,
+    fonts: &PdfFonts,
+) -> (Vec<u8>, Vec<u8>) {
+    let frames = std::slice::from_ref(frame);
+    let archive_frames = std::slice::from_ref(archive_frame);
+    let Ok(own) = fonts.subset_to(frames) else {
+        return (write(frames, meta, fonts), write_archival(archive_frames, archive_meta, fonts));
+    };
+    let gothic = EncodedFont::new(&own.gothic);
+    let notice = write_encoded(frames, meta, &own, [&gothic, &EncodedFont::new(&own.mono)], false);
+    let archive_mono = own_chars(archive_frame, Face::Mono);
+    let archive = match fonts.mono.cut_to(&archive_mono) {
+        Ok(mono) if own_chars(archive_frame, Face::Gothic) == own_chars(frame, Face::Gothic) => {
+            let copy = PdfFonts { gothic: own.gothic.clone(), mono };
+            write_encoded(archive_frames, archive_meta, &copy, [&gothic, &EncodedFont::new(&copy.mono)], true)
+        }
+        _ => write_archival(archive_frames, archive_meta, fonts),
+    };
+    (notice, archive)
+}
+
+/// The characters `frame` sets in `face`.
+fn own_chars(frame: &Frame, face: Face) -> BTreeSet<char> {
+    frame.texts().filter(|t| t.face == face).flat_map(|t| t.text.chars()).collect()
+}
+
+fn write_encoded(
+    frames: &[Frame],
+    meta: &Meta,
+    fonts: &PdfFonts,
+    encoded: [&EncodedFont; 2],
+    archival: bool,
+) -> Vec<u8> {
     let (width, height) = frames.first().map_or((210.0, 297.0), |f| (f.width, f.height));
     let written = (|| {
-        let mut writer = if archival {
-            BundleWriter::archival(Vec::new(), fonts, width, height)?
-        } else {
-            BundleWriter::new(Vec::new(), fonts, width, height)?
-        };
+        let mut writer = BundleWriter::with_encoded(Vec::new(), fonts, encoded, width, height, archival)?;
         for frame in frames {
             writer.page(frame)?;
         }

@@ -117,10 +117,16 @@ pub struct ZipEntry<'a> {
 }
 
 /// The pages of the ZIP opening-password list: a heading and notes, then one labelled
-/// password grid per ZIP, as many to a page as fit.
-pub fn zip_passwords(doc: &ZipPasswordsDocument, entries: &[ZipEntry], g: &Geometry) -> Vec<Frame> {
+/// password grid per ZIP, as many to a page as fit. Each page goes to `emit` as soon as it is
+/// full, so a list of a hundred thousand passwords is never held in memory whole; `emit` also
+/// learns the page count ([`zip_password_page_count`]) to number the pages.
+pub fn zip_passwords<E>(
+    doc: &ZipPasswordsDocument,
+    entries: &[ZipEntry],
+    g: &Geometry,
+    mut emit: impl FnMut(Frame) -> Result<(), E>,
+) -> Result<(), E> {
     let new_page = || Page { g, items: Vec::new() };
-    let mut frames = Vec::new();
     let mut page = new_page();
     let full = Area { x: page.content_left(), y: 0.0, w: page.content_width(), h: g.page.height_mm };
     let top = g.address.y_mm;
@@ -129,16 +135,11 @@ pub fn zip_passwords(doc: &ZipPasswordsDocument, entries: &[ZipEntry], g: &Geome
     let heading = Area { y: top + 10.0, h: leading_mm(g.paragraph.size_pt, g.page.leading), ..full };
     page.aligned(&doc.heading, heading, heading.y, g.paragraph.size_pt, Align::Center, "heading");
     let mut y = notes(&mut page, &doc.notes, top + 18.0, g.bullets.size_pt) + g.flow.gap_mm;
-    let label_h = leading_mm(g.grid.label_pt, g.page.leading);
-    let entry_h = label_h + g.grid.class_row_mm + g.grid.char_row_mm + g.flow.gap_mm;
+    let (label_h, entry_h) = zip_entry_height(g);
     let bottom = g.page.height_mm - g.page.margin_bottom_mm;
     for entry in entries {
         if y + entry_h > bottom {
-            frames.push(Frame {
-                width: g.page.width_mm,
-                height: g.page.height_mm,
-                items: std::mem::take(&mut page.items),
-            });
+            emit(Frame { width: g.page.width_mm, height: g.page.height_mm, items: std::mem::take(&mut page.items) })?;
             y = top;
         }
         let (size, label) = one_line_label(&entry.label, full.w, g.grid.label_pt, g.grid.label_pt * 0.6);
@@ -146,6 +147,30 @@ pub fn zip_passwords(doc: &ZipPasswordsDocument, entries: &[ZipEntry], g: &Geome
         page.aligned(&label, area, y, size, Align::Left, "zip-label");
         y = grid(&mut page, "開封パスワード", entry.password, y + label_h, false, false) + g.flow.gap_mm;
     }
-    frames.push(Frame { width: g.page.width_mm, height: g.page.height_mm, items: page.items });
-    frames
+    emit(Frame { width: g.page.width_mm, height: g.page.height_mm, items: page.items })
+}
+
+/// The height of one entry's label line, and of the whole entry with its grid and gap.
+fn zip_entry_height(g: &Geometry) -> (f32, f32) {
+    let label_h = leading_mm(g.grid.label_pt, g.page.leading);
+    (label_h, label_h + g.grid.class_row_mm + g.grid.char_row_mm + g.flow.gap_mm)
+}
+
+/// How many pages [`zip_passwords`] makes of `entries` entries: the same walk down the page,
+/// without drawing.
+pub fn zip_password_page_count(doc: &ZipPasswordsDocument, entries: usize, g: &Geometry) -> usize {
+    let mut page = Page { g, items: Vec::new() };
+    let top = g.address.y_mm;
+    let mut y = notes(&mut page, &doc.notes, top + 18.0, g.bullets.size_pt) + g.flow.gap_mm;
+    let (_, entry_h) = zip_entry_height(g);
+    let bottom = g.page.height_mm - g.page.margin_bottom_mm;
+    let mut pages = 1;
+    for _ in 0..entries {
+        if y + entry_h > bottom {
+            pages += 1;
+            y = top;
+        }
+        y += entry_h;
+    }
+    pages
 }
