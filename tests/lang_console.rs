@@ -17,29 +17,9 @@ R08-0001,登録結果,承認,1371000017,社会福祉法人あおぞら会 特別
 R08-0002,再発行,承認,1371000124,訪問介護ステーションひまわり,160-0023,東京都新宿区西新宿2-8-1 新宿ビル3F,03-5321-1111,03-5321-1112,KJ131371000124,13,\r\n\
 R08-0003,証明書PW再発行,承認,1371000231,訪問介護ステーションひまわり 第二事業所,160-0023,東京都新宿区西新宿2-8-1 新宿ビル4F,03-5321-1113,03-5321-1114,KJ131371000231,13,\r\n";
 
-fn japanese(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
-}
-
 /// The lines of `output` with Japanese outside 「」 (a quoted column name or value).
 fn japanese_outside_quotes(output: &str) -> Vec<&str> {
-    output
-        .lines()
-        .filter(|line| {
-            let mut depth = 0usize;
-            line.chars().any(|c| match c {
-                '「' => {
-                    depth += 1;
-                    false
-                }
-                '」' => {
-                    depth = depth.saturating_sub(1);
-                    false
-                }
-                c => japanese(c) && depth == 0,
-            })
-        })
-        .collect()
+    output.lines().filter(|line| !common::japanese_outside_quotes(line).is_empty()).collect()
 }
 
 /// Runs `tsuchi --lang en …` in `cwd` with the list of ledgers in `home`; returns stdout and

@@ -14,21 +14,11 @@ use tsuchi::i18n::{Lang, with_lang};
 use tsuchi::intake::fields::office_check_digit;
 use tsuchi::postal::{Entry, Kind, PostalTable};
 
-fn japanese(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
-}
-
 /// Fails when `text` has a Japanese character outside 「」.
+#[track_caller]
 fn assert_english(text: &str) {
-    let mut depth = 0usize;
-    for c in text.chars() {
-        match c {
-            '「' => depth += 1,
-            '」' => depth = depth.saturating_sub(1),
-            c if japanese(c) && depth == 0 => panic!("Japanese outside 「」: {text}"),
-            _ => {}
-        }
-    }
+    let found = common::japanese_outside_quotes(text);
+    assert!(found.is_empty(), "Japanese outside 「」 ({found}): {text}");
 }
 
 const HEADER: &str = "申請番号,通知種別,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID\n";

@@ -12,10 +12,6 @@ use tsuchi::model::{OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, UserId
 
 mod common;
 
-fn japanese(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
-}
-
 /// The Japanese characters of `text` outside 「」, once the clerk's `values` are taken out.
 fn japanese_outside_quotes(text: &str, values: &[String]) -> String {
     let mut rest = text.to_string();
@@ -24,17 +20,7 @@ fn japanese_outside_quotes(text: &str, values: &[String]) -> String {
     for value in values {
         rest = rest.replace(value.as_str(), "");
     }
-    let mut depth = 0usize;
-    let mut found = String::new();
-    for c in rest.chars() {
-        match c {
-            '「' => depth += 1,
-            '」' => depth = depth.saturating_sub(1),
-            c if japanese(c) && depth == 0 => found.push(c),
-            _ => {}
-        }
-    }
-    found
+    common::japanese_outside_quotes(&rest)
 }
 
 #[track_caller]

@@ -6,6 +6,8 @@ use std::path::Path;
 
 use tsuchi::i18n::{self, Entry, Lang};
 
+mod common;
+
 fn rust_sources(dir: &Path, out: &mut Vec<(String, String)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -39,10 +41,6 @@ fn keys_in_code() -> BTreeSet<String> {
     keys
 }
 
-fn japanese(c: char) -> bool {
-    matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F)
-}
-
 #[test]
 fn every_message_has_japanese_and_english_with_the_same_placeholders() {
     let catalogue = i18n::catalogue();
@@ -53,15 +51,8 @@ fn every_message_has_japanese_and_english_with_the_same_placeholders() {
         b.sort();
         assert_eq!(a, b, "{key}: the placeholders of ja and en differ");
         // English quotes a Japanese word (a column name, a value a clerk types) in 「」.
-        let mut depth = 0usize;
-        for c in en.chars() {
-            match c {
-                '「' => depth += 1,
-                '」' => depth = depth.saturating_sub(1),
-                c if japanese(c) && depth == 0 => panic!("{key}: Japanese outside 「」 in the English text: {en}"),
-                _ => {}
-            }
-        }
+        let found = common::japanese_outside_quotes(en);
+        assert!(found.is_empty(), "{key}: Japanese outside 「」 ({found}) in the English text: {en}");
     }
 }
 

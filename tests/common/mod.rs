@@ -183,3 +183,20 @@ pub fn head_on_cover(batch: &Path) -> String {
     let hex: String = rest.chars().filter(|c| !c.is_whitespace()).take(64).collect();
     format!("{count}:{hex}")
 }
+
+/// The Japanese characters of `text` outside 「」: English output quotes a Japanese column
+/// name or a clerk's value in 「」 and has no other Japanese.
+pub fn japanese_outside_quotes(text: &str) -> String {
+    let japanese = |c: char| matches!(c as u32, 0x3040..=0x30FF | 0x3400..=0x9FFF | 0xF900..=0xFAFF | 0xFF66..=0xFF9F);
+    let mut depth = 0usize;
+    let mut found = String::new();
+    for c in text.chars() {
+        match c {
+            '「' => depth += 1,
+            '」' => depth = depth.saturating_sub(1),
+            c if japanese(c) && depth == 0 => found.push(c),
+            _ => {}
+        }
+    }
+    found
+}
