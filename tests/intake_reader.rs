@@ -83,7 +83,7 @@ fn patch(bytes: &[u8], name: &str, edit: impl Fn(String) -> String) -> Vec<u8> {
     let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for i in 0..archive.len() {
         let mut entry = archive.by_index(i).unwrap();
-        let entry_name = entry.name().unwrap().to_string();
+        let entry_name = entry.name().to_string();
         let mut content = Vec::new();
         entry.read_to_end(&mut content).unwrap();
         if entry_name == name {

@@ -195,7 +195,7 @@ fn aes_extra_field(extra: &[u8]) -> Option<(u16, [u8; 2], u8, u16)> {
 fn aes_zip_is_ae2_and_stores_no_crc_of_the_notice() {
     let dir = tempfile::tempdir().expect("tempdir");
     let pw = password(7);
-    // Several KiB, so that zip 9.4.1 would choose AE-1 on a seekable writer.
+    // Several KiB: the `zip` crate (9.4.1) chose AE-1 for entries of 20 bytes or more.
     let content = fake_pdf(&pw);
     let zip = write_zip(dir.path(), JAPANESE_NAME, &content, &pw, ZipEncryption::Aes256, jst(2026, 1, 10, 9, 30, 0));
     let bytes = std::fs::read(&zip).expect("read zip");

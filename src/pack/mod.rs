@@ -7,10 +7,11 @@ use std::io::Write;
 use chrono::{Datelike, NaiveDateTime, Timelike};
 use zip::unstable::write::FileOptionsExt;
 use zip::write::SimpleFileOptions;
-use zip::{AesMode, CompressionMethod, ZipWriter};
+use zip::{CompressionMethod, ZipWriter};
 
 use crate::secrets::Secret;
 
+mod ae2;
 pub mod policy;
 
 /// How the ZIP entry is encrypted.
@@ -67,29 +68,30 @@ pub fn zip_one(
         return Err(PackError::EmptyPassword);
     }
 
-    // A notice PDF is already compressed (its font program and page streams are deflated):
-    // deflating it again halves the cost of an AES archive and saves about 1 % of its size.
-    // ZipCrypto keeps Deflate, so that its known plaintext is not simply the PDF header.
-    let method = match encryption {
-        ZipEncryption::Aes256 => CompressionMethod::Stored,
-        ZipEncryption::ZipCrypto => CompressionMethod::Deflated,
-    };
-    let options = SimpleFileOptions::default().compression_method(method).last_modified_time(zip_time(modified)?);
-    let options = match encryption {
-        ZipEncryption::Aes256 => options.with_aes_encryption(AesMode::Aes256, pw),
-        ZipEncryption::ZipCrypto => options.with_deprecated_encryption(pw.as_bytes())?,
-    };
-
-    // Deflate rarely grows data; the header, AES salt and MAC add well under 1 KiB.
-    let capacity = content.len() + entry_name.len() * 2 + 1024;
-    // Written as a stream, not into a seekable buffer: on a seekable writer zip 9.4.1 goes
-    // back after the entry and rewrites the AES extra field to AE-1, with the CRC, for every
-    // entry of 20 bytes or more (`update_aes_extra_field` in its write.rs). A stream cannot
-    // go back, so the entry stays AE-2 and its sizes follow in a data descriptor (CRC 0).
-    let mut writer = ZipWriter::new_stream(Vec::with_capacity(capacity));
-    writer.start_file(entry_name, options)?;
-    writer.write_all(content).map_err(zip::result::ZipError::Io)?;
-    Ok(writer.finish()?.into_inner())
+    let modified = zip_time(modified)?;
+    match encryption {
+        // A notice PDF is already compressed (its font program and page streams are
+        // deflated): deflating it again would cost as much as the encryption and save about
+        // 1 % of its size, so the AES entry is stored.
+        ZipEncryption::Aes256 => {
+            let mut salt = [0u8; 16];
+            rand::rand_core::TryRng::try_fill_bytes(&mut rand::rngs::SysRng, &mut salt)
+                .map_err(|e| PackError::Zip(zip::result::ZipError::Io(std::io::Error::other(e))))?;
+            let entry = ae2::Entry { name: entry_name, dos_time: modified.timepart(), dos_date: modified.datepart() };
+            Ok(ae2::archive(&entry, content, pw.as_bytes(), &salt))
+        }
+        // ZipCrypto keeps Deflate, so that its known plaintext is not simply the PDF header.
+        ZipEncryption::ZipCrypto => {
+            let options = SimpleFileOptions::default()
+                .compression_method(CompressionMethod::Deflated)
+                .last_modified_time(modified)
+                .with_deprecated_encryption(pw.as_bytes());
+            let mut writer = ZipWriter::new(std::io::Cursor::new(Vec::with_capacity(content.len() + 1024)));
+            writer.start_file(entry_name, options)?;
+            writer.write_all(content).map_err(zip::result::ZipError::Io)?;
+            Ok(writer.finish()?.into_inner())
+        }
+    }
 }
 
 /// Converts a wall-clock time into the MS-DOS timestamp a ZIP entry carries.
