@@ -41,6 +41,17 @@ pub fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
+/// Ends a file of a staging folder written through a handle: like [`write_synced`], durable
+/// once [`sync_staging`] has run (flushed here except on Linux).
+pub fn staged(file: &fs::File) -> io::Result<()> {
+    #[cfg(not(target_os = "linux"))]
+    file.sync_all()?;
+    #[cfg(target_os = "linux")]
+    let _ = file;
+    crate::failpoint::file_written();
+    Ok(())
+}
+
 /// Makes every file and folder entry under `staging` durable before the rename that
 /// publishes it: one `syncfs` of the file system on Linux, then each folder's own entries.
 pub fn sync_staging(staging: &Path) -> io::Result<()> {
@@ -50,6 +61,39 @@ pub fn sync_staging(staging: &Path) -> io::Result<()> {
         rustix::fs::syncfs(&dir)?;
     }
     sync_dirs(staging)
+}
+
+/// A flush of the file system under `staging` going on in the background.
+pub struct Flush(Option<std::thread::JoinHandle<io::Result<()>>>);
+
+impl Flush {
+    /// Waits for the flush and reports how it went.
+    pub fn join(self) -> io::Result<()> {
+        match self.0 {
+            Some(handle) => handle.join().unwrap_or_else(|_| Err(io::Error::other("the flush thread panicked"))),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Starts writing the files of `staging` to disk on a thread of its own (one `syncfs` on
+/// Linux, where [`write_synced`] leaves them in memory; nothing elsewhere, where each file was
+/// flushed as it was written). The thread mostly waits for the disk, so the batch's other
+/// work goes on meanwhile; [`sync_staging`] still makes everything durable at the end.
+pub fn flush_in_background(staging: &Path) -> Flush {
+    #[cfg(target_os = "linux")]
+    {
+        let staging = staging.to_path_buf();
+        Flush(Some(std::thread::spawn(move || {
+            let dir = fs::File::open(&staging)?;
+            Ok(rustix::fs::syncfs(&dir)?)
+        })))
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = staging;
+        Flush(None)
+    }
 }
 
 fn sync_dirs(dir: &Path) -> io::Result<()> {

@@ -86,7 +86,8 @@ pub fn no_recipients() -> String {
 }
 
 /// Encrypts the credentials of `notices` to `recipients` into a new private file at `path`
-/// (0600), flushed to disk. `recipients` must not be empty.
+/// (0600) in a staging folder, durable with the folder ([`crate::fsutil::staged`]).
+/// `recipients` must not be empty.
 pub fn write(path: &Path, notices: &[Notice], recipients: &[Recipient]) -> io::Result<(String, usize)> {
     let keys: Vec<crate::age::Recipient> = recipients.iter().map(|r| r.0.clone()).collect();
     let file = crate::fsutil::create_private(path)?;
@@ -94,8 +95,7 @@ pub fn write(path: &Path, notices: &[Notice], recipients: &[Recipient]) -> io::R
     write_csv(&mut sink, notices)?;
     let Hashing { inner, hasher } = sink.finish()?;
     let file: File = inner.into_inner().map_err(|e| e.into_error())?;
-    file.sync_all()?;
-    crate::failpoint::file_written();
+    crate::fsutil::staged(&file)?;
     Ok((crate::audit::hex(&hasher.finalize()), notices.len()))
 }
 

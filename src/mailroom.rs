@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::xlsx::{self, Cell, Table};
 use rayon::prelude::*;
 
-use crate::model::{NoticeKind, Request};
+use crate::model::{NoticeKind, OfficeNo, PostalCode, Request, UserId};
 use crate::notice::Notice;
 use crate::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::render::pdf::Meta;
@@ -17,22 +17,20 @@ use crate::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer};
 /// The mail room's order: by 郵便番号, then 事業所番号 (then ユーザID and kind, so the order is
 /// total).
 pub fn sort(notices: &mut [&Notice]) {
-    notices.sort_by(|a, b| {
-        let key = |n: &Notice| {
-            let r = &n.request;
-            (r.postal_code.clone(), r.office_no.clone(), r.user_id.clone(), n.kind())
-        };
-        key(a).cmp(&key(b))
-    });
+    fn key(n: &Notice) -> (&PostalCode, &OfficeNo, &UserId, NoticeKind) {
+        let r = &n.request;
+        (&r.postal_code, &r.office_no, &r.user_id, n.kind())
+    }
+    notices.sort_by(|a, b| key(a).cmp(&key(b)));
 }
 
 /// One envelope.
 #[derive(Debug, Clone)]
-pub struct Piece {
+pub struct Piece<'a> {
     pub seq: usize,
     /// `<batch-id>-<seq>`, printed at the foot of the notice.
     pub control_no: String,
-    pub request: Request,
+    pub request: &'a Request,
     /// Pages of the notice (without blank backs).
     pub pages: usize,
     /// Page of the bundle the notice starts on.
@@ -56,9 +54,9 @@ fn barcode_note(notice: &Notice, printed: bool) -> String {
 
 /// The bundle as written.
 #[derive(Debug, Clone)]
-pub struct Bundle {
+pub struct Bundle<'a> {
     pub path: PathBuf,
-    pub pieces: Vec<Piece>,
+    pub pieces: Vec<Piece<'a>>,
     /// Every page of the file, cover and blank backs included.
     pub pages: usize,
 }
@@ -103,13 +101,13 @@ pub fn bundle_pages(notices: usize, duplex: bool) -> usize {
 const CHUNK: usize = 256;
 
 /// Writes the print bundle of `notices` (paper notices, already in [`sort`] order) to `path`.
-pub fn write_bundle(
+pub fn write_bundle<'a>(
     path: &Path,
-    notices: &[&Notice],
+    notices: &[&'a Notice],
     renderer: &Renderer,
     fonts: &PdfFonts,
     info: &BundleInfo,
-) -> Result<Bundle, MailroomError> {
+) -> Result<Bundle<'a>, MailroomError> {
     let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
     let printed = 1 + notices.len();
     let per_sheet = if info.duplex { 2 } else { 1 };
@@ -158,7 +156,7 @@ pub fn write_bundle(
             pieces.push(Piece {
                 seq,
                 control_no: control_no(&info.batch_id, seq),
-                request: notice.request.clone(),
+                request: &notice.request,
                 pages: 1,
                 first_page: writer.page_count() + 1,
                 barcode: barcode_note(notice, info.customer_barcode),
@@ -178,8 +176,7 @@ pub fn write_bundle(
     };
     let out = writer.finish(&meta).map_err(|e| fail(&e))?;
     let file = out.into_inner().map_err(|e| fail(&e.error()))?;
-    file.sync_all().map_err(|e| fail(&e))?;
-    crate::failpoint::file_written();
+    crate::fsutil::staged(&file).map_err(|e| fail(&e))?;
     Ok(Bundle { path: path.to_path_buf(), pieces, pages })
 }
 
@@ -191,27 +188,24 @@ pub const MAILING_LIST_HEADER: [&str; 10] =
 /// the clerk, frozen header, autofilter, widths that fit Japanese text.
 pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
     let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let rows = pieces
-        .iter()
-        .map(|p| {
-            let r = &p.request;
-            vec![
-                Cell::Number(p.seq as f64),
-                p.control_no.as_str().into(),
-                r.postal_code.to_string().into(),
-                r.printed_address().into(),
-                r.office_name.as_str().into(),
-                r.attention.clone().unwrap_or_default().into(),
-                r.kind.label().into(),
-                Cell::Number(p.pages as f64),
-                p.barcode.as_str().into(),
-                "".into(),
-            ]
-        })
-        .collect();
+    let rows = pieces.iter().map(|p| {
+        let r = &p.request;
+        vec![
+            Cell::Number(p.seq as f64),
+            p.control_no.as_str().into(),
+            r.postal_code.to_string().into(),
+            r.printed_address().into(),
+            r.office_name.as_str().into(),
+            r.attention.clone().unwrap_or_default().into(),
+            r.kind.label().into(),
+            Cell::Number(p.pages as f64),
+            p.barcode.as_str().into(),
+            "".into(),
+        ]
+    });
     let widths = [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0];
-    let table = Table { name: "発送リスト", header: &MAILING_LIST_HEADER, widths: &widths, rows };
+    let table = Table { name: "発送リスト", header: &MAILING_LIST_HEADER, widths: &widths, rows: Box::new(rows) };
     // A document for the mail room: Japanese whatever the console speaks.
-    let bytes = crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(&[table])).map_err(|e| fail(&e))?;
+    let bytes = crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(vec![table])).map_err(|e| fail(&e))?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(&e))
 }

@@ -969,7 +969,9 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
         std::fs::create_dir_all(&dest)
             .map_err(|error| msg!("cli.export.cannot_create", path = dest.display(), error))?;
         let head = ledger.head().map_err(text)?;
-        tsuchi::audit::log::write_xlsx(&dest.join("監査ログ.xlsx"), &batches, &requests, &events, head.as_ref())
+        let tagged: Vec<(&str, &tsuchi::ledger::RequestRecord)> =
+            requests.iter().map(|(b, r)| (b.as_str(), r)).collect();
+        tsuchi::audit::log::write_xlsx(&dest.join("監査ログ.xlsx"), &batches, &tagged, &events, head.as_ref())
             .map_err(|e| e.to_string())?;
         tsuchi::fsutil::write_atomic(&dest.join("events.jsonl"), &tsuchi::audit::log::jsonl(&events))
             .map_err(|error| msg!("cli.export.cannot_write_events", error))?;

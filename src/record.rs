@@ -136,14 +136,17 @@ pub fn write(
     staging: &Path,
     report: &BatchReport,
     pending: Pending,
+    hashed: &manifest::Hashed,
     context: &Context,
 ) -> Result<BatchRecord, BatchError> {
     let Context { created, .. } = *context;
     let head = pending.head();
     let Pending { mut chain, batch: batch_row, requests, input, config: config_source, zip_encryption } = pending;
     let path = staging.join("audit").join("events.jsonl");
-    fsutil::write_synced(&path, &audit::log::jsonl(&chain.events)).map_err(io_error(&path))?;
-    let tagged: Vec<(String, RequestRecord)> = requests.iter().map(|r| (report.batch_id.clone(), r.clone())).collect();
+    let file = fsutil::create_private(&path).map_err(io_error(&path))?;
+    audit::log::write_jsonl(std::io::BufWriter::new(&file), &chain.events).map_err(io_error(&path))?;
+    fsutil::staged(&file).map_err(io_error(&path))?;
+    let tagged: Vec<(&str, &RequestRecord)> = requests.iter().map(|r| (report.batch_id.as_str(), r)).collect();
     audit::log::write_xlsx(
         &staging.join("audit").join("監査ログ.xlsx"),
         std::slice::from_ref(&batch_row),
@@ -164,7 +167,7 @@ pub fn write(
         zip_encryption: zip_encryption.into(),
         postal_data: manifest::PostalData::in_use(),
         counts: counts(report),
-        files: manifest::files(staging).map_err(io_error(staging))?,
+        files: manifest::files_with(staging, hashed).map_err(io_error(staging))?,
     };
     let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
     let path = staging.join("manifest.json");
@@ -172,8 +175,9 @@ pub fn write(
     fsutil::sync_staging(staging).map_err(io_error(staging))?;
 
     let mut files: Vec<(String, String, u64)> =
-        manifest.files.iter().map(|f| (f.path.clone(), f.sha256.clone(), f.size)).collect();
+        manifest.files.into_iter().map(|f| (f.path, f.sha256, f.size)).collect();
     files.push(("manifest.json".into(), audit::sha256_hex(&json), json.len() as u64));
+    drop(json);
     files.sort();
     chain.push(&AuditEvent::BatchSealed(FilesSeal { files: files.clone(), adopted: false }));
     Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })

@@ -82,18 +82,15 @@ pub fn write_rejected_csv(path: &Path, rejections: &[Rejection]) -> Result<(), R
 /// Writes `rejected.xlsx`: the row number as a number, everything else as text.
 pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), ReportError> {
     let fail = |e: &dyn std::fmt::Display| ReportError::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let rows = rejections
-        .iter()
-        .map(|r| {
-            let mut cells: Vec<Cell> = vec![Cell::Number(r.row as f64)];
-            cells.extend(rejected_cells(r).into_iter().skip(1).map(Cell::Text));
-            cells
-        })
-        .collect();
+    let rows = rejections.iter().map(|r| {
+        let mut cells: Vec<Cell> = vec![Cell::Number(r.row as f64)];
+        cells.extend(rejected_cells(r).into_iter().skip(1).map(Cell::Text));
+        cells
+    });
     let (name, header) = (crate::msg!("run.rejected.sheet"), rejected_header());
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    let table = Table { name: &name, header: &header, widths: &[6.0, 6.0, 16.0, 30.0, 80.0], rows };
-    let bytes = xlsx::workbook(&[table]).map_err(|e| fail(&e))?;
+    let table = Table { name: &name, header: &header, widths: &[6.0, 6.0, 16.0, 30.0, 80.0], rows: Box::new(rows) };
+    let bytes = xlsx::workbook(vec![table]).map_err(|e| fail(&e))?;
     write_atomic(path, &bytes).map_err(|e| fail(&e))
 }
 

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use chrono::{DateTime, FixedOffset};
 use rayon::prelude::*;
+use sha2::{Digest, Sha256};
 
+use crate::audit::manifest;
 use crate::batch::{BatchError, BatchReport, IssuedNotice, Progress, RunOptions, io_error, planned};
 use crate::config::Config;
 use crate::fsutil;
@@ -18,7 +20,7 @@ use crate::mailroom::{self, BundleInfo};
 use crate::notice::Notice;
 use crate::pack::{self, policy::ZipKey};
 use crate::plan::Plan;
-use crate::render::bundle::BundleWriter;
+use crate::render::bundle::{BundleWriter, prepare};
 use crate::render::{PdfFonts, Renderer, pdf};
 use crate::report;
 use crate::secrets::Secret;
@@ -66,7 +68,10 @@ pub fn write(
     lap(report, "batch fonts");
     let notices = &plan.notices;
     let keys = pack::policy::zip_keys(notices, config);
-    let mut issued = notices_and_zips(staging, notices, &keys, &fonts, context)?;
+    let (mut issued, hashed) = notices_and_zips(staging, notices, &keys, &fonts, context)?;
+    // A gigabyte of notices and ZIPs may wait in memory for the disk: start writing it out
+    // while the rest of the batch is made, so that the final flush finds little left.
+    let early_flush = fsutil::flush_in_background(staging);
     lap(report, "notices+zips");
     report.handoff = Some(handoff(staging, &report.batch_id, notices, config)?);
     lap(report, "handoff");
@@ -94,23 +99,26 @@ pub fn write(
     let not_issued = report.not_issued();
     report::write_rejected_xlsx(&staging.join("rejected.xlsx"), &not_issued)?;
     report::write_rejected_csv(&staging.join("rejected.csv"), &not_issued)?;
-    let record = crate::record::write(staging, report, pending, context)?;
+    early_flush.join().map_err(io_error(staging))?;
+    let record = crate::record::write(staging, report, pending, &hashed, context)?;
     lap(report, "rejected lists+audit+manifest+sync");
     Ok(record)
 }
 
-/// Every notice and its ZIP, in parallel.
+/// Every notice, its ZIP and its archive copy, in parallel; with the SHA-256 of each file for
+/// the manifest.
 fn notices_and_zips(
     staging: &Path,
     notices: &[Notice],
     keys: &[ZipKey],
     fonts: &PdfFonts,
     context: &Context,
-) -> Result<Vec<IssuedNotice>, BatchError> {
+) -> Result<(Vec<IssuedNotice>, manifest::Hashed), BatchError> {
     let zip_time = context.created.naive_local();
     let encryption = context.config.zip.encryption;
     context.progress.start(notices.len());
-    let written: Vec<Result<IssuedNotice, BatchError>> = notices
+    type Written = (IssuedNotice, [(String, [u8; 32], u64); 3]);
+    let written: Vec<Result<Written, BatchError>> = notices
         .par_iter()
         .zip(keys)
         .map(|(notice, key)| {
@@ -119,19 +127,29 @@ fn notices_and_zips(
             let entry = issued.pdf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let zip = pack::zip_one(&entry, &bytes, key.password(notices), encryption, zip_time)?;
             // The archive copy (passwords masked, PDF/A-2b) outlives the notice: same stem.
-            let archive_path = staging.join("archive").join(issued.pdf.file_name().unwrap_or_default());
-            for (path, bytes) in
-                [(staging.join(&issued.pdf), &bytes), (staging.join(&issued.zip), &zip), (archive_path, &archive)]
-            {
+            let archive = (Path::new("archive").join(issued.pdf.file_name().unwrap_or_default()), archive);
+            let files = [(issued.pdf.clone(), bytes), (issued.zip.clone(), zip), archive];
+            for (path, bytes) in &files {
+                let path = staging.join(path);
                 fsutil::write_synced(&path, bytes).map_err(io_error(&path))?;
             }
-            issued.bytes = bytes.len();
+            issued.bytes = files[0].1.len();
+            let hashed = files.map(|(path, bytes)| {
+                (manifest::relative_name(&path), Sha256::digest(&bytes).into(), bytes.len() as u64)
+            });
             context.progress.advance();
-            Ok(issued)
+            Ok((issued, hashed))
         })
         .collect();
     context.progress.finish();
-    written.into_iter().collect()
+    let mut issued = Vec::with_capacity(written.len());
+    let mut hashed = manifest::Hashed::with_capacity(3 * written.len());
+    for w in written {
+        let (notice, files) = w?;
+        issued.push(notice);
+        hashed.extend(files.into_iter().map(|(path, sha256, size)| (path, (sha256, size))));
+    }
+    Ok((issued, hashed))
 }
 
 /// The システム登録ファイル: every credential of the batch, encrypted to the 受付システム's
@@ -154,6 +172,9 @@ fn handoff(
     let recipients = recipients.iter().map(ToString::to_string).collect();
     Ok(crate::handoff::Outcome::Written { file, sha256, rows, recipients })
 }
+
+/// Pages of the second-channel list drawn in parallel at a time.
+const PAGES_AT_ONCE: usize = 32;
 
 /// The second channel: every 開封パスワード, with its character-class grid.
 fn second_channel_list(
@@ -194,14 +215,30 @@ fn second_channel_list(
     let (w, h) = renderer.page_size_mm();
     let file = fsutil::create_private(&path).map_err(io_error(&path))?;
     let mut writer = BundleWriter::new(std::io::BufWriter::new(file), fonts, w, h).map_err(io_error(&path))?;
+    // Pages are laid out one after another, then drawn and compressed a few dozen at a time
+    // in parallel, and written in order.
+    let mut laid_out = Vec::with_capacity(PAGES_AT_ONCE);
+    let mut flush = |laid_out: &mut Vec<_>| -> Result<(), BatchError> {
+        let prepared: Vec<Result<_, BatchError>> = laid_out
+            .par_drain(..)
+            .map(|page| {
+                renderer.check_fonts(fonts, &page)?;
+                Ok(prepare(&page, fonts))
+            })
+            .collect();
+        for page in prepared {
+            writer.prepared(page?).map_err(io_error(&path))?;
+        }
+        Ok(())
+    };
     renderer.zip_password_pages(&report.batch_id, report.issue_date, &separate, |page| {
-        renderer.check_fonts(fonts, &page)?;
-        writer.page(&page).map_err(io_error(&path))
+        laid_out.push(page);
+        if laid_out.len() == PAGES_AT_ONCE { flush(&mut laid_out) } else { Ok(()) }
     })?;
+    flush(&mut laid_out)?;
     let out = writer.finish(&meta).map_err(io_error(&path))?;
     let file = out.into_inner().map_err(|e| io_error(&path)(e.into_error()))?;
-    file.sync_all().map_err(io_error(&path))?;
-    crate::failpoint::file_written();
+    fsutil::staged(&file).map_err(io_error(&path))?;
     Ok(())
 }
 

@@ -23,12 +23,13 @@ impl From<&str> for Cell {
     }
 }
 
-/// One sheet: its name, header, column widths and rows.
+/// One sheet: its name, header, column widths and rows. The rows are made one at a time as
+/// the sheet is written, so that a table of 100,000 rows never stands whole in memory.
 pub struct Table<'a> {
     pub name: &'a str,
     pub header: &'a [&'a str],
     pub widths: &'a [f64],
-    pub rows: Vec<Vec<Cell>>,
+    pub rows: Box<dyn Iterator<Item = Vec<Cell>> + 'a>,
 }
 
 /// What an xlsx cell holds at most, in UTF-16 units as Excel counts.
@@ -58,7 +59,7 @@ pub fn fit_cell(value: &str) -> std::borrow::Cow<'_, str> {
 /// of any row can make a workbook unwritable. Rows go out in order through rust_xlsxwriter's
 /// constant-memory mode (each sheet's XML streamed to a temporary file of its own, strings
 /// inline), so a 100,000-row audit log does not hold every cell a second time in memory.
-pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
+pub fn workbook(tables: Vec<Table>) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     for table in tables {
@@ -67,16 +68,18 @@ pub fn workbook(tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
             sheet.write_string_with_format(0, c as u16, *name, &bold)?;
             sheet.set_column_width(c as u16, *width)?;
         }
-        for (i, row) in table.rows.iter().enumerate() {
+        let mut rows = 0;
+        for (i, row) in table.rows.enumerate() {
             for (c, cell) in row.iter().enumerate() {
                 match cell {
                     Cell::Text(t) => sheet.write_string(i as u32 + 1, c as u16, fit_cell(t))?,
                     Cell::Number(n) => sheet.write_number(i as u32 + 1, c as u16, *n)?,
                 };
             }
+            rows = i as u32 + 1;
         }
         sheet.set_freeze_panes(1, 0)?;
-        sheet.autofilter(0, 0, table.rows.len() as u32, table.header.len() as u16 - 1)?;
+        sheet.autofilter(0, 0, rows, table.header.len() as u16 - 1)?;
     }
     book.save_to_buffer()
 }

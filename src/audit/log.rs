@@ -28,40 +28,37 @@ fn outcome_label(o: Outcome) -> &'static str {
 pub fn write_xlsx(
     path: &Path,
     batches: &[BatchRow],
-    requests: &[(String, RequestRecord)],
+    requests: &[(&str, &RequestRecord)],
     events: &[Event],
     head: Option<&Head>,
 ) -> Result<(), AuditWriteError> {
-    let count = |id: &str, o: Outcome| requests.iter().filter(|(b, r)| b == id && r.outcome == o).count() as f64;
-    let summary = batches
-        .iter()
-        .map(|b| {
-            let mut row: Vec<Cell> = [
-                &b.id,
-                &b.started,
-                &b.finished,
-                &b.operator,
-                &b.host,
-                &b.tool,
-                &b.input_path,
-                &b.input_sha256,
-                b.config_sha256.as_ref().unwrap_or(&"（既定値）".to_string()),
-                &b.issue_date,
-                &b.zip_encryption,
-            ]
-            .into_iter()
-            .map(|t| Cell::Text(t.clone()))
-            .collect();
-            row.extend(
-                [Outcome::Issued, Outcome::Skipped, Outcome::Rejected, Outcome::AlreadyIssued]
-                    .map(|o| Cell::Number(count(&b.id, o))),
-            );
-            row
-        })
+    let count = |id: &str, o: Outcome| requests.iter().filter(|(b, r)| *b == id && r.outcome == o).count() as f64;
+    let summary = batches.iter().map(move |b| {
+        let mut row: Vec<Cell> = [
+            &b.id,
+            &b.started,
+            &b.finished,
+            &b.operator,
+            &b.host,
+            &b.tool,
+            &b.input_path,
+            &b.input_sha256,
+            b.config_sha256.as_ref().unwrap_or(&"（既定値）".to_string()),
+            &b.issue_date,
+            &b.zip_encryption,
+        ]
+        .into_iter()
+        .map(|t| Cell::Text(t.clone()))
         .collect();
-    let request_row = |(b, r): &(String, RequestRecord)| -> Vec<Cell> {
+        row.extend(
+            [Outcome::Issued, Outcome::Skipped, Outcome::Rejected, Outcome::AlreadyIssued]
+                .map(|o| Cell::Number(count(&b.id, o))),
+        );
+        row
+    });
+    let request_row = |&(b, r): &(&str, &RequestRecord)| -> Vec<Cell> {
         vec![
-            b.as_str().into(),
+            b.into(),
             Cell::Number(r.row as f64),
             r.request_id.as_str().into(),
             NoticeKind::from_alias(&r.kind).map(|k| k.label()).unwrap_or_default().into(),
@@ -72,36 +69,31 @@ pub fn write_xlsx(
             r.reissue_reason.clone().unwrap_or_default().into(),
         ]
     };
-    let issued = requests.iter().filter(|(_, r)| r.outcome == Outcome::Issued).map(request_row).collect();
-    let others = requests.iter().filter(|(_, r)| r.outcome != Outcome::Issued).map(request_row).collect();
-    let event_rows = events
-        .iter()
-        .map(|e| {
-            vec![
-                Cell::Number(e.seq as f64),
-                e.batch_id.as_str().into(),
-                e.at.as_str().into(),
-                e.kind.as_str().into(),
-                e.detail.to_string().into(),
-                e.prev_hash.as_str().into(),
-                e.hash.as_str().into(),
-            ]
-        })
-        .collect();
+    let issued = requests.iter().filter(|(_, r)| r.outcome == Outcome::Issued).map(request_row);
+    let others = requests.iter().filter(|(_, r)| r.outcome != Outcome::Issued).map(request_row);
+    let event_rows = events.iter().map(|e| {
+        vec![
+            Cell::Number(e.seq as f64),
+            e.batch_id.as_str().into(),
+            e.at.as_str().into(),
+            e.kind.as_str().into(),
+            e.detail.to_string().into(),
+            e.prev_hash.as_str().into(),
+            e.hash.as_str().into(),
+        ]
+    });
     let request_header =
         ["バッチID", "行", "申請番号", "通知種別", "事業所番号", "結果", "理由・備考", "再発行元", "再発行の理由"];
     let request_widths = [18.0, 6.0, 14.0, 16.0, 12.0, 10.0, 60.0, 18.0, 30.0];
-    let head_rows = head
-        .map(|h| {
-            vec![vec![
-                Cell::Number(h.count as f64),
-                h.hash.as_str().into(),
-                h.grouped().into(),
-                format!("tsuchi verify --head {h}").into(),
-            ]]
-        })
-        .unwrap_or_default();
-    let tables = [
+    let head_rows = head.map(|h| {
+        vec![
+            Cell::Number(h.count as f64),
+            h.hash.as_str().into(),
+            h.grouped().into(),
+            format!("tsuchi verify --head {h}").into(),
+        ]
+    });
+    let tables = vec![
         Table {
             name: "概要",
             header: &[
@@ -122,36 +114,42 @@ pub fn write_xlsx(
                 "発行済み",
             ],
             widths: &[18.0, 26.0, 26.0, 12.0, 12.0, 14.0, 30.0, 66.0, 66.0, 12.0, 12.0, 8.0, 8.0, 8.0, 8.0],
-            rows: summary,
+            rows: Box::new(summary),
         },
-        Table { name: "発行一覧", header: &request_header, widths: &request_widths, rows: issued },
-        Table { name: "差戻し一覧", header: &request_header, widths: &request_widths, rows: others },
+        Table { name: "発行一覧", header: &request_header, widths: &request_widths, rows: Box::new(issued) },
+        Table { name: "差戻し一覧", header: &request_header, widths: &request_widths, rows: Box::new(others) },
         Table {
             name: "イベント",
             header: &["番号", "バッチID", "日時", "種類", "内容", "直前のハッシュ", "ハッシュ"],
             widths: &[8.0, 18.0, 30.0, 22.0, 80.0, 66.0, 66.0],
-            rows: event_rows,
+            rows: Box::new(event_rows),
         },
         Table {
             name: "連鎖の先頭",
             header: &["イベント件数", "ハッシュ", "紙の控え（8桁ずつ）", "確かめ方"],
             widths: &[12.0, 66.0, 76.0, 90.0],
-            rows: head_rows,
+            rows: Box::new(head_rows.into_iter()),
         },
     ];
     let fail = |detail: String| AuditWriteError { path: path.to_path_buf(), detail };
     // A document for auditors: Japanese whatever the console speaks.
     let bytes =
-        crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(&tables)).map_err(|e| fail(e.to_string()))?;
+        crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(tables)).map_err(|e| fail(e.to_string()))?;
     crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(e.to_string()))
 }
 
 /// events.jsonl: one event a line, exactly as chained in the ledger.
 pub fn jsonl(events: &[Event]) -> Vec<u8> {
     let mut out = Vec::new();
-    for e in events {
-        out.extend(serde_json::to_vec(e).expect("events serialise"));
-        out.push(b'\n');
-    }
+    write_jsonl(&mut out, events).expect("writing to memory cannot fail");
     out
+}
+
+/// [`jsonl`] into `out`, a line at a time.
+pub fn write_jsonl(mut out: impl std::io::Write, events: &[Event]) -> std::io::Result<()> {
+    for e in events {
+        serde_json::to_writer(&mut out, e)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
 }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::sha256_hex;
+use super::{hex, sha256_hex};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileEntry {
@@ -64,16 +64,36 @@ pub fn source(path: &Path) -> std::io::Result<Source> {
 
 /// Every file under `dir`, sorted by path, hashed.
 pub fn files(dir: &Path) -> std::io::Result<Vec<FileEntry>> {
+    files_with(dir, &Hashed::default())
+}
+
+/// The SHA-256 and size of files as they were written, by path relative to the batch folder
+/// (with `/` separators): the batch hashes its notices and ZIPs from memory, in parallel with
+/// making them, rather than reading a gigabyte back for the manifest.
+pub type Hashed = std::collections::HashMap<String, ([u8; 32], u64)>;
+
+/// A path relative to the batch folder as the manifest names it, with `/` separators.
+pub fn relative_name(relative: &Path) -> String {
+    let parts: Vec<String> = relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+    parts.join("/")
+}
+
+/// [`files`], taking the hash of a file from `known` when it lists the file with the size it
+/// has on disk, and reading the file otherwise.
+pub fn files_with(dir: &Path, known: &Hashed) -> std::io::Result<Vec<FileEntry>> {
     let mut paths = Vec::new();
     collect(dir, &mut paths)?;
     let mut entries = paths
         .par_iter()
         .map(|path| {
+            let path_name = relative_name(path.strip_prefix(dir).expect("under dir"));
+            if let Some((sha256, size)) = known.get(&path_name)
+                && std::fs::metadata(path)?.len() == *size
+            {
+                return Ok(FileEntry { path: path_name, sha256: hex(sha256), size: *size });
+            }
             let bytes = std::fs::read(path)?;
-            let relative = path.strip_prefix(dir).expect("under dir");
-            let parts: Vec<String> =
-                relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-            Ok(FileEntry { path: parts.join("/"), sha256: sha256_hex(&bytes), size: bytes.len() as u64 })
+            Ok(FileEntry { path: path_name, sha256: sha256_hex(&bytes), size: bytes.len() as u64 })
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     entries.sort_by(|a, b| a.path.cmp(&b.path));
