@@ -211,6 +211,10 @@ pub fn run(
         secrets: SecretSource::Os,
     };
     let mut plan = plan::prepare(&input, config, renderer)?;
+    // The plan's notices hold the accepted requests now: a batch of 100,000 rows need not
+    // keep a second copy of each until it ends.
+    let mut intake = intake;
+    intake.requests = Vec::new();
     let mut report = BatchReport {
         batch_id,
         dir,

@@ -96,7 +96,7 @@ pub fn lives(ledger: &Ledger) -> Result<Vec<Life>, LifecycleError> {
         let at = e.at.chars().take(16).collect::<String>().replace('T', " ");
         match e.kind.as_str() {
             "request.issued" => {
-                let d = &e.detail;
+                let d = &e.detail.value();
                 let text = |k: &str| d[k].as_str().unwrap_or_default().to_string();
                 let notice = NoticeRef {
                     request_id: text("request_id"),
@@ -125,16 +125,17 @@ pub fn lives(ledger: &Ledger) -> Result<Vec<Life>, LifecycleError> {
                 lives.push(Life { batch: e.batch_id.clone(), notice, steps });
             }
             MAIL_SENT | MAIL_RETURNED => {
-                let Ok(notice) = serde_json::from_value::<NoticeRef>(e.detail["notice"].clone()) else { continue };
+                let mut detail = e.detail.value();
+                let Ok(notice) = serde_json::from_value::<NoticeRef>(detail["notice"].take()) else { continue };
                 let step = if e.kind == MAIL_SENT {
                     Step::Sent {
-                        registered_no: e.detail["registered_no"].as_str().unwrap_or_default().to_string(),
-                        sent_on: e.detail["sent_on"].as_str().and_then(|d| d.parse().ok()),
+                        registered_no: detail["registered_no"].as_str().unwrap_or_default().to_string(),
+                        sent_on: detail["sent_on"].as_str().and_then(|d| d.parse().ok()),
                     }
                 } else {
                     Step::Returned {
-                        reason: e.detail["reason"].as_str().unwrap_or_default().to_string(),
-                        operator: e.detail["operator"].as_str().unwrap_or_default().to_string(),
+                        reason: detail["reason"].as_str().unwrap_or_default().to_string(),
+                        operator: detail["operator"].as_str().unwrap_or_default().to_string(),
                     }
                 };
                 if let Some(life) = lives.iter_mut().find(|l| l.is(&e.batch_id, &notice)) {
@@ -142,7 +143,7 @@ pub fn lives(ledger: &Ledger) -> Result<Vec<Life>, LifecycleError> {
                 }
             }
             PURGED => {
-                let operator = e.detail["operator"].as_str().unwrap_or_default().to_string();
+                let operator = e.detail.value()["operator"].as_str().unwrap_or_default().to_string();
                 for life in lives.iter_mut().filter(|l| l.batch == e.batch_id) {
                     life.steps.push((at.clone(), Step::Purged { operator: operator.clone() }));
                 }
@@ -452,7 +453,7 @@ pub fn purge(ledger: &mut Ledger, dir: &Path, force: Option<&str>) -> Result<Pur
 
 /// (path, when) of the files a `batch.purged` event removed.
 pub fn purged_paths(e: &Event) -> Vec<(String, String)> {
-    e.detail["files"]
+    e.detail.value()["files"]
         .as_array()
         .into_iter()
         .flatten()

@@ -172,11 +172,13 @@ fn rewrite(out: &Path, id: &str, folder: bool) {
     let mut events = ledger.events(None).unwrap();
     drop(ledger);
     for e in events.iter_mut().filter(|e| e.kind == "batch.rows") {
-        for pair in e.detail["requests"].as_array_mut().unwrap() {
+        let mut detail = e.detail.value();
+        for pair in detail["requests"].as_array_mut().unwrap() {
             if pair[0] == changed.row {
                 pair[1] = request_row_hash(id, &changed).into();
             }
         }
+        e.detail = tsuchi::ledger::Detail::of(&detail);
     }
     let rechain = |events: &mut Vec<tsuchi::ledger::Event>| {
         let mut prev = GENESIS.to_string();
@@ -206,12 +208,14 @@ fn rewrite(out: &Path, id: &str, folder: bool) {
         std::fs::write(batch.join("manifest.json"), &manifest).unwrap();
         written.push(("manifest.json".into(), manifest));
         let seal = events.iter_mut().find(|e| e.kind == "batch.sealed").unwrap();
-        for f in seal.detail["files"].as_array_mut().unwrap() {
+        let mut detail = seal.detail.value();
+        for f in detail["files"].as_array_mut().unwrap() {
             if let Some((_, bytes)) = written.iter().find(|(p, _)| f[0] == p.as_str()) {
                 f[1] = sha256_hex(bytes).into();
                 f[2] = bytes.len().into();
             }
         }
+        seal.detail = tsuchi::ledger::Detail::of(&detail);
         let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
         for (path, bytes) in &written {
             conn.execute(
@@ -226,7 +230,7 @@ fn rewrite(out: &Path, id: &str, folder: bool) {
     for e in &events {
         conn.execute(
             "UPDATE events SET detail = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
-            rusqlite::params![e.detail.to_string(), e.prev_hash, e.hash, e.seq],
+            rusqlite::params![e.detail.text(), e.prev_hash, e.hash, e.seq],
         )
         .unwrap();
     }

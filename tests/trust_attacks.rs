@@ -103,7 +103,7 @@ fn requests_recorded_before_the_id_was_normalised_are_not_issued_again() {
     for e in &events {
         conn.execute(
             "INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            rusqlite::params![e.seq, e.batch_id, e.at, e.kind, e.detail.to_string(), e.prev_hash, e.hash],
+            rusqlite::params![e.seq, e.batch_id, e.at, e.kind, e.detail.text(), e.prev_hash, e.hash],
         )
         .unwrap();
     }

@@ -182,7 +182,7 @@ mod tests {
             batch_id: "20250401-090000".into(),
             at: "2025-04-01T09:00:00.000000+09:00".into(),
             kind: kind.into(),
-            detail,
+            detail: crate::ledger::Detail::of(&detail),
             prev_hash: GENESIS.into(),
             hash: String::new(),
         };
@@ -292,7 +292,7 @@ mod tests {
             batch_id: "b".into(),
             at: "t".into(),
             kind,
-            detail,
+            detail: crate::ledger::Detail::of(&detail),
             prev_hash: GENESIS.into(),
             hash: String::new(),
         };

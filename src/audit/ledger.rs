@@ -66,15 +66,50 @@ pub struct Event {
     pub batch_id: String,
     pub at: String,
     pub kind: String,
-    pub detail: serde_json::Value,
+    pub detail: Detail,
     pub prev_hash: String,
     pub hash: String,
+}
+
+/// What an event says, as the JSON text the chain hashes and the ledger stores: a batch of
+/// 100,000 requests holds as many events in memory until the ledger commits them, and text
+/// takes a fraction of the room of a parsed tree. [`Detail::value`] parses it for reading.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Detail(Box<serde_json::value::RawValue>);
+
+impl Detail {
+    /// The detail of `value`, written as serde_json writes it (keys sorted).
+    pub fn of(value: &serde_json::Value) -> Detail {
+        Detail::from_json(value.to_string()).expect("a JSON value is JSON text")
+    }
+
+    /// JSON text as it stands, or `None` when it is not JSON.
+    pub fn from_json(text: String) -> Option<Detail> {
+        serde_json::value::RawValue::from_string(text).ok().map(Detail)
+    }
+
+    /// The JSON text.
+    pub fn text(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The detail parsed, for reading its fields.
+    pub fn value(&self) -> serde_json::Value {
+        serde_json::from_str(self.text()).expect("a detail is JSON text")
+    }
+}
+
+impl PartialEq for Detail {
+    fn eq(&self, other: &Detail) -> bool {
+        self.text() == other.text()
+    }
 }
 
 impl Event {
     /// The canonical form that is hashed: JSON of every field but `hash`, keys sorted.
     pub fn canonical(&self) -> String {
-        canonical(self.seq, &self.batch_id, &self.at, &self.kind, &self.detail.to_string(), &self.prev_hash)
+        canonical(self.seq, &self.batch_id, &self.at, &self.kind, self.detail.text(), &self.prev_hash)
     }
 
     pub fn computed_hash(&self) -> String {
@@ -119,7 +154,7 @@ impl EventChain {
             // When it happened, to the microsecond, in Japan time.
             at: crate::wareki::now_in_tokyo().format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(),
             kind: kind.to_string(),
-            detail,
+            detail: Detail::of(&detail),
             prev_hash: self.prev_hash.clone(),
             hash: String::new(),
         };
@@ -536,7 +571,10 @@ impl Ledger {
                     batch_id: r.get(1)?,
                     at: r.get(2)?,
                     kind: r.get(3)?,
-                    detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::String(detail)),
+                    // Text that is not JSON (the ledger's own writes never are) reads as a
+                    // JSON string.
+                    detail: Detail::from_json(detail.clone())
+                        .unwrap_or_else(|| Detail::of(&serde_json::Value::String(detail))),
                     prev_hash: r.get(5)?,
                     hash: r.get(6)?,
                 })
@@ -735,7 +773,7 @@ fn chain_after(conn: &Connection, batch_id: &str) -> Result<EventChain, LedgerEr
 fn insert_events(conn: &Connection, events: &[Event]) -> Result<(), LedgerError> {
     let mut insert = conn.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
     for e in events {
-        insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.to_string(), e.prev_hash, e.hash])?;
+        insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.text(), e.prev_hash, e.hash])?;
     }
     Ok(())
 }
@@ -776,14 +814,14 @@ mod tests {
     #[test]
     fn an_edited_event_breaks_the_chain_at_that_event() {
         let mut events = chain_of(5);
-        events[2].detail = serde_json::json!({ "warning": "99" });
+        events[2].detail = Detail::of(&serde_json::json!({ "warning": "99" }));
         assert_eq!(first_break(&events).unwrap().seq, 3);
     }
 
     #[test]
     fn a_rehashed_edit_breaks_the_chain_at_the_next_event() {
         let mut events = chain_of(5);
-        events[2].detail = serde_json::json!({ "warning": "99" });
+        events[2].detail = Detail::of(&serde_json::json!({ "warning": "99" }));
         events[2].hash = events[2].computed_hash();
         assert_eq!(first_break(&events).unwrap().seq, 4);
     }

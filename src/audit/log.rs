@@ -77,7 +77,7 @@ pub fn write_xlsx(
             e.batch_id.as_str().into(),
             e.at.as_str().into(),
             e.kind.as_str().into(),
-            e.detail.to_string().into(),
+            e.detail.text().into(),
             e.prev_hash.as_str().into(),
             e.hash.as_str().into(),
         ]

@@ -251,7 +251,7 @@ fn folder(dir: &Path, id: &str, ledger: Option<&Ledger>) -> Result<Vec<Finding>,
     let mut purged: BTreeMap<String, (String, String)> = BTreeMap::new();
     if let Some(l) = ledger.filter(|_| from_ledger.is_some()) {
         for e in l.events(Some(id))?.iter().filter(|e| e.kind == super::event::PURGED) {
-            let operator = e.detail["operator"].as_str().unwrap_or_default().to_string();
+            let operator = e.detail.value()["operator"].as_str().unwrap_or_default().to_string();
             for (path, at) in crate::lifecycle::purged_paths(e) {
                 purged.insert(path, (at, operator.clone()));
             }
