@@ -11,7 +11,6 @@
 //! An archival writer ([`BundleWriter::archival`]) adds what PDF/A-2b needs (see
 //! [`super::pdfa`]): XMP metadata, the sRGB output intent and a file identifier.
 
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use chrono::{DateTime, FixedOffset};
@@ -19,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::fonts::{PdfFonts, SubsetFont};
 use super::layout::Frame;
-use super::ops::{PT_PER_MM, content_stream, font_name};
+use super::ops::{PT_PER_MM, content_stream, font_name, push_hex4, push_uint};
 use crate::font::Face;
 
 /// Document information.
@@ -187,8 +186,9 @@ impl<'f, W: Write> BundleWriter<'f, W> {
             .as_bytes(),
         )?;
         let mut widths = String::with_capacity(5 * font.widths.len());
-        for w in &font.widths {
-            let _ = write!(widths, "{w} ");
+        for &w in &font.widths {
+            push_uint(&mut widths, u64::from(w));
+            widths.push(' ');
         }
         self.object(
             cid,
@@ -308,7 +308,7 @@ pub fn prepare(frame: &Frame, fonts: &PdfFonts) -> PreparedPage {
 fn hex_text(s: &str) -> String {
     let mut out = String::from("<FEFF");
     for unit in s.encode_utf16() {
-        let _ = write!(out, "{unit:04X}");
+        push_hex4(&mut out, unit);
     }
     out.push('>');
     out
@@ -331,10 +331,16 @@ fn to_unicode(font: &SubsetFont) -> String {
          /CMapName/Adobe-Identity-UCS def\n/CMapType 2 def\n1 begincodespacerange\n<0000><FFFF>\nendcodespacerange\n",
     );
     for chunk in pairs.chunks(100) {
-        let _ = writeln!(out, "{} beginbfchar", chunk.len());
-        for (gid, c) in chunk {
-            let units: String = c.encode_utf16(&mut [0; 2]).iter().map(|u| format!("{u:04X}")).collect();
-            let _ = writeln!(out, "<{gid:04X}><{units}>");
+        push_uint(&mut out, chunk.len() as u64);
+        out.push_str(" beginbfchar\n");
+        for &(gid, c) in chunk {
+            out.push('<');
+            push_hex4(&mut out, gid);
+            out.push_str("><");
+            for &unit in c.encode_utf16(&mut [0; 2]).iter() {
+                push_hex4(&mut out, unit);
+            }
+            out.push_str(">\n");
         }
         out.push_str("endbfchar\n");
     }

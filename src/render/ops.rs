@@ -46,8 +46,7 @@ pub fn content_stream(frame: &Frame, fonts: &PdfFonts) -> String {
                 fixed(&mut s, flip(run.baseline), 2);
                 s.push_str(" Tm<");
                 for c in run.text.chars() {
-                    let gid = font.gid(c).unwrap_or(0);
-                    s.extend((0..4).rev().map(|i| char::from(b"0123456789ABCDEF"[(gid >> (4 * i) & 15) as usize])));
+                    push_hex4(&mut s, font.gid(c).unwrap_or(0));
                 }
                 s.push_str(">Tj ET\n");
             }
@@ -90,7 +89,36 @@ fn fixed(s: &mut String, v: f32, decimals: u32) {
         s.push('-');
     }
     let n = n.unsigned_abs();
-    let _ = write!(s, "{}.{:0width$}", n / scale as u64, n % scale as u64, width = decimals as usize);
+    push_uint(s, n / scale as u64);
+    s.push('.');
+    let fraction = n % scale as u64;
+    // Leading zeros of the fraction, then its digits ("0" when there are no decimals).
+    for place in (1..decimals).rev() {
+        if fraction < 10u64.pow(place) {
+            s.push('0');
+        }
+    }
+    push_uint(s, fraction);
+}
+
+/// Appends `n` in decimal.
+pub fn push_uint(s: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    s.extend(digits[at..].iter().map(|&d| char::from(d)));
+}
+
+/// Appends `v` as four upper-case hexadecimal digits.
+pub fn push_hex4(s: &mut String, v: u16) {
+    s.extend((0..4).rev().map(|i| char::from(b"0123456789ABCDEF"[(v >> (4 * i) & 15) as usize])));
 }
 
 #[cfg(test)]
