@@ -41,13 +41,12 @@ pub fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     Ok(())
 }
 
-/// Ends a file of a staging folder written through a handle: like [`write_synced`], durable
-/// once [`sync_staging`] has run (flushed here except on Linux).
+/// Ends a large file of a staging folder written through a handle (print bundle, password
+/// list, hand-off, audit events, manifest): flushed here, one by one, on every platform. A
+/// handful of `fsync`s costs little, and each reports its own write errors, which `syncfs`
+/// does not on Linux before 5.8 or on some network shares.
 pub fn staged(file: &fs::File) -> io::Result<()> {
-    #[cfg(not(target_os = "linux"))]
     file.sync_all()?;
-    #[cfg(target_os = "linux")]
-    let _ = file;
     crate::failpoint::file_written();
     Ok(())
 }

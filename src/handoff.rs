@@ -15,7 +15,6 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::notice::{Notice, SecretSlot};
@@ -91,12 +90,12 @@ pub fn no_recipients() -> String {
 pub fn write(path: &Path, notices: &[Notice], recipients: &[Recipient]) -> io::Result<(String, usize)> {
     let keys: Vec<crate::age::Recipient> = recipients.iter().map(|r| r.0.clone()).collect();
     let file = crate::fsutil::create_private(path)?;
-    let mut sink = crate::age::encrypt(&keys, Hashing { inner: BufWriter::new(file), hasher: Sha256::new() })?;
+    let mut sink = crate::age::encrypt(&keys, crate::audit::Hashing::new(BufWriter::new(file)))?;
     write_csv(&mut sink, notices)?;
-    let Hashing { inner, hasher } = sink.finish()?;
+    let (inner, sha256) = sink.finish()?.finish();
     let file: File = inner.into_inner().map_err(|e| e.into_error())?;
     crate::fsutil::staged(&file)?;
-    Ok((crate::audit::hex(&hasher.finalize()), notices.len()))
+    Ok((sha256, notices.len()))
 }
 
 /// The plaintext CSV, written line by line into `out` (the age encryptor). Each line is built
@@ -149,25 +148,6 @@ fn record(fields: &[&str]) -> Zeroizing<String> {
     }
     line.push_str("\r\n");
     line
-}
-
-/// Passes ciphertext on and hashes it on the way: the hash the audit event records is that of
-/// the bytes written, without reading the file back.
-struct Hashing<W> {
-    inner: W,
-    hasher: Sha256,
-}
-
-impl<W: Write> Write for Hashing<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let n = self.inner.write(buf)?;
-        self.hasher.update(&buf[..n]);
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
 }
 
 #[cfg(test)]

@@ -129,32 +129,37 @@ pub fn events(
     Ok(Pending { chain, batch, requests, input, config: config_source, zip_encryption })
 }
 
-/// Writes the audit files and the manifest of the batch in `staging`, syncs the folder, and
-/// returns the rows the ledger commits with it: the events, then the seal that binds the
-/// batch's ledger rows into the chain.
+/// Writes the batch's audit files into `staging`: events.jsonl and 監査ログ.xlsx, from the
+/// events and rows that [`write`] then seals. Needs nothing else of the folder, so it runs
+/// beside the print bundle.
+pub fn write_audit(staging: &Path, report: &BatchReport, pending: &Pending) -> Result<(), BatchError> {
+    let path = staging.join("audit").join("events.jsonl");
+    let file = fsutil::create_private(&path).map_err(io_error(&path))?;
+    audit::log::write_jsonl(std::io::BufWriter::new(&file), &pending.chain.events).map_err(io_error(&path))?;
+    fsutil::staged(&file).map_err(io_error(&path))?;
+    let tagged: Vec<(&str, &RequestRecord)> = pending.requests.iter().map(|r| (report.batch_id.as_str(), r)).collect();
+    audit::log::write_xlsx(
+        &staging.join("audit").join("監査ログ.xlsx"),
+        std::slice::from_ref(&pending.batch),
+        &tagged,
+        &pending.chain.events,
+        Some(&pending.head()),
+    )?;
+    Ok(())
+}
+
+/// Writes the manifest of the batch in `staging` (after [`write_audit`] and every other
+/// file), syncs the folder, and returns the rows the ledger commits with it: the events, then
+/// the seal that binds the batch's ledger rows into the chain.
 pub fn write(
     staging: &Path,
     report: &BatchReport,
     pending: Pending,
-    hashed: &manifest::Hashed,
+    hashed: manifest::Hashed,
     context: &Context,
 ) -> Result<BatchRecord, BatchError> {
     let Context { created, .. } = *context;
-    let head = pending.head();
     let Pending { mut chain, batch: batch_row, requests, input, config: config_source, zip_encryption } = pending;
-    let path = staging.join("audit").join("events.jsonl");
-    let file = fsutil::create_private(&path).map_err(io_error(&path))?;
-    audit::log::write_jsonl(std::io::BufWriter::new(&file), &chain.events).map_err(io_error(&path))?;
-    fsutil::staged(&file).map_err(io_error(&path))?;
-    let tagged: Vec<(&str, &RequestRecord)> = requests.iter().map(|r| (report.batch_id.as_str(), r)).collect();
-    audit::log::write_xlsx(
-        &staging.join("audit").join("監査ログ.xlsx"),
-        std::slice::from_ref(&batch_row),
-        &tagged,
-        &chain.events,
-        Some(&head),
-    )?;
-
     let manifest = manifest::Manifest {
         tool: TOOL.into(),
         batch_id: report.batch_id.clone(),
@@ -167,19 +172,29 @@ pub fn write(
         zip_encryption: zip_encryption.into(),
         postal_data: manifest::PostalData::in_use(),
         counts: counts(report),
-        files: manifest::files_with(staging, hashed).map_err(io_error(staging))?,
+        files: manifest::files_with(staging, &hashed).map_err(io_error(staging))?,
     };
-    let json = serde_json::to_vec_pretty(&manifest).expect("a manifest serialises");
+    drop(hashed);
+    // Streamed into the file and hashed on the way: a manifest of 300,000 files is tens of
+    // megabytes of JSON.
     let path = staging.join("manifest.json");
-    fsutil::write_synced(&path, &json).map_err(io_error(&path))?;
+    let file = fsutil::create_private(&path).map_err(io_error(&path))?;
+    let mut out = audit::Hashing::new(std::io::BufWriter::new(&file));
+    serde_json::to_writer_pretty(&mut out, &manifest).map_err(|e| io_error(&path)(e.into()))?;
+    let size = out.written();
+    let (buffered, sha256) = out.finish();
+    buffered.into_inner().map_err(|e| io_error(&path)(e.into_error()))?;
+    fsutil::staged(&file).map_err(io_error(&path))?;
     fsutil::sync_staging(staging).map_err(io_error(staging))?;
 
-    let mut files: Vec<(String, String, u64)> =
-        manifest.files.into_iter().map(|f| (f.path, f.sha256, f.size)).collect();
-    files.push(("manifest.json".into(), audit::sha256_hex(&json), json.len() as u64));
-    drop(json);
+    let mut files: Vec<(String, String, u64)> = Vec::with_capacity(manifest.files.len() + 1);
+    files.extend(manifest.files.into_iter().map(|f| (f.path, f.sha256, f.size)));
+    files.push(("manifest.json".into(), sha256, size));
     files.sort();
-    chain.push(&AuditEvent::BatchSealed(FilesSeal { files: files.clone(), adopted: false }));
+    // The seal takes the list and gives it back for the ledger rows: no second copy.
+    let seal = AuditEvent::BatchSealed(FilesSeal { files, adopted: false });
+    chain.push(&seal);
+    let AuditEvent::BatchSealed(FilesSeal { files, .. }) = seal else { unreachable!("the seal was made above") };
     Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })
 }
 

@@ -91,17 +91,26 @@ pub fn write(
     report.issued = issued;
     report.bundle_pages = mailroom::bundle_pages(paper.len(), config.mailroom.duplex);
     let pending = crate::record::events(report, &plan.reissue_of, ledger, context)?;
-    second_channel_list(staging, report, notices, &keys, &fonts, context)?;
+    lap(report, "audit events");
+    // Two sides at once: the print bundle draws its pages on every core it gets, the other
+    // side is mostly one thread's work.
+    let report_now = &*report;
+    let (papers, lists) = rayon::join(
+        || mail_room(staging, report_now, &paper, &pending.head(), &fonts, context),
+        || -> Result<(), BatchError> {
+            second_channel_list(staging, report_now, notices, &keys, &fonts, context)?;
+            let not_issued = report_now.not_issued();
+            report::write_rejected_xlsx(&staging.join("rejected.xlsx"), &not_issued)?;
+            report::write_rejected_csv(&staging.join("rejected.csv"), &not_issued)?;
+            crate::record::write_audit(staging, report_now, &pending)
+        },
+    );
+    papers.and(lists)?;
     drop(keys);
-    lap(report, "second-channel list");
-    mail_room(staging, report, &paper, &pending.head(), &fonts, context)?;
-    lap(report, "print bundle+mailing list");
-    let not_issued = report.not_issued();
-    report::write_rejected_xlsx(&staging.join("rejected.xlsx"), &not_issued)?;
-    report::write_rejected_csv(&staging.join("rejected.csv"), &not_issued)?;
+    lap(report, "print bundle+mailing list | second-channel list+rejected lists+audit log");
     early_flush.join().map_err(io_error(staging))?;
-    let record = crate::record::write(staging, report, pending, &hashed, context)?;
-    lap(report, "rejected lists+audit+manifest+sync");
+    let record = crate::record::write(staging, report, pending, hashed, context)?;
+    lap(report, "manifest+sync");
     Ok(record)
 }
 

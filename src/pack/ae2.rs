@@ -157,7 +157,7 @@ fn keyed_state(key: &[u8; 64], pad: u8) -> [u32; 5] {
         *b = k ^ pad;
     }
     let mut state = SHA1_INIT;
-    sha1::block_api::compress(&mut state, &[block]);
+    sha1::block_api::compress(&mut state, std::slice::from_ref(&block));
     block.zeroize();
     state
 }
@@ -202,11 +202,11 @@ fn iterate_portably(inner: &[u32; 5], outer: &[u32; 5], u: &mut [[u32; 5]; CHAIN
     for _ in 1..ITERATIONS {
         for (u, t) in u.iter_mut().zip(t.iter_mut()) {
             digest_block(u, &mut block);
-            let mut state = *inner;
-            sha1::block_api::compress(&mut state, &[*block]);
+            let mut state = Zeroizing::new(*inner);
+            sha1::block_api::compress(&mut state, std::slice::from_ref(&*block));
             digest_block(&state, &mut block);
             *u = *outer;
-            sha1::block_api::compress(u, &[*block]);
+            sha1::block_api::compress(u, std::slice::from_ref(&*block));
             for (t, u) in t.iter_mut().zip(u.iter()) {
                 *t ^= u;
             }
@@ -332,12 +332,15 @@ fn derive(password: &[u8], salt: &[u8; SALT]) -> Zeroizing<[u8; DERIVED]> {
     let mut key = Zeroizing::new([0u8; 64]);
     if password.len() > 64 {
         use sha1::Digest;
-        key[..20].copy_from_slice(&Sha1::digest(password));
+        let mut digest: [u8; 20] = Sha1::digest(password).into();
+        key[..20].copy_from_slice(&digest);
+        digest.zeroize();
     } else {
         key[..password.len()].copy_from_slice(password);
     }
-    let inner = keyed_state(&key, 0x36);
-    let outer = keyed_state(&key, 0x5c);
+    // The keyed states stand for the password: wiped when dropped, like every U and T.
+    let inner = Zeroizing::new(keyed_state(&key, 0x36));
+    let outer = Zeroizing::new(keyed_state(&key, 0x5c));
 
     // U1 of chain i is HMAC(salt ‖ i); every later U is HMAC of the previous 20-byte U: one
     // SHA-1 block inside, one outside, each after the key block already in the state.
@@ -351,11 +354,11 @@ fn derive(password: &[u8], salt: &[u8; SALT]) -> Zeroizing<[u8; DERIVED]> {
         first[SALT..SALT + 4].copy_from_slice(&(i as u32 + 1).to_be_bytes());
         first[SALT + 4] = 0x80;
         first[56..].copy_from_slice(&(((64 + SALT + 4) * 8) as u64).to_be_bytes());
-        let mut state = inner;
-        sha1::block_api::compress(&mut state, &[*first]);
+        let mut state = Zeroizing::new(*inner);
+        sha1::block_api::compress(&mut state, std::slice::from_ref(&*first));
         digest_block(&state, &mut block);
-        *u = outer;
-        sha1::block_api::compress(u, &[*block]);
+        *u = *outer;
+        sha1::block_api::compress(u, std::slice::from_ref(&*block));
     }
     t.copy_from_slice(&u);
     iterate(&inner, &outer, &mut u, &mut t);
@@ -427,6 +430,10 @@ mod tests {
         iterate(&inner, &outer, &mut u1, &mut t1);
         iterate_portably(&inner, &outer, &mut u2, &mut t2);
         assert_eq!((u1, t1), (u2, t2));
+        #[cfg(target_arch = "x86_64")]
+        if !sha_ni::available() {
+            eprintln!("note: no SHA extensions here; only the portable way was exercised");
+        }
     }
 
     #[test]
