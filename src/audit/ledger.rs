@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use super::event::{AuditEvent, FilesSeal, RowsSeal};
 use super::sha256_hex;
+use sha2::{Digest, Sha256};
 
 /// 1: tables and chained events; 2: every row of every table bound into the chain.
 const SCHEMA_VERSION: i64 = 2;
@@ -112,8 +113,29 @@ impl Event {
         canonical(self.seq, &self.batch_id, &self.at, &self.kind, self.detail.text(), &self.prev_hash)
     }
 
+    /// SHA-256 of [`Event::canonical`], hashed piece by piece: a seal's detail lists every
+    /// file of the batch, and the canonical text need not be built a second time to hash it.
     pub fn computed_hash(&self) -> String {
-        sha256_hex(self.canonical().as_bytes())
+        let text = |s: &str| serde_json::to_string(s).expect("a string serialises");
+        let mut hasher = Sha256::new();
+        for piece in [
+            r#"{"at":"#,
+            &text(&self.at),
+            r#","batch_id":"#,
+            &text(&self.batch_id),
+            r#","detail":"#,
+            self.detail.text(),
+            r#","kind":"#,
+            &text(&self.kind),
+            r#","prev_hash":"#,
+            &text(&self.prev_hash),
+            r#","seq":"#,
+            &self.seq.to_string(),
+            "}",
+        ] {
+            hasher.update(piece.as_bytes());
+        }
+        super::hex(&hasher.finalize())
     }
 }
 
@@ -147,14 +169,14 @@ impl EventChain {
 
     /// Appends `event` about batch `batch_id` (a notice's life after its batch).
     pub fn push_for(&mut self, batch_id: &str, event: &AuditEvent) {
-        let (kind, detail) = event.to_record();
+        let (kind, detail) = event.to_detail();
         let mut event = Event {
             seq: self.next_seq,
             batch_id: batch_id.to_string(),
             // When it happened, to the microsecond, in Japan time.
             at: crate::wareki::now_in_tokyo().format("%Y-%m-%dT%H:%M:%S%.6f%:z").to_string(),
             kind: kind.to_string(),
-            detail: Detail::of(&detail),
+            detail,
             prev_hash: self.prev_hash.clone(),
             hash: String::new(),
         };
@@ -804,6 +826,13 @@ mod tests {
             chain.push(&AuditEvent::ZipCrypto { warning: i.to_string() });
         }
         chain.events
+    }
+
+    #[test]
+    fn the_hash_is_of_the_canonical_text() {
+        for e in chain_of(3) {
+            assert_eq!(e.computed_hash(), sha256_hex(e.canonical().as_bytes()));
+        }
     }
 
     #[test]
