@@ -3,7 +3,7 @@
 //! threads. The PDF writer embeds them whole in the print bundle, and [`PdfFonts::subset_to`]
 //! cuts them down again to the characters of one small document (a notice).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 use super::layout::Frame;
 use crate::font::{Face, subset};
@@ -15,7 +15,9 @@ pub struct SubsetFont {
     /// The subset font program (TrueType, no hinting, no cmap: see [`subset`]).
     pub bytes: Vec<u8>,
     /// Glyph id of each character the subset holds.
-    gids: HashMap<char, u16>,
+    /// (character, glyph id), sorted by character: a few hundred entries, looked up for every
+    /// character a page sets, where a binary search beats hashing.
+    gids: Vec<(char, u16)>,
     /// Advance of every glyph, in thousandths of an em.
     pub widths: Vec<u16>,
     /// Font bounding box, ascender, descender, cap height, in thousandths of an em.
@@ -38,7 +40,7 @@ impl SubsetFont {
         let whole = SubsetFont {
             face,
             bytes: Vec::new(),
-            gids: HashMap::new(),
+            gids: Vec::new(),
             widths: Vec::new(),
             bbox: [
                 per_mille(b.x_min as f32),
@@ -61,7 +63,13 @@ impl SubsetFont {
         let units = cut.units_per_em.max(1) as f32;
         Ok(SubsetFont {
             face: self.face,
-            gids: glyphs.iter().filter_map(|&(c, g)| cut.new_id(g).map(|new| (c, new))).collect(),
+            gids: {
+                let mut gids: Vec<(char, u16)> =
+                    glyphs.iter().filter_map(|&(c, g)| cut.new_id(g).map(|new| (c, new))).collect();
+                gids.sort_unstable();
+                gids.dedup_by_key(|(c, _)| *c);
+                gids
+            },
             widths: cut.advances.iter().map(|&a| (a as f32 * 1000.0 / units).round() as u16).collect(),
             bytes: cut.bytes,
             bbox: self.bbox,
@@ -80,12 +88,12 @@ impl SubsetFont {
 
     /// The glyph id of `c`, if the subset holds it.
     pub fn gid(&self, c: char) -> Option<u16> {
-        self.gids.get(&c).copied()
+        self.gids.binary_search_by_key(&c, |&(c, _)| c).ok().map(|i| self.gids[i].1)
     }
 
     /// Every (glyph id, character) pair, for the ToUnicode map.
     pub fn mappings(&self) -> impl Iterator<Item = (u16, char)> + '_ {
-        self.gids.iter().map(|(&c, &g)| (g, c))
+        self.gids.iter().map(|&(c, g)| (g, c))
     }
 }
 
