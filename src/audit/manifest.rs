@@ -92,12 +92,35 @@ pub fn files_with(dir: &Path, known: &Hashed) -> std::io::Result<Vec<FileEntry>>
             {
                 return Ok(FileEntry { path: path_name, sha256: hex(sha256), size: *size });
             }
-            let bytes = std::fs::read(path)?;
-            Ok(FileEntry { path: path_name, sha256: sha256_hex(&bytes), size: bytes.len() as u64 })
+            let (sha256, size) = hash_file(path)?;
+            Ok(FileEntry { path: path_name, sha256, size })
         })
         .collect::<std::io::Result<Vec<_>>>()?;
     entries.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(entries)
+}
+
+/// SHA-256 (hex) and size of the file at `path`, read a block at a time: a print bundle of
+/// 100,000 notices is hundreds of megabytes.
+fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
+    use sha2::Digest;
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buffer = vec![0u8; 1 << 16];
+    let mut size = 0u64;
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => {
+                hasher.update(&buffer[..n]);
+                size += n as u64;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok((hex(&hasher.finalize()), size))
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
