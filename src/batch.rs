@@ -248,7 +248,11 @@ pub fn run(
         operator: crate::audit::operator(),
         host: crate::audit::host(),
     };
-    let committed = write::write(&staging, &mut report, &plan, ledger, &context).and_then(|record| {
+    let written = write::write(&staging, &mut report, &plan, ledger, &context);
+    // Every notice is in its files now: the plan (and the secrets in it) goes before the
+    // ledger commit, which reuses its memory.
+    drop(plan);
+    let committed = written.and_then(|record| {
         let clock = std::time::Instant::now();
         let dir = report.dir.clone();
         ledger.commit(&record, || {
