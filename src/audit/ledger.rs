@@ -17,7 +17,6 @@ use serde::{Deserialize, Serialize};
 
 use super::event::{AuditEvent, FilesSeal, RowsSeal};
 use super::sha256_hex;
-use sha2::{Digest, Sha256};
 
 /// 1: tables and chained events; 2: every row of every table bound into the chain.
 const SCHEMA_VERSION: i64 = 2;
@@ -113,37 +112,41 @@ impl Event {
         canonical(self.seq, &self.batch_id, &self.at, &self.kind, self.detail.text(), &self.prev_hash)
     }
 
-    /// SHA-256 of [`Event::canonical`], hashed piece by piece: a seal's detail lists every
+    /// SHA-256 of [`Event::canonical`], hashed as it is written: a seal's detail lists every
     /// file of the batch, and the canonical text need not be built a second time to hash it.
     pub fn computed_hash(&self) -> String {
-        let text = |s: &str| serde_json::to_string(s).expect("a string serialises");
-        let mut hasher = Sha256::new();
-        for piece in [
-            r#"{"at":"#,
-            &text(&self.at),
-            r#","batch_id":"#,
-            &text(&self.batch_id),
-            r#","detail":"#,
-            self.detail.text(),
-            r#","kind":"#,
-            &text(&self.kind),
-            r#","prev_hash":"#,
-            &text(&self.prev_hash),
-            r#","seq":"#,
-            &self.seq.to_string(),
-            "}",
-        ] {
-            hasher.update(piece.as_bytes());
-        }
-        super::hex(&hasher.finalize())
+        canonical_hash(self.seq, &self.batch_id, &self.at, &self.kind, self.detail.text(), &self.prev_hash)
     }
 }
 
 /// The canonical text of an event whose `detail` is already JSON text (as the ledger stores
 /// it): exactly what serde_json writes for the object of those fields, keys sorted.
 fn canonical(seq: i64, batch_id: &str, at: &str, kind: &str, detail: &str, prev_hash: &str) -> String {
+    let mut text = Vec::new();
+    write_canonical(&mut text, seq, batch_id, at, kind, detail, prev_hash).expect("writing to memory cannot fail");
+    String::from_utf8(text).expect("JSON text is UTF-8")
+}
+
+/// SHA-256 (hex) of [`canonical`], without building the text.
+fn canonical_hash(seq: i64, batch_id: &str, at: &str, kind: &str, detail: &str, prev_hash: &str) -> String {
+    let mut hashing = super::Hashing::new(std::io::sink());
+    write_canonical(&mut hashing, seq, batch_id, at, kind, detail, prev_hash).expect("a sink cannot fail");
+    hashing.finish().1
+}
+
+/// Writes the canonical text: the one place that knows its form.
+fn write_canonical(
+    out: &mut impl std::io::Write,
+    seq: i64,
+    batch_id: &str,
+    at: &str,
+    kind: &str,
+    detail: &str,
+    prev_hash: &str,
+) -> std::io::Result<()> {
     let text = |s: &str| serde_json::to_string(s).expect("a string serialises");
-    format!(
+    write!(
+        out,
         r#"{{"at":{},"batch_id":{},"detail":{detail},"kind":{},"prev_hash":{},"seq":{seq}}}"#,
         text(at),
         text(batch_id),
@@ -628,7 +631,7 @@ impl Ledger {
                     first = Some(ChainBreak { seq: expected, why: crate::msg!("audit.chain.missing", seq = expected) });
                 } else if prev_hash != prev {
                     first = Some(ChainBreak { seq, why: crate::msg!("audit.chain.prev_hash") });
-                } else if sha256_hex(canonical(seq, &batch_id, &at, &kind, &detail, &prev_hash).as_bytes()) != hash {
+                } else if canonical_hash(seq, &batch_id, &at, &kind, &detail, &prev_hash) != hash {
                     first = Some(ChainBreak { seq, why: crate::msg!("audit.chain.changed") });
                 }
             }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::{hex, sha256_hex};
+use super::hex;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct FileEntry {
@@ -58,8 +58,8 @@ impl PostalData {
 
 /// Hashes a source file (input list, config).
 pub fn source(path: &Path) -> std::io::Result<Source> {
-    let bytes = std::fs::read(path)?;
-    Ok(Source { path: path.display().to_string(), sha256: sha256_hex(&bytes), size: bytes.len() as u64 })
+    let (sha256, size) = hash_file(path)?;
+    Ok(Source { path: path.display().to_string(), sha256, size })
 }
 
 /// Every file under `dir`, sorted by path, hashed.
@@ -103,24 +103,10 @@ pub fn files_with(dir: &Path, known: &Hashed) -> std::io::Result<Vec<FileEntry>>
 /// SHA-256 (hex) and size of the file at `path`, read a block at a time: a print bundle of
 /// 100,000 notices is hundreds of megabytes.
 fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
-    use sha2::Digest;
-    use std::io::Read;
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buffer = vec![0u8; 1 << 16];
-    let mut size = 0u64;
-    loop {
-        match file.read(&mut buffer) {
-            Ok(0) => break,
-            Ok(n) => {
-                hasher.update(&buffer[..n]);
-                size += n as u64;
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok((hex(&hasher.finalize()), size))
+    let mut hashing = super::Hashing::new(std::io::sink());
+    std::io::copy(&mut std::fs::File::open(path)?, &mut hashing)?;
+    let size = hashing.written();
+    Ok((hashing.finish().1, size))
 }
 
 fn collect(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
