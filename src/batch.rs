@@ -248,10 +248,8 @@ pub fn run(
         operator: crate::audit::operator(),
         host: crate::audit::host(),
     };
-    let written = write::write(&staging, &mut report, &plan, ledger, &context);
-    // Every notice is in its files now: the plan (and the secrets in it) goes before the
-    // ledger commit, which reuses its memory.
-    drop(plan);
+    // The write stage drops the plan (and the secrets in it) once every notice is in its files.
+    let written = write::write(&staging, &mut report, plan, ledger, &context);
     let committed = written.and_then(|record| {
         let clock = std::time::Instant::now();
         let dir = report.dir.clone();

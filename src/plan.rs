@@ -137,8 +137,13 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
 
     let (intake, secrets, issue_date) = (input.intake, input.secrets, input.issue_date);
     let several = offices_with_several_ids(intake);
-    let mut plan =
-        Plan { notices: Vec::new(), rejections: Vec::new(), already_issued, reissue_of, glyphs: BTreeSet::new() };
+    let mut plan = Plan {
+        notices: Vec::with_capacity(to_issue.len()),
+        rejections: Vec::new(),
+        already_issued,
+        reissue_of,
+        glyphs: BTreeSet::new(),
+    };
     // A chunk at a time: each row's glyphs are folded into the batch's set before the next
     // chunk, so they are never all held at once.
     for chunk in to_issue.chunks(PREPARE_CHUNK) {

@@ -61,6 +61,8 @@ pub fn events(
     };
     let requests = with_lang(Lang::Ja, || request_records(report, reissue_of, options.reissue_reason.as_deref()));
     let mut chain = ledger.chain(&report.batch_id)?;
+    // One event per data row and a handful for the batch: sized once, not doubled on the way.
+    chain.events.reserve_exact(requests.len() + 8);
     chain.push(&AuditEvent::BatchStarted {
         input: input.clone(),
         config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
@@ -204,7 +206,9 @@ fn request_records(
     reissue_of: &HashMap<(String, NoticeKind), String>,
     reissue_reason: Option<&str>,
 ) -> Vec<RequestRecord> {
-    let mut records = Vec::new();
+    let intake = &report.intake;
+    let rows = report.issued.len() + intake.skipped.len() + intake.hidden.len() + report.already_issued.len();
+    let mut records = Vec::with_capacity(rows + intake.rejections.len() + report.render_rejections.len());
     for n in &report.issued {
         let previous = reissue_of.get(&(n.request_id.clone(), n.kind)).cloned();
         records.push(RequestRecord {

@@ -36,11 +36,13 @@ pub struct Context<'a> {
     pub host: String,
 }
 
-/// Writes the whole batch into `staging` and returns the ledger's record of it.
+/// Writes the whole batch into `staging` and returns the ledger's record of it. Takes the plan
+/// to drop its notices (and the secrets in them) as soon as the last file that needs them is
+/// written, before the manifest and the ledger commit reuse their memory.
 pub fn write(
     staging: &Path,
     report: &mut BatchReport,
-    plan: &Plan,
+    mut plan: Plan,
     ledger: &Ledger,
     context: &Context,
 ) -> Result<BatchRecord, BatchError> {
@@ -61,12 +63,12 @@ pub fn write(
         report.timings.push((phase, clock.elapsed()));
         clock = std::time::Instant::now();
     };
-    let mut glyphs = plan.glyphs.clone();
+    let mut glyphs = std::mem::take(&mut plan.glyphs);
     // The cover prints the operator, the host and the chain head (hexadecimal).
     glyphs.extend(context.operator.chars().chain(context.host.chars()).chain("0123456789abcdef: ".chars()));
     let fonts = renderer.fonts_for(&glyphs)?;
     lap(report, "batch fonts");
-    let notices = &plan.notices;
+    let notices = plan.notices.as_slice();
     let keys = pack::policy::zip_keys(notices, config);
     let (mut issued, hashed) = notices_and_zips(staging, notices, &keys, &fonts, context)?;
     // A gigabyte of notices and ZIPs may wait in memory for the disk: start writing it out
@@ -106,27 +108,50 @@ pub fn write(
         },
     );
     papers.and(lists)?;
+    // Nothing from here on needs a notice: the manifest and the ledger commit reuse their room.
+    drop(paper);
     drop(keys);
+    drop(plan);
     lap(report, "print bundle+mailing list | second-channel list+rejected lists+audit log");
     early_flush.join().map_err(io_error(staging))?;
+    let hashed = written_hashes(&report.issued, hashed);
     let record = crate::record::write(staging, report, pending, hashed, context)?;
     lap(report, "manifest+sync");
     Ok(record)
 }
 
-/// Every notice, its ZIP and its archive copy, in parallel; with the SHA-256 of each file for
-/// the manifest.
+/// The SHA-256 and size of a notice's PDF, ZIP and archive copy, in that order.
+type NoticeHashes = [([u8; 32], u64); 3];
+
+/// The archive copy of a notice (passwords masked, PDF/A-2b) outlives the notice: same stem.
+fn archive_path(issued: &IssuedNotice) -> std::path::PathBuf {
+    Path::new("archive").join(issued.pdf.file_name().unwrap_or_default())
+}
+
+/// The hashes of every notice's files by the manifest's name of each: made only for the
+/// manifest, once the notices are gone, since 300,000 names in a map weigh tens of megabytes.
+fn written_hashes(issued: &[IssuedNotice], hashes: Vec<NoticeHashes>) -> manifest::Hashed {
+    let mut hashed = manifest::Hashed::with_capacity(3 * issued.len());
+    for (notice, files) in issued.iter().zip(hashes) {
+        let paths = [notice.pdf.clone(), notice.zip.clone(), archive_path(notice)];
+        hashed.extend(paths.iter().map(|p| manifest::relative_name(p)).zip(files));
+    }
+    hashed
+}
+
+/// Every notice, its ZIP and its archive copy, in parallel; with the SHA-256 and size of each
+/// file for the manifest.
 fn notices_and_zips(
     staging: &Path,
     notices: &[Notice],
     keys: &[ZipKey],
     fonts: &PdfFonts,
     context: &Context,
-) -> Result<(Vec<IssuedNotice>, manifest::Hashed), BatchError> {
+) -> Result<(Vec<IssuedNotice>, Vec<NoticeHashes>), BatchError> {
     let zip_time = context.created.naive_local();
     let encryption = context.config.zip.encryption;
     context.progress.start(notices.len());
-    type Written = (IssuedNotice, [(String, [u8; 32], u64); 3]);
+    type Written = (IssuedNotice, NoticeHashes);
     let written: Vec<Result<Written, BatchError>> = notices
         .par_iter()
         .zip(keys)
@@ -135,28 +160,24 @@ fn notices_and_zips(
             let mut issued = planned(notice, key.opening());
             let entry = issued.pdf.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let zip = pack::zip_one(&entry, &bytes, key.password(notices), encryption, zip_time)?;
-            // The archive copy (passwords masked, PDF/A-2b) outlives the notice: same stem.
-            let archive = (Path::new("archive").join(issued.pdf.file_name().unwrap_or_default()), archive);
-            let files = [(issued.pdf.clone(), bytes), (issued.zip.clone(), zip), archive];
+            let files = [(issued.pdf.clone(), bytes), (issued.zip.clone(), zip), (archive_path(&issued), archive)];
             for (path, bytes) in &files {
                 let path = staging.join(path);
                 fsutil::write_synced(&path, bytes).map_err(io_error(&path))?;
             }
             issued.bytes = files[0].1.len();
-            let hashed = files.map(|(path, bytes)| {
-                (manifest::relative_name(&path), Sha256::digest(&bytes).into(), bytes.len() as u64)
-            });
+            let hashed = files.map(|(_, bytes)| (Sha256::digest(&bytes).into(), bytes.len() as u64));
             context.progress.advance();
             Ok((issued, hashed))
         })
         .collect();
     context.progress.finish();
     let mut issued = Vec::with_capacity(written.len());
-    let mut hashed = manifest::Hashed::with_capacity(3 * written.len());
+    let mut hashed = Vec::with_capacity(written.len());
     for w in written {
         let (notice, files) = w?;
         issued.push(notice);
-        hashed.extend(files.into_iter().map(|(path, sha256, size)| (path, (sha256, size))));
+        hashed.push(files);
     }
     Ok((issued, hashed))
 }
@@ -195,15 +216,15 @@ fn second_channel_list(
     context: &Context,
 ) -> Result<(), BatchError> {
     let issued = &report.issued;
-    let separate: Vec<(String, String, String, &Secret)> = notices
+    let separate: Vec<(&str, &str, &str, &Secret)> = notices
         .iter()
         .zip(keys)
         .zip(issued)
         .filter_map(|((n, key), i)| match key {
             ZipKey::Separate(secret) => Some((
-                n.request.office_no.to_string(),
-                n.request.office_name.clone(),
-                i.zip.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default(),
+                n.request.office_no.as_str(),
+                n.request.office_name.as_str(),
+                i.zip.file_name().and_then(|f| f.to_str()).unwrap_or_default(),
                 secret,
             )),
             ZipKey::Login(_) => None,

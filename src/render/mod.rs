@@ -198,7 +198,7 @@ impl Renderer {
         &self,
         batch_id: &str,
         issue_date: chrono::NaiveDate,
-        entries: &[(String, String, String, &Secret)],
+        entries: &[(&str, &str, &str, &Secret)],
         mut emit: impl FnMut(Frame) -> Result<(), E>,
     ) -> Result<(), E> {
         let mut c = Context::new();
@@ -206,20 +206,15 @@ impl Renderer {
         c.insert("issue_date", &wareki::format(issue_date, self.config.notice.date_style).map_err(RenderError::Date)?);
         let doc: template::ZipPasswordsDocument = self.templates.sheet("zip_passwords", &c)?;
         let total = sheets::zip_password_page_count(&doc, entries.len(), &self.templates.geometry);
-        let entries: Vec<sheets::ZipEntry> = entries
-            .iter()
-            .map(|(office_no, office_name, file, secret)| {
-                // The name is what gives way when the line is too long; the file name stays.
-                let fill = |part: &str| part.replace("{office_no}", office_no).replace("{file}", file);
-                let (before, after) = doc.entry.split_once("{office_name}").unwrap_or((doc.entry.as_str(), ""));
-                sheets::ZipEntry {
-                    label: [fill(before), one_line(office_name), fill(after)],
-                    password: secret.expose(),
-                }
-            })
-            .collect();
+        // Made one at a time as the pages reach them, not all at once.
+        let entries = entries.iter().map(|(office_no, office_name, file, secret)| {
+            // The name is what gives way when the line is too long; the file name stays.
+            let fill = |part: &str| part.replace("{office_no}", office_no).replace("{file}", file);
+            let (before, after) = doc.entry.split_once("{office_name}").unwrap_or((doc.entry.as_str(), ""));
+            sheets::ZipEntry { label: [fill(before), one_line(office_name), fill(after)], password: secret.expose() }
+        });
         let mut page_no = 0;
-        sheets::zip_passwords(&doc, &entries, &self.templates.geometry, |mut frame| {
+        sheets::zip_passwords(&doc, entries, &self.templates.geometry, |mut frame| {
             page_no += 1;
             self.stamp(&mut frame, batch_id, &format!("{page_no}/{total}"));
             emit(frame)

@@ -120,9 +120,9 @@ pub struct ZipEntry<'a> {
 /// password grid per ZIP, as many to a page as fit. Each page goes to `emit` as soon as it is
 /// full, so a list of a hundred thousand passwords is never held in memory whole; `emit` also
 /// learns the page count ([`zip_password_page_count`]) to number the pages.
-pub fn zip_passwords<E>(
+pub fn zip_passwords<'a, E>(
     doc: &ZipPasswordsDocument,
-    entries: &[ZipEntry],
+    entries: impl IntoIterator<Item = ZipEntry<'a>>,
     g: &Geometry,
     mut emit: impl FnMut(Frame) -> Result<(), E>,
 ) -> Result<(), E> {
