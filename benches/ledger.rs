@@ -69,8 +69,8 @@ fn main() {
         files.sort();
         chain.push(&AuditEvent::BatchRows(ledger::rows_seal(&batch, &requests)));
         chain.push(&AuditEvent::BatchSealed(FilesSeal { files: files.clone(), adopted: false }));
-        let record = BatchRecord { batch, requests, files, events: chain.events };
-        ledger.commit(&record, || Ok(())).unwrap();
+        let record = BatchRecord { batch, requests, files, events_file: None, events: chain.events };
+        ledger.commit(record, || Ok(())).unwrap();
     }
     drop(ledger);
     let built = clock.elapsed();

@@ -253,7 +253,7 @@ pub fn run(
     let committed = written.and_then(|record| {
         let clock = std::time::Instant::now();
         let dir = report.dir.clone();
-        ledger.commit(&record, || {
+        ledger.commit(record, || {
             std::fs::rename(&staging, &dir)?;
             // Make the rename itself durable where the platform can.
             crate::fsutil::sync_dir(&options.out_root);

@@ -206,6 +206,5 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
     let widths = [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0];
     let table = Table { name: "発送リスト", header: &MAILING_LIST_HEADER, widths: &widths, rows: Box::new(rows) };
     // A document for the mail room: Japanese whatever the console speaks.
-    let bytes = crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(vec![table])).map_err(|e| fail(&e))?;
-    crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(&e))
+    crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::save(path, vec![table])).map_err(|e| fail(&e))
 }

@@ -971,8 +971,14 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
         let head = ledger.head().map_err(text)?;
         let tagged: Vec<(&str, &tsuchi::ledger::RequestRecord)> =
             requests.iter().map(|(b, r)| (b.as_str(), r)).collect();
-        tsuchi::audit::log::write_xlsx(&dest.join("監査ログ.xlsx"), &batches, &tagged, &events, head.as_ref())
-            .map_err(|e| e.to_string())?;
+        tsuchi::audit::log::write_xlsx(
+            &dest.join("監査ログ.xlsx"),
+            &batches,
+            &tagged,
+            events.iter().cloned(),
+            head.as_ref(),
+        )
+        .map_err(|e| e.to_string())?;
         tsuchi::fsutil::write_atomic(&dest.join("events.jsonl"), &tsuchi::audit::log::jsonl(&events))
             .map_err(|error| msg!("cli.export.cannot_write_events", error))?;
         Ok((dest, batches.len(), events.len(), tsuchi::audit::integrity::check(&ledger).map_err(text)?))

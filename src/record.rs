@@ -5,7 +5,7 @@
 //! by auditors, like the 監査ログ made from it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::audit::event::{AuditEvent, FilesSeal, NotIssued};
 use crate::audit::{self, manifest};
@@ -21,10 +21,13 @@ use crate::write::Context;
 /// The tool and version every record of a batch names.
 const TOOL: &str = concat!("tsuchi ", env!("CARGO_PKG_VERSION"));
 
-/// A batch's events, chained after the ledger's last event but not yet written anywhere, and
-/// what its ledger rows will say.
+/// A batch's events, chained after the ledger's last event and written to the batch's
+/// `events.jsonl` (not yet to the ledger), and what its ledger rows will say.
 pub struct Pending {
+    /// Goes on after the events written (with the seal).
     chain: ledger::EventChain,
+    /// The batch's `events.jsonl`, holding every event from `batch.started` on.
+    events_file: PathBuf,
     batch: ledger::BatchRow,
     requests: Vec<RequestRecord>,
     input: manifest::Source,
@@ -36,14 +39,19 @@ impl Pending {
     /// The chain head once this batch's events are in (the seal, which binds the files,
     /// comes after): what the bundle cover and the audit log print.
     pub fn head(&self) -> Head {
-        let last = self.chain.events.last().expect("a batch has events");
-        Head { count: last.seq, hash: last.hash.clone() }
+        self.chain.head()
     }
 }
 
-/// Chains the batch's events, from `batch.started` to `batch.completed`. Everything they say
-/// is known before any file of the print bundle is written (control numbers, page count).
+/// Events chained at a time before they go to the file.
+const EVENTS_AT_ONCE: usize = 1024;
+
+/// Chains the batch's events, from `batch.started` to `batch.completed`, into the batch's
+/// `audit/events.jsonl` as they are made: a batch of 100,000 rows has as many events, and the
+/// ledger commit reads them back from there. Everything they say is known before any file of
+/// the print bundle is written (control numbers, page count).
 pub fn events(
+    staging: &Path,
     report: &BatchReport,
     reissue_of: &HashMap<(String, NoticeKind), String>,
     ledger: &Ledger,
@@ -60,9 +68,17 @@ pub fn events(
         ZipEncryption::ZipCrypto => "zip_crypto",
     };
     let requests = with_lang(Lang::Ja, || request_records(report, reissue_of, options.reissue_reason.as_deref()));
+    let events_file = staging.join("audit").join("events.jsonl");
+    let file = fsutil::create_private(&events_file).map_err(io_error(&events_file))?;
+    let mut out = std::io::BufWriter::new(&file);
     let mut chain = ledger.chain(&report.batch_id)?;
-    // One event per data row and a handful for the batch: sized once, not doubled on the way.
-    chain.events.reserve_exact(requests.len() + 8);
+    let mut spill = |chain: &mut ledger::EventChain, at_once: usize| -> Result<(), BatchError> {
+        if chain.events.len() >= at_once {
+            audit::log::write_jsonl(&mut out, &chain.events).map_err(io_error(&events_file))?;
+            chain.events.clear();
+        }
+        Ok(())
+    };
     chain.push(&AuditEvent::BatchStarted {
         input: input.clone(),
         config_sha256: config_source.as_ref().map(|c| c.sha256.clone()),
@@ -90,6 +106,7 @@ pub fn events(
             reissue_reason: previous.as_ref().and(options.reissue_reason.clone()),
             reissue_of: previous,
         });
+        spill(&mut chain, EVENTS_AT_ONCE)?;
     }
     chain.push(&match &report.handoff {
         Some(handoff::Outcome::Written { file, sha256, rows, recipients }) => AuditEvent::HandoffWritten {
@@ -110,6 +127,7 @@ pub fn events(
             Outcome::AlreadyIssued => AuditEvent::RequestAlreadyIssued(detail),
             _ => AuditEvent::RequestRejected(detail),
         });
+        spill(&mut chain, EVENTS_AT_ONCE)?;
     }
     // The batch's ledger rows, bound before the head that the cover prints. `finished` is
     // when its record was settled; writing the rest of the folder is not part of it.
@@ -128,26 +146,35 @@ pub fn events(
     };
     chain.push(&AuditEvent::BatchRows(ledger::rows_seal(&batch, &requests)));
     chain.push(&AuditEvent::BatchCompleted { counts: counts(report) });
-    Ok(Pending { chain, batch, requests, input, config: config_source, zip_encryption })
+    spill(&mut chain, 1)?;
+    drop(out);
+    fsutil::staged(&file).map_err(io_error(&events_file))?;
+    Ok(Pending { chain, events_file, batch, requests, input, config: config_source, zip_encryption })
 }
 
-/// Writes the batch's audit files into `staging`: events.jsonl and 監査ログ.xlsx, from the
-/// events and rows that [`write`] then seals. Needs nothing else of the folder, so it runs
+/// Writes the batch's 監査ログ.xlsx into `staging`, from the rows and the events (read back
+/// from events.jsonl) that [`write`] then seals. Needs nothing else of the folder, so it runs
 /// beside the print bundle.
 pub fn write_audit(staging: &Path, report: &BatchReport, pending: &Pending) -> Result<(), BatchError> {
-    let path = staging.join("audit").join("events.jsonl");
-    let file = fsutil::create_private(&path).map_err(io_error(&path))?;
-    audit::log::write_jsonl(std::io::BufWriter::new(&file), &pending.chain.events).map_err(io_error(&path))?;
-    fsutil::staged(&file).map_err(io_error(&path))?;
+    let path = &pending.events_file;
     let tagged: Vec<(&str, &RequestRecord)> = pending.requests.iter().map(|r| (report.batch_id.as_str(), r)).collect();
+    // A line that cannot be read back ends the sheet; the error is reported after it.
+    let failed = std::cell::RefCell::new(None);
+    let events = audit::log::read_jsonl(path)
+        .map_err(io_error(path))?
+        .map_while(|event| event.map_err(|e| *failed.borrow_mut() = Some(e)).ok());
+    let head = pending.head();
     audit::log::write_xlsx(
         &staging.join("audit").join("監査ログ.xlsx"),
         std::slice::from_ref(&pending.batch),
         &tagged,
-        &pending.chain.events,
-        Some(&pending.head()),
+        events,
+        Some(&head),
     )?;
-    Ok(())
+    match failed.into_inner() {
+        Some(e) => Err(io_error(path)(e)),
+        None => Ok(()),
+    }
 }
 
 /// Writes the manifest of the batch in `staging` (after [`write_audit`] and every other
@@ -161,7 +188,8 @@ pub fn write(
     context: &Context,
 ) -> Result<BatchRecord, BatchError> {
     let Context { created, .. } = *context;
-    let Pending { mut chain, batch: batch_row, requests, input, config: config_source, zip_encryption } = pending;
+    let Pending { mut chain, events_file, batch: batch_row, requests, input, config: config_source, zip_encryption } =
+        pending;
     let manifest = manifest::Manifest {
         tool: TOOL.into(),
         batch_id: report.batch_id.clone(),
@@ -197,7 +225,7 @@ pub fn write(
     let seal = AuditEvent::BatchSealed(FilesSeal { files, adopted: false });
     chain.push(&seal);
     let AuditEvent::BatchSealed(FilesSeal { files, .. }) = seal else { unreachable!("the seal was made above") };
-    Ok(BatchRecord { batch: batch_row, requests, files, events: chain.events })
+    Ok(BatchRecord { batch: batch_row, requests, files, events_file: Some(events_file), events: chain.events })
 }
 
 /// The ledger's record of every data row of the batch.

@@ -90,8 +90,7 @@ pub fn write_rejected_xlsx(path: &Path, rejections: &[Rejection]) -> Result<(), 
     let (name, header) = (crate::msg!("run.rejected.sheet"), rejected_header());
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
     let table = Table { name: &name, header: &header, widths: &[6.0, 6.0, 16.0, 30.0, 80.0], rows: Box::new(rows) };
-    let bytes = xlsx::workbook(vec![table]).map_err(|e| fail(&e))?;
-    write_atomic(path, &bytes).map_err(|e| fail(&e))
+    xlsx::save(path, vec![table]).map_err(|e| fail(&e))
 }
 
 #[cfg(test)]

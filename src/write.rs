@@ -92,7 +92,7 @@ pub fn write(
     }
     report.issued = issued;
     report.bundle_pages = mailroom::bundle_pages(paper.len(), config.mailroom.duplex);
-    let pending = crate::record::events(report, &plan.reissue_of, ledger, context)?;
+    let pending = crate::record::events(staging, report, &plan.reissue_of, ledger, context)?;
     lap(report, "audit events");
     // Two sides at once: the print bundle draws its pages on every core it gets, the other
     // side is mostly one thread's work.

@@ -55,11 +55,21 @@ pub fn fit_cell(value: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(crate::msg!("run.cell_cut", kept, count = value.chars().count()))
 }
 
-/// The workbook of `tables`, as bytes. Every text cell goes through [`fit_cell`], so no value
-/// of any row can make a workbook unwritable. Rows go out in order through rust_xlsxwriter's
+/// Writes the workbook of `tables` to `path` as [`crate::fsutil::write_atomic`] does (a private
+/// temporary file beside it, flushed, renamed into place), compressed straight into the file:
+/// a 100,000-row audit log is tens of megabytes even zipped.
+pub fn save(path: &std::path::Path, tables: Vec<Table>) -> std::io::Result<()> {
+    let mut book = workbook(tables).map_err(std::io::Error::other)?;
+    crate::fsutil::write_atomic_with(path, |file| {
+        book.save_to_writer(std::io::BufWriter::new(file)).map_err(std::io::Error::other)
+    })
+}
+
+/// The workbook of `tables`. Every text cell goes through [`fit_cell`], so no value of any row
+/// can make a workbook unwritable. Rows go out in order through rust_xlsxwriter's
 /// constant-memory mode (each sheet's XML streamed to a temporary file of its own, strings
 /// inline), so a 100,000-row audit log does not hold every cell a second time in memory.
-pub fn workbook(tables: Vec<Table>) -> Result<Vec<u8>, XlsxError> {
+fn workbook(tables: Vec<Table>) -> Result<Workbook, XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
     for table in tables {
@@ -81,7 +91,7 @@ pub fn workbook(tables: Vec<Table>) -> Result<Vec<u8>, XlsxError> {
         sheet.set_freeze_panes(1, 0)?;
         sheet.autofilter(0, 0, rows, table.header.len() as u16 - 1)?;
     }
-    book.save_to_buffer()
+    Ok(book)
 }
 
 #[cfg(test)]

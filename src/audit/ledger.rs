@@ -37,6 +37,9 @@ pub enum LedgerError {
     NewerSchema { found: i64 },
     #[error("{}", crate::msg!("audit.ledger.publish", detail = .0))]
     Publish(std::io::Error),
+    /// The batch's `events.jsonl`, which the commit records, cannot be read or does not chain.
+    #[error("{}", crate::msg!("audit.ledger.events_file", path = .path.display(), detail = .detail))]
+    EventsFile { path: PathBuf, detail: String },
     #[error(
         "{}",
         crate::msg!(
@@ -164,6 +167,12 @@ pub struct EventChain {
 }
 
 impl EventChain {
+    /// The head of the chain with the events pushed so far, whether or not they are still in
+    /// [`EventChain::events`].
+    pub fn head(&self) -> Head {
+        Head { count: self.next_seq - 1, hash: self.prev_hash.clone() }
+    }
+
     /// Appends `event`, chained to the one before.
     pub fn push(&mut self, event: &AuditEvent) {
         let batch_id = self.batch_id.clone();
@@ -233,6 +242,9 @@ pub struct BatchRecord {
     pub requests: Vec<RequestRecord>,
     /// (path relative to the batch folder, SHA-256, size).
     pub files: Vec<(String, String, u64)>,
+    /// The batch's `events.jsonl`, when its events were written there as they were chained
+    /// instead of being held: they come before [`BatchRecord::events`].
+    pub events_file: Option<PathBuf>,
     pub events: Vec<Event>,
 }
 
@@ -371,6 +383,7 @@ impl Ledger {
             };
             for id in ids {
                 let record = BatchRecord {
+                    events_file: None,
                     batch: self_batch(&tx, &id)?.expect("listed above"),
                     requests: requests_of(&tx, &id)?,
                     files: files_of(&tx, &id)?,
@@ -481,13 +494,14 @@ impl Ledger {
 
     /// Records `batch` in one transaction, then runs `publish` (the rename of the staging
     /// folder). The commit comes first: if tsuchi dies before `publish`, [`Ledger::recover`]
-    /// finishes the rename next time.
+    /// finishes the rename next time. Each part of the record is dropped once inserted: SQLite
+    /// copies what it is given, and a batch of 100,000 rows hands it tens of megabytes.
     pub fn commit(
         &mut self,
-        record: &BatchRecord,
+        record: BatchRecord,
         publish: impl FnOnce() -> std::io::Result<()>,
     ) -> Result<(), LedgerError> {
-        let batch = &record.batch;
+        let BatchRecord { batch, requests, files, events_file, events } = record;
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO batches VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -507,7 +521,7 @@ impl Ledger {
         )?;
         {
             let mut insert = tx.prepare("INSERT INTO requests VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)")?;
-            for r in &record.requests {
+            for r in &requests {
                 insert.execute(params![
                     batch.id,
                     r.row as i64,
@@ -520,12 +534,29 @@ impl Ledger {
                     r.reissue_reason
                 ])?;
             }
+            drop(requests);
             let mut insert = tx.prepare("INSERT INTO files VALUES (?1, ?2, ?3, ?4)")?;
-            for (path, sha, size) in &record.files {
+            for (path, sha, size) in &files {
                 insert.execute(params![batch.id, path, sha, *size as i64])?;
             }
+            drop(files);
         }
-        insert_events(&tx, &record.events)?;
+        // The events, each checked to follow the ledger's last: those read back from the
+        // batch's events.jsonl a line at a time, then those held.
+        let source = events_file.clone().unwrap_or_else(|| self.root.join(FILE_NAME));
+        let mut chained = Chained::after(&tx, source)?;
+        if let Some(path) = &events_file {
+            let broken = |detail: String| LedgerError::EventsFile { path: path.clone(), detail };
+            let file = File::open(path).map_err(|e| broken(e.to_string()))?;
+            for line in std::io::BufRead::lines(std::io::BufReader::new(file)) {
+                let line = line.map_err(|e| broken(e.to_string()))?;
+                chained.insert(&serde_json::from_str(&line).map_err(|e| broken(e.to_string()))?)?;
+            }
+        }
+        for event in &events {
+            chained.insert(event)?;
+        }
+        drop((chained, events));
         crate::failpoint::hit("commit:before");
         tx.commit()?;
         crate::failpoint::hit("commit:after");
@@ -795,6 +826,36 @@ fn chain_after(conn: &Connection, batch_id: &str) -> Result<EventChain, LedgerEr
     Ok(EventChain { next_seq, prev_hash, batch_id: batch_id.into(), events: Vec::new() })
 }
 
+/// Inserts events one by one, each checked to follow the one before, the first the ledger's
+/// last: a batch's events are read back from its folder, and nothing that does not chain may
+/// enter the ledger.
+struct Chained<'c> {
+    insert: rusqlite::Statement<'c>,
+    last: (i64, String),
+    /// Where the events come from, for the error.
+    source: PathBuf,
+}
+
+impl<'c> Chained<'c> {
+    fn after(conn: &'c Connection, source: PathBuf) -> Result<Chained<'c>, LedgerError> {
+        let last = conn
+            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((0, GENESIS.to_string()));
+        Ok(Chained { insert: conn.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?, last, source })
+    }
+
+    fn insert(&mut self, e: &Event) -> Result<(), LedgerError> {
+        if e.seq != self.last.0 + 1 || e.prev_hash != self.last.1 || e.hash != e.computed_hash() {
+            let detail = crate::msg!("audit.ledger.events_broken", seq = e.seq);
+            return Err(LedgerError::EventsFile { path: self.source.clone(), detail });
+        }
+        self.insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.text(), e.prev_hash, e.hash])?;
+        self.last = (e.seq, e.hash.clone());
+        Ok(())
+    }
+}
+
 fn insert_events(conn: &Connection, events: &[Event]) -> Result<(), LedgerError> {
     let mut insert = conn.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
     for e in events {
@@ -872,5 +933,53 @@ mod tests {
         assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Busy(_))));
         drop(first);
         assert!(Ledger::open(dir.path()).is_ok());
+    }
+
+    /// A batch whose events come from `lines` (an events.jsonl), committed to a new ledger.
+    fn commit_from_file(lines: &[Event]) -> (tempfile::TempDir, Ledger, Result<(), LedgerError>) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(dir.path()).unwrap();
+        let file = dir.path().join("events.jsonl");
+        std::fs::write(&file, super::super::log::jsonl(lines)).unwrap();
+        let batch = BatchRow {
+            id: "b".into(),
+            started: "s".into(),
+            finished: "f".into(),
+            operator: "o".into(),
+            host: "h".into(),
+            tool: "t".into(),
+            input_path: "i".into(),
+            input_sha256: "0".repeat(64),
+            config_sha256: None,
+            issue_date: "2026-11-22".into(),
+            zip_encryption: "aes256".into(),
+        };
+        let record = BatchRecord { batch, requests: vec![], files: vec![], events_file: Some(file), events: vec![] };
+        let committed = ledger.commit(record, || Ok(()));
+        (dir, ledger, committed)
+    }
+
+    #[test]
+    fn events_read_back_from_the_batch_file_are_committed_in_order() {
+        let events = chain_of(4);
+        let (_dir, ledger, committed) = commit_from_file(&events);
+        committed.unwrap();
+        assert_eq!(ledger.events(None).unwrap(), events);
+        assert_eq!(ledger.verify_chain().unwrap(), None);
+    }
+
+    #[test]
+    fn an_events_file_that_does_not_chain_commits_nothing() {
+        let mut edited = chain_of(4);
+        edited[2].detail = Detail::of(&serde_json::json!({ "warning": "99" }));
+        let mut missing = chain_of(4);
+        missing.remove(1);
+        for events in [edited, missing] {
+            let (_dir, ledger, committed) = commit_from_file(&events);
+            let Err(LedgerError::EventsFile { detail, .. }) = committed else { panic!("{committed:?}") };
+            assert!(detail.contains('2') || detail.contains('3'), "{detail}");
+            assert!(ledger.batch("b").unwrap().is_none());
+            assert_eq!(ledger.head().unwrap(), None);
+        }
     }
 }

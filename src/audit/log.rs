@@ -25,12 +25,12 @@ fn outcome_label(o: Outcome) -> &'static str {
 }
 
 /// Writes 監査ログ.xlsx with the sheets 概要, 発行一覧, 差戻し一覧 and イベント.
-pub fn write_xlsx(
+pub fn write_xlsx<'a>(
     path: &Path,
-    batches: &[BatchRow],
-    requests: &[(&str, &RequestRecord)],
-    events: &[Event],
-    head: Option<&Head>,
+    batches: &'a [BatchRow],
+    requests: &'a [(&'a str, &'a RequestRecord)],
+    events: impl Iterator<Item = Event> + 'a,
+    head: Option<&'a Head>,
 ) -> Result<(), AuditWriteError> {
     let count = |id: &str, o: Outcome| requests.iter().filter(|(b, r)| *b == id && r.outcome == o).count() as f64;
     let summary = batches.iter().map(move |b| {
@@ -71,15 +71,15 @@ pub fn write_xlsx(
     };
     let issued = requests.iter().filter(|(_, r)| r.outcome == Outcome::Issued).map(request_row);
     let others = requests.iter().filter(|(_, r)| r.outcome != Outcome::Issued).map(request_row);
-    let event_rows = events.iter().map(|e| {
+    let event_rows = events.map(|e| {
         vec![
             Cell::Number(e.seq as f64),
-            e.batch_id.as_str().into(),
-            e.at.as_str().into(),
-            e.kind.as_str().into(),
+            e.batch_id.into(),
+            e.at.into(),
+            e.kind.into(),
             e.detail.text().into(),
-            e.prev_hash.as_str().into(),
-            e.hash.as_str().into(),
+            e.prev_hash.into(),
+            e.hash.into(),
         ]
     });
     let request_header =
@@ -133,9 +133,7 @@ pub fn write_xlsx(
     ];
     let fail = |detail: String| AuditWriteError { path: path.to_path_buf(), detail };
     // A document for auditors: Japanese whatever the console speaks.
-    let bytes =
-        crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::workbook(tables)).map_err(|e| fail(e.to_string()))?;
-    crate::fsutil::write_atomic(path, &bytes).map_err(|e| fail(e.to_string()))
+    crate::i18n::with_lang(crate::i18n::Lang::Ja, || xlsx::save(path, tables)).map_err(|e| fail(e.to_string()))
 }
 
 /// events.jsonl: one event a line, exactly as chained in the ledger.
@@ -143,6 +141,12 @@ pub fn jsonl(events: &[Event]) -> Vec<u8> {
     let mut out = Vec::new();
     write_jsonl(&mut out, events).expect("writing to memory cannot fail");
     out
+}
+
+/// The events of an events.jsonl file, read a line at a time.
+pub fn read_jsonl(path: &Path) -> std::io::Result<impl Iterator<Item = std::io::Result<Event>>> {
+    let lines = std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(path)?));
+    Ok(lines.map(|line| serde_json::from_str(&line?).map_err(std::io::Error::other)))
 }
 
 /// [`jsonl`] into `out`, a line at a time.
