@@ -191,6 +191,8 @@ pub fn run(
     }
     let read = ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden };
     let intake = intake::read(&options.input, &read)?;
+    // Reading left the file's cells freed behind it.
+    crate::os::release_freed_memory();
     let issue_date = options.issue_date.or(config.notice.issue_date).unwrap_or_else(crate::wareki::today_in_tokyo);
     let created = now_in_tokyo();
     let dir = unique_dir(&options.out_root, &created.format("%Y%m%d-%H%M%S").to_string());
@@ -215,6 +217,7 @@ pub fn run(
     // keep a second copy of each until it ends.
     let mut intake = intake;
     intake.requests = Vec::new();
+    crate::os::release_freed_memory();
     let mut report = BatchReport {
         batch_id,
         dir,

@@ -76,3 +76,20 @@ pub fn restrict_to_owner(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Hands memory the program has freed back to the system. glibc keeps freed memory in the
+/// arena of the thread that allocated it, and threads allocate from their own arenas: what
+/// the workers freed (a batch's notices) cannot serve the next phase's allocations elsewhere
+/// and would stay resident beside them. Called where a batch drops most of what it held.
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> std::ffi::c_int;
+        }
+        // SAFETY: malloc_trim only returns free pages of glibc's own arenas to the system.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
+}

@@ -112,6 +112,7 @@ pub fn write(
     drop(paper);
     drop(keys);
     drop(plan);
+    crate::os::release_freed_memory();
     lap(report, "print bundle+mailing list | second-channel list+rejected lists+audit log");
     early_flush.join().map_err(io_error(staging))?;
     let hashed = written_hashes(&report.issued, hashed);

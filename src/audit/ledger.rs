@@ -540,6 +540,8 @@ impl Ledger {
                 insert.execute(params![batch.id, path, sha, *size as i64])?;
             }
             drop(files);
+            // The rows were made on other threads; what SQLite takes next comes from this one.
+            crate::os::release_freed_memory();
         }
         // The events, each checked to follow the ledger's last: those read back from the
         // batch's events.jsonl a line at a time, then those held.

@@ -211,8 +211,7 @@ pub struct ReadOptions {
 
 /// Reads and validates a request list.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
-    let table = table::read_table(path, options.sheet.as_deref())?;
-    let rows = &table.rows;
+    let table::Table { rows, hidden } = table::read_table(path, options.sheet.as_deref())?;
     let mut non_blank = rows.iter().filter(|r| !r.is_blank()).peekable();
     if non_blank.peek().is_none() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
@@ -241,13 +240,14 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
     })?;
 
     let mut intake = Intake { header: Some(header.clone()), ..Intake::default() };
+    let header_number = header_row.number;
     let skipped_above: Vec<usize> =
-        rows.iter().filter(|r| !r.is_blank() && r.number < header_row.number).map(|r| r.number).collect();
+        rows.iter().filter(|r| !r.is_blank() && r.number < header_number).map(|r| r.number).collect();
     if let (Some(first), Some(last)) = (skipped_above.first(), skipped_above.last()) {
         intake.notes.push(Note {
             row: None,
             column: None,
-            message: crate::msg!("intake.note.title_rows", header = header_row.number, rows = row_span(*first, *last)),
+            message: crate::msg!("intake.note.title_rows", header = header_number, rows = row_span(*first, *last)),
         });
     }
     if !header.unknown.is_empty() {
@@ -264,7 +264,10 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
     let mut template_rows = Vec::new();
     let mut hidden_read = Vec::new();
     let mut candidates = Vec::new();
-    for row in rows.iter().filter(|r| r.number > header_row.number && !r.is_blank()) {
+    // Each row is dropped once read: a list of 100,000 rows is not held twice, as cells and as
+    // requests.
+    for row in rows.into_iter().filter(|r| r.number > header_number && !r.is_blank()) {
+        let row = &row;
         if row.problem.is_none()
             && header.present().all(|(col, at)| !col.holds_data() || row.cell(at).trim().is_empty())
         {
@@ -275,7 +278,7 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
         if let Ok(id) = RequestId::parse(check.raw(Column::RequestId)) {
             intake.request_ids.insert(id);
         }
-        if table.hidden.contains(&row.number) {
+        if hidden.contains(&row.number) {
             if !options.include_hidden {
                 intake.hidden.push(HiddenRow {
                     row: row.number,
