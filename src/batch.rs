@@ -214,9 +214,10 @@ pub fn run(
     };
     let mut plan = plan::prepare(&input, config, renderer)?;
     // The plan's notices hold the accepted requests now: a batch of 100,000 rows need not
-    // keep a second copy of each until it ends.
+    // keep a second copy of each until it ends, nor every 申請番号 (for `--reissue`).
     let mut intake = intake;
     intake.requests = Vec::new();
+    intake.request_ids = Default::default();
     crate::os::release_freed_memory();
     let mut report = BatchReport {
         batch_id,

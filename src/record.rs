@@ -26,8 +26,9 @@ const TOOL: &str = concat!("tsuchi ", env!("CARGO_PKG_VERSION"));
 pub struct Pending {
     /// Goes on after the events written (with the seal).
     chain: ledger::EventChain,
-    /// The batch's `events.jsonl`, holding every event from `batch.started` on.
-    events_file: PathBuf,
+    /// The batch's `events.jsonl`, holding every event from `batch.started` on, and the file
+    /// still open to flush it to disk.
+    events_file: (PathBuf, std::fs::File),
     batch: ledger::BatchRow,
     requests: Vec<RequestRecord>,
     input: manifest::Source,
@@ -148,7 +149,9 @@ pub fn events(
     chain.push(&AuditEvent::BatchCompleted { counts: counts(report) });
     spill(&mut chain, 1)?;
     drop(out);
-    fsutil::staged(&file).map_err(io_error(&events_file))?;
+    // Flushed to disk by write_audit, beside the print bundle: waiting here would hold up the
+    // batch behind the notices still going to disk.
+    let events_file = (events_file, file);
     Ok(Pending { chain, events_file, batch, requests, input, config: config_source, zip_encryption })
 }
 
@@ -156,7 +159,8 @@ pub fn events(
 /// from events.jsonl) that [`write`] then seals. Needs nothing else of the folder, so it runs
 /// beside the print bundle.
 pub fn write_audit(staging: &Path, report: &BatchReport, pending: &Pending) -> Result<(), BatchError> {
-    let path = &pending.events_file;
+    let (path, file) = &pending.events_file;
+    fsutil::staged(file).map_err(io_error(path))?;
     let tagged: Vec<(&str, &RequestRecord)> = pending.requests.iter().map(|r| (report.batch_id.as_str(), r)).collect();
     // A line that cannot be read back ends the sheet; the error is reported after it.
     let failed = std::cell::RefCell::new(None);
@@ -225,7 +229,7 @@ pub fn write(
     let seal = AuditEvent::BatchSealed(FilesSeal { files, adopted: false });
     chain.push(&seal);
     let AuditEvent::BatchSealed(FilesSeal { files, .. }) = seal else { unreachable!("the seal was made above") };
-    Ok(BatchRecord { batch: batch_row, requests, files, events_file: Some(events_file), events: chain.events })
+    Ok(BatchRecord { batch: batch_row, requests, files, events_file: Some(events_file.0), events: chain.events })
 }
 
 /// The ledger's record of every data row of the batch.
