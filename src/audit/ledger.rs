@@ -549,10 +549,8 @@ impl Ledger {
         let mut chained = Chained::after(&tx, source)?;
         if let Some(path) = &events_file {
             let broken = |detail: String| LedgerError::EventsFile { path: path.clone(), detail };
-            let file = File::open(path).map_err(|e| broken(e.to_string()))?;
-            for line in std::io::BufRead::lines(std::io::BufReader::new(file)) {
-                let line = line.map_err(|e| broken(e.to_string()))?;
-                chained.insert(&serde_json::from_str(&line).map_err(|e| broken(e.to_string()))?)?;
+            for event in super::log::read_jsonl(path).map_err(|e| broken(e.to_string()))? {
+                chained.insert(&event.map_err(|e| broken(e.to_string()))?)?;
             }
         }
         for event in &events {

@@ -2,7 +2,7 @@
 //! hashes, counts, tool version, postal data date, 発行日 and batch id. Written last, from the files on disk.
 
 use std::collections::BTreeMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -83,11 +83,11 @@ pub fn relative_name(relative: &Path) -> String {
 pub fn files_with(dir: &Path, known: &Hashed) -> std::io::Result<Vec<FileEntry>> {
     // Names relative to `dir`, not whole paths: a batch of 100,000 notices has 300,000 files.
     let mut names = Vec::new();
-    collect(dir, "", &mut names)?;
+    collect(dir, "", false, &mut names)?;
     let mut entries = names
         .into_par_iter()
-        .map(|name| {
-            let path = name.split('/').fold(dir.to_path_buf(), |path, part| path.join(part));
+        .map(|(name, exact)| {
+            let path = exact.unwrap_or_else(|| name.split('/').fold(dir.to_path_buf(), |path, part| path.join(part)));
             if let Some((sha256, size)) = known.get(&name)
                 && std::fs::metadata(&path)?.len() == *size
             {
@@ -110,16 +110,43 @@ fn hash_file(path: &Path) -> std::io::Result<(String, u64)> {
     Ok((hashing.finish().1, size))
 }
 
-/// The files under `dir`, by name relative to the batch folder (`prefix` is `dir`'s).
-fn collect(dir: &Path, prefix: &str, out: &mut Vec<String>) -> std::io::Result<()> {
+/// The files under `dir`, by name relative to the batch folder (`prefix` is `dir`'s), each
+/// with its whole path when a name on the way is not Unicode (`lossy`): its name then cannot
+/// lead back to it (a file planted in a batch folder must be listed, not stop `verify`).
+fn collect(dir: &Path, prefix: &str, lossy: bool, out: &mut Vec<(String, Option<PathBuf>)>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
-        let name = format!("{prefix}{}", entry.file_name().to_string_lossy());
+        let file_name = entry.file_name();
+        let name = format!("{prefix}{}", file_name.to_string_lossy());
+        let lossy = lossy || file_name.to_str().is_none();
         if entry.file_type()?.is_dir() {
-            collect(&entry.path(), &format!("{name}/"), out)?;
+            collect(&entry.path(), &format!("{name}/"), lossy, out)?;
         } else {
-            out.push(name);
+            out.push((name, lossy.then(|| entry.path())));
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_whose_name_is_not_unicode_is_listed_not_an_error() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let odd = std::ffi::OsStr::from_bytes(b"odd\xff");
+        std::fs::write(dir.path().join(odd), b"a").unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        std::fs::create_dir(dir.path().join("sub").join(odd)).unwrap();
+        std::fs::write(dir.path().join("sub").join(odd).join("x.txt"), b"bc").unwrap();
+        std::fs::write(dir.path().join("sub").join("y.txt"), b"def").unwrap();
+        let listed: Vec<(String, u64)> = files(dir.path()).unwrap().into_iter().map(|f| (f.path, f.size)).collect();
+        assert_eq!(
+            listed,
+            vec![("odd\u{FFFD}".into(), 1), ("sub/odd\u{FFFD}/x.txt".into(), 2), ("sub/y.txt".into(), 3)]
+        );
+    }
 }
