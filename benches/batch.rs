@@ -138,7 +138,7 @@ fn main() {
             while sampling.load(std::sync::atomic::Ordering::Relaxed) {
                 // mallinfo2 walks every free chunk with the arenas locked: often enough to
                 // see each phase, rarely enough not to slow the batch it measures.
-                let heap = if samples.len() % 25 == 0 { heap_mb() } else { 0.0 };
+                let heap = if samples.len() % 25 == 0 { Some(heap_mb()) } else { None };
                 samples.push((started.elapsed().as_secs_f64(), rss_mb().unwrap_or(f64::NAN), cpu_seconds(), heap));
                 std::thread::sleep(std::time::Duration::from_millis(20));
             }
@@ -152,8 +152,10 @@ fn main() {
     let peak_between = |from: f64, to: f64| {
         samples.iter().filter(|(t, ..)| (from..to).contains(t)).map(|(_, mb, ..)| *mb).fold(0.0, f64::max)
     };
+    // The allocator's figure, when a heap sample fell in the phase (short phases may have none).
     let heap_between = |from: f64, to: f64| {
-        samples.iter().filter(|(t, ..)| (from..to).contains(t)).map(|(.., heap)| *heap).fold(0.0, f64::max)
+        let heaps = samples.iter().filter(|(t, ..)| (from..to).contains(t)).filter_map(|(.., heap)| *heap);
+        heaps.reduce(f64::max).map(|mb| format!(" (heap {mb:.0} MB)")).unwrap_or_default()
     };
     // Cores busy in a phase: CPU time over wall time, between the samples nearest its ends.
     let cores_between = |from: f64, to: f64| {
@@ -176,7 +178,7 @@ fn main() {
     let phases: f64 = report.timings.iter().map(|(_, t)| t.as_secs_f64()).sum();
     let mut from = secs - phases;
     println!(
-        "  ledger check+intake: {from:.2} s, {:.1} cores busy, peak {:.0} MB (heap {:.0} MB)",
+        "  ledger check+intake: {from:.2} s, {:.1} cores busy, peak {:.0} MB{}",
         cores_between(0.0, from),
         peak_between(0.0, from),
         heap_between(0.0, from)
@@ -184,7 +186,7 @@ fn main() {
     for (phase, time) in &report.timings {
         let to = from + time.as_secs_f64();
         let (busy, peak, heap) = (cores_between(from, to), peak_between(from, to), heap_between(from, to));
-        println!("  {phase}: {:.2} s, {busy:.1} cores busy, peak {peak:.0} MB (heap {heap:.0} MB)", time.as_secs_f64());
+        println!("  {phase}: {:.2} s, {busy:.1} cores busy, peak {peak:.0} MB{heap}", time.as_secs_f64());
         from = to;
     }
     println!("peak memory: {:.0} MB", peak_rss_mb().unwrap_or(f64::NAN));
