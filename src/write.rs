@@ -134,8 +134,8 @@ fn archive_path(issued: &IssuedNotice) -> std::path::PathBuf {
 fn written_hashes(issued: &[IssuedNotice], hashes: Vec<NoticeHashes>) -> manifest::Hashed {
     let mut hashed = manifest::Hashed::with_capacity(3 * issued.len());
     for (notice, files) in issued.iter().zip(hashes) {
-        let paths = [notice.pdf.clone(), notice.zip.clone(), archive_path(notice)];
-        hashed.extend(paths.iter().map(|p| manifest::relative_name(p)).zip(files));
+        let names = [&notice.pdf, &notice.zip, &archive_path(notice)].map(|p| manifest::relative_name(p));
+        hashed.extend(names.into_iter().zip(files));
     }
     hashed
 }

@@ -419,12 +419,7 @@ impl Ledger {
 
     /// The chain's head: the last event's number and hash (`None` for an empty ledger).
     pub fn head(&self) -> Result<Option<Head>, LedgerError> {
-        Ok(self
-            .conn
-            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
-                Ok(Head { count: r.get(0)?, hash: r.get(1)? })
-            })
-            .optional()?)
+        last_event(&self.conn)
     }
 
     /// Every `requests` row with its batch, in table order.
@@ -545,12 +540,11 @@ impl Ledger {
         }
         // The events, each checked to follow the ledger's last: those read back from the
         // batch's events.jsonl a line at a time, then those held.
-        let source = events_file.clone().unwrap_or_else(|| self.root.join(FILE_NAME));
-        let mut chained = Chained::after(&tx, source)?;
+        let mut chained = Chained::after(&tx, events_file.clone().unwrap_or_else(|| self.root.join(FILE_NAME)))?;
         if let Some(path) = &events_file {
-            let broken = |detail: String| LedgerError::EventsFile { path: path.clone(), detail };
-            for event in super::log::read_jsonl(path).map_err(|e| broken(e.to_string()))? {
-                chained.insert(&event.map_err(|e| broken(e.to_string()))?)?;
+            for event in super::log::read_jsonl(path).map_err(|e| chained.broken(e.to_string()))? {
+                let event = event.map_err(|e| chained.broken(e.to_string()))?;
+                chained.insert(&event)?;
             }
         }
         for event in &events {
@@ -815,15 +809,23 @@ fn files_of(conn: &Connection, batch_id: &str) -> Result<Vec<(String, String, u6
     Ok(rows)
 }
 
+/// The number and hash of the ledger's last event (`None` for an empty ledger).
+fn last_event(conn: &Connection) -> Result<Option<Head>, LedgerError> {
+    Ok(conn
+        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| {
+            Ok(Head { count: r.get(0)?, hash: r.get(1)? })
+        })
+        .optional()?)
+}
+
+/// The head an event must follow: the ledger's last event, or the genesis before the first.
+fn head_or_genesis(conn: &Connection) -> Result<Head, LedgerError> {
+    Ok(last_event(conn)?.unwrap_or_else(|| Head { count: 0, hash: GENESIS.to_string() }))
+}
+
 fn chain_after(conn: &Connection, batch_id: &str) -> Result<EventChain, LedgerError> {
-    let last: Option<(i64, String)> = conn
-        .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
-    let (next_seq, prev_hash) = match last {
-        Some((seq, hash)) => (seq + 1, hash),
-        None => (1, GENESIS.to_string()),
-    };
-    Ok(EventChain { next_seq, prev_hash, batch_id: batch_id.into(), events: Vec::new() })
+    let last = head_or_genesis(conn)?;
+    Ok(EventChain { next_seq: last.count + 1, prev_hash: last.hash, batch_id: batch_id.into(), events: Vec::new() })
 }
 
 /// Inserts events one by one, each checked to follow the one before, the first the ledger's
@@ -831,37 +833,41 @@ fn chain_after(conn: &Connection, batch_id: &str) -> Result<EventChain, LedgerEr
 /// enter the ledger.
 struct Chained<'c> {
     insert: rusqlite::Statement<'c>,
-    last: (i64, String),
+    last: Head,
     /// Where the events come from, for the error.
     source: PathBuf,
 }
 
 impl<'c> Chained<'c> {
     fn after(conn: &'c Connection, source: PathBuf) -> Result<Chained<'c>, LedgerError> {
-        let last = conn
-            .query_row("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?
-            .unwrap_or((0, GENESIS.to_string()));
-        Ok(Chained { insert: conn.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?, last, source })
+        Ok(Chained { insert: conn.prepare(INSERT_EVENT)?, last: head_or_genesis(conn)?, source })
+    }
+
+    /// The events cannot be recorded, and why.
+    fn broken(&self, detail: String) -> LedgerError {
+        LedgerError::EventsFile { path: self.source.clone(), detail }
     }
 
     fn insert(&mut self, e: &Event) -> Result<(), LedgerError> {
-        if e.seq != self.last.0 + 1 || e.prev_hash != self.last.1 || e.hash != e.computed_hash() {
-            let detail = crate::msg!("audit.ledger.events_broken", seq = e.seq);
-            return Err(LedgerError::EventsFile { path: self.source.clone(), detail });
+        if e.seq != self.last.count + 1 || e.prev_hash != self.last.hash || e.hash != e.computed_hash() {
+            return Err(self.broken(crate::msg!("audit.ledger.events_broken", seq = e.seq)));
         }
-        self.insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.text(), e.prev_hash, e.hash])?;
-        self.last = (e.seq, e.hash.clone());
+        insert_event(&mut self.insert, e)?;
+        self.last = Head { count: e.seq, hash: e.hash.clone() };
         Ok(())
     }
 }
 
-fn insert_events(conn: &Connection, events: &[Event]) -> Result<(), LedgerError> {
-    let mut insert = conn.prepare("INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)")?;
-    for e in events {
-        insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.text(), e.prev_hash, e.hash])?;
-    }
+const INSERT_EVENT: &str = "INSERT INTO events VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)";
+
+fn insert_event(insert: &mut rusqlite::Statement, e: &Event) -> Result<(), LedgerError> {
+    insert.execute(params![e.seq, e.batch_id, e.at, e.kind, e.detail.text(), e.prev_hash, e.hash])?;
     Ok(())
+}
+
+fn insert_events(conn: &Connection, events: &[Event]) -> Result<(), LedgerError> {
+    let mut insert = conn.prepare(INSERT_EVENT)?;
+    events.iter().try_for_each(|e| insert_event(&mut insert, e))
 }
 
 fn batch_row(r: &rusqlite::Row) -> rusqlite::Result<BatchRow> {
