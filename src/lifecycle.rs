@@ -13,6 +13,12 @@ use serde::Serialize;
 use crate::audit::event::{AuditEvent, MAIL_RETURNED, MAIL_SENT, NoticeRef, PURGED};
 use crate::audit::manifest;
 use crate::ledger::{self, Event, Ledger, LedgerError};
+use crate::model::RegisteredNo;
+
+pub mod mail_list;
+
+pub use mail_list::{At, Refusal};
+use mail_list::{Field, Filled};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -26,6 +32,11 @@ pub enum LifecycleError {
     NotAMailingList(PathBuf),
     #[error("{}", crate::msg!("lifecycle.no_such_notice", key = .0))]
     NoSuchNotice(String),
+    #[error(
+        "{}",
+        crate::msg!("lifecycle.ambiguous", key = .key, count = .candidates.len(), candidates = .candidates.join("\n"))
+    )]
+    Ambiguous { key: String, candidates: Vec<String> },
     #[error("{}", crate::msg!("lifecycle.no_reason"))]
     NoReason,
     #[error("{}", crate::msg!("lifecycle.no_such_batch", batch = .0))]
@@ -76,8 +87,11 @@ pub struct Life {
 }
 
 impl Life {
+    /// Sent with a 書留番号 that is one (an older tsuchi recorded whatever the cell held).
     pub fn sent(&self) -> bool {
-        self.steps.iter().any(|(_, s)| matches!(s, Step::Sent { .. }))
+        self.steps
+            .iter()
+            .any(|(_, s)| matches!(s, Step::Sent { registered_no, .. } if RegisteredNo::parse(registered_no).is_ok()))
     }
     pub fn returned(&self) -> bool {
         self.steps.iter().any(|(_, s)| matches!(s, Step::Returned { .. }))
@@ -173,83 +187,180 @@ pub fn find<'a>(lives: &'a [Life], key: &str) -> Vec<&'a Life> {
         .collect()
 }
 
-/// What `mail import` did with each row of the list.
-#[derive(Debug, Default, Serialize)]
-pub struct Import {
-    /// (管理番号, 書留番号) newly recorded.
-    pub recorded: Vec<(String, String)>,
-    /// Rows already recorded with the same values.
-    pub unchanged: usize,
-    /// Rows whose 書留番号 is still empty.
-    pub not_yet: usize,
-    /// (row, 管理番号) the ledger does not know.
-    pub unmatched: Vec<(usize, String)>,
-    /// (row, 管理番号, recorded, now): values that changed since an earlier import; not recorded.
-    pub changed: Vec<(usize, String, String, String)>,
-    /// (row, message): a value that cannot be read (e.g. a 発送日 that is not a date).
-    pub invalid: Vec<(usize, String)>,
+/// What `mail import` did with one row of the list.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// A newly sent notice, recorded now.
+    Recorded { registered_no: String, sent_on: Option<NaiveDate> },
+    /// Recorded before with the same values.
+    Unchanged { registered_no: String },
+    /// 書留番号 still blank.
+    NotYet,
+    /// Not recorded, and why.
+    Refused(Refusal),
 }
 
-/// Reads back the 書留番号 (and 発送日) the mail room filled into a 発送リスト.xlsx and records
-/// each newly sent notice. Importing the same file twice changes nothing.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportRow {
+    #[serde(flatten)]
+    pub at: At,
+    pub control_no: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+}
+
+/// What `mail import` did with each row of the list, in the list's order.
+#[derive(Debug, Default, Serialize)]
+pub struct Import {
+    pub rows: Vec<ImportRow>,
+}
+
+impl Import {
+    pub fn count(&self, which: fn(&Outcome) -> bool) -> usize {
+        self.rows.iter().filter(|r| which(&r.outcome)).count()
+    }
+    pub fn recorded(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Recorded { .. }))
+    }
+    pub fn unchanged(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Unchanged { .. }))
+    }
+    pub fn not_yet(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::NotYet))
+    }
+    pub fn refused(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Refused(_)))
+    }
+}
+
+/// Reads back the 書留番号 (and 発送日) the mail room filled into a 発送リスト.xlsx, every sheet
+/// of it that is one, and records each newly sent notice. Importing the same file twice
+/// changes nothing.
+///
+/// A row is refused, and nothing of it recorded, when its 書留番号 is not one (see
+/// [`RegisteredNo`]: error values, words, placeholders, dates), when its 管理番号 is not in
+/// the ledger, when its number was recorded before as another, when the same number stands
+/// on another row of the list (both rows are refused) or is recorded for another notice, and
+/// when its 発送日 is before the batch's 発行日 or after today.
 pub fn import(ledger: &mut Ledger, list: &Path) -> Result<Import, LifecycleError> {
-    let rows = read_mailing_list(list)?;
+    let sheets = mail_list::read_workbook(list)?;
+    let lines = mail_list::lines(&sheets).ok_or_else(|| LifecycleError::NotAMailingList(list.to_path_buf()))?;
+    drop(sheets);
     let source = manifest::source(list).map_err(|e| read_error(list, e))?;
     let lives = lives(ledger)?;
-    let (operator, host) = (crate::audit::operator(), crate::audit::host());
-    let mut report = Import::default();
-    let mut chain = ledger.chain("")?;
-    let mut seen: BTreeMap<String, (String, Option<NaiveDate>)> = BTreeMap::new();
+    let today = crate::wareki::today_in_tokyo();
+    // What the ledger holds: the valid number of each notice sent, and which notice holds a number.
+    let mut recorded: BTreeMap<String, (String, Option<NaiveDate>)> = BTreeMap::new();
+    let mut holder: BTreeMap<String, String> = BTreeMap::new();
     for life in &lives {
+        let Some(control) = &life.notice.control_no else { continue };
         for (_, step) in &life.steps {
-            if let (Some(control), Step::Sent { registered_no, sent_on }) = (&life.notice.control_no, step) {
-                seen.insert(control.clone(), (registered_no.clone(), *sent_on));
+            if let Step::Sent { registered_no, sent_on } = step
+                && let Ok(no) = RegisteredNo::parse(registered_no)
+            {
+                holder.insert(no.digits().to_string(), control.clone());
+                recorded.insert(control.clone(), (no.digits().to_string(), *sent_on));
             }
         }
     }
-    for row in rows {
-        if row.registered_no.is_empty() {
-            report.not_yet += 1;
-            continue;
+    // Numbers and 管理番号 that stand on more than one row of this list.
+    let mut rows_of_number: BTreeMap<&str, Vec<&At>> = BTreeMap::new();
+    let mut rows_of_control: BTreeMap<&str, Vec<&At>> = BTreeMap::new();
+    for line in &lines {
+        if let Filled::Sent { registered_no, .. } = &line.what {
+            rows_of_number.entry(registered_no.digits()).or_default().push(&line.at);
+            rows_of_control.entry(&line.control_no).or_default().push(&line.at);
         }
-        let sent_on = match row.sent_on {
-            Ok(d) => d,
-            Err(message) => {
-                report.invalid.push((row.row, message));
-                continue;
-            }
-        };
-        let Some(life) = lives.iter().find(|l| l.notice.control_no.as_deref() == Some(row.control_no.as_str())) else {
-            report.unmatched.push((row.row, row.control_no));
-            continue;
-        };
-        match seen.get(&row.control_no) {
-            Some(before) if *before == (row.registered_no.clone(), sent_on) => report.unchanged += 1,
-            Some((was, was_on)) => report.changed.push((
-                row.row,
-                row.control_no.clone(),
-                shown_sent(was, *was_on),
-                shown_sent(&row.registered_no, sent_on),
-            )),
-            None => {
-                chain.push_for(
-                    &life.batch,
-                    &AuditEvent::MailSent {
-                        notice: life.notice.clone(),
-                        registered_no: row.registered_no.clone(),
-                        sent_on,
-                        list: source.clone(),
-                        operator: operator.clone(),
-                        host: host.clone(),
+    }
+    let elsewhere = |rows: &[&At], here: &At| -> String {
+        let others: Vec<String> = rows.iter().filter(|at| **at != here).map(|at| shown_at(at)).collect();
+        others.join(&crate::msg!("lifecycle.separator"))
+    };
+
+    let (operator, host) = (crate::audit::operator(), crate::audit::host());
+    let mut chain = ledger.chain("")?;
+    let mut report = Import::default();
+    for line in &lines {
+        let outcome = match &line.what {
+            Filled::Blank => Outcome::NotYet,
+            Filled::Refused(refusal) => Outcome::Refused(refusal.clone()),
+            Filled::Sent { registered_no, sent_on } => {
+                let digits = registered_no.digits();
+                let life = lives.iter().find(|l| l.notice.control_no.as_deref() == Some(line.control_no.as_str()));
+                let issued = life.and_then(|l| {
+                    l.steps.iter().find_map(|(_, s)| match s {
+                        Step::Issued { issue_date, .. } => issue_date.parse::<NaiveDate>().ok(),
+                        _ => None,
+                    })
+                });
+                let number_rows = &rows_of_number[digits];
+                let control_rows = &rows_of_control[line.control_no.as_str()];
+                let refused = |field, reason| Outcome::Refused(line.refusal(field, reason));
+                match life {
+                    None => refused(
+                        Field::Control,
+                        crate::msg!("lifecycle.list.unknown_control", control = line.control_no),
+                    ),
+                    Some(_) if control_rows.len() > 1 => refused(
+                        Field::Control,
+                        crate::msg!("lifecycle.list.control_twice", rows = elsewhere(control_rows, &line.at)),
+                    ),
+                    Some(_) if number_rows.len() > 1 => refused(
+                        Field::Registered,
+                        crate::msg!("lifecycle.list.number_twice", rows = elsewhere(number_rows, &line.at)),
+                    ),
+                    Some(_) if holder.get(digits).is_some_and(|c| *c != line.control_no) => refused(
+                        Field::Registered,
+                        crate::msg!("lifecycle.list.number_recorded_elsewhere", control = holder[digits]),
+                    ),
+                    Some(_) if sent_on.zip(issued).is_some_and(|(sent, issued)| sent < issued) => refused(
+                        Field::SentOn,
+                        crate::msg!("lifecycle.list.sent_before_issue", issue_date = issued.unwrap_or_default()),
+                    ),
+                    Some(_) if sent_on.is_some_and(|sent| sent > today) => {
+                        refused(Field::SentOn, crate::msg!("lifecycle.list.sent_in_future", today))
+                    }
+                    Some(life) => match recorded.get(&line.control_no) {
+                        Some((was, was_on)) if (was.as_str(), *was_on) == (digits, *sent_on) => {
+                            Outcome::Unchanged { registered_no: digits.to_string() }
+                        }
+                        Some((was, was_on)) => refused(
+                            Field::Registered,
+                            crate::msg!(
+                                "lifecycle.list.changed",
+                                was = shown_sent(was, *was_on),
+                                now = shown_sent(digits, *sent_on)
+                            ),
+                        ),
+                        None => {
+                            chain.push_for(
+                                &life.batch,
+                                &AuditEvent::MailSent {
+                                    notice: life.notice.clone(),
+                                    registered_no: digits.to_string(),
+                                    sent_on: *sent_on,
+                                    list: source.clone(),
+                                    operator: operator.clone(),
+                                    host: host.clone(),
+                                },
+                            );
+                            recorded.insert(line.control_no.clone(), (digits.to_string(), *sent_on));
+                            Outcome::Recorded { registered_no: digits.to_string(), sent_on: *sent_on }
+                        }
                     },
-                );
-                seen.insert(row.control_no.clone(), (row.registered_no.clone(), sent_on));
-                report.recorded.push((row.control_no, row.registered_no));
+                }
             }
-        }
+        };
+        report.rows.push(ImportRow { at: line.at.clone(), control_no: line.control_no.clone(), outcome });
     }
     ledger.append(&chain.events)?;
     Ok(report)
+}
+
+/// A row of the list as messages name it: sheet and row.
+pub fn shown_at(at: &At) -> String {
+    crate::msg!("lifecycle.list.at", sheet = at.sheet, row = at.row)
 }
 
 fn shown_sent(registered_no: &str, sent_on: Option<NaiveDate>) -> String {
@@ -259,84 +370,45 @@ fn shown_sent(registered_no: &str, sent_on: Option<NaiveDate>) -> String {
     }
 }
 
-struct ListRow {
-    row: usize,
-    control_no: String,
-    registered_no: String,
-    sent_on: Result<Option<NaiveDate>, String>,
-}
-
-fn read_error(path: &Path, e: impl std::fmt::Display) -> LifecycleError {
+pub(crate) fn read_error(path: &Path, e: impl std::fmt::Display) -> LifecycleError {
     LifecycleError::Read { path: path.to_path_buf(), detail: e.to_string() }
 }
 
-/// The rows of a 発送リスト.xlsx: its header row holds 管理番号 and 書留番号 (and perhaps 発送日).
-fn read_mailing_list(path: &Path) -> Result<Vec<ListRow>, LifecycleError> {
-    use calamine::{Data, Reader};
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| read_error(path, e))?;
-    let sheets = book.sheet_names();
-    for name in sheets {
-        let range = book.worksheet_range(&name).map_err(|e| read_error(path, e))?;
-        let (row0, _) = range.start().unwrap_or((0, 0));
-        let mut rows = range.rows().enumerate();
-        let header = rows.by_ref().take(10).find_map(|(i, cells)| {
-            let at = |title: &str| cells.iter().position(|c| c.to_string().trim() == title);
-            Some((i, at("管理番号")?, at("書留番号")?, at("発送日")))
-        });
-        let Some((_, control, registered, sent_on)) = header else { continue };
-        let text = |c: Option<&Data>| -> String {
-            match c {
-                Some(Data::Float(f)) if f.fract() == 0.0 => format!("{f:.0}"),
-                Some(c) => crate::model::normalize_code(&c.to_string()),
-                None => String::new(),
-            }
-        };
-        let mut out = Vec::new();
-        for (i, cells) in rows {
-            let control_no = text(cells.get(control)).to_ascii_uppercase();
-            if control_no.is_empty() {
-                continue;
-            }
-            let date = match sent_on.and_then(|c| cells.get(c)) {
-                None | Some(Data::Empty) => Ok(None),
-                Some(Data::DateTime(d)) if d.is_datetime() => {
-                    let (y, m, day, ..) = d.to_ymd_hms_milli();
-                    NaiveDate::from_ymd_opt(y.into(), m.into(), day.into())
-                        .map(Some)
-                        .ok_or_else(|| crate::msg!("lifecycle.sent_on_unreadable", value = d))
-                }
-                Some(cell) => {
-                    let t = crate::model::normalize_code(&cell.to_string());
-                    NaiveDate::parse_from_str(&t, "%Y-%m-%d")
-                        .or_else(|_| NaiveDate::parse_from_str(&t, "%Y/%m/%d"))
-                        .map(Some)
-                        .map_err(|_| crate::msg!("lifecycle.sent_on_format", value = t))
-                }
-            };
-            out.push(ListRow {
-                row: row0 as usize + i + 1,
-                control_no,
-                registered_no: text(cells.get(registered)),
-                sent_on: date,
-            });
-        }
-        return Ok(out);
-    }
-    Err(LifecycleError::NotAMailingList(path.to_path_buf()))
-}
-
-/// Records a 返戻 of the notice `key` (管理番号 or 申請番号; the latest paper notice of that
-/// request when it was issued more than once). Returns the notice.
+/// Records a 返戻 of the notice `key` names: its 管理番号, or a 申請番号, 事業所番号 or ユーザID
+/// that matches one paper notice only. A key that matches several envelopes records nothing:
+/// the error lists them, so that the clerk gives the 管理番号 printed on the one in hand.
 pub fn returned(ledger: &mut Ledger, key: &str, reason: &str) -> Result<(String, NoticeRef), LifecycleError> {
     let reason = reason.trim();
     if reason.is_empty() {
         return Err(LifecycleError::NoReason);
     }
     let lives = lives(ledger)?;
-    let life = find(&lives, key)
-        .into_iter()
-        .rfind(|l| l.notice.control_no.is_some())
-        .ok_or_else(|| LifecycleError::NoSuchNotice(key.to_string()))?;
+    let paper: Vec<&Life> = find(&lives, key).into_iter().filter(|l| l.notice.control_no.is_some()).collect();
+    let wanted = crate::model::normalize_code(key).to_ascii_uppercase();
+    let by_control: Vec<&Life> =
+        paper.iter().copied().filter(|l| l.notice.control_no.as_deref() == Some(wanted.as_str())).collect();
+    let life = match (by_control.as_slice(), paper.as_slice()) {
+        ([one], _) | ([], [one]) => *one,
+        ([], []) => return Err(LifecycleError::NoSuchNotice(key.to_string())),
+        _ => {
+            let candidates = paper
+                .iter()
+                .map(|l| {
+                    let kind = crate::model::NoticeKind::from_alias(&l.notice.kind)
+                        .map(|k| k.console_label())
+                        .unwrap_or_else(|| l.notice.kind.clone());
+                    crate::msg!(
+                        "lifecycle.candidate",
+                        control = l.notice.control_no.as_deref().unwrap_or_default(),
+                        request = l.notice.request_id,
+                        kind,
+                        batch = l.batch
+                    )
+                })
+                .collect();
+            return Err(LifecycleError::Ambiguous { key: key.to_string(), candidates });
+        }
+    };
     let mut chain = ledger.chain(&life.batch)?;
     chain.push(&AuditEvent::MailReturned {
         notice: life.notice.clone(),

@@ -157,6 +157,8 @@ enum MailCommand {
         out: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     Returned {
         key: String,
@@ -270,6 +272,7 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("mail import", "list") => msg!("cli.help.mail.import.list"),
         ("mail import", "out") => msg!("cli.help.mail.import.out"),
         ("mail import", "config") => msg!("cli.help.mail.import.config"),
+        ("mail import", "json") => msg!("cli.help.mail.import.json"),
         ("mail returned", "") => msg!("cli.help.mail.returned.about"),
         ("mail returned", "key") => msg!("cli.help.mail.returned.key"),
         ("mail returned", "reason") => msg!("cli.help.mail.returned.reason"),
@@ -433,27 +436,25 @@ fn mail(command: MailCommand) -> ExitCode {
         Err(e) => return fail(e),
     };
     match command {
-        MailCommand::Import { list, .. } => match lifecycle::import(&mut ledger, &list) {
+        MailCommand::Import { list, json, .. } => match lifecycle::import(&mut ledger, &list) {
             Err(e) => fail(e),
             Ok(r) => {
-                out!("{}", msg!("cli.mail.list", path = list.display()));
-                out!("{}", msg!("cli.mail.recorded", count = r.recorded.len()));
-                for (control, registered) in &r.recorded {
-                    out!("{}", msg!("cli.mail.recorded_row", control, registered = shown(registered)));
+                if json {
+                    let summary = serde_json::json!({
+                        "list": list.display().to_string(),
+                        "recorded": r.recorded(),
+                        "unchanged": r.unchanged(),
+                        "not_yet": r.not_yet(),
+                        "refused": r.refused(),
+                        "rows": r.rows,
+                        "ledger": ledger.path().display().to_string(),
+                    });
+                    out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
+                } else {
+                    print_import(&list, &r);
+                    out!("{}", msg!("cli.ledger", path = ledger.path().display()));
                 }
-                out!("{}", msg!("cli.mail.unchanged", unchanged = r.unchanged, not_yet = r.not_yet));
-                for (row, control) in &r.unmatched {
-                    out!("{}", msg!("cli.mail.unmatched", row, control = shown(control)));
-                }
-                for (row, control, was, now) in &r.changed {
-                    out!("{}", msg!("cli.mail.changed", row, control, was = shown(was), now = shown(now)));
-                }
-                for (row, message) in &r.invalid {
-                    out!("{}", msg!("cli.mail.invalid", row, message = shown(message)));
-                }
-                out!("{}", msg!("cli.ledger", path = ledger.path().display()));
-                let problems = r.unmatched.len() + r.changed.len() + r.invalid.len();
-                if problems == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
+                if r.refused() == 0 { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
             }
         },
         MailCommand::Returned { key, reason, .. } => match lifecycle::returned(&mut ledger, &key, &reason) {
@@ -473,6 +474,38 @@ fn mail(command: MailCommand) -> ExitCode {
                 ExitCode::SUCCESS
             }
         },
+    }
+}
+
+/// What `mail import` did, row by row: recorded, recorded before, refused with the cell and why.
+fn print_import(list: &Path, r: &tsuchi::lifecycle::Import) {
+    use tsuchi::lifecycle::{Outcome, shown_at};
+    out!("{}", msg!("cli.mail.list", path = list.display()));
+    out!("{}", msg!("cli.mail.recorded", count = r.recorded()));
+    out!("{}", msg!("cli.mail.unchanged", unchanged = r.unchanged(), not_yet = r.not_yet()));
+    out!("{}", msg!("cli.mail.refused", count = r.refused()));
+    for row in &r.rows {
+        let (at, control) = (shown(&shown_at(&row.at)), shown(&row.control_no));
+        match &row.outcome {
+            Outcome::Recorded { registered_no, .. } => {
+                out!("{}", msg!("cli.mail.recorded_row", at, control, registered = registered_no))
+            }
+            Outcome::Unchanged { registered_no } => {
+                out!("{}", msg!("cli.mail.unchanged_row", at, control, registered = registered_no))
+            }
+            Outcome::NotYet => {}
+            Outcome::Refused(why) => out!(
+                "{}",
+                msg!(
+                    "cli.mail.refused_row",
+                    at,
+                    column = why.column,
+                    heading = why.heading,
+                    value = shown(&why.value),
+                    reason = shown_long(&why.reason)
+                )
+            ),
+        }
     }
 }
 

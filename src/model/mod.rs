@@ -6,7 +6,9 @@ pub mod fields;
 
 use unicode_normalization::UnicodeNormalization;
 
-pub use fields::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, ReviewStatus, UserId};
+pub use fields::{
+    NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, RegisteredNo, RequestId, ReviewStatus, UserId,
+};
 
 /// Normalises a code field (事業所番号, 郵便番号, 電話番号, ユーザID …): NFKC, invisible
 /// format characters dropped (a zero-width space typed or pasted into a 申請番号 must not make

@@ -1,0 +1,293 @@
+//! The 発送リスト as the mail room hands it back: every sheet with 管理番号 and 書留番号
+//! headings, each data row read into an entry (a 書留番号 that looks like one, perhaps a
+//! 発送日), a blank (not yet sent) or a refusal that names sheet, row, column and value.
+//!
+//! Reading cells ([`read_workbook`]) is kept apart from judging them: everything after it works
+//! on plain [`Cell`]s (text and what Excel stored), so another reader can feed the same rules.
+//! What needs the ledger (is the 管理番号 known, is the number used elsewhere, is the date after
+//! the batch) is decided by `lifecycle::import`, not here.
+
+use std::path::Path;
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use super::{LifecycleError, read_error};
+use crate::intake::column_letter;
+use crate::model::{RegisteredNo, normalize_code};
+
+/// What Excel stored in a cell. A formula counts as what it last computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CellKind {
+    Text,
+    Number,
+    /// A date or time; its text is `YYYY-MM-DD` (and a time, if it has one).
+    Date,
+    /// An error value (`#N/A`, `#REF!` …); its text is the value as Excel shows it.
+    Error,
+}
+
+/// One cell of a sheet: its text as shown, and its kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell {
+    pub text: String,
+    pub kind: CellKind,
+}
+
+/// A row of a sheet, sparse: (0-based column, cell) for every cell that is not empty.
+#[derive(Debug, Clone)]
+pub struct SheetRow {
+    /// 1-based, as Excel numbers it.
+    pub row: usize,
+    pub cells: Vec<(usize, Cell)>,
+}
+
+impl SheetRow {
+    fn cell(&self, column: usize) -> Option<&Cell> {
+        self.cells.iter().find(|(c, _)| *c == column).map(|(_, cell)| cell)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Sheet {
+    pub name: String,
+    pub rows: Vec<SheetRow>,
+}
+
+/// Every sheet of a workbook as rows of cells. The one function here that knows calamine.
+pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, LifecycleError> {
+    use calamine::{Data, Reader};
+    let mut book = calamine::open_workbook_auto(path).map_err(|e| read_error(path, e))?;
+    let mut sheets = Vec::new();
+    for name in book.sheet_names() {
+        let range = book.worksheet_range(&name).map_err(|e| read_error(path, e))?;
+        let (row0, col0) = range.start().unwrap_or((0, 0));
+        let mut rows = Vec::new();
+        for (i, data) in range.rows().enumerate() {
+            let mut cells = Vec::new();
+            for (j, value) in data.iter().enumerate() {
+                let (text, kind) = match value {
+                    Data::Empty => continue,
+                    Data::String(s) => (s.clone(), CellKind::Text),
+                    Data::Bool(b) => (b.to_string().to_uppercase(), CellKind::Text),
+                    Data::Int(n) => (n.to_string(), CellKind::Number),
+                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => (format!("{f:.0}"), CellKind::Number),
+                    Data::Float(f) => (f.to_string(), CellKind::Number),
+                    Data::DateTime(d) if d.is_datetime() => {
+                        let (y, m, day, h, min, sec, _) = d.to_ymd_hms_milli();
+                        let text = match (h, min, sec) {
+                            (0, 0, 0) => format!("{y:04}-{m:02}-{day:02}"),
+                            _ => format!("{y:04}-{m:02}-{day:02} {h:02}:{min:02}:{sec:02}"),
+                        };
+                        (text, CellKind::Date)
+                    }
+                    Data::DateTime(d) => (d.to_string(), CellKind::Date),
+                    Data::DateTimeIso(s) | Data::DurationIso(s) => (s.clone(), CellKind::Date),
+                    Data::Error(e) => (e.to_string(), CellKind::Error),
+                };
+                cells.push((col0 as usize + j, Cell { text, kind }));
+            }
+            if !cells.is_empty() {
+                rows.push(SheetRow { row: row0 as usize + i + 1, cells });
+            }
+        }
+        sheets.push(Sheet { name, rows });
+    }
+    Ok(sheets)
+}
+
+/// Where a row of the list is: sheet and 1-based row.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct At {
+    pub sheet: String,
+    pub row: usize,
+}
+
+/// Why a row is not recorded: the cell (column letter and heading), its value, and the reason.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Refusal {
+    pub column: String,
+    pub heading: String,
+    pub value: String,
+    pub reason: String,
+}
+
+/// A data row of the list.
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub at: At,
+    pub control_no: String,
+    pub what: Filled,
+    /// Column letter and text of the 管理番号, 書留番号 and 発送日 cells, for refusals.
+    cells: [(String, String); 3],
+}
+
+#[derive(Debug, Clone)]
+pub enum Filled {
+    /// 書留番号 left blank: not yet sent.
+    Blank,
+    Sent {
+        registered_no: RegisteredNo,
+        sent_on: Option<NaiveDate>,
+    },
+    Refused(Refusal),
+}
+
+/// The cells of a row a refusal can name.
+#[derive(Debug, Clone, Copy)]
+pub enum Field {
+    Control,
+    Registered,
+    SentOn,
+}
+
+impl Line {
+    /// A refusal of one cell of this row.
+    pub fn refusal(&self, field: Field, reason: String) -> Refusal {
+        let (i, heading) = match field {
+            Field::Control => (0, CONTROL),
+            Field::Registered => (1, REGISTERED),
+            Field::SentOn => (2, SENT_ON),
+        };
+        let (column, value) = self.cells[i].clone();
+        Refusal { column, heading: heading.to_string(), value, reason }
+    }
+}
+
+/// Where the headings of a sheet are (0-based columns).
+struct Columns {
+    control: usize,
+    registered: usize,
+    sent_on: Option<usize>,
+}
+
+const CONTROL: &str = "管理番号";
+const REGISTERED: &str = "書留番号";
+const SENT_ON: &str = "発送日";
+
+/// The data rows of every sheet that is a 発送リスト (its header, within the first ten rows,
+/// holds 管理番号 and 書留番号), in sheet order. Rows with neither a 管理番号 nor a 書留番号
+/// are left out; `None` when no sheet is a 発送リスト.
+pub fn lines(sheets: &[Sheet]) -> Option<Vec<Line>> {
+    let mut found = false;
+    let mut out = Vec::new();
+    for sheet in sheets {
+        let Some((header_at, columns)) = header(sheet) else { continue };
+        found = true;
+        out.extend(sheet.rows.iter().skip(header_at + 1).filter_map(|row| line(&sheet.name, row, &columns)));
+    }
+    found.then_some(out)
+}
+
+fn header(sheet: &Sheet) -> Option<(usize, Columns)> {
+    sheet.rows.iter().take(10).enumerate().find_map(|(i, row)| {
+        let at = |title: &str| {
+            row.cells.iter().find(|(_, c)| c.kind == CellKind::Text && c.text.trim() == title).map(|(col, _)| *col)
+        };
+        Some((i, Columns { control: at(CONTROL)?, registered: at(REGISTERED)?, sent_on: at(SENT_ON) }))
+    })
+}
+
+fn line(sheet: &str, row: &SheetRow, columns: &Columns) -> Option<Line> {
+    let control = row.cell(columns.control);
+    let registered = row.cell(columns.registered);
+    let sent_on_cell = columns.sent_on.and_then(|c| row.cell(c));
+    let shown = |column: Option<usize>, cell: Option<&Cell>| {
+        (column.map(column_letter).unwrap_or_default(), cell.map(|c| c.text.clone()).unwrap_or_default())
+    };
+    let mut line = Line {
+        at: At { sheet: sheet.to_string(), row: row.row },
+        control_no: control.map(|c| normalize_code(&c.text).to_ascii_uppercase()).unwrap_or_default(),
+        what: Filled::Blank,
+        cells: [
+            shown(Some(columns.control), control),
+            shown(Some(columns.registered), registered),
+            shown(columns.sent_on, sent_on_cell),
+        ],
+    };
+    let refused = |line: Line, field, reason| Some(Line { what: Filled::Refused(line.refusal(field, reason)), ..line });
+    if line.control_no.is_empty() {
+        // A number without its 管理番号 cannot be matched to a notice; a row with neither is
+        // not a row of the list (a total, a note).
+        return match registered_no(registered) {
+            Ok(None) => None,
+            _ => refused(line, Field::Control, crate::msg!("lifecycle.list.no_control")),
+        };
+    }
+    if control.is_some_and(|c| c.kind == CellKind::Error) {
+        return refused(line, Field::Control, crate::msg!("lifecycle.list.error_value"));
+    }
+    let registered_no = match registered_no(registered) {
+        Ok(None) => return Some(line),
+        Ok(Some(no)) => no,
+        Err(reason) => return refused(line, Field::Registered, reason),
+    };
+    match sent_on(sent_on_cell) {
+        Ok(sent_on) => {
+            line.what = Filled::Sent { registered_no, sent_on };
+            Some(line)
+        }
+        Err(reason) => refused(line, Field::SentOn, reason),
+    }
+}
+
+/// The 書留番号 of a cell: `None` when blank, the reason when the cell is not one.
+pub fn registered_no(cell: Option<&Cell>) -> Result<Option<RegisteredNo>, String> {
+    let Some(cell) = cell.filter(|c| !normalize_code(&c.text).is_empty()) else { return Ok(None) };
+    match cell.kind {
+        CellKind::Error => Err(crate::msg!("lifecycle.list.error_value")),
+        CellKind::Date => Err(crate::msg!("lifecycle.list.date_not_number")),
+        CellKind::Text | CellKind::Number => RegisteredNo::parse(&cell.text).map(Some),
+    }
+}
+
+/// The 発送日 of a cell: `None` when blank; a date cell, or text as 2026-04-01 or 2026/04/01.
+pub fn sent_on(cell: Option<&Cell>) -> Result<Option<NaiveDate>, String> {
+    let Some(cell) = cell.filter(|c| !normalize_code(&c.text).is_empty()) else { return Ok(None) };
+    let text = normalize_code(&cell.text);
+    match cell.kind {
+        CellKind::Error => Err(crate::msg!("lifecycle.list.error_value")),
+        CellKind::Date => text
+            .get(..10)
+            .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .map(Some)
+            .ok_or_else(|| crate::msg!("lifecycle.sent_on_unreadable", value = text)),
+        CellKind::Text | CellKind::Number => NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .or_else(|_| NaiveDate::parse_from_str(&text, "%Y/%m/%d"))
+            .map(Some)
+            .map_err(|_| crate::msg!("lifecycle.sent_on_format", value = text)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(text: &str, kind: CellKind) -> Cell {
+        Cell { text: text.to_string(), kind }
+    }
+
+    #[test]
+    fn error_values_words_and_dates_are_not_registered_numbers() {
+        assert!(registered_no(Some(&cell("#N/A", CellKind::Error))).is_err());
+        assert!(registered_no(Some(&cell("12345678901", CellKind::Error))).is_err());
+        assert!(registered_no(Some(&cell("2026-04-02", CellKind::Date))).is_err());
+        for word in ["未発送", "保留", "-", "なし", "×", "済"] {
+            assert!(registered_no(Some(&cell(word, CellKind::Text))).is_err(), "{word}");
+        }
+        assert_eq!(registered_no(Some(&cell("　", CellKind::Text))), Ok(None));
+        assert_eq!(registered_no(None), Ok(None));
+        let number = registered_no(Some(&cell("112233440007", CellKind::Number))).unwrap().unwrap();
+        assert_eq!(number.digits(), "112233440007");
+    }
+
+    #[test]
+    fn a_sent_on_date_comes_from_a_date_cell_or_iso_text() {
+        let d = NaiveDate::from_ymd_opt(2026, 4, 2);
+        assert_eq!(sent_on(Some(&cell("2026-04-02", CellKind::Date))), Ok(d));
+        assert_eq!(sent_on(Some(&cell("2026/04/02", CellKind::Text))), Ok(d));
+        assert!(sent_on(Some(&cell("#REF!", CellKind::Error))).is_err());
+        assert!(sent_on(Some(&cell("46114", CellKind::Number))).is_err());
+        assert!(sent_on(Some(&cell("4月2日", CellKind::Text))).is_err());
+    }
+}
