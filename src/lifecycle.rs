@@ -464,19 +464,34 @@ pub fn holds_secret(path: &str) -> bool {
         || (path.starts_with("print/") && path.ends_with(".pdf"))
 }
 
-/// What `purge` removed.
+/// What `purge` removed, and what it would not touch.
 #[derive(Debug, Serialize)]
 pub struct Purge {
     pub batch: String,
     pub files: Vec<(String, String, u64)>,
     pub forced: bool,
+    pub findings: Vec<PurgeFinding>,
+}
+
+/// A file of the batch that purge left alone because it is not the sealed one: gone, a
+/// symbolic link, not a regular file, outside the batch folder, or changed since the batch.
+#[derive(Debug, Clone, Serialize)]
+pub struct PurgeFinding {
+    pub path: String,
+    pub why: String,
 }
 
 /// Removes every file of the batch in `dir` that holds a plaintext password or opens with
 /// one, after recording them (path, SHA-256, size) in the ledger. Refuses while paper notices
-/// of the batch are neither sent nor returned, unless `force` gives a reason. Each file is
-/// overwritten with zeros and flushed before it is unlinked (best effort: an SSD or a
-/// copy-on-write file system may keep the old blocks).
+/// of the batch are neither sent (with a 書留番号 that is one) nor returned, unless `force`
+/// gives a reason. Each file is overwritten with zeros and flushed before it is unlinked (best
+/// effort: an SSD or a copy-on-write file system may keep the old blocks).
+///
+/// Only the file the batch sealed is touched: a regular file, not a link, inside the batch
+/// folder, with the SHA-256 the ledger holds. Anything else is a finding, neither recorded
+/// nor touched. The file is opened without following a link and its hash checked again
+/// through that handle before it is overwritten, so even a swap after the first check makes
+/// purge zero nothing but the sealed bytes.
 pub fn purge(ledger: &mut Ledger, dir: &Path, force: Option<&str>) -> Result<Purge, LifecycleError> {
     let batch = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let status = batch_status(ledger, &batch)?;
@@ -484,6 +499,7 @@ pub fn purge(ledger: &mut Ledger, dir: &Path, force: Option<&str>) -> Result<Pur
     if !status.not_yet_sent.is_empty() && force.is_none() {
         return Err(LifecycleError::NotAccountedFor { batch, pending: status.not_yet_sent });
     }
+    let home = dir.canonicalize().map_err(|e| read_error(dir, e))?;
     // Already recorded by an earlier purge that was cut short: finish removing, record nothing new.
     let already: Vec<String> = ledger
         .events(Some(&batch))?
@@ -492,13 +508,22 @@ pub fn purge(ledger: &mut Ledger, dir: &Path, force: Option<&str>) -> Result<Pur
         .flat_map(|e| purged_paths(e).into_iter().map(|(p, _)| p))
         .collect();
     let mut files = Vec::new();
-    for (path, _, _) in ledger.files(&batch)? {
-        if !holds_secret(&path) || already.contains(&path) {
+    let mut findings = Vec::new();
+    let mut finish = Vec::new();
+    for (path, sha, size) in ledger.files(&batch)? {
+        if !holds_secret(&path) {
             continue;
         }
         let on_disk = dir.join(&path);
-        let Ok(bytes) = std::fs::read(&on_disk) else { continue };
-        files.push((path, crate::audit::sha256_hex(&bytes), bytes.len() as u64));
+        let gone = matches!(std::fs::symlink_metadata(&on_disk), Err(e) if e.kind() == std::io::ErrorKind::NotFound);
+        if already.contains(&path) && gone {
+            continue;
+        }
+        match sealed(&home, &on_disk, &sha) {
+            Ok(()) if already.contains(&path) => finish.push((path, sha)),
+            Ok(()) => files.push((path, sha, size)),
+            Err(why) => findings.push(PurgeFinding { path, why }),
+        }
     }
     if !files.is_empty() {
         let mut chain = ledger.chain(&batch)?;
@@ -511,16 +536,80 @@ pub fn purge(ledger: &mut Ledger, dir: &Path, force: Option<&str>) -> Result<Pur
         });
         ledger.append(&chain.events)?;
     }
-    for path in already.iter().chain(files.iter().map(|(p, _, _)| p)) {
-        let on_disk = dir.join(path);
-        if on_disk.exists() {
-            shred(&on_disk).map_err(|e| LifecycleError::Remove { path: on_disk.clone(), detail: e.to_string() })?;
+    for (path, sha) in finish.iter().cloned().chain(files.iter().map(|(p, s, _)| (p.clone(), s.clone()))) {
+        let on_disk = dir.join(&path);
+        match shred(&on_disk, &sha) {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => findings.push(PurgeFinding { path, why }),
+            Err(e) => return Err(LifecycleError::Remove { path: on_disk, detail: e.to_string() }),
         }
     }
     for sub in ["notices", "zip", "secrets"] {
         let _ = std::fs::remove_dir(dir.join(sub)); // only when empty
     }
-    Ok(Purge { batch, forced: force.is_some() && !status.not_yet_sent.is_empty(), files })
+    Ok(Purge { batch, forced: force.is_some() && !status.not_yet_sent.is_empty(), files, findings })
+}
+
+/// Whether `path` is the file the batch sealed: a regular file, not a link, inside the batch
+/// folder `home` (canonical), with the SHA-256 `sha`. The reason when it is not.
+fn sealed(home: &Path, path: &Path, sha: &str) -> Result<(), String> {
+    let meta = match std::fs::symlink_metadata(path) {
+        Ok(m) => m,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(crate::msg!("lifecycle.purge.missing")),
+        Err(e) => return Err(crate::msg!("lifecycle.purge.unreadable", detail = e)),
+    };
+    if meta.file_type().is_symlink() {
+        return Err(crate::msg!("lifecycle.purge.symlink"));
+    }
+    if !meta.is_file() {
+        return Err(crate::msg!("lifecycle.purge.not_a_file"));
+    }
+    match path.canonicalize() {
+        Ok(real) if real.starts_with(home) => {}
+        Ok(_) => return Err(crate::msg!("lifecycle.purge.outside")),
+        Err(e) => return Err(crate::msg!("lifecycle.purge.unreadable", detail = e)),
+    }
+    let mut file = open_no_follow(path, false).map_err(|e| crate::msg!("lifecycle.purge.unreadable", detail = e))?;
+    match sha256_of(&mut file) {
+        Ok(actual) if actual == sha => Ok(()),
+        Ok(_) => Err(crate::msg!("lifecycle.purge.changed")),
+        Err(e) => Err(crate::msg!("lifecycle.purge.unreadable", detail = e)),
+    }
+}
+
+/// Opens a file without following a symbolic link in its last component (`O_NOFOLLOW`; on
+/// Windows the reparse point itself), so that a link put in a notice's place is opened as
+/// itself, or not at all, and never its target.
+fn open_no_follow(path: &Path, write: bool) -> std::io::Result<std::fs::File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true).write(write);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(windows)]
+    {
+        use std::os::windows::fs::OpenOptionsExt;
+        const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
+        options.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
+    }
+    options.open(path)
+}
+
+fn sha256_of(file: &mut std::fs::File) -> std::io::Result<String> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = file.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(crate::audit::hex(&hasher.finalize()))
 }
 
 /// (path, when) of the files a `batch.purged` event removed.
@@ -533,14 +622,26 @@ pub fn purged_paths(e: &Event) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Overwrites a file with zeros, flushes it, and unlinks it.
-fn shred(path: &Path) -> std::io::Result<()> {
-    use std::io::Write;
-    let len = std::fs::metadata(path)?.len();
+/// Overwrites the sealed file at `path` with zeros, flushes it, and unlinks it; the reason
+/// instead when what opens there (without following a link) is not a regular file with the
+/// SHA-256 `sha`.
+fn shred(path: &Path, sha: &str) -> std::io::Result<Result<(), String>> {
+    use std::io::{Seek, Write};
     {
-        let mut file = std::fs::OpenOptions::new().write(true).open(path)?;
+        let mut file = match open_no_follow(path, true) {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(crate::msg!("lifecycle.purge.unreadable", detail = e))),
+        };
+        let meta = file.metadata()?;
+        if !meta.is_file() {
+            return Ok(Err(crate::msg!("lifecycle.purge.not_a_file")));
+        }
+        if sha256_of(&mut file)? != sha {
+            return Ok(Err(crate::msg!("lifecycle.purge.changed")));
+        }
+        file.rewind()?;
         let zeros = vec![0u8; 64 * 1024];
-        let mut left = len;
+        let mut left = meta.len();
         while left > 0 {
             let n = left.min(zeros.len() as u64) as usize;
             file.write_all(&zeros[..n])?;
@@ -548,5 +649,5 @@ fn shred(path: &Path) -> std::io::Result<()> {
         }
         file.sync_all()?;
     }
-    std::fs::remove_file(path)
+    std::fs::remove_file(path).map(Ok)
 }

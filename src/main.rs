@@ -609,7 +609,14 @@ fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
             out!("{}", msg!("cli.purge.done", batch = p.batch, count = p.files.len(), forced));
             out!("{}", msg!("cli.purge.overwritten"));
             out!("{}", msg!("cli.purge.kept"));
-            ExitCode::SUCCESS
+            if p.findings.is_empty() {
+                return ExitCode::SUCCESS;
+            }
+            out!("{}", msg!("cli.purge.findings", count = p.findings.len()));
+            for f in &p.findings {
+                out!("{}", msg!("cli.purge.finding", path = shown(&f.path), why = shown_long(&f.why)));
+            }
+            ExitCode::from(EXIT_REJECTED)
         }
     }
 }

@@ -100,7 +100,7 @@ fn sent_returned_status_purged_and_verified() {
     // A changed number and an unknown 管理番号 are reported and not recorded.
     let mut odd = rows.clone();
     odd[1][1] = format!("{id}-99999");
-    let changed = filled(dir.path(), "changed.xlsx", &odd, |r| (r <= 1).then(|| "999".to_string()));
+    let changed = filled(dir.path(), "changed.xlsx", &odd, |r| (r <= 1).then(|| format!("5566778800{r:02}")));
     let refused = tsuchi(&["mail", "import", changed.to_str().unwrap()], &out);
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stdout));
     let said = text(&refused.stdout);
