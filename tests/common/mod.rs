@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+pub mod mailing;
+
 use calamine::Reader;
 
 pub fn sample(name: &str) -> PathBuf {
