@@ -274,7 +274,7 @@ fn an_office_number_with_several_envelopes_asks_for_the_control_number() {
         serde_json::from_slice(&tsuchi(&["status", "R08-0007", "--json"], &out).stdout).unwrap();
     let envelope = |batch: &Path| {
         let id = batch.file_name().unwrap().to_str().unwrap();
-        let life = story.as_array().unwrap().iter().find(|l| l["batch"] == id).expect(&story.to_string());
+        let life = story.as_array().unwrap().iter().find(|l| l["batch"] == id).unwrap_or_else(|| panic!("{story}"));
         life["notice"]["control_no"].as_str().unwrap().to_string()
     };
     let (old, new) = (envelope(&first), envelope(&second));
@@ -319,7 +319,7 @@ fn mail_import_reports_each_row_in_english_and_as_json() {
 
     let o = tsuchi(&["mail", "import", list.to_str().unwrap(), "--json"], &out);
     assert_eq!(o.status.code(), Some(1));
-    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect(&text(&o.stdout));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap_or_else(|_| panic!("{}", text(&o.stdout)));
     assert_eq!(json["recorded"], 0);
     assert_eq!(json["unchanged"], rows.len() - 2);
     assert_eq!(json["not_yet"], 1);

@@ -80,7 +80,7 @@ fn write(sheet: &mut rust_xlsxwriter::Worksheet, row: u32, col: u16, value: &Val
             sheet.write_formula(row, col, Formula::new(formula).set_result(*e))
         }
         Value::Date(y, m, d) => {
-            sheet.write_datetime_with_format(row, col, &ExcelDateTime::from_ymd(*y, *m, *d).unwrap(), date)
+            sheet.write_datetime_with_format(row, col, ExcelDateTime::from_ymd(*y, *m, *d).unwrap(), date)
         }
     }
     .unwrap();
