@@ -244,9 +244,7 @@ impl Import {
 /// on another row of the list (both rows are refused) or is recorded for another notice, and
 /// when its 発送日 is before the batch's 発行日 or after today.
 pub fn import(ledger: &mut Ledger, list: &Path) -> Result<Import, LifecycleError> {
-    let sheets = mail_list::read_workbook(list)?;
-    let lines = mail_list::lines(&sheets).ok_or_else(|| LifecycleError::NotAMailingList(list.to_path_buf()))?;
-    drop(sheets);
+    let lines = mail_list::read(list)?;
     let source = manifest::source(list).map_err(|e| read_error(list, e))?;
     let lives = lives(ledger)?;
     let today = crate::wareki::today_in_tokyo();
@@ -650,4 +648,32 @@ fn shred(path: &Path, sha: &str) -> std::io::Result<Result<(), String>> {
         file.sync_all()?;
     }
     std::fs::remove_file(path).map(Ok)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sent_with(registered_no: &str) -> Life {
+        Life {
+            batch: "20260401-090000".into(),
+            notice: NoticeRef {
+                request_id: "R08-0001".into(),
+                kind: "registration".into(),
+                office_no: "1371000017".into(),
+                control_no: Some("20260401-090000-00001".into()),
+            },
+            steps: vec![("2026-04-02 10:00".into(), Step::Sent { registered_no: registered_no.into(), sent_on: None })],
+        }
+    }
+
+    /// An older tsuchi recorded whatever the cell held; such a notice is still unaccounted for.
+    #[test]
+    fn a_notice_recorded_with_a_number_that_is_not_one_is_not_sent() {
+        for junk in ["#N/A", "未発送", "-", "999", ""] {
+            assert!(!sent_with(junk).sent(), "{junk}");
+        }
+        assert!(sent_with("31112000003").sent());
+        assert!(sent_with("311-12-00000-3").sent());
+    }
 }

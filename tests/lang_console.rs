@@ -128,9 +128,9 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
     let sheet = filled.add_worksheet();
     let rows = [
         ["管理番号", "書留番号", "発送日"].map(String::from),
-        [format!("{id}-00002"), "123-45-67890-1".into(), "2026-04-02".into()],
-        ["XX-99999".into(), "1".into(), String::new()],
-        [format!("{id}-00001"), "2".into(), "四月一日".into()],
+        [format!("{id}-00002"), "131-12-38385-2".into(), "2026-04-02".into()],
+        ["XX-99999".into(), "131-12-38386-3".into(), String::new()],
+        [format!("{id}-00001"), "131-12-38387-4".into(), "四月一日".into()],
     ];
     for (r, row) in rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
@@ -141,9 +141,9 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
     let import = english(cwd, &home, &["mail", "import", "filled.xlsx"], 1);
     for expected in [
         "Mailings recorded: 1",
-        "registered-mail number 123-45-67890-1",
-        "Row 3: control number 「XX-99999」 is not in the ledger (not recorded)",
-        "Row 4: Enter the sending date 「四月一日」 as 2026-04-01 (not recorded)",
+        "registered-mail number 13112383852  recorded",
+        "sheet 「Sheet1」 row 3, column A (「管理番号」) 「XX-99999」: The control number 「XX-99999」 is not in the ledger (not recorded)",
+        "sheet 「Sheet1」 row 4, column C (「発送日」) 「四月一日」: Enter the sending date 「四月一日」 as 2026-04-01 (not recorded)",
     ] {
         assert!(import.contains(expected), "{expected}:\n{import}");
     }

@@ -48,21 +48,15 @@ impl SheetRow {
     }
 }
 
-#[derive(Debug, Clone)]
-pub struct Sheet {
-    pub name: String,
-    pub rows: Vec<SheetRow>,
-}
-
-/// Every sheet of a workbook as rows of cells. The one function here that knows calamine.
-pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, LifecycleError> {
+/// Every row of every sheet of a workbook, in order, as (sheet name, row of cells) handed to
+/// `visit`. The one function here that knows calamine: a reader that streams rows plugs in
+/// here, and a row need not outlive the call.
+pub fn read_workbook(path: &Path, mut visit: impl FnMut(&str, &SheetRow)) -> Result<(), LifecycleError> {
     use calamine::{Data, Reader};
     let mut book = calamine::open_workbook_auto(path).map_err(|e| read_error(path, e))?;
-    let mut sheets = Vec::new();
     for name in book.sheet_names() {
         let range = book.worksheet_range(&name).map_err(|e| read_error(path, e))?;
         let (row0, col0) = range.start().unwrap_or((0, 0));
-        let mut rows = Vec::new();
         for (i, data) in range.rows().enumerate() {
             let mut cells = Vec::new();
             for (j, value) in data.iter().enumerate() {
@@ -88,12 +82,11 @@ pub fn read_workbook(path: &Path) -> Result<Vec<Sheet>, LifecycleError> {
                 cells.push((col0 as usize + j, Cell { text, kind }));
             }
             if !cells.is_empty() {
-                rows.push(SheetRow { row: row0 as usize + i + 1, cells });
+                visit(&name, &SheetRow { row: row0 as usize + i + 1, cells });
             }
         }
-        sheets.push(Sheet { name, rows });
     }
-    Ok(sheets)
+    Ok(())
 }
 
 /// Where a row of the list is: sheet and 1-based row.
@@ -155,6 +148,7 @@ impl Line {
 }
 
 /// Where the headings of a sheet are (0-based columns).
+#[derive(Debug, Clone, Copy)]
 struct Columns {
     control: usize,
     registered: usize,
@@ -165,27 +159,53 @@ const CONTROL: &str = "管理番号";
 const REGISTERED: &str = "書留番号";
 const SENT_ON: &str = "発送日";
 
-/// The data rows of every sheet that is a 発送リスト (its header, within the first ten rows,
-/// holds 管理番号 and 書留番号), in sheet order. Rows with neither a 管理番号 nor a 書留番号
-/// are left out; `None` when no sheet is a 発送リスト.
-pub fn lines(sheets: &[Sheet]) -> Option<Vec<Line>> {
-    let mut found = false;
-    let mut out = Vec::new();
-    for sheet in sheets {
-        let Some((header_at, columns)) = header(sheet) else { continue };
-        found = true;
-        out.extend(sheet.rows.iter().skip(header_at + 1).filter_map(|row| line(&sheet.name, row, &columns)));
-    }
-    found.then_some(out)
+/// The data rows of every sheet of the workbook at `path` that is a 発送リスト (its header,
+/// within the first ten rows that hold anything, has 管理番号 and 書留番号), in sheet order.
+/// Rows with neither a 管理番号 nor a 書留番号 are left out.
+pub fn read(path: &Path) -> Result<Vec<Line>, LifecycleError> {
+    let mut list = Lines::default();
+    read_workbook(path, |sheet, row| list.push(sheet, row))?;
+    list.finish().ok_or_else(|| LifecycleError::NotAMailingList(path.to_path_buf()))
 }
 
-fn header(sheet: &Sheet) -> Option<(usize, Columns)> {
-    sheet.rows.iter().take(10).enumerate().find_map(|(i, row)| {
-        let at = |title: &str| {
-            row.cells.iter().find(|(_, c)| c.kind == CellKind::Text && c.text.trim() == title).map(|(col, _)| *col)
-        };
-        Some((i, Columns { control: at(CONTROL)?, registered: at(REGISTERED)?, sent_on: at(SENT_ON) }))
-    })
+/// Rows, as a reader hands them over, turned into the lines of a 発送リスト one at a time.
+#[derive(Default)]
+pub struct Lines {
+    sheet: String,
+    /// Rows of this sheet looked at for the header so far.
+    looked: usize,
+    columns: Option<Columns>,
+    found: bool,
+    lines: Vec<Line>,
+}
+
+impl Lines {
+    pub fn push(&mut self, sheet: &str, row: &SheetRow) {
+        if sheet != self.sheet {
+            (self.sheet, self.looked, self.columns) = (sheet.to_string(), 0, None);
+        }
+        match &self.columns {
+            Some(columns) => self.lines.extend(line(sheet, row, columns)),
+            None if self.looked < 10 => {
+                self.looked += 1;
+                self.columns = header(row);
+                self.found |= self.columns.is_some();
+            }
+            None => {}
+        }
+    }
+
+    /// The lines, or `None` when no sheet was a 発送リスト.
+    pub fn finish(self) -> Option<Vec<Line>> {
+        self.found.then_some(self.lines)
+    }
+}
+
+fn header(row: &SheetRow) -> Option<Columns> {
+    let at = |title: &str| {
+        row.cells.iter().find(|(_, c)| c.kind == CellKind::Text && c.text.trim() == title).map(|(col, _)| *col)
+    };
+    Some(Columns { control: at(CONTROL)?, registered: at(REGISTERED)?, sent_on: at(SENT_ON) })
 }
 
 fn line(sheet: &str, row: &SheetRow, columns: &Columns) -> Option<Line> {
@@ -279,6 +299,48 @@ mod tests {
         assert_eq!(registered_no(None), Ok(None));
         let number = registered_no(Some(&cell("112233440007", CellKind::Number))).unwrap().unwrap();
         assert_eq!(number.digits(), "112233440007");
+    }
+
+    fn row(row: usize, cells: &[(usize, &str, CellKind)]) -> SheetRow {
+        SheetRow { row, cells: cells.iter().map(|(c, t, k)| (*c, cell(t, *k))).collect() }
+    }
+
+    #[test]
+    fn every_sheet_with_the_headings_is_read_and_others_are_not() {
+        use CellKind::*;
+        let mut lines = Lines::default();
+        lines.push("メモ", &row(1, &[(0, "管理番号", Text), (1, "備考", Text)]));
+        lines.push("メモ", &row(2, &[(0, "B-1", Text), (1, "31112000003", Number)]));
+        lines.push("一月", &row(1, &[(0, "発送リスト", Text)]));
+        lines.push("一月", &row(3, &[(1, "管理番号", Text), (3, "書留番号", Text), (4, "発送日", Text)]));
+        lines.push("一月", &row(4, &[(1, "b-1", Text), (3, "31112000003", Number), (4, "2026-04-02", Date)]));
+        lines.push("一月", &row(5, &[(1, "B-2", Text), (3, "#N/A", Error)]));
+        lines.push("二月", &row(1, &[(0, "書留番号", Text), (1, "管理番号", Text)]));
+        lines.push("二月", &row(2, &[(0, "未発送", Text), (1, "C-1", Text)]));
+        lines.push("二月", &row(3, &[(1, "C-2", Text)]));
+        let summary: Vec<String> = lines
+            .finish()
+            .unwrap()
+            .iter()
+            .map(|l| {
+                let what = match &l.what {
+                    Filled::Blank => "blank".to_string(),
+                    Filled::Sent { registered_no, sent_on } => format!("{registered_no} {sent_on:?}"),
+                    Filled::Refused(r) => format!("{}:{}:{}", r.column, r.heading, r.value),
+                };
+                format!("{} {} {} {what}", l.at.sheet, l.at.row, l.control_no)
+            })
+            .collect();
+        let expected = [
+            "一月 4 B-1 31112000003 Some(2026-04-02)",
+            "一月 5 B-2 D:書留番号:#N/A",
+            "二月 2 C-1 A:書留番号:未発送",
+            "二月 3 C-2 blank",
+        ];
+        assert_eq!(summary, expected);
+        let mut none = Lines::default();
+        none.push("メモ", &row(1, &[(0, "管理番号", Text)]));
+        assert!(none.finish().is_none());
     }
 
     #[test]

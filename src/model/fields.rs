@@ -614,7 +614,8 @@ mod tests {
         assert_eq!(digits("4011-2233-4456").as_deref(), Ok("401122334456"));
         assert_eq!(digits("4011 2233 4456").as_deref(), Ok("401122334456"));
         assert_eq!(digits(" 4011　2233　4456 ").as_deref(), Ok("401122334456"));
-        assert_eq!(digits("2345678901234").as_deref(), Ok("2345678901234"));
+        assert_eq!(digits("5512345678906").as_deref(), Ok("5512345678906"));
+        assert_eq!(digits("2345678901234").as_deref().map_err(|e| e.contains("仮の番号")), Err(true));
         for refused in [
             "#N/A",
             "未発送",
