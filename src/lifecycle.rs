@@ -266,8 +266,10 @@ pub fn import(ledger: &mut Ledger, list: &Path) -> Result<Import, LifecycleError
     let mut rows_of_number: BTreeMap<&str, Vec<&At>> = BTreeMap::new();
     let mut rows_of_control: BTreeMap<&str, Vec<&At>> = BTreeMap::new();
     for line in &lines {
-        if let Filled::Sent { registered_no, .. } = &line.what {
-            rows_of_number.entry(registered_no.digits()).or_default().push(&line.at);
+        if let Some(number) = &line.number {
+            rows_of_number.entry(number.digits()).or_default().push(&line.at);
+        }
+        if !matches!(line.what, Filled::Blank) && !line.control_no.is_empty() {
             rows_of_control.entry(&line.control_no).or_default().push(&line.at);
         }
     }

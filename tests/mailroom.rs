@@ -166,6 +166,9 @@ fn the_same_registered_number_on_two_rows_records_neither() {
     // The same number, once typed with hyphens: still the same envelope.
     rows[3].registered = Value::Text("311-12-00000-3".into());
     assert_eq!(rows[0].registered, Value::Number("31112000003".into()));
+    // A copy-paste slip onto a row whose 発送日 is wrong as well: still a slip on both.
+    rows[6].registered = rows[7].registered.clone();
+    rows[7].sent_on = Value::Date(2099, 1, 1);
     let list = write_list(dir.path(), "dup.xlsx", &[("発送リスト", &rows)]);
     let o = import(&list, &out);
     let said = text(&o.stdout);
@@ -173,9 +176,12 @@ fn the_same_registered_number_on_two_rows_records_neither() {
     let line = |r: usize| said.lines().find(|l| l.contains(&format!("」{r}行目 J列"))).unwrap_or_default().to_string();
     assert!(line(2).contains("同じ書留番号が シート「発送リスト」5行目 にも"), "{said}");
     assert!(line(5).contains("同じ書留番号が シート「発送リスト」2行目 にも"), "{said}");
+    assert!(line(8).contains("同じ書留番号が シート「発送リスト」9行目 にも"), "{said}");
     let recorded = recorded_controls(&out);
-    assert_eq!(recorded.len(), rows.len() - 2);
-    assert!(!recorded.contains(&rows[0].control().to_string()) && !recorded.contains(&rows[3].control().to_string()));
+    assert_eq!(recorded.len(), rows.len() - 4);
+    for r in [0, 3, 6, 7] {
+        assert!(!recorded.contains(&rows[r].control().to_string()), "row {} recorded", r + 2);
+    }
 }
 
 #[test]

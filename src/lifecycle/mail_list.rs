@@ -111,6 +111,9 @@ pub struct Line {
     pub at: At,
     pub control_no: String,
     pub what: Filled,
+    /// The 書留番号 the row holds when it is one, even if the row is refused for another
+    /// cell: a number typed on two rows is a slip on both, whatever else is wrong with one.
+    pub number: Option<RegisteredNo>,
     /// Column letter and text of the 管理番号, 書留番号 and 発送日 cells, for refusals.
     cells: [(String, String); 3],
 }
@@ -219,6 +222,7 @@ fn line(sheet: &str, row: &SheetRow, columns: &Columns) -> Option<Line> {
         at: At { sheet: sheet.to_string(), row: row.row },
         control_no: control.map(|c| normalize_code(&c.text).to_ascii_uppercase()).unwrap_or_default(),
         what: Filled::Blank,
+        number: None,
         cells: [
             shown(Some(columns.control), control),
             shown(Some(columns.registered), registered),
@@ -242,6 +246,7 @@ fn line(sheet: &str, row: &SheetRow, columns: &Columns) -> Option<Line> {
         Ok(Some(no)) => no,
         Err(reason) => return refused(line, Field::Registered, reason),
     };
+    line.number = Some(registered_no.clone());
     match sent_on(sent_on_cell) {
         Ok(sent_on) => {
             line.what = Filled::Sent { registered_no, sent_on };
