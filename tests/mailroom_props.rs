@@ -128,7 +128,7 @@ fn plausible(v: &Value) -> bool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 32, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn clerk_edits_never_record_an_invalid_number_nor_let_purge_run_early(
