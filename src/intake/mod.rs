@@ -20,11 +20,11 @@ pub use crate::model::{
     NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, Rejection, Request, RequestId, ReviewStatus, UserId,
 };
 pub use columns::{Column, column_letter};
-pub use table::decode_text;
+pub use table::{CellType, Row, Table, decode_text, read_every_sheet};
 
 use crate::postal::Verdict;
 use columns::{HeaderMap, HeaderProblem};
-use table::{CellType, Row, RowProblem};
+use table::RowProblem;
 
 /// A file that cannot be read as a request list. Shown once, and nothing else is written.
 #[derive(Debug, thiserror::Error)]

@@ -21,13 +21,8 @@ const MAX_ROWS: u64 = 1_048_576;
 
 pub fn read(path: &Path, bytes: &[u8], wanted: Option<&str>, active: Option<String>) -> Result<Table, IntakeError> {
     let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
-    bounds::check_zip_parts(path, bytes, |name| name == "content.xml")?;
+    let sheets = sheets(path, bytes)?;
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
-    {
-        let entry = archive.by_name("content.xml").map_err(|e| broken(format!("content.xml: {e}")))?;
-        bounds::scan_xml(path, "content.xml", entry, bounds::MAX_SHEET_BYTES, |_| {})?;
-    }
-    let sheets = sheet_list(path, &mut archive)?;
     let active = active.and_then(|name| sheets.iter().position(|s| s.name == name));
     let index = choose_sheet(path, &sheets, wanted, active)?;
     let entry = archive.by_name("content.xml").map_err(|e| broken(format!("content.xml: {e}")))?;
@@ -47,6 +42,18 @@ pub fn read(path: &Path, bytes: &[u8], wanted: Option<&str>, active: Option<Stri
         }
         buf.clear();
     }
+}
+
+/// The sheets of an ods file, read under the same limits as its cells.
+pub fn sheets(path: &Path, bytes: &[u8]) -> Result<Vec<Sheet>, IntakeError> {
+    let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
+    bounds::check_zip_parts(path, bytes, |name| name == "content.xml")?;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
+    {
+        let entry = archive.by_name("content.xml").map_err(|e| broken(format!("content.xml: {e}")))?;
+        bounds::scan_xml(path, "content.xml", entry, bounds::MAX_SHEET_BYTES, |_| {})?;
+    }
+    sheet_list(path, &mut archive)
 }
 
 type Xml<'a> = quick_xml::Reader<BufReader<zip::read::ZipFile<'a, Cursor<&'a [u8]>>>>;

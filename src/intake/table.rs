@@ -144,6 +144,48 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, IntakeError
     read_table_from(path, &bytes, format == Format::Csv, sheet)
 }
 
+/// The rows of every visible sheet of a workbook (or of a CSV, as one sheet named by the file),
+/// each under the same limits as [`read_table`]: for lists such as the mail room's, where any
+/// sheet may be the one filled in.
+pub fn read_every_sheet(path: &Path) -> Result<Vec<(String, Table)>, IntakeError> {
+    let format = format_of(path)?;
+    let bytes = read_bytes(path)?;
+    if format == Format::Csv {
+        let name = path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return Ok(vec![(name, read_csv(path, &bytes)?)]);
+    }
+    let names = quietly_catching_panics(|| visible_sheets(path, &bytes)).unwrap_or_else(|| {
+        Err(IntakeError::Workbook { path: path.to_path_buf(), detail: crate::msg!("intake.error.corrupt") })
+    })?;
+    names
+        .into_iter()
+        .map(|name| {
+            let table = read_table_from(path, &bytes, false, Some(&name))?;
+            Ok((name, table))
+        })
+        .collect()
+}
+
+/// The names of a workbook's visible sheets, in order.
+fn visible_sheets(path: &Path, bytes: &[u8]) -> Result<Vec<String>, IntakeError> {
+    let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
+    let sheets = if bytes.starts_with(ZIP_MAGIC) && is_ods(bytes) {
+        ods::sheets(path, bytes)?
+    } else {
+        if bytes.starts_with(CFB_MAGIC) {
+            biff::scan(path, bytes)?;
+        } else if bytes.starts_with(ZIP_MAGIC) {
+            bounds::check_zip_parts(path, bytes, |name| name.starts_with("xl/worksheets/"))?;
+        }
+        let workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
+            calamine::Error::Xls(calamine::XlsError::Password) => IntakeError::Encrypted { path: path.to_path_buf() },
+            e => broken(e.to_string()),
+        })?;
+        workbook.sheets_metadata().to_vec()
+    };
+    Ok(sheets.into_iter().filter(|s| s.visible == SheetVisible::Visible).map(|s| s.name).collect())
+}
+
 /// [`read_table`] of bytes already read: `csv` for a text list, else a workbook of any kind
 /// (told apart by its content, not its name).
 fn read_table_from(path: &Path, bytes: &[u8], csv: bool, sheet: Option<&str>) -> Result<Table, IntakeError> {
@@ -585,7 +627,11 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Table, IntakeError> {
     let text = decode_text(bytes).ok_or_else(|| IntakeError::Encoding { path: path.to_path_buf() })?;
     let first_line = text.split(['\r', '\n']).find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
-    let rows = parse_csv(&text, delimiter);
+    let mut budget = CellBudget::default();
+    let rows = parse_csv(&text, delimiter, &mut budget);
+    if !budget.take(0) {
+        return Err(bounds::too_many_cells(path));
+    }
     if rows.is_empty() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
@@ -599,7 +645,8 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Table, IntakeError> {
 /// A quote that is never closed would swallow the rest of the file (or run on to pair with the
 /// quote of some later cell); instead its row is marked and reading resumes on the line after
 /// the one where the quote opened.
-fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
+/// Reading stops once `budget` is spent (the caller refuses the file then).
+fn parse_csv(text: &str, delimiter: u8, budget: &mut CellBudget) -> Vec<Row> {
     let b = text.as_bytes();
     let is_end = |c: u8| c == delimiter || c == b'\r' || c == b'\n';
     let find =
@@ -673,6 +720,9 @@ fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
             }
         }
         cells.retain(|(_, text)| !text.is_empty());
+        if !budget.take(cells.len() as u64) {
+            break;
+        }
         if !cells.is_empty() || problem.is_some() {
             rows.push(Row { number, cells, problem, typed: Vec::new() });
         }
@@ -687,7 +737,7 @@ mod tests {
     use super::*;
 
     fn numbered(text: &str) -> Vec<(usize, String)> {
-        parse_csv(text, b',').into_iter().map(|r| (r.number, r.cell(0).to_string())).collect()
+        parse_csv(text, b',', &mut CellBudget::default()).into_iter().map(|r| (r.number, r.cell(0).to_string())).collect()
     }
 
     fn expect(pairs: &[(usize, &str)]) -> Vec<(usize, String)> {
@@ -755,7 +805,7 @@ mod tests {
     #[test]
     fn csv_row_numbers_are_exact_after_quoted_line_breaks_of_every_kind() {
         let text = "a\n\"x\ny\"\n\"p\r\nq\rr\"\n3\n";
-        let rows = parse_csv(text, b',');
+        let rows = parse_csv(text, b',', &mut CellBudget::default());
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(rows[1].cell(0), "x\ny");
         assert_eq!(rows[2].cell(0), "p\r\nq\rr");
@@ -766,14 +816,14 @@ mod tests {
     fn an_unclosed_quote_marks_its_own_row_and_the_next_lines_are_read() {
         // The quote of row 4 would close row 2's cell; the stray `y` after it shows it does not.
         let text = "a,b\r\n1,\"open\r\n2,x\r\n3,\"y\"\"z\"\r\n";
-        let rows = parse_csv(text, b',');
+        let rows = parse_csv(text, b',', &mut CellBudget::default());
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(rows[1].problem, Some(RowProblem::UnclosedQuote { column: 1 }));
         assert_eq!(rows[1].cell(1), "open");
         assert_eq!((rows[2].cell(0), rows[2].cell(1), &rows[2].problem), ("2", "x", &None));
         assert_eq!(rows[3].cell(1), "y\"z");
         // At the end of the file with nothing to pair with.
-        let rows = parse_csv("a,b\r\n1,x\r\n2,\"open\r\n3,y\r\n", b',');
+        let rows = parse_csv("a,b\r\n1,x\r\n2,\"open\r\n3,y\r\n", b',', &mut CellBudget::default());
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(rows[2].problem, Some(RowProblem::UnclosedQuote { column: 1 }));
         assert_eq!(rows[3].cells, vec![(0, "3".to_string()), (1, "y".to_string())]);
@@ -781,7 +831,7 @@ mod tests {
 
     #[test]
     fn quotes_inside_a_field_are_text_and_text_after_a_closing_quote_is_kept() {
-        let rows = parse_csv("ab\"c,\"d\"e,f\n", b',');
+        let rows = parse_csv("ab\"c,\"d\"e,f\n", b',', &mut CellBudget::default());
         assert_eq!(rows[0].cells, vec![(0, "ab\"c".to_string()), (1, "de".to_string()), (2, "f".to_string())]);
     }
 
