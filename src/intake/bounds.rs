@@ -10,10 +10,12 @@ use std::path::Path;
 use super::IntakeError;
 
 /// The largest list file read (on disk).
-pub const MAX_FILE_BYTES: u64 = 256 << 20;
+pub const MAX_FILE_BYTES: u64 = 128 << 20;
 /// The most filled cells a list may hold: every 介護事業所 of Japan (about 250,000) with a
-/// dozen columns fits with room to spare.
-pub const MAX_CELLS: usize = 4_000_000;
+/// dozen columns fits.
+pub const MAX_CELLS: usize = 3_200_000;
+/// The most text its cells may hold together (a list of all of Japan holds about 50 MiB).
+pub const MAX_TEXT_BYTES: usize = 128 << 20;
 /// The largest part of a workbook read whole (shared strings, styles, the workbook's own
 /// parts): a list's shared strings are a few megabytes.
 pub const MAX_PART_BYTES: u64 = 64 << 20;
@@ -30,19 +32,33 @@ pub fn too_large(path: &Path, what: String) -> IntakeError {
 
 /// The limit on filled cells, as a refusal.
 pub fn too_many_cells(path: &Path) -> IntakeError {
-    too_large(path, crate::msg!("intake.limit.cells", limit = super::group_digits(MAX_CELLS)))
+    too_large(
+        path,
+        crate::msg!("intake.limit.cells", limit = super::group_digits(MAX_CELLS), text = mib(MAX_TEXT_BYTES as u64)),
+    )
 }
 
-/// Counts filled cells as a reader produces them, refusing the file past [`MAX_CELLS`].
+/// Counts filled cells and their text as a reader produces them, refusing the file past
+/// [`MAX_CELLS`] or [`MAX_TEXT_BYTES`]: a shared string of a megabyte referenced by a million
+/// cells is a terabyte of text.
 #[derive(Debug, Default)]
-pub struct CellBudget(usize);
+pub struct CellBudget {
+    cells: usize,
+    bytes: usize,
+}
 
 impl CellBudget {
     /// Takes `n` more cells; `false` once the file holds more than the limit.
     pub fn take(&mut self, n: u64) -> bool {
         let n = usize::try_from(n).unwrap_or(usize::MAX);
-        self.0 = self.0.saturating_add(n);
-        self.0 <= MAX_CELLS
+        self.cells = self.cells.saturating_add(n);
+        self.cells <= MAX_CELLS
+    }
+
+    /// Takes one cell of `bytes` of text.
+    pub fn take_cell(&mut self, bytes: usize) -> bool {
+        self.bytes = self.bytes.saturating_add(bytes);
+        self.take(1) && self.bytes <= MAX_TEXT_BYTES
     }
 }
 

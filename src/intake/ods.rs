@@ -12,8 +12,8 @@ use calamine::{Sheet, SheetType, SheetVisible};
 use quick_xml::events::{BytesStart, Event};
 
 use super::IntakeError;
-use super::bounds::{self, CellBudget};
-use super::table::{CellType, Filled, Table, choose_sheet, number_text, sparse_rows};
+use super::bounds;
+use super::table::{CellType, RowsBuilder, Table, choose_sheet, number_text};
 
 /// The largest column and row an ods sheet can have (LibreOffice's grid).
 const MAX_COLUMNS: u64 = 16_384;
@@ -100,9 +100,8 @@ fn sheet_list(path: &Path, archive: &mut zip::ZipArchive<Cursor<&[u8]>>) -> Resu
 /// The cells of the table whose start tag was just read.
 fn read_table(path: &Path, xml: &mut Xml) -> Result<Table, IntakeError> {
     let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
-    let mut cells: Vec<Filled> = Vec::new();
+    let mut rows = RowsBuilder::default();
     let mut hidden = BTreeSet::new();
-    let mut budget = CellBudget::default();
     let mut buf = Vec::new();
     let mut row = 0u64;
     loop {
@@ -111,19 +110,17 @@ fn read_table(path: &Path, xml: &mut Xml) -> Result<Table, IntakeError> {
             Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"table:table-row" => {
                 let repeat = repeats(e, b"table:number-rows-repeated");
                 let is_hidden = matches!(attr(e, b"table:visibility").as_deref(), Some("collapse" | "filter"));
-                let row_cells =
-                    if matches!(event, Event::Start(_)) { read_row(path, xml, &mut budget)? } else { Vec::new() };
+                let row_cells = if matches!(event, Event::Start(_)) { read_row(path, xml)? } else { Vec::new() };
                 if !row_cells.is_empty() {
                     // A filled row repeated is that many filled rows.
-                    if !budget.take(row_cells.len() as u64 * (repeat - 1)) {
-                        return Err(bounds::too_many_cells(path));
-                    }
                     for r in row..(row + repeat).min(MAX_ROWS) {
                         if is_hidden {
                             hidden.insert(r as usize + 1);
                         }
                         for (col, text, typed) in &row_cells {
-                            cells.push((r as u32, *col, text.clone(), *typed));
+                            if !rows.push(r as u32, *col, text.clone(), *typed) {
+                                return Err(bounds::too_many_cells(path));
+                            }
                         }
                     }
                 }
@@ -135,13 +132,13 @@ fn read_table(path: &Path, xml: &mut Xml) -> Result<Table, IntakeError> {
         }
         buf.clear();
     }
-    Ok(Table { rows: sparse_rows(cells), hidden })
+    Ok(Table { rows: rows.finish(), hidden })
 }
 
 type RowCell = (u32, String, Option<CellType>);
 
-/// The filled cells of the row whose start tag was just read.
-fn read_row(path: &Path, xml: &mut Xml, budget: &mut CellBudget) -> Result<Vec<RowCell>, IntakeError> {
+/// The filled cells of the row whose start tag was just read (at most a row's width of them).
+fn read_row(path: &Path, xml: &mut Xml) -> Result<Vec<RowCell>, IntakeError> {
     let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
     let mut out = Vec::new();
     let mut buf = Vec::new();
@@ -156,9 +153,6 @@ fn read_row(path: &Path, xml: &mut Xml, budget: &mut CellBudget) -> Result<Vec<R
                 let text =
                     if matches!(event, Event::Start(_)) { cell_text(path, xml, e.name().as_ref())? } else { None };
                 if let Some((text, typed)) = value(e, text) {
-                    if !budget.take(repeat) {
-                        return Err(bounds::too_many_cells(path));
-                    }
                     for c in col..(col + repeat).min(MAX_COLUMNS) {
                         out.push((c as u32, text.clone(), typed));
                     }

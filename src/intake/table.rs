@@ -236,42 +236,53 @@ fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table
     // xlsx and xlsb are streamed cell by cell: a sheet with one value in XFD1048576 (or a
     // <dimension> claiming the whole grid) costs what its filled cells cost. xls sheets are
     // rectangles in calamine, bounded by `biff::scan` before they were read.
-    let mut cells: Vec<Filled> = Vec::new();
+    let mut rows = RowsBuilder::default();
     let mut hidden = BTreeSet::new();
-    let mut budget = CellBudget::default();
+    let add = |rows: &mut RowsBuilder, row: u32, col: u32, text: String, typed: Option<CellType>| {
+        if rows.push(row, col, text, typed) { Ok(()) } else { Err(bounds::too_many_cells(path)) }
+    };
+    let data = |cell: &Data| (cell_text(cell), CellType::of(cell));
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
             let part = xlsx_sheet_part(bytes, index).ok_or_else(|| broken(format!("{name}: xl/workbook.xml")))?;
             let marks = xlsx_sheet_marks(path, bytes, &part)?;
             hidden = marks.hidden;
             let mut reader = xlsx.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
+            let mut unsaved = marks.unsaved.into_iter().peekable();
             while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
                 let (row, col) = cell.get_position();
-                cells.push(filled(row, col, &Data::from(cell.get_value().clone())));
+                // A formula without a value comes from calamine as an empty cell.
+                let (text, typed) = match unsaved.next_if_eq(&(row, col)) {
+                    Some(_) => (String::new(), Some(CellType::Unsaved)),
+                    None => data(&Data::from(cell.get_value().clone())),
+                };
+                add(&mut rows, row, col, text, typed)?;
             }
-            cells
-                .extend(marks.unsaved.into_iter().map(|(row, col)| (row, col, String::new(), Some(CellType::Unsaved))));
+            for (row, col) in unsaved {
+                add(&mut rows, row, col, String::new(), Some(CellType::Unsaved))?;
+            }
         }
         Sheets::Xlsb(xlsb) => {
             let mut reader = xlsb.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
             while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
-                if !budget.take(1) {
-                    return Err(bounds::too_many_cells(path));
-                }
                 let (row, col) = cell.get_position();
-                cells.push(filled(row, col, &Data::from(cell.get_value().clone())));
+                let (text, typed) = data(&Data::from(cell.get_value().clone()));
+                add(&mut rows, row, col, text, typed)?;
             }
         }
         other => {
             let range = other.worksheet_range(&name).map_err(|e| broken(e.to_string()))?;
             let (row0, col0) = range.start().unwrap_or((0, 0));
-            cells.extend(range.used_cells().map(|(r, c, d)| filled(row0 + r as u32, col0 + c as u32, d)));
+            for (r, c, cell) in range.used_cells() {
+                let (text, typed) = data(cell);
+                add(&mut rows, row0 + r as u32, col0 + c as u32, text, typed)?;
+            }
             if let Some(by_sheet) = &mut xls_hidden {
                 hidden = by_sheet.remove(&name).unwrap_or_default();
             }
         }
     }
-    Ok(Table { rows: sparse_rows(cells), hidden })
+    Ok(Table { rows: rows.finish(), hidden })
 }
 
 /// An ods file names its type in its first entry, `mimetype`.
@@ -280,16 +291,81 @@ fn is_ods(bytes: &[u8]) -> bool {
 }
 
 /// A workbook cell: 0-based row and column, its text, and its type when not text.
-pub(super) type Filled = (u32, u32, String, Option<CellType>);
+type Filled = (u32, u32, String, Option<CellType>);
 
-fn filled(row: u32, col: u32, cell: &Data) -> Filled {
-    (row, col, cell_text(cell), CellType::of(cell))
+/// Gathers filled cells into rows as a reader produces them, within the file's [`CellBudget`].
+/// Readers give cells in row and column order, and then each cell is moved once into its row;
+/// a file that lists them in another order is sorted at the end. A cell counts as filled when
+/// it has text or a type (a formula saved without its value has no text but must be seen).
+#[derive(Default)]
+pub(super) struct RowsBuilder {
+    rows: Vec<Row>,
+    out_of_order: bool,
+    budget: CellBudget,
+}
+
+impl RowsBuilder {
+    /// Adds a cell (0-based row and column); `false` once the file is beyond the limits.
+    pub fn push(&mut self, row: u32, col: u32, text: String, typed: Option<CellType>) -> bool {
+        if text.is_empty() && typed.is_none() {
+            return true;
+        }
+        if !self.budget.take_cell(text.len()) {
+            return false;
+        }
+        let (number, col) = (row as usize + 1, col as usize);
+        match self.rows.last_mut() {
+            Some(last) if last.number == number => {
+                match last.cells.last() {
+                    // The same cell twice: the later one wins.
+                    Some((c, _)) if *c == col && !self.out_of_order => {
+                        last.cells.pop();
+                        last.typed.retain(|(c, _)| *c != col);
+                    }
+                    Some((c, _)) if *c > col => self.out_of_order = true,
+                    _ => {}
+                }
+                last.cells.push((col, text));
+                if let Some(t) = typed {
+                    last.typed.push((col, t));
+                }
+                return true;
+            }
+            Some(last) if last.number > number => self.out_of_order = true,
+            _ => {}
+        }
+        // A row is done when the next begins: give back what its vectors grew beyond it.
+        if let Some(last) = self.rows.last_mut() {
+            last.cells.shrink_to_fit();
+            last.typed.shrink_to_fit();
+        }
+        self.rows.push(Row {
+            number,
+            cells: vec![(col, text)],
+            problem: None,
+            typed: typed.map(|t| (col, t)).into_iter().collect(),
+        });
+        true
+    }
+
+    pub fn finish(self) -> Vec<Row> {
+        if !self.out_of_order {
+            return self.rows;
+        }
+        let mut cells: Vec<Filled> = Vec::new();
+        for row in self.rows {
+            let r = (row.number - 1) as u32;
+            for (col, text) in row.cells {
+                let typed = row.typed.iter().find(|(c, _)| *c == col).map(|(_, t)| *t);
+                cells.push((r, col as u32, text, typed));
+            }
+        }
+        sparse_rows(cells)
+    }
 }
 
 /// Groups filled cells into rows, in row and column order (a later duplicate of a cell wins).
-/// A cell counts as filled when it has text or a type (a formula saved without its value has
-/// no text but must still be seen).
-pub(super) fn sparse_rows(mut cells: Vec<Filled>) -> Vec<Row> {
+fn sparse_rows(mut cells: Vec<Filled>) -> Vec<Row> {
     cells.retain(|(_, _, text, typed)| !text.is_empty() || typed.is_some());
     // A stable sort keeps duplicates in the order read, so the last of each is the one kept.
     cells.sort_by_key(|(row, col, _, _)| (*row, *col));
@@ -737,7 +813,10 @@ mod tests {
     use super::*;
 
     fn numbered(text: &str) -> Vec<(usize, String)> {
-        parse_csv(text, b',', &mut CellBudget::default()).into_iter().map(|r| (r.number, r.cell(0).to_string())).collect()
+        parse_csv(text, b',', &mut CellBudget::default())
+            .into_iter()
+            .map(|r| (r.number, r.cell(0).to_string()))
+            .collect()
     }
 
     fn expect(pairs: &[(usize, &str)]) -> Vec<(usize, String)> {
