@@ -70,10 +70,8 @@ pub fn scan(path: &Path, bytes: &[u8]) -> Result<Biff, IntakeError> {
                     area = area.saturating_add(last.saturating_sub(first).saturating_mul(c1.saturating_sub(c0)));
                 }
                 // ROW: bit 5 of its flags (fDyZero) hides it, by hand or by a filter.
-                0x0208 if data.len() >= 13 => {
-                    if data[12] & 0x20 != 0 {
-                        hidden.insert(row as usize + 1);
-                    }
+                0x0208 if data.len() >= 13 && data[12] & 0x20 != 0 => {
+                    hidden.insert(row as usize + 1);
                 }
                 0x0203 | 0x0204 | 0x0205 | 0x027E | 0x00FD | 0x00D6 if data.len() >= 4 => values.add(row, col),
                 0x0006 if data.len() >= 4 => {

@@ -743,8 +743,18 @@ fn parse_csv(text: &str, delimiter: u8, budget: &mut CellBudget) -> Vec<Row> {
         let mut cells: Vec<(usize, String)> = Vec::new();
         let mut problem = None;
         let mut i = pos;
+        // Empty cells are only counted: a line of ten million commas holds no cell.
+        let mut column = 0usize;
+        let mut spent = false;
+        let mut keep = |cells: &mut Vec<(usize, String)>, column: usize, field: String| {
+            if field.is_empty() {
+                return true;
+            }
+            let len = field.len();
+            cells.push((column, field));
+            budget.take_cell(len)
+        };
         loop {
-            let column = cells.len();
             let mut field = String::new();
             if b.get(i) == Some(&b'"') {
                 let open = i;
@@ -773,7 +783,7 @@ fn parse_csv(text: &str, delimiter: u8, budget: &mut CellBudget) -> Vec<Row> {
                     }
                 }
                 if problem.is_some() {
-                    cells.push((column, field));
+                    spent |= !keep(&mut cells, column, field);
                     break;
                 }
             }
@@ -781,7 +791,11 @@ fn parse_csv(text: &str, delimiter: u8, budget: &mut CellBudget) -> Vec<Row> {
             let stop = find(i, &is_end);
             field.push_str(&text[i..stop]);
             i = stop;
-            cells.push((column, field));
+            spent |= !keep(&mut cells, column, field);
+            column += 1;
+            if spent {
+                return rows;
+            }
             match b.get(i) {
                 Some(&c) if c == delimiter => i += 1,
                 Some(b'\r') if b.get(i + 1) == Some(&b'\n') => {
@@ -795,9 +809,8 @@ fn parse_csv(text: &str, delimiter: u8, budget: &mut CellBudget) -> Vec<Row> {
                 None => break,
             }
         }
-        cells.retain(|(_, text)| !text.is_empty());
-        if !budget.take(cells.len() as u64) {
-            break;
+        if spent {
+            return rows;
         }
         if !cells.is_empty() || problem.is_some() {
             rows.push(Row { number, cells, problem, typed: Vec::new() });
