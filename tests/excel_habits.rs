@@ -525,3 +525,24 @@ fn a_far_cell_is_read_within_a_memory_cap_in_xlsx_and_ods() {
         assert!(stdout.contains("データ行：20行"), "{name}: {stdout}");
     }
 }
+
+#[test]
+fn two_headings_of_one_field_are_both_named_with_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut grid = sample_grid();
+    let at = column(&grid, ADDRESS2);
+    grid.rows[0][at] = Cell::Text("電話".into());
+    let path = save(dir.path(), "twice.csv", &csv(&grid));
+    let message = intake::read(&path, &ReadOptions::default()).unwrap_err().to_string();
+    for part in ["H列「電話番号」", "M列「電話」", "同じ項目「電話番号」"] {
+        assert!(message.contains(part), "{message}");
+    }
+}
+
+#[test]
+fn a_missing_column_is_named_as_the_template_writes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = save(dir.path(), "short.csv", "申請番号,通知種別\r\nR-1,再発行\r\n".as_bytes());
+    let message = intake::read(&path, &ReadOptions::default()).unwrap_err().to_string();
+    assert!(message.contains("「ユーザID」") && !message.contains("ユーザid"), "{message}");
+}

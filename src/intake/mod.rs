@@ -49,8 +49,8 @@ pub enum IntakeError {
     NoHeader { path: PathBuf },
     #[error("{}", crate::msg!("intake.error.missing_columns", path = .path.display(), row = .row, missing = .missing))]
     MissingColumns { path: PathBuf, row: usize, missing: String },
-    #[error("{}", crate::msg!("intake.error.duplicate_column", path = .path.display(), row = .row, column = .column, first = .first, second = .second))]
-    DuplicateColumn { path: PathBuf, row: usize, column: String, first: String, second: String },
+    #[error("{}", crate::msg!("intake.error.duplicate_column", path = .path.display(), row = .row, field = .field, first_letter = .first.0, first = .first.1, second_letter = .second.0, second = .second.1))]
+    DuplicateColumn { path: PathBuf, row: usize, field: String, first: (String, String), second: (String, String) },
     #[error("{}", crate::msg!("intake.error.too_large", path = .path.display(), what = .what))]
     TooLarge { path: PathBuf, what: String },
     #[error("{}", crate::msg!("intake.error.encrypted", path = .path.display()))]
@@ -237,13 +237,16 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
             row: header_row.number,
             missing: cols.iter().map(|c| format!("「{}」", c.header())).collect::<Vec<_>>().join(""),
         },
-        HeaderProblem::Duplicate { column, first, second } => IntakeError::DuplicateColumn {
-            path: path.to_path_buf(),
-            row: header_row.number,
-            column,
-            first: column_letter(first),
-            second: column_letter(second),
-        },
+        HeaderProblem::Duplicate { field, first, second } => {
+            let heading = |at: usize| (column_letter(at), header_row.cell(at).trim().to_string());
+            IntakeError::DuplicateColumn {
+                path: path.to_path_buf(),
+                row: header_row.number,
+                field: field.header().to_string(),
+                first: heading(first),
+                second: heading(second),
+            }
+        }
     })?;
 
     let mut intake = Intake { header: Some(header.clone()), ..Intake::default() };
