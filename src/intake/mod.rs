@@ -49,8 +49,9 @@ pub enum IntakeError {
     NoHeader { path: PathBuf },
     #[error("{}", crate::msg!("intake.error.missing_columns", path = .path.display(), row = .row, missing = .missing))]
     MissingColumns { path: PathBuf, row: usize, missing: String },
-    #[error("{}", crate::msg!("intake.error.duplicate_column", path = .path.display(), row = .row, field = .field, first_letter = .first.0, first = .first.1, second_letter = .second.0, second = .second.1))]
-    DuplicateColumn { path: PathBuf, row: usize, field: String, first: (String, String), second: (String, String) },
+    /// `headings`: (letter, heading as written) of the two cells.
+    #[error("{}", crate::msg!("intake.error.duplicate_column", path = .path.display(), row = .row, field = .field, first_letter = .headings[0].0, first = .headings[0].1, second_letter = .headings[1].0, second = .headings[1].1))]
+    DuplicateColumn { path: PathBuf, row: usize, field: &'static str, headings: Box<[(String, String); 2]> },
     #[error("{}", crate::msg!("intake.error.too_large", path = .path.display(), what = .what))]
     TooLarge { path: PathBuf, what: String },
     #[error("{}", crate::msg!("intake.error.encrypted", path = .path.display()))]
@@ -242,9 +243,8 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
             IntakeError::DuplicateColumn {
                 path: path.to_path_buf(),
                 row: header_row.number,
-                field: field.header().to_string(),
-                first: heading(first),
-                second: heading(second),
+                field: field.header(),
+                headings: Box::new([heading(first), heading(second)]),
             }
         }
     })?;
