@@ -143,6 +143,10 @@ pub enum BatchError {
     ReissueWithoutReason,
     #[error("{}", crate::msg!("run.cannot_write_to", path = .path.display(), detail = .detail))]
     Io { path: PathBuf, detail: String },
+    /// Something (a file, a link, a folder) stands at the name the batch folder is published
+    /// under; nothing of the batch was recorded.
+    #[error("{}", crate::msg!("run.path_in_the_way", path = .0.display()))]
+    InTheWay(PathBuf),
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
@@ -257,6 +261,12 @@ pub fn run(
     let committed = written.and_then(|record| {
         let clock = std::time::Instant::now();
         let dir = report.dir.clone();
+        // The folder's name must still be free (it was when the batch ID was chosen): committed,
+        // the batch must also be published, and the rename cannot put it where something else
+        // already stands.
+        if !is_free(&dir) {
+            return Err(BatchError::InTheWay(dir));
+        }
         ledger.commit(record, || {
             std::fs::rename(&staging, &dir)?;
             // Make the rename itself durable where the platform can.
@@ -318,8 +328,15 @@ pub fn counts(report: &BatchReport) -> BTreeMap<String, usize> {
     counts
 }
 
+/// Whether nothing at all stands at `path`: not a file, a folder, nor a link (dangling or not).
+fn is_free(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// A batch folder name under `root` starting with `id`, at which nothing stands yet, nor at
+/// its staging name.
 fn unique_dir(root: &Path, id: &str) -> PathBuf {
-    let taken = |name: &str| root.join(name).exists() || root.join(format!(".staging-{name}")).exists();
+    let taken = |name: &str| !is_free(&root.join(name)) || !is_free(&root.join(format!(".staging-{name}")));
     let mut name = id.to_string();
     let mut n = 2;
     while taken(&name) {
