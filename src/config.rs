@@ -176,8 +176,19 @@ impl From<PasswordSections> for Passwords {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LayoutSettings {
-    /// Shift of the address block (right, down) in millimetres.
+    /// Shift of the address block (right, down) in millimetres: exactly two numbers.
+    #[serde(deserialize_with = "two_numbers")]
     pub address_offset_mm: [f32; 2],
+}
+
+/// `[right, down]`: exactly two numbers. serde's own `[f32; 2]` takes the first two of a
+/// longer list and drops the rest without a word.
+fn two_numbers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f32; 2], D::Error> {
+    let values = Vec::<f32>::deserialize(d)?;
+    match values.as_slice() {
+        [right, down] => Ok([*right, *down]),
+        _ => Err(serde::de::Error::custom(crate::msg!("config.offset_arity", count = values.len()))),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -289,6 +300,10 @@ pub enum ConfigError {
     Policy { path: PathBuf, which: &'static str, reason: String },
     #[error("{}", crate::msg!("config.error.offset", path = .path.display()))]
     Offset { path: PathBuf },
+    /// A printed setting (the issuer, the help desk, an honorific) with a character that cannot
+    /// be printed: the setting is named, not the rows it would be printed on.
+    #[error("{}", crate::msg!("config.error.unprintable", path = .path.display(), key = .key, reason = .reason))]
+    Unprintable { path: PathBuf, key: &'static str, reason: String },
 }
 
 fn at_line(line: Option<usize>) -> String {
@@ -348,6 +363,19 @@ impl Config {
         }
         if config.layout.address_offset_mm.iter().any(|v| !(-30.0..=30.0).contains(v)) {
             return Err(ConfigError::Offset { path: path.to_path_buf() });
+        }
+        // Checked as strictly as a row's printed fields: every notice prints them.
+        let (issuer, notice) = (&config.issuer, &config.notice);
+        for (key, text) in [
+            ("[issuer] name", &issuer.name),
+            ("[issuer] helpdesk", &issuer.helpdesk),
+            ("[notice] honorific_organization", &notice.honorific_organization),
+            ("[notice] honorific_person", &notice.honorific_person),
+            ("[notice] honorific_addressee", &notice.honorific_addressee),
+        ] {
+            if let Some(bad) = crate::intake::text::first_unprintable(text) {
+                return Err(ConfigError::Unprintable { path: path.to_path_buf(), key, reason: bad.reason() });
+            }
         }
         Ok(config)
     }

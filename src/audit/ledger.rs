@@ -35,6 +35,10 @@ pub enum LedgerError {
     Sql(#[from] rusqlite::Error),
     #[error("{}", crate::msg!("audit.ledger.newer_schema", found = .found, supported = SCHEMA_VERSION))]
     NewerSchema { found: i64 },
+    /// The output root holds batch folders (`folders`, one a line) that the ledger does not
+    /// record: its rows or its file were lost.
+    #[error("{}", crate::msg!("audit.ledger.unrecorded_batches", ledger = .ledger.display(), folders = .folders))]
+    UnrecordedBatches { ledger: PathBuf, folders: String },
     /// The batch folder could not be moved to its name in the output root, `path`.
     #[error("{}", crate::msg!("audit.ledger.publish", path = .path.display(), detail = .detail))]
     Publish { path: PathBuf, detail: String },

@@ -117,9 +117,10 @@ fn format_of(path: &Path) -> Result<Format, IntakeError> {
     }
 }
 
-/// Reads the rows of the file (or of the chosen sheet).
-pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, IntakeError> {
-    let format = format_of(path)?;
+/// The bytes of the list at `path`, read once: what is parsed ([`table_of`]) and what the
+/// record hashes must be the same bytes, whatever happens to the file meanwhile.
+pub fn load(path: &Path) -> Result<Vec<u8>, IntakeError> {
+    format_of(path)?;
     let bytes = std::fs::read(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => IntakeError::NotFound { path: path.to_path_buf() },
         _ => IntakeError::Io { path: path.to_path_buf(), detail: e.to_string() },
@@ -127,13 +128,23 @@ pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, IntakeError
     if bytes.is_empty() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
+    Ok(bytes)
+}
+
+/// The rows of the list (or of the chosen sheet) whose bytes are `bytes` (read from `path`, which names it in messages
+/// and gives its format).
+pub fn table_of(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table, IntakeError> {
+    let format = format_of(path)?;
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
+    }
     match format {
         // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
         // cell reader, found by the property tests); a broken file must be an error, not a crash.
-        Format::Workbook => quietly_catching_panics(|| read_workbook(path, &bytes, sheet)).unwrap_or_else(|| {
+        Format::Workbook => quietly_catching_panics(|| read_workbook(path, bytes, sheet)).unwrap_or_else(|| {
             Err(IntakeError::Workbook { path: path.to_path_buf(), detail: crate::msg!("intake.error.corrupt") })
         }),
-        Format::Csv => read_csv(path, &bytes),
+        Format::Csv => read_csv(path, bytes),
     }
 }
 
