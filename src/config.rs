@@ -522,6 +522,35 @@ mod tests {
     }
 
     #[test]
+    fn the_address_offset_takes_exactly_two_numbers_in_range() {
+        for text in ["[layout]\naddress_offset_mm = [1, 2, 3]\n", "[layout]\naddress_offset_mm = [1.5]\n"] {
+            let err = parse(text).unwrap_err();
+            assert!(matches!(err, ConfigError::Parse { line: Some(2), .. }), "{text}: {err}");
+            assert!(err.to_string().contains("address_offset_mm"), "{err}");
+        }
+        assert_eq!(parse("[layout]\naddress_offset_mm = [1, -2.5]\n").unwrap().layout.address_offset_mm, [1.0, -2.5]);
+        for text in ["[layout]\naddress_offset_mm = [31, 0]\n", "[layout]\naddress_offset_mm = [0, nan]\n"] {
+            assert!(matches!(parse(text).unwrap_err(), ConfigError::Offset { .. }), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_printed_setting_the_font_lacks_is_refused_naming_the_file_and_the_key() {
+        let cases = [
+            ("[issuer]\nname = \"𠮷田連合会\"\n", "[issuer] name"),
+            ("[issuer]\nhelpdesk = \"電話\u{E000}\"\n", "[issuer] helpdesk"),
+            ("[notice]\nhonorific_person = \"\\u0007\"\n", "[notice] honorific_person"),
+        ];
+        for (text, key) in cases {
+            let err = Config::parse(text, Path::new("/srv/tsuchi.toml")).unwrap_err();
+            assert!(matches!(&err, ConfigError::Unprintable { key: k, .. } if *k == key), "{err}");
+            let message = err.to_string();
+            assert!(message.contains("/srv/tsuchi.toml") && message.contains(key), "{message}");
+        }
+        assert!(parse("[issuer]\nname = \"髙橋連合会\"\n").is_ok());
+    }
+
+    #[test]
     fn settings_are_read() {
         let quoted = "[notice]\nissue_date = \"2026-01-10\"\n";
         let config = Config::parse(quoted, Path::new("t.toml")).unwrap();

@@ -268,6 +268,57 @@ mod tests {
         assert_eq!(fs::read(&path).unwrap(), b"first");
     }
 
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_a_name_tsuchi_writes_is_never_followed() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"theirs").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        let victim_dir = dir.path().join("victim-dir");
+        fs::create_dir(&victim_dir).unwrap();
+        fs::set_permissions(&victim_dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+
+        // A new file at a link, dangling or not: refused.
+        symlink(&victim, out.join("list.pdf")).unwrap();
+        symlink(dir.path().join("nowhere"), out.join("dangling.pdf")).unwrap();
+        for name in ["list.pdf", "dangling.pdf"] {
+            assert_eq!(create_private(&out.join(name)).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+            assert!(write_private(&out.join(name), b"secret").is_err());
+            assert!(write_synced(&out.join(name), b"secret").is_err());
+        }
+        assert!(!dir.path().join("nowhere").exists());
+        // A folder at a link: refused, and its target is not chmodded.
+        symlink(&victim_dir, out.join("staging")).unwrap();
+        assert!(create_new_private_dir(&out.join("staging")).is_err());
+        assert!(create_private_dir(&out.join("staging")).is_err());
+        assert!(restrict_to_owner(&out.join("staging")).is_err());
+        // The temporary name tsuchi used to use (predictable from the pid) is not used.
+        symlink(&victim, out.join(format!(".report.csv.{}.tmp", std::process::id()))).unwrap();
+        write_atomic(&out.join("report.csv"), b"mine").unwrap();
+        assert_eq!(fs::read(out.join("report.csv")).unwrap(), b"mine");
+        // Replacing a link at the final name replaces the link, not its target.
+        symlink(&victim, out.join("rejected.csv")).unwrap();
+        write_atomic(&out.join("rejected.csv"), b"mine").unwrap();
+        assert!(fs::symlink_metadata(out.join("rejected.csv")).unwrap().file_type().is_file());
+        assert_eq!(fs::metadata(out.join("rejected.csv")).unwrap().permissions().mode() & 0o777, 0o600);
+
+        assert_eq!(fs::read(&victim).unwrap(), b"theirs");
+        assert_eq!(fs::metadata(&victim).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(fs::read_dir(&victim_dir).unwrap().count(), 0);
+        assert_eq!(fs::metadata(&victim_dir).unwrap().permissions().mode() & 0o777, 0o755);
+        // No temporary file is left behind.
+        let left: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp") && !n.contains(&std::process::id().to_string()))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+
     #[test]
     fn a_staging_folder_with_nested_folders_syncs() {
         let dir = tempfile::tempdir().unwrap();
