@@ -219,7 +219,18 @@ pub struct ReadOptions {
 
 /// Reads and validates a request list.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
-    let table::Table { rows, hidden } = table::read_table(path, options.sheet.as_deref())?;
+    read_bytes(path, &load(path)?, options)
+}
+
+/// The bytes of the list at `path`, read once ([`table::load`]).
+pub fn load(path: &Path) -> Result<Vec<u8>, IntakeError> {
+    table::load(path)
+}
+
+/// Validates the request list whose bytes are `bytes`, read from `path` ([`load`]): a run
+/// hashes for its record the very bytes it parses.
+pub fn read_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Intake, IntakeError> {
+    let table::Table { rows, hidden } = table::table_of(path, bytes, options.sheet.as_deref())?;
     let mut non_blank = rows.iter().filter(|r| !r.is_blank()).peekable();
     if non_blank.peek().is_none() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });

@@ -115,9 +115,11 @@ fn format_of(path: &Path) -> Result<Format, IntakeError> {
     }
 }
 
-/// Reads the bytes of a list file, refusing one larger than [`bounds::MAX_FILE_BYTES`] before
-/// reading it.
-pub fn read_bytes(path: &Path) -> Result<Vec<u8>, IntakeError> {
+/// The bytes of the list at `path`, read once: what is parsed ([`table_of`]) and what the
+/// record hashes must be the same bytes, whatever happens to the file meanwhile. A file larger
+/// than [`bounds::MAX_FILE_BYTES`] is refused before it is read.
+pub fn load(path: &Path) -> Result<Vec<u8>, IntakeError> {
+    format_of(path)?;
     let io = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => IntakeError::NotFound { path: path.to_path_buf() },
         _ => IntakeError::Io { path: path.to_path_buf(), detail: e.to_string() },
@@ -137,19 +139,22 @@ pub fn read_bytes(path: &Path) -> Result<Vec<u8>, IntakeError> {
     Ok(bytes)
 }
 
-/// Reads the rows of the file (or of the chosen sheet).
-pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, IntakeError> {
+/// The rows of the list (or of the chosen sheet) whose bytes are `bytes` (read from `path`,
+/// which names it in messages and gives its format).
+pub fn table_of(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table, IntakeError> {
     let format = format_of(path)?;
-    let bytes = read_bytes(path)?;
-    read_table_from(path, &bytes, format == Format::Csv, sheet)
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
+    }
+    read_table_from(path, bytes, format == Format::Csv, sheet)
 }
 
 /// The rows of every visible sheet of a workbook (or of a CSV, as one sheet named by the file),
-/// each under the same limits as [`read_table`]: for lists such as the mail room's, where any
+/// each under the same limits as [`table_of`]: for lists such as the mail room's, where any
 /// sheet may be the one filled in.
 pub fn read_every_sheet(path: &Path) -> Result<Vec<(String, Table)>, IntakeError> {
     let format = format_of(path)?;
-    let bytes = read_bytes(path)?;
+    let bytes = load(path)?;
     if format == Format::Csv {
         let name = path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         return Ok(vec![(name, read_csv(path, &bytes)?)]);
@@ -186,7 +191,7 @@ fn visible_sheets(path: &Path, bytes: &[u8]) -> Result<Vec<String>, IntakeError>
     Ok(sheets.into_iter().filter(|s| s.visible == SheetVisible::Visible).map(|s| s.name).collect())
 }
 
-/// [`read_table`] of bytes already read: `csv` for a text list, else a workbook of any kind
+/// [`table_of`] by kind: `csv` for a text list, else a workbook of any kind
 /// (told apart by its content, not its name).
 fn read_table_from(path: &Path, bytes: &[u8], csv: bool, sheet: Option<&str>) -> Result<Table, IntakeError> {
     if csv {
