@@ -122,6 +122,7 @@ fn main() {
         out_root: work.path().join("out"),
         config_path: None,
         issue_date: None,
+        allow_date: false,
         dry_run: false,
         reissue: Vec::new(),
         reissue_reason: None,

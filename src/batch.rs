@@ -33,6 +33,9 @@ pub struct RunOptions {
     pub config_path: Option<PathBuf>,
     /// 発行日 from the command line; beats the config file.
     pub issue_date: Option<NaiveDate>,
+    /// Issue with a 発行日 more than a year from today (`--allow-date`); recorded in the audit
+    /// trail when it was needed.
+    pub allow_date: bool,
     /// Report what would be issued; write nothing.
     pub dry_run: bool,
     /// 申請番号 to issue again on purpose although the ledger says they were issued.
@@ -84,6 +87,10 @@ pub struct BatchReport {
     /// Where the batch landed (not created in a dry run).
     pub dir: PathBuf,
     pub issue_date: NaiveDate,
+    /// The 発行日 is more than a year from today, issued so with `--allow-date`.
+    pub issue_date_allowed: bool,
+    /// The list as it was read: its hash is of the very bytes the intake was made from.
+    pub input: crate::audit::manifest::Source,
     pub intake: Intake,
     pub issued: Vec<IssuedNotice>,
     /// Rows refused while laying out (text too long for its box), beside the intake rejections.
@@ -143,10 +150,53 @@ pub enum BatchError {
     ReissueWithoutReason,
     #[error("{}", crate::msg!("run.cannot_write_to", path = .path.display(), detail = .detail))]
     Io { path: PathBuf, detail: String },
+    /// Something (a file, a link, a folder) stands at the name the batch folder is published
+    /// under; nothing of the batch was recorded.
+    #[error("{}", crate::msg!("run.path_in_the_way", path = .0.display()))]
+    InTheWay(PathBuf),
+    #[error("{}", crate::msg!("run.issue_date_out_of_range", date = .date, from = .from, earliest = .earliest, latest = .latest))]
+    IssueDateOutOfRange { date: NaiveDate, from: String, earliest: NaiveDate, latest: NaiveDate },
+}
+
+/// The 発行日 of a batch and whether it lies outside [`issue_date_range`] (allowed only with
+/// `--allow-date`, and then recorded).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IssueDate {
+    pub date: NaiveDate,
+    pub out_of_range: bool,
+}
+
+/// The 発行日 a run (and `check`) uses: `--date`, else the config file's, else today; one more
+/// than a year from today is a typo (令和7981年) unless `allow` (`--allow-date`).
+pub fn issue_date(cli: Option<NaiveDate>, config: &Config, allow: bool) -> Result<IssueDate, BatchError> {
+    let today = crate::wareki::today_in_tokyo();
+    let (date, from) = match (cli, config.notice.issue_date) {
+        (Some(date), _) => (date, "--date".to_string()),
+        (None, Some(date)) => (date, crate::msg!("run.issue_date_from_config")),
+        (None, None) => return Ok(IssueDate { date: today, out_of_range: false }),
+    };
+    let (earliest, latest) = issue_date_range(today);
+    let out_of_range = !(earliest..=latest).contains(&date);
+    if out_of_range && !allow {
+        return Err(BatchError::IssueDateOutOfRange { date, from, earliest, latest });
+    }
+    Ok(IssueDate { date, out_of_range })
+}
+
+/// The 発行日 allowed without `--allow-date`: a year either side of `today`.
+pub fn issue_date_range(today: NaiveDate) -> (NaiveDate, NaiveDate) {
+    let year = chrono::Months::new(12);
+    (today.checked_sub_months(year).unwrap_or(NaiveDate::MIN), today.checked_add_months(year).unwrap_or(NaiveDate::MAX))
 }
 
 pub(crate) fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
     move |e| BatchError::Io { path: path.to_path_buf(), detail: e.to_string() }
+}
+
+/// The warning shown (and recorded) when `--allow-date` let a 発行日 far from today through.
+pub fn issue_date_allowed_warning(date: NaiveDate) -> String {
+    let (earliest, latest) = issue_date_range(crate::wareki::today_in_tokyo());
+    crate::msg!("run.issue_date_allowed", date, earliest, latest)
 }
 
 /// The current time in Japan.
@@ -169,6 +219,8 @@ pub fn run(
     if !options.reissue.is_empty() && options.reissue_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(BatchError::ReissueWithoutReason);
     }
+    // A 発行日 that is a typo is refused before the ledger is touched.
+    let IssueDate { date: issue_date, out_of_range } = issue_date(options.issue_date, config, options.allow_date)?;
     // The ledger first: the one this installation uses, holding the output root's lock,
     // checked row by row before anything is issued, then with a run that was cut off finished.
     // The check comes before the recovery: recovery moves or deletes staging folders on the
@@ -189,16 +241,17 @@ pub fn run(
             warnings.push(warning);
         }
     }
-    let read = ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden };
-    let intake = intake::read(&options.input, &read)?;
+    let (intake, source) = read_input(options)?;
     // Reading left the file's cells freed behind it.
     crate::os::release_freed_memory();
-    let issue_date = options.issue_date.or(config.notice.issue_date).unwrap_or_else(crate::wareki::today_in_tokyo);
     let created = now_in_tokyo();
     let dir = unique_dir(&options.out_root, &created.format("%Y%m%d-%H%M%S").to_string());
     let batch_id = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     if config.zip.encryption == ZipEncryption::ZipCrypto {
         warnings.push(zipcrypto_warning());
+    }
+    if out_of_range {
+        warnings.push(issue_date_allowed_warning(issue_date));
     }
     if config.handoff.recipients.is_empty() {
         warnings.push(crate::handoff::no_recipients());
@@ -223,6 +276,8 @@ pub fn run(
         batch_id,
         dir,
         issue_date,
+        issue_date_allowed: out_of_range,
+        input: source,
         issued: Vec::new(),
         // The write stage needs the notices, not the verdicts on the other rows.
         render_rejections: std::mem::take(&mut plan.rejections),
@@ -257,6 +312,12 @@ pub fn run(
     let committed = written.and_then(|record| {
         let clock = std::time::Instant::now();
         let dir = report.dir.clone();
+        // The folder's name must still be free (it was when the batch ID was chosen): committed,
+        // the batch must also be published, and the rename cannot put it where something else
+        // already stands.
+        if !is_free(&dir) {
+            return Err(BatchError::InTheWay(dir));
+        }
         ledger.commit(record, || {
             std::fs::rename(&staging, &dir)?;
             // Make the rename itself durable where the platform can.
@@ -281,6 +342,16 @@ pub fn run(
         report.warnings.push(warning);
     }
     Ok(report)
+}
+
+/// Reads the request list once and hashes those same bytes: the record names the list that
+/// was processed even if the clerk saves the file again during the run.
+pub fn read_input(options: &RunOptions) -> Result<(Intake, crate::audit::manifest::Source), BatchError> {
+    let read = ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden };
+    let bytes = intake::load(&options.input)?;
+    let source = crate::audit::manifest::source_of(&options.input, &bytes);
+    let intake = intake::read_bytes(&options.input, &bytes, &read)?;
+    Ok((intake, source))
 }
 
 /// A notice's entry before its files exist.
@@ -318,8 +389,15 @@ pub fn counts(report: &BatchReport) -> BTreeMap<String, usize> {
     counts
 }
 
+/// Whether nothing at all stands at `path`: not a file, a folder, nor a link (dangling or not).
+fn is_free(path: &Path) -> bool {
+    matches!(std::fs::symlink_metadata(path), Err(e) if e.kind() == std::io::ErrorKind::NotFound)
+}
+
+/// A batch folder name under `root` starting with `id`, at which nothing stands yet, nor at
+/// its staging name.
 fn unique_dir(root: &Path, id: &str) -> PathBuf {
-    let taken = |name: &str| root.join(name).exists() || root.join(format!(".staging-{name}")).exists();
+    let taken = |name: &str| !is_free(&root.join(name)) || !is_free(&root.join(format!(".staging-{name}")));
     let mut name = id.to_string();
     let mut n = 2;
     while taken(&name) {

@@ -176,8 +176,19 @@ impl From<PasswordSections> for Passwords {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LayoutSettings {
-    /// Shift of the address block (right, down) in millimetres.
+    /// Shift of the address block (right, down) in millimetres: exactly two numbers.
+    #[serde(deserialize_with = "two_numbers")]
     pub address_offset_mm: [f32; 2],
+}
+
+/// `[right, down]`: exactly two numbers. serde's own `[f32; 2]` takes the first two of a
+/// longer list and drops the rest without a word.
+fn two_numbers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<[f32; 2], D::Error> {
+    let values = Vec::<f32>::deserialize(d)?;
+    match values.as_slice() {
+        [right, down] => Ok([*right, *down]),
+        _ => Err(serde::de::Error::custom(crate::msg!("config.offset_arity", count = values.len()))),
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -289,6 +300,10 @@ pub enum ConfigError {
     Policy { path: PathBuf, which: &'static str, reason: String },
     #[error("{}", crate::msg!("config.error.offset", path = .path.display()))]
     Offset { path: PathBuf },
+    /// A printed setting (the issuer, the help desk, an honorific) with a character that cannot
+    /// be printed: the setting is named, not the rows it would be printed on.
+    #[error("{}", crate::msg!("config.error.unprintable", path = .path.display(), key = .key, reason = .reason))]
+    Unprintable { path: PathBuf, key: &'static str, reason: String },
 }
 
 fn at_line(line: Option<usize>) -> String {
@@ -348,6 +363,19 @@ impl Config {
         }
         if config.layout.address_offset_mm.iter().any(|v| !(-30.0..=30.0).contains(v)) {
             return Err(ConfigError::Offset { path: path.to_path_buf() });
+        }
+        // Checked as strictly as a row's printed fields: every notice prints them.
+        let (issuer, notice) = (&config.issuer, &config.notice);
+        for (key, text) in [
+            ("[issuer] name", &issuer.name),
+            ("[issuer] helpdesk", &issuer.helpdesk),
+            ("[notice] honorific_organization", &notice.honorific_organization),
+            ("[notice] honorific_person", &notice.honorific_person),
+            ("[notice] honorific_addressee", &notice.honorific_addressee),
+        ] {
+            if let Some(bad) = crate::intake::text::first_unprintable(text) {
+                return Err(ConfigError::Unprintable { path: path.to_path_buf(), key, reason: bad.reason() });
+            }
         }
         Ok(config)
     }
@@ -491,6 +519,35 @@ mod tests {
         assert!(matches!(err, ConfigError::Parse { line: Some(3), .. }), "{err}");
         assert!(err.to_string().contains("age1"), "{err}");
         assert!(parse("[handoff]\nrecipients = []\n").unwrap().handoff.recipients.is_empty());
+    }
+
+    #[test]
+    fn the_address_offset_takes_exactly_two_numbers_in_range() {
+        for text in ["[layout]\naddress_offset_mm = [1, 2, 3]\n", "[layout]\naddress_offset_mm = [1.5]\n"] {
+            let err = parse(text).unwrap_err();
+            assert!(matches!(err, ConfigError::Parse { line: Some(2), .. }), "{text}: {err}");
+            assert!(err.to_string().contains("address_offset_mm"), "{err}");
+        }
+        assert_eq!(parse("[layout]\naddress_offset_mm = [1, -2.5]\n").unwrap().layout.address_offset_mm, [1.0, -2.5]);
+        for text in ["[layout]\naddress_offset_mm = [31, 0]\n", "[layout]\naddress_offset_mm = [0, nan]\n"] {
+            assert!(matches!(parse(text).unwrap_err(), ConfigError::Offset { .. }), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_printed_setting_the_font_lacks_is_refused_naming_the_file_and_the_key() {
+        let cases = [
+            ("[issuer]\nname = \"𠮷田連合会\"\n", "[issuer] name"),
+            ("[issuer]\nhelpdesk = \"電話\u{E000}\"\n", "[issuer] helpdesk"),
+            ("[notice]\nhonorific_person = \"\\u0007\"\n", "[notice] honorific_person"),
+        ];
+        for (text, key) in cases {
+            let err = Config::parse(text, Path::new("/srv/tsuchi.toml")).unwrap_err();
+            assert!(matches!(&err, ConfigError::Unprintable { key: k, .. } if *k == key), "{err}");
+            let message = err.to_string();
+            assert!(message.contains("/srv/tsuchi.toml") && message.contains(key), "{message}");
+        }
+        assert!(parse("[issuer]\nname = \"髙橋連合会\"\n").is_ok());
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! a staging folder (made durable together before the folder is published), and private files
 //! and folders. Every file tsuchi writes is created private from its first byte (0600 on Unix,
 //! whatever the umask; folders 0700): the notices, the bundle and the ZIPs hold or open with
-//! passwords. Every function reports a plain `io::Error`; the caller adds which file and why
-//! it mattered.
+//! passwords. Every file is created new, never opened through a link: a name someone planted
+//! beforehand (a symbolic link to another file, a file of their own) makes the write fail
+//! rather than go where they point, and temporary names are random, so they cannot be planted
+//! at all. Every function reports a plain `io::Error`; the caller adds which file and why it
+//! mattered.
 
 use std::fs;
 use std::io::{self, Write};
@@ -20,11 +23,21 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut fs::File) -> io::R
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let file_name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    // A name nobody can guess, created new: a link planted beside the file is never written
+    // through. The rename then replaces whatever entry `path` is (a link included) and never
+    // writes where a link points.
+    let (tmp, mut f) = loop {
+        let tmp = dir.join(format!(".{file_name}.{:016x}.tmp", random_u64()?));
+        match create_private(&tmp) {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    };
     let result = (|| {
-        let mut f = create_private(&tmp)?;
         write(&mut f)?;
         f.sync_all()?;
+        drop(f);
         fs::rename(&tmp, path)
     })();
     if result.is_err() {
@@ -32,6 +45,13 @@ pub fn write_atomic_with(path: &Path, write: impl FnOnce(&mut fs::File) -> io::R
     }
     crate::failpoint::file_written();
     result
+}
+
+fn random_u64() -> io::Result<u64> {
+    use rand::rand_core::TryRng as _;
+    let mut bytes = [0u8; 8];
+    rand::rngs::SysRng.try_fill_bytes(&mut bytes).map_err(io::Error::other)?;
+    Ok(u64::from_le_bytes(bytes))
 }
 
 /// Writes a file of a staging folder. It is durable once [`sync_staging`] has run: on Linux
@@ -134,35 +154,46 @@ pub fn sync_dir(dir: &Path) {
 /// full control, inherited by every file and folder made inside.
 pub fn restrict_to_owner(dir: &Path) -> io::Result<()> {
     #[cfg(unix)]
-    return fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    return tighten_dir(dir);
     #[cfg(windows)]
     return crate::os::restrict_to_owner(dir);
     #[cfg(not(any(unix, windows)))]
     return Err(io::Error::new(io::ErrorKind::Unsupported, "no owner-only permissions on this platform"));
 }
 
-/// Creates (or truncates) `path` for writing, readable by its owner only from the first byte
-/// (created 0600 on Unix; an existing file is tightened to 0600).
+/// Creates `path`, which must not exist yet (not even as a link), for writing, readable by its
+/// owner only from the first byte: created 0600 on Unix, then set to 0600 on the open handle
+/// (never by path, which could be swapped for a link), whatever the umask. On Windows the file
+/// inherits the folder's permissions: keep the output folder on a drive only the clerks can
+/// open.
 pub fn create_private(path: &Path) -> io::Result<fs::File> {
     let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
+    // O_EXCL: an existing entry (a file, a link, dangling or not) is an error, not a target.
+    options.write(true).create_new(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        // O_EXCL already refuses a final link; O_NOFOLLOW says so on its own.
+        options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(windows)]
+    {
+        // FILE_FLAG_OPEN_REPARSE_POINT: a reparse point (link, junction) is opened itself, never
+        // followed; with create_new, one in the way is an error.
+        std::os::windows::fs::OpenOptionsExt::custom_flags(
+            &mut options,
+            windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT,
+        );
+    }
     let file = options.open(path)?;
     #[cfg(unix)]
     file.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o600))?;
     Ok(file)
 }
 
-/// Writes a new file only its owner can read (0600 on Unix), flushed to disk. On Windows the
-/// file inherits the folder's permissions: keep the output folder on a drive only the clerks
-/// can open.
+/// Writes a new file only its owner can read (0600 on Unix), flushed to disk ([`create_private`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path)?;
+    let mut file = create_private(path)?;
     file.write_all(bytes)?;
     file.sync_all()?;
     crate::failpoint::file_written();
@@ -170,16 +201,45 @@ pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
 }
 
 /// Creates `path` (and missing parents) as a folder only its owner can enter (0700 on Unix;
-/// inherited permissions on Windows, as with [`write_private`]).
+/// inherited permissions on Windows, as with [`write_private`]). An existing folder is kept and
+/// tightened; a link at `path` is refused, not followed.
 pub fn create_private_dir(path: &Path) -> io::Result<()> {
     let mut builder = fs::DirBuilder::new();
     builder.recursive(true);
     #[cfg(unix)]
     std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
     builder.create(path)?;
-    // An existing folder keeps its mode through `create`; tighten it.
+    // An existing folder keeps its mode through `create`; tighten it, through a handle opened
+    // without following a link.
+    tighten_dir(path)
+}
+
+/// Creates the folder `path`, which must not exist yet (not even as a link), only its owner
+/// can enter (0700 on Unix). Its parent must exist. For staging folders: whatever stands at
+/// the name is someone else's, and nothing of a batch may land there.
+pub fn create_new_private_dir(path: &Path) -> io::Result<()> {
+    let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
-    fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)?;
+    tighten_dir(path)
+}
+
+/// Sets an existing folder to 0700 through a handle opened without following a link (a link
+/// at `path` is an error); nothing to do elsewhere.
+fn tighten_dir(path: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        let dir = fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_DIRECTORY).open(path)?;
+        dir.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    }
+    #[cfg(not(unix))]
+    {
+        if fs::symlink_metadata(path)?.file_type().is_symlink() {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "a link stands at this name"));
+        }
+    }
     Ok(())
 }
 
@@ -206,6 +266,57 @@ mod tests {
         write_private(&path, b"first").unwrap();
         assert!(write_private(&path, b"second").is_err());
         assert_eq!(fs::read(&path).unwrap(), b"first");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_link_at_a_name_tsuchi_writes_is_never_followed() {
+        use std::os::unix::fs::{PermissionsExt, symlink};
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        fs::write(&victim, b"theirs").unwrap();
+        fs::set_permissions(&victim, fs::Permissions::from_mode(0o644)).unwrap();
+        let victim_dir = dir.path().join("victim-dir");
+        fs::create_dir(&victim_dir).unwrap();
+        fs::set_permissions(&victim_dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let out = dir.path().join("out");
+        fs::create_dir(&out).unwrap();
+
+        // A new file at a link, dangling or not: refused.
+        symlink(&victim, out.join("list.pdf")).unwrap();
+        symlink(dir.path().join("nowhere"), out.join("dangling.pdf")).unwrap();
+        for name in ["list.pdf", "dangling.pdf"] {
+            assert_eq!(create_private(&out.join(name)).unwrap_err().kind(), io::ErrorKind::AlreadyExists);
+            assert!(write_private(&out.join(name), b"secret").is_err());
+            assert!(write_synced(&out.join(name), b"secret").is_err());
+        }
+        assert!(!dir.path().join("nowhere").exists());
+        // A folder at a link: refused, and its target is not chmodded.
+        symlink(&victim_dir, out.join("staging")).unwrap();
+        assert!(create_new_private_dir(&out.join("staging")).is_err());
+        assert!(create_private_dir(&out.join("staging")).is_err());
+        assert!(restrict_to_owner(&out.join("staging")).is_err());
+        // The temporary name tsuchi used to use (predictable from the pid) is not used.
+        symlink(&victim, out.join(format!(".report.csv.{}.tmp", std::process::id()))).unwrap();
+        write_atomic(&out.join("report.csv"), b"mine").unwrap();
+        assert_eq!(fs::read(out.join("report.csv")).unwrap(), b"mine");
+        // Replacing a link at the final name replaces the link, not its target.
+        symlink(&victim, out.join("rejected.csv")).unwrap();
+        write_atomic(&out.join("rejected.csv"), b"mine").unwrap();
+        assert!(fs::symlink_metadata(out.join("rejected.csv")).unwrap().file_type().is_file());
+        assert_eq!(fs::metadata(out.join("rejected.csv")).unwrap().permissions().mode() & 0o777, 0o600);
+
+        assert_eq!(fs::read(&victim).unwrap(), b"theirs");
+        assert_eq!(fs::metadata(&victim).unwrap().permissions().mode() & 0o777, 0o644);
+        assert_eq!(fs::read_dir(&victim_dir).unwrap().count(), 0);
+        assert_eq!(fs::metadata(&victim_dir).unwrap().permissions().mode() & 0o777, 0o755);
+        // No temporary file is left behind.
+        let left: Vec<_> = fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp") && !n.contains(&std::process::id().to_string()))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
     }
 
     #[test]

@@ -77,12 +77,90 @@ pub fn verified_ledger(
     write: bool,
 ) -> Result<Option<Ledger>, LedgerError> {
     guard(root, registry, new_ledger)?;
+    ensure_no_unrecorded_batches(root)?;
     let ledger = if write { Some(Ledger::open(root)?) } else { Ledger::open_read_only(root)? };
     if let Some(ledger) = &ledger {
         ledger.ensure_intact()?;
         ensure_extends_last_run(root, ledger, registry, new_ledger)?;
     }
     Ok(ledger)
+}
+
+/// Fails when the output root holds batch folders its ledger does not record (the folders
+/// `verify` lists as not in the ledger), whether the ledger lost its rows or its file is gone:
+/// those batches' requests would be issued again. `--new-ledger` does not override this; the
+/// clerk restores the ledger or moves the folders away.
+fn ensure_no_unrecorded_batches(root: &Path) -> Result<(), LedgerError> {
+    if !root.is_dir() {
+        return Ok(());
+    }
+    let ledger = Ledger::open_read_only(root)?;
+    let batches = match &ledger {
+        Some(l) => l.batches(None, None)?,
+        None => Vec::new(),
+    };
+    let recorded = batches.iter().map(|b| b.id.as_str()).collect();
+    let unrecorded: Vec<String> = crate::audit::verify::unrecorded_folders(root, &recorded)
+        .map_err(|e| LedgerError::Open { path: root.to_path_buf(), detail: e.to_string() })?
+        .into_iter()
+        .filter_map(|f| match f {
+            crate::audit::verify::Finding::ExtraFolder(name) => Some(name),
+            _ => None,
+        })
+        .collect();
+    if unrecorded.is_empty() {
+        return Ok(());
+    }
+    Err(LedgerError::UnrecordedBatches {
+        ledger: root.join(ledger::FILE_NAME),
+        folders: unrecorded.iter().map(|name| root.join(name).display().to_string()).collect::<Vec<_>>().join("\n"),
+    })
+}
+
+/// The batch folder or ledger root that `check` would write its reports into at `out` (or
+/// inside): `check` never writes into a batch (its sealed reports) nor beside a ledger.
+/// Links are resolved, so a link to a batch folder is no way round.
+pub fn batch_or_ledger_at(out: &Path) -> Option<PathBuf> {
+    let out = resolved(&absolute(out));
+    let mut child: Option<&std::ffi::OsStr> = None;
+    for dir in out.ancestors() {
+        let here = |name: &str| std::fs::symlink_metadata(dir.join(name)).is_ok();
+        if here(ledger::FILE_NAME) {
+            match child {
+                // The ledger root itself.
+                None => return Some(dir.to_path_buf()),
+                // A batch folder (or a staging one) of this ledger; check's own folders are fine.
+                Some(name) if !crate::audit::verify::is_tool_folder(&name.to_string_lossy()) => {
+                    return Some(dir.join(name));
+                }
+                Some(_) => {}
+            }
+        }
+        // A batch folder away from its ledger (a copy) still holds its sealed record.
+        if here("manifest.json") && dir.join("audit").is_dir() {
+            return Some(dir.to_path_buf());
+        }
+        child = dir.file_name();
+    }
+    None
+}
+
+/// `path` with its longest existing part resolved (links followed); the rest as written.
+fn resolved(path: &Path) -> PathBuf {
+    let mut rest = Vec::new();
+    let mut existing = path;
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return rest.iter().rev().fold(real, |p, part| p.join(part));
+        }
+        match (existing.parent(), existing.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                existing = parent;
+            }
+            _ => return path.to_path_buf(),
+        }
+    }
 }
 
 /// Fails unless the ledger at `root` still extends the head this user's last run left it at:

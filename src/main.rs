@@ -59,6 +59,8 @@ enum Command {
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
         #[arg(long)]
+        allow_date: bool,
+        #[arg(long)]
         dry_run: bool,
         #[arg(long)]
         sheet: Option<String>,
@@ -142,6 +144,8 @@ enum Command {
         new_ledger: bool,
         #[arg(long, value_parser = parse_date)]
         date: Option<NaiveDate>,
+        #[arg(long)]
+        allow_date: bool,
         #[arg(long)]
         json: bool,
         #[arg(long = "reissue")]
@@ -253,6 +257,7 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("run", "out") => msg!("cli.help.run.out"),
         ("run", "new_ledger") => msg!("cli.help.run.new_ledger"),
         ("run", "date") => msg!("cli.help.run.date"),
+        ("run", "allow_date") => msg!("cli.help.run.allow_date"),
         ("run", "dry_run") => msg!("cli.help.run.dry_run"),
         ("run", "sheet") => msg!("cli.help.run.sheet"),
         ("run", "include_hidden") => msg!("cli.help.run.include_hidden"),
@@ -311,6 +316,7 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("check", "ledger") => msg!("cli.help.check.ledger"),
         ("check", "new_ledger") => msg!("cli.help.check.new_ledger"),
         ("check", "date") => msg!("cli.help.check.date"),
+        ("check", "allow_date") => msg!("cli.help.check.allow_date"),
         ("check", "json") => msg!("cli.help.check.json"),
         ("check", "reissue") => msg!("cli.help.check.reissue"),
         _ => return None,
@@ -347,24 +353,45 @@ fn main() -> ExitCode {
         return fail(e);
     }
     match cli.command {
-        Command::Check { requests, sheet, include_hidden, out, config, ledger, new_ledger, date, json, reissue } => {
-            match load_config(config.as_deref()) {
-                Ok((config, used)) => {
-                    let ledger = output_root(ledger.as_deref(), &config, used.as_deref());
-                    let out = out.unwrap_or_else(|| ledger.join("check"));
-                    let options =
-                        CheckOptions { requests, sheet, include_hidden, out, ledger, new_ledger, date, json, reissue };
-                    check(&options, &config)
-                }
-                Err(e) => fail(e),
+        Command::Check {
+            requests,
+            sheet,
+            include_hidden,
+            out,
+            config,
+            ledger,
+            new_ledger,
+            date,
+            allow_date,
+            json,
+            reissue,
+        } => match load_config(config.as_deref()) {
+            Ok((config, used)) => {
+                let ledger = output_root(ledger.as_deref(), &config, used.as_deref());
+                let out = out.unwrap_or_else(|| ledger.join("check"));
+                let options = CheckOptions {
+                    requests,
+                    sheet,
+                    include_hidden,
+                    out,
+                    ledger,
+                    new_ledger,
+                    date,
+                    allow_date,
+                    json,
+                    reissue,
+                };
+                check(&options, &config)
             }
-        }
+            Err(e) => fail(e),
+        },
         Command::Run {
             requests,
             config,
             out,
             new_ledger,
             date,
+            allow_date,
             dry_run,
             sheet,
             include_hidden,
@@ -379,6 +406,7 @@ fn main() -> ExitCode {
                 out_root: PathBuf::new(),
                 config_path: None,
                 issue_date: date,
+                allow_date,
                 dry_run,
                 reissue,
                 reissue_reason: reason,
@@ -663,6 +691,7 @@ fn checked_and_waited(requests: &Path) -> ExitCode {
                 ledger,
                 new_ledger: false,
                 date: None,
+                allow_date: false,
                 json: false,
                 reissue: Vec::new(),
             };
@@ -1080,6 +1109,7 @@ struct CheckOptions {
     ledger: PathBuf,
     new_ledger: bool,
     date: Option<NaiveDate>,
+    allow_date: bool,
     json: bool,
     reissue: Vec<String>,
 }
@@ -1087,6 +1117,10 @@ struct CheckOptions {
 /// `check` prepares the batch exactly as `run` would, with specimen secrets, and writes only
 /// its reports: its verdict on every row is `run`'s.
 fn check(options: &CheckOptions, config: &Config) -> ExitCode {
+    // Its reports go beside a batch's sealed ones by name (rejected.xlsx/.csv): never into one.
+    if let Some(batch) = tsuchi::home::batch_or_ledger_at(&options.out) {
+        return fail(msg!("cli.check.out_is_a_batch", out = options.out.display(), batch = batch.display()));
+    }
     let renderer = match Renderer::new(config) {
         Ok(r) => r,
         Err(e) => return fail(e),
@@ -1104,7 +1138,10 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Ok(intake) => intake,
         Err(e) => return fail(e),
     };
-    let issue_date = options.date.or(config.notice.issue_date).unwrap_or_else(tsuchi::wareki::today_in_tokyo);
+    let issue_date = match batch::issue_date(options.date, config, options.allow_date) {
+        Ok(d) => d.date,
+        Err(e) => return fail(e),
+    };
     let input = PlanInput {
         intake: &intake,
         ledger: ledger.as_ref(),

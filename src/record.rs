@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use crate::audit::event::{AuditEvent, FilesSeal, NotIssued};
 use crate::audit::{self, manifest};
-use crate::batch::{BatchError, BatchReport, counts, io_error, now_in_tokyo, zipcrypto_warning};
+use crate::batch::{
+    BatchError, BatchReport, counts, io_error, issue_date_allowed_warning, now_in_tokyo, zipcrypto_warning,
+};
 use crate::fsutil;
 use crate::handoff;
 use crate::i18n::{Lang, with_lang};
@@ -59,7 +61,8 @@ pub fn events(
     context: &Context,
 ) -> Result<Pending, BatchError> {
     let Context { options, config, .. } = *context;
-    let input = manifest::source(&options.input).map_err(io_error(&options.input))?;
+    // Hashed from the bytes that were parsed, not read again.
+    let input = report.input.clone();
     let config_source = match &options.config_path {
         Some(p) => Some(manifest::source(p).map_err(io_error(p))?),
         None => None,
@@ -92,6 +95,10 @@ pub fn events(
     });
     if config.zip.encryption == ZipEncryption::ZipCrypto {
         chain.push(&AuditEvent::ZipCrypto { warning: with_lang(Lang::Ja, zipcrypto_warning) });
+    }
+    if report.issue_date_allowed {
+        let warning = with_lang(Lang::Ja, || issue_date_allowed_warning(report.issue_date));
+        chain.push(&AuditEvent::IssueDateAllowed { issue_date: report.issue_date, warning });
     }
     for n in &report.issued {
         let previous = reissue_of.get(&(n.request_id.clone(), n.kind)).cloned();

@@ -48,7 +48,8 @@ pub fn write(
 ) -> Result<BatchRecord, BatchError> {
     let Context { config, renderer, .. } = *context;
     // Private from the first byte: the folder and everything in it are for the clerk alone.
-    fsutil::create_private_dir(staging).map_err(io_error(staging))?;
+    // A new folder, never one (or a link) already standing at the name.
+    fsutil::create_new_private_dir(staging).map_err(io_error(staging))?;
     if let Err(e) = fsutil::restrict_to_owner(staging) {
         if cfg!(unix) {
             return Err(io_error(staging)(e));
@@ -56,7 +57,7 @@ pub fn write(
         report.warnings.push(crate::os::not_private_warning(staging, &e));
     }
     for sub in ["notices", "zip", "print", "secrets", "audit", "archive"] {
-        fsutil::create_private_dir(&staging.join(sub)).map_err(io_error(staging))?;
+        fsutil::create_new_private_dir(&staging.join(sub)).map_err(io_error(staging))?;
     }
     let mut clock = std::time::Instant::now();
     let mut lap = |report: &mut BatchReport, phase: &'static str| {
@@ -197,7 +198,7 @@ fn handoff(
     }
     let file = Path::new("handoff").join(format!("{batch_id}.csv.age"));
     let dir = staging.join("handoff");
-    fsutil::create_private_dir(&dir).map_err(io_error(&dir))?;
+    fsutil::create_new_private_dir(&dir).map_err(io_error(&dir))?;
     let path = staging.join(&file);
     let (sha256, rows) = crate::handoff::write(&path, notices, recipients).map_err(io_error(&path))?;
     let recipients = recipients.iter().map(ToString::to_string).collect();

@@ -26,7 +26,17 @@ fn batch() -> &'static Batch {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("tsuchi.toml"), "[notice]\nreading_row = true\n").unwrap();
         let input = sample("requests.xlsx");
-        let args = ["run", input.to_str().unwrap(), "--out", "out", "--config", "tsuchi.toml", "--date", "2026-01-10"];
+        let args = [
+            "run",
+            input.to_str().unwrap(),
+            "--out",
+            "out",
+            "--config",
+            "tsuchi.toml",
+            "--date",
+            "2026-01-10",
+            "--allow-date",
+        ];
         let out = tsuchi(&args, dir.path());
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let path = batch_dir(&dir.path().join("out"));

@@ -87,6 +87,7 @@ fn run_verdict(input: &Path, out: &Path, config: &Config, renderer: &Renderer) -
         out_root: out.to_path_buf(),
         config_path: None,
         issue_date: chrono::NaiveDate::from_ymd_opt(2026, 1, 10),
+        allow_date: true,
         dry_run: false,
         reissue: Vec::new(),
         reissue_reason: None,

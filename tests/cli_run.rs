@@ -17,8 +17,10 @@ fn run_on_the_samples_writes_one_notice_per_request_and_no_secret_anywhere_else(
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
     let input = sample("requests.xlsx");
-    let result =
-        tsuchi(&["run", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--date", "2026-01-10"], dir.path());
+    let result = tsuchi(
+        &["run", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--date", "2026-01-10", "--allow-date"],
+        dir.path(),
+    );
     assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
     let batch = batch_dir(&out);
     let mut pdfs: Vec<PathBuf> = std::fs::read_dir(batch.join("notices")).unwrap().map(|e| e.unwrap().path()).collect();

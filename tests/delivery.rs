@@ -25,7 +25,10 @@ fn batch() -> &'static Batch {
     BATCH.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let input = sample("requests.xlsx");
-        let out = tsuchi(&["run", input.to_str().unwrap(), "--out", "out", "--date", "2026-01-10"], dir.path());
+        let out = tsuchi(
+            &["run", input.to_str().unwrap(), "--out", "out", "--date", "2026-01-10", "--allow-date"],
+            dir.path(),
+        );
         assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
         let path = batch_dir(&dir.path().join("out"));
         Batch { path, stdout: text(&out.stdout), stderr: text(&out.stderr), _dir: dir }

@@ -52,7 +52,15 @@ fn setup(with_recipient: bool) -> Setup {
 
 fn run(s: &Setup, command: &str) -> (Option<i32>, String, String) {
     let out = tsuchi(
-        &[command, s.list.to_str().unwrap(), "--config", s.config.to_str().unwrap(), "--date", "2026-01-10"],
+        &[
+            command,
+            s.list.to_str().unwrap(),
+            "--config",
+            s.config.to_str().unwrap(),
+            "--date",
+            "2026-01-10",
+            "--allow-date",
+        ],
         s.dir.path(),
     );
     (out.status.code(), text(&out.stdout), text(&out.stderr))

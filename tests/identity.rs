@@ -55,7 +55,7 @@ fn list(dir: &Path, name: &str, ids: &[Cell]) -> PathBuf {
 }
 
 fn run(cwd: &Path, input: &Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec!["run", input.to_str().unwrap(), "--out", "out", "--date", "2026-01-10"];
+    let mut args = vec!["run", input.to_str().unwrap(), "--out", "out", "--date", "2026-01-10", "--allow-date"];
     args.extend_from_slice(extra);
     tsuchi(&args, cwd)
 }

@@ -85,14 +85,15 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
     let (cwd, home) = (dir.path(), dir.path().join("home"));
     std::fs::write(cwd.join("clean.csv"), CLEAN).unwrap();
 
-    let check = english(cwd, &home, &["check", "clean.csv", "--date", "2026-04-01", "--out", "checked"], 0);
+    let check =
+        english(cwd, &home, &["check", "clean.csv", "--date", "2026-04-01", "--allow-date", "--out", "checked"], 0);
     assert!(
         check.contains("To issue:      3 (registration result 1, login reissue 1, certificate password reissue 1)"),
         "{check}"
     );
     assert!(check.contains("■ Password rules"), "{check}");
 
-    let run = english(cwd, &home, &["run", "clean.csv", "--date", "2026-04-01"], 0);
+    let run = english(cwd, &home, &["run", "clean.csv", "--date", "2026-04-01", "--allow-date"], 0);
     for expected in [
         "│ Registration result ",
         "│ Notices in total ",
@@ -104,7 +105,7 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
     let batch = common::batch_dir(&cwd.join("output"));
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
 
-    let again = english(cwd, &home, &["run", "clean.csv", "--date", "2026-04-01"], 0);
+    let again = english(cwd, &home, &["run", "clean.csv", "--date", "2026-04-01", "--allow-date"], 0);
     assert!(again.contains("Row 2, request number 「R08-0001」, registration result: issued in batch"), "{again}");
     assert!(again.contains("■ Nothing to issue (no batch was made)"), "{again}");
 

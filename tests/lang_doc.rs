@@ -174,7 +174,11 @@ fn run_under_lang_en_keeps_the_mailing_lists_barcode_reason_japanese() {
     let dir = tempfile::tempdir().unwrap();
     let long = long_name();
     list(dir.path(), &rows(&long));
-    let out = tsuchi(Some("en"), &["run", "requests.csv", "--out", "out", "--date", "2026-01-10"], dir.path());
+    let out = tsuchi(
+        Some("en"),
+        &["run", "requests.csv", "--out", "out", "--date", "2026-01-10", "--allow-date"],
+        dir.path(),
+    );
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let batch = batch_dir(&dir.path().join("out"));
 

@@ -369,7 +369,7 @@ fn a_file_that_cannot_be_read_is_explained_in_english() {
         ),
         (
             write(dir.path(), "twice.csv", format!("{HEADER},request_id\r\n").as_bytes()),
-            "has the column 「request_id」 twice (columns A and K)",
+            "column A 「申請番号」 and column K 「request_id」 both name the field 「申請番号」",
         ),
     ];
     for (path, expected) in cases {

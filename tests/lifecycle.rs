@@ -17,7 +17,7 @@ fn tsuchi(args: &[&str], out: &Path) -> Output {
 
 fn run_samples(out: &Path) -> PathBuf {
     let o = common::command()
-        .args(["run", sample("requests.xlsx").to_str().unwrap(), "--date", "2026-04-01", "--out"])
+        .args(["run", sample("requests.xlsx").to_str().unwrap(), "--date", "2026-04-01", "--allow-date", "--out"])
         .arg(out)
         .output()
         .unwrap();

@@ -35,6 +35,10 @@ pub enum AuditEvent {
     /// The batch packs with ZipCrypto; the warning the clerk was shown.
     #[serde(rename = "zip.zipcrypto")]
     ZipCrypto { warning: String },
+    /// The 発行日 is more than a year from today and was let through with `--allow-date`; the
+    /// warning the clerk was shown.
+    #[serde(rename = "batch.issue_date_allowed")]
+    IssueDateAllowed { issue_date: NaiveDate, warning: String },
     #[serde(rename = "request.issued")]
     RequestIssued {
         row: usize,

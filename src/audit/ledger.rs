@@ -35,8 +35,13 @@ pub enum LedgerError {
     Sql(#[from] rusqlite::Error),
     #[error("{}", crate::msg!("audit.ledger.newer_schema", found = .found, supported = SCHEMA_VERSION))]
     NewerSchema { found: i64 },
-    #[error("{}", crate::msg!("audit.ledger.publish", detail = .0))]
-    Publish(std::io::Error),
+    /// The output root holds batch folders (`folders`, one a line) that the ledger does not
+    /// record: its rows or its file were lost.
+    #[error("{}", crate::msg!("audit.ledger.unrecorded_batches", ledger = .ledger.display(), folders = .folders))]
+    UnrecordedBatches { ledger: PathBuf, folders: String },
+    /// The batch folder could not be moved to its name in the output root, `path`.
+    #[error("{}", crate::msg!("audit.ledger.publish", path = .path.display(), detail = .detail))]
+    Publish { path: PathBuf, detail: String },
     /// The batch's `events.jsonl`, which the commit records, cannot be read or does not chain.
     #[error("{}", crate::msg!("audit.ledger.events_file", path = .path.display(), detail = .detail))]
     EventsFile { path: PathBuf, detail: String },
@@ -305,10 +310,16 @@ impl Ledger {
                 .map_err(|e| LedgerError::Open { path: root.to_path_buf(), detail: e.to_string() })?;
         }
         let lock_path = root.join(LOCK_NAME);
-        let lock = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
+        let mut options = File::options();
+        options.create(true).truncate(false).write(true);
+        // The lock file is only locked, never written; still, a link planted at its name is
+        // not opened (nor created through).
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::custom_flags(
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600),
+            libc::O_NOFOLLOW,
+        );
+        let lock = options
             .open(&lock_path)
             .map_err(|e| LedgerError::Open { path: lock_path.clone(), detail: e.to_string() })?;
         match lock.try_lock() {
@@ -335,8 +346,10 @@ impl Ledger {
 
     fn connect(root: &Path) -> Result<Ledger, LedgerError> {
         let path = root.join(FILE_NAME);
-        let conn =
-            Connection::open(&path).map_err(|e| LedgerError::Open { path: path.clone(), detail: e.to_string() })?;
+        // A link at the ledger's name is refused, not followed.
+        let flags = rusqlite::OpenFlags::default() | rusqlite::OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(&path, flags)
+            .map_err(|e| LedgerError::Open { path: path.clone(), detail: e.to_string() })?;
         // Durable commits: the batch folder is published only after the commit returns.
         conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;")?;
         Ok(Ledger { conn, root: root.to_path_buf(), _lock: None })
@@ -454,7 +467,9 @@ impl Ledger {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(id) = name.strip_prefix(".staging-") else { continue };
             if self.batch(id)?.is_some() {
-                std::fs::rename(entry.path(), self.root.join(id)).map_err(LedgerError::Publish)?;
+                let dest = self.root.join(id);
+                std::fs::rename(entry.path(), &dest)
+                    .map_err(|e| LedgerError::Publish { path: dest, detail: e.to_string() })?;
                 notes.push(Recovered::Published(id.to_string()));
             } else {
                 let _ = std::fs::remove_dir_all(entry.path());
@@ -497,6 +512,7 @@ impl Ledger {
         publish: impl FnOnce() -> std::io::Result<()>,
     ) -> Result<(), LedgerError> {
         let BatchRecord { batch, requests, files, events_file, events } = record;
+        let dest = self.root.join(&batch.id);
         let tx = self.conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute(
             "INSERT INTO batches VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
@@ -554,7 +570,7 @@ impl Ledger {
         crate::failpoint::hit("commit:before");
         tx.commit()?;
         crate::failpoint::hit("commit:after");
-        publish().map_err(LedgerError::Publish)?;
+        publish().map_err(|e| LedgerError::Publish { path: dest, detail: e.to_string() })?;
         crate::failpoint::hit("commit:published");
         Ok(())
     }

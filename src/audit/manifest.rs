@@ -62,6 +62,13 @@ pub fn source(path: &Path) -> std::io::Result<Source> {
     Ok(Source { path: path.display().to_string(), sha256, size })
 }
 
+/// The source read from `path` whose bytes are `bytes`: the input list is hashed from the
+/// bytes that were parsed, not read again (the clerk may save the file during the run).
+pub fn source_of(path: &Path, bytes: &[u8]) -> Source {
+    use sha2::Digest;
+    Source { path: path.display().to_string(), sha256: hex(&sha2::Sha256::digest(bytes)), size: bytes.len() as u64 }
+}
+
 /// Every file under `dir`, sorted by path, hashed.
 pub fn files(dir: &Path) -> std::io::Result<Vec<FileEntry>> {
     files_with(dir, &Hashed::default())

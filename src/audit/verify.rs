@@ -159,10 +159,19 @@ pub fn verify_ledger(root: &Path, head: Option<&Head>) -> Result<LedgerReport, V
             folder(&dir, &b.id, Some(&ledger))?.into_iter().map(|f| Finding::InBatch(b.id.clone(), Box::new(f))),
         );
     }
-    let entries =
-        std::fs::read_dir(root).map_err(|e| VerifyError::Io { path: root.to_path_buf(), detail: e.to_string() })?;
+    let extra = unrecorded_folders(root, &recorded)
+        .map_err(|e| VerifyError::Io { path: root.to_path_buf(), detail: e.to_string() })?;
+    findings.extend(extra);
+    Ok(LedgerReport { findings, batches: batches.len(), head: ledger.head()? })
+}
+
+/// The folders in the output root `root` that are not among the batches `recorded` and not
+/// tsuchi's own ([`is_tool_folder`]): [`Finding::ExtraFolder`] for a batch folder the ledger does
+/// not know (or any other folder), [`Finding::StagingLeft`] for a run cut off; in name order.
+/// `run` refuses on the first kind too: a ledger that lost its rows is not a fresh ledger.
+pub fn unrecorded_folders(root: &Path, recorded: &std::collections::BTreeSet<&str>) -> std::io::Result<Vec<Finding>> {
     let mut extra = Vec::new();
-    for entry in entries.flatten() {
+    for entry in std::fs::read_dir(root)?.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if !entry.file_type().is_ok_and(|t| t.is_dir()) || recorded.contains(name.as_str()) {
             continue;
@@ -174,13 +183,12 @@ pub fn verify_ledger(root: &Path, head: Option<&Head>) -> Result<LedgerReport, V
         }
     }
     extra.sort_by_key(|f| f.to_string());
-    findings.extend(extra);
-    Ok(LedgerReport { findings, batches: batches.len(), head: ledger.head()? })
+    Ok(extra)
 }
 
 /// Folders tsuchi itself makes in the output root besides batches: `check`'s reports,
 /// `audit export`'s copies, and hidden ones.
-fn is_tool_folder(name: &str) -> bool {
+pub fn is_tool_folder(name: &str) -> bool {
     name == "check" || name.starts_with("audit-") || (name.starts_with('.') && !name.starts_with(".staging-"))
 }
 

@@ -39,7 +39,12 @@ impl Column {
 
     /// The header as SPEC §2 writes it, used in messages.
     pub fn header(self) -> &'static str {
-        self.names()[0]
+        match self {
+            // The folded spellings lose the case a clerk sees in the template.
+            Column::UserId => "ユーザID",
+            Column::Fax => "FAX番号",
+            _ => self.names()[0],
+        }
     }
 
     /// The column a header cell names, in any of its accepted spellings.
@@ -126,7 +131,12 @@ pub struct HeaderMap {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HeaderProblem {
     Missing(Vec<Column>),
-    Duplicate { column: String, first: usize, second: usize },
+    /// Two header cells (0-based positions) name the same field.
+    Duplicate {
+        field: Column,
+        first: usize,
+        second: usize,
+    },
 }
 
 impl HeaderMap {
@@ -149,7 +159,7 @@ impl HeaderMap {
             match Self::identify(cell) {
                 Some(col) => {
                     if let Some(first) = positions[col.index()] {
-                        return Err(HeaderProblem::Duplicate { column: cell.trim().to_string(), first, second: i });
+                        return Err(HeaderProblem::Duplicate { field: col, first, second: i });
                     }
                     positions[col.index()] = Some(i);
                 }
@@ -233,7 +243,7 @@ mod tests {
     #[test]
     fn a_column_given_twice_is_a_problem() {
         let err = HeaderMap::from_cells(&cells(&["申請番号", "request_id"])).unwrap_err();
-        assert_eq!(err, HeaderProblem::Duplicate { column: "request_id".into(), first: 0, second: 1 });
+        assert_eq!(err, HeaderProblem::Duplicate { field: Column::RequestId, first: 0, second: 1 });
     }
 
     #[test]

@@ -5,7 +5,10 @@
 //! A bad row never stops the good ones; only a file that cannot be read at all is an error.
 //! Intake knows nothing of secrets, PDFs or output folders.
 
+mod biff;
+mod bounds;
 mod columns;
+mod ods;
 mod table;
 pub mod text;
 
@@ -17,11 +20,11 @@ pub use crate::model::{
     NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, Rejection, Request, RequestId, ReviewStatus, UserId,
 };
 pub use columns::{Column, column_letter};
-pub use table::decode_text;
+pub use table::{CellType, Row, Table, decode_text, read_every_sheet};
 
 use crate::postal::Verdict;
 use columns::{HeaderMap, HeaderProblem};
-use table::{Row, RowProblem};
+use table::RowProblem;
 
 /// A file that cannot be read as a request list. Shown once, and nothing else is written.
 #[derive(Debug, thiserror::Error)]
@@ -46,8 +49,13 @@ pub enum IntakeError {
     NoHeader { path: PathBuf },
     #[error("{}", crate::msg!("intake.error.missing_columns", path = .path.display(), row = .row, missing = .missing))]
     MissingColumns { path: PathBuf, row: usize, missing: String },
-    #[error("{}", crate::msg!("intake.error.duplicate_column", path = .path.display(), row = .row, column = .column, first = .first, second = .second))]
-    DuplicateColumn { path: PathBuf, row: usize, column: String, first: String, second: String },
+    /// `headings`: (letter, heading as written) of the two cells.
+    #[error("{}", crate::msg!("intake.error.duplicate_column", path = .path.display(), row = .row, field = .field, first_letter = .headings[0].0, first = .headings[0].1, second_letter = .headings[1].0, second = .headings[1].1))]
+    DuplicateColumn { path: PathBuf, row: usize, field: &'static str, headings: Box<[(String, String); 2]> },
+    #[error("{}", crate::msg!("intake.error.too_large", path = .path.display(), what = .what))]
+    TooLarge { path: PathBuf, what: String },
+    #[error("{}", crate::msg!("intake.error.encrypted", path = .path.display()))]
+    Encrypted { path: PathBuf },
 }
 
 /// An approved-or-not decision that keeps a row out of the batch without it being an error.
@@ -211,7 +219,18 @@ pub struct ReadOptions {
 
 /// Reads and validates a request list.
 pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
-    let table::Table { rows, hidden } = table::read_table(path, options.sheet.as_deref())?;
+    read_bytes(path, &load(path)?, options)
+}
+
+/// The bytes of the list at `path`, read once ([`table::load`]).
+pub fn load(path: &Path) -> Result<Vec<u8>, IntakeError> {
+    table::load(path)
+}
+
+/// Validates the request list whose bytes are `bytes`, read from `path` ([`load`]): a run
+/// hashes for its record the very bytes it parses.
+pub fn read_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<Intake, IntakeError> {
+    let table::Table { rows, hidden } = table::table_of(path, bytes, options.sheet.as_deref())?;
     let mut non_blank = rows.iter().filter(|r| !r.is_blank()).peekable();
     if non_blank.peek().is_none() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
@@ -230,13 +249,15 @@ pub fn read(path: &Path, options: &ReadOptions) -> Result<Intake, IntakeError> {
             row: header_row.number,
             missing: cols.iter().map(|c| format!("「{}」", c.header())).collect::<Vec<_>>().join(""),
         },
-        HeaderProblem::Duplicate { column, first, second } => IntakeError::DuplicateColumn {
-            path: path.to_path_buf(),
-            row: header_row.number,
-            column,
-            first: column_letter(first),
-            second: column_letter(second),
-        },
+        HeaderProblem::Duplicate { field, first, second } => {
+            let heading = |at: usize| (column_letter(at), header_row.cell(at).trim().to_string());
+            IntakeError::DuplicateColumn {
+                path: path.to_path_buf(),
+                row: header_row.number,
+                field: field.header(),
+                headings: Box::new([heading(first), heading(second)]),
+            }
+        }
     })?;
 
     let mut intake = Intake { header: Some(header.clone()), ..Intake::default() };
@@ -506,6 +527,10 @@ impl RowCheck<'_> {
     /// control characters (line breaks only where `line_breaks`). Otherwise the row is
     /// rejected, naming the character by its code point.
     fn checked(&mut self, col: Column, line_breaks: bool) -> Option<String> {
+        if let Err(reason) = self.stored_as_meant(col) {
+            self.reject(col, reason);
+            return None;
+        }
         let raw = self.raw(col).to_string();
         let chars = raw.chars().count();
         if chars > text::MAX_CELL_CHARS {
@@ -555,16 +580,46 @@ impl RowCheck<'_> {
         }
     }
 
-    /// The 申請番号, unless the workbook stores it as a date or a number: its text would be
-    /// Excel's rendering (a serial such as 46027), and a key that differs from what was typed
-    /// could issue one request twice.
-    fn request_id(&mut self) -> Option<RequestId> {
-        let stored = self.header.position(Column::RequestId).and_then(|at| self.row.cell_type(at));
-        if let Some(stored) = stored {
-            self.reject(Column::RequestId, stored.request_id_reason());
+    /// A name printed as an addressee (事業所名, 宛名): a printed field that is more than 敬称,
+    /// since 「御中」 alone would print an envelope with no name on it.
+    fn name(&mut self, col: Column, required: bool) -> Option<String> {
+        let name = self.printed(col, required)?;
+        if crate::model::honorific::without_any_honorific(&name).trim().is_empty() {
+            self.reject(col, crate::msg!("intake.only_honorific", column = col.header()));
             return None;
         }
+        Some(name)
+    }
+
+    /// The 申請番号 (see [`Self::stored_as_meant`] for how it must be stored).
+    fn request_id(&mut self) -> Option<RequestId> {
         self.code(Column::RequestId, true, RequestId::parse)
+    }
+
+    /// Whether the cell holds what the clerk typed: not an error value, not a formula saved
+    /// without its value, and not a date or number that Excel made of the input, except in the
+    /// fields where a number is what the clerk meant (codes whose lost leading zero the field
+    /// itself repairs or reports). A 申請番号 must be text: a key that differs from what was
+    /// typed could issue one request twice.
+    fn stored_as_meant(&self, col: Column) -> Result<(), String> {
+        let Some(at) = self.header.position(col) else { return Ok(()) };
+        let text = self.row.cell(at);
+        let column = self.header.header_of(col);
+        let stored = self.row.cell_type(at).or_else(|| text::is_error_value(text).then_some(CellType::Error));
+        match stored {
+            None => Ok(()),
+            Some(CellType::Error) => Err(crate::msg!("intake.cell.error", error = text.trim())),
+            Some(CellType::Unsaved) => Err(crate::msg!("intake.cell.unsaved")),
+            Some(CellType::Date) if col == Column::RequestId => Err(crate::msg!("intake.request_id_date")),
+            Some(CellType::Number) if col == Column::RequestId => Err(crate::msg!("intake.request_id_number")),
+            Some(CellType::Date) => Err(crate::msg!("intake.cell.date", column)),
+            Some(CellType::Number) => match col {
+                Column::OfficeNo | Column::PostalCode | Column::Phone | Column::Fax | Column::Prefecture => Ok(()),
+                // 番地 「12」 is a number in Excel and means just that; 「1.5」 or 「1E+3」 is not an address.
+                Column::Address2 if text.bytes().all(|b| b.is_ascii_digit()) => Ok(()),
+                _ => Err(crate::msg!("intake.cell.number", column)),
+            },
+        }
     }
 
     fn request(&mut self) -> Option<Request> {
@@ -576,7 +631,7 @@ impl RowCheck<'_> {
             }
             no
         });
-        let office_name = self.printed(Column::OfficeName, true);
+        let office_name = self.name(Column::OfficeName, true);
         let postal_code = self.code(Column::PostalCode, true, PostalCode::parse);
         let address = self.printed(Column::Address, true);
         let address2 = self.printed(Column::Address2, false);
@@ -585,7 +640,7 @@ impl RowCheck<'_> {
         let fax = self.code(Column::Fax, needs_phone, PhoneNo::parse);
         let user_id = self.code(Column::UserId, true, UserId::parse);
         let prefecture = self.code(Column::Prefecture, false, Prefecture::parse);
-        let attention = self.printed(Column::Attention, false);
+        let attention = self.name(Column::Attention, false);
         if let (Some(code), Some(address)) = (&postal_code, &address) {
             self.check_postal(code, address, address2.as_deref());
         }

@@ -6,13 +6,15 @@
 //! Row numbers are the ones the clerk sees in Excel. Rows are sparse: memory follows the
 //! cells the clerk filled, not the size a sheet claims.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::{Cursor, Read};
 use std::path::Path;
 
 use calamine::{Data, Reader, Sheet, SheetVisible, Sheets};
 
 use super::IntakeError;
+use super::bounds::{self, CellBudget};
+use super::{biff, ods};
 
 /// One row of cell text with its row number as Excel shows it (1-based).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,31 +30,27 @@ pub struct Row {
 }
 
 /// What a workbook cell stores when it is not text. Excel turns some typed values into these
-/// on its own (「1-5」 becomes 5 January, 「0012」 becomes 12), so a code field that must be
-/// exactly what the clerk typed can tell the difference.
+/// on its own (「1-5」 becomes 5 January, 「0012」 becomes 12), so a field that must be exactly
+/// what the clerk typed can tell the difference; and a formula's result may be an error value
+/// or, when the file was saved without calculating, nothing at all.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CellType {
     Number,
     /// A date, a time or a duration.
     Date,
+    /// An error value (`#N/A`, `#REF!` …); the cell's text is the error as Excel shows it.
+    Error,
+    /// A formula saved without its value; the cell's text is empty.
+    Unsaved,
 }
 
 impl CellType {
-    /// Why a 申請番号 stored this way is refused: its text is Excel's rendering of a value, not
-    /// what the clerk typed, so it cannot be trusted as the key that keeps a notice from being
-    /// issued twice.
-    pub fn request_id_reason(self) -> String {
-        match self {
-            CellType::Date => crate::msg!("intake.request_id_date"),
-            CellType::Number => crate::msg!("intake.request_id_number"),
-        }
-    }
-
     fn of(cell: &Data) -> Option<CellType> {
         match cell {
             Data::Int(_) | Data::Float(_) => Some(CellType::Number),
             Data::DateTime(_) | Data::DateTimeIso(_) | Data::DurationIso(_) => Some(CellType::Date),
-            Data::Empty | Data::String(_) | Data::Bool(_) | Data::Error(_) => None,
+            Data::Error(_) => Some(CellType::Error),
+            Data::Empty | Data::String(_) | Data::Bool(_) => None,
         }
     }
 }
@@ -117,102 +115,288 @@ fn format_of(path: &Path) -> Result<Format, IntakeError> {
     }
 }
 
-/// Reads the rows of the file (or of the chosen sheet).
-pub fn read_table(path: &Path, sheet: Option<&str>) -> Result<Table, IntakeError> {
-    let format = format_of(path)?;
-    let bytes = std::fs::read(path).map_err(|e| match e.kind() {
+/// The bytes of the list at `path`, read once: what is parsed ([`table_of`]) and what the
+/// record hashes must be the same bytes, whatever happens to the file meanwhile. A file larger
+/// than [`bounds::MAX_FILE_BYTES`] is refused before it is read.
+pub fn load(path: &Path) -> Result<Vec<u8>, IntakeError> {
+    format_of(path)?;
+    let io = |e: std::io::Error| match e.kind() {
         std::io::ErrorKind::NotFound => IntakeError::NotFound { path: path.to_path_buf() },
         _ => IntakeError::Io { path: path.to_path_buf(), detail: e.to_string() },
-    })?;
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut bytes = Vec::new();
+    file.take(bounds::MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(io)?;
+    if bytes.len() as u64 > bounds::MAX_FILE_BYTES {
+        return Err(bounds::too_large(
+            path,
+            crate::msg!("intake.limit.file", limit = bounds::mib(bounds::MAX_FILE_BYTES)),
+        ));
+    }
     if bytes.is_empty() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
-    match format {
-        // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
-        // cell reader, found by the property tests); a broken file must be an error, not a crash.
-        Format::Workbook => quietly_catching_panics(|| read_workbook(path, &bytes, sheet)).unwrap_or_else(|| {
-            Err(IntakeError::Workbook { path: path.to_path_buf(), detail: crate::msg!("intake.error.corrupt") })
-        }),
-        Format::Csv => read_csv(path, &bytes),
-    }
+    Ok(bytes)
 }
+
+/// The rows of the list (or of the chosen sheet) whose bytes are `bytes` (read from `path`,
+/// which names it in messages and gives its format).
+pub fn table_of(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table, IntakeError> {
+    let format = format_of(path)?;
+    if bytes.is_empty() {
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
+    }
+    read_table_from(path, bytes, format == Format::Csv, sheet)
+}
+
+/// The rows of every visible sheet of a workbook (or of a CSV, as one sheet named by the file),
+/// each under the same limits as [`table_of`]: for lists such as the mail room's, where any
+/// sheet may be the one filled in.
+pub fn read_every_sheet(path: &Path) -> Result<Vec<(String, Table)>, IntakeError> {
+    let format = format_of(path)?;
+    let bytes = load(path)?;
+    if format == Format::Csv {
+        let name = path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return Ok(vec![(name, read_csv(path, &bytes)?)]);
+    }
+    let names = quietly_catching_panics(|| visible_sheets(path, &bytes)).unwrap_or_else(|| {
+        Err(IntakeError::Workbook { path: path.to_path_buf(), detail: crate::msg!("intake.error.corrupt") })
+    })?;
+    names
+        .into_iter()
+        .map(|name| {
+            let table = read_table_from(path, &bytes, false, Some(&name))?;
+            Ok((name, table))
+        })
+        .collect()
+}
+
+/// The names of a workbook's visible sheets, in order.
+fn visible_sheets(path: &Path, bytes: &[u8]) -> Result<Vec<String>, IntakeError> {
+    let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
+    let sheets = if bytes.starts_with(ZIP_MAGIC) && is_ods(bytes) {
+        ods::sheets(path, bytes)?
+    } else {
+        if bytes.starts_with(CFB_MAGIC) {
+            biff::scan(path, bytes)?;
+        } else if bytes.starts_with(ZIP_MAGIC) {
+            bounds::check_zip_parts(path, bytes, |name| name.starts_with("xl/worksheets/"))?;
+        }
+        let workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
+            calamine::Error::Xls(calamine::XlsError::Password) => IntakeError::Encrypted { path: path.to_path_buf() },
+            e => broken(e.to_string()),
+        })?;
+        workbook.sheets_metadata().to_vec()
+    };
+    Ok(sheets.into_iter().filter(|s| s.visible == SheetVisible::Visible).map(|s| s.name).collect())
+}
+
+/// [`table_of`] by kind: `csv` for a text list, else a workbook of any kind
+/// (told apart by its content, not its name).
+fn read_table_from(path: &Path, bytes: &[u8], csv: bool, sheet: Option<&str>) -> Result<Table, IntakeError> {
+    if csv {
+        return read_csv(path, bytes);
+    }
+    // calamine 0.31 panics on some corrupted workbooks (index out of bounds in its xlsx
+    // cell reader, found by the property tests); a broken file must be an error, not a crash.
+    quietly_catching_panics(|| read_workbook(path, bytes, sheet)).unwrap_or_else(|| {
+        Err(IntakeError::Workbook { path: path.to_path_buf(), detail: crate::msg!("intake.error.corrupt") })
+    })
+}
+
+/// The first bytes of a ZIP file (xlsx, xlsm, xlsb, ods) and of a compound file (xls, or an
+/// Office file encrypted with a password).
+const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
+const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
 fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table, IntakeError> {
     let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
+    let mut xls_hidden = None;
+    if bytes.starts_with(CFB_MAGIC) {
+        // Excel saves a workbook with an opening password as a compound file holding the
+        // encrypted package, whatever its extension.
+        if cfb::CompoundFile::open(Cursor::new(bytes)).is_ok_and(|f| f.is_stream("/EncryptedPackage")) {
+            return Err(IntakeError::Encrypted { path: path.to_path_buf() });
+        }
+        xls_hidden = Some(biff::scan(path, bytes)?.hidden);
+    } else if bytes.starts_with(ZIP_MAGIC) {
+        if is_ods(bytes) {
+            return ods::read(path, bytes, sheet, ods_active_table(bytes));
+        }
+        bounds::check_zip_parts(path, bytes, |name| name.starts_with("xl/worksheets/"))?;
+    }
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
+        calamine::Error::Xls(calamine::XlsError::Password) => IntakeError::Encrypted { path: path.to_path_buf() },
+        e => broken(e.to_string()),
+    })?;
     let sheets = workbook.sheets_metadata().to_vec();
     let active = match &workbook {
         Sheets::Xlsx(_) => xlsx_active_tab(bytes),
-        Sheets::Ods(_) => ods_active_table(bytes).and_then(|name| sheets.iter().position(|s| s.name == name)),
         // The active sheet of xls and xlsb is in binary records calamine does not expose.
-        Sheets::Xls(_) | Sheets::Xlsb(_) => None,
+        Sheets::Xls(_) | Sheets::Xlsb(_) | Sheets::Ods(_) => None,
     };
     let index = choose_sheet(path, &sheets, sheet, active)?;
     let name = sheets[index].name.clone();
 
     // xlsx and xlsb are streamed cell by cell: a sheet with one value in XFD1048576 (or a
-    // <dimension> claiming the whole grid) costs what its filled cells cost. calamine's
-    // `worksheet_range` would allocate the whole rectangle, which for xls and ods it still does;
-    // xls cannot exceed IV65536, and ods rows repeated to the end are not filled cells.
-    let mut cells: Vec<Filled> = Vec::new();
+    // <dimension> claiming the whole grid) costs what its filled cells cost. xls sheets are
+    // rectangles in calamine, bounded by `biff::scan` before they were read.
+    let mut rows = RowsBuilder::default();
     let mut hidden = BTreeSet::new();
+    let add = |rows: &mut RowsBuilder, row: u32, col: u32, text: String, typed: Option<CellType>| {
+        if rows.push(row, col, text, typed) { Ok(()) } else { Err(bounds::too_many_cells(path)) }
+    };
+    let data = |cell: &Data| (cell_text(cell), CellType::of(cell));
     match &mut workbook {
         Sheets::Xlsx(xlsx) => {
+            let part = xlsx_sheet_part(bytes, index).ok_or_else(|| broken(format!("{name}: xl/workbook.xml")))?;
+            let marks = xlsx_sheet_marks(path, bytes, &part)?;
+            hidden = marks.hidden;
             let mut reader = xlsx.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
+            let mut unsaved = marks.unsaved.into_iter().peekable();
             while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
                 let (row, col) = cell.get_position();
-                cells.push(filled(row, col, &Data::from(cell.get_value().clone())));
+                // A formula without a value comes from calamine as an empty cell.
+                let (text, typed) = match unsaved.next_if_eq(&(row, col)) {
+                    Some(_) => (String::new(), Some(CellType::Unsaved)),
+                    None => data(&Data::from(cell.get_value().clone())),
+                };
+                add(&mut rows, row, col, text, typed)?;
             }
-            if let Some(part) = xlsx_sheet_part(bytes, index) {
-                hidden = xlsx_hidden_rows(bytes, &part);
+            for (row, col) in unsaved {
+                add(&mut rows, row, col, String::new(), Some(CellType::Unsaved))?;
             }
         }
         Sheets::Xlsb(xlsb) => {
             let mut reader = xlsb.worksheet_cells_reader(&name).map_err(|e| broken(e.to_string()))?;
             while let Some(cell) = reader.next_cell().map_err(|e| broken(e.to_string()))? {
                 let (row, col) = cell.get_position();
-                cells.push(filled(row, col, &Data::from(cell.get_value().clone())));
+                let (text, typed) = data(&Data::from(cell.get_value().clone()));
+                add(&mut rows, row, col, text, typed)?;
             }
         }
         other => {
             let range = other.worksheet_range(&name).map_err(|e| broken(e.to_string()))?;
             let (row0, col0) = range.start().unwrap_or((0, 0));
-            cells.extend(range.used_cells().map(|(r, c, d)| filled(row0 + r as u32, col0 + c as u32, d)));
+            for (r, c, cell) in range.used_cells() {
+                let (text, typed) = data(cell);
+                add(&mut rows, row0 + r as u32, col0 + c as u32, text, typed)?;
+            }
+            if let Some(by_sheet) = &mut xls_hidden {
+                hidden = by_sheet.remove(&name).unwrap_or_default();
+            }
         }
     }
-    Ok(Table { rows: sparse_rows(cells), hidden })
+    Ok(Table { rows: rows.finish(), hidden })
+}
+
+/// An ods file names its type in its first entry, `mimetype`.
+fn is_ods(bytes: &[u8]) -> bool {
+    zip_text(bytes, "mimetype").is_some_and(|m| m.trim() == "application/vnd.oasis.opendocument.spreadsheet")
 }
 
 /// A workbook cell: 0-based row and column, its text, and its type when not text.
 type Filled = (u32, u32, String, Option<CellType>);
 
-fn filled(row: u32, col: u32, cell: &Data) -> Filled {
-    (row, col, cell_text(cell), CellType::of(cell))
+/// Gathers filled cells into rows as a reader produces them, within the file's [`CellBudget`].
+/// Readers give cells in row and column order, and then each cell is moved once into its row;
+/// a file that lists them in another order is sorted at the end. A cell counts as filled when
+/// it has text or a type (a formula saved without its value has no text but must be seen).
+#[derive(Default)]
+pub(super) struct RowsBuilder {
+    rows: Vec<Row>,
+    out_of_order: bool,
+    budget: CellBudget,
+}
+
+impl RowsBuilder {
+    /// Adds a cell (0-based row and column); `false` once the file is beyond the limits.
+    pub fn push(&mut self, row: u32, col: u32, text: String, typed: Option<CellType>) -> bool {
+        if text.is_empty() && typed.is_none() {
+            return true;
+        }
+        if !self.budget.take_cell(text.len()) {
+            return false;
+        }
+        let (number, col) = (row as usize + 1, col as usize);
+        match self.rows.last_mut() {
+            Some(last) if last.number == number => {
+                match last.cells.last() {
+                    // The same cell twice: the later one wins.
+                    Some((c, _)) if *c == col && !self.out_of_order => {
+                        last.cells.pop();
+                        last.typed.retain(|(c, _)| *c != col);
+                    }
+                    Some((c, _)) if *c > col => self.out_of_order = true,
+                    _ => {}
+                }
+                last.cells.push((col, text));
+                if let Some(t) = typed {
+                    last.typed.push((col, t));
+                }
+                return true;
+            }
+            Some(last) if last.number > number => self.out_of_order = true,
+            _ => {}
+        }
+        // A row is done when the next begins: give back what its vectors grew beyond it.
+        if let Some(last) = self.rows.last_mut() {
+            last.cells.shrink_to_fit();
+            last.typed.shrink_to_fit();
+        }
+        self.rows.push(Row {
+            number,
+            cells: vec![(col, text)],
+            problem: None,
+            typed: typed.map(|t| (col, t)).into_iter().collect(),
+        });
+        true
+    }
+
+    pub fn finish(self) -> Vec<Row> {
+        if !self.out_of_order {
+            return self.rows;
+        }
+        let mut cells: Vec<Filled> = Vec::new();
+        for row in self.rows {
+            let r = (row.number - 1) as u32;
+            for (col, text) in row.cells {
+                let typed = row.typed.iter().find(|(c, _)| *c == col).map(|(_, t)| *t);
+                cells.push((r, col as u32, text, typed));
+            }
+        }
+        sparse_rows(cells)
+    }
 }
 
 /// Groups filled cells into rows, in row and column order (a later duplicate of a cell wins).
-fn sparse_rows(cells: Vec<Filled>) -> Vec<Row> {
-    let mut by_row: BTreeMap<u32, BTreeMap<usize, (String, Option<CellType>)>> = BTreeMap::new();
-    for (row, col, text, typed) in cells {
-        if !text.is_empty() {
-            by_row.entry(row).or_default().insert(col as usize, (text, typed));
+fn sparse_rows(mut cells: Vec<Filled>) -> Vec<Row> {
+    cells.retain(|(_, _, text, typed)| !text.is_empty() || typed.is_some());
+    // A stable sort keeps duplicates in the order read, so the last of each is the one kept.
+    cells.sort_by_key(|(row, col, _, _)| (*row, *col));
+    let mut rows: Vec<Row> = Vec::new();
+    let mut iter = cells.into_iter().peekable();
+    while let Some((row, col, text, typed)) = iter.next() {
+        if iter.peek().is_some_and(|(r, c, _, _)| (*r, *c) == (row, col)) {
+            continue;
         }
+        let number = row as usize + 1;
+        if rows.last().is_none_or(|r| r.number != number) {
+            rows.push(Row { number, cells: Vec::new(), problem: None, typed: Vec::new() });
+        }
+        let last = rows.last_mut().expect("pushed above");
+        if let Some(t) = typed {
+            last.typed.push((col as usize, t));
+        }
+        last.cells.push((col as usize, text));
     }
-    by_row
-        .into_iter()
-        .map(|(row, cells)| Row {
-            number: row as usize + 1,
-            typed: cells.iter().filter_map(|(&c, (_, t))| t.map(|t| (c, t))).collect(),
-            cells: cells.into_iter().map(|(c, (text, _))| (c, text)).collect(),
-            problem: None,
-        })
-        .collect()
+    rows
 }
 
 /// Which sheet to read: the one named, else the active sheet if it is visible, else the only
 /// visible one. A hidden sheet (a template, a lookup list) is never read by default, and when
 /// the workbook does not say which of several visible sheets is meant, the clerk must.
-fn choose_sheet(
+pub(super) fn choose_sheet(
     path: &Path,
     sheets: &[Sheet],
     wanted: Option<&str>,
@@ -293,45 +477,75 @@ fn xlsx_sheet_part(bytes: &[u8], index: usize) -> Option<String> {
     })
 }
 
-/// Numbers of the rows an xlsx sheet marks `hidden` (hidden by hand, by a filter or by a
-/// collapsed outline: Excel writes all three the same way). The part is scanned in chunks,
-/// so a large sheet is never held in memory twice.
-fn xlsx_hidden_rows(bytes: &[u8], part: &str) -> BTreeSet<usize> {
-    let mut hidden = BTreeSet::new();
-    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else { return hidden };
-    let Ok(mut entry) = archive.by_name(part) else { return hidden };
-    let mut pending: Vec<u8> = Vec::new();
-    let mut chunk = vec![0u8; 1 << 16];
-    let mut last_row = 0usize;
-    loop {
-        let n = match entry.read(&mut chunk) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => n,
-        };
-        pending.extend_from_slice(&chunk[..n]);
-        let mut done = 0;
-        // `<` never occurs inside attribute values or text of well-formed XML, so each tag
-        // runs from one `<` to the next `>`.
-        while let Some(lt) = pending[done..].iter().position(|&b| b == b'<').map(|p| p + done) {
-            let Some(gt) = pending[lt..].iter().position(|&b| b == b'>').map(|p| p + lt) else {
-                done = lt;
-                break;
-            };
-            let tag = String::from_utf8_lossy(&pending[lt + 1..gt]);
-            if let Some(attrs) = tag_attributes(&tag, "row") {
-                last_row = attribute(attrs, "r").and_then(|r| r.parse().ok()).unwrap_or(last_row + 1);
-                if matches!(attribute(attrs, "hidden").as_deref(), Some("1" | "true")) {
-                    hidden.insert(last_row);
-                }
+/// What a pass over an xlsx sheet's XML finds that calamine's cell reader does not say.
+struct SheetMarks {
+    /// Rows marked `hidden` (by hand, by a filter or by a collapsed outline: Excel writes all
+    /// three the same way), 1-based.
+    hidden: BTreeSet<usize>,
+    /// Cells holding a formula but no value (0-based row, column): the file was saved without
+    /// calculating, so the cell shows nothing tsuchi could read.
+    unsaved: Vec<(u32, u32)>,
+}
+
+/// Streams the sheet part once, before calamine reads it: refuses it when it inflates beyond
+/// [`bounds::MAX_SHEET_BYTES`], holds a run calamine's XML reader would buffer whole, or more
+/// cells than [`bounds::MAX_CELLS`]; and notes its hidden rows and unsaved formulas.
+fn xlsx_sheet_marks(path: &Path, bytes: &[u8], part: &str) -> Result<SheetMarks, IntakeError> {
+    let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
+    let entry = archive.by_name(part).map_err(|e| broken(format!("{part}: {e}")))?;
+    let mut marks = SheetMarks { hidden: BTreeSet::new(), unsaved: Vec::new() };
+    let mut budget = CellBudget::default();
+    let mut over_budget = false;
+    let (mut row, mut col, mut next_col) = (0u32, 0u32, 0u32);
+    let (mut in_cell, mut formula, mut value) = (false, false, false);
+    bounds::scan_xml(path, part, entry, bounds::MAX_SHEET_BYTES, |tag| {
+        let tag = String::from_utf8_lossy(tag);
+        let closing = tag.starts_with('/');
+        let self_closing = tag.ends_with('/');
+        let inside = tag.trim_start_matches('/');
+        if let Some(attrs) = tag_attributes(inside, "row") {
+            if closing {
+                return;
             }
-            done = gt + 1;
+            row = attribute(attrs, "r").and_then(|r| r.parse::<u32>().ok()).map_or(row + 1, |r| r.max(1));
+            next_col = 0;
+            if matches!(attribute(attrs, "hidden").as_deref(), Some("1" | "true")) {
+                marks.hidden.insert(row as usize);
+            }
+        } else if let Some(attrs) = tag_attributes(inside, "c") {
+            if closing {
+                if in_cell && formula && !value {
+                    marks.unsaved.push((row.saturating_sub(1), col));
+                }
+                in_cell = false;
+                return;
+            }
+            col = attribute(attrs, "r").and_then(|r| cell_column(&r)).unwrap_or(next_col);
+            next_col = col.saturating_add(1);
+            if !self_closing {
+                over_budget |= !budget.take(1);
+                (in_cell, formula, value) = (true, false, false);
+            }
+        } else if in_cell && !closing {
+            formula |= tag_attributes(inside, "f").is_some();
+            value |= tag_attributes(inside, "v").is_some() || tag_attributes(inside, "is").is_some();
         }
-        if done == 0 && pending.len() > 1 << 20 {
-            break; // a "tag" of a megabyte is not XML we can make sense of
-        }
-        pending.drain(..done.min(pending.len()));
+    })?;
+    if over_budget {
+        return Err(bounds::too_many_cells(path));
     }
-    hidden
+    Ok(marks)
+}
+
+/// The 0-based column of a cell reference such as `AB12`.
+fn cell_column(reference: &str) -> Option<u32> {
+    let letters: Vec<u8> = reference.bytes().take_while(u8::is_ascii_alphabetic).collect();
+    if letters.is_empty() || letters.len() > 3 {
+        return None;
+    }
+    let n = letters.iter().fold(0u32, |n, b| n * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1));
+    Some(n - 1)
 }
 
 /// The attribute text of every start tag named `local` (any namespace prefix).
@@ -426,8 +640,7 @@ fn cell_text(cell: &Data) -> String {
     match cell {
         Data::Empty => String::new(),
         Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
+        Data::Float(f) => number_text(*f),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_string(),
         Data::DateTime(d) if d.is_datetime() => {
@@ -443,6 +656,11 @@ fn cell_text(cell: &Data) -> String {
         Data::DateTime(d) => d.to_string(),
         Data::Error(e) => e.to_string(),
     }
+}
+
+/// A number as the clerk typed it: integral ones without the fraction.
+pub(super) fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { f.to_string() }
 }
 
 /// Decodes CSV bytes: BOMs first, then UTF-16 without a BOM (recognised by its zero bytes
@@ -490,7 +708,11 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Table, IntakeError> {
     let text = decode_text(bytes).ok_or_else(|| IntakeError::Encoding { path: path.to_path_buf() })?;
     let first_line = text.split(['\r', '\n']).find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = if first_line.contains('\t') && !first_line.contains(',') { b'\t' } else { b',' };
-    let rows = parse_csv(&text, delimiter);
+    let mut budget = CellBudget::default();
+    let rows = parse_csv(&text, delimiter, &mut budget);
+    if !budget.take(0) {
+        return Err(bounds::too_many_cells(path));
+    }
     if rows.is_empty() {
         return Err(IntakeError::Empty { path: path.to_path_buf() });
     }
@@ -504,7 +726,8 @@ fn read_csv(path: &Path, bytes: &[u8]) -> Result<Table, IntakeError> {
 /// A quote that is never closed would swallow the rest of the file (or run on to pair with the
 /// quote of some later cell); instead its row is marked and reading resumes on the line after
 /// the one where the quote opened.
-fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
+/// Reading stops once `budget` is spent (the caller refuses the file then).
+fn parse_csv(text: &str, delimiter: u8, budget: &mut CellBudget) -> Vec<Row> {
     let b = text.as_bytes();
     let is_end = |c: u8| c == delimiter || c == b'\r' || c == b'\n';
     let find =
@@ -525,8 +748,18 @@ fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
         let mut cells: Vec<(usize, String)> = Vec::new();
         let mut problem = None;
         let mut i = pos;
+        // Empty cells are only counted: a line of ten million commas holds no cell.
+        let mut column = 0usize;
+        let mut spent = false;
+        let mut keep = |cells: &mut Vec<(usize, String)>, column: usize, field: String| {
+            if field.is_empty() {
+                return true;
+            }
+            let len = field.len();
+            cells.push((column, field));
+            budget.take_cell(len)
+        };
         loop {
-            let column = cells.len();
             let mut field = String::new();
             if b.get(i) == Some(&b'"') {
                 let open = i;
@@ -555,7 +788,7 @@ fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
                     }
                 }
                 if problem.is_some() {
-                    cells.push((column, field));
+                    spent |= !keep(&mut cells, column, field);
                     break;
                 }
             }
@@ -563,7 +796,11 @@ fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
             let stop = find(i, &is_end);
             field.push_str(&text[i..stop]);
             i = stop;
-            cells.push((column, field));
+            spent |= !keep(&mut cells, column, field);
+            column += 1;
+            if spent {
+                return rows;
+            }
             match b.get(i) {
                 Some(&c) if c == delimiter => i += 1,
                 Some(b'\r') if b.get(i + 1) == Some(&b'\n') => {
@@ -577,7 +814,9 @@ fn parse_csv(text: &str, delimiter: u8) -> Vec<Row> {
                 None => break,
             }
         }
-        cells.retain(|(_, text)| !text.is_empty());
+        if spent {
+            return rows;
+        }
         if !cells.is_empty() || problem.is_some() {
             rows.push(Row { number, cells, problem, typed: Vec::new() });
         }
@@ -592,7 +831,10 @@ mod tests {
     use super::*;
 
     fn numbered(text: &str) -> Vec<(usize, String)> {
-        parse_csv(text, b',').into_iter().map(|r| (r.number, r.cell(0).to_string())).collect()
+        parse_csv(text, b',', &mut CellBudget::default())
+            .into_iter()
+            .map(|r| (r.number, r.cell(0).to_string()))
+            .collect()
     }
 
     fn expect(pairs: &[(usize, &str)]) -> Vec<(usize, String)> {
@@ -660,7 +902,7 @@ mod tests {
     #[test]
     fn csv_row_numbers_are_exact_after_quoted_line_breaks_of_every_kind() {
         let text = "a\n\"x\ny\"\n\"p\r\nq\rr\"\n3\n";
-        let rows = parse_csv(text, b',');
+        let rows = parse_csv(text, b',', &mut CellBudget::default());
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(rows[1].cell(0), "x\ny");
         assert_eq!(rows[2].cell(0), "p\r\nq\rr");
@@ -671,14 +913,14 @@ mod tests {
     fn an_unclosed_quote_marks_its_own_row_and_the_next_lines_are_read() {
         // The quote of row 4 would close row 2's cell; the stray `y` after it shows it does not.
         let text = "a,b\r\n1,\"open\r\n2,x\r\n3,\"y\"\"z\"\r\n";
-        let rows = parse_csv(text, b',');
+        let rows = parse_csv(text, b',', &mut CellBudget::default());
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(rows[1].problem, Some(RowProblem::UnclosedQuote { column: 1 }));
         assert_eq!(rows[1].cell(1), "open");
         assert_eq!((rows[2].cell(0), rows[2].cell(1), &rows[2].problem), ("2", "x", &None));
         assert_eq!(rows[3].cell(1), "y\"z");
         // At the end of the file with nothing to pair with.
-        let rows = parse_csv("a,b\r\n1,x\r\n2,\"open\r\n3,y\r\n", b',');
+        let rows = parse_csv("a,b\r\n1,x\r\n2,\"open\r\n3,y\r\n", b',', &mut CellBudget::default());
         assert_eq!(rows.iter().map(|r| r.number).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(rows[2].problem, Some(RowProblem::UnclosedQuote { column: 1 }));
         assert_eq!(rows[3].cells, vec![(0, "3".to_string()), (1, "y".to_string())]);
@@ -686,7 +928,7 @@ mod tests {
 
     #[test]
     fn quotes_inside_a_field_are_text_and_text_after_a_closing_quote_is_kept() {
-        let rows = parse_csv("ab\"c,\"d\"e,f\n", b',');
+        let rows = parse_csv("ab\"c,\"d\"e,f\n", b',', &mut CellBudget::default());
         assert_eq!(rows[0].cells, vec![(0, "ab\"c".to_string()), (1, "de".to_string()), (2, "f".to_string())]);
     }
 

@@ -68,6 +68,30 @@ pub fn first_control(text: &str, line_breaks: bool) -> Option<char> {
 }
 
 /// CRLF and lone CR become LF: the one rewrite of a printed field (see the module docs).
+/// Whether a cell's whole text is one of Excel's error values. A CSV that Excel exported keeps
+/// a formula's error as this text, and no name, address or code is written this way.
+pub fn is_error_value(text: &str) -> bool {
+    const ERRORS: [&str; 15] = [
+        "#N/A",
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+    ];
+    let text = text.trim();
+    text.starts_with('#') && ERRORS.iter().any(|e| e.eq_ignore_ascii_case(text))
+}
+
 pub fn normalize_line_breaks(text: &str) -> String {
     if text.contains('\r') { text.replace("\r\n", "\n").replace('\r', "\n") } else { text.to_string() }
 }

@@ -3,6 +3,7 @@
 //! `render`, `barcode`, `audit` and the ledger consume them, and none of them owns them.
 
 pub mod fields;
+pub mod honorific;
 
 use unicode_normalization::UnicodeNormalization;
 

@@ -1,6 +1,6 @@
 //! 敬称 are never doubled (SPEC §5). The templates say where a 敬称 goes and tsuchi.toml which
-//! word it is; these two filters keep a 敬称 the clerk already typed in a cell from being
-//! printed twice, and keep 御中 away from a named person's 様.
+//! word it is; these two filters (over [`crate::model::honorific`]) keep a 敬称 the clerk
+//! already typed in a cell from being printed twice, and keep 御中 away from a named person's 様.
 //!
 //! `{{ attention | honorific(word=honorific_person) }}` and `{{ office_name | without_honorific }}`.
 
@@ -8,37 +8,7 @@ use std::collections::HashMap;
 
 use tera::Value;
 
-/// What a 宛名 may already end in.
-const HONORIFICS: [&str; 3] = ["様", "殿", "御中"];
-
-/// `name`, then a space and `word`, unless the name already ends in 様, 殿, 御中 or `word`
-/// (with or without spaces, half- or full-width, around it): then the name as it is, without
-/// its trailing spaces. For a person's 宛名 (「山田 太郎 様」 stays as typed).
-pub fn with_honorific(name: &str, word: &str) -> String {
-    let name = name.trim_end();
-    let honored = HONORIFICS.iter().copied().chain([word.trim()]).any(|h| !h.is_empty() && name.ends_with(h));
-    if honored || name.is_empty() { name.to_string() } else { format!("{name} {}", word.trim()) }
-}
-
-/// A 事業所名 without the 敬称 it was typed with: a trailing 御中, or a 様 or 殿 set off by a
-/// space. The line then adds its own (御中 when no person is named, 殿 in the body) or none
-/// (above a named person's 様). A 様 or 殿 written into the name without a space stays: it is
-/// more likely part of the name (「お日様」, 「花御殿」) than a 敬称.
-pub fn without_honorific(name: &str) -> String {
-    let mut name = name.trim_end();
-    loop {
-        let bare = if let Some(rest) = name.strip_suffix("御中") {
-            rest
-        } else if let Some(rest) = name.strip_suffix('様').or_else(|| name.strip_suffix('殿'))
-            && rest.ends_with(char::is_whitespace)
-        {
-            rest
-        } else {
-            return name.to_string();
-        };
-        name = bare.trim_end();
-    }
-}
+pub use crate::model::honorific::{with_honorific, without_honorific};
 
 /// The Tera filter `honorific(word=...)`.
 pub fn honorific_filter(value: &Value, args: &HashMap<String, Value>) -> tera::Result<Value> {
@@ -58,41 +28,4 @@ pub fn without_honorific_filter(value: &Value, _: &HashMap<String, Value>) -> te
         .as_str()
         .ok_or_else(|| tera::Error::msg(crate::msg!("render.honorific.not_text", filter = "without_honorific")))?;
     Ok(Value::String(without_honorific(name)))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_person_gets_sama_once() {
-        assert_eq!(with_honorific("管理者 山田 太郎", "様"), "管理者 山田 太郎 様");
-        for typed in
-            ["山田 太郎 様", "山田 太郎様", "山田 太郎　様", "山田 太郎 様 ", "山田 太郎　様　", "山田 太郎 殿"]
-        {
-            let printed = with_honorific(typed, "様");
-            assert_eq!(printed, typed.trim_end(), "{typed:?}");
-            assert_eq!(printed.matches(['様', '殿']).count(), 1, "{typed:?}");
-        }
-        assert_eq!(with_honorific("総務課 御中", "様"), "総務課 御中");
-        assert_eq!(with_honorific("ご担当者さま", "さま"), "ご担当者さま");
-    }
-
-    #[test]
-    fn an_office_loses_the_onchu_it_was_typed_with() {
-        for typed in
-            ["見本の里 御中", "見本の里御中", "見本の里　御中", "見本の里 御中 ", "見本の里 様", "見本の里　殿"]
-        {
-            assert_eq!(without_honorific(typed), "見本の里", "{typed:?}");
-        }
-        assert_eq!(without_honorific("見本の里"), "見本の里");
-        assert_eq!(without_honorific("見本の里 御中 様"), "見本の里");
-    }
-
-    #[test]
-    fn a_sama_or_dono_inside_an_office_name_stays() {
-        for name in ["デイサービスお日様", "ケアハウス花御殿"] {
-            assert_eq!(without_honorific(name), name);
-        }
-    }
 }
