@@ -191,6 +191,27 @@ pub fn create_private(path: &Path) -> io::Result<fs::File> {
     Ok(file)
 }
 
+/// Opens an existing file without following a link at its last component (`O_NOFOLLOW`; on
+/// Windows the reparse point itself is opened), so that a link put in a file's place is opened
+/// as itself or not at all, never its target. The caller checks the handle is a regular file.
+pub fn open_no_follow(path: &Path, write: bool) -> io::Result<fs::File> {
+    let mut options = fs::OpenOptions::new();
+    options.read(true).write(write);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
+    }
+    #[cfg(windows)]
+    {
+        std::os::windows::fs::OpenOptionsExt::custom_flags(
+            &mut options,
+            windows_sys::Win32::Storage::FileSystem::FILE_FLAG_OPEN_REPARSE_POINT,
+        );
+    }
+    options.open(path)
+}
+
 /// Writes a new file only its owner can read (0600 on Unix), flushed to disk ([`create_private`]).
 pub fn write_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut file = create_private(path)?;

@@ -28,6 +28,8 @@ pub enum LifecycleError {
     NoLedger(PathBuf),
     #[error("{}", crate::msg!("lifecycle.cannot_read", path = .path.display(), detail = .detail))]
     Read { path: PathBuf, detail: String },
+    #[error(transparent)]
+    List(#[from] crate::intake::IntakeError),
     #[error("{}", crate::msg!("lifecycle.not_a_mailing_list", path = .0.display()))]
     NotAMailingList(PathBuf),
     #[error("{}", crate::msg!("lifecycle.no_such_notice", key = .0))]
@@ -370,7 +372,7 @@ fn shown_sent(registered_no: &str, sent_on: Option<NaiveDate>) -> String {
     }
 }
 
-pub(crate) fn read_error(path: &Path, e: impl std::fmt::Display) -> LifecycleError {
+fn read_error(path: &Path, e: impl std::fmt::Display) -> LifecycleError {
     LifecycleError::Read { path: path.to_path_buf(), detail: e.to_string() }
 }
 
@@ -569,32 +571,13 @@ fn sealed(home: &Path, path: &Path, sha: &str) -> Result<(), String> {
         Ok(_) => return Err(crate::msg!("lifecycle.purge.outside")),
         Err(e) => return Err(crate::msg!("lifecycle.purge.unreadable", detail = e)),
     }
-    let mut file = open_no_follow(path, false).map_err(|e| crate::msg!("lifecycle.purge.unreadable", detail = e))?;
+    let mut file = crate::fsutil::open_no_follow(path, false)
+        .map_err(|e| crate::msg!("lifecycle.purge.unreadable", detail = e))?;
     match sha256_of(&mut file) {
         Ok(actual) if actual == sha => Ok(()),
         Ok(_) => Err(crate::msg!("lifecycle.purge.changed")),
         Err(e) => Err(crate::msg!("lifecycle.purge.unreadable", detail = e)),
     }
-}
-
-/// Opens a file without following a symbolic link in its last component (`O_NOFOLLOW`; on
-/// Windows the reparse point itself), so that a link put in a notice's place is opened as
-/// itself, or not at all, and never its target.
-fn open_no_follow(path: &Path, write: bool) -> std::io::Result<std::fs::File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true).write(write);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.custom_flags(libc::O_NOFOLLOW);
-    }
-    #[cfg(windows)]
-    {
-        use std::os::windows::fs::OpenOptionsExt;
-        const FILE_FLAG_OPEN_REPARSE_POINT: u32 = 0x0020_0000;
-        options.custom_flags(FILE_FLAG_OPEN_REPARSE_POINT);
-    }
-    options.open(path)
 }
 
 fn sha256_of(file: &mut std::fs::File) -> std::io::Result<String> {
@@ -628,7 +611,7 @@ pub fn purged_paths(e: &Event) -> Vec<(String, String)> {
 fn shred(path: &Path, sha: &str) -> std::io::Result<Result<(), String>> {
     use std::io::{Seek, Write};
     {
-        let mut file = match open_no_follow(path, true) {
+        let mut file = match crate::fsutil::open_no_follow(path, true) {
             Ok(f) => f,
             Err(e) => return Ok(Err(crate::msg!("lifecycle.purge.unreadable", detail = e))),
         };

@@ -21,7 +21,14 @@ fn import(list: &Path, out: &Path) -> Output {
 
 fn run(out: &Path, extra: &[&str]) -> PathBuf {
     let o = common::command()
-        .args(["run", common::sample("requests.xlsx").to_str().unwrap(), "--date", "2026-04-01", "--out"])
+        .args([
+            "run",
+            common::sample("requests.xlsx").to_str().unwrap(),
+            "--date",
+            "2026-04-01",
+            "--allow-date",
+            "--out",
+        ])
         .arg(out)
         .args(extra)
         .output()

@@ -21,7 +21,7 @@ fn template() -> &'static Path {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let out = dir.join("out");
-        let o = common::run_sample(&dir, &out, &["--date", "2026-04-01"]);
+        let o = common::run_sample(&dir, &out, &["--date", "2026-04-01", "--allow-date"]);
         assert_eq!(o.status.code(), Some(0), "{}", common::text(&o.stderr));
         common::edit_ledger(&out, "PRAGMA wal_checkpoint(TRUNCATE);");
         let o = common::command().arg("verify").arg("--out").arg(&out).output().unwrap();

@@ -12,7 +12,7 @@ use std::path::Path;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::{LifecycleError, read_error};
+use super::LifecycleError;
 use crate::intake::column_letter;
 use crate::model::{RegisteredNo, normalize_code};
 
@@ -25,6 +25,8 @@ pub enum CellKind {
     Date,
     /// An error value (`#N/A`, `#REF!` …); its text is the value as Excel shows it.
     Error,
+    /// A formula saved without its value; its text is empty.
+    Unsaved,
 }
 
 /// One cell of a sheet: its text as shown, and its kind.
@@ -48,42 +50,28 @@ impl SheetRow {
     }
 }
 
-/// Every row of every sheet of a workbook, in order, as (sheet name, row of cells) handed to
-/// `visit`. The one function here that knows calamine: a reader that streams rows plugs in
-/// here, and a row need not outlive the call.
+/// Every row of every visible sheet of the workbook at `path`, in order, handed to `visit` as
+/// (sheet name, row of cells). The one function here that knows how a workbook is read: the
+/// intake's reader, so that its limits on size and cells hold for this list too.
 pub fn read_workbook(path: &Path, mut visit: impl FnMut(&str, &SheetRow)) -> Result<(), LifecycleError> {
-    use calamine::{Data, Reader};
-    let mut book = calamine::open_workbook_auto(path).map_err(|e| read_error(path, e))?;
-    for name in book.sheet_names() {
-        let range = book.worksheet_range(&name).map_err(|e| read_error(path, e))?;
-        let (row0, col0) = range.start().unwrap_or((0, 0));
-        for (i, data) in range.rows().enumerate() {
-            let mut cells = Vec::new();
-            for (j, value) in data.iter().enumerate() {
-                let (text, kind) = match value {
-                    Data::Empty => continue,
-                    Data::String(s) => (s.clone(), CellKind::Text),
-                    Data::Bool(b) => (b.to_string().to_uppercase(), CellKind::Text),
-                    Data::Int(n) => (n.to_string(), CellKind::Number),
-                    Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => (format!("{f:.0}"), CellKind::Number),
-                    Data::Float(f) => (f.to_string(), CellKind::Number),
-                    Data::DateTime(d) if d.is_datetime() => {
-                        let (y, m, day, h, min, sec, _) = d.to_ymd_hms_milli();
-                        let text = match (h, min, sec) {
-                            (0, 0, 0) => format!("{y:04}-{m:02}-{day:02}"),
-                            _ => format!("{y:04}-{m:02}-{day:02} {h:02}:{min:02}:{sec:02}"),
-                        };
-                        (text, CellKind::Date)
-                    }
-                    Data::DateTime(d) => (d.to_string(), CellKind::Date),
-                    Data::DateTimeIso(s) | Data::DurationIso(s) => (s.clone(), CellKind::Date),
-                    Data::Error(e) => (e.to_string(), CellKind::Error),
-                };
-                cells.push((col0 as usize + j, Cell { text, kind }));
+    use crate::intake::CellType;
+    for (name, table) in crate::intake::read_every_sheet(path)? {
+        for row in &table.rows {
+            let kind = |col: usize| match row.typed.iter().find(|(c, _)| *c == col).map(|(_, t)| *t) {
+                None => CellKind::Text,
+                Some(CellType::Number) => CellKind::Number,
+                Some(CellType::Date) => CellKind::Date,
+                Some(CellType::Error) => CellKind::Error,
+                Some(CellType::Unsaved) => CellKind::Unsaved,
+            };
+            let mut cells: Vec<(usize, Cell)> =
+                row.cells.iter().map(|(col, text)| (*col, Cell { text: text.clone(), kind: kind(*col) })).collect();
+            for (col, _) in row.typed.iter().filter(|(_, t)| *t == CellType::Unsaved) {
+                if !cells.iter().any(|(c, _)| c == col) {
+                    cells.push((*col, Cell { text: String::new(), kind: CellKind::Unsaved }));
+                }
             }
-            if !cells.is_empty() {
-                visit(&name, &SheetRow { row: row0 as usize + i + 1, cells });
-            }
+            visit(&name, &SheetRow { row: row.number, cells });
         }
     }
     Ok(())
@@ -258,9 +246,11 @@ fn line(sheet: &str, row: &SheetRow, columns: &Columns) -> Option<Line> {
 
 /// The 書留番号 of a cell: `None` when blank, the reason when the cell is not one.
 pub fn registered_no(cell: Option<&Cell>) -> Result<Option<RegisteredNo>, String> {
-    let Some(cell) = cell.filter(|c| !normalize_code(&c.text).is_empty()) else { return Ok(None) };
+    let Some(cell) = cell else { return Ok(None) };
     match cell.kind {
         CellKind::Error => Err(crate::msg!("lifecycle.list.error_value")),
+        CellKind::Unsaved => Err(crate::msg!("lifecycle.list.unsaved")),
+        _ if normalize_code(&cell.text).is_empty() => Ok(None),
         CellKind::Date => Err(crate::msg!("lifecycle.list.date_not_number")),
         CellKind::Text | CellKind::Number => RegisteredNo::parse(&cell.text).map(Some),
     }
@@ -268,10 +258,12 @@ pub fn registered_no(cell: Option<&Cell>) -> Result<Option<RegisteredNo>, String
 
 /// The 発送日 of a cell: `None` when blank; a date cell, or text as 2026-04-01 or 2026/04/01.
 pub fn sent_on(cell: Option<&Cell>) -> Result<Option<NaiveDate>, String> {
-    let Some(cell) = cell.filter(|c| !normalize_code(&c.text).is_empty()) else { return Ok(None) };
+    let Some(cell) = cell else { return Ok(None) };
     let text = normalize_code(&cell.text);
     match cell.kind {
         CellKind::Error => Err(crate::msg!("lifecycle.list.error_value")),
+        CellKind::Unsaved => Err(crate::msg!("lifecycle.list.unsaved")),
+        _ if text.is_empty() => Ok(None),
         CellKind::Date => text
             .get(..10)
             .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
@@ -297,6 +289,7 @@ mod tests {
         assert!(registered_no(Some(&cell("#N/A", CellKind::Error))).is_err());
         assert!(registered_no(Some(&cell("12345678901", CellKind::Error))).is_err());
         assert!(registered_no(Some(&cell("2026-04-02", CellKind::Date))).is_err());
+        assert!(registered_no(Some(&cell("", CellKind::Unsaved))).is_err());
         for word in ["未発送", "保留", "-", "なし", "×", "済"] {
             assert!(registered_no(Some(&cell(word, CellKind::Text))).is_err(), "{word}");
         }
