@@ -1106,10 +1106,14 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         for (name, policy) in [
             (msg!("cli.check.temp_password"), &config.passwords.temp),
             (msg!("cli.check.cert_password"), &config.passwords.cert),
+            (msg!("cli.check.zip_password"), &config.passwords.zip),
         ] {
             let (length, alphabet, bits) =
                 (policy.length, policy.alphabet().len(), format!("{:.1}", policy.entropy_bits()));
             out!("{}", msg!("cli.check.policy", name, length, alphabet, bits));
+            if policy.symbols {
+                out!("{}", msg!("cli.check.symbols", symbols = policy.symbols()));
+            }
         }
     }
     let xlsx = options.out.join("rejected.xlsx");
