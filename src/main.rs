@@ -667,7 +667,7 @@ fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
             subject: "長形3号 窓付き封筒の宛名位置の確認",
             created: batch::now_in_tokyo(),
         };
-        Ok(tsuchi::render::pdf::write(&[frame], &meta, &fonts))
+        Ok(tsuchi::render::pdf::write(&[frame], &meta, &fonts)?)
     });
     let bytes = match result {
         Ok(b) => b,
