@@ -77,6 +77,20 @@ fn hkdf(salt: &[u8], ikm: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
     Zeroizing::new(expand.finalize().into_bytes().into())
 }
 
+/// A stanza's body: the file key sealed with ChaCha20-Poly1305 under `wrap_key` (zero nonce),
+/// then the tag. Sealed in place in a fixed array wiped when dropped: a growing buffer would
+/// leave the plain key behind in the memory it moved out of.
+fn wrap(file_key: &[u8; 16], wrap_key: &[u8; 32]) -> io::Result<Zeroizing<[u8; 16 + TAG]>> {
+    let mut body = Zeroizing::new([0u8; 16 + TAG]);
+    let (sealed, tag) = body.split_at_mut(16);
+    sealed.copy_from_slice(file_key);
+    let computed = ChaCha20Poly1305::new(Key::from_slice(wrap_key))
+        .encrypt_in_place_detached(&Nonce::default(), b"", sealed)
+        .map_err(|_| io::Error::other("age: wrapping the file key failed"))?;
+    tag.copy_from_slice(&computed);
+    Ok(body)
+}
+
 /// Encrypts to `recipients` (at least one): writes the header to `out` and returns the writer
 /// of the payload, whose [`Writer::finish`] must be called.
 pub fn encrypt<W: Write>(recipients: &[Recipient], mut out: W) -> io::Result<Writer<W>> {
@@ -96,15 +110,12 @@ pub fn encrypt<W: Write>(recipients: &[Recipient], mut out: W) -> io::Result<Wri
         salt[..32].copy_from_slice(&share);
         salt[32..].copy_from_slice(&recipient.key);
         let wrap_key = hkdf(&salt, shared.as_ref(), b"age-encryption.org/v1/X25519");
-        let mut body = file_key.to_vec();
-        ChaCha20Poly1305::new(Key::from_slice(wrap_key.as_ref()))
-            .encrypt_in_place(&Nonce::default(), b"", &mut body)
-            .map_err(|_| io::Error::other("age: wrapping the file key failed"))?;
+        let body = wrap(&file_key, &wrap_key)?;
         header.push_str("-> X25519 ");
         header.push_str(&base64(&share));
         header.push('\n');
         // The body in lines of 64 columns; the last is shorter (empty when the body fills it).
-        let body = base64(&body);
+        let body = base64(body.as_ref());
         let mut lines = body.as_bytes().chunks(64).peekable();
         while let Some(line) = lines.next() {
             header.push_str(std::str::from_utf8(line).expect("base64 is ASCII"));
@@ -156,9 +167,14 @@ impl<W: Write> Writer<W> {
         let mut nonce = [0u8; 12];
         nonce[3..11].copy_from_slice(&self.counter.to_be_bytes());
         nonce[11] = last as u8;
-        self.cipher
-            .encrypt_in_place(Nonce::from_slice(&nonce), b"", &mut *self.chunk)
+        let tag = self
+            .cipher
+            .encrypt_in_place_detached(Nonce::from_slice(&nonce), b"", &mut self.chunk)
             .map_err(|_| io::Error::other("age: encrypting a chunk failed"))?;
+        // Within the capacity reserved for it: the buffer never moves, so no plaintext is left
+        // in memory it gave back.
+        debug_assert!(self.chunk.len() + TAG <= self.chunk.capacity());
+        self.chunk.extend_from_slice(&tag);
         self.out.write_all(&self.chunk)?;
         self.chunk.clear();
         self.counter = self.counter.checked_add(1).ok_or_else(|| io::Error::other("age: payload too long"))?;
@@ -334,6 +350,34 @@ mod tests {
         assert!(writer.write_all(&data).is_err());
         assert!(writer.write(b"more").is_err());
         assert!(writer.finish().is_err());
+    }
+
+    #[test]
+    fn the_plaintext_buffer_never_moves_nor_grows() {
+        // A buffer that grew would leave plaintext in the memory it moved out of.
+        let recipient: Recipient = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p".parse().unwrap();
+        let mut writer = encrypt(std::slice::from_ref(&recipient), Vec::new()).unwrap();
+        let (at, capacity) = (writer.chunk.as_ptr(), writer.chunk.capacity());
+        assert_eq!(capacity, CHUNK + TAG);
+        for _ in 0..3 {
+            writer.write_all(&vec![7u8; CHUNK]).unwrap();
+            writer.write_all(b"x").unwrap();
+            assert_eq!((writer.chunk.as_ptr(), writer.chunk.capacity()), (at, capacity));
+        }
+        writer.seal(false).unwrap();
+        assert_eq!((writer.chunk.as_ptr(), writer.chunk.capacity()), (at, capacity));
+    }
+
+    #[test]
+    fn the_wrapped_file_key_opens_with_the_wrap_key() {
+        use chacha20poly1305::aead::Aead;
+        let (wrap_key, file_key) = ([3u8; 32], [9u8; 16]);
+        let body = wrap(&file_key, &wrap_key).unwrap();
+        let cipher = ChaCha20Poly1305::new(Key::from_slice(&wrap_key));
+        // The same bytes as the combined seal, and they open to the key.
+        assert_eq!(cipher.encrypt(&Nonce::default(), &file_key[..]).unwrap(), body.as_ref());
+        assert_eq!(cipher.decrypt(&Nonce::default(), body.as_ref()).unwrap(), file_key);
+        assert_ne!(&body[..16], &file_key[..]);
     }
 
     #[test]

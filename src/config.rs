@@ -253,7 +253,7 @@ impl Default for Passwords {
         Self {
             temp: PasswordPolicy::temp_password(),
             cert: PasswordPolicy::cert_password(),
-            zip: PasswordPolicy::temp_password(),
+            zip: PasswordPolicy::zip_password(),
         }
     }
 }
@@ -349,10 +349,14 @@ impl Config {
     /// Parses config text; `path` is only used in messages.
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let config: Config = toml::from_str(text).map_err(|e| ConfigError::from_toml(&e, text, path))?;
-        for (which, policy) in
-            [("temp", &config.passwords.temp), ("cert", &config.passwords.cert), ("zip", &config.passwords.zip)]
-        {
-            policy.validate().map_err(|reason| ConfigError::Policy { path: path.to_path_buf(), which, reason })?;
+        let policies = [
+            ("temp", config.passwords.temp.validate()),
+            ("cert", config.passwords.cert.validate()),
+            // ZIP opening passwords are never registered in the receiving system: their own limits.
+            ("zip", config.passwords.zip.validate_zip()),
+        ];
+        for (which, checked) in policies {
+            checked.map_err(|reason| ConfigError::Policy { path: path.to_path_buf(), which, reason })?;
         }
         // A ZIP must never open with the secret it carries: the registration and reissue
         // notices carry the login password itself.
@@ -479,15 +483,15 @@ mod tests {
         assert_eq!(config.passwords.cert, PasswordPolicy { symbols: true, ..PasswordPolicy::cert_password() });
         assert_eq!(config.passwords.cert.length, 12);
         assert_eq!(config.passwords.temp, PasswordPolicy::temp_password());
-        assert_eq!(config.passwords.zip, PasswordPolicy::temp_password());
+        assert_eq!(config.passwords.zip, PasswordPolicy::zip_password());
 
-        let config = parse("[passwords.temp]\nexclude_lookalikes = false\n[passwords.zip]\nlength = 10\n").unwrap();
+        let config = parse("[passwords.temp]\nexclude_lookalikes = false\n[passwords.zip]\nlength = 20\n").unwrap();
         assert_eq!(
             config.passwords.temp,
             PasswordPolicy { exclude_lookalikes: false, ..PasswordPolicy::temp_password() }
         );
         assert_eq!(config.passwords.cert, PasswordPolicy::cert_password());
-        assert_eq!(config.passwords.zip, PasswordPolicy { length: 10, ..PasswordPolicy::temp_password() });
+        assert_eq!(config.passwords.zip, PasswordPolicy { length: 20, ..PasswordPolicy::zip_password() });
 
         // An empty section, or none at all, is the policy's defaults.
         assert_eq!(parse("[passwords.cert]\n").unwrap().passwords, Passwords::default());
@@ -498,6 +502,26 @@ mod tests {
     fn a_policy_outside_the_system_rules_is_an_error() {
         let err = Config::parse("[passwords.temp]\nlength = 20\n", Path::new("t.toml")).unwrap_err();
         assert!(err.to_string().contains("passwords.temp"), "{err}");
+    }
+
+    #[test]
+    fn a_zip_password_shorter_than_14_is_an_error_that_says_why() {
+        for length in [8, 10, 13] {
+            let text = format!("[passwords.zip]\nlength = {length}\n");
+            let err = Config::parse(&text, Path::new("t.toml")).unwrap_err().to_string();
+            assert!(
+                err.contains("passwords.zip") && err.contains("14文字以上") && err.contains("PBKDF2-SHA1"),
+                "{err}"
+            );
+        }
+        let err = Config::parse("[passwords.zip]\nlength = 33\n", Path::new("t.toml")).unwrap_err().to_string();
+        assert!(err.contains("passwords.zip") && err.contains("32文字以下"), "{err}");
+        for length in [14, 16, 20, 32] {
+            let text = format!("[passwords.zip]\nlength = {length}\nsymbols = true\n");
+            assert_eq!(Config::parse(&text, Path::new("t.toml")).unwrap().passwords.zip.length, length);
+        }
+        // The system's limits stay for the passwords registered there.
+        assert!(Config::parse("[passwords.cert]\nlength = 20\n", Path::new("t.toml")).is_err());
     }
 
     #[test]

@@ -8,6 +8,10 @@
 //! [`HEADER`] and one row per issued notice: 通知種別 as printed on the notice (登録結果 / 再発行 /
 //! 証明書PW再発行), 請求先都道府県 as its JIS X 0401 code (empty when the list gives none), the
 //! password columns empty where the kind does not carry that password, 発行日 as YYYY-MM-DD.
+//! The operator may open it in a spreadsheet, so no cell starts a formula: a password never
+//! starts with `= + - @` (the generator redraws it; checked again here, never patched, since a
+//! changed password would not open the account), and a 申請番号 that does is quoted with `'` as
+//! in the rejected-rows list.
 
 use std::fmt;
 use std::fs::File;
@@ -105,22 +109,32 @@ fn write_csv(out: &mut impl Write, notices: &[Notice]) -> io::Result<()> {
     out.write_all(record(&HEADER).as_bytes())?;
     for n in notices {
         let r = &n.request;
-        let secret = |slot| n.secret(slot).map(|s| s.expose()).unwrap_or("");
+        let secret = |slot| formula_free(n.secret(slot).map(|s| s.expose()).unwrap_or(""));
         let prefecture = r.prefecture.map(|p| format!("{:02}", p.code())).unwrap_or_default();
         let date = n.issue_date.format("%Y-%m-%d").to_string();
+        let request_id = crate::report::csv_safe(r.request_id.as_str());
         let line = record(&[
-            r.request_id.as_str(),
+            &request_id,
             r.kind.label(),
             r.user_id.as_str(),
             r.office_no.as_str(),
             &prefecture,
-            secret(SecretSlot::TempPassword),
-            secret(SecretSlot::CertPassword),
+            secret(SecretSlot::TempPassword)?,
+            secret(SecretSlot::CertPassword)?,
             &date,
         ]);
         out.write_all(line.as_bytes())?;
     }
     Ok(())
+}
+
+/// `password`, which the generator never lets start with a formula character; should one
+/// ever do, the file is refused rather than written with a cell a spreadsheet would run.
+fn formula_free(password: &str) -> io::Result<&str> {
+    if password.starts_with(crate::secrets::FORMULA_STARTS) {
+        return Err(io::Error::new(io::ErrorKind::InvalidData, crate::msg!("run.handoff_formula")));
+    }
+    Ok(password)
 }
 
 /// One CSV record and its CRLF (RFC 4180: a field with a comma, a quote or a line break is
@@ -158,6 +172,32 @@ mod tests {
     fn fields_with_commas_quotes_or_line_breaks_are_quoted() {
         let line = record(&["a", "b,c", "d\"e", "f\ng"]);
         assert_eq!(line.as_str(), "a,\"b,c\",\"d\"\"e\",\"f\ng\"\r\n");
+    }
+
+    #[test]
+    fn a_password_starting_a_formula_is_refused_never_patched() {
+        for password in ["=1+2", "+81", "-x", "@SUM(A1)", "＝1"] {
+            let err = formula_free(password).unwrap_err();
+            assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+            assert!(!err.to_string().contains(password), "{err}");
+        }
+        for password in ["Ab3#=+", "#$%&", ""] {
+            assert_eq!(formula_free(password).unwrap(), password);
+        }
+    }
+
+    #[test]
+    fn no_cell_of_the_file_starts_a_formula() {
+        let mut notice = crate::notice::Notice::specimen(crate::model::NoticeKind::Registration);
+        notice.request.request_id = crate::model::RequestId::parse("=HYPERLINK(1)").unwrap();
+        let mut out = Vec::new();
+        write_csv(&mut out, std::slice::from_ref(&notice)).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let row = text.lines().nth(1).unwrap();
+        assert!(row.starts_with("'=HYPERLINK(1),"), "{row}");
+        for cell in row.split(',') {
+            assert!(!cell.starts_with(crate::secrets::FORMULA_STARTS), "{cell}");
+        }
     }
 
     #[test]

@@ -133,9 +133,11 @@ pub fn write_bundle<'a>(
     let mut cover = renderer.cover(&cover_info)?;
     renderer.stamp(&mut cover, &control_no(&info.batch_id, 0), &format!("1/{printed}"));
     renderer.check_fonts(fonts, &cover)?;
-    writer.page(&cover).map_err(|e| fail(&e))?;
+    writer.prepared(bundle::prepare(&cover, fonts).map_err(RenderError::from)?).map_err(|e| fail(&e))?;
+    // The blank back of a sheet in duplex, drawn once.
+    let blank = bundle::prepare(&blank, fonts).map_err(RenderError::from)?;
     if info.duplex {
-        writer.page(&blank).map_err(|e| fail(&e))?;
+        writer.prepared(blank.clone()).map_err(|e| fail(&e))?;
     }
     let mut pieces = Vec::with_capacity(notices.len());
     for (chunk_no, chunk) in notices.chunks(CHUNK).enumerate() {
@@ -148,7 +150,7 @@ pub fn write_bundle<'a>(
                 let control = control_no(&info.batch_id, seq);
                 renderer.stamp(&mut frame, &control, &format!("{}/{printed}", seq + 1));
                 renderer.check_fonts(fonts, &frame)?;
-                Ok(bundle::prepare(&frame, fonts))
+                Ok(bundle::prepare(&frame, fonts)?)
             })
             .collect();
         for (i, (page, notice)) in prepared.into_iter().zip(chunk).enumerate() {
@@ -163,7 +165,7 @@ pub fn write_bundle<'a>(
             });
             writer.prepared(page?).map_err(|e| fail(&e))?;
             if info.duplex {
-                writer.page(&blank).map_err(|e| fail(&e))?;
+                writer.prepared(blank.clone()).map_err(|e| fail(&e))?;
             }
         }
     }

@@ -736,7 +736,7 @@ fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
             subject: "長形3号 窓付き封筒の宛名位置の確認",
             created: batch::now_in_tokyo(),
         };
-        Ok(tsuchi::render::pdf::write(&[frame], &meta, &fonts))
+        Ok(tsuchi::render::pdf::write(&[frame], &meta, &fonts)?)
     });
     let bytes = match result {
         Ok(b) => b,
@@ -1183,10 +1183,14 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         for (name, policy) in [
             (msg!("cli.check.temp_password"), &config.passwords.temp),
             (msg!("cli.check.cert_password"), &config.passwords.cert),
+            (msg!("cli.check.zip_password"), &config.passwords.zip),
         ] {
             let (length, alphabet, bits) =
                 (policy.length, policy.alphabet().len(), format!("{:.1}", policy.entropy_bits()));
             out!("{}", msg!("cli.check.policy", name, length, alphabet, bits));
+            if policy.symbols {
+                out!("{}", msg!("cli.check.symbols", symbols = policy.symbols()));
+            }
         }
     }
     let xlsx = options.out.join("rejected.xlsx");

@@ -21,7 +21,7 @@ use crate::notice::Notice;
 use crate::pack::{self, policy::ZipKey};
 use crate::plan::Plan;
 use crate::render::bundle::{BundleWriter, prepare};
-use crate::render::{PdfFonts, Renderer, pdf};
+use crate::render::{PdfFonts, RenderError, Renderer, pdf};
 use crate::report;
 use crate::secrets::Secret;
 
@@ -255,7 +255,7 @@ fn second_channel_list(
             .par_drain(..)
             .map(|page| {
                 renderer.check_fonts(fonts, &page)?;
-                Ok(prepare(&page, fonts))
+                Ok(prepare(&page, fonts).map_err(RenderError::from)?)
             })
             .collect();
         for page in prepared {

@@ -54,6 +54,34 @@ fn exit_code_is_one_when_rows_are_rejected_and_lists_name_row_column_value_reaso
     assert_eq!(csv.lines().count(), 14);
 }
 
+#[test]
+fn password_rules_show_each_policy_and_the_symbol_set_where_symbols_are_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tsuchi.toml");
+    std::fs::write(&config, "[passwords.zip]\nlength = 20\nsymbols = true\n").unwrap();
+    let out = common::command()
+        .arg("check")
+        .arg(sample("requests.xlsx"))
+        .arg("--out")
+        .arg(dir.path())
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let rules = stdout.split("■ パスワードの規則").nth(1).expect("the rules are shown");
+    assert!(rules.contains("仮パスワード：16文字、使う文字 56種類"), "{rules}");
+    assert!(rules.contains("ZIPの開封パスワード：20文字、使う文字 76種類"), "{rules}");
+    // Only the ZIP policy has symbols: the set is shown once, under it.
+    assert_eq!(rules.matches("使う記号：").count(), 1, "{rules}");
+    assert!(
+        rules.contains("ZIPの開封パスワード：20文字、使う文字 76種類、強さ 約")
+            && rules.contains("    使う記号：#$%&()+-/;<=>?@^_{}~\n"),
+        "{rules}"
+    );
+}
+
 fn assert_unreadable(file: &Path, expected: &str) {
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");

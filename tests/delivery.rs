@@ -109,6 +109,34 @@ fn every_zip_opens_with_its_password_and_not_with_a_wrong_one() {
 }
 
 #[test]
+fn zip_passwords_of_32_characters_with_symbols_fit_the_list_and_open_their_zips() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), "[passwords.zip]\nlength = 32\nsymbols = true\n").unwrap();
+    let input = sample("requests.xlsx");
+    let out = tsuchi(&["run", input.to_str().unwrap(), "--out", "out", "--date", "2026-01-10"], dir.path());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let batch = batch_dir(&dir.path().join("out"));
+    let listed = listed_zip_passwords(&batch);
+    assert_eq!(listed.len(), 18);
+    let mut symbols = 0;
+    for (name, password) in &listed {
+        // Read back whole from the printed grid: every character has its cell on the line.
+        assert_eq!(password.chars().count(), 32, "{name}");
+        assert!(!password.starts_with(['=', '+', '-', '@']), "{name} starts a formula");
+        symbols += password.chars().filter(|c| "#$%&()+-/;<=>?@^_{}~".contains(*c)).count();
+        assert!(zip_opens(&batch.join("zip").join(name), password), "{name} does not open with its password");
+    }
+    assert!(symbols > 0, "no symbol in any password");
+    // The grid stays inside the page's margins.
+    let list = batch.join("secrets/開封パスワード一覧.pdf");
+    for page in words(&list) {
+        for (x0, _, x1, _, word) in page {
+            assert!(x0 >= 20.0 && x1 <= 595.0 - 20.0, "{word} at {x0}..{x1} pt");
+        }
+    }
+}
+
+#[test]
 fn the_zip_holds_the_same_notice_as_the_notices_folder() {
     let b = batch();
     let listed = listed_zip_passwords(&b.path);

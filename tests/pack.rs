@@ -240,3 +240,96 @@ fn crc32(data: &[u8]) -> u32 {
     }
     !crc
 }
+
+/// Opens archives with pyzipper (PyPI), a ZIP reader independent of 7-Zip; `scripts/test`
+/// installs it. Reads `zip path<TAB>password<TAB>wrong password` lines on stdin, so no
+/// password is on a command line, writes each entry's bytes next to its archive (`.out`), and
+/// prints one line per archive: `ok`, or why not. A wrong password must raise.
+const PYZIPPER: &str = r#"
+import sys, pyzipper
+for line in sys.stdin.read().splitlines():
+    path, password, wrong = line.split("\t")
+    try:
+        with pyzipper.AESZipFile(path) as z:
+            (name,) = z.namelist()
+            z.setpassword(wrong.encode())
+            try:
+                z.read(name)
+                print("wrong password accepted")
+                continue
+            except Exception:  # bad password, bad HMAC or CRC, or a broken deflate stream
+                pass
+            z.setpassword(password.encode())
+            with open(path + ".out", "wb") as out:
+                out.write(z.read(name))
+        print("ok")
+    except Exception as e:
+        print(type(e).__name__)
+"#;
+
+/// Runs [`PYZIPPER`] over `archives` (path, password); one verdict each.
+fn pyzipper_verdicts(archives: &[(PathBuf, Secret)]) -> Vec<String> {
+    use std::io::Write as _;
+    let mut child = Command::new("python3")
+        .args(["-c", PYZIPPER])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("cannot run python3 (these tests need it with pyzipper, and do not skip)");
+    let mut input = String::new();
+    for (path, pw) in archives {
+        // A wrong password one character off: the last one changed.
+        let mut wrong: Vec<char> = pw.expose().chars().collect();
+        let last = wrong.last_mut().expect("a password is not empty");
+        *last = if *last == 'x' { 'y' } else { 'x' };
+        let wrong: String = wrong.into_iter().collect();
+        input.push_str(&format!("{}\t{}\t{wrong}\n", path_str(path), pw.expose()));
+    }
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "pyzipper failed (install it: pip install pyzipper): {stderr}");
+    stdout(&out).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn pyzipper_opens_symbol_passwords_of_every_allowed_length_and_refuses_a_wrong_one() {
+    use tsuchi::secrets::{ZIP_MAX_LENGTH, ZIP_MIN_LENGTH};
+    let dir = tempfile::tempdir().expect("tempdir");
+    // ZIP opening passwords (14..=32) and the login passwords a ZIP may open with (8..=16),
+    // with symbols on: every length, three passwords each.
+    let zip_policy = PasswordPolicy { symbols: true, ..PasswordPolicy::zip_password() };
+    let login_policy = PasswordPolicy { symbols: true, ..PasswordPolicy::temp_password() };
+    let policies = (ZIP_MIN_LENGTH..=ZIP_MAX_LENGTH)
+        .map(|length| PasswordPolicy { length, ..zip_policy.clone() })
+        .chain((8..=16).map(|length| PasswordPolicy { length, ..login_policy.clone() }));
+    let mut generator = Generator::seeded(24);
+    let mut archives = Vec::new();
+    let mut contents = Vec::new();
+    for (i, policy) in policies.flat_map(|p| [p.clone(), p.clone(), p]).enumerate() {
+        let pw = generator.generate(&policy, "KJ000000000000");
+        assert_eq!(pw.expose().len(), policy.length);
+        let content = fake_pdf(&pw);
+        let encryption = if i % 5 == 4 { ZipEncryption::ZipCrypto } else { ZipEncryption::Aes256 };
+        let bytes = zip_one("notice.pdf", &content, &pw, encryption, jst(2026, 1, 10, 9, 30, 0)).expect("zip_one");
+        let path = dir.path().join(format!("{i:03}.zip"));
+        std::fs::write(&path, bytes).expect("write zip");
+        archives.push((path, pw));
+        contents.push(content);
+    }
+    // Every allowed symbol is in some password, so every one went through both readers' KDF.
+    let symbols = PasswordPolicy { symbols: true, ..PasswordPolicy::zip_password() }.symbols();
+    let used: String = archives.iter().flat_map(|(_, pw)| pw.chars()).collect();
+    for c in symbols.chars() {
+        assert!(used.contains(c), "no password holds {c}");
+    }
+    let verdicts = pyzipper_verdicts(&archives);
+    assert_eq!(verdicts.len(), archives.len());
+    for (((path, pw), content), verdict) in archives.iter().zip(&contents).zip(&verdicts) {
+        let length = pw.expose().len();
+        assert_eq!(verdict, "ok", "{}: {length} characters", path.display());
+        let extracted = std::fs::read(path.with_extension("zip.out")).expect("pyzipper wrote the entry");
+        assert!(&extracted == content, "{}: pyzipper read other bytes", path.display());
+    }
+}

@@ -20,7 +20,7 @@ pub use crate::model::{
     NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, Rejection, Request, RequestId, ReviewStatus, UserId,
 };
 pub use columns::{Column, column_letter};
-pub use table::{CellType, Row, Table, decode_text, read_every_sheet};
+pub use table::{CellType, Row, Table, decode_text, every_sheet_of, read_every_sheet};
 
 use crate::postal::Verdict;
 use columns::{HeaderMap, HeaderProblem};

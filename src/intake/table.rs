@@ -153,19 +153,23 @@ pub fn table_of(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table,
 /// each under the same limits as [`table_of`]: for lists such as the mail room's, where any
 /// sheet may be the one filled in.
 pub fn read_every_sheet(path: &Path) -> Result<Vec<(String, Table)>, IntakeError> {
+    every_sheet_of(path, &load(path)?)
+}
+
+/// [`read_every_sheet`] of bytes already read from `path`.
+pub fn every_sheet_of(path: &Path, bytes: &[u8]) -> Result<Vec<(String, Table)>, IntakeError> {
     let format = format_of(path)?;
-    let bytes = load(path)?;
     if format == Format::Csv {
         let name = path.file_stem().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        return Ok(vec![(name, read_csv(path, &bytes)?)]);
+        return Ok(vec![(name, read_csv(path, bytes)?)]);
     }
-    let names = quietly_catching_panics(|| visible_sheets(path, &bytes)).unwrap_or_else(|| {
+    let names = quietly_catching_panics(|| visible_sheets(path, bytes)).unwrap_or_else(|| {
         Err(IntakeError::Workbook { path: path.to_path_buf(), detail: crate::msg!("intake.error.corrupt") })
     })?;
     names
         .into_iter()
         .map(|name| {
-            let table = read_table_from(path, &bytes, false, Some(&name))?;
+            let table = read_table_from(path, bytes, false, Some(&name))?;
             Ok((name, table))
         })
         .collect()

@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 
 use super::fonts::{PdfFonts, SubsetFont};
 use super::layout::Frame;
-use super::ops::{PT_PER_MM, content_stream, font_name, push_hex4, push_uint};
+use super::ops::{MissingGlyph, PT_PER_MM, content_stream, font_name, push_hex4, push_number, push_uint};
 use crate::font::Face;
 
 /// Document information.
@@ -94,13 +94,13 @@ impl EncodedFont {
     }
 }
 
-/// Writes pages of one size, set in one pair of subset fonts, to `W`.
-pub struct BundleWriter<'f, W: Write> {
+/// Writes pages of one size, set in one pair of subset fonts, to `W`. Its pages are
+/// [`prepare`]d with the fonts it was started with.
+pub struct BundleWriter<W: Write> {
     out: Counting<W>,
     /// Byte offset of every object, by object number (index 0 unused).
     offsets: Vec<u64>,
     pages: Vec<usize>,
-    fonts: &'f PdfFonts,
     font_objects: [usize; 2],
     width_pt: f32,
     height_pt: f32,
@@ -108,18 +108,18 @@ pub struct BundleWriter<'f, W: Write> {
     archival: bool,
 }
 
-impl<'f, W: Write> BundleWriter<'f, W> {
+impl<W: Write> BundleWriter<W> {
     /// Starts a bundle of `width_mm` × `height_mm` pages set in `fonts`.
-    pub fn new(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
+    pub fn new(out: W, fonts: &PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
         Self::start(out, fonts, width_mm, height_mm, false)
     }
 
     /// Starts a PDF/A-2b document (the archive copy of a notice).
-    pub fn archival(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
+    pub fn archival(out: W, fonts: &PdfFonts, width_mm: f32, height_mm: f32) -> io::Result<Self> {
         Self::start(out, fonts, width_mm, height_mm, true)
     }
 
-    fn start(out: W, fonts: &'f PdfFonts, width_mm: f32, height_mm: f32, archival: bool) -> io::Result<Self> {
+    fn start(out: W, fonts: &PdfFonts, width_mm: f32, height_mm: f32, archival: bool) -> io::Result<Self> {
         let encoded = [EncodedFont::new(&fonts.gothic), EncodedFont::new(&fonts.mono)];
         Self::with_encoded(out, fonts, [&encoded[0], &encoded[1]], width_mm, height_mm, archival)
     }
@@ -128,7 +128,7 @@ impl<'f, W: Write> BundleWriter<'f, W> {
     /// compressed (`encoded`, in the same order).
     pub fn with_encoded(
         out: W,
-        fonts: &'f PdfFonts,
+        fonts: &PdfFonts,
         encoded: [&EncodedFont; 2],
         width_mm: f32,
         height_mm: f32,
@@ -138,7 +138,6 @@ impl<'f, W: Write> BundleWriter<'f, W> {
             out: Counting { inner: out, written: 0, hash: archival.then(Sha256::new) },
             offsets: vec![0, 0, 0],
             pages: Vec::new(),
-            fonts,
             font_objects: [0, 0],
             width_pt: width_mm * PT_PER_MM,
             height_pt: height_mm * PT_PER_MM,
@@ -210,22 +209,19 @@ impl<'f, W: Write> BundleWriter<'f, W> {
         Ok(type0)
     }
 
-    /// Appends one page.
-    pub fn page(&mut self, frame: &Frame) -> io::Result<()> {
-        let prepared = prepare(frame, self.fonts);
-        self.prepared(prepared)
-    }
-
     /// Appends a page prepared (possibly on another thread) by [`prepare`].
     pub fn prepared(&mut self, page: PreparedPage) -> io::Result<()> {
         let content = self.reserve();
         let id = self.reserve();
         self.compressed(content, "", &page.content)?;
         let [gothic, mono] = self.font_objects;
+        let mut media_box = String::new();
+        for v in [self.width_pt, self.height_pt] {
+            media_box.push(' ');
+            push_number(&mut media_box, v, 2);
+        }
         let body = format!(
-            "<</Type/Page/Parent {PAGES} 0 R/MediaBox[0 0 {:.2} {:.2}]/Resources<</Font<</{} {gothic} 0 R/{} {mono} 0 R>>>>/Contents {content} 0 R>>",
-            self.width_pt,
-            self.height_pt,
+            "<</Type/Page/Parent {PAGES} 0 R/MediaBox[0 0{media_box}]/Resources<</Font<</{} {gothic} 0 R/{} {mono} 0 R>>>>/Contents {content} 0 R>>",
             font_name(Face::Gothic),
             font_name(Face::Mono)
         );
@@ -292,16 +288,18 @@ impl<'f, W: Write> BundleWriter<'f, W> {
 }
 
 /// A page's compressed content stream, ready to be appended.
+#[derive(Clone)]
 pub struct PreparedPage {
     content: Vec<u8>,
 }
 
 /// Encodes and compresses a page's drawing operators; independent of the file being
-/// written, so pages can be prepared in parallel and appended in order.
-pub fn prepare(frame: &Frame, fonts: &PdfFonts) -> PreparedPage {
+/// written, so pages can be prepared in parallel and appended in order. Fails on a character
+/// that `fonts` cannot draw.
+pub fn prepare(frame: &Frame, fonts: &PdfFonts) -> Result<PreparedPage, MissingGlyph> {
     // The operators may hold a password's glyphs: wipe the plain copy once compressed.
-    let ops = zeroize::Zeroizing::new(content_stream(frame, fonts));
-    PreparedPage { content: deflate(ops.as_bytes()) }
+    let ops = zeroize::Zeroizing::new(content_stream(frame, fonts)?);
+    Ok(PreparedPage { content: deflate(ops.as_bytes()) })
 }
 
 /// A PDF text string as UTF-16BE hex with BOM.

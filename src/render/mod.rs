@@ -60,6 +60,9 @@ pub enum RenderError {
     /// The batch fonts could not be built, or lack a character (a bug, never tofu on paper).
     #[error("{}", crate::msg!("render.font", detail = .0))]
     Font(String),
+    /// A page sets a character its font subset lacks (a bug, never glyph 0 on paper).
+    #[error(transparent)]
+    Glyph(#[from] ops::MissingGlyph),
     /// This row's text does not fit: the row is rejected, the batch goes on.
     #[error(transparent)]
     Layout(#[from] LayoutError),
@@ -299,7 +302,7 @@ impl Renderer {
         self.check_fonts(fonts, &frame)?;
         let subject = format!("{}（{} {}）", doc.subject, notice.request.office_no, notice.request.office_name);
         let meta = pdf::Meta { title: &doc.title, author: &self.config.issuer.name, subject: &subject, created };
-        Ok(pdf::write(&[frame], &meta, fonts))
+        Ok(pdf::write(&[frame], &meta, fonts)?)
     }
 
     /// Renders a notice ([`Self::render`]) and its archive copy ([`Self::render_archive`])
@@ -319,7 +322,7 @@ impl Renderer {
         let archive_subject = archive_subject(&doc, notice);
         let meta = pdf::Meta { title: &doc.title, author, subject: &subject, created };
         let archive_meta = pdf::Meta { title: &doc.title, author, subject: &archive_subject, created };
-        Ok(pdf::write_with_archive(&frame, &meta, &archive_frame, &archive_meta, fonts))
+        Ok(pdf::write_with_archive(&frame, &meta, &archive_frame, &archive_meta, fonts)?)
     }
 
     /// Renders the archive copy of one notice: its page with the passwords masked, as PDF/A-2b
@@ -334,7 +337,7 @@ impl Renderer {
         self.check_fonts(fonts, &frame)?;
         let subject = archive_subject(&doc, notice);
         let meta = pdf::Meta { title: &doc.title, author: &self.config.issuer.name, subject: &subject, created };
-        Ok(pdf::write_archival(&[frame], &meta, fonts))
+        Ok(pdf::write_archival(&[frame], &meta, fonts)?)
     }
 }
 

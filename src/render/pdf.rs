@@ -5,26 +5,27 @@
 
 use std::collections::BTreeSet;
 
-use super::bundle::{BundleWriter, EncodedFont};
+use super::bundle::{BundleWriter, EncodedFont, prepare};
 use super::fonts::PdfFonts;
 use super::layout::Frame;
+use super::ops::MissingGlyph;
 use crate::font::Face;
 
 pub use super::bundle::Meta;
 
 /// Writes `frames` (one a page, all of the first one's size) as a PDF set in `fonts`, subset
-/// to what the pages show.
-pub fn write(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Vec<u8> {
+/// to what the pages show; fails on a character `fonts` cannot draw.
+pub fn write(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Result<Vec<u8>, MissingGlyph> {
     write_as(frames, meta, fonts, false)
 }
 
 /// [`write`] as PDF/A-2b, for the archive copy. Its fonts are cut down to what the pages show
 /// like every small document's, so a page without a password holds no password glyph either.
-pub fn write_archival(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Vec<u8> {
+pub fn write_archival(frames: &[Frame], meta: &Meta, fonts: &PdfFonts) -> Result<Vec<u8>, MissingGlyph> {
     write_as(frames, meta, fonts, true)
 }
 
-fn write_as(frames: &[Frame], meta: &Meta, fonts: &PdfFonts, archival: bool) -> Vec<u8> {
+fn write_as(frames: &[Frame], meta: &Meta, fonts: &PdfFonts, archival: bool) -> Result<Vec<u8>, MissingGlyph> {
     // Cutting a subset down cannot lose a glyph the pages need; should it fail all the same,
     // the document embeds the batch subsets whole: larger, never wrong (and for the archive
     // copy no more telling: the batch subsets hold every character a password may have).
@@ -43,23 +44,23 @@ pub fn write_with_archive(
     archive_frame: &Frame,
     archive_meta: &Meta,
     fonts: &PdfFonts,
-) -> (Vec<u8>, Vec<u8>) {
+) -> Result<(Vec<u8>, Vec<u8>), MissingGlyph> {
     let frames = std::slice::from_ref(frame);
     let archive_frames = std::slice::from_ref(archive_frame);
     let Ok(own) = fonts.subset_to(frames) else {
-        return (write(frames, meta, fonts), write_archival(archive_frames, archive_meta, fonts));
+        return Ok((write(frames, meta, fonts)?, write_archival(archive_frames, archive_meta, fonts)?));
     };
     let gothic = EncodedFont::new(&own.gothic);
-    let notice = write_encoded(frames, meta, &own, [&gothic, &EncodedFont::new(&own.mono)], false);
+    let notice = write_encoded(frames, meta, &own, [&gothic, &EncodedFont::new(&own.mono)], false)?;
     let archive_mono = own_chars(archive_frame, Face::Mono);
     let archive = match fonts.mono.cut_to(&archive_mono) {
         Ok(mono) if own_chars(archive_frame, Face::Gothic) == own_chars(frame, Face::Gothic) => {
             let copy = PdfFonts { gothic: own.gothic.clone(), mono };
-            write_encoded(archive_frames, archive_meta, &copy, [&gothic, &EncodedFont::new(&copy.mono)], true)
+            write_encoded(archive_frames, archive_meta, &copy, [&gothic, &EncodedFont::new(&copy.mono)], true)?
         }
-        _ => write_archival(archive_frames, archive_meta, fonts),
+        _ => write_archival(archive_frames, archive_meta, fonts)?,
     };
-    (notice, archive)
+    Ok((notice, archive))
 }
 
 /// The characters `frame` sets in `face`.
@@ -73,16 +74,17 @@ fn write_encoded(
     fonts: &PdfFonts,
     encoded: [&EncodedFont; 2],
     archival: bool,
-) -> Vec<u8> {
+) -> Result<Vec<u8>, MissingGlyph> {
     let (width, height) = frames.first().map_or((210.0, 297.0), |f| (f.width, f.height));
+    let pages = frames.iter().map(|frame| prepare(frame, fonts)).collect::<Result<Vec<_>, _>>()?;
     let written = (|| {
         let mut writer = BundleWriter::with_encoded(Vec::new(), fonts, encoded, width, height, archival)?;
-        for frame in frames {
-            writer.page(frame)?;
+        for page in pages {
+            writer.prepared(page)?;
         }
         writer.finish(meta)
     })();
-    written.expect("writing a PDF to memory cannot fail")
+    Ok(written.expect("writing a PDF to memory cannot fail"))
 }
 
 #[cfg(test)]
@@ -113,7 +115,7 @@ mod tests {
         assert!(own.gothic.widths.len() <= 3, "{} glyphs", own.gothic.widths.len());
         let created = chrono::DateTime::parse_from_rfc3339("2026-04-01T09:00:00+09:00").unwrap();
         let meta = Meta { title: "t", author: "a", subject: "s", created };
-        let pdf = write(&[frame], &meta, &fonts);
+        let pdf = write(&[frame], &meta, &fonts).unwrap();
         assert!(pdf.len() < fonts.gothic.bytes.len() / 4, "{} bytes for two characters", pdf.len());
         assert!(pdf.windows(24).any(|w| w == b"/CreationDate(D:20260401"));
     }

@@ -79,7 +79,9 @@ pub fn words(pdf: &Path) -> Vec<Vec<Word>> {
                 let at = line.find(&format!(" {name}=\"")).unwrap() + name.len() + 3;
                 line[at..].split('"').next().unwrap().parse().unwrap()
             };
-            let word = line.split('>').nth(1).unwrap().split('<').next().unwrap().to_string();
+            let word = line.split('>').nth(1).unwrap().split('<').next().unwrap();
+            // pdftotext writes XHTML: a password's < > & come escaped.
+            let word = word.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&");
             pages.last_mut().unwrap().push((attr("xMin"), attr("yMin"), attr("xMax"), attr("yMax"), word));
         }
     }
