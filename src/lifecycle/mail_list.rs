@@ -2,8 +2,8 @@
 //! headings, each data row read into an entry (a 書留番号 that looks like one, perhaps a
 //! 発送日), a blank (not yet sent) or a refusal that names sheet, row, column and value.
 //!
-//! Reading cells ([`read_workbook`]) is kept apart from judging them: everything after it works
-//! on plain [`Cell`]s (text and what Excel stored), so another reader can feed the same rules.
+//! Reading cells ([`read_workbook`], over the intake's bounded reader) is kept apart from judging
+//! them: everything after it works on plain [`Cell`]s (text and what Excel stored), row by row.
 //! What needs the ledger (is the 管理番号 known, is the number used elsewhere, is the date after
 //! the batch) is decided by `lifecycle::import`, not here.
 
