@@ -40,3 +40,16 @@ fn every_kept_workbook_input_is_read_or_refused() {
 fn every_kept_csv_input_is_read_or_refused() {
     assert!(read_all("request_csv", "申請一覧.csv") >= 1, "the corpus holds at least the sample");
 }
+
+#[test]
+fn every_kept_mailing_list_input_is_read_or_refused() {
+    let files = inputs("mailing_list");
+    assert!(!files.is_empty(), "the corpus holds at least a blank 発送リスト");
+    for file in &files {
+        let bytes = std::fs::read(file).unwrap();
+        let read = std::panic::catch_unwind(|| {
+            let _ = tsuchi::lifecycle::mail_list::read_bytes(Path::new("発送リスト.xlsx"), &bytes);
+        });
+        assert!(read.is_ok(), "{} made the reader panic", file.display());
+    }
+}

@@ -53,9 +53,15 @@ impl SheetRow {
 /// Every row of every visible sheet of the workbook at `path`, in order, handed to `visit` as
 /// (sheet name, row of cells). The one function here that knows how a workbook is read: the
 /// intake's reader, so that its limits on size and cells hold for this list too.
-pub fn read_workbook(path: &Path, mut visit: impl FnMut(&str, &SheetRow)) -> Result<(), LifecycleError> {
+pub fn read_workbook(path: &Path, visit: impl FnMut(&str, &SheetRow)) -> Result<(), LifecycleError> {
+    visit_sheets(crate::intake::read_every_sheet(path)?, visit);
+    Ok(())
+}
+
+/// The rows of `sheets` as [`read_workbook`] hands them over.
+fn visit_sheets(sheets: Vec<(String, crate::intake::Table)>, mut visit: impl FnMut(&str, &SheetRow)) {
     use crate::intake::CellType;
-    for (name, table) in crate::intake::read_every_sheet(path)? {
+    for (name, table) in sheets {
         for row in &table.rows {
             let kind = |col: usize| match row.typed.iter().find(|(c, _)| *c == col).map(|(_, t)| *t) {
                 None => CellKind::Text,
@@ -74,7 +80,6 @@ pub fn read_workbook(path: &Path, mut visit: impl FnMut(&str, &SheetRow)) -> Res
             visit(&name, &SheetRow { row: row.number, cells });
         }
     }
-    Ok(())
 }
 
 /// Where a row of the list is: sheet and 1-based row.
@@ -156,6 +161,13 @@ const SENT_ON: &str = "発送日";
 pub fn read(path: &Path) -> Result<Vec<Line>, LifecycleError> {
     let mut list = Lines::default();
     read_workbook(path, |sheet, row| list.push(sheet, row))?;
+    list.finish().ok_or_else(|| LifecycleError::NotAMailingList(path.to_path_buf()))
+}
+
+/// [`read`] of bytes already read from `path` (which names the file and its format).
+pub fn read_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Line>, LifecycleError> {
+    let mut list = Lines::default();
+    visit_sheets(crate::intake::every_sheet_of(path, bytes)?, |sheet, row| list.push(sheet, row));
     list.finish().ok_or_else(|| LifecycleError::NotAMailingList(path.to_path_buf()))
 }
 
