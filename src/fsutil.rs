@@ -239,9 +239,14 @@ pub fn create_private_dir(path: &Path) -> io::Result<()> {
 /// can enter (0700 on Unix). Its parent must exist. For staging folders: whatever stands at
 /// the name is someone else's, and nothing of a batch may land there.
 pub fn create_new_private_dir(path: &Path) -> io::Result<()> {
-    let mut builder = fs::DirBuilder::new();
     #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    let builder = {
+        let mut builder = fs::DirBuilder::new();
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder
+    };
+    #[cfg(not(unix))]
+    let builder = fs::DirBuilder::new();
     builder.create(path)?;
     tighten_dir(path)
 }
