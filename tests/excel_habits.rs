@@ -546,3 +546,33 @@ fn a_missing_column_is_named_as_the_template_writes_it() {
     let message = intake::read(&path, &ReadOptions::default()).unwrap_err().to_string();
     assert!(message.contains("「ユーザID」") && !message.contains("ユーザid"), "{message}");
 }
+
+/// The 発送リスト read by `mail import` is held to the same limits: a far cell costs nothing,
+/// and a repeated run is refused, under the same cap.
+#[test]
+fn a_hostile_mailing_list_is_read_or_refused_within_a_memory_cap() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let run =
+        tsuchi(&["run", common::sample("requests.xlsx").to_str().unwrap(), "--out", out.to_str().unwrap()], dir.path());
+    assert!(run.status.success(), "{}", text(&run.stderr));
+    let list = std::fs::read(common::batch_dir(&out).join("print").join("発送リスト.xlsx")).unwrap();
+    let far = patch(&list, "xl/worksheets/sheet1.xml", |xml| {
+        xml.replace(
+            "</sheetData>",
+            "<row r=\"1048576\"><c r=\"XFD1048576\" t=\"inlineStr\"><is><t>x</t></is></c></row></sheetData>",
+        )
+    });
+    let far = save(dir.path(), "far.xlsx", &far);
+    let result = capped(400, &["mail", "import", far.to_str().unwrap(), "--out", out.to_str().unwrap()], dir.path());
+    assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
+    let repeated = ods_with(
+        "<table:table table:name=\"発送リスト\"><table:table-row><table:table-cell office:value-type=\"string\"><text:p>管理番号</text:p></table:table-cell><table:table-cell office:value-type=\"string\"><text:p>書留番号</text:p></table:table-cell></table:table-row><table:table-row table:number-rows-repeated=\"1048575\"><table:table-cell office:value-type=\"string\" table:number-columns-repeated=\"16384\"><text:p>x</text:p></table:table-cell></table:table-row></table:table>",
+    );
+    let repeated = save(dir.path(), "repeated.ods", &repeated);
+    let result =
+        capped(400, &["mail", "import", repeated.to_str().unwrap(), "--out", out.to_str().unwrap()], dir.path());
+    let stderr = text(&result.stderr);
+    assert_eq!(result.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("repeated.ods") && stderr.contains("入力のあるセルが上限"), "{stderr}");
+}

@@ -17,6 +17,8 @@ use super::bounds;
 pub struct Biff {
     /// Rows (1-based) each sheet hides, by sheet name.
     pub hidden: HashMap<String, BTreeSet<usize>>,
+    /// A new compound file holding only the workbook stream, written by the `cfb` crate.
+    pub repacked: Vec<u8>,
 }
 
 /// Reads the record headers of the workbook stream; an encrypted workbook or one whose sheets
@@ -93,7 +95,20 @@ pub fn scan(path: &Path, bytes: &[u8]) -> Result<Biff, IntakeError> {
     if area > bounds::MAX_CELLS as u64 {
         return Err(bounds::too_many_cells(path));
     }
+    biff.repacked = repack(name, &stream).map_err(|e| broken(e.to_string()))?;
     Ok(biff)
+}
+
+/// A compound file holding `stream` under `name`, and nothing else.
+fn repack(name: &str, stream: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    // Version 3 (512-byte sectors), as Excel writes: calamine refuses a version 4 file whose
+    // root holds no mini stream.
+    let mut file =
+        cfb::CompoundFile::create_with_version(cfb::Version::V3, Cursor::new(Vec::with_capacity(stream.len() + 4096)))?;
+    file.create_stream(name)?.write_all(stream)?;
+    file.flush()?;
+    Ok(file.into_inner().into_inner())
 }
 
 /// The box from the first to the last cell, as `Range::from_sparse` allocates it.

@@ -6,6 +6,7 @@
 //! Row numbers are the ones the clerk sees in Excel. Rows are sparse: memory follows the
 //! cells the clerk filled, not the size a sheet claims.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -181,12 +182,8 @@ fn visible_sheets(path: &Path, bytes: &[u8]) -> Result<Vec<String>, IntakeError>
     let sheets = if bytes.starts_with(ZIP_MAGIC) && is_ods(bytes) {
         ods::sheets(path, bytes)?
     } else {
-        if bytes.starts_with(CFB_MAGIC) {
-            biff::scan(path, bytes)?;
-        } else if bytes.starts_with(ZIP_MAGIC) {
-            bounds::check_zip_parts(path, bytes, |name| name.starts_with("xl/worksheets/"))?;
-        }
-        let workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
+        let (bytes, _) = for_calamine(path, bytes)?;
+        let workbook = calamine::open_workbook_auto_from_rs(Cursor::new(&bytes[..])).map_err(|e| match e {
             calamine::Error::Xls(calamine::XlsError::Password) => IntakeError::Encrypted { path: path.to_path_buf() },
             e => broken(e.to_string()),
         })?;
@@ -213,23 +210,36 @@ fn read_table_from(path: &Path, bytes: &[u8], csv: bool, sheet: Option<&str>) ->
 const ZIP_MAGIC: &[u8] = b"PK\x03\x04";
 const CFB_MAGIC: &[u8] = b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 
-fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table, IntakeError> {
-    let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
-    let mut xls_hidden = None;
+/// The bytes calamine may be given, checked first: a ZIP workbook's parts within their limits;
+/// an xls's records within the cell limit, its hidden rows noted (by sheet), and its workbook
+/// stream packed into a new compound file. calamine's own compound-file reader trusts the
+/// sector numbers it finds and allocates up to them (terabytes for a bogus one, found by
+/// fuzzing); the `cfb` crate checks them, and the file it writes holds only sane ones.
+fn for_calamine<'a>(path: &Path, bytes: &'a [u8]) -> Result<(Cow<'a, [u8]>, Option<XlsHidden>), IntakeError> {
     if bytes.starts_with(CFB_MAGIC) {
         // Excel saves a workbook with an opening password as a compound file holding the
         // encrypted package, whatever its extension.
         if cfb::CompoundFile::open(Cursor::new(bytes)).is_ok_and(|f| f.is_stream("/EncryptedPackage")) {
             return Err(IntakeError::Encrypted { path: path.to_path_buf() });
         }
-        xls_hidden = Some(biff::scan(path, bytes)?.hidden);
-    } else if bytes.starts_with(ZIP_MAGIC) {
-        if is_ods(bytes) {
-            return ods::read(path, bytes, sheet, ods_active_table(bytes));
-        }
+        let biff = biff::scan(path, bytes)?;
+        return Ok((Cow::Owned(biff.repacked), Some(biff.hidden)));
+    }
+    if bytes.starts_with(ZIP_MAGIC) {
         bounds::check_zip_parts(path, bytes, |name| name.starts_with("xl/worksheets/"))?;
     }
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes)).map_err(|e| match e {
+    Ok((Cow::Borrowed(bytes), None))
+}
+
+type XlsHidden = std::collections::HashMap<String, BTreeSet<usize>>;
+
+fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table, IntakeError> {
+    let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
+    if bytes.starts_with(ZIP_MAGIC) && is_ods(bytes) {
+        return ods::read(path, bytes, sheet, ods_active_table(bytes));
+    }
+    let (for_calamine, mut xls_hidden) = for_calamine(path, bytes)?;
+    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(&for_calamine[..])).map_err(|e| match e {
         calamine::Error::Xls(calamine::XlsError::Password) => IntakeError::Encrypted { path: path.to_path_buf() },
         e => broken(e.to_string()),
     })?;
