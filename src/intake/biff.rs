@@ -65,12 +65,7 @@ pub fn scan(path: &Path, bytes: &[u8]) -> Result<Biff, IntakeError> {
             let col = u16_at(data, 2);
             match typ {
                 // DIMENSIONS: calamine reserves this many cells.
-                0x0200 if data.len() >= 12 => {
-                    let first = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as u64;
-                    let last = u32::from_le_bytes([data[4], data[5], data[6], data[7]]) as u64;
-                    let (c0, c1) = (u16_at(data, 8) as u64, u16_at(data, 10) as u64);
-                    area = area.saturating_add(last.saturating_sub(first).saturating_mul(c1.saturating_sub(c0)));
-                }
+                0x0200 => area = area.saturating_add(reserved(data)),
                 // ROW: bit 5 of its flags (fDyZero) hides it, by hand or by a filter.
                 0x0208 if data.len() >= 13 && data[12] & 0x20 != 0 => {
                     hidden.insert(row as usize + 1);
@@ -97,6 +92,29 @@ pub fn scan(path: &Path, bytes: &[u8]) -> Result<Biff, IntakeError> {
     }
     biff.repacked = repack(name, &stream).map_err(|e| broken(e.to_string()))?;
     Ok(biff)
+}
+
+/// The cells calamine reserves for a DIMENSIONS record, computed as calamine computes them
+/// (`parse_dimensions`, then `(end - start + 1)` of rows times columns in wrapping `u32`
+/// arithmetic): a record whose last row comes before its first claims four billion rows.
+fn reserved(data: &[u8]) -> u64 {
+    let u32_at = |at: usize| u32::from_le_bytes([data[at], data[at + 1], data[at + 2], data[at + 3]]);
+    let (first_row, last_row, mut first_col, last_col) = match data.len() {
+        10 => (u16_at(data, 0) as u32, u16_at(data, 2) as u32, u16_at(data, 4) as u32, u16_at(data, 6) as u32),
+        14 => (u32_at(0), u32_at(4), u16_at(data, 8) as u32, u16_at(data, 10) as u32),
+        _ => return 0,
+    };
+    if 0xFF < first_col || last_col < first_col {
+        first_col = 0;
+    }
+    let (start, end) = if last_row >= 1 && last_col >= 1 {
+        ((first_row, first_col), (last_row - 1, last_col - 1))
+    } else {
+        ((first_row, first_col), (first_row, first_col))
+    };
+    let rows = end.0.wrapping_sub(start.0).wrapping_add(1) as u64;
+    let cols = end.1.wrapping_sub(start.1).wrapping_add(1) as u64;
+    rows.saturating_mul(cols)
 }
 
 /// A compound file holding `stream` under `name`, and nothing else.
