@@ -28,7 +28,6 @@ use tsuchi::config::{self, Config};
 use tsuchi::i18n::Lang;
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
 use tsuchi::msg;
-use tsuchi::pack::policy::ZipOpening;
 use tsuchi::plan::{self, PlanInput, SecretSource};
 use tsuchi::render::Renderer;
 use tsuchi::report;
@@ -770,23 +769,29 @@ fn run(mut options: RunOptions, out: Option<&Path>, config_path: Option<&Path>, 
     if json {
         out!("{}", serde_json::to_string_pretty(&summary_json(&report)).expect("serialises"));
     } else {
-        print_intake(&options.input, &report.intake);
-        print_batch(&report);
+        let counts = batch::Counts::of(&report);
+        print_intake(&options.input, &report.intake, &counts);
+        print_batch(&report, &counts);
     }
     if report.rejections().is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
+/// `run --json` (and `--dry-run --json`): the shape `docs/json/summary.schema.json` names `run`.
 fn summary_json(report: &BatchReport) -> serde_json::Value {
+    // A batch ID only for a batch that exists: a dry run or a run with nothing to issue made none.
+    let made = !report.dry_run && !report.nothing_to_issue;
     serde_json::json!({
-        "batch_id": report.batch_id,
-        "dir": (!report.dry_run && !report.nothing_to_issue).then(|| report.dir.display().to_string()),
+        "command": "run",
+        "batch_id": made.then_some(&report.batch_id),
+        "dir": made.then(|| report.dir.display().to_string()),
         "dry_run": report.dry_run,
         "issue_date": report.issue_date.to_string(),
-        "counts": batch::counts(report),
+        "counts": batch::Counts::of(report).to_map(),
         "issued": report.issued,
         "skipped": report.intake.skipped,
         "hidden": report.intake.hidden,
         "rejected": report.rejections(),
+        "already_issued": report.already_issued,
         "notes": report.intake.notes,
         "warnings": report.warnings,
         "ledger": report.ledger_path.display().to_string(),
@@ -795,40 +800,25 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
     })
 }
 
-fn print_batch(report: &BatchReport) {
+fn print_batch(report: &BatchReport, counts: &batch::Counts) {
     out!();
     print_already_issued(&report.already_issued);
     print_layout_rejections(&report.render_rejections);
-    let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     let ledger = msg!("cli.ledger", path = report.ledger_path.display());
-    if report.dry_run {
-        out!("{}", msg!("cli.batch.dry_run"));
-        out!("{}", msg!("cli.batch.would_issue", count = report.issued.len(), per_kind = per_kind(count)));
-        out!("  {ledger}");
-        return;
-    }
     if report.nothing_to_issue {
         out!("{}", msg!("cli.batch.nothing"));
         out!("  {ledger}");
         return;
     }
-    let zips_separate = report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Separate).count();
-    let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
+    if report.dry_run {
+        out!("{}", msg!("cli.batch.dry_run"));
+        print_counts(counts);
+        out!("  {ledger}");
+        return;
+    }
     let bytes: usize = report.issued.iter().map(|n| n.bytes).sum();
     out!("{}", msg!("cli.batch.header", batch = report.batch_id, issue_date = report.issue_date));
-    let rejected_rows = intake::distinct_rows(&report.rejections());
-    let mut rows: Vec<(String, String)> = NoticeKind::ALL
-        .iter()
-        .map(|k| (capitalized(k.console_label()), msg!("cli.summary.notices", count = count(*k))))
-        .collect();
-    rows.extend([
-        (msg!("cli.summary.total"), msg!("cli.summary.notices", count = report.issued.len())),
-        (msg!("cli.summary.bundle"), msg!("cli.summary.bundle_value", paper, pages = report.bundle_pages)),
-        (msg!("cli.summary.zips"), msg!("cli.summary.items", count = zips_separate)),
-        (msg!("cli.summary.rejected"), msg!("cli.summary.rows", count = rejected_rows)),
-        (msg!("cli.summary.already_issued"), msg!("cli.summary.items", count = report.already_issued.len())),
-    ]);
-    print_table(&rows);
+    print_counts(counts);
     out!("{}", msg!("cli.summary.pdf_size", kb = bytes / 1024));
     out!("{}", msg!("cli.summary.out", path = report.dir.display()));
     let print = Path::new("print");
@@ -840,7 +830,7 @@ fn print_batch(report: &BatchReport) {
             list = print.join("発送リスト.xlsx").display()
         )
     );
-    if zips_separate > 0 {
+    if counts.zip_separate > 0 {
         out!("{}", msg!("cli.summary.secrets", path = Path::new("secrets").join("開封パスワード一覧.pdf").display()));
     }
     match &report.handoff {
@@ -851,6 +841,25 @@ fn print_batch(report: &BatchReport) {
     }
     out!("{}", msg!("cli.summary.files"));
     out!("  {ledger}");
+}
+
+/// The summary table of a batch, a dry run or `check`: every number from [`batch::Counts`].
+fn print_counts(counts: &batch::Counts) {
+    let mut rows: Vec<(String, String)> = NoticeKind::ALL
+        .iter()
+        .map(|k| (capitalized(k.console_label()), msg!("cli.summary.notices", count = counts.of_kind(*k))))
+        .collect();
+    let (paper, pages) = (counts.paper, counts.print_pages);
+    rows.extend([
+        (msg!("cli.summary.total"), msg!("cli.summary.notices", count = counts.issued)),
+        (msg!("cli.summary.bundle"), msg!("cli.summary.bundle_value", paper, pages)),
+        (msg!("cli.summary.zips_login"), msg!("cli.summary.items", count = counts.zip_login)),
+        (msg!("cli.summary.zips"), msg!("cli.summary.items", count = counts.zip_separate)),
+        (msg!("cli.summary.handoff_rows"), msg!("cli.summary.items", count = counts.handoff_rows)),
+        (msg!("cli.summary.rejected"), msg!("cli.summary.rows", count = counts.rejected_rows)),
+        (msg!("cli.summary.already_issued"), msg!("cli.summary.items", count = counts.already_issued)),
+    ]);
+    print_table(&rows);
 }
 
 /// A name at the start of a table row: `registration result` → `Registration result`.
@@ -1114,15 +1123,17 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Err(e) => return fail(e),
     };
     let rejections = plan::refused(&intake, &plan.rejections);
+    let counts = batch::Counts::planned(&intake, &plan, config);
     if options.json {
-        let issued: Vec<serde_json::Value> = plan
-            .notices
-            .iter()
-            .map(|n| {
-                serde_json::json!({ "row": n.request.row, "request_id": n.request.request_id.as_str(), "kind": n.kind() })
-            })
-            .collect();
+        // `run --json`'s shape (`docs/json/summary.schema.json`, `check`): what `run` would issue.
+        let openings = tsuchi::pack::policy::openings(&plan.notices, config);
+        let issued: Vec<batch::IssuedNotice> =
+            plan.notices.iter().zip(openings).map(|(n, o)| batch::planned(n, o)).collect();
         let summary = serde_json::json!({
+            "command": "check",
+            "batch_id": null,
+            "issue_date": issue_date.to_string(),
+            "counts": counts.to_map(),
             "issued": issued,
             "skipped": intake.skipped,
             "hidden": intake.hidden,
@@ -1132,12 +1143,12 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         });
         out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
     } else {
-        print_intake(&options.requests, &intake);
+        print_intake(&options.requests, &intake, &counts);
         print_layout_rejections(&plan.rejections);
         out!();
         print_already_issued(&plan.already_issued);
-        let (count, already) = (plan.notices.len(), plan.already_issued.len());
-        out!("{}", msg!("cli.check.would_issue", count, already));
+        out!("{}", msg!("cli.check.would_issue", count = counts.issued, already = counts.already_issued));
+        print_counts(&counts);
         out!();
         out!("{}", msg!("cli.check.password_rules"));
         for (name, policy) in [
@@ -1174,13 +1185,18 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     if rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
-fn print_intake(path: &Path, intake: &Intake) {
+/// The list as read: its rows and what becomes of them, the numbers from [`batch::Counts`].
+fn print_intake(path: &Path, intake: &Intake, counts: &batch::Counts) {
     out!("{}", msg!("cli.intake.list", path = path.display()));
-    out!("{}", msg!("cli.intake.rows", count = intake.data_rows));
-    let per_kind = per_kind(|k| intake.requests.iter().filter(|r| r.kind == k).count());
-    out!("{}", msg!("cli.intake.to_issue", count = intake.requests.len(), per_kind));
-    out!("{}", msg!("cli.intake.skipped", count = intake.skipped.len()));
-    out!("{}", msg!("cli.intake.rejected", rows = intake.rejected_rows(), problems = intake.rejections.len()));
+    out!("{}", msg!("cli.intake.rows", count = counts.rows));
+    let per_kind = per_kind(|k| counts.of_kind(k));
+    out!("{}", msg!("cli.intake.to_issue", count = counts.issued, per_kind));
+    out!("{}", msg!("cli.intake.already", count = counts.already_issued));
+    out!("{}", msg!("cli.intake.skipped", count = counts.skipped));
+    if counts.hidden > 0 {
+        out!("{}", msg!("cli.intake.hidden", count = counts.hidden));
+    }
+    out!("{}", msg!("cli.intake.rejected", rows = counts.rejected_rows, problems = counts.rejections));
     if !intake.rejections.is_empty() {
         out!();
         out!("{}", msg!("cli.intake.rejections_header"));
