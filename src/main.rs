@@ -67,7 +67,7 @@ enum Command {
         include_hidden: bool,
         #[arg(long)]
         json: bool,
-        #[arg(long = "reissue")]
+        #[arg(long = "reissue", value_name = "REQUEST_NUMBER")]
         reissue: Vec<String>,
         #[arg(long)]
         reason: Option<String>,
@@ -82,7 +82,7 @@ enum Command {
         batch: Option<PathBuf>,
         #[arg(long)]
         out: Option<PathBuf>,
-        #[arg(long)]
+        #[arg(long, value_name = "COUNT:HASH")]
         head: Option<String>,
     },
     Mail {
@@ -91,7 +91,7 @@ enum Command {
     },
     Status {
         key: Option<String>,
-        #[arg(long)]
+        #[arg(long, value_name = "BATCH_ID")]
         batch: Option<String>,
         #[arg(long)]
         json: bool,
@@ -147,7 +147,7 @@ enum Command {
         allow_date: bool,
         #[arg(long)]
         json: bool,
-        #[arg(long = "reissue")]
+        #[arg(long = "reissue", value_name = "REQUEST_NUMBER")]
         reissue: Vec<String>,
     },
 }
@@ -213,25 +213,53 @@ fn parse_date(value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| msg!("cli.date_invalid", value))
 }
 
-/// The command line with its help in the current language: every command's about and every
-/// argument's help (and the value names that are words) from the catalogue. `path` names the
-/// command from the top: `""`, `"run"`, `"mail import"`.
+/// The command line with its help in the current language: every command's about, every
+/// argument's help, the headings, the usage line and the help and version flags from the
+/// catalogue. Value names are ASCII (`<REQUEST_NUMBER>`) in both languages, so clap, which
+/// counts characters rather than terminal columns, keeps the help's columns aligned. `path`
+/// names the command from the top: `""`, `"run"`, `"mail import"`.
 fn localized(mut command: clap::Command, path: &str) -> clap::Command {
+    use clap::{Arg, ArgAction};
     if let Some(about) = help(path, "") {
         command = command.about(about);
     }
+    // clap keeps headings as `&'static str` (a few short strings once per process).
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (arguments, options) = (leak(msg!("cli.help.heading.arguments")), leak(msg!("cli.help.heading.options")));
+    let usage = msg!("cli.help.heading.usage");
+    let template = format!("{{about-with-newline}}\n{usage} {{usage}}\n\n{{all-args}}{{after-help}}");
+    command = command
+        .help_template(template)
+        .subcommand_help_heading(leak(msg!("cli.help.heading.commands")))
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help(msg!("cli.help.help"))
+                .help_heading(options),
+        );
+    if path.is_empty() {
+        command = command.disable_version_flag(true).arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help(msg!("cli.help.version"))
+                .help_heading(options),
+        );
+    }
     let ids: Vec<String> = command.get_arguments().map(|a| a.get_id().to_string()).collect();
     for id in ids {
-        let (text, value_name) = (help(path, &id), value_name(path, &id));
+        let text = help(path, &id);
         command = command.mut_arg(&id, |mut arg| {
             if let Some(text) = text {
                 arg = arg.help(text);
             }
-            if let Some(name) = value_name {
-                // clap keeps value names as `&'static str` (once per process, like the version).
-                arg = arg.value_name(&*Box::leak(name.into_boxed_str()));
-            }
-            arg
+            let heading = if arg.is_positional() { arguments } else { options };
+            arg.help_heading(heading)
         });
     }
     let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
@@ -240,6 +268,67 @@ fn localized(mut command: clap::Command, path: &str) -> clap::Command {
         command = command.mut_subcommand(&name, |c| localized(c, &inner));
     }
     command
+}
+
+/// A command line clap refused, said in the current language from the catalogue (never clap's
+/// English), with the usage line and where to find help: exit code 2. Help and version are
+/// printed as clap laid them out.
+fn refused_command_line(error: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            return ExitCode::from(EXIT_FAILED);
+        }
+        _ => {}
+    }
+    let context = |kind: ContextKind| error.get(kind).map(|v| report::terminal_safe(&v.to_string()));
+    let arg = context(ContextKind::InvalidArg).unwrap_or_default();
+    let value = context(ContextKind::InvalidValue).unwrap_or_default();
+    let message = match error.kind() {
+        ErrorKind::UnknownArgument => msg!("cli.clap.unknown_argument", arg),
+        ErrorKind::InvalidSubcommand => {
+            msg!("cli.clap.unknown_command", command = context(ContextKind::InvalidSubcommand).unwrap_or_default())
+        }
+        ErrorKind::InvalidValue if value.is_empty() => msg!("cli.clap.missing_value", arg),
+        ErrorKind::InvalidValue => {
+            let valid = context(ContextKind::ValidValue).unwrap_or_default();
+            msg!("cli.clap.invalid_value", arg, value, valid)
+        }
+        ErrorKind::ValueValidation => {
+            use std::error::Error as _;
+            let reason = error.source().map(|e| report::terminal_safe(&e.to_string())).unwrap_or_default();
+            msg!("cli.clap.value_refused", arg, value, reason)
+        }
+        ErrorKind::MissingRequiredArgument => msg!("cli.clap.missing_argument", arg),
+        ErrorKind::MissingSubcommand => msg!("cli.clap.missing_command"),
+        ErrorKind::ArgumentConflict => {
+            msg!("cli.clap.conflict", arg, other = context(ContextKind::PriorArg).unwrap_or_default())
+        }
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => {
+            msg!("cli.clap.value_count", arg)
+        }
+        ErrorKind::NoEquals => msg!("cli.clap.value_count", arg),
+        ErrorKind::InvalidUtf8 => msg!("cli.clap.invalid_utf8"),
+        _ => msg!("cli.clap.other"),
+    };
+    err!("{}", msg!("cli.error", message));
+    if let Some(suggested) = context(ContextKind::SuggestedArg).or_else(|| context(ContextKind::SuggestedSubcommand)) {
+        err!("{}", msg!("cli.clap.did_you_mean", suggested));
+    }
+    if let Some(usage) = context(ContextKind::Usage) {
+        // clap's usage starts with its own English heading.
+        let usage = usage.trim_start().strip_prefix("Usage:").unwrap_or(&usage).trim();
+        err!();
+        err!("{}", msg!("cli.clap.usage", heading = msg!("cli.help.heading.usage"), usage));
+    }
+    err!();
+    err!("{}", msg!("cli.clap.more"));
+    ExitCode::from(EXIT_FAILED)
 }
 
 /// The help of the command `path` (`arg` empty: its about) or of its argument `arg`.
@@ -319,16 +408,6 @@ fn help(path: &str, arg: &str) -> Option<String> {
     })
 }
 
-/// The value names that are words (the others are the argument's name or a format).
-fn value_name(path: &str, arg: &str) -> Option<String> {
-    Some(match (path, arg) {
-        ("run" | "check", "reissue") => msg!("cli.value.request_id"),
-        ("verify", "head") => msg!("cli.value.head"),
-        ("status", "batch") => msg!("cli.value.batch_id"),
-        _ => return None,
-    })
-}
-
 /// Exit codes: 0 every row fine, 1 some rows rejected, 2 the job could not be done.
 const EXIT_REJECTED: u8 = 1;
 const EXIT_FAILED: u8 = 2;
@@ -341,8 +420,11 @@ fn main() -> ExitCode {
     // The version names the embedded postal data's date (a newer file is named in each manifest).
     let version =
         msg!("cli.version", version = env!("CARGO_PKG_VERSION"), postal_date = tsuchi::postal::embedded_date());
-    let matches = localized(Cli::command(), "").version(&*Box::leak(version.into_boxed_str())).get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let command = localized(Cli::command(), "").version(&*Box::leak(version.into_boxed_str()));
+    let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) => return refused_command_line(e),
+    };
     if let Some(data) = &cli.postal_data
         && let Err(e) = tsuchi::postal::use_file(data, None)
     {
@@ -528,10 +610,14 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
                         sent = s.sent,
                         returned = s.returned,
                         not_yet = s.not_yet_sent.len(),
+                        destroyed = s.destroyed,
                         electronic = s.electronic,
                         purged
                     )
                 );
+                if s.reissued > 0 {
+                    out!("{}", msg!("cli.status.reissued", count = s.reissued));
+                }
                 if !s.not_yet_sent.is_empty() {
                     out!(
                         "{}",
@@ -561,7 +647,9 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
     for life in found {
         let n = &life.notice;
         let kind = NoticeKind::from_alias(&n.kind).map(|k| k.console_label()).unwrap_or_else(|| "?".into());
-        out!("{}", msg!("cli.status.notice", request = n.request_id, kind, office = n.office_no));
+        let user_id = life.user_id.clone().unwrap_or_else(|| msg!("cli.status.not_recorded"));
+        let prefecture = life.prefecture.clone().unwrap_or_else(|| msg!("cli.status.no_prefecture"));
+        out!("{}", msg!("cli.status.notice", request = n.request_id, kind, office = n.office_no, user_id, prefecture));
         for (at, step) in &life.steps {
             let what = match step {
                 Step::Issued { batch, issue_date, operator } => {
@@ -1253,9 +1341,10 @@ mod tests {
 
     #[test]
     fn the_command_line_speaks_the_language_it_is_told() {
-        for (lang, run_about, reissue_value) in
-            [(Lang::Ja, "申請一覧からパスワードを発行し", "申請番号"), (Lang::En, "Issues passwords", "REQUEST_NUMBER")]
-        {
+        for (lang, run_about, reissue_value) in [
+            (Lang::Ja, "申請一覧からパスワードを発行し", "REQUEST_NUMBER"),
+            (Lang::En, "Issues passwords", "REQUEST_NUMBER"),
+        ] {
             let cli = with_lang(lang, || localized(Cli::command(), ""));
             cli.clone().debug_assert();
             let run = cli.find_subcommand("run").unwrap();
