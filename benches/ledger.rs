@@ -45,6 +45,8 @@ fn main() {
                 request_id: format!("R-{n:07}"),
                 kind: NoticeKind::Registration,
                 office_no: office.clone(),
+                user_id: Some(format!("KJ13{office}")),
+                prefecture: Some("東京都".into()),
                 pdf: pdf.clone(),
                 zip: zip.clone(),
                 zip_opening: ZipOpening::Separate,

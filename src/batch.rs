@@ -70,6 +70,9 @@ pub struct IssuedNotice {
     pub row: usize,
     pub request_id: String,
     pub office_no: String,
+    pub user_id: String,
+    /// 請求先都道府県 as the list gave it (its name), if it did.
+    pub prefecture: Option<String>,
     pub kind: NoticeKind,
     /// Paths relative to the batch folder.
     pub pdf: PathBuf,
@@ -99,8 +102,10 @@ pub struct BatchReport {
     pub already_issued: Vec<AlreadyIssued>,
     /// What recovery did with a previous run that was cut off.
     pub recovery_notes: Vec<ledger::Recovered>,
-    /// Pages of the print bundle (cover included); 0 in a dry run.
+    /// Pages of the print bundle (cover included); in a dry run, the pages it would have.
     pub bundle_pages: usize,
+    /// Rows of the システム登録ファイル; in a dry run, the rows it would have.
+    pub handoff_rows: usize,
     /// Things the clerk must be told on every run (e.g. ZipCrypto in use).
     pub warnings: Vec<String>,
     /// Wall-clock time of each phase, for the benchmark.
@@ -285,6 +290,7 @@ pub fn run(
         intake,
         recovery_notes,
         bundle_pages: 0,
+        handoff_rows: 0,
         warnings,
         timings: vec![("prepare", clock.elapsed())],
         dry_run: options.dry_run,
@@ -293,7 +299,13 @@ pub fn run(
         handoff: None,
     };
     let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run && !plan.notices.is_empty()) else {
-        report.issued = plan.notices.iter().map(|n| planned(n, ZipOpening::Separate)).collect();
+        // What the run would write, counted by the functions the write stage uses.
+        let openings = pack::policy::openings(&plan.notices, config);
+        report.issued = plan.notices.iter().zip(openings).map(|(n, o)| planned(n, o)).collect();
+        if !plan.notices.is_empty() {
+            report.bundle_pages = mailroom::bundle_pages(paper_notices(&plan.notices), config.mailroom.duplex);
+            report.handoff_rows = if config.handoff.recipients.is_empty() { 0 } else { plan.notices.len() };
+        }
         return Ok(report);
     };
 
@@ -355,12 +367,14 @@ pub fn read_input(options: &RunOptions) -> Result<(Intake, crate::audit::manifes
 }
 
 /// A notice's entry before its files exist.
-pub(crate) fn planned(notice: &Notice, zip_opening: ZipOpening) -> IssuedNotice {
+pub fn planned(notice: &Notice, zip_opening: ZipOpening) -> IssuedNotice {
     let stem = notice.file_stem();
     IssuedNotice {
         row: notice.request.row,
         request_id: notice.request.request_id.to_string(),
         office_no: notice.request.office_no.to_string(),
+        user_id: notice.request.user_id.to_string(),
+        prefecture: notice.request.prefecture.map(|p| p.name().to_string()),
         kind: notice.kind(),
         pdf: Path::new("notices").join(format!("{stem}.pdf")),
         zip: Path::new("zip").join(format!("{stem}.zip")),
@@ -370,23 +384,140 @@ pub(crate) fn planned(notice: &Notice, zip_opening: ZipOpening) -> IssuedNotice 
     }
 }
 
+/// The notices of `notices` that go by mail (into the print bundle and the mailing list).
+pub fn paper_notices(notices: &[Notice]) -> usize {
+    notices.iter().filter(|n| n.kind().is_mailed()).count()
+}
+
+/// Every number tsuchi says about a batch, from one place: the summary table, the dry run,
+/// `check`, `--json`, the manifest and the audit trail all print these. Made from the plan
+/// (what a run would write) or, after a run, from what was written; each names the files it
+/// counts, so a test can count them on disk.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    /// Data rows of the list.
+    pub rows: usize,
+    /// Notices issued: files in `notices/`, `archive/` and `zip/` each.
+    pub issued: usize,
+    /// Notices of each kind, by the kind's English alias.
+    pub by_kind: BTreeMap<&'static str, usize>,
+    /// Rows not approved.
+    pub skipped: usize,
+    /// Hidden rows not issued.
+    pub hidden: usize,
+    /// Rows rejected (by intake or layout) and the problems found in them.
+    pub rejected_rows: usize,
+    pub rejections: usize,
+    /// Requests the ledger says were issued before.
+    pub already_issued: usize,
+    /// ZIPs that open with the login password issued in the same batch, and with a separate
+    /// 開封パスワード (lines of `secrets/開封パスワード一覧.pdf`).
+    pub zip_login: usize,
+    pub zip_separate: usize,
+    /// Notices by mail: in the print bundle and rows of `print/発送リスト.xlsx`.
+    pub paper: usize,
+    /// Pages of the print bundle, cover (and blank backs) included; 0 without a batch.
+    pub print_pages: usize,
+    /// Rows of the システム登録ファイル (0 when none is written).
+    pub handoff_rows: usize,
+}
+
+impl Counts {
+    /// What `prepare` accepted, counted as the write stage will write it (`check`).
+    pub fn planned(intake: &Intake, plan: &plan::Plan, config: &Config) -> Counts {
+        let openings = pack::policy::openings(&plan.notices, config);
+        let notices = plan.notices.iter().zip(openings).map(|(n, o)| (n.kind(), o));
+        let issued = plan.notices.len();
+        let pages =
+            if issued == 0 { 0 } else { mailroom::bundle_pages(paper_notices(&plan.notices), config.mailroom.duplex) };
+        let handoff = if config.handoff.recipients.is_empty() { 0 } else { issued };
+        Counts::tally(
+            intake,
+            &plan::refused(intake, &plan.rejections),
+            plan.already_issued.len(),
+            notices,
+            pages,
+            handoff,
+        )
+    }
+
+    /// A batch's numbers: what it wrote, or in a dry run what it would write.
+    pub fn of(report: &BatchReport) -> Counts {
+        let notices = report.issued.iter().map(|n| (n.kind, n.zip_opening));
+        let handoff = match &report.handoff {
+            Some(crate::handoff::Outcome::Written { rows, .. }) => *rows,
+            _ => report.handoff_rows,
+        };
+        let rejections = report.rejections();
+        Counts::tally(&report.intake, &rejections, report.already_issued.len(), notices, report.bundle_pages, handoff)
+    }
+
+    fn tally(
+        intake: &Intake,
+        rejections: &[Rejection],
+        already_issued: usize,
+        notices: impl Iterator<Item = (NoticeKind, ZipOpening)>,
+        print_pages: usize,
+        handoff_rows: usize,
+    ) -> Counts {
+        let mut counts = Counts {
+            rows: intake.data_rows,
+            by_kind: NoticeKind::ALL.iter().map(|k| (k.alias(), 0)).collect(),
+            skipped: intake.skipped.len(),
+            hidden: intake.hidden.len(),
+            rejected_rows: intake::distinct_rows(rejections),
+            rejections: rejections.len(),
+            already_issued,
+            print_pages,
+            handoff_rows,
+            ..Counts::default()
+        };
+        for (kind, opening) in notices {
+            counts.issued += 1;
+            *counts.by_kind.entry(kind.alias()).or_default() += 1;
+            match opening {
+                ZipOpening::Login => counts.zip_login += 1,
+                ZipOpening::Separate => counts.zip_separate += 1,
+            }
+            if kind.is_mailed() {
+                counts.paper += 1;
+            }
+        }
+        counts
+    }
+
+    /// Notices of `kind`.
+    pub fn of_kind(&self, kind: NoticeKind) -> usize {
+        self.by_kind.get(kind.alias()).copied().unwrap_or(0)
+    }
+
+    /// The flat map the manifest, the audit trail and `--json` carry (`docs/json/summary.schema.json`).
+    pub fn to_map(&self) -> BTreeMap<String, usize> {
+        let mut map: BTreeMap<String, usize> =
+            self.by_kind.iter().map(|(alias, n)| (format!("issued.{alias}"), *n)).collect();
+        for (key, value) in [
+            ("rows", self.rows),
+            ("issued", self.issued),
+            ("skipped", self.skipped),
+            ("hidden", self.hidden),
+            ("rejected_rows", self.rejected_rows),
+            ("rejections", self.rejections),
+            ("already_issued", self.already_issued),
+            ("zip.login", self.zip_login),
+            ("zip.separate", self.zip_separate),
+            ("print.notices", self.paper),
+            ("print.pages", self.print_pages),
+            ("handoff.rows", self.handoff_rows),
+        ] {
+            map.insert(key.to_string(), value);
+        }
+        map
+    }
+}
+
 /// Counts for the manifest and the JSON summary.
 pub fn counts(report: &BatchReport) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for kind in NoticeKind::ALL {
-        counts.insert(format!("issued.{}", kind.alias()), report.issued.iter().filter(|n| n.kind == kind).count());
-    }
-    counts.insert("issued".into(), report.issued.len());
-    counts.insert("rows".into(), report.intake.data_rows);
-    counts.insert("skipped".into(), report.intake.skipped.len());
-    counts.insert("hidden".into(), report.intake.hidden.len());
-    counts.insert("rejected_rows".into(), intake::distinct_rows(&report.rejections()));
-    counts.insert("already_issued".into(), report.already_issued.len());
-    counts
-        .insert("zip.separate".into(), report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Separate).count());
-    counts.insert("zip.login".into(), report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Login).count());
-    counts.insert("print.pages".into(), report.bundle_pages);
-    counts
+    Counts::of(report).to_map()
 }
 
 /// Whether nothing at all stands at `path`: not a file, a folder, nor a link (dangling or not).

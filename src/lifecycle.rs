@@ -85,6 +85,10 @@ pub enum Step {
 pub struct Life {
     pub batch: String,
     pub notice: NoticeRef,
+    /// The ユーザID and 請求先都道府県 the notice was issued for (`None` for notices recorded
+    /// before the ledger kept them).
+    pub user_id: Option<String>,
+    pub prefecture: Option<String>,
     pub steps: Vec<(String, Step)>,
 }
 
@@ -98,9 +102,38 @@ impl Life {
     pub fn returned(&self) -> bool {
         self.steps.iter().any(|(_, s)| matches!(s, Step::Returned { .. }))
     }
+    /// Where the envelope is now, by its latest mail step (a notice sent again after it came
+    /// back is sent; one that came back after it was sent is returned).
+    pub fn mail_state(&self) -> MailState {
+        let last = self.steps.iter().rev().find(|(_, s)| matches!(s, Step::Sent { .. } | Step::Returned { .. }));
+        match last {
+            Some((_, Step::Sent { .. })) => MailState::Sent,
+            Some(_) => MailState::Returned,
+            None if self.steps.iter().any(|(_, s)| matches!(s, Step::Purged { .. })) => MailState::Destroyed,
+            None => MailState::NotYetSent,
+        }
+    }
+    /// Whether a later batch issued the same request again.
+    pub fn reissued(&self) -> bool {
+        self.steps.iter().any(|(_, s)| matches!(s, Step::Reissued { .. }))
+    }
     fn is(&self, batch: &str, notice: &NoticeRef) -> bool {
         self.batch == batch && self.notice.request_id == notice.request_id && self.notice.kind == notice.kind
     }
+}
+
+/// Where a paper notice is: exactly one of these, so a batch's counts add up to its paper notices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailState {
+    /// Sent (a 書留番号 recorded), not returned since.
+    Sent,
+    /// Came back (返戻), not sent again since; whether or not a later batch reissued it.
+    Returned,
+    /// Neither sent nor returned, and the batch's files are still there.
+    NotYetSent,
+    /// Neither sent nor returned when the batch was purged (`purge --force`): it never will be.
+    Destroyed,
 }
 
 /// Every notice the ledger records, with its life, in the order they were issued.
@@ -126,6 +159,8 @@ pub fn lives(ledger: &Ledger) -> Result<Vec<Life>, LifecycleError> {
                 }) {
                     earlier.steps.push((at.clone(), Step::Reissued { batch: e.batch_id.clone() }));
                 }
+                let (user_id, prefecture) = (d["user_id"].as_str(), d["prefecture"].as_str());
+                let (user_id, prefecture) = (user_id.map(str::to_string), prefecture.map(str::to_string));
                 let batch = batches.get(&e.batch_id);
                 let mut steps = vec![(
                     at.clone(),
@@ -138,7 +173,7 @@ pub fn lives(ledger: &Ledger) -> Result<Vec<Life>, LifecycleError> {
                 if let Some(control_no) = &notice.control_no {
                     steps.push((at.clone(), Step::Bundled { control_no: control_no.clone() }));
                 }
-                lives.push(Life { batch: e.batch_id.clone(), notice, steps });
+                lives.push(Life { batch: e.batch_id.clone(), notice, user_id, prefecture, steps });
             }
             MAIL_SENT | MAIL_RETURNED => {
                 let mut detail = e.detail.value();
@@ -184,7 +219,11 @@ pub fn find<'a>(lives: &'a [Life], key: &str) -> Vec<&'a Life> {
             l.notice.request_id.to_ascii_uppercase() == key
                 || l.notice.office_no == key
                 || l.notice.control_no.as_deref() == Some(key.as_str())
-                || office_of_user_id.as_deref() == Some(l.notice.office_no.as_str())
+                || match &l.user_id {
+                    // The very ユーザID: an office's other prefectures have their own.
+                    Some(user_id) => *user_id == key,
+                    None => office_of_user_id.as_deref() == Some(l.notice.office_no.as_str()),
+                }
         })
         .collect()
 }
@@ -422,18 +461,26 @@ pub fn returned(ledger: &mut Ledger, key: &str, reason: &str) -> Result<(String,
     Ok((life.batch.clone(), life.notice.clone()))
 }
 
-/// A batch's paper notices at a glance.
+/// A batch's paper notices at a glance. Each paper notice is in exactly one [`MailState`]:
+/// `sent + returned + not_yet_sent + destroyed == paper`.
 #[derive(Debug, Serialize)]
 pub struct BatchStatus {
     pub batch: String,
     pub paper: usize,
     pub sent: usize,
     pub returned: usize,
+    /// 管理番号 of the paper notices neither sent nor returned.
     pub not_yet_sent: Vec<String>,
+    /// Paper notices neither sent nor returned when the batch was purged.
+    pub destroyed: usize,
+    /// Paper notices a later batch issued again (each also counted in its state above).
+    pub reissued: usize,
+    /// Notices delivered electronically (ZIP only).
     pub electronic: usize,
     pub purged: bool,
 }
 
+/// The mail state of every paper notice of `batch`.
 pub fn batch_status(ledger: &Ledger, batch: &str) -> Result<BatchStatus, LifecycleError> {
     if ledger.batch(batch)?.is_none() {
         return Err(LifecycleError::NoSuchBatch(batch.to_string()));
@@ -441,16 +488,19 @@ pub fn batch_status(ledger: &Ledger, batch: &str) -> Result<BatchStatus, Lifecyc
     let lives = lives(ledger)?;
     let of_batch: Vec<&Life> = lives.iter().filter(|l| l.batch == batch).collect();
     let paper: Vec<&&Life> = of_batch.iter().filter(|l| l.notice.control_no.is_some()).collect();
+    let count = |state: MailState| paper.iter().filter(|l| l.mail_state() == state).count();
     Ok(BatchStatus {
         batch: batch.to_string(),
         paper: paper.len(),
-        sent: paper.iter().filter(|l| l.sent()).count(),
-        returned: paper.iter().filter(|l| l.returned()).count(),
+        sent: count(MailState::Sent),
+        returned: count(MailState::Returned),
         not_yet_sent: paper
             .iter()
-            .filter(|l| !l.sent() && !l.returned())
+            .filter(|l| l.mail_state() == MailState::NotYetSent)
             .filter_map(|l| l.notice.control_no.clone())
             .collect(),
+        destroyed: count(MailState::Destroyed),
+        reissued: paper.iter().filter(|l| l.reissued()).count(),
         electronic: of_batch.len() - paper.len(),
         purged: of_batch.iter().any(|l| l.steps.iter().any(|(_, s)| matches!(s, Step::Purged { .. }))),
     })

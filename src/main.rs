@@ -28,7 +28,6 @@ use tsuchi::config::{self, Config};
 use tsuchi::i18n::Lang;
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
 use tsuchi::msg;
-use tsuchi::pack::policy::ZipOpening;
 use tsuchi::plan::{self, PlanInput, SecretSource};
 use tsuchi::render::Renderer;
 use tsuchi::report;
@@ -68,7 +67,7 @@ enum Command {
         include_hidden: bool,
         #[arg(long)]
         json: bool,
-        #[arg(long = "reissue")]
+        #[arg(long = "reissue", value_name = "REQUEST_NUMBER")]
         reissue: Vec<String>,
         #[arg(long)]
         reason: Option<String>,
@@ -83,7 +82,7 @@ enum Command {
         batch: Option<PathBuf>,
         #[arg(long)]
         out: Option<PathBuf>,
-        #[arg(long)]
+        #[arg(long, value_name = "COUNT:HASH")]
         head: Option<String>,
     },
     Mail {
@@ -92,7 +91,7 @@ enum Command {
     },
     Status {
         key: Option<String>,
-        #[arg(long)]
+        #[arg(long, value_name = "BATCH_ID")]
         batch: Option<String>,
         #[arg(long)]
         json: bool,
@@ -148,7 +147,7 @@ enum Command {
         allow_date: bool,
         #[arg(long)]
         json: bool,
-        #[arg(long = "reissue")]
+        #[arg(long = "reissue", value_name = "REQUEST_NUMBER")]
         reissue: Vec<String>,
     },
 }
@@ -216,25 +215,53 @@ fn parse_date(value: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(value, "%Y-%m-%d").map_err(|_| msg!("cli.date_invalid", value))
 }
 
-/// The command line with its help in the current language: every command's about and every
-/// argument's help (and the value names that are words) from the catalogue. `path` names the
-/// command from the top: `""`, `"run"`, `"mail import"`.
+/// The command line with its help in the current language: every command's about, every
+/// argument's help, the headings, the usage line and the help and version flags from the
+/// catalogue. Value names are ASCII (`<REQUEST_NUMBER>`) in both languages, so clap, which
+/// counts characters rather than terminal columns, keeps the help's columns aligned. `path`
+/// names the command from the top: `""`, `"run"`, `"mail import"`.
 fn localized(mut command: clap::Command, path: &str) -> clap::Command {
+    use clap::{Arg, ArgAction};
     if let Some(about) = help(path, "") {
         command = command.about(about);
     }
+    // clap keeps headings as `&'static str` (a few short strings once per process).
+    let leak = |s: String| -> &'static str { Box::leak(s.into_boxed_str()) };
+    let (arguments, options) = (leak(msg!("cli.help.heading.arguments")), leak(msg!("cli.help.heading.options")));
+    let usage = msg!("cli.help.heading.usage");
+    let template = format!("{{about-with-newline}}\n{usage} {{usage}}\n\n{{all-args}}{{after-help}}");
+    command = command
+        .help_template(template)
+        .subcommand_help_heading(leak(msg!("cli.help.heading.commands")))
+        .disable_help_subcommand(true)
+        .disable_help_flag(true)
+        .arg(
+            Arg::new("help")
+                .short('h')
+                .long("help")
+                .action(ArgAction::Help)
+                .help(msg!("cli.help.help"))
+                .help_heading(options),
+        );
+    if path.is_empty() {
+        command = command.disable_version_flag(true).arg(
+            Arg::new("version")
+                .short('V')
+                .long("version")
+                .action(ArgAction::Version)
+                .help(msg!("cli.help.version"))
+                .help_heading(options),
+        );
+    }
     let ids: Vec<String> = command.get_arguments().map(|a| a.get_id().to_string()).collect();
     for id in ids {
-        let (text, value_name) = (help(path, &id), value_name(path, &id));
+        let text = help(path, &id);
         command = command.mut_arg(&id, |mut arg| {
             if let Some(text) = text {
                 arg = arg.help(text);
             }
-            if let Some(name) = value_name {
-                // clap keeps value names as `&'static str` (once per process, like the version).
-                arg = arg.value_name(&*Box::leak(name.into_boxed_str()));
-            }
-            arg
+            let heading = if arg.is_positional() { arguments } else { options };
+            arg.help_heading(heading)
         });
     }
     let names: Vec<String> = command.get_subcommands().map(|c| c.get_name().to_string()).collect();
@@ -243,6 +270,67 @@ fn localized(mut command: clap::Command, path: &str) -> clap::Command {
         command = command.mut_subcommand(&name, |c| localized(c, &inner));
     }
     command
+}
+
+/// A command line clap refused, said in the current language from the catalogue (never clap's
+/// English), with the usage line and where to find help: exit code 2. Help and version are
+/// printed as clap laid them out.
+fn refused_command_line(error: clap::Error) -> ExitCode {
+    use clap::error::{ContextKind, ErrorKind};
+    match error.kind() {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            let _ = error.print();
+            return ExitCode::SUCCESS;
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = error.print();
+            return ExitCode::from(EXIT_FAILED);
+        }
+        _ => {}
+    }
+    let context = |kind: ContextKind| error.get(kind).map(|v| report::terminal_safe(&v.to_string()));
+    let arg = context(ContextKind::InvalidArg).unwrap_or_default();
+    let value = context(ContextKind::InvalidValue).unwrap_or_default();
+    let message = match error.kind() {
+        ErrorKind::UnknownArgument => msg!("cli.clap.unknown_argument", arg),
+        ErrorKind::InvalidSubcommand => {
+            msg!("cli.clap.unknown_command", command = context(ContextKind::InvalidSubcommand).unwrap_or_default())
+        }
+        ErrorKind::InvalidValue if value.is_empty() => msg!("cli.clap.missing_value", arg),
+        ErrorKind::InvalidValue => {
+            let valid = context(ContextKind::ValidValue).unwrap_or_default();
+            msg!("cli.clap.invalid_value", arg, value, valid)
+        }
+        ErrorKind::ValueValidation => {
+            use std::error::Error as _;
+            let reason = error.source().map(|e| report::terminal_safe(&e.to_string())).unwrap_or_default();
+            msg!("cli.clap.value_refused", arg, value, reason)
+        }
+        ErrorKind::MissingRequiredArgument => msg!("cli.clap.missing_argument", arg),
+        ErrorKind::MissingSubcommand => msg!("cli.clap.missing_command"),
+        ErrorKind::ArgumentConflict => {
+            msg!("cli.clap.conflict", arg, other = context(ContextKind::PriorArg).unwrap_or_default())
+        }
+        ErrorKind::TooManyValues | ErrorKind::WrongNumberOfValues | ErrorKind::TooFewValues => {
+            msg!("cli.clap.value_count", arg)
+        }
+        ErrorKind::NoEquals => msg!("cli.clap.value_count", arg),
+        ErrorKind::InvalidUtf8 => msg!("cli.clap.invalid_utf8"),
+        _ => msg!("cli.clap.other"),
+    };
+    err!("{}", msg!("cli.error", message));
+    if let Some(suggested) = context(ContextKind::SuggestedArg).or_else(|| context(ContextKind::SuggestedSubcommand)) {
+        err!("{}", msg!("cli.clap.did_you_mean", suggested));
+    }
+    if let Some(usage) = context(ContextKind::Usage) {
+        // clap's usage starts with its own English heading.
+        let usage = usage.trim_start().strip_prefix("Usage:").unwrap_or(&usage).trim();
+        err!();
+        err!("{}", msg!("cli.clap.usage", heading = msg!("cli.help.heading.usage"), usage));
+    }
+    err!();
+    err!("{}", msg!("cli.clap.more"));
+    ExitCode::from(EXIT_FAILED)
 }
 
 /// The help of the command `path` (`arg` empty: its about) or of its argument `arg`.
@@ -323,16 +411,6 @@ fn help(path: &str, arg: &str) -> Option<String> {
     })
 }
 
-/// The value names that are words (the others are the argument's name or a format).
-fn value_name(path: &str, arg: &str) -> Option<String> {
-    Some(match (path, arg) {
-        ("run" | "check", "reissue") => msg!("cli.value.request_id"),
-        ("verify", "head") => msg!("cli.value.head"),
-        ("status", "batch") => msg!("cli.value.batch_id"),
-        _ => return None,
-    })
-}
-
 /// Exit codes: 0 every row fine, 1 some rows rejected, 2 the job could not be done.
 const EXIT_REJECTED: u8 = 1;
 const EXIT_FAILED: u8 = 2;
@@ -345,8 +423,11 @@ fn main() -> ExitCode {
     // The version names the embedded postal data's date (a newer file is named in each manifest).
     let version =
         msg!("cli.version", version = env!("CARGO_PKG_VERSION"), postal_date = tsuchi::postal::embedded_date());
-    let matches = localized(Cli::command(), "").version(&*Box::leak(version.into_boxed_str())).get_matches();
-    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    let command = localized(Cli::command(), "").version(&*Box::leak(version.into_boxed_str()));
+    let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
+        Ok(cli) => cli,
+        Err(e) => return refused_command_line(e),
+    };
     if let Some(data) = &cli.postal_data
         && let Err(e) = tsuchi::postal::use_file(data, None)
     {
@@ -562,10 +643,14 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
                         sent = s.sent,
                         returned = s.returned,
                         not_yet = s.not_yet_sent.len(),
+                        destroyed = s.destroyed,
                         electronic = s.electronic,
                         purged
                     )
                 );
+                if s.reissued > 0 {
+                    out!("{}", msg!("cli.status.reissued", count = s.reissued));
+                }
                 if !s.not_yet_sent.is_empty() {
                     out!(
                         "{}",
@@ -595,7 +680,9 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
     for life in found {
         let n = &life.notice;
         let kind = NoticeKind::from_alias(&n.kind).map(|k| k.console_label()).unwrap_or_else(|| "?".into());
-        out!("{}", msg!("cli.status.notice", request = n.request_id, kind, office = n.office_no));
+        let user_id = life.user_id.clone().unwrap_or_else(|| msg!("cli.status.not_recorded"));
+        let prefecture = life.prefecture.clone().unwrap_or_else(|| msg!("cli.status.no_prefecture"));
+        out!("{}", msg!("cli.status.notice", request = n.request_id, kind, office = n.office_no, user_id, prefecture));
         for (at, step) in &life.steps {
             let what = match step {
                 Step::Issued { batch, issue_date, operator } => {
@@ -810,23 +897,29 @@ fn run(mut options: RunOptions, out: Option<&Path>, config_path: Option<&Path>, 
     if json {
         out!("{}", serde_json::to_string_pretty(&summary_json(&report)).expect("serialises"));
     } else {
-        print_intake(&options.input, &report.intake);
-        print_batch(&report);
+        let counts = batch::Counts::of(&report);
+        print_intake(&options.input, &report.intake, &counts);
+        print_batch(&report, &counts);
     }
     if report.rejections().is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
+/// `run --json` (and `--dry-run --json`): the shape `docs/json/summary.schema.json` names `run`.
 fn summary_json(report: &BatchReport) -> serde_json::Value {
+    // A batch ID only for a batch that exists: a dry run or a run with nothing to issue made none.
+    let made = !report.dry_run && !report.nothing_to_issue;
     serde_json::json!({
-        "batch_id": report.batch_id,
-        "dir": (!report.dry_run && !report.nothing_to_issue).then(|| report.dir.display().to_string()),
+        "command": "run",
+        "batch_id": made.then_some(&report.batch_id),
+        "dir": made.then(|| report.dir.display().to_string()),
         "dry_run": report.dry_run,
         "issue_date": report.issue_date.to_string(),
-        "counts": batch::counts(report),
+        "counts": batch::Counts::of(report).to_map(),
         "issued": report.issued,
         "skipped": report.intake.skipped,
         "hidden": report.intake.hidden,
         "rejected": report.rejections(),
+        "already_issued": report.already_issued,
         "notes": report.intake.notes,
         "warnings": report.warnings,
         "ledger": report.ledger_path.display().to_string(),
@@ -835,40 +928,25 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
     })
 }
 
-fn print_batch(report: &BatchReport) {
+fn print_batch(report: &BatchReport, counts: &batch::Counts) {
     out!();
     print_already_issued(&report.already_issued);
     print_layout_rejections(&report.render_rejections);
-    let count = |k: NoticeKind| report.issued.iter().filter(|n| n.kind == k).count();
     let ledger = msg!("cli.ledger", path = report.ledger_path.display());
-    if report.dry_run {
-        out!("{}", msg!("cli.batch.dry_run"));
-        out!("{}", msg!("cli.batch.would_issue", count = report.issued.len(), per_kind = per_kind(count)));
-        out!("  {ledger}");
-        return;
-    }
     if report.nothing_to_issue {
         out!("{}", msg!("cli.batch.nothing"));
         out!("  {ledger}");
         return;
     }
-    let zips_separate = report.issued.iter().filter(|n| n.zip_opening == ZipOpening::Separate).count();
-    let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
+    if report.dry_run {
+        out!("{}", msg!("cli.batch.dry_run"));
+        print_counts(counts);
+        out!("  {ledger}");
+        return;
+    }
     let bytes: usize = report.issued.iter().map(|n| n.bytes).sum();
     out!("{}", msg!("cli.batch.header", batch = report.batch_id, issue_date = report.issue_date));
-    let rejected_rows = intake::distinct_rows(&report.rejections());
-    let mut rows: Vec<(String, String)> = NoticeKind::ALL
-        .iter()
-        .map(|k| (capitalized(k.console_label()), msg!("cli.summary.notices", count = count(*k))))
-        .collect();
-    rows.extend([
-        (msg!("cli.summary.total"), msg!("cli.summary.notices", count = report.issued.len())),
-        (msg!("cli.summary.bundle"), msg!("cli.summary.bundle_value", paper, pages = report.bundle_pages)),
-        (msg!("cli.summary.zips"), msg!("cli.summary.items", count = zips_separate)),
-        (msg!("cli.summary.rejected"), msg!("cli.summary.rows", count = rejected_rows)),
-        (msg!("cli.summary.already_issued"), msg!("cli.summary.items", count = report.already_issued.len())),
-    ]);
-    print_table(&rows);
+    print_counts(counts);
     out!("{}", msg!("cli.summary.pdf_size", kb = bytes / 1024));
     out!("{}", msg!("cli.summary.out", path = report.dir.display()));
     let print = Path::new("print");
@@ -880,7 +958,7 @@ fn print_batch(report: &BatchReport) {
             list = print.join("発送リスト.xlsx").display()
         )
     );
-    if zips_separate > 0 {
+    if counts.zip_separate > 0 {
         out!("{}", msg!("cli.summary.secrets", path = Path::new("secrets").join("開封パスワード一覧.pdf").display()));
     }
     match &report.handoff {
@@ -891,6 +969,25 @@ fn print_batch(report: &BatchReport) {
     }
     out!("{}", msg!("cli.summary.files"));
     out!("  {ledger}");
+}
+
+/// The summary table of a batch, a dry run or `check`: every number from [`batch::Counts`].
+fn print_counts(counts: &batch::Counts) {
+    let mut rows: Vec<(String, String)> = NoticeKind::ALL
+        .iter()
+        .map(|k| (capitalized(k.console_label()), msg!("cli.summary.notices", count = counts.of_kind(*k))))
+        .collect();
+    let (paper, pages) = (counts.paper, counts.print_pages);
+    rows.extend([
+        (msg!("cli.summary.total"), msg!("cli.summary.notices", count = counts.issued)),
+        (msg!("cli.summary.bundle"), msg!("cli.summary.bundle_value", paper, pages)),
+        (msg!("cli.summary.zips_login"), msg!("cli.summary.items", count = counts.zip_login)),
+        (msg!("cli.summary.zips"), msg!("cli.summary.items", count = counts.zip_separate)),
+        (msg!("cli.summary.handoff_rows"), msg!("cli.summary.items", count = counts.handoff_rows)),
+        (msg!("cli.summary.rejected"), msg!("cli.summary.rows", count = counts.rejected_rows)),
+        (msg!("cli.summary.already_issued"), msg!("cli.summary.items", count = counts.already_issued)),
+    ]);
+    print_table(&rows);
 }
 
 /// A name at the start of a table row: `registration result` → `Registration result`.
@@ -1154,15 +1251,17 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Err(e) => return fail(e),
     };
     let rejections = plan::refused(&intake, &plan.rejections);
+    let counts = batch::Counts::planned(&intake, &plan, config);
     if options.json {
-        let issued: Vec<serde_json::Value> = plan
-            .notices
-            .iter()
-            .map(|n| {
-                serde_json::json!({ "row": n.request.row, "request_id": n.request.request_id.as_str(), "kind": n.kind() })
-            })
-            .collect();
+        // `run --json`'s shape (`docs/json/summary.schema.json`, `check`): what `run` would issue.
+        let openings = tsuchi::pack::policy::openings(&plan.notices, config);
+        let issued: Vec<batch::IssuedNotice> =
+            plan.notices.iter().zip(openings).map(|(n, o)| batch::planned(n, o)).collect();
         let summary = serde_json::json!({
+            "command": "check",
+            "batch_id": null,
+            "issue_date": issue_date.to_string(),
+            "counts": counts.to_map(),
             "issued": issued,
             "skipped": intake.skipped,
             "hidden": intake.hidden,
@@ -1172,12 +1271,12 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         });
         out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
     } else {
-        print_intake(&options.requests, &intake);
+        print_intake(&options.requests, &intake, &counts);
         print_layout_rejections(&plan.rejections);
         out!();
         print_already_issued(&plan.already_issued);
-        let (count, already) = (plan.notices.len(), plan.already_issued.len());
-        out!("{}", msg!("cli.check.would_issue", count, already));
+        out!("{}", msg!("cli.check.would_issue", count = counts.issued, already = counts.already_issued));
+        print_counts(&counts);
         out!();
         out!("{}", msg!("cli.check.password_rules"));
         for (name, policy) in [
@@ -1214,13 +1313,18 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     if rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }
 }
 
-fn print_intake(path: &Path, intake: &Intake) {
+/// The list as read: its rows and what becomes of them, the numbers from [`batch::Counts`].
+fn print_intake(path: &Path, intake: &Intake, counts: &batch::Counts) {
     out!("{}", msg!("cli.intake.list", path = path.display()));
-    out!("{}", msg!("cli.intake.rows", count = intake.data_rows));
-    let per_kind = per_kind(|k| intake.requests.iter().filter(|r| r.kind == k).count());
-    out!("{}", msg!("cli.intake.to_issue", count = intake.requests.len(), per_kind));
-    out!("{}", msg!("cli.intake.skipped", count = intake.skipped.len()));
-    out!("{}", msg!("cli.intake.rejected", rows = intake.rejected_rows(), problems = intake.rejections.len()));
+    out!("{}", msg!("cli.intake.rows", count = counts.rows));
+    let per_kind = per_kind(|k| counts.of_kind(k));
+    out!("{}", msg!("cli.intake.to_issue", count = counts.issued, per_kind));
+    out!("{}", msg!("cli.intake.already", count = counts.already_issued));
+    out!("{}", msg!("cli.intake.skipped", count = counts.skipped));
+    if counts.hidden > 0 {
+        out!("{}", msg!("cli.intake.hidden", count = counts.hidden));
+    }
+    out!("{}", msg!("cli.intake.rejected", rows = counts.rejected_rows, problems = counts.rejections));
     if !intake.rejections.is_empty() {
         out!();
         out!("{}", msg!("cli.intake.rejections_header"));
@@ -1277,9 +1381,10 @@ mod tests {
 
     #[test]
     fn the_command_line_speaks_the_language_it_is_told() {
-        for (lang, run_about, reissue_value) in
-            [(Lang::Ja, "申請一覧からパスワードを発行し", "申請番号"), (Lang::En, "Issues passwords", "REQUEST_NUMBER")]
-        {
+        for (lang, run_about, reissue_value) in [
+            (Lang::Ja, "申請一覧からパスワードを発行し", "REQUEST_NUMBER"),
+            (Lang::En, "Issues passwords", "REQUEST_NUMBER"),
+        ] {
             let cli = with_lang(lang, || localized(Cli::command(), ""));
             cli.clone().debug_assert();
             let run = cli.find_subcommand("run").unwrap();

@@ -85,7 +85,10 @@ fn dry_run_writes_nothing() {
     let input = sample("requests_sjis.csv");
     let result = tsuchi(&["run", input.to_str().unwrap(), "--out", out.to_str().unwrap(), "--dry-run"], dir.path());
     assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
-    assert!(text(&result.stdout).contains("発行される通知書：20件"));
+    let said = text(&result.stdout);
+    assert!(said.contains("■ 試行（--dry-run）：何も書き出していません"), "{said}");
+    assert!(said.contains("発行対象　　：20件（登録結果 7／再発行 8／証明書PW再発行 5）"), "{said}");
+    assert!(said.contains("15通・16頁"), "the bundle it would print: {said}");
     assert!(!out.exists() || std::fs::read_dir(&out).unwrap().count() == 0);
 }
 

@@ -73,7 +73,8 @@ fn the_help_of_every_command_follows_lang() {
         "{}",
         text(&ja.stdout)
     );
-    assert!(text(&ja.stdout).contains("--reissue <申請番号>"), "{}", text(&ja.stdout));
+    // ASCII value names in both languages: clap counts characters, not columns.
+    assert!(text(&ja.stdout).contains("--reissue <REQUEST_NUMBER>"), "{}", text(&ja.stdout));
     // A value clap refuses is explained in the language asked for.
     let bad = command().args(["--lang", "en", "check", "x.csv", "--date", "2026/4/1"]).output().unwrap();
     assert!(text(&bad.stderr).contains("Give the date 「2026/4/1」 as YYYY-MM-DD"), "{}", text(&bad.stderr));
@@ -117,7 +118,10 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
     let returned = english(cwd, &home, &["mail", "returned", &control, "--reason", "宛所不明"], 0);
     assert!(returned.contains("(「宛所不明」)"), "{returned}");
     let status = english(cwd, &home, &["status", "--batch", &id], 0);
-    assert!(status.contains("2 by mail (0 sent, 1 returned, 1 not yet sent), 1 sent electronically"), "{status}");
+    assert!(
+        status.contains("2 by mail (0 sent, 1 returned, 1 not yet sent, 0 destroyed unsent), 1 sent electronically"),
+        "{status}"
+    );
     let refused = english(cwd, &home, &["purge", batch.to_str().unwrap()], 2);
     assert!(refused.contains("Error: Batch ") && refused.contains("--force --reason REASON"), "{refused}");
     let purged = english(cwd, &home, &["purge", batch.to_str().unwrap(), "--force", "--reason", "test"], 0);
@@ -256,4 +260,73 @@ fn check_of_the_sample_with_mistakes_is_all_english() {
     let japanese = japanese_outside_quotes(&said);
     assert!(japanese.is_empty(), "{}\n\nall of it:\n{said}", japanese.join("\n"));
     assert!(text(&out.stderr).trim().is_empty(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_command_line_clap_refuses_is_explained_in_the_clerks_language_with_exit_code_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], &str, &str); 5] = [
+        (&["run", "x.csv", "--bogus"], "知らない引数「--bogus」があります", "Unknown argument 「--bogus」"),
+        (&["run"], "必要な引数がありません：<REQUESTS>", "A required argument is missing: <REQUESTS>"),
+        (&["run", "x.csv", "--out"], "--out <OUT> に値がありません", "--out <OUT> needs a value"),
+        (&["frobnicate"], "知らないコマンド「frobnicate」です", "Unknown command 「frobnicate」"),
+        (
+            &["--lang", "fr", "check", "x.csv"],
+            "--lang <ja|en> の値「fr」が正しくありません",
+            "The value 「fr」 of --lang",
+        ),
+    ];
+    for (args, ja, en) in cases {
+        let out = command().env_remove("TSUCHI_LANG").args(args).current_dir(dir.path()).output().unwrap();
+        let said = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {said}");
+        assert!(said.starts_with("エラー："), "{args:?}: {said}");
+        assert!(said.contains(ja), "{args:?}: {said}");
+        assert!(said.contains("詳しくは --help"), "{said}");
+        for english in ["error:", "Usage:", "For more information", "unexpected argument"] {
+            assert!(!said.contains(english), "{args:?} says clap's English 「{english}」: {said}");
+        }
+        if args[0] == "--lang" {
+            continue;
+        }
+        let en_args: Vec<&str> = ["--lang", "en"].iter().chain(args).copied().collect();
+        let said = english(dir.path(), &dir.path().join("home"), &en_args, 2);
+        assert!(said.contains(en) && said.starts_with("Error: "), "{en_args:?}: {said}");
+    }
+    // Usage lines name the command in the clerk's words.
+    let out = command().args(["run", "--bogus"]).current_dir(dir.path()).output().unwrap();
+    assert!(text(&out.stderr).contains("使い方： tsuchi run [OPTIONS] <REQUESTS>"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn the_help_is_in_the_clerks_words_and_its_columns_align() {
+    for (lang, headings) in [
+        ("ja", ["使い方：", "引数", "オプション", "このヘルプを表示します"]),
+        ("en", ["Usage:", "Arguments", "Options", "Print help"]),
+    ] {
+        let out = command().args(["--lang", lang, "run", "--help"]).output().unwrap();
+        let help = text(&out.stdout);
+        assert_eq!(out.status.code(), Some(0));
+        for h in headings {
+            assert!(help.contains(h), "{lang}: {h}\n{help}");
+        }
+        if lang == "ja" {
+            for english in ["Usage:", "Options:", "Arguments:", "Print help"] {
+                assert!(!help.contains(english), "{english}\n{help}");
+            }
+        }
+        // Every option's help starts in the same column (value names are ASCII).
+        let starts: std::collections::BTreeSet<usize> = help
+            .lines()
+            .filter(|l| l.trim_start().starts_with('-'))
+            .map(|l| {
+                // Flags and value names are ASCII: a byte offset is a column.
+                let flags = l.trim_start();
+                let gap = flags.find("  ").unwrap();
+                let help = flags[gap..].trim_start();
+                l.len() - help.len()
+            })
+            .collect();
+        assert_eq!(starts.len(), 1, "{lang}: help columns differ {starts:?}\n{help}");
+    }
 }

@@ -45,6 +45,13 @@ pub enum AuditEvent {
         request_id: String,
         kind: NoticeKind,
         office_no: String,
+        /// The ユーザID and 請求先都道府県 the notice was issued for (an office billing several
+        /// prefectures has one notice of a kind per ユーザID). Absent in events recorded before
+        /// they were kept.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prefecture: Option<String>,
         /// Paths relative to the batch folder.
         pdf: PathBuf,
         zip: PathBuf,
@@ -257,6 +264,8 @@ mod tests {
                     request_id: "R08-0001".into(),
                     kind: NoticeKind::LoginReissue,
                     office_no: "1310000001".into(),
+                    user_id: None,
+                    prefecture: None,
                     pdf: pdf.clone(),
                     zip: zip.clone(),
                     zip_opening: ZipOpening::Login,

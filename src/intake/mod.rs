@@ -591,6 +591,21 @@ impl RowCheck<'_> {
         Some(name)
     }
 
+    /// The FAX番号, optional for every kind: blank prints blank, and a word meaning "none"
+    /// (「なし」「-」…) is blank too, with a note naming the row, so that an office without a FAX
+    /// gets its 登録結果.
+    fn fax(&mut self) -> Option<PhoneNo> {
+        let raw = self.checked(Column::Fax, false)?;
+        if raw.trim().is_empty() {
+            return None;
+        }
+        if PhoneNo::means_none(&raw) {
+            self.note(Column::Fax, crate::msg!("intake.note.fax_none", value = raw.trim()));
+            return None;
+        }
+        PhoneNo::parse_fax(&raw).map_err(|reason| self.reject(Column::Fax, reason)).ok()
+    }
+
     /// The 申請番号 (see [`Self::stored_as_meant`] for how it must be stored).
     fn request_id(&mut self) -> Option<RequestId> {
         self.code(Column::RequestId, true, RequestId::parse)
@@ -637,7 +652,7 @@ impl RowCheck<'_> {
         let address2 = self.printed(Column::Address2, false);
         let needs_phone = kind == Some(NoticeKind::Registration);
         let phone = self.code(Column::Phone, needs_phone, PhoneNo::parse);
-        let fax = self.code(Column::Fax, needs_phone, PhoneNo::parse);
+        let fax = self.fax();
         let user_id = self.code(Column::UserId, true, UserId::parse);
         let prefecture = self.code(Column::Prefecture, false, Prefecture::parse);
         let attention = self.name(Column::Attention, false);

@@ -169,18 +169,62 @@ impl fmt::Display for PostalCode {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PhoneNo(String);
 
+/// Words a clerk writes in the FAX cell of an office that has no FAX (after NFKC, the hyphen
+/// look-alikes mapped to `-`, spaces removed, ASCII lower case).
+const NO_FAX: &[&str] = &[
+    "なし",
+    "無し",
+    "無",
+    "ナシ",
+    "ない",
+    "無い",
+    "該当なし",
+    "未設定",
+    "不要",
+    "なし。",
+    "×",
+    "・",
+    "n/a",
+    "na",
+    "none",
+    "nil",
+    "no",
+];
+
 impl PhoneNo {
+    /// A 電話番号.
     pub fn parse(raw: &str) -> Result<PhoneNo, String> {
+        PhoneNo::parse_shape(raw).map_err(|leading_zero| match leading_zero {
+            true => crate::msg!("field.phone.leading_zero"),
+            false => crate::msg!("field.phone.shape"),
+        })
+    }
+
+    /// A FAX番号 (refused in the FAX's own words, not the phone's).
+    pub fn parse_fax(raw: &str) -> Result<PhoneNo, String> {
+        PhoneNo::parse_shape(raw).map_err(|leading_zero| match leading_zero {
+            true => crate::msg!("field.fax.leading_zero"),
+            false => crate::msg!("field.fax.shape"),
+        })
+    }
+
+    /// The number, or whether it failed for a lost leading zero (`true`) or its shape.
+    fn parse_shape(raw: &str) -> Result<PhoneNo, bool> {
         let code = normalize_code(raw);
         let allowed = code.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '(' | ')'));
         let digits: String = code.chars().filter(char::is_ascii_digit).collect();
         if allowed && digits.starts_with('0') && (10..=11).contains(&digits.len()) {
             Ok(PhoneNo(code))
-        } else if allowed && !digits.starts_with('0') && (9..=10).contains(&digits.len()) {
-            Err(crate::msg!("field.phone.leading_zero"))
         } else {
-            Err(crate::msg!("field.phone.shape"))
+            Err(allowed && !digits.starts_with('0') && (9..=10).contains(&digits.len()))
         }
+    }
+
+    /// Whether a FAX cell says "no FAX" in words (「なし」「無し」「-」「ー」…) rather than a number.
+    pub fn means_none(raw: &str) -> bool {
+        let folded: String =
+            normalize_code(raw).chars().filter(|c| !c.is_whitespace()).collect::<String>().to_lowercase();
+        !folded.is_empty() && (folded.chars().all(|c| c == '-') || NO_FAX.contains(&folded.as_str()))
     }
 
     pub fn as_str(&self) -> &str {

@@ -37,29 +37,50 @@ impl ZipKey {
     }
 }
 
-/// The key of every notice's ZIP, in the order of `notices`.
-pub fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
+/// Which notice's login password opens each notice's ZIP (`None`: a fresh 開封パスワード), in
+/// the order of `notices`. Decided from the kinds, the ユーザID and the settings alone, never
+/// from a secret's value: `check`, the dry run and the run count the same ZIPs each way.
+pub fn login_sources(notices: &[Notice], config: &Config) -> Vec<Option<usize>> {
     // ユーザID whose login password is issued exactly once in this batch. A login belongs to a
     // ユーザID, not an office: an office billing two prefectures has two.
     let mut logins: HashMap<&UserId, Vec<usize>> = HashMap::new();
     for (i, n) in notices.iter().enumerate() {
-        if n.secret(SecretSlot::TempPassword).is_some() {
+        if SecretSlot::of(n.kind()).contains(&SecretSlot::TempPassword) {
             logins.entry(&n.request.user_id).or_default().push(i);
         }
     }
-    let mut generator = Generator::os();
     notices
         .iter()
         .enumerate()
         .map(|(i, n)| {
-            let login = match config.zip.password_source.of(n.kind()) {
+            match config.zip.password_source.of(n.kind()) {
+                // Never the login the ZIP itself carries.
                 PasswordSource::Login => logins.get(&n.request.user_id).filter(|v| v.len() == 1).map(|v| v[0]),
                 PasswordSource::Separate => None,
-            };
-            // Never the secret the ZIP itself carries.
+            }
+            .filter(|&j| j != i)
+        })
+        .collect()
+}
+
+/// How each notice's ZIP opens, in the order of `notices` (see [`login_sources`]).
+pub fn openings(notices: &[Notice], config: &Config) -> Vec<ZipOpening> {
+    let sources = login_sources(notices, config);
+    sources.iter().map(|s| if s.is_some() { ZipOpening::Login } else { ZipOpening::Separate }).collect()
+}
+
+/// The key of every notice's ZIP, in the order of `notices`.
+pub fn zip_keys(notices: &[Notice], config: &Config) -> Vec<ZipKey> {
+    let mut generator = Generator::os();
+    login_sources(notices, config)
+        .into_iter()
+        .enumerate()
+        .map(|(i, login)| {
+            let n = &notices[i];
+            // Never the secret the ZIP itself carries (two independent draws would have to agree).
             let carries = |j: usize| {
                 let key = notices[j].secret(SecretSlot::TempPassword).map(Secret::expose);
-                j == i || SecretSlot::of(n.kind()).iter().any(|s| n.secret(*s).map(Secret::expose) == key)
+                SecretSlot::of(n.kind()).iter().any(|s| n.secret(*s).map(Secret::expose) == key)
             };
             match login {
                 Some(j) if !carries(j) => ZipKey::Login(j),
