@@ -698,6 +698,8 @@ mod tests {
                 office_no: "1371000017".into(),
                 control_no: Some("20260401-090000-00001".into()),
             },
+            user_id: Some("KJ131371000017".into()),
+            prefecture: None,
             steps: vec![("2026-04-02 10:00".into(), Step::Sent { registered_no: registered_no.into(), sent_on: None })],
         }
     }
