@@ -6,8 +6,8 @@
 //! belongs to) and on the PDF rasterised by poppler at 300 dpi (no dark pixel outside the boxes
 //! the layout drew into, none in the window's margin or where the sheet's play brings the window).
 //!
-//! `TSUCHI_PAPER_PNG=<folder>` also writes every page as an 80 dpi PNG there, for a look by eye
-//! (the passwords are from seeded generators, never real ones).
+//! `TSUCHI_PAPER_PNG=<folder>` also writes every page there as an 80 dpi PNG and as its PDF, for
+//! a look by eye (the passwords are from seeded generators, never real ones).
 
 mod common;
 
@@ -20,12 +20,15 @@ use tsuchi::config::Config;
 use tsuchi::intake::{self, NoticeKind, ReadOptions, Request};
 use tsuchi::model::Prefecture;
 use tsuchi::notice::{Notice, Secrets};
-use tsuchi::render::layout::{Area, Item, address_area, address_inner};
+use tsuchi::render::layout::{Area, Item, address_area};
 use tsuchi::render::{CoverInfo, Frame, PdfFonts, Renderer, pdf};
 use tsuchi::secrets::{Generator, Secret};
 
 const DPI: f32 = 300.0;
 const MIN_PT: f32 = 8.0;
+/// How far the folded sheet moves in a 長形3号 either way (templates/layout.toml, [address]
+/// play_mm, explains the figure).
+const ENVELOPE_PLAY_MM: f32 = 10.0;
 
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()
@@ -95,7 +98,12 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
     let mut other = long_request(NoticeKind::Registration, true);
     other.prefecture = Some(Prefecture::parse("大阪府").unwrap());
     requests.push(("registration_other_prefecture".into(), other, true));
-    let fonts = fonts_with(&renderer, &[LONG_NAME, LONG_ADDRESS, "施設長 長谷川 三千代 大阪府"]);
+    // A row as the samples hold it, with its customer barcode under the address.
+    let sample = sample_requests().into_iter().find(|r| r.kind == NoticeKind::LoginReissue).unwrap();
+    let sample_text =
+        format!("{}{}{}", sample.office_name, sample.address, sample.attention.clone().unwrap_or_default());
+    requests.push(("login_reissue_barcode".into(), sample, false));
+    let fonts = fonts_with(&renderer, &[LONG_NAME, LONG_ADDRESS, "施設長 長谷川 三千代 大阪府", &sample_text]);
 
     let mut sheets = Vec::new();
     for (seed, (name, request, several_ids)) in requests.into_iter().enumerate() {
@@ -171,6 +179,59 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
 
 /// The layout's own account: every run at least 8 pt, its ink box inside the box it was set
 /// in and on the page.
+/// Where the address block may print: Japan Post's 2 mm inside the window frame, whatever
+/// `layout.toml` says.
+fn two_mm_inside(frame: Area) -> Area {
+    Area { x: frame.x + 2.0, y: frame.y + 2.0, w: frame.w - 4.0, h: frame.h - 4.0 }
+}
+
+/// The window on a notice or the calibration sheet: the address block and the barcode inside
+/// its inner box (2 mm from the frame), the bars 2 mm clear of the text, and the 殿 line at
+/// least the envelope's play below the frame.
+fn check_window(sheet: &Sheet, config: &Config) {
+    let renderer = Renderer::new(config).unwrap();
+    let g = renderer.geometry();
+    let options =
+        tsuchi::render::layout::LayoutOptions { address_offset: config.layout.address_offset_mm, ..Default::default() };
+    let frame = address_area(&g.address, options);
+    let inner = two_mm_inside(frame);
+    let within = |a: Area| {
+        a.x >= inner.x - 1e-3
+            && a.right() <= inner.right() + 1e-3
+            && a.y >= inner.y - 1e-3
+            && a.bottom() <= inner.bottom() + 1e-3
+    };
+    let address: Vec<_> = sheet.frame.texts().filter(|t| t.role.starts_with("address:")).collect();
+    assert!(address.len() >= 3, "{}", sheet.name);
+    for run in &address {
+        assert!(
+            within(run.extent()),
+            "{}: {} at {:?} is not 2 mm inside the window {frame:?}",
+            sheet.name,
+            run.role,
+            run.extent()
+        );
+    }
+    let bars: Vec<Area> =
+        sheet.frame.items.iter().filter_map(|i| if let Item::Fill { area } = i { Some(*area) } else { None }).collect();
+    if !bars.is_empty() {
+        assert_eq!(bars.len(), 67, "{}", sheet.name);
+        let text_bottom = address.iter().map(|r| r.extent().bottom()).fold(0.0, f32::max);
+        for bar in &bars {
+            assert!(within(*bar), "{}: a bar at {bar:?} is not 2 mm inside the window", sheet.name);
+            assert!(bar.y >= text_bottom + 2.0 - 1e-3, "{}: a bar within 2 mm of the text", sheet.name);
+        }
+    }
+    for run in sheet.frame.texts().filter(|t| t.role == "addressee") {
+        let top = run.extent().y;
+        assert!(
+            top >= frame.bottom() + g.address.play_mm - 1e-3,
+            "{}: the 殿 line at {top} mm slides into the window",
+            sheet.name
+        );
+    }
+}
+
 fn check_runs(sheet: &Sheet) {
     assert!(sheet.frame.texts().count() > 10, "{}: too few runs", sheet.name);
     for run in sheet.frame.texts() {
@@ -307,6 +368,7 @@ fn check_raster(sheet: &Sheet, dir: &Path, config: &Config) {
     if let Some(out) = std::env::var_os("TSUCHI_PAPER_PNG") {
         let png = PathBuf::from(out).join(&sheet.name);
         tool("pdftoppm", &["-png", "-r", "80", "-singlefile", path.to_str().unwrap(), png.to_str().unwrap()]);
+        std::fs::write(png.with_extension("pdf"), &sheet.pdf).unwrap();
     }
     let img = rasterise(&path);
     // A4 at 300 dpi: 2480.3 × 3507.9 pixels, rounded up by poppler.
@@ -334,8 +396,8 @@ fn check_raster(sheet: &Sheet, dir: &Path, config: &Config) {
             ..Default::default()
         };
         let frame = address_area(&geometry.address, options);
-        let inner = address_inner(&geometry.address, options);
-        let play = geometry.address.play_mm;
+        let inner = two_mm_inside(frame);
+        let play = ENVELOPE_PLAY_MM;
         let reach = Area { y: frame.y - play, h: frame.h + 2.0 * play, ..frame };
         let ink = img.ink_in(reach, Some(inner));
         assert!(ink.is_empty(), "{}: ink in the window's margin or play at {:?}", sheet.name, ink.first());
@@ -363,8 +425,15 @@ fn every_page_kind_keeps_its_text_in_its_boxes_at_8_pt_or_more_at_300_dpi() {
         ] {
             assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
         }
+        assert!(
+            sheets.iter().filter(|s| s.frame.items.iter().any(|i| matches!(i, Item::Fill { .. }))).count() >= 2,
+            "a notice and the calibration sheet carry a customer barcode"
+        );
         for sheet in &sheets {
             check_runs(sheet);
+            if sheet.name.starts_with("notice_") || sheet.name.starts_with("archive_") || sheet.name == "calibration" {
+                check_window(sheet, &config);
+            }
             if offset == [0.0, 0.0] || sheet.name.starts_with("notice_registration") {
                 check_raster(sheet, dir.path(), &config);
             }
