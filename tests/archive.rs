@@ -261,8 +261,9 @@ fn the_copy_is_the_same_page_with_each_password_character_masked() {
             words
         };
         let (shown, kept) = (small(&notice), small(&copy));
-        let expected: Vec<&String> =
-            shown.iter().filter(|w| !readings.contains(w.split_once(' ').unwrap().1)).collect();
+        // A long reading is set on two or three lines (ダブ / リュー): each line is a word.
+        let is_reading = |w: &str| readings.iter().any(|r| r.contains(w));
+        let expected: Vec<&String> = shown.iter().filter(|w| !is_reading(w.split_once(' ').unwrap().1)).collect();
         assert_eq!(kept.iter().collect::<Vec<_>>(), expected, "{copy:?}");
         assert!(kept.iter().any(|w| w.ends_with(" 大文字")) && kept.iter().any(|w| w.ends_with(" 数字")));
     }

@@ -48,18 +48,31 @@ fn notice_secrets(batch: &Path) -> BTreeMap<String, Vec<String>> {
 }
 
 /// ZIP file name → its 開封パスワード, read from the second-channel list: each grid follows a
-/// label line ending in 「（<zip name>）」.
+/// label ending in 「（<zip name>）」; a password longer than a line of cells goes on in the grid
+/// rows below, up to the next label.
 fn listed_zip_passwords(batch: &Path) -> BTreeMap<String, String> {
     let list = batch.join("secrets/開封パスワード一覧.pdf");
-    let labels: Vec<String> = tool("pdftotext", &["-layout", list.to_str().unwrap(), "-"])
-        .lines()
-        .filter_map(|l| {
-            l.trim_end().strip_suffix(".zip）").and_then(|l| l.rsplit('（').next()).map(|n| format!("{n}.zip"))
-        })
-        .collect();
-    let secrets = secrets_in(&list);
-    assert_eq!(labels.len(), secrets.len());
-    labels.into_iter().zip(secrets).collect()
+    let mut listed: Vec<(String, String)> = Vec::new();
+    for page in words(&list) {
+        // (top, Some(zip name)) for a label, (top, None) for a grid row's large characters.
+        let mut marks: Vec<(f64, Option<String>, f64, String)> = Vec::new();
+        for (x0, y0, _, y1, word) in page {
+            if let Some(name) = word.strip_suffix(".zip）").and_then(|w| w.rsplit('（').next()) {
+                marks.push((y0, Some(format!("{name}.zip")), x0, String::new()));
+            } else if y1 - y0 > 20.0 {
+                marks.push((y0.round(), None, x0, word));
+            }
+        }
+        marks.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.2.total_cmp(&b.2)));
+        for (_, label, _, word) in marks {
+            match label {
+                Some(name) => listed.push((name, String::new())),
+                None => listed.last_mut().expect("a grid follows its label").1.push_str(&word),
+            }
+        }
+    }
+    assert!(listed.iter().all(|(_, password)| !password.is_empty()));
+    listed.into_iter().collect()
 }
 
 fn zip_opens(zip: &Path, password: &str) -> bool {
@@ -329,8 +342,9 @@ fn calibrate_prints_the_address_block_folds_and_rulers() {
     // The postal line sits where notices put it, moved by the configured offset.
     let mm = 72.0 / 25.4;
     let postal = page.iter().find(|w| w.4.starts_with('〒')).unwrap();
-    assert!((postal.0 / mm - (22.0 + 2.5)).abs() < 0.5, "x = {} mm", postal.0 / mm);
-    for n in ["10", "50", "100", "200"] {
+    // 2 mm inside the window frame.
+    assert!((postal.0 / mm - (22.0 + 2.0 + 2.5)).abs() < 0.5, "x = {} mm", postal.0 / mm);
+    for n in ["10", "50", "100", "200", "210"] {
         assert!(page.iter().any(|w| w.4 == n), "ruler mark {n}");
     }
 }

@@ -41,6 +41,8 @@ pub struct PageGeometry {
     pub margin_right_mm: f32,
     pub margin_bottom_mm: f32,
     pub leading: f32,
+    /// No text on any page is set smaller: what does not fit wraps instead.
+    pub min_pt: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -54,6 +56,11 @@ pub struct AddressGeometry {
     pub address_pt: f32,
     pub name_pt: f32,
     pub min_scale: f32,
+    /// Text and barcode stay this far inside the window frame on every side.
+    pub inset_mm: f32,
+    /// How far the folded sheet can move in the envelope from where the calibration put it:
+    /// the salutation below the window starts at least this far below the frame.
+    pub play_mm: f32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -117,6 +124,8 @@ pub struct GridGeometry {
     pub class_pt: f32,
     pub char_pt: f32,
     pub reading_pt: f32,
+    /// Line pitch of a reading that takes two or three lines in its cell.
+    pub reading_line_mm: f32,
     pub class_grey: f32,
     pub line_pt: f32,
 }
@@ -134,4 +143,29 @@ pub struct BulletsGeometry {
 pub struct FooterGeometry {
     pub bottom_mm: f32,
     pub size_pt: f32,
+}
+
+impl Geometry {
+    /// Every type size of the geometry, by its key: none may be below `[page] min_pt`.
+    pub fn type_sizes(&self) -> [(&'static str, f32); 14] {
+        [
+            ("address.postal_pt", self.address.postal_pt),
+            ("address.address_pt", self.address.address_pt),
+            ("address.name_pt", self.address.name_pt),
+            (
+                "address.min_scale",
+                self.address.postal_pt.min(self.address.address_pt).min(self.address.name_pt) * self.address.min_scale,
+            ),
+            ("issuer.size_pt", self.issuer.size_pt),
+            ("addressee.min_pt", self.addressee.min_pt),
+            ("title.size_pt", self.title.size_pt),
+            ("paragraph.size_pt", self.paragraph.size_pt),
+            ("table.min_pt", self.table.min_pt),
+            ("grid.class_pt", self.grid.class_pt),
+            ("grid.reading_pt", self.grid.reading_pt),
+            ("grid.label_pt", self.grid.label_pt),
+            ("bullets.size_pt", self.bullets.size_pt),
+            ("footer.size_pt", self.footer.size_pt),
+        ]
+    }
 }

@@ -124,6 +124,9 @@ const SPACE_BREAK_SHARE: f32 = 0.5;
 const NO_LINE_START: &str =
     "、。，．,.・：；？！ー）］｝」』】〕〉》”’ぁぃぅぇぉっゃゅょゎァィゥェォッャュョヮヵヶ)]}:;!?%％";
 
+/// A sentence's end: at least two characters come before it on its line.
+const SENTENCE_END: &str = "。．";
+
 pub(super) fn leading_mm(size_pt: f32, leading: f32) -> f32 {
     size_pt * MM_PER_PT * leading
 }
@@ -137,6 +140,15 @@ pub fn wrap(text: &str, width: f32, size_pt: f32, face: Face) -> Vec<String> {
         wrap_paragraph(paragraph, width, size_pt, face, &mut lines);
     }
     lines
+}
+
+/// Whether a line made of `next` would start badly (禁則): with a character that may not
+/// start a line, or with a single character and the 「。」 after it.
+fn starts_badly(next: &std::collections::VecDeque<&str>) -> bool {
+    let first = |t: Option<&&str>| t.and_then(|t| t.chars().next());
+    first(next.front()).is_some_and(|c| NO_LINE_START.contains(c))
+        || (next.front().is_some_and(|t| t.chars().count() == 1)
+            && first(next.get(1)).is_some_and(|c| SENTENCE_END.contains(c)))
 }
 
 fn is_space(token: &str) -> bool {
@@ -191,10 +203,11 @@ fn wrap_paragraph(paragraph: &str, width: f32, size_pt: f32, face: Face, lines: 
             line_width = piece_width;
             continue;
         }
-        // Break before `token`; pull one token down if `token` may not start a line.
-        let starts_badly = token.chars().next().is_some_and(|c| NO_LINE_START.contains(c));
+        // Break before `token`. A line may not start with a closing mark (「。」「）」「ー」…),
+        // and a sentence's end may not come down alone with one character (「い。」): pull
+        // tokens down from the full line until the new line starts well.
         queue.push_front(token);
-        if starts_badly && line.len() > 1 {
+        while line.len() > 1 && starts_badly(&queue) {
             queue.push_front(line.pop().expect("line has two tokens"));
         }
         // Names are often 「法人名 事業所名」: break at the last space when it is in the
@@ -251,48 +264,31 @@ pub(super) fn fit(
     None
 }
 
-/// Fits a label — `[before, name, after]` — on one line of `width` mm: at `max_pt`, shrunk
-/// as far as `min_pt`, and past that with the name cut short by 「…」 (what comes before and
-/// after it, such as a file name, stays whole). Never fails: a label on a list (the full value
-/// stays in the workbooks) must not stop a batch.
-pub fn one_line_label(label: &[String; 3], width: f32, max_pt: f32, min_pt: f32) -> (f32, String) {
-    let [before, name, after] = label;
-    let text = format!("{before}{name}{after}");
-    let m = Face::Gothic.metrics();
-    let natural = m.width_mm(&text, max_pt);
-    if natural <= width + 1e-4 {
-        return (max_pt, text);
+/// A label — a list entry's heading — at `max_pt` on one line if it fits, else shrunk a little
+/// (not below `min_pt`) to take as few lines as it can, else wrapped at `min_pt` over as many
+/// lines as it needs. Never fails and never cuts: a list must not stop a batch, nor hide a name.
+pub fn label_lines(text: &str, width: f32, max_pt: f32, min_pt: f32) -> (f32, Vec<String>) {
+    let lines = wrap(text, width, max_pt, Face::Gothic);
+    if lines.len() == 1 {
+        return (max_pt, lines);
     }
-    let shrunk = ((max_pt * width / natural) * 4.0).floor() / 4.0;
-    if shrunk >= min_pt {
-        return (shrunk, text);
-    }
-    let ellipsis = "…";
-    let fixed = m.width_mm(&format!("{before}{ellipsis}{after}"), min_pt);
-    let (kept, budget) = if fixed < width {
-        (name.as_str(), width - fixed)
-    } else {
-        (text.as_str(), width - m.width_mm(ellipsis, min_pt))
-    };
-    let em = min_pt * MM_PER_PT;
-    let (mut used, mut cut) = (0.0, String::new());
-    for c in kept.chars() {
-        used += m.advance(c) * em;
-        if used > budget {
-            break;
+    for fewer in 1..lines.len() {
+        if let Some(fitted) = fit(text, width, fewer, max_pt, min_pt, Face::Gothic) {
+            return fitted;
         }
-        cut.push(c);
     }
-    let out = if fixed < width { format!("{before}{cut}{ellipsis}{after}") } else { format!("{cut}{ellipsis}") };
-    (min_pt, out)
+    (max_pt, lines)
 }
 
 /// Wraps `text`, but sets it up to `1 - min_share` smaller when that saves a line: a
 /// paragraph's last two characters or a lone 御中 should not take a line of their own.
-fn fewer_lines(text: &str, width: f32, size_pt: f32, min_share: f32) -> (f32, Vec<String>) {
+/// Never below `min_pt`.
+fn fewer_lines(text: &str, width: f32, size_pt: f32, min_share: f32, min_pt: f32) -> (f32, Vec<String>) {
+    let size_pt = size_pt.max(min_pt);
     let lines = wrap(text, width, size_pt, Face::Gothic);
     if lines.len() > 1
-        && let Some(fitted) = fit(text, width, lines.len() - 1, size_pt, size_pt * min_share, Face::Gothic)
+        && let Some(fitted) =
+            fit(text, width, lines.len() - 1, size_pt, (size_pt * min_share).max(min_pt), Face::Gothic)
     {
         return fitted;
     }
@@ -384,54 +380,101 @@ pub fn layout(doc: &Document, marks: &Marks, g: &Geometry, options: LayoutOption
     let mut page = Page { g, items: Vec::new() };
     let barcode = marks.bars;
     let b = &g.barcode;
-    let reserve = if barcode.is_some() { b.long_mm + 2.0 * b.quiet_mm } else { 0.0 };
-    let text_bottom = address_block(&mut page, &doc.address, options, reserve)?;
+    let text_bottom = address_block(&mut page, &doc.address, options, barcode_reserve(g, barcode.is_some()))?;
     if let Some(bars) = barcode {
-        let area = address_area(&g.address, options);
-        customer_barcode(&mut page, bars, area.x + b.quiet_mm, text_bottom + b.quiet_mm);
+        let area = address_inner(&g.address, options);
+        customer_barcode(&mut page, bars, area.x, text_bottom + b.quiet_mm);
     }
     issuer_block(&mut page, doc)?;
 
-    // 殿 line, title.
+    // 殿 line, title. The 殿 line never shows in the window, wherever the sheet slides: a
+    // window moved down by the offset moves it down, and the title and body under it as far
+    // as they must.
     let a = &g.addressee;
-    let area = Area { x: page.content_left(), y: a.top_mm, w: a.width_mm, h: 0.0 };
-    let (size, lines) = fit(&doc.addressee.text, a.width_mm, 2, a.size_pt, a.min_pt, Face::Gothic)
+    let m = Face::Gothic.metrics();
+    let (size, lines) = fit(&doc.addressee.text, a.width_mm, 2, a.size_pt, a.min_pt.max(g.page.min_pt), Face::Gothic)
         .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.addressee") })?;
-    let area = Area { h: lines.len() as f32 * leading_mm(size, g.page.leading), ..area };
-    let mut y = a.top_mm;
+    let line_h = leading_mm(size, g.page.leading);
+    // The first line's ink starts half the leading's slack below its top.
+    let ink_below_top = (line_h - (m.ascender - m.descender) * size * MM_PER_PT) / 2.0;
+    let clear = address_area(&g.address, options).bottom() + g.address.play_mm - ink_below_top;
+    let down = (clear - a.top_mm).max(0.0);
+    let area = Area { x: page.content_left(), y: a.top_mm + down, w: a.width_mm, h: lines.len() as f32 * line_h };
+    let mut y = area.y;
     for line in &lines {
         y += page.aligned(line, area, y, size, Align::Left, "addressee");
     }
     let full = Area { x: page.content_left(), y: 0.0, w: page.content_width(), h: g.page.height_mm };
-    let title_area = Area { y: g.title.top_mm, h: leading_mm(g.title.size_pt, g.page.leading), ..full };
-    page.aligned(&doc.title, title_area, g.title.top_mm, g.title.size_pt, Align::Center, "title");
+    let addressee_bottom = y;
+    let title_h = leading_mm(g.title.size_pt, g.page.leading);
 
-    let mut y = g.flow.top_mm.max(y + g.flow.gap_mm);
-    for block in &doc.blocks {
-        y = body_block(&mut page, block, marks, y, options)? + g.flow.gap_mm;
+    // The footer first: the body ends above it.
+    let footer = match doc.footer.text.is_empty() {
+        true => None,
+        false => Some(
+            fit(&doc.footer.text, full.w, 2, g.footer.size_pt, g.page.min_pt, Face::Gothic)
+                .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.footer") })?,
+        ),
+    };
+    let footer_h = footer.as_ref().map_or(1, |(_, lines)| lines.len()) as f32
+        * leading_mm(footer.as_ref().map_or(g.footer.size_pt, |(size, _)| *size), g.page.leading);
+    let footer_top = g.page.height_mm - g.footer.bottom_mm - footer_h;
+    let limit = footer_top.min(g.page.height_mm - g.page.margin_bottom_mm - footer_h);
+
+    // The title keeps its place unless the 殿 line came down onto it, and the blocks follow
+    // with the given gap between them. On a full page (long names and addresses, a reading row
+    // of three-line readings, a window moved down) the title comes up under the 殿 line and the
+    // gaps close up, to a quarter at most, before the page overflows.
+    let body_start = page.items.len();
+    let mut fitted = false;
+    for (tight, share) in [(false, 1.0), (false, 0.5), (true, 0.5), (true, 0.25)] {
+        page.items.truncate(body_start);
+        let gap = share * g.flow.gap_mm;
+        let title_top =
+            if tight { addressee_bottom + gap } else { g.title.top_mm.max(addressee_bottom + g.flow.gap_mm) };
+        let title_area = Area { y: title_top, h: title_h, ..full };
+        page.aligned(&doc.title, title_area, title_top, g.title.size_pt, Align::Center, "title");
+        let flow_top = title_top + title_h + gap;
+        let flow_top = if tight { flow_top } else { g.flow.top_mm.max(flow_top) };
+        let mut y = flow_top;
+        for (i, block) in doc.blocks.iter().enumerate() {
+            if i > 0 {
+                y += gap;
+            }
+            y = body_block(&mut page, block, marks, y, options)?;
+        }
+        if y <= limit {
+            fitted = true;
+            break;
+        }
     }
-    let limit = g.page.height_mm - g.page.margin_bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
-    if y - g.flow.gap_mm > limit {
+    if !fitted {
         return Err(LayoutError::PageOverflow { what: crate::msg!("render.part.body_end") });
     }
 
-    if !doc.footer.text.is_empty() {
-        let top = g.page.height_mm - g.footer.bottom_mm - leading_mm(g.footer.size_pt, g.page.leading);
-        let area = Area { y: top, h: leading_mm(g.footer.size_pt, g.page.leading), ..full };
-        let (size, lines) = fit(&doc.footer.text, area.w, 1, g.footer.size_pt, g.footer.size_pt * 0.7, Face::Gothic)
-            .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.footer") })?;
-        page.aligned(&lines[0], area, top, size, Align::Center, "footer");
+    if let Some((size, lines)) = footer {
+        let area = Area { y: footer_top, h: footer_h, ..full };
+        let mut y = footer_top;
+        for line in &lines {
+            y += page.aligned(line, area, y, size, Align::Center, "footer");
+        }
     }
     Ok(Frame { width: g.page.width_mm, height: g.page.height_mm, items: page.items })
 }
 
-/// Where the address block sits, after the envelope adjustment.
+/// The window frame: where the address block sits, after the envelope adjustment.
 pub fn address_area(g: &AddressGeometry, options: LayoutOptions) -> Area {
     Area { x: g.x_mm + options.address_offset[0], y: g.y_mm + options.address_offset[1], w: g.width_mm, h: g.height_mm }
 }
 
+/// What the address block may fill: the window frame less [`AddressGeometry::inset_mm`] on
+/// every side.
+pub fn address_inner(g: &AddressGeometry, options: LayoutOptions) -> Area {
+    inset(address_area(g, options), g.inset_mm)
+}
+
 /// The envelope window: 〒, address, name (with 御中, or the person with 様). Everything shrinks
-/// together until it fits the box.
+/// together until it fits the box, each part no smaller than `[page] min_pt`.
 /// `reserve` millimetres at the foot of the block stay free (for the customer barcode).
 /// Returns the bottom of the last line.
 pub(super) fn address_block(
@@ -441,7 +484,7 @@ pub(super) fn address_block(
     reserve: f32,
 ) -> Result<f32, LayoutError> {
     let g = &page.g.address;
-    let area = address_area(g, options);
+    let area = address_inner(g, options);
     let room = area.h - reserve;
     let parts: Vec<(&str, f32, &str)> = [
         (block.postal.as_str(), g.postal_pt, "address:postal"),
@@ -452,13 +495,13 @@ pub(super) fn address_block(
     .into_iter()
     .filter(|(text, _, _)| !text.is_empty())
     .collect();
-    let leading = page.g.page.leading;
+    let (leading, min_pt) = (page.g.page.leading, page.g.page.min_pt);
     let mut scale = 1.0;
     while scale >= g.min_scale - 1e-4 {
         let wrapped: Vec<(Vec<String>, f32, &str)> = parts
             .iter()
             .map(|(text, pt, role)| {
-                let (size, lines) = fewer_lines(text, area.w, pt * scale, 0.85);
+                let (size, lines) = fewer_lines(text, area.w, pt * scale, 0.85, min_pt);
                 (lines, size, *role)
             })
             .collect();
@@ -483,9 +526,15 @@ pub(super) fn address_block(
     Err(LayoutError::DoesNotFit { what: crate::msg!("render.part.address_window") })
 }
 
+/// Room the customer barcode takes at the foot of the address block: its quiet zone above it
+/// and its bars (the block's inset is the quiet zone below and beside it).
+pub(super) fn barcode_reserve(g: &Geometry, barcode: bool) -> f32 {
+    if barcode { g.barcode.long_mm + g.barcode.quiet_mm } else { 0.0 }
+}
+
 /// The Japan Post customer barcode as filled bars, `left`/`top` the corner of its first long
 /// bar. Heights follow the 10 pt size: long, upper and lower half, timing.
-fn customer_barcode(page: &mut Page, bars: &[Bar], left: f32, top: f32) {
+pub(super) fn customer_barcode(page: &mut Page, bars: &[Bar], left: f32, top: f32) {
     let b = &page.g.barcode;
     let half = b.long_mm - b.timing_mm;
     let middle = (b.long_mm - b.timing_mm) / 2.0;
@@ -513,7 +562,7 @@ fn issuer_block(page: &mut Page, doc: &Document) -> Result<(), LayoutError> {
     };
     let mut y = g.top_mm;
     for text in &doc.issuer.lines {
-        let (size, lines) = fit(text, area.w, 2, g.size_pt, g.size_pt * 0.7, Face::Gothic)
+        let (size, lines) = fit(text, area.w, 2, g.size_pt, (g.size_pt * 0.7).max(page.g.page.min_pt), Face::Gothic)
             .ok_or_else(|| LayoutError::DoesNotFit { what: crate::msg!("render.part.issuer") })?;
         for line in lines {
             y += page.aligned(&line, area, y, size, Align::Right, "issuer");
@@ -536,7 +585,7 @@ fn body_block(
     let single = |size: f32| Area { h: leading_mm(size, leading), ..full };
     Ok(match block {
         Block::Paragraph { text } => {
-            let (size, lines) = fewer_lines(text, full.w, g.paragraph.size_pt, 0.92);
+            let (size, lines) = fewer_lines(text, full.w, g.paragraph.size_pt, 0.92, g.page.min_pt);
             let area = Area { h: lines.len() as f32 * leading_mm(size, leading), ..full };
             let mut y = y;
             for line in lines {
@@ -639,51 +688,196 @@ fn inset(area: Area, by: f32) -> Area {
     Area { x: area.x + by, y: area.y + by, w: area.w - 2.0 * by, h: area.h - 2.0 * by }
 }
 
+/// Where a katakana reading may break when it is too wide for its cell at the smallest type
+/// size: between the parts, at a word's or a mora group's edge, never before 「ー」 or a small
+/// kana. A reading not listed here is one part.
+const READING_PARTS: &[(&str, &[&str])] = &[
+    ("ダブリュー", &["ダブ", "リュー"]),
+    ("エックス", &["エッ", "クス"]),
+    ("シャープ", &["シャー", "プ"]),
+    ("パーセント", &["パー", "セント"]),
+    ("左かっこ", &["左", "かっこ"]),
+    ("右かっこ", &["右", "かっこ"]),
+    ("ハイフン", &["ハイ", "フン"]),
+    ("スラッシュ", &["スラッ", "シュ"]),
+    ("セミコロン", &["セミ", "コロン"]),
+    ("イコール", &["イ", "コール"]),
+    ("クエスチョン", &["クエス", "チョン"]),
+    ("アットマーク", &["アット", "マーク"]),
+    ("キャレット", &["キャ", "レット"]),
+    ("アンダーバー", &["アン", "ダー", "バー"]),
+    ("左波かっこ", &["左波", "かっこ"]),
+    ("右波かっこ", &["右波", "かっこ"]),
+];
+
+/// The lines of a cell's text at `size_pt` in `width` mm: the parts packed greedily, a part
+/// wider than the cell wrapped by characters. Never cut and never shrunk.
+fn cell_lines(parts: &[&str], width: f32, size_pt: f32) -> Vec<String> {
+    let m = Face::Gothic.metrics();
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for part in parts {
+        let joined = format!("{line}{part}");
+        if line.is_empty() || m.width_mm(&joined, size_pt) <= width + 1e-4 {
+            line = joined;
+        } else {
+            lines.push(std::mem::take(&mut line));
+            line = part.to_string();
+        }
+        if m.width_mm(&line, size_pt) > width + 1e-4 {
+            let mut pieces = wrap(&line, width, size_pt, Face::Gothic);
+            line = pieces.pop().unwrap_or_default();
+            lines.extend(pieces);
+        }
+    }
+    if !line.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// The lines of the reading of `c` in a grid cell.
+fn reading_lines(c: char, width: f32, size_pt: f32) -> Vec<String> {
+    let reading = secrets::reading(c);
+    match READING_PARTS.iter().find(|(whole, _)| *whole == reading) {
+        Some((_, parts)) => cell_lines(parts, width, size_pt),
+        None => cell_lines(&[reading], width, size_pt),
+    }
+}
+
+/// Every character a password may hold (printable ASCII with a reading).
+fn readable_chars() -> impl Iterator<Item = char> {
+    ('!'..='~').filter(|&c| !secrets::reading(c).is_empty())
+}
+
+/// The geometry of a password grid of `len` characters whose classes are `classes`: it depends
+/// on nothing else, so the archive copy's masked grid has the very same boxes and says nothing
+/// of the characters beyond their classes.
+struct GridShape {
+    cell_w: f32,
+    per_line: usize,
+    class_h: f32,
+    class_lines: usize,
+    char_h: f32,
+    /// Height of the reading row; 0 without it.
+    reading_h: f32,
+    lines: usize,
+}
+
+/// Room above and below the lines of a cell that holds two or three.
+const CELL_PADDING_MM: f32 = 1.2;
+
+/// Space between the lines of a grid that wraps (a ZIP password of 17 to 32 characters).
+const GRID_LINE_GAP_MM: f32 = 2.0;
+
+impl GridShape {
+    fn new(page: &Page, len: usize, classes: &[CharClass], reading_row: bool) -> GridShape {
+        let g = &page.g.grid;
+        let width = page.content_width();
+        // A cell never narrows below its set width: a long password wraps onto another line.
+        let per_line = ((width + 1e-3) / g.cell_width_mm).floor().max(1.0) as usize;
+        let cell_w = g.cell_width_mm.min(width);
+        let inner = cell_w - 0.6;
+        let all = [CharClass::Upper, CharClass::Lower, CharClass::Digit, CharClass::Symbol];
+        let class_lines = all.iter().map(|c| cell_lines(&[c.label()], inner, g.class_pt).len()).max().unwrap_or(1);
+        let reading_h = if reading_row {
+            let lines = readable_chars()
+                .filter(|&c| classes.contains(&CharClass::of(c)))
+                .map(|c| reading_lines(c, inner, g.reading_pt).len())
+                .max()
+                .unwrap_or(1);
+            g.reading_row_mm.max(lines as f32 * g.reading_line_mm + CELL_PADDING_MM)
+        } else {
+            0.0
+        };
+        GridShape {
+            cell_w,
+            per_line,
+            class_h: g.class_row_mm.max(class_lines as f32 * g.reading_line_mm + CELL_PADDING_MM),
+            class_lines,
+            char_h: g.char_row_mm,
+            reading_h,
+            lines: len.max(1).div_ceil(per_line),
+        }
+    }
+
+    fn line_h(&self) -> f32 {
+        self.class_h + self.char_h + self.reading_h
+    }
+
+    fn height(&self) -> f32 {
+        self.lines as f32 * self.line_h() + (self.lines - 1) as f32 * GRID_LINE_GAP_MM
+    }
+}
+
+/// The height of a grid of `len` characters without a reading row (the ZIP password list's).
+pub(super) fn grid_height(page: &Page, len: usize) -> f32 {
+    GridShape::new(page, len, &[], false).height()
+}
+
+/// Places the lines of a cell's text centred in `cell`, `pitch` apart.
+fn cell_text(page: &mut Page, lines: &[String], cell: Area, size_pt: f32, pitch: f32, role: &str) {
+    let m = Face::Gothic.metrics();
+    let line_h = leading_mm(size_pt, page.g.page.leading);
+    let first = cell.y + cell.h / 2.0 - (lines.len() - 1) as f32 * pitch / 2.0;
+    for (i, line) in lines.iter().enumerate() {
+        let w = m.width_mm(line, size_pt);
+        let centre = first + i as f32 * pitch;
+        page.line(line, cell.x + (cell.w - w) / 2.0, centre - line_h / 2.0, size_pt, Face::Gothic, cell, role);
+    }
+}
+
 /// The password grid: one cell per character, its class (大文字/小文字/数字/記号) above, the
-/// character large in the monospaced face below, and optionally its katakana reading.
+/// character large in the monospaced face below, and optionally its katakana reading (on two or
+/// three lines when it is too wide for the cell; the row is as tall as the longest reading of
+/// the classes the password holds). A password longer than a line of cells goes on below.
 /// `masked` (the archive copy) draws [`MASK`] instead of each character and leaves the reading
 /// cells empty: the same boxes, no character of the secret.
 pub(super) fn grid(page: &mut Page, label: &str, secret: &str, top: f32, reading_row: bool, masked: bool) -> f32 {
     let g = &page.g.grid;
+    let (class_pt, char_pt, reading_pt, pitch) = (g.class_pt, g.char_pt, g.reading_pt, g.reading_line_mm);
+    let (line_pt, class_grey) = (g.line_pt, g.class_grey);
     let chars: Vec<char> = secret.chars().collect();
-    let cell_w = g.cell_width_mm.min(page.content_width() / chars.len().max(1) as f32);
+    let mut classes: Vec<CharClass> = chars.iter().map(|&c| CharClass::of(c)).collect();
+    classes.dedup();
+    let shape = GridShape::new(page, chars.len(), &classes, reading_row);
     let left = page.content_left();
     let role = format!("grid:{label}");
-    let mut rows = vec![(g.class_row_mm, Some(g.class_grey)), (g.char_row_mm, None)];
-    if reading_row {
-        rows.push((g.reading_row_mm, None));
-    }
+    let mono = Face::Mono.metrics();
     for (i, &c) in chars.iter().enumerate() {
-        let x = left + i as f32 * cell_w;
-        let mut y = top;
-        for (row, &(h, grey)) in rows.iter().enumerate() {
-            let cell = Area { x, y, w: cell_w, h };
-            page.rect(cell, grey, g.line_pt);
-            let (text, face, pt) = match row {
-                0 => (CharClass::of(c).label().to_string(), Face::Gothic, g.class_pt),
-                1 if masked => (MASK.to_string(), Face::Mono, g.char_pt),
-                1 => (c.to_string(), Face::Mono, g.char_pt),
-                _ if masked => (String::new(), Face::Gothic, g.reading_pt),
-                _ => (secrets::reading(c).to_string(), Face::Gothic, g.reading_pt),
-            };
-            if text.is_empty() {
-                y += h;
-                continue;
+        let (line, column) = (i / shape.per_line, i % shape.per_line);
+        let x = left + column as f32 * shape.cell_w;
+        let y = top + line as f32 * (shape.line_h() + GRID_LINE_GAP_MM);
+        let class_cell = Area { x, y, w: shape.cell_w, h: shape.class_h };
+        page.rect(class_cell, Some(class_grey), line_pt);
+        let class = cell_lines(&[CharClass::of(c).label()], shape.cell_w - 0.6, class_pt);
+        debug_assert!(class.len() <= shape.class_lines);
+        cell_text(page, &class, class_cell, class_pt, pitch, &format!("{role}:row0"));
+        let char_cell = Area { y: class_cell.bottom(), h: shape.char_h, ..class_cell };
+        page.rect(char_cell, None, line_pt);
+        let shown = if masked { MASK } else { c };
+        let text = shown.to_string();
+        let w = mono.width_mm(&text, char_pt);
+        let line_h = leading_mm(char_pt, page.g.page.leading);
+        page.line(
+            &text,
+            x + (shape.cell_w - w) / 2.0,
+            char_cell.y + (char_cell.h - line_h) / 2.0,
+            char_pt,
+            Face::Mono,
+            char_cell,
+            &role,
+        );
+        if reading_row {
+            let reading_cell = Area { y: char_cell.bottom(), h: shape.reading_h, ..class_cell };
+            page.rect(reading_cell, None, line_pt);
+            if !masked {
+                let lines = reading_lines(c, shape.cell_w - 0.6, reading_pt);
+                cell_text(page, &lines, reading_cell, reading_pt, pitch, &format!("{role}:row2"));
             }
-            // Shrink a label (e.g. a long reading) until it fits the cell.
-            let m = face.metrics();
-            let mut size = pt;
-            while m.width_mm(&text, size) > cell_w - 0.6 && size > 3.0 {
-                size -= 0.25;
-            }
-            let w = m.width_mm(&text, size);
-            let line_h = leading_mm(size, page.g.page.leading);
-            let role = if row == 1 { role.clone() } else { format!("{role}:row{row}") };
-            page.line(&text, x + (cell_w - w) / 2.0, y + (h - line_h) / 2.0, size, face, cell, &role);
-            y += h;
         }
     }
-    top + rows.iter().map(|(h, _)| h).sum::<f32>()
+    top + shape.height()
 }
 
 #[cfg(test)]
@@ -726,21 +920,60 @@ mod tests {
     fn a_paragraph_shrinks_a_little_rather_than_leave_an_orphan() {
         let text = "事業所からの依頼に基づき、下記の通りログイン情報を再発行いたしましたので、ご連絡いたします。";
         let width = Face::Gothic.metrics().width_mm(&text[..text.len() - "す。".len()], 10.5);
-        let (size, lines) = fewer_lines(text, width, 10.5, 0.92);
+        let (size, lines) = fewer_lines(text, width, 10.5, 0.92, 8.0);
         assert_eq!(lines.len(), 1);
         assert!(size < 10.5);
     }
 
     #[test]
-    fn a_label_too_long_cuts_the_name_and_keeps_the_file_name() {
-        let label =
-            ["1311000002　".to_string(), "社会福祉法人みどり福祉会".repeat(8), "　（1311000002_登録結果.zip）".into()];
-        let (size, text) = one_line_label(&label, 170.0, 10.0, 6.0);
-        assert_eq!(size, 6.0);
-        assert!(text.ends_with("…　（1311000002_登録結果.zip）"), "{text}");
-        assert!(Face::Gothic.metrics().width_mm(&text, size) <= 170.0 + 1e-3);
-        let short = ["A ".to_string(), "株式会社\nみどり".into(), " (a.zip)".into()];
-        assert_eq!(one_line_label(&short, 170.0, 10.0, 6.0), (10.0, "A 株式会社\nみどり (a.zip)".into()));
+    fn a_label_too_long_wraps_whole_and_never_below_the_smallest_size() {
+        let label = format!("1311000002　{}　（1311000002_登録結果.zip）", "社会福祉法人みどり福祉会".repeat(8));
+        let (size, lines) = label_lines(&label, 170.0, 10.5, 8.0);
+        assert!(size >= 8.0, "{size}");
+        assert!(lines.len() >= 2, "{lines:?}");
+        assert_eq!(lines.concat().replace('　', ""), label.replace('　', ""));
+        for line in &lines {
+            assert!(Face::Gothic.metrics().width_mm(line, size) <= 170.0 + 1e-3, "{line}");
+        }
+        assert_eq!(label_lines("A 株式会社 (a.zip)", 170.0, 10.5, 8.0), (10.5, vec!["A 株式会社 (a.zip)".to_string()]));
+    }
+
+    #[test]
+    fn a_sentence_end_never_comes_down_with_a_single_character() {
+        // Five characters a line: 「ください。」 would leave 「い。」 alone on the second line.
+        let width = Face::Gothic.metrics().width_mm("あいうえお", 10.0);
+        for text in ["かきくけこさい。", "かきくけさい。", "かきくけこさ。"] {
+            let lines = wrap(text, width, 10.0, Face::Gothic);
+            assert_eq!(lines.concat(), text);
+            for line in &lines[1..] {
+                let head: Vec<char> = line.chars().take(2).collect();
+                assert!(head[0] != '。' && head.get(1) != Some(&'。'), "{text}: {lines:?}");
+            }
+        }
+        assert_eq!(wrap("かきくけこい。", width, 10.0, Face::Gothic), ["かきくけ", "こい。"]);
+    }
+
+    #[test]
+    fn every_reading_fits_its_cell_at_the_smallest_size_in_at_most_three_lines() {
+        let inner = 10.5 - 0.6;
+        for c in readable_chars() {
+            let lines = reading_lines(c, inner, 8.0);
+            assert_eq!(lines.concat(), secrets::reading(c), "{c}");
+            assert!(lines.len() <= 3, "{c}: {lines:?}");
+            for line in &lines {
+                assert!(Face::Gothic.metrics().width_mm(line, 8.0) <= inner + 1e-3, "{c}: {line}");
+                let first = line.chars().next().unwrap();
+                assert!(!NO_LINE_START.contains(first), "{c}: {lines:?}");
+            }
+        }
+        assert_eq!(reading_lines('_', inner, 8.0), ["アン", "ダー", "バー"]);
+        assert_eq!(reading_lines('?', inner, 8.0), ["クエス", "チョン"]);
+        assert_eq!(reading_lines('{', inner, 8.0), ["左波", "かっこ"]);
+        assert_eq!(reading_lines('K', inner, 8.0), ["ケー"]);
+        for (whole, parts) in READING_PARTS {
+            assert_eq!(parts.concat(), *whole);
+            assert!(readable_chars().any(|c| secrets::reading(c) == *whole), "{whole} is no reading");
+        }
     }
 
     #[test]

@@ -154,6 +154,11 @@ impl Renderer {
         Ok(c)
     }
 
+    /// The geometry of `layout.toml` in use.
+    pub fn geometry(&self) -> &geometry::Geometry {
+        &self.templates.geometry
+    }
+
     /// The page geometry (A4 portrait by default).
     pub fn page_size_mm(&self) -> (f32, f32) {
         let p = &self.templates.geometry.page;
@@ -192,7 +197,14 @@ impl Renderer {
         c.insert("dx", &format!("{dx:+.1}"));
         c.insert("dy", &format!("{dy:+.1}"));
         let doc: template::CalibrationDocument = self.templates.sheet("calibrate", &c)?;
-        Ok(sheets::calibration(&doc, &self.templates.geometry, self.options)?)
+        // The sample address's barcode, as a notice to that address would carry it; the
+        // postcode alone when the address has none. No sample when notices print no barcode.
+        let barcode = crate::barcode::for_address(&doc.address.postal, &doc.address.address, None).ok().or_else(|| {
+            let digits: String = doc.address.postal.chars().filter(char::is_ascii_digit).collect();
+            crate::barcode::encode(&digits, "").ok()
+        });
+        let bars = barcode.filter(|_| self.options.customer_barcode).map(|code| code.bars());
+        Ok(sheets::calibration(&doc, &self.templates.geometry, self.options, bars.as_deref())?)
     }
 
     /// The pages of the ZIP opening-password list, stamped, each handed to `emit` as it is
@@ -208,13 +220,20 @@ impl Renderer {
         c.insert("batch_id", batch_id);
         c.insert("issue_date", &wareki::format(issue_date, self.config.notice.date_style).map_err(RenderError::Date)?);
         let doc: template::ZipPasswordsDocument = self.templates.sheet("zip_passwords", &c)?;
-        let total = sheets::zip_password_page_count(&doc, entries.len(), &self.templates.geometry);
-        // Made one at a time as the pages reach them, not all at once.
-        let entries = entries.iter().map(|(office_no, office_name, file, secret)| {
-            // The name is what gives way when the line is too long; the file name stays.
+        let label = |office_no: &str, office_name: &str, file: &str| {
             let fill = |part: &str| part.replace("{office_no}", office_no).replace("{file}", file);
             let (before, after) = doc.entry.split_once("{office_name}").unwrap_or((doc.entry.as_str(), ""));
-            sheets::ZipEntry { label: [fill(before), one_line(office_name), fill(after)], password: secret.expose() }
+            [fill(before), one_line(office_name), fill(after)]
+        };
+        let total = sheets::zip_password_page_count(
+            &doc,
+            entries.iter().map(|(no, name, file, secret)| (label(no, name, file), secret.expose().chars().count())),
+            &self.templates.geometry,
+        );
+        // Made one at a time as the pages reach them, not all at once.
+        let entries = entries.iter().map(|(office_no, office_name, file, secret)| sheets::ZipEntry {
+            label: label(office_no, office_name, file),
+            password: secret.expose(),
         });
         let mut page_no = 0;
         sheets::zip_passwords(&doc, entries, &self.templates.geometry, |mut frame| {

@@ -186,10 +186,15 @@ impl Templates {
         tera.set_escape_fn(escape_toml);
         tera.register_filter("honorific", super::honorific::honorific_filter);
         tera.register_filter("without_honorific", super::honorific::without_honorific_filter);
-        let geometry = toml::from_str(layout).map_err(|e| RenderError::Template {
+        let in_layout = |detail: String| RenderError::Template {
             origin: origin.clone(),
-            detail: crate::msg!("render.detail_in", place = "layout.toml", detail = e),
-        })?;
+            detail: crate::msg!("render.detail_in", place = "layout.toml", detail),
+        };
+        let geometry: super::geometry::Geometry = toml::from_str(layout).map_err(|e| in_layout(e.to_string()))?;
+        let min = geometry.page.min_pt;
+        if let Some((key, size)) = geometry.type_sizes().into_iter().find(|(_, size)| *size < min - 1e-4) {
+            return Err(in_layout(crate::msg!("render.too_small", key, size, min)));
+        }
         Ok(Templates { tera, source_chars, geometry, origin })
     }
 
