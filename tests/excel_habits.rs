@@ -24,6 +24,8 @@ enum Cell {
     Error(&'static str),
     /// A formula saved without a value.
     Unsaved,
+    /// The same as openpyxl saves it: with an empty `<v />`.
+    UnsavedEmpty,
 }
 
 struct Grid {
@@ -72,6 +74,8 @@ fn habits(unsaved: bool) -> (Grid, Vec<(usize, &'static str)>) {
     if unsaved {
         set(&mut grid, 6, "事業所名", Cell::Unsaved);
         expected.push((6, "事業所名"));
+        set(&mut grid, 12, "住所", Cell::UnsavedEmpty);
+        expected.push((12, "住所"));
         expected.sort();
     }
     (grid, expected)
@@ -114,6 +118,11 @@ fn xlsx(grid: &Grid) -> Vec<u8> {
                     sheet.write_string(r32, c16, "placeholder").unwrap();
                     replaced.push((reference.clone(), format!("<c r=\"{reference}\"><f>UPPER(A{})</f></c>", r + 1)));
                 }
+                Cell::UnsavedEmpty => {
+                    sheet.write_string(r32, c16, "placeholder").unwrap();
+                    replaced
+                        .push((reference.clone(), format!("<c r=\"{reference}\"><f>UPPER(A{})</f><v /></c>", r + 1)));
+                }
             }
         }
         if grid.hidden.contains(&(r + 1)) {
@@ -153,7 +162,7 @@ fn ods(grid: &Grid) -> Vec<u8> {
                 Cell::Error(e) => format!(
                     "<table:table-cell table:formula=\"of:=VLOOKUP([.A1];$名簿.A:B;2;0)\" office:value-type=\"string\" office:string-value=\"\" calcext:value-type=\"error\"><text:p>{e}</text:p></table:table-cell>"
                 ),
-                Cell::Unsaved => "<table:table-cell table:formula=\"of:=UPPER([.A1])\"/>".to_string(),
+                Cell::Unsaved | Cell::UnsavedEmpty => "<table:table-cell table:formula=\"of:=UPPER([.A1])\"/>".to_string(),
             });
         }
         body.push_str("</table:table-row>");
@@ -191,7 +200,7 @@ fn csv(grid: &Grid) -> Vec<u8> {
                 Cell::Number(n) => n.to_string(),
                 Cell::Date(y, m, d) => format!("{y}/{m}/{d}"),
                 Cell::Error(e) => e.to_string(),
-                Cell::Unsaved => String::new(),
+                Cell::Unsaved | Cell::UnsavedEmpty => String::new(),
             })
             .collect();
         out.push_str(&cells.join(","));
@@ -266,6 +275,7 @@ fn excels_habits_are_row_rejections_naming_the_cell_in_xlsx_and_ods() {
         assert!(reason(&intake, 4).contains("「宛名」が数値として保存"), "{path:?}");
         assert!(reason(&intake, 5).contains("0から始まっていません"), "{path:?}: the phone keeps its own repair");
         assert!(reason(&intake, 6).contains("保存された値がありません"), "{path:?}");
+        assert!(reason(&intake, 12).contains("保存された値がありません"), "{path:?}: {}", reason(&intake, 12));
         assert!(reason(&intake, 7).contains("敬称（様・殿・御中）だけ"), "{path:?}");
         assert!(reason(&intake, 8).contains("敬称（様・殿・御中）だけ"), "{path:?}");
         // 番地 「12」 stored as a number is what the clerk meant.

@@ -63,14 +63,14 @@ impl CellBudget {
 }
 
 /// Streams an XML part through `tag` (called with the inside of every tag, `<` and `>` left
-/// out), refusing it when it inflates beyond `limit` bytes or holds a tag or a text longer than
+/// out, and whether text other than white space came before it since the previous tag), refusing it when it inflates beyond `limit` bytes or holds a tag or a text longer than
 /// [`MAX_XML_RUN`]: the XML reader behind calamine would buffer such a run whole.
 pub fn scan_xml(
     path: &Path,
     part: &str,
     mut reader: impl Read,
     limit: u64,
-    mut tag: impl FnMut(&[u8]),
+    mut tag: impl FnMut(&[u8], bool),
 ) -> Result<(), IntakeError> {
     let mut pending: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 1 << 16];
@@ -100,7 +100,8 @@ pub fn scan_xml(
                 done = lt;
                 break;
             };
-            tag(&pending[lt + 1..gt]);
+            let text = pending[done..lt].iter().any(|b| !b.is_ascii_whitespace());
+            tag(&pending[lt + 1..gt], text);
             done = gt + 1;
         }
         if pending.len() - done > MAX_XML_RUN {

@@ -51,7 +51,7 @@ pub fn sheets(path: &Path, bytes: &[u8]) -> Result<Vec<Sheet>, IntakeError> {
     let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| broken(e.to_string()))?;
     {
         let entry = archive.by_name("content.xml").map_err(|e| broken(format!("content.xml: {e}")))?;
-        bounds::scan_xml(path, "content.xml", entry, bounds::MAX_SHEET_BYTES, |_| {})?;
+        bounds::scan_xml(path, "content.xml", entry, bounds::MAX_SHEET_BYTES, |_, _| {})?;
     }
     sheet_list(path, &mut archive)
 }

@@ -513,7 +513,7 @@ fn xlsx_sheet_marks(path: &Path, bytes: &[u8], part: &str) -> Result<SheetMarks,
     let mut over_budget = false;
     let (mut row, mut col, mut next_col) = (0u32, 0u32, 0u32);
     let (mut in_cell, mut formula, mut value) = (false, false, false);
-    bounds::scan_xml(path, part, entry, bounds::MAX_SHEET_BYTES, |tag| {
+    bounds::scan_xml(path, part, entry, bounds::MAX_SHEET_BYTES, |tag, text_before| {
         let tag = String::from_utf8_lossy(tag);
         let closing = tag.starts_with('/');
         let self_closing = tag.ends_with('/');
@@ -541,9 +541,15 @@ fn xlsx_sheet_marks(path: &Path, bytes: &[u8], part: &str) -> Result<SheetMarks,
                 over_budget |= !budget.take(1);
                 (in_cell, formula, value) = (true, false, false);
             }
-        } else if in_cell && !closing {
-            formula |= tag_attributes(inside, "f").is_some();
-            value |= tag_attributes(inside, "v").is_some() || tag_attributes(inside, "is").is_some();
+        } else if in_cell {
+            // A value is a `<v>` with text in it (openpyxl writes `<v />` for a formula it did
+            // not calculate), or an inline string.
+            if closing {
+                value |= text_before && tag_attributes(inside, "v").is_some();
+            } else {
+                formula |= tag_attributes(inside, "f").is_some();
+                value |= tag_attributes(inside, "is").is_some();
+            }
         }
     })?;
     if over_budget {
