@@ -142,7 +142,8 @@ impl Bounds {
     }
 
     fn area(&self) -> u64 {
-        self.0.map_or(0, |(r0, r1, c0, c1)| (r1 - r0 + 1) as u64 * (c1 - c0 + 1) as u64)
+        // In u64: a box from row 0 to row 65535 is 65,536 rows, which u16 arithmetic wraps to 0.
+        self.0.map_or(0, |(r0, r1, c0, c1)| (u64::from(r1) - u64::from(r0) + 1) * (u64::from(c1) - u64::from(c0) + 1))
     }
 }
 
@@ -177,5 +178,33 @@ fn short_string(data: &[u8]) -> String {
         let units: Vec<u16> =
             chars.chunks_exact(2).take(len as usize).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
         String::from_utf16_lossy(&units)
+    }
+}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_box_over_the_whole_grid_is_counted_whole() {
+        let mut b = Bounds::default();
+        b.add(0, 0);
+        b.add(u16::MAX, u16::MAX);
+        assert_eq!(b.area(), 65_536 * 65_536);
+    }
+
+    #[test]
+    fn dimensions_are_counted_as_calamine_reserves_them() {
+        let record = |first: u32, last: u32, c0: u16, c1: u16| {
+            let mut d = Vec::new();
+            d.extend_from_slice(&first.to_le_bytes());
+            d.extend_from_slice(&last.to_le_bytes());
+            d.extend_from_slice(&c0.to_le_bytes());
+            d.extend_from_slice(&c1.to_le_bytes());
+            d.extend_from_slice(&[0, 0]);
+            d
+        };
+        assert_eq!(reserved(&record(0, 21, 0, 12)), 21 * 12);
+        // The last row before the first: calamine's u32 subtraction wraps to four billion rows.
+        assert!(reserved(&record(10, 5, 0, 1)) > u64::from(u32::MAX) / 2);
     }
 }
