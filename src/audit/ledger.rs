@@ -61,10 +61,11 @@ pub enum LedgerError {
             root = .root.display(),
             other_ledger = .other.join(FILE_NAME).display(),
             batches = .batches,
-            other = .other.display()
+            other = .other.display(),
+            listed = .listed
         )
     )]
-    Elsewhere { root: PathBuf, other: PathBuf, batches: usize },
+    Elsewhere { root: PathBuf, other: PathBuf, batches: usize, listed: usize },
 }
 
 /// One hash-chained event. `hash` is the SHA-256 of [`Event::canonical`].
