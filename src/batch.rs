@@ -70,6 +70,7 @@ pub struct IssuedNotice {
     pub row: usize,
     pub request_id: String,
     pub office_no: String,
+    pub user_id: String,
     pub kind: NoticeKind,
     /// Paths relative to the batch folder.
     pub pdf: PathBuf,
@@ -370,6 +371,7 @@ pub(crate) fn planned(notice: &Notice, zip_opening: ZipOpening) -> IssuedNotice 
         row: notice.request.row,
         request_id: notice.request.request_id.to_string(),
         office_no: notice.request.office_no.to_string(),
+        user_id: notice.request.user_id.to_string(),
         kind: notice.kind(),
         pdf: Path::new("notices").join(format!("{stem}.pdf")),
         zip: Path::new("zip").join(format!("{stem}.zip")),

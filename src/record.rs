@@ -107,6 +107,7 @@ pub fn events(
             request_id: n.request_id.clone(),
             kind: n.kind,
             office_no: n.office_no.clone(),
+            user_id: Some(n.user_id.clone()),
             pdf: n.pdf.clone(),
             zip: n.zip.clone(),
             zip_opening: n.zip_opening,

@@ -45,6 +45,10 @@ pub enum AuditEvent {
         request_id: String,
         kind: NoticeKind,
         office_no: String,
+        /// Recorded so that a later batch finds the office's earlier notices by (事業所番号,
+        /// ユーザID, kind); absent from events written before.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        user_id: Option<String>,
         /// Paths relative to the batch folder.
         pdf: PathBuf,
         zip: PathBuf,
@@ -257,6 +261,7 @@ mod tests {
                     request_id: "R08-0001".into(),
                     kind: NoticeKind::LoginReissue,
                     office_no: "1310000001".into(),
+                    user_id: None,
                     pdf: pdf.clone(),
                     zip: zip.clone(),
                     zip_opening: ZipOpening::Login,
