@@ -27,20 +27,37 @@ pub fn command() -> Command {
     command
 }
 
+/// The `[issuer]` of a test installation: no placeholder name or phone number.
+macro_rules! test_issuer {
+    () => {
+        "[issuer]\nname = \"試験県国民健康保険団体連合会\"\nhelpdesk = \"介護保険課 電子請求担当　電話 011-222-3333（平日 9:00〜17:00）\"\n"
+    };
+}
+
+/// The `[issuer]` section of [`TEST_CONFIG`] alone.
+pub const TEST_ISSUER: &str = test_issuer!();
+
 /// The settings of a test installation: an issuer that is no placeholder, passwords
 /// registered by hand (`[handoff] mode = "manual"`: the hand-off file is not what these tests
 /// are about), and the ledger in `output` beside the file, as a clerk's folder would hold it.
-pub const TEST_CONFIG: &str = "\
-[issuer]
-name = \"試験県国民健康保険団体連合会\"
-helpdesk = \"介護保険課 電子請求担当　電話 011-222-3333（平日 9:00〜17:00）\"
+pub const TEST_CONFIG: &str =
+    concat!(test_issuer!(), "\n[output]\nroot = \"output\"\n\n[handoff]\nmode = \"manual\"\n");
 
-[output]
-root = \"output\"
+/// [`TEST_CONFIG`] without its `[handoff]` section, for tests that write their own.
+pub fn test_config_without_handoff() -> &'static str {
+    concat!(test_issuer!(), "\n[output]\nroot = \"output\"\n")
+}
 
-[handoff]
-mode = \"manual\"
-";
+/// [`TEST_CONFIG`] as the library reads it, for tests that run a batch without the binary.
+pub fn test_settings() -> tsuchi::config::Config {
+    tsuchi::config::Config::parse(TEST_CONFIG, Path::new("tsuchi.toml")).unwrap()
+}
+
+/// The test installation's settings and `extra` (sections of its own, other than those of
+/// [`TEST_CONFIG`]).
+pub fn config_with(extra: &str) -> String {
+    format!("{TEST_CONFIG}\n{extra}")
+}
 
 /// `TEST_CONFIG` as `dir/tsuchi.toml` (unless the test wrote its own there), where tsuchi
 /// finds it when started in `dir`.
