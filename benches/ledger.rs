@@ -45,6 +45,7 @@ fn main() {
                 request_id: format!("R-{n:07}"),
                 kind: NoticeKind::Registration,
                 office_no: office.clone(),
+                user_id: Some(format!("KJ13{office}")),
                 pdf: pdf.clone(),
                 zip: zip.clone(),
                 zip_opening: ZipOpening::Separate,
