@@ -491,6 +491,37 @@ mod tests {
     }
 
     #[test]
+    fn the_defaults_are_not_ready_and_a_real_installation_is() {
+        let problems = Config::default().not_ready(None);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        let issuer = "[issuer]\nname = \"試験県国民健康保険団体連合会\"\nhelpdesk = \"電話 03-1111-2222\"\n";
+        let real = format!("{issuer}[handoff]\nrecipients = [\"{KEY}\"]\n");
+        assert_eq!(parse(&real).unwrap().not_ready(None), Vec::<String>::new());
+        let manual = format!("{issuer}[handoff]\nmode = \"manual\"\n");
+        assert!(parse(&manual).unwrap().not_ready(None).is_empty());
+        // The demo key only in the sample settings; the template's example key never.
+        let demo = format!("{issuer}[handoff]\nrecipients = [\"{}\"]\n", crate::handoff::DEMO_KEY);
+        assert_eq!(parse(&demo).unwrap().not_ready(None).len(), 1);
+        assert!(parse(&format!("sample = true\n{demo}")).unwrap().not_ready(None).is_empty());
+        let example =
+            format!("sample = true\n{issuer}[handoff]\nrecipients = [\"{}\"]\n", crate::handoff::TEMPLATE_EXAMPLE_KEY);
+        assert_eq!(parse(&example).unwrap().not_ready(None).len(), 1);
+        // Manual with a recipient is a contradiction in the file itself.
+        let both = format!("[handoff]\nmode = \"manual\"\nrecipients = [\"{KEY}\"]\n");
+        assert!(matches!(parse(&both), Err(ConfigError::ManualWithRecipients { .. })));
+    }
+
+    const KEY: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
+    #[test]
+    fn the_sample_settings_shipped_in_samples_are_ready() {
+        let text = include_str!("../samples/tsuchi.toml");
+        let config = Config::parse(text, Path::new("samples/tsuchi.toml")).unwrap();
+        assert!(config.sample);
+        assert!(config.not_ready(None).is_empty(), "{:?}", config.not_ready(None));
+    }
+
+    #[test]
     fn an_empty_file_means_defaults() {
         assert_eq!(Config::parse("", Path::new("t.toml")).unwrap(), Config::default());
     }
