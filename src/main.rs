@@ -433,7 +433,13 @@ fn main() -> ExitCode {
         },
         Command::Mail { command } => mail(command),
         Command::Status { key, batch, json, out, config } => match root_of(out.as_deref(), config.as_deref()) {
-            Ok(root) => status(&root, key.as_deref(), batch.as_deref(), json),
+            Ok(root) => {
+                let code = status(&root, key.as_deref(), batch.as_deref(), json);
+                if !json {
+                    out!("{}", msg!("cli.ledger", path = root.join(tsuchi::ledger::FILE_NAME).display()));
+                }
+                code
+            }
             Err(code) => code,
         },
         Command::Purge { batch, out, config, force, reason } => {
@@ -615,6 +621,7 @@ fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
             out!("{}", msg!("cli.purge.done", batch = p.batch, count = p.files.len(), forced));
             out!("{}", msg!("cli.purge.overwritten"));
             out!("{}", msg!("cli.purge.kept"));
+            out!("{}", msg!("cli.ledger", path = ledger.path().display()));
             ExitCode::SUCCESS
         }
     }
@@ -1180,6 +1187,8 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
             "rejected": rejections,
             "already_issued": plan.already_issued,
             "notes": intake.notes,
+            "ledger": options.ledger.join(tsuchi::ledger::FILE_NAME).display().to_string(),
+            "run_would_refuse": second_ledger.iter().chain(&config.not_ready(options.config.as_deref())).collect::<Vec<_>>(),
         });
         out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
     } else {
