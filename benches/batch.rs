@@ -113,7 +113,17 @@ fn main() {
     }
     drop(csv);
 
-    let config = Config::default();
+    // An installation run would accept: a real issuer and an operator's key (the batch is
+    // measured with its hand-off file encrypted, as a real one is).
+    let settings = r#"
+[issuer]
+name = "試験県国民健康保険団体連合会"
+helpdesk = "介護保険課 電子請求担当　電話 011-222-3333"
+
+[handoff]
+recipients = ["age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p"]
+"#;
+    let config = Config::parse(settings, std::path::Path::new("bench.toml")).unwrap();
     let renderer = Renderer::new(&config).unwrap();
     let options = RunOptions {
         input,

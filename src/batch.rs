@@ -117,6 +117,8 @@ pub struct BatchReport {
     pub nothing_to_issue: bool,
     /// The batch's システム登録ファイル for the 受付システム; `None` when no batch was written.
     pub handoff: Option<crate::handoff::Outcome>,
+    /// Made with the sample settings: every page says 見本.
+    pub sample: bool,
 }
 
 impl BatchReport {
@@ -153,6 +155,9 @@ pub enum BatchError {
     Audit(#[from] crate::audit::log::AuditWriteError),
     #[error("{}", crate::msg!("run.reissue_without_reason"))]
     ReissueWithoutReason,
+    /// The settings would issue notices that cannot work (see [`Config::not_ready`]).
+    #[error("{}", crate::msg!("config.ready.refused", problems = .0.iter().map(|item| crate::msg!("audit.bullet", item)).collect::<Vec<_>>().join("\n")))]
+    NotReady(Vec<String>),
     #[error("{}", crate::msg!("run.cannot_write_to", path = .path.display(), detail = .detail))]
     Io { path: PathBuf, detail: String },
     /// Something (a file, a link, a folder) stands at the name the batch folder is published
@@ -224,13 +229,20 @@ pub fn run(
     if !options.reissue.is_empty() && options.reissue_reason.as_deref().is_none_or(|r| r.trim().is_empty()) {
         return Err(BatchError::ReissueWithoutReason);
     }
+    // Settings that would mail notices no office can use are refused before anything is read.
+    let problems = config.not_ready(options.config_path.as_deref());
+    if !problems.is_empty() {
+        return Err(BatchError::NotReady(problems));
+    }
     // A 発行日 that is a typo is refused before the ledger is touched.
     let IssueDate { date: issue_date, out_of_range } = issue_date(options.issue_date, config, options.allow_date)?;
     // The ledger first: the one this installation uses, holding the output root's lock,
     // checked row by row before anything is issued, then with a run that was cut off finished.
     // The check comes before the recovery: recovery moves or deletes staging folders on the
     // ledger's word, and a ledger that does not verify could have it delete a committed batch.
-    let registry = options.registry.as_deref();
+    // A sample ledger is not the installation's: the sample settings neither go on the user's
+    // list nor are stopped by it.
+    let registry = options.registry.as_deref().filter(|_| !config.sample);
     let mut ledger = crate::home::verified_ledger(&options.out_root, registry, options.new_ledger, !options.dry_run)?;
     let mut warnings = Vec::new();
     let mut recovery_notes = Vec::new();
@@ -257,9 +269,6 @@ pub fn run(
     }
     if out_of_range {
         warnings.push(issue_date_allowed_warning(issue_date));
-    }
-    if config.handoff.recipients.is_empty() {
-        warnings.push(crate::handoff::no_recipients());
     }
 
     let clock = std::time::Instant::now();
@@ -296,7 +305,9 @@ pub fn run(
         dry_run: options.dry_run,
         ledger_path: crate::home::absolute(&options.out_root.join(ledger::FILE_NAME)),
         nothing_to_issue: plan.notices.is_empty(),
-        handoff: None,
+        // Said in every summary, the dry run's too.
+        sample: config.sample,
+        handoff: (config.handoff.mode == crate::config::HandoffMode::Manual).then_some(crate::handoff::Outcome::Manual),
     };
     let Some(ledger) = ledger.as_mut().filter(|_| !options.dry_run && !plan.notices.is_empty()) else {
         // What the run would write, counted by the functions the write stage uses.
@@ -348,9 +359,7 @@ pub fn run(
         return Err(e);
     }
     let head = ledger.head()?;
-    if let Err(warning) =
-        crate::home::remember(&crate::home::absolute(&options.out_root), options.registry.as_deref(), head.as_ref())
-    {
+    if let Err(warning) = crate::home::remember(&crate::home::absolute(&options.out_root), registry, head.as_ref()) {
         report.warnings.push(warning);
     }
     Ok(report)

@@ -18,6 +18,9 @@ pub const DEFAULT_TOML: &str = include_str!("../templates/tsuchi.toml");
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// The sample settings of `samples/tsuchi.toml`: every page carries a 見本 watermark and the
+    /// demo hand-off key is accepted. Never set in a real installation's file.
+    pub sample: bool,
     pub issuer: Issuer,
     pub notice: NoticeSettings,
     pub passwords: Passwords,
@@ -27,6 +30,7 @@ pub struct Config {
     pub templates: TemplateSettings,
     pub output: OutputSettings,
     pub handoff: HandoffSettings,
+    pub reissue: ReissueSettings,
     pub postal: PostalSettings,
 }
 
@@ -212,6 +216,35 @@ pub struct HandoffSettings {
     /// The age public keys (X25519, `age1…`) of the 受付システム's operators: each batch's
     /// システム登録ファイル is encrypted to them. None: no file at all, never a plaintext one.
     pub recipients: Vec<crate::handoff::Recipient>,
+    /// `manual`: the operator registers the passwords by another route; no file, and every
+    /// summary and audit log says so. `age` (the default) needs a recipient.
+    pub mode: HandoffMode,
+}
+
+/// How the passwords a batch issues reach the 受付システム.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffMode {
+    /// An age-encrypted システム登録ファイル to `[handoff] recipients`.
+    #[default]
+    Age,
+    /// By another route the clerk answers for: no file.
+    Manual,
+}
+
+/// When a request for an office the ledger already issued to is held back for the clerk.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReissueSettings {
+    /// A second reissue of the same kind for the same (事業所番号, ユーザID) within this many days
+    /// of the first is held back until `--reissue` confirms it.
+    pub window_days: u32,
+}
+
+impl Default for ReissueSettings {
+    fn default() -> Self {
+        Self { window_days: 30 }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
@@ -300,6 +333,8 @@ pub enum ConfigError {
     Policy { path: PathBuf, which: &'static str, reason: String },
     #[error("{}", crate::msg!("config.error.offset", path = .path.display()))]
     Offset { path: PathBuf },
+    #[error("{}", crate::msg!("config.error.manual_with_recipients", path = .path.display()))]
+    ManualWithRecipients { path: PathBuf },
     /// A printed setting (the issuer, the help desk, an honorific) with a character that cannot
     /// be printed: the setting is named, not the rows it would be printed on.
     #[error("{}", crate::msg!("config.error.unprintable", path = .path.display(), key = .key, reason = .reason))]
@@ -365,6 +400,9 @@ impl Config {
                 return Err(ConfigError::ZipSource { path: path.to_path_buf(), key });
             }
         }
+        if config.handoff.mode == HandoffMode::Manual && !config.handoff.recipients.is_empty() {
+            return Err(ConfigError::ManualWithRecipients { path: path.to_path_buf() });
+        }
         if config.layout.address_offset_mm.iter().any(|v| !(-30.0..=30.0).contains(v)) {
             return Err(ConfigError::Offset { path: path.to_path_buf() });
         }
@@ -382,6 +420,41 @@ impl Config {
             }
         }
         Ok(config)
+    }
+}
+
+/// The placeholder phone number of the template's help-desk line.
+const PLACEHOLDER_PHONE: &str = "000-000-0000";
+
+impl Config {
+    /// Why a real batch must not be issued with these settings, one sentence each (empty:
+    /// ready). Notices whose passwords no operator will register, or that name an issuer no
+    /// office can call, must not reach the post. `file` is the config file in use, for the
+    /// messages.
+    pub fn not_ready(&self, file: Option<&Path>) -> Vec<String> {
+        let file = match file {
+            Some(path) => crate::msg!("config.ready.file", path = path.display()),
+            None => crate::msg!("config.ready.no_file"),
+        };
+        let mut problems = Vec::new();
+        let placeholder = Issuer::default();
+        if self.issuer.name == placeholder.name {
+            problems.push(crate::msg!("config.ready.placeholder_issuer", file, name = &self.issuer.name));
+        }
+        if self.issuer.helpdesk.contains(PLACEHOLDER_PHONE) {
+            problems.push(crate::msg!("config.ready.placeholder_phone", file, phone = PLACEHOLDER_PHONE));
+        }
+        let handoff = &self.handoff;
+        if handoff.mode == HandoffMode::Age && handoff.recipients.is_empty() {
+            problems.push(crate::msg!("config.ready.no_recipient", file));
+        }
+        for key in &handoff.recipients {
+            // The demo key belongs to the sample settings, whose every page says 見本.
+            if key.is_example() && !(self.sample && key.is_demo()) {
+                problems.push(crate::msg!("config.ready.example_key", file, key));
+            }
+        }
+        problems
     }
 }
 
@@ -407,10 +480,45 @@ mod tests {
             .replace("# recipients = ", "recipients = ");
         assert_ne!(uncommented, DEFAULT_TOML);
         let config = parse(&uncommented).unwrap();
+        // The example key parses, but no batch is issued to it.
+        assert!(config.not_ready(None).iter().any(|p| p.contains(crate::handoff::TEMPLATE_EXAMPLE_KEY)));
+        let manual = parse(&DEFAULT_TOML.replace("# mode = ", "mode = ")).unwrap();
+        assert_eq!(manual.handoff.mode, HandoffMode::Manual);
         assert_eq!(config.notice.issue_date, NaiveDate::from_ymd_opt(2026, 1, 10));
         assert_eq!(config.templates.dir, Some(PathBuf::from("templates")));
         assert_eq!(config.output.root, Some(PathBuf::from("output")));
         assert_eq!(config.handoff.recipients.len(), 1, "the example recipient is a real age public key");
+    }
+
+    #[test]
+    fn the_defaults_are_not_ready_and_a_real_installation_is() {
+        let problems = Config::default().not_ready(None);
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        let issuer = "[issuer]\nname = \"試験県国民健康保険団体連合会\"\nhelpdesk = \"電話 03-1111-2222\"\n";
+        let real = format!("{issuer}[handoff]\nrecipients = [\"{KEY}\"]\n");
+        assert_eq!(parse(&real).unwrap().not_ready(None), Vec::<String>::new());
+        let manual = format!("{issuer}[handoff]\nmode = \"manual\"\n");
+        assert!(parse(&manual).unwrap().not_ready(None).is_empty());
+        // The demo key only in the sample settings; the template's example key never.
+        let demo = format!("{issuer}[handoff]\nrecipients = [\"{}\"]\n", crate::handoff::DEMO_KEY);
+        assert_eq!(parse(&demo).unwrap().not_ready(None).len(), 1);
+        assert!(parse(&format!("sample = true\n{demo}")).unwrap().not_ready(None).is_empty());
+        let example =
+            format!("sample = true\n{issuer}[handoff]\nrecipients = [\"{}\"]\n", crate::handoff::TEMPLATE_EXAMPLE_KEY);
+        assert_eq!(parse(&example).unwrap().not_ready(None).len(), 1);
+        // Manual with a recipient is a contradiction in the file itself.
+        let both = format!("[handoff]\nmode = \"manual\"\nrecipients = [\"{KEY}\"]\n");
+        assert!(matches!(parse(&both), Err(ConfigError::ManualWithRecipients { .. })));
+    }
+
+    const KEY: &str = "age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p";
+
+    #[test]
+    fn the_sample_settings_shipped_in_samples_are_ready() {
+        let text = include_str!("../samples/tsuchi.toml");
+        let config = Config::parse(text, Path::new("samples/tsuchi.toml")).unwrap();
+        assert!(config.sample);
+        assert!(config.not_ready(None).is_empty(), "{:?}", config.not_ready(None));
     }
 
     #[test]

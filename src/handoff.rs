@@ -35,6 +35,14 @@ pub const HEADER: [&str; 8] = [
     "発行日",
 ];
 
+/// The example key written (commented out) in `tsuchi init`'s template: nobody holds its
+/// identity, so a file encrypted to it opens for no one.
+pub const TEMPLATE_EXAMPLE_KEY: &str = "age1wpsqv27fgrwam7y094rd2swcqnqydjuluh8tar9dxqyug9ldlqmsvpgq88";
+
+/// The demo operator of the sample settings: its identity is `samples/demo-operator.key`,
+/// public in the repository, so a file encrypted to it opens for anyone.
+pub const DEMO_KEY: &str = "age1557dr9nwem5jscas9u8rc9tm05muy4rzvul80wy4q9xsmvpf0snqwuvnnq";
+
 /// One X25519 recipient (`age1…`), checked when the config file is read.
 #[derive(Clone, PartialEq, Deserialize)]
 #[serde(try_from = "String")]
@@ -50,6 +58,18 @@ impl TryFrom<String> for Recipient {
             return Err(crate::msg!("run.age_secret_key_given"));
         }
         text.parse().map(Recipient).map_err(|_| crate::msg!("run.not_an_age_key", text))
+    }
+}
+
+impl Recipient {
+    /// The template's example key or the sample settings' demo key: a file to it is no
+    /// hand-off to a real operator.
+    pub fn is_example(&self) -> bool {
+        [TEMPLATE_EXAMPLE_KEY, DEMO_KEY].contains(&self.to_string().as_str())
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.to_string() == DEMO_KEY
     }
 }
 
@@ -81,11 +101,18 @@ pub enum Outcome {
     },
     /// `[handoff] recipients` is empty: no file.
     NoRecipients,
+    /// `[handoff] mode = "manual"`: the operator registers the passwords by another route.
+    Manual,
 }
 
 /// Why there is no hand-off file, for the clerk and the audit log.
 pub fn no_recipients() -> String {
     crate::msg!("run.no_recipients")
+}
+
+/// What every summary and audit log says of a batch whose passwords are registered by hand.
+pub fn manual() -> String {
+    crate::msg!("run.handoff_manual")
 }
 
 /// Encrypts the credentials of `notices` to `recipients` into a new private file at `path`

@@ -1,26 +1,51 @@
-//! Where the ledger lives. One installation has one ledger: the output root is `--out`, else
-//! `[output] root` in tsuchi.toml (relative to the config file's folder), else `output` in the
-//! current folder. So that a run from another folder cannot silently start a fresh, empty ledger
-//! (and issue everything again), each user keeps a short list of the ledgers tsuchi has written
-//! to; a run that would start a new ledger while another one on the list holds batches is
-//! refused, naming that ledger, unless the clerk asks for `--new-ledger`.
+//! Where the ledger lives. One installation has one ledger, found the same way from any folder:
+//! the output root is `--out`, else `[output] root` in tsuchi.toml (relative to the config
+//! file's folder), else the folder of the tsuchi.toml in use, else the user's data folder
+//! ([`data_dir`]). So that a run with another `--out` or another tsuchi.toml cannot silently
+//! start a fresh, empty ledger (and issue everything again), each user keeps a short list of the
+//! ledgers tsuchi has written to, the one used last at the end; a run that would start a new
+//! ledger while another one on the list holds batches is refused, naming the one used last and
+//! how many are listed (`tsuchi ledgers` lists them), unless the clerk asks for `--new-ledger`.
 
 use std::path::{Path, PathBuf};
 
 use crate::ledger::{self, Head, Ledger, LedgerError};
 
 /// The output root for a run: `cli` if given, else `configured` relative to the config file's
-/// folder, else `output` here; always absolute.
+/// folder, else the config file's folder, else the user's data folder (`output` here only on a
+/// machine that names none); always absolute.
 pub fn output_root(cli: Option<&Path>, configured: Option<&Path>, config_path: Option<&Path>) -> PathBuf {
-    let chosen = match (cli, configured) {
-        (Some(p), _) => p.to_path_buf(),
-        (None, Some(p)) if p.is_relative() => {
-            config_path.and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).join(p)
-        }
-        (None, Some(p)) => p.to_path_buf(),
-        (None, None) => PathBuf::from("output"),
+    let config_dir =
+        || config_path.and_then(Path::parent).filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let chosen = match (cli, configured, config_path) {
+        (Some(p), _, _) => p.to_path_buf(),
+        (None, Some(p), _) if p.is_relative() => config_dir().join(p),
+        (None, Some(p), _) => p.to_path_buf(),
+        (None, None, Some(_)) => config_dir().to_path_buf(),
+        (None, None, None) => data_dir().unwrap_or_else(|| PathBuf::from("output")),
     };
     absolute(&chosen)
+}
+
+/// An environment variable naming a folder, if set and not empty.
+fn var(key: &str) -> Option<PathBuf> {
+    std::env::var_os(key).filter(|v| !v.is_empty()).map(PathBuf::from)
+}
+
+/// The user's data folder, the output root when no tsuchi.toml says otherwise:
+/// `$TSUCHI_HOME/data` if set; else `%LOCALAPPDATA%\tsuchi` on Windows, `$XDG_DATA_HOME/tsuchi`
+/// or `~/.local/share/tsuchi` elsewhere. `None` when the machine gives no such folder.
+pub fn data_dir() -> Option<PathBuf> {
+    if let Some(home) = var("TSUCHI_HOME") {
+        return Some(home.join("data"));
+    }
+    if cfg!(windows) {
+        var("LOCALAPPDATA").map(|d| d.join("tsuchi"))
+    } else {
+        var("XDG_DATA_HOME")
+            .map(|d| d.join("tsuchi"))
+            .or_else(|| var("HOME").map(|h| h.join(".local").join("share").join("tsuchi")))
+    }
 }
 
 /// `path` made absolute against the current folder, without resolving links (a folder that
@@ -33,7 +58,6 @@ pub fn absolute(path: &Path) -> PathBuf {
 /// folder (`$XDG_STATE_HOME/tsuchi` or `~/.local/state/tsuchi`; `%LOCALAPPDATA%\tsuchi` on
 /// Windows). `None` when the machine gives no such folder.
 pub fn registry() -> Option<PathBuf> {
-    let var = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     let dir = var("TSUCHI_HOME").or_else(|| {
         if cfg!(windows) {
             var("LOCALAPPDATA").map(|d| d.join("tsuchi"))
@@ -199,22 +223,69 @@ fn same(a: &Path, b: &Path) -> bool {
 }
 
 /// Refuses to start a new ledger at `root` while another listed ledger holds batches, unless
-/// `new_ledger`. A ledger that exists with batches at `root` is always fine.
+/// `new_ledger`. A ledger that exists with batches at `root` is always fine. The refusal names
+/// the listed ledger this user used last and how many others are listed.
 pub fn guard(root: &Path, registry: Option<&Path>, new_ledger: bool) -> Result<(), LedgerError> {
     if new_ledger || batches_at(root)? > 0 {
         return Ok(());
     }
     let Some(registry) = registry else { return Ok(()) };
-    for other in listed(registry) {
-        if same(&other, root) {
-            continue;
-        }
-        let batches = batches_at(&other)?;
+    let others: Vec<PathBuf> = listed(registry).into_iter().filter(|other| !same(other, root)).collect();
+    // The list keeps the one used last at its end.
+    for other in others.iter().rev() {
+        let batches = batches_at(other)?;
         if batches > 0 {
-            return Err(LedgerError::Elsewhere { root: root.to_path_buf(), other, batches });
+            return Err(LedgerError::Elsewhere {
+                root: root.to_path_buf(),
+                other: other.clone(),
+                batches,
+                listed: others.len(),
+            });
         }
     }
     Ok(())
+}
+
+/// One ledger on the user's list, as `tsuchi ledgers` shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub root: PathBuf,
+    /// Batches it records; `None` when there is no ledger there (any more).
+    pub batches: Option<usize>,
+    /// The one this user used last (the list's last entry).
+    pub last_used: bool,
+}
+
+/// The ledgers on the user's list, oldest use first.
+pub fn listing(registry: &Path) -> Vec<Listed> {
+    let roots = listed(registry);
+    let last = roots.len().saturating_sub(1);
+    roots
+        .into_iter()
+        .enumerate()
+        .map(|(i, root)| {
+            let batches = root.join(ledger::FILE_NAME).exists().then(|| batches_at(&root).unwrap_or(1));
+            Listed { root, batches, last_used: i == last }
+        })
+        .collect()
+}
+
+/// The ledger at `root` as `check` consults it: refused where `run` would find it damaged or
+/// not extending this user's last run, but never for being a second ledger — that comes back
+/// as a note (the refusal `run` would give), since `check` writes nothing to it.
+pub fn consulted_ledger(
+    root: &Path,
+    registry: Option<&Path>,
+    new_ledger: bool,
+) -> Result<(Option<Ledger>, Option<String>), LedgerError> {
+    let note = guard(root, registry, new_ledger).err().map(|e| e.to_string());
+    ensure_no_unrecorded_batches(root)?;
+    let ledger = Ledger::open_read_only(root)?;
+    if let Some(ledger) = &ledger {
+        ledger.ensure_intact()?;
+        ensure_extends_last_run(root, ledger, registry, new_ledger)?;
+    }
+    Ok((ledger, note))
 }
 
 /// How many batches the ledger under `root` records (0 when there is none). A ledger another
@@ -235,9 +306,15 @@ fn batches_at(root: &Path) -> Result<usize, LedgerError> {
 pub fn remember(root: &Path, registry: Option<&Path>, head: Option<&Head>) -> Result<(), String> {
     let Some(registry) = registry else { return Ok(()) };
     let mut entries = entries(registry);
-    match entries.iter_mut().find(|(p, _)| same(p, root)) {
-        Some((_, h)) if h.as_ref() == head || head.is_none() => return Ok(()),
-        Some((_, h)) => *h = head.cloned(),
+    // The one used last goes to the end of the list, where the guard looks first.
+    let at = entries.iter().position(|(p, _)| same(p, root));
+    let last = at.is_some_and(|i| i + 1 == entries.len());
+    match at {
+        Some(i) if last && (entries[i].1.as_ref() == head || head.is_none()) => return Ok(()),
+        Some(i) => {
+            let (path, old) = entries.remove(i);
+            entries.push((path, head.cloned().or(old)));
+        }
         None => entries.push((root.to_path_buf(), head.cloned())),
     }
     let mut text = String::new();
@@ -277,8 +354,21 @@ mod tests {
         remember(Path::new("/a/output"), Some(&list), None).unwrap();
         remember(Path::new("/b/output"), Some(&list), None).unwrap();
         remember(Path::new("/a/output"), Some(&list), Some(&head(9))).unwrap();
+        // The one used last is at the end, its head kept when a later use names none.
+        assert_eq!(listed(&list), [PathBuf::from("/b/output"), PathBuf::from("/a/output")]);
+        assert_eq!(entries(&list)[1].1, Some(head(9)));
+        assert_eq!(entries(&list)[0].1, None);
+        remember(Path::new("/b/output"), Some(&list), None).unwrap();
         assert_eq!(listed(&list), [PathBuf::from("/a/output"), PathBuf::from("/b/output")]);
         assert_eq!(entries(&list)[0].1, Some(head(9)));
-        assert_eq!(entries(&list)[1].1, None);
+    }
+
+    #[test]
+    fn without_a_config_the_root_is_the_users_data_folder_and_with_one_its_folder() {
+        let root = output_root(None, None, Some(Path::new("/srv/tsuchi/tsuchi.toml")));
+        assert_eq!(root, Path::new("/srv/tsuchi"));
+        if let Some(data) = data_dir() {
+            assert_eq!(output_root(None, None, None), absolute(&data));
+        }
     }
 }

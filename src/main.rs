@@ -121,6 +121,10 @@ enum Command {
         #[arg(long, default_value = "output/calibrate.pdf")]
         out: PathBuf,
     },
+    Ledgers {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
     Init {
         #[arg(default_value = "tsuchi.toml")]
         path: PathBuf,
@@ -392,6 +396,8 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("calibrate", "") => msg!("cli.help.calibrate.about"),
         ("calibrate", "config") => msg!("cli.help.calibrate.config"),
         ("calibrate", "out") => msg!("cli.help.calibrate.out"),
+        ("ledgers", "") => msg!("cli.help.ledgers.about"),
+        ("ledgers", "config") => msg!("cli.help.ledgers.config"),
         ("init", "") => msg!("cli.help.init.about"),
         ("init", "path") => msg!("cli.help.init.path"),
         ("init", "force") => msg!("cli.help.init.force"),
@@ -461,6 +467,7 @@ fn main() -> ExitCode {
                     allow_date,
                     json,
                     reissue,
+                    config: used,
                 };
                 check(&options, &config)
             }
@@ -504,9 +511,19 @@ fn main() -> ExitCode {
         },
         Command::Calibrate { config, out } => calibrate(config.as_deref(), &out),
         Command::Init { path, force } => init(&path, force),
+        Command::Ledgers { config } => match root_of(None, config.as_deref()) {
+            Ok(root) => ledgers(&root),
+            Err(code) => code,
+        },
         Command::Mail { command } => mail(command),
         Command::Status { key, batch, json, out, config } => match root_of(out.as_deref(), config.as_deref()) {
-            Ok(root) => status(&root, key.as_deref(), batch.as_deref(), json),
+            Ok(root) => {
+                let code = status(&root, key.as_deref(), batch.as_deref(), json);
+                if !json {
+                    out!("{}", msg!("cli.ledger", path = root.join(tsuchi::ledger::FILE_NAME).display()));
+                }
+                code
+            }
             Err(code) => code,
         },
         Command::Purge { batch, out, config, force, reason } => {
@@ -724,6 +741,7 @@ fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
             out!("{}", msg!("cli.purge.done", batch = p.batch, count = p.files.len(), forced));
             out!("{}", msg!("cli.purge.overwritten"));
             out!("{}", msg!("cli.purge.kept"));
+            out!("{}", msg!("cli.ledger", path = ledger.path().display()));
             if p.findings.is_empty() {
                 return ExitCode::SUCCESS;
             }
@@ -781,6 +799,7 @@ fn checked_and_waited(requests: &Path) -> ExitCode {
                 allow_date: false,
                 json: false,
                 reissue: Vec::new(),
+                config: used,
             };
             check(&options, &config)
         }
@@ -795,6 +814,28 @@ fn checked_and_waited(requests: &Path) -> ExitCode {
 /// The output root (ledger and batches): `--out`, else `[output] root`, else `./output`.
 fn output_root(cli: Option<&Path>, config: &Config, config_path: Option<&Path>) -> PathBuf {
     tsuchi::home::output_root(cli, config.output.root.as_deref(), config_path)
+}
+
+/// `tsuchi ledgers`: the user's list of ledgers, the one used last marked, and the output root
+/// a command started here would use.
+fn ledgers(here: &Path) -> ExitCode {
+    let Some(registry) = tsuchi::home::registry() else {
+        out!("{}", msg!("cli.ledgers.no_list"));
+        return ExitCode::SUCCESS;
+    };
+    let listed = tsuchi::home::listing(&registry);
+    out!("{}", msg!("cli.ledgers.header", list = registry.display(), count = listed.len()));
+    for l in &listed {
+        let ledger = l.root.join(tsuchi::ledger::FILE_NAME);
+        let what = match l.batches {
+            Some(batches) => msg!("cli.ledgers.batches", batches),
+            None => msg!("cli.ledgers.missing"),
+        };
+        let last = if l.last_used { msg!("cli.ledgers.last_used") } else { String::new() };
+        out!("{}", msg!("cli.ledgers.entry", path = ledger.display(), what, last));
+    }
+    out!("{}", msg!("cli.ledgers.here", path = here.join(tsuchi::ledger::FILE_NAME).display()));
+    ExitCode::SUCCESS
 }
 
 fn init(path: &Path, force: bool) -> ExitCode {
@@ -925,6 +966,7 @@ fn summary_json(report: &BatchReport) -> serde_json::Value {
         "ledger": report.ledger_path.display().to_string(),
         "nothing_to_issue": report.nothing_to_issue,
         "handoff": report.handoff,
+        "sample": report.sample,
     })
 }
 
@@ -933,14 +975,25 @@ fn print_batch(report: &BatchReport, counts: &batch::Counts) {
     print_already_issued(&report.already_issued);
     print_layout_rejections(&report.render_rejections);
     let ledger = msg!("cli.ledger", path = report.ledger_path.display());
+    // Said in every summary: a sample batch, and passwords registered by hand.
+    let settings = || {
+        if report.sample {
+            out!("{}", msg!("cli.summary.sample"));
+        }
+        if report.handoff == Some(tsuchi::handoff::Outcome::Manual) {
+            out!("{}", msg!("cli.summary.handoff_manual", text = tsuchi::handoff::manual()));
+        }
+    };
     if report.nothing_to_issue {
         out!("{}", msg!("cli.batch.nothing"));
+        settings();
         out!("  {ledger}");
         return;
     }
     if report.dry_run {
         out!("{}", msg!("cli.batch.dry_run"));
         print_counts(counts);
+        settings();
         out!("  {ledger}");
         return;
     }
@@ -965,8 +1018,10 @@ fn print_batch(report: &BatchReport, counts: &batch::Counts) {
         Some(tsuchi::handoff::Outcome::Written { file, rows, recipients, .. }) => {
             out!("{}", msg!("cli.summary.handoff", keys = recipients.len(), path = file.display(), rows))
         }
+        Some(tsuchi::handoff::Outcome::Manual) => {}
         _ => out!("{}", msg!("cli.summary.no_handoff")),
     }
+    settings();
     out!("{}", msg!("cli.summary.files"));
     out!("  {ledger}");
 }
@@ -1209,6 +1264,8 @@ struct CheckOptions {
     allow_date: bool,
     json: bool,
     reissue: Vec<String>,
+    /// The config file in use, for the messages.
+    config: Option<PathBuf>,
 }
 
 /// `check` prepares the batch exactly as `run` would, with specimen secrets, and writes only
@@ -1222,12 +1279,13 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(e),
     };
-    // The ledger `run` would use, refused where `run` would refuse it.
-    let registry = tsuchi::home::registry();
-    let ledger = match tsuchi::home::verified_ledger(&options.ledger, registry.as_deref(), options.new_ledger, false) {
-        Ok(l) => l,
-        Err(e) => return fail(e),
-    };
+    // The ledger `run` would use, refused where it is damaged; a second ledger is only said.
+    let registry = tsuchi::home::registry().filter(|_| !config.sample);
+    let (ledger, second_ledger) =
+        match tsuchi::home::consulted_ledger(&options.ledger, registry.as_deref(), options.new_ledger) {
+            Ok(l) => l,
+            Err(e) => return fail(e),
+        };
     let intake = match intake::read(
         &options.requests,
         &ReadOptions { sheet: options.sheet.clone(), include_hidden: options.include_hidden },
@@ -1268,6 +1326,8 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
             "rejected": rejections,
             "already_issued": plan.already_issued,
             "notes": intake.notes,
+            "ledger": options.ledger.join(tsuchi::ledger::FILE_NAME).display().to_string(),
+            "run_would_refuse": second_ledger.iter().chain(&config.not_ready(options.config.as_deref())).collect::<Vec<_>>(),
         });
         out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
     } else {
@@ -1306,8 +1366,12 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         out!("{}", msg!("cli.check.rejected_lists", xlsx = xlsx.display(), csv = csv.display()));
         let ledger_file = options.ledger.join(tsuchi::ledger::FILE_NAME);
         match ledger_file.exists() {
-            true => out!("{}", msg!("cli.ledger", path = ledger_file.display())),
+            true => out!("{}", msg!("cli.check.consulted", path = ledger_file.display())),
             false => out!("{}", msg!("cli.check.no_ledger_yet", path = ledger_file.display())),
+        }
+        // What `run` would refuse, said before it does.
+        for problem in second_ledger.iter().chain(&config.not_ready(options.config.as_deref())) {
+            out!("{}", msg!("cli.check.run_would_refuse", problem = shown_long(problem)));
         }
     }
     if rejections.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(EXIT_REJECTED) }

@@ -18,7 +18,7 @@ use rayon::prelude::*;
 
 use crate::config::Config;
 use crate::intake::{Column, Intake};
-use crate::ledger::{Ledger, LedgerError};
+use crate::ledger::{Ledger, LedgerError, PastIssue};
 use crate::model::{NoticeKind, OfficeNo, Rejection, Request, RequestId, UserId};
 use crate::notice::{Notice, Secrets};
 use crate::render::{self, RenderError, Renderer};
@@ -116,6 +116,16 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
         Some(l) => l.issued_index()?,
         None => HashMap::new(),
     };
+    let past = match input.ledger {
+        Some(l) => l.past_issues()?,
+        None => Vec::new(),
+    };
+    let mut by_office: HashMap<(&str, &str), Vec<&PastIssue>> = HashMap::new();
+    for p in &past {
+        by_office.entry((p.office_no.as_str(), p.kind.as_str())).or_default().push(p);
+    }
+    let window = i64::from(config.reissue.window_days);
+    let mut held = Vec::new();
     for request in &input.intake.requests {
         let key = (request.request_id.as_str().to_string(), request.kind.alias().to_string());
         let previous = issued.get(&key).cloned();
@@ -131,7 +141,15 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
                 office_no: request.office_no.to_string(),
                 batch_id,
             }),
-            None => to_issue.push(request),
+            // A new request for an office the ledger already issued to: a decision, not an accident.
+            None => match earlier_issue(&by_office, request, input.issue_date, window) {
+                Some(earlier) if reissue.contains(&request.request_id) => {
+                    reissue_of.insert((request.request_id.to_string(), request.kind), earlier.batch_id.clone());
+                    to_issue.push(request);
+                }
+                Some(earlier) => held.push(held_back(request, earlier, window, input.intake)),
+                None => to_issue.push(request),
+            },
         }
     }
 
@@ -139,7 +157,7 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
     let several = offices_with_several_ids(intake);
     let mut plan = Plan {
         notices: Vec::with_capacity(to_issue.len()),
-        rejections: Vec::new(),
+        rejections: held,
         already_issued,
         reissue_of,
         glyphs: BTreeSet::new(),
@@ -176,6 +194,41 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
     }
     plan.rejections.sort_by_key(|r| r.row);
     Ok(plan)
+}
+
+/// The notice the ledger holds that makes `request` a second one: a 登録結果 for an office (and
+/// ユーザID) that has one, or a reissue of the same kind whose 発行日 lies within `window` days.
+fn earlier_issue<'a>(
+    by_office: &HashMap<(&str, &str), Vec<&'a PastIssue>>,
+    request: &Request,
+    issue_date: NaiveDate,
+    window: i64,
+) -> Option<&'a PastIssue> {
+    let past = by_office.get(&(request.office_no.as_str(), request.kind.alias()))?;
+    past.iter().rev().copied().find(|p| {
+        // A ledger from before the ユーザID was recorded: any of the office's IDs matches.
+        p.user_id.as_deref().is_none_or(|u| u == request.user_id.as_str())
+            && match request.kind {
+                NoticeKind::Registration => true,
+                _ => p.issue_date.is_none_or(|d| (issue_date - d).num_days().abs() <= window),
+            }
+    })
+}
+
+/// A request held back because of `earlier`, as the row's 確認事項 (not issued).
+fn held_back(request: &Request, earlier: &PastIssue, window: i64, intake: &Intake) -> Rejection {
+    let (header, letter) = intake.column(Column::OfficeNo);
+    let (office, user_id, request_id) =
+        (request.office_no.as_str(), request.user_id.as_str(), request.request_id.as_str());
+    let (batch, date) = (&earlier.batch_id, earlier.issue_date.map(|d| d.to_string()).unwrap_or_default());
+    let kind = request.kind.console_label();
+    let reason = match request.kind {
+        NoticeKind::Registration => {
+            crate::msg!("run.held_registration", office, user_id, batch, date, request = request_id)
+        }
+        _ => crate::msg!("run.held_reissue", office, user_id, kind, days = window, batch, date, request = request_id),
+    };
+    Rejection { row: request.row, column: header, column_letter: letter, value: office.to_string(), reason }
 }
 
 /// Offices the list holds under more than one ユーザID (an office billing several prefectures).

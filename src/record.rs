@@ -128,6 +128,9 @@ pub fn events(
         Some(handoff::Outcome::NoRecipients) | None => {
             AuditEvent::HandoffNotWritten { reason: with_lang(Lang::Ja, handoff::no_recipients) }
         }
+        Some(handoff::Outcome::Manual) => {
+            AuditEvent::HandoffNotWritten { reason: with_lang(Lang::Ja, handoff::manual) }
+        }
     });
     for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {
         let detail =

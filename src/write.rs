@@ -192,6 +192,9 @@ fn handoff(
     notices: &[Notice],
     config: &Config,
 ) -> Result<crate::handoff::Outcome, BatchError> {
+    if config.handoff.mode == crate::config::HandoffMode::Manual {
+        return Ok(crate::handoff::Outcome::Manual);
+    }
     let recipients = &config.handoff.recipients;
     if recipients.is_empty() {
         return Ok(crate::handoff::Outcome::NoRecipients);

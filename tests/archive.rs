@@ -24,7 +24,7 @@ fn batch() -> &'static Batch {
     static BATCH: std::sync::OnceLock<Batch> = std::sync::OnceLock::new();
     BATCH.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("tsuchi.toml"), "[notice]\nreading_row = true\n").unwrap();
+        std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[notice]\nreading_row = true\n")).unwrap();
         let input = sample("requests.xlsx");
         let args = [
             "run",

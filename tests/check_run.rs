@@ -139,7 +139,7 @@ proptest! {
     fn check_and_run_agree_on_every_row_and_run_never_fails_on_a_readable_file(rows in prop::collection::vec(row(), 1..7)) {
         let dir = tempfile::tempdir().unwrap();
         let input = write_csv(dir.path(), &rows);
-        let config = Config::default();
+        let config = common::test_settings();
         let renderer = Renderer::new(&config).unwrap();
         let check = check_verdict(&input, &config, &renderer);
         let run = run_verdict(&input, &dir.path().join("out"), &config, &renderer);
@@ -160,7 +160,7 @@ fn ordinary(i: usize) -> Row {
 fn one(row: Row) -> (BTreeSet<usize>, BTreeSet<usize>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let input = write_csv(dir.path(), &[row]);
-    let config = Config::default();
+    let config = common::test_settings();
     let renderer = Renderer::new(&config).unwrap();
     let check = check_verdict(&input, &config, &renderer);
     let run = run_verdict(&input, &dir.path().join("out"), &config, &renderer);
@@ -247,6 +247,7 @@ fn a_closed_stdout_after_the_commit_does_not_panic() {
     let dir = tempfile::tempdir().unwrap();
     let input = write_csv(dir.path(), &(0..3).map(ordinary).collect::<Vec<_>>());
     let out = dir.path().join("out");
+    common::test_config(dir.path());
     let mut child = common::command()
         .args(["run", input.to_str().unwrap(), "--out", out.to_str().unwrap()])
         .current_dir(dir.path())

@@ -103,12 +103,24 @@ fn init_writes_a_commented_config_that_run_accepts() {
     assert!(text(&again.stderr).contains("--force"));
     assert_eq!(tsuchi(&["init", "--force"], dir.path()).status.code(), Some(0));
 
+    // As written, it names no real issuer and no operator: run refuses it, saying what to change.
+    let input = sample("requests_sjis.csv");
+    let refused = tsuchi(&["run", input.to_str().unwrap(), "--out", "out"], dir.path());
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
+    let said = text(&refused.stderr);
+    for key in ["[issuer] name", "[issuer] helpdesk", "[handoff] recipients"] {
+        assert!(said.contains(key), "{key}: {said}");
+    }
+    assert!(!dir.path().join("out").exists(), "nothing written");
+
     std::fs::write(
         dir.path().join("tsuchi.toml"),
-        written.replace("〇〇〇国民健康保険団体連合会", "見本県国民健康保険団体連合会"),
+        written
+            .replace("〇〇〇国民健康保険団体連合会", "見本県国民健康保険団体連合会")
+            .replace("000-000-0000", "03-1234-5678")
+            .replace("# mode = \"manual\"", "mode = \"manual\""),
     )
     .unwrap();
-    let input = sample("requests_sjis.csv");
     let result = tsuchi(&["run", input.to_str().unwrap(), "--out", "out"], dir.path());
     assert_eq!(result.status.code(), Some(0), "{}", text(&result.stderr));
     let batch = batch_dir(&dir.path().join("out"));
@@ -136,6 +148,7 @@ fn operator_and_host_come_from_the_os_not_from_the_environment() {
     let account = common::tool("id", &["-run"]).trim().to_string();
     let host = common::tool("uname", &["-n"]).trim().to_string();
     // A scrubbed environment that lies about both (and keeps a list of ledgers of its own).
+    common::test_config(dir.path());
     let result = Command::new(env!("CARGO_BIN_EXE_tsuchi"))
         .args(["run", input.to_str().unwrap(), "--out", "out"])
         .current_dir(dir.path())

@@ -124,7 +124,11 @@ fn every_zip_opens_with_its_password_and_not_with_a_wrong_one() {
 #[test]
 fn zip_passwords_of_32_characters_with_symbols_fit_the_list_and_open_their_zips() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tsuchi.toml"), "[passwords.zip]\nlength = 32\nsymbols = true\n").unwrap();
+    std::fs::write(
+        dir.path().join("tsuchi.toml"),
+        common::config_with("[passwords.zip]\nlength = 32\nsymbols = true\n"),
+    )
+    .unwrap();
     let input = sample("requests.xlsx");
     let out = tsuchi(&["run", input.to_str().unwrap(), "--out", "out", "--date", "2026-01-10"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -305,8 +309,11 @@ fn no_secret_appears_outside_notices_zips_and_the_second_channel_list() {
 #[test]
 fn zipcrypto_only_when_configured_and_then_with_a_warning() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tsuchi.toml"), "[zip]\nencryption = \"zip_crypto\"\n[mailroom]\nduplex = true\n")
-        .unwrap();
+    std::fs::write(
+        dir.path().join("tsuchi.toml"),
+        common::config_with("[zip]\nencryption = \"zip_crypto\"\n[mailroom]\nduplex = true\n"),
+    )
+    .unwrap();
     let input = sample("requests_sjis.csv");
     let out = tsuchi(&["run", input.to_str().unwrap(), "--out", "out"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -330,7 +337,8 @@ fn zipcrypto_only_when_configured_and_then_with_a_warning() {
 #[test]
 fn calibrate_prints_the_address_block_folds_and_rulers() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tsuchi.toml"), "[layout]\naddress_offset_mm = [2.5, -1.0]\n").unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[layout]\naddress_offset_mm = [2.5, -1.0]\n"))
+        .unwrap();
     let out = tsuchi(&["calibrate", "--out", "cal.pdf"], dir.path());
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let pdf = dir.path().join("cal.pdf");

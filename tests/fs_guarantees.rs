@@ -11,7 +11,6 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 use tsuchi::batch::{self, Progress, RunOptions};
-use tsuchi::config::Config;
 use tsuchi::render::Renderer;
 
 use common::{batch_dirs, sample, text};
@@ -190,7 +189,7 @@ fn options(input: &Path, out: &Path) -> RunOptions {
 fn a_path_in_the_way_of_the_batch_folder_is_named_and_the_batch_is_not_committed() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let config = Config::default();
+    let config = common::test_settings();
     let renderer = Renderer::new(&config).unwrap();
     let progress = PlantsALink { out: out.clone(), planted: Default::default() };
     std::fs::create_dir_all(&out).unwrap();
@@ -234,6 +233,7 @@ fn dangling_links_at_the_next_batch_names_never_leave_a_batch_without_its_folder
 fn a_path_in_the_way_of_a_recovered_batch_is_named() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
+    common::test_config(dir.path());
     let killed = common::command()
         .env("TSUCHI_CRASH_AT", "commit:after")
         .args(["run", sample("requests.xlsx").to_str().unwrap(), "--out"])
@@ -287,7 +287,7 @@ fn the_record_hashes_the_bytes_that_were_parsed_even_if_the_list_is_saved_during
     assert_eq!(source.size, parsed.len() as u64);
     assert!(!intake.requests.is_empty());
 
-    let config = Config::default();
+    let config = common::test_settings();
     let renderer = Renderer::new(&config).unwrap();
     let progress = SavesOverTheInput { input: input.clone(), other: other.clone() };
     let report = batch::run(&options(&input, &out), &config, &renderer, &progress).unwrap();
@@ -344,6 +344,7 @@ fn an_issue_date_far_from_today_is_refused_unless_allowed_and_then_recorded() {
     let out = dir.path().join("out");
     let list = sample("requests.xlsx");
     let list = list.to_str().unwrap();
+    common::test_config(dir.path());
     for args in [["run", list, "--out", "out"], ["check", list, "--ledger", "out"]] {
         let command = args[0];
         let o = common::command().args(args).args(["--date", "9999-12-31"]).current_dir(dir.path()).output().unwrap();
@@ -353,7 +354,7 @@ fn an_issue_date_far_from_today_is_refused_unless_allowed_and_then_recorded() {
         assert!(!out.exists(), "{command}: nothing written");
     }
     // Also from the config file.
-    std::fs::write(dir.path().join("tsuchi.toml"), "[notice]\nissue_date = 1999-04-01\n").unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[notice]\nissue_date = 1999-04-01\n")).unwrap();
     let o = common::run_sample(dir.path(), &out, &[]);
     assert_eq!(o.status.code(), Some(2), "{}", output(&o));
     assert!(output(&o).contains("1999-04-01") && output(&o).contains("issue_date"), "{}", output(&o));

@@ -46,7 +46,8 @@ fn setup(with_recipient: bool) -> Setup {
         .unwrap();
     let config = dir.path().join("tsuchi.toml");
     let recipients = if with_recipient { format!("\"{recipient}\"") } else { String::new() };
-    std::fs::write(&config, format!("[handoff]\nrecipients = [{recipients}]\n")).unwrap();
+    let settings = common::test_config_without_handoff();
+    std::fs::write(&config, format!("{settings}\n[handoff]\nrecipients = [{recipients}]\n")).unwrap();
     Setup { dir, list, config, key, recipient }
 }
 
@@ -216,19 +217,47 @@ fn an_office_billing_two_prefectures_gets_both_notices_and_age_recovers_the_prin
 }
 
 #[test]
-fn without_a_recipient_there_is_no_handoff_file_and_the_summary_and_audit_log_say_so() {
+fn without_a_recipient_run_refuses_and_check_says_it_would() {
     let s = setup(false);
+    let (code, stdout, stderr) = run(&s, "run");
+    assert_eq!(code, Some(2), "{stdout}{stderr}");
+    assert!(stderr.contains("[handoff] recipients") && stderr.contains("mode = \"manual\""), "{stderr}");
+    assert!(!stderr.contains("行目"), "no row is blamed: {stderr}");
+    assert!(!s.dir.path().join("output").exists(), "nothing written");
+    // check reads only: it does not refuse, but says what run would.
+    let (code, stdout, _) = run(&s, "check");
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(stdout.contains("run はこのままでは発行しません") && stdout.contains("[handoff] recipients"), "{stdout}");
+}
+
+#[test]
+fn manual_mode_issues_without_a_file_and_every_summary_and_the_audit_log_say_so() {
+    let s = setup(false);
+    let settings = common::test_config_without_handoff();
+    std::fs::write(&s.config, format!("{settings}\n[handoff]\nmode = \"manual\"\n")).unwrap();
+    let dry =
+        tsuchi(&["run", s.list.to_str().unwrap(), "--config", s.config.to_str().unwrap(), "--dry-run"], s.dir.path());
+    assert_eq!(dry.status.code(), Some(0), "{}", text(&dry.stderr));
+    assert!(text(&dry.stdout).contains("別の経路"), "the dry run says so too: {}", text(&dry.stdout));
     let (code, stdout, stderr) = run(&s, "run");
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     let batch = batch_dir(&s.dir.path().join("output"));
     assert!(!batch.join("handoff").exists());
     assert!(!files_under(&batch).iter().any(|p| p.to_string_lossy().contains(".csv") && !p.ends_with("rejected.csv")));
-    assert!(stderr.contains("[handoff] recipients に公開鍵がないため"), "{stderr}");
-    assert!(stdout.contains("システム登録ファイル：作っていません"), "{stdout}");
+    assert!(stdout.contains("[handoff] mode = \"manual\"") && stdout.contains("運用担当が別の経路で"), "{stdout}");
     let events = std::fs::read_to_string(batch.join("audit/events.jsonl")).unwrap();
     let line = events.lines().find(|l| l.contains("\"handoff.not_written\"")).expect("a handoff.not_written event");
-    assert!(line.contains("公開鍵がない"), "{line}");
+    assert!(line.contains("別の経路"), "{line}");
     assert!(!events.contains("handoff.written"));
+    let log = xlsx_rows(&batch.join("audit/監査ログ.xlsx")).into_iter().flatten().collect::<Vec<_>>().join("\t");
+    assert!(log.contains("handoff.not_written") && log.contains("別の経路"), "監査ログ.xlsx says so");
+    // The JSON summary too.
+    let again = tsuchi(
+        &["run", s.list.to_str().unwrap(), "--config", s.config.to_str().unwrap(), "--dry-run", "--json"],
+        s.dir.path(),
+    );
+    let json: serde_json::Value = serde_json::from_slice(&again.stdout).unwrap();
+    assert_eq!(json["handoff"]["status"], "manual", "{json}");
 }
 
 #[test]

@@ -85,6 +85,7 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
     let dir = tempfile::tempdir().unwrap();
     let (cwd, home) = (dir.path(), dir.path().join("home"));
     std::fs::write(cwd.join("clean.csv"), CLEAN).unwrap();
+    common::test_config(cwd);
 
     let check =
         english(cwd, &home, &["check", "clean.csv", "--date", "2026-04-01", "--allow-date", "--out", "checked"], 0);
@@ -99,7 +100,7 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
         "│ Registration result ",
         "│ Notices in total ",
         "Mailing list: 「print/発送リスト.xlsx」",
-        "Warning: No system registration file",
+        "No system registration file was made: with [handoff] mode = \"manual\"",
     ] {
         assert!(run.contains(expected), "{expected}:\n{run}");
     }
@@ -155,13 +156,14 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
     let export = english(cwd, &home, &["audit", "export", "--dest", "audit"], 0);
     assert!(export.contains("Every ledger row and the event chain: all match"), "{export}");
     english(cwd, &home, &["status"], 2);
-    english(cwd, &home, &["init", "tsuchi.toml"], 0);
-    english(cwd, &home, &["init", "tsuchi.toml"], 2);
+    english(cwd, &home, &["init", "new.toml"], 0);
+    english(cwd, &home, &["init", "new.toml"], 2);
+    english(cwd, &home, &["ledgers"], 0);
     english(cwd, &home, &["barcode", "100-0013", "東京都千代田区霞が関1丁目3番2号"], 0);
 
     // The audit trail and the documents made from it stay Japanese.
     let events = std::fs::read_to_string(batch.join("audit").join("events.jsonl")).unwrap();
-    assert!(events.contains("tsuchi.toml の [handoff] recipients に公開鍵がないため"), "{events}");
+    assert!(events.contains("受付システムへのパスワードの登録は運用担当が別の経路で行います"), "{events}");
     let log = calamine::open_workbook_auto(cwd.join("audit").join("監査ログ.xlsx")).unwrap();
     assert_eq!(log.sheet_names()[0], "概要");
     let mut list = calamine::open_workbook_auto(batch.join("print").join("発送リスト.xlsx")).unwrap();
@@ -182,6 +184,7 @@ fn a_batch_and_the_life_of_its_notices_are_told_in_english() {
 fn the_rejected_rows_list_follows_lang_and_the_ledger_stays_japanese() {
     let dir = tempfile::tempdir().unwrap();
     let (cwd, home) = (dir.path(), dir.path().join("home"));
+    common::test_config(cwd);
     let out = command()
         .env("TSUCHI_HOME", &home)
         .args(["--lang", "en", "run"])
@@ -217,7 +220,7 @@ fn the_rejected_rows_list_follows_lang_and_the_ledger_stays_japanese() {
     let ledger = rusqlite::Connection::open(cwd.join("output").join("ledger.sqlite")).unwrap();
     let reason: String =
         ledger.query_row("SELECT detail FROM events WHERE kind = 'handoff.not_written'", [], |r| r.get(0)).unwrap();
-    assert!(reason.contains("公開鍵がないため"), "{reason}");
+    assert!(reason.contains("別の経路"), "{reason}");
 
     // Japanese stays the default.
     let ja = command()

@@ -174,6 +174,7 @@ fn run_under_lang_en_keeps_the_mailing_lists_barcode_reason_japanese() {
     let dir = tempfile::tempdir().unwrap();
     let long = long_name();
     list(dir.path(), &rows(&long));
+    common::test_config(dir.path());
     let out = tsuchi(
         Some("en"),
         &["run", "requests.csv", "--out", "out", "--date", "2026-01-10", "--allow-date"],

@@ -16,9 +16,12 @@ fn tsuchi(args: &[&str], out: &Path) -> Output {
 }
 
 fn run_samples(out: &Path) -> PathBuf {
+    let config = common::test_config(out.parent().unwrap());
     let o = common::command()
         .args(["run", sample("requests.xlsx").to_str().unwrap(), "--date", "2026-04-01", "--allow-date", "--out"])
         .arg(out)
+        .arg("--config")
+        .arg(config)
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));

@@ -335,7 +335,8 @@ fn allowed(frame: &Frame, width: usize, height: usize, slack: f32) -> Vec<bool> 
     let pt = 25.4 / 72.0;
     for item in &frame.items {
         match item {
-            Item::Text(run) => allow(run.container),
+            // A 見本 watermark (sample settings only) crosses the page by design.
+            Item::Text(run) | Item::Watermark(run) => allow(run.container),
             Item::Fill { area } => allow(*area),
             Item::Rect { area, line_pt, .. } => {
                 let half = line_pt * pt / 2.0;

@@ -160,7 +160,8 @@ fn a_newer_japan_post_csv_replaces_the_embedded_table() {
     assert!(barcode(&[], "100-0013").contains("住所表示番号：1-3-2\n"));
 
     // The same through tsuchi.toml, for check; the manifest of run names the file.
-    std::fs::write(dir.path().join("tsuchi.toml"), "[postal]\ndata = \"utf_ken_all.csv\"\n").unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[postal]\ndata = \"utf_ken_all.csv\"\n"))
+        .unwrap();
     list(dir.path(), &[("100-9999", "東京都千代田区霞が関1-3-2"), ("100-0013", "東京都千代田区霞が関1-3-2")]);
     let summary =
         json(&tsuchi(&["check", "requests.csv", "--ledger", "out", "--out", "checked", "--json"], dir.path()));
@@ -175,7 +176,7 @@ fn a_newer_japan_post_csv_replaces_the_embedded_table() {
     assert!(manifest["postal_data"]["source"].as_str().unwrap().contains("utf_ken_all.csv"), "{manifest}");
 
     // A file that is not Japan Post's is an error before any row is read.
-    std::fs::write(dir.path().join("tsuchi.toml"), "[postal]\ndata = \"requests.csv\"\n").unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[postal]\ndata = \"requests.csv\"\n")).unwrap();
     let refused = tsuchi(&["check", "requests.csv", "--ledger", "out"], dir.path());
     assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("郵便番号データ"), "{}", text(&refused.stderr));

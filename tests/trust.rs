@@ -236,61 +236,129 @@ fn rewrite(out: &Path, id: &str, folder: bool) {
     }
 }
 
+/// A clerk's installation: `tsuchi.toml` (the test settings, without `[output] root`) in
+/// `folder`, so that its ledger is the folder itself.
+fn installation(folder: &Path) -> std::path::PathBuf {
+    std::fs::create_dir_all(folder).unwrap();
+    let config = folder.join("tsuchi.toml");
+    std::fs::write(&config, format!("{}\n[handoff]\nmode = \"manual\"\n", common::TEST_ISSUER)).unwrap();
+    config
+}
+
 #[test]
-fn a_run_from_another_folder_never_starts_a_fresh_ledger_silently() {
+fn the_ledger_is_the_folder_of_the_tsuchi_toml_in_use_from_any_folder() {
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     std::fs::create_dir_all(&a).unwrap();
     std::fs::create_dir_all(&b).unwrap();
-    let run = |cwd: &Path, extra: &[&str]| {
-        let mut c = common::command();
-        c.env("TSUCHI_HOME", &home).current_dir(cwd).arg("run").arg(sample("requests.xlsx")).args(extra);
-        c.output().unwrap()
-    };
-    let first = run(&a, &[]);
-    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
-    // The default `output` from another folder: refused, naming the ledger that holds batches.
-    let other = run(&b, &[]);
-    assert_eq!(other.status.code(), Some(2), "{}", text(&other.stdout));
-    let said = text(&other.stderr);
-    assert!(said.contains(&a.join("output").join("ledger.sqlite").display().to_string()), "{said}");
-    assert!(said.contains("--new-ledger"), "{said}");
-    assert!(!b.join("output").exists(), "nothing was written");
-    // check refuses likewise.
-    let mut c = common::command();
-    c.env("TSUCHI_HOME", &home).current_dir(&b).arg("check").arg(sample("requests.xlsx"));
-    assert_eq!(c.output().unwrap().status.code(), Some(2));
-    // The same ledger named with --out: everything is 発行済み.
-    let same = run(&b, &["--out", a.join("output").to_str().unwrap()]);
-    assert_eq!(same.status.code(), Some(0), "{}", text(&same.stderr));
-    assert!(text(&same.stdout).contains("発行するものはありません"));
-    // A deliberate new ledger.
-    let fresh = run(&b, &["--new-ledger"]);
-    assert_eq!(fresh.status.code(), Some(0), "{}", text(&fresh.stderr));
-    assert_eq!(batch_dirs(&b.join("output")).len(), 1);
-}
-
-#[test]
-fn the_output_root_in_the_config_is_the_same_from_any_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    let (a, b, conf) = (dir.path().join("a"), dir.path().join("b"), dir.path().join("conf"));
-    for d in [&a, &b, &conf] {
-        std::fs::create_dir_all(d).unwrap();
-    }
-    std::fs::write(conf.join("tsuchi.toml"), "[output]\nroot = \"ledger\"\n").unwrap();
-    let config = conf.join("tsuchi.toml");
+    let config = installation(&dir.path().join("office"));
     let run = |cwd: &Path| {
         let mut c = common::command();
-        c.current_dir(cwd).arg("run").arg(sample("requests.xlsx")).arg("--config").arg(&config);
+        c.env("TSUCHI_HOME", &home)
+            .current_dir(cwd)
+            .arg("run")
+            .arg(sample("requests.xlsx"))
+            .arg("--config")
+            .arg(&config);
         c.output().unwrap()
     };
-    assert_eq!(run(&a).status.code(), Some(0));
+    let first = run(&a);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let ledger = dir.path().join("office").join("ledger.sqlite");
+    assert!(
+        text(&first.stdout).contains(&ledger.display().to_string()),
+        "the ledger is printed: {}",
+        text(&first.stdout)
+    );
     let again = run(&b);
     assert_eq!(again.status.code(), Some(0), "{}", text(&again.stderr));
     assert!(text(&again.stdout).contains("発行するものはありません"), "{}", text(&again.stdout));
-    assert_eq!(batch_dirs(&conf.join("ledger")).len(), 1);
+    assert_eq!(batch_dirs(&dir.path().join("office")).len(), 1);
     assert!(!a.join("output").exists() && !b.join("output").exists());
+    // The tsuchi.toml found in the folder where tsuchi starts is the same installation.
+    let mut c = common::command();
+    c.env("TSUCHI_HOME", &home).current_dir(dir.path().join("office")).arg("run").arg(sample("requests.xlsx"));
+    let here = c.output().unwrap();
+    assert_eq!(here.status.code(), Some(0), "{}", text(&here.stderr));
+    assert!(text(&here.stdout).contains("発行するものはありません"), "{}", text(&here.stdout));
+}
+
+#[test]
+fn without_a_config_every_folder_consults_the_users_data_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let ledger = home.join("data").join("ledger.sqlite");
+    for cwd in [dir.path().join("a"), dir.path().join("b")] {
+        std::fs::create_dir_all(&cwd).unwrap();
+        let mut c = common::command();
+        c.env("TSUCHI_HOME", &home).current_dir(&cwd).arg("check").arg(sample("requests.xlsx"));
+        let o = c.output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        assert!(text(&o.stdout).contains(&ledger.display().to_string()), "{}", text(&o.stdout));
+        assert!(!cwd.join("output").exists(), "nothing written where the clerk stands");
+        let mut c = common::command();
+        let listed = c.env("TSUCHI_HOME", &home).current_dir(&cwd).arg("ledgers").output().unwrap();
+        assert!(text(&listed.stdout).contains(&ledger.display().to_string()), "{}", text(&listed.stdout));
+    }
+}
+
+#[test]
+fn a_second_ledger_is_refused_naming_the_one_used_last_how_many_are_listed_and_tsuchi_ledgers() {
+    let dir = tempfile::tempdir().unwrap();
+    let home = dir.path().join("home");
+    let tsuchi = |folder: &str, args: &[&str]| {
+        let config = installation(&dir.path().join(folder));
+        let mut c = common::command();
+        c.env("TSUCHI_HOME", &home).current_dir(dir.path()).args(args).arg("--config").arg(&config);
+        c.output().unwrap()
+    };
+    let run = |folder: &str, extra: &[&str]| {
+        let list = sample("requests.xlsx");
+        let mut args = vec!["run", list.to_str().unwrap()];
+        args.extend(extra);
+        tsuchi(folder, &args)
+    };
+    // Someone's test first, then two more ledgers started on purpose; "y" is used last.
+    assert_eq!(run("x", &[]).status.code(), Some(0));
+    assert_eq!(run("z", &["--new-ledger"]).status.code(), Some(0));
+    assert_eq!(run("y", &["--new-ledger"]).status.code(), Some(0));
+    let ledger_of = |folder: &str| dir.path().join(folder).join("ledger.sqlite").display().to_string();
+
+    let refused = run("w", &[]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stdout));
+    let said = text(&refused.stderr);
+    assert!(said.contains(&format!("最後に使った台帳「{}」", ledger_of("y"))), "the one used last: {said}");
+    assert!(!said.contains(&ledger_of("x")), "not the oldest: {said}");
+    assert!(said.contains("合わせて3件") && said.contains("tsuchi ledgers"), "{said}");
+    assert!(said.contains("--new-ledger"), "{said}");
+    assert!(!dir.path().join("w").join("ledger.sqlite").exists(), "nothing written");
+
+    // check reads only: it never refuses for this, names the ledger it consulted and says what run would do.
+    let checked = tsuchi("w", &["check", sample("requests.xlsx").to_str().unwrap()]);
+    assert_eq!(checked.status.code(), Some(0), "{}", text(&checked.stderr));
+    let said = text(&checked.stdout);
+    assert!(said.contains(&ledger_of("w")) && said.contains(&ledger_of("y")), "{said}");
+    assert!(said.contains("run はこのままでは発行しません"), "{said}");
+    let checked = tsuchi("y", &["check", sample("requests.xlsx").to_str().unwrap()]);
+    assert!(text(&checked.stdout).contains(&format!("照合した台帳：{}", ledger_of("y"))), "{}", text(&checked.stdout));
+
+    // The list, in order of use, the one used last marked.
+    let listed = tsuchi("w", &["ledgers"]);
+    let said = text(&listed.stdout);
+    let at = |folder: &str| said.find(&ledger_of(folder)).unwrap_or_else(|| panic!("{folder} listed: {said}"));
+    assert!(at("x") < at("z") && at("z") < at("y"), "{said}");
+    let last = said.lines().find(|l| l.contains(&ledger_of("y"))).unwrap();
+    assert!(last.contains("最後に使った") && last.contains("バッチ1件"), "{said}");
+    assert!(said.contains("台帳（3件"), "{said}");
+
+    // Using an older one makes it the one used last.
+    assert_eq!(run("x", &[]).status.code(), Some(0));
+    let said = text(&run("w", &[]).stderr);
+    assert!(said.contains(&format!("最後に使った台帳「{}」", ledger_of("x"))), "{said}");
+    // A deliberate new ledger.
+    let fresh = run("w", &["--new-ledger"]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", text(&fresh.stderr));
 }
 
 #[cfg(unix)]
@@ -320,6 +388,8 @@ fn no_other_user_can_read_a_notice_a_bundle_or_a_staging_file_under_umask_022() 
             sample("requests.xlsx").to_str().unwrap(),
             "--out",
             out.to_str().unwrap(),
+            "--config",
+            common::test_config(dir.path()).to_str().unwrap(),
         ]);
         // `common::command` runs tsuchi; here the shell runs it, with the same environment.
         let mut shell = std::process::Command::new("sh");
@@ -355,6 +425,7 @@ fn deleting_the_last_batch_whole_stops_the_next_run_of_the_same_user() {
     let run = |extra: &[&str]| {
         let mut c = common::command();
         c.env("TSUCHI_HOME", &home).arg("run").arg(sample("requests.xlsx")).arg("--out").arg(&out).args(extra);
+        c.arg("--config").arg(common::test_config(dir.path()));
         c.output().unwrap()
     };
     assert_eq!(run(&[]).status.code(), Some(0));

@@ -52,8 +52,9 @@ fn a_ledger_whose_first_run_was_cut_off_after_the_commit_is_still_found_from_ano
     let dir = tempfile::tempdir().unwrap();
     let home = dir.path().join("home");
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir_all(&a).unwrap();
-    std::fs::create_dir_all(&b).unwrap();
+    // Two installations: a tsuchi.toml in each folder, each with its ledger beside it.
+    common::test_config(&a);
+    common::test_config(&b);
     let run = |cwd: &Path, crash: Option<&str>| {
         let mut c = common::command();
         c.env("TSUCHI_HOME", &home).current_dir(cwd).arg("run").arg(sample("requests.xlsx"));
@@ -126,6 +127,7 @@ fn a_damaged_ledger_stops_the_run_before_recovery_touches_any_folder() {
     assert_eq!(first.status.code(), Some(0));
     let mut c = common::command();
     c.arg("run").arg(sample("requests.xlsx")).arg("--out").arg(&out).args(["--reissue", "R08-0001", "--reason", "x"]);
+    c.arg("--config").arg(common::test_config(dir.path()));
     let killed = c.env("TSUCHI_CRASH_AT", "commit:after").output().unwrap();
     assert!(!killed.status.success());
     let staging = |out: &Path| {

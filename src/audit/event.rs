@@ -46,7 +46,8 @@ pub enum AuditEvent {
         kind: NoticeKind,
         office_no: String,
         /// The ユーザID and 請求先都道府県 the notice was issued for (an office billing several
-        /// prefectures has one notice of a kind per ユーザID). Absent in events recorded before
+        /// prefectures has one notice of a kind per ユーザID); a later batch finds the office's
+        /// earlier notices by (事業所番号, ユーザID, kind). Absent in events recorded before
         /// they were kept.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         user_id: Option<String>,

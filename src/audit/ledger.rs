@@ -61,10 +61,11 @@ pub enum LedgerError {
             root = .root.display(),
             other_ledger = .other.join(FILE_NAME).display(),
             batches = .batches,
-            other = .other.display()
+            other = .other.display(),
+            listed = .listed
         )
     )]
-    Elsewhere { root: PathBuf, other: PathBuf, batches: usize },
+    Elsewhere { root: PathBuf, other: PathBuf, batches: usize, listed: usize },
 }
 
 /// One hash-chained event. `hash` is the SHA-256 of [`Event::canonical`].
@@ -223,6 +224,20 @@ impl Outcome {
             Outcome::AlreadyIssued => "already_issued",
         }
     }
+}
+
+/// A notice a batch issued, as [`Ledger::past_issues`] finds it by office.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PastIssue {
+    pub batch_id: String,
+    /// The batch's 発行日.
+    pub issue_date: Option<chrono::NaiveDate>,
+    pub office_no: String,
+    /// Recorded since cross-batch checks began; `None` in older ledgers (then any ユーザID of
+    /// the office matches).
+    pub user_id: Option<String>,
+    /// The kind's English alias.
+    pub kind: String,
 }
 
 /// A request row of the ledger.
@@ -477,6 +492,31 @@ impl Ledger {
             }
         }
         Ok(notes)
+    }
+
+    /// Every notice issued, by office: from the `request.issued` events (which name the ユーザID
+    /// since it was recorded; `None` before) with their batch's 発行日, in the order issued.
+    pub fn past_issues(&self) -> Result<Vec<PastIssue>, LedgerError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT e.batch_id, e.detail, b.issue_date FROM events e JOIN batches b ON b.id = e.batch_id
+             WHERE e.kind = 'request.issued' ORDER BY e.seq",
+        )?;
+        let mut rows = stmt.query([])?;
+        let mut past = Vec::new();
+        while let Some(r) = rows.next()? {
+            let (batch_id, detail, issue_date): (String, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
+            let Ok(d) = serde_json::from_str::<serde_json::Value>(&detail) else { continue };
+            let text = |k: &str| d[k].as_str().map(str::to_string);
+            let (Some(office_no), Some(kind)) = (text("office_no"), text("kind")) else { continue };
+            past.push(PastIssue {
+                batch_id,
+                issue_date: chrono::NaiveDate::parse_from_str(&issue_date, "%Y-%m-%d").ok(),
+                office_no,
+                user_id: text("user_id"),
+                kind,
+            });
+        }
+        Ok(past)
     }
 
     /// Every issued (申請番号, 通知種別) → the batch that issued it most recently. The 申請番号

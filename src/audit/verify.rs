@@ -167,7 +167,7 @@ pub fn verify_ledger(root: &Path, head: Option<&Head>) -> Result<LedgerReport, V
 
 /// The folders in the output root `root` that are not among the batches `recorded` and not
 /// tsuchi's own ([`is_tool_folder`]): [`Finding::ExtraFolder`] for a batch folder the ledger does
-/// not know (or any other folder), [`Finding::StagingLeft`] for a run cut off; in name order.
+/// not know (named like one, or holding a manifest or an audit folder), [`Finding::StagingLeft`] for a run cut off; in name order.
 /// `run` refuses on the first kind too: a ledger that lost its rows is not a fresh ledger.
 pub fn unrecorded_folders(root: &Path, recorded: &std::collections::BTreeSet<&str>) -> std::io::Result<Vec<Finding>> {
     let mut extra = Vec::new();
@@ -178,12 +178,22 @@ pub fn unrecorded_folders(root: &Path, recorded: &std::collections::BTreeSet<&st
         }
         if name.starts_with(".staging-") {
             extra.push(Finding::StagingLeft(name));
-        } else if !is_tool_folder(&name) {
+        } else if !is_tool_folder(&name) && looks_like_a_batch(&entry.path(), &name) {
             extra.push(Finding::ExtraFolder(name));
         }
     }
     extra.sort_by_key(|f| f.to_string());
     Ok(extra)
+}
+
+/// A folder named like a batch (`20260110-093000`, `…-2`) or holding a batch's record, even
+/// renamed. The output root may be the folder of tsuchi.toml, beside the clerk's own folders.
+fn looks_like_a_batch(dir: &Path, name: &str) -> bool {
+    let id = name.split_once('-').is_some_and(|(day, rest)| {
+        let time = rest.split('-').next().unwrap_or_default();
+        day.len() == 8 && time.len() == 6 && day.bytes().chain(time.bytes()).all(|b| b.is_ascii_digit())
+    });
+    id || dir.join("manifest.json").exists() || dir.join("audit").is_dir()
 }
 
 /// Folders tsuchi itself makes in the output root besides batches: `check`'s reports,

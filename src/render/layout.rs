@@ -78,6 +78,10 @@ pub enum Item {
         fill_grey: Option<f32>,
         line_pt: f32,
     },
+    /// Large light-grey text across the page's diagonal, under everything else (the 見本 of
+    /// the sample settings): `x`/`baseline` place it as if level, the writer turns it 45°
+    /// about the page's centre.
+    Watermark(TextRun),
 }
 
 /// A laid-out page.
@@ -91,7 +95,7 @@ pub struct Frame {
 impl Frame {
     pub fn texts(&self) -> impl Iterator<Item = &TextRun> {
         self.items.iter().filter_map(|i| match i {
-            Item::Text(t) => Some(t),
+            Item::Text(t) | Item::Watermark(t) => Some(t),
             Item::Rect { .. } | Item::Line { .. } | Item::Fill { .. } => None,
         })
     }

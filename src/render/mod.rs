@@ -25,6 +25,13 @@ use crate::notice::Notice;
 use crate::secrets::Secret;
 use crate::wareki;
 
+/// What every page made with the sample settings carries across it, so that a sample notice
+/// can never pass for a real one. Not wording a clerk changes: it is the same in every language.
+pub const SAMPLE_MARK: &str = "見本";
+
+/// Its size: two characters reach across most of an A4 page's diagonal.
+const SAMPLE_MARK_PT: f32 = 150.0;
+
 pub use fonts::PdfFonts;
 pub use layout::{Frame, Item, LayoutError};
 
@@ -182,7 +189,28 @@ impl Renderer {
         c.insert("pages", &info.pages);
         c.insert("head", &info.head);
         let doc: template::CoverDocument = self.templates.sheet("cover", &c)?;
-        Ok(sheets::cover(&doc, &self.templates.geometry)?)
+        Ok(self.marked(sheets::cover(&doc, &self.templates.geometry)?))
+    }
+
+    /// `frame` with the sample settings' 見本 under everything on it (as it is otherwise).
+    fn marked(&self, mut frame: Frame) -> Frame {
+        if self.config.sample {
+            let size_pt = SAMPLE_MARK_PT;
+            let width = SAMPLE_MARK.chars().count() as f32 * size_pt / ops::PT_PER_MM;
+            let container = layout::Area { x: 0.0, y: 0.0, w: frame.width, h: frame.height };
+            let run = layout::TextRun {
+                x: (frame.width - width) / 2.0,
+                baseline: frame.height / 2.0,
+                size_pt,
+                face: crate::font::Face::Gothic,
+                text: SAMPLE_MARK.to_string().into(),
+                width,
+                container,
+                role: "watermark".into(),
+            };
+            frame.items.insert(0, layout::Item::Watermark(run));
+        }
+        frame
     }
 
     /// Stamps a bundle page with its control number and page number.
@@ -204,7 +232,7 @@ impl Renderer {
             crate::barcode::encode(&digits, "").ok()
         });
         let bars = barcode.filter(|_| self.options.customer_barcode).map(|code| code.bars());
-        Ok(sheets::calibration(&doc, &self.templates.geometry, self.options, bars.as_deref())?)
+        Ok(self.marked(sheets::calibration(&doc, &self.templates.geometry, self.options, bars.as_deref())?))
     }
 
     /// The pages of the ZIP opening-password list, stamped, each handed to `emit` as it is
@@ -236,7 +264,8 @@ impl Renderer {
             password: secret.expose(),
         });
         let mut page_no = 0;
-        sheets::zip_passwords(&doc, entries, &self.templates.geometry, |mut frame| {
+        sheets::zip_passwords(&doc, entries, &self.templates.geometry, |frame| {
+            let mut frame = self.marked(frame);
             page_no += 1;
             self.stamp(&mut frame, batch_id, &format!("{page_no}/{total}"));
             emit(frame)
@@ -279,7 +308,7 @@ impl Renderer {
         };
         let secrets = notice.secrets();
         let marks = layout::Marks { secrets: &secrets, bars: bars.as_deref(), redacted };
-        Ok(layout::layout(doc, &marks, &self.templates.geometry, self.options)?)
+        Ok(self.marked(layout::layout(doc, &marks, &self.templates.geometry, self.options)?))
     }
 
     /// Every character a batch prints whatever its rows say: the templates' wording, the
@@ -294,6 +323,9 @@ impl Renderer {
             chars.extend(text.chars());
         }
         chars.extend("令和平成昭和元年月日〒・…".chars());
+        if self.config.sample {
+            chars.extend(SAMPLE_MARK.chars());
+        }
         chars.extend(NoticeKind::ALL.iter().flat_map(|k| k.label().chars()));
         for ch in ' '..='~' {
             chars.insert(ch);

@@ -10,6 +10,9 @@ use crate::font::Face;
 
 pub const PT_PER_MM: f32 = 72.0 / 25.4;
 
+/// The grey of a watermark: light enough that every character over it stays legible.
+const WATERMARK_GREY: f32 = 0.85;
+
 /// The page resource name of a face, fixed so the output carries no random ids; also the
 /// six-letter subset tag of its embedded font.
 pub fn font_name(face: Face) -> &'static str {
@@ -67,6 +70,30 @@ pub fn content_stream(frame: &Frame, fonts: &PdfFonts) -> Result<String, Missing
                 }
                 re(s, area);
                 s.push_str(if fill_grey.is_some() { " B Q\n" } else { " S Q\n" });
+            }
+            Item::Watermark(run) => {
+                // Turned 45° about the page's centre, its middle on the centre: the start of the
+                // baseline lies half its width back along the diagonal and a little below.
+                let font = fonts.get(run.face);
+                let (cos, sin) = (std::f32::consts::FRAC_1_SQRT_2, std::f32::consts::FRAC_1_SQRT_2);
+                let (cx, cy) = (frame.width / 2.0 * PT_PER_MM, frame.height / 2.0 * PT_PER_MM);
+                let (half, drop) = (run.width * PT_PER_MM / 2.0, run.size_pt * 0.38);
+                s.push_str("q ");
+                push_number(s, WATERMARK_GREY, 2);
+                s.push_str(" g BT/");
+                s.push_str(font_name(run.face));
+                s.push(' ');
+                push_number(s, run.size_pt, 2);
+                s.push_str(" Tf ");
+                for v in [cos, sin, -sin, cos, cx - half * cos + drop * sin, cy - half * sin - drop * cos] {
+                    push_number(s, v, 4);
+                    s.push(' ');
+                }
+                s.push_str("Tm<");
+                for c in run.text.chars() {
+                    push_hex4(s, font.gid(c).ok_or(MissingGlyph(c))?);
+                }
+                s.push_str(">Tj ET Q\n");
             }
             Item::Fill { area } => {
                 s.push_str("0 g ");

@@ -29,7 +29,55 @@ pub fn command() -> Command {
     command
 }
 
+/// The `[issuer]` of a test installation: no placeholder name or phone number.
+macro_rules! test_issuer {
+    () => {
+        "[issuer]\nname = \"試験県国民健康保険団体連合会\"\nhelpdesk = \"介護保険課 電子請求担当　電話 011-222-3333（平日 9:00〜17:00）\"\n"
+    };
+}
+
+/// The `[issuer]` section of [`TEST_CONFIG`] alone.
+pub const TEST_ISSUER: &str = test_issuer!();
+
+/// The settings of a test installation: an issuer that is no placeholder, passwords
+/// registered by hand (`[handoff] mode = "manual"`: the hand-off file is not what these tests
+/// are about), and the ledger in `output` beside the file, as a clerk's folder would hold it.
+pub const TEST_CONFIG: &str =
+    concat!(test_issuer!(), "\n[output]\nroot = \"output\"\n\n[handoff]\nmode = \"manual\"\n");
+
+/// [`TEST_CONFIG`] without its `[handoff]` section, for tests that write their own.
+pub fn test_config_without_handoff() -> &'static str {
+    concat!(test_issuer!(), "\n[output]\nroot = \"output\"\n")
+}
+
+/// [`TEST_CONFIG`] as the library reads it, for tests that run a batch without the binary.
+pub fn test_settings() -> tsuchi::config::Config {
+    tsuchi::config::Config::parse(TEST_CONFIG, Path::new("tsuchi.toml")).unwrap()
+}
+
+/// The test installation's settings and `extra` (sections of its own, other than those of
+/// [`TEST_CONFIG`]).
+pub fn config_with(extra: &str) -> String {
+    format!("{TEST_CONFIG}\n{extra}")
+}
+
+/// `TEST_CONFIG` as `dir/tsuchi.toml` (unless the test wrote its own there), where tsuchi
+/// finds it when started in `dir`.
+pub fn test_config(dir: &Path) -> PathBuf {
+    let path = dir.join("tsuchi.toml");
+    if !path.exists() {
+        std::fs::create_dir_all(dir).unwrap();
+        std::fs::write(&path, TEST_CONFIG).unwrap();
+    }
+    path
+}
+
+/// `tsuchi <args>` in `cwd`; a `run` or `check` without `--config` gets the test
+/// installation's settings in `cwd` ([`test_config`]).
 pub fn tsuchi(args: &[&str], cwd: &Path) -> Output {
+    if matches!(args.first(), Some(&"run" | &"check")) && !args.contains(&"--config") {
+        test_config(cwd);
+    }
     command().args(args).current_dir(cwd).output().unwrap()
 }
 
@@ -153,6 +201,9 @@ pub fn fonts_for<'a>(
 
 /// `tsuchi run` of the sample list into `out`, from `cwd`.
 pub fn run_sample(cwd: &Path, out: &Path, extra: &[&str]) -> Output {
+    if !extra.contains(&"--config") {
+        test_config(cwd);
+    }
     let mut command = command();
     command.arg("run").arg(sample("requests.xlsx")).arg("--out").arg(out).args(extra).current_dir(cwd);
     command.output().unwrap()
