@@ -53,7 +53,7 @@ fn setup() -> Setup {
         .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
         .unwrap();
     let config = dir.path().join("tsuchi.toml");
-    std::fs::write(&config, format!("[handoff]\nrecipients = [\"{recipient}\"]\n")).unwrap();
+    std::fs::write(&config, format!("{}\n[handoff]\nrecipients = [\"{recipient}\"]\n", common::TEST_ISSUER)).unwrap();
     let home = dir.path().join("home");
     Setup { dir, home, config, key }
 }

@@ -20,10 +20,13 @@ fn import(list: &Path, out: &Path) -> Output {
 }
 
 fn run(out: &Path, extra: &[&str]) -> PathBuf {
+    let config = common::test_config(out.parent().unwrap());
     let o = common::command()
         .args([
             "run",
             common::sample("requests.xlsx").to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
             "--date",
             "2026-04-01",
             "--allow-date",
