@@ -27,6 +27,7 @@ use tsuchi::batch::{self, BatchReport, Progress, RunOptions};
 use tsuchi::config::{self, Config};
 use tsuchi::i18n::Lang;
 use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
+use tsuchi::ledger::PeriodBasis;
 use tsuchi::msg;
 use tsuchi::plan::{self, PlanInput, SecretSource};
 use tsuchi::render::Renderer;
@@ -82,6 +83,8 @@ enum Command {
         batch: Option<PathBuf>,
         #[arg(long)]
         out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, value_name = "COUNT:HASH")]
         head: Option<String>,
     },
@@ -183,13 +186,25 @@ enum AuditCommand {
     Export {
         #[arg(long)]
         out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
         #[arg(long, value_parser = parse_date)]
         from: Option<NaiveDate>,
         #[arg(long, value_parser = parse_date)]
         to: Option<NaiveDate>,
+        #[arg(long, value_name = "issue-date|run-date", value_parser = parse_period_basis, default_value = "issue-date")]
+        by: PeriodBasis,
         #[arg(long)]
         dest: Option<PathBuf>,
     },
+}
+
+fn parse_period_basis(value: &str) -> Result<PeriodBasis, String> {
+    match value {
+        "issue-date" => Ok(PeriodBasis::IssueDate),
+        "run-date" => Ok(PeriodBasis::RunDate),
+        _ => Err(msg!("cli.export.by_invalid", value)),
+    }
 }
 
 fn parse_lang(value: &str) -> Result<Lang, String> {
@@ -363,6 +378,7 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("verify", "") => msg!("cli.help.verify.about"),
         ("verify", "batch") => msg!("cli.help.verify.batch"),
         ("verify", "out") => msg!("cli.help.verify.out"),
+        ("verify", "config") => msg!("cli.help.verify.config"),
         ("verify", "head") => msg!("cli.help.verify.head"),
         ("mail", "") => msg!("cli.help.mail.about"),
         ("mail import", "") => msg!("cli.help.mail.import.about"),
@@ -390,6 +406,8 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("audit", "") => msg!("cli.help.audit.about"),
         ("audit export", "") => msg!("cli.help.audit.export.about"),
         ("audit export", "out") => msg!("cli.help.audit.export.out"),
+        ("audit export", "config") => msg!("cli.help.audit.export.config"),
+        ("audit export", "by") => msg!("cli.help.audit.export.by"),
         ("audit export", "from") => msg!("cli.help.audit.export.from"),
         ("audit export", "to") => msg!("cli.help.audit.export.to"),
         ("audit export", "dest") => msg!("cli.help.audit.export.dest"),
@@ -503,12 +521,16 @@ fn main() -> ExitCode {
             };
             run(options, out.as_deref(), config.as_deref(), json)
         }
-        Command::Verify { batch, out, head } => verify(batch.as_deref(), out.as_deref(), head.as_deref()),
+        Command::Verify { batch, out, config, head } => {
+            verify(batch.as_deref(), out.as_deref(), config.as_deref(), head.as_deref())
+        }
         Command::Barcode { postal, address, address2 } => barcode(&postal, &address, address2.as_deref()),
-        Command::Audit { command: AuditCommand::Export { out, from, to, dest } } => match load_config(None) {
-            Ok((config, used)) => audit_export(&output_root(out.as_deref(), &config, used.as_deref()), from, to, dest),
-            Err(e) => fail(e),
-        },
+        Command::Audit { command: AuditCommand::Export { out, config, from, to, by, dest } } => {
+            match root_of(out.as_deref(), config.as_deref()) {
+                Ok(root) => audit_export(&root, Period { from, to, by }, dest),
+                Err(code) => code,
+            }
+        }
         Command::Calibrate { config, out } => calibrate(config.as_deref(), &out),
         Command::Init { path, force } => init(&path, force),
         Command::Ledgers { config } => match root_of(None, config.as_deref()) {
@@ -1125,7 +1147,7 @@ fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
     }
 }
 
-fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitCode {
+fn verify(batch: Option<&Path>, out: Option<&Path>, config: Option<&Path>, head: Option<&str>) -> ExitCode {
     let head: Option<tsuchi::ledger::Head> = match head.map(str::parse).transpose() {
         Ok(h) => h,
         Err(e) => return fail(e),
@@ -1135,17 +1157,25 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitC
         Some(b) if b.join(tsuchi::ledger::FILE_NAME).is_file() => (None, Some(b)),
         other => (other, out),
     };
+    // A batch ID that names no folder here is looked for under the output root, as `purge` does.
+    let batch = match batch {
+        Some(b) if !b.is_dir() && b.components().count() == 1 => match root_of(out, config) {
+            Ok(root) if root.join(b).is_dir() => Some(root.join(b)),
+            Ok(_) => Some(b.to_path_buf()),
+            Err(code) => return code,
+        },
+        other => other.map(Path::to_path_buf),
+    };
     let (what, findings) = match batch {
-        Some(batch) => match tsuchi::audit::verify::verify(batch, head.as_ref()) {
+        Some(batch) => match tsuchi::audit::verify::verify(&batch, head.as_ref()) {
             Err(e) => return fail(e),
             Ok(findings) => (batch.display().to_string(), findings),
         },
         None => {
-            let (config, used) = match load_config(None) {
-                Ok(c) => c,
-                Err(e) => return fail(e),
+            let root = match root_of(out, config) {
+                Ok(root) => root,
+                Err(code) => return code,
             };
-            let root = output_root(out, &config, used.as_deref());
             match tsuchi::audit::verify::verify_ledger(&root, head.as_ref()) {
                 Err(e) => return fail(e),
                 Ok(report) => {
@@ -1171,14 +1201,21 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, head: Option<&str>) -> ExitC
     ExitCode::from(EXIT_REJECTED)
 }
 
-fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, dest: Option<PathBuf>) -> ExitCode {
+/// The period `audit export` writes: `--from`/`--to`, compared with the date `--by` names.
+struct Period {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    by: PeriodBasis,
+}
+
+fn audit_export(root: &Path, period: Period, dest: Option<PathBuf>) -> ExitCode {
     let run = || -> Result<(PathBuf, usize, usize, Vec<tsuchi::audit::verify::Finding>), String> {
         let text = |e: tsuchi::ledger::LedgerError| e.to_string();
         let ledger = tsuchi::ledger::Ledger::open_read_only(root)
             .map_err(text)?
             .ok_or_else(|| msg!("cli.export.no_ledger", root = root.display()))?;
-        let (from, to) = (from.map(|d| d.to_string()), to.map(|d| d.to_string()));
-        let batches = ledger.batches(from.as_deref(), to.as_deref()).map_err(text)?;
+        let (from, to) = (period.from.map(|d| d.to_string()), period.to.map(|d| d.to_string()));
+        let batches = ledger.batches_by(from.as_deref(), to.as_deref(), period.by).map_err(text)?;
         let mut requests = Vec::new();
         let mut events = Vec::new();
         for b in &batches {
@@ -1208,6 +1245,12 @@ fn audit_export(root: &Path, from: Option<NaiveDate>, to: Option<NaiveDate>, des
         Err(e) => fail(e),
         Ok((dest, batches, events, findings)) => {
             out!("{}", msg!("cli.export.done", path = dest.display(), batches, events));
+            let basis = match period.by {
+                PeriodBasis::IssueDate => msg!("cli.export.by_issue_date"),
+                PeriodBasis::RunDate => msg!("cli.export.by_run_date"),
+            };
+            let day = |d: Option<NaiveDate>| d.map(|d| d.to_string()).unwrap_or_default();
+            out!("{}", msg!("cli.export.period", basis, from = day(period.from), to = day(period.to)));
             if findings.is_empty() {
                 out!("{}", msg!("cli.export.ok"));
                 return ExitCode::SUCCESS;

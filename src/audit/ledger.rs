@@ -205,6 +205,13 @@ impl EventChain {
     }
 }
 
+/// Which date of a batch a period is about: the 発行日 printed on its notices, or the day it ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PeriodBasis {
+    IssueDate,
+    RunDate,
+}
+
 /// What a request came to in a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -644,12 +651,27 @@ impl Ledger {
 
     /// Batches started between `from` and `to` (inclusive dates, either open).
     pub fn batches(&self, from: Option<&str>, to: Option<&str>) -> Result<Vec<BatchRow>, LedgerError> {
-        let mut stmt = self.conn.prepare(
+        self.batches_by(from, to, PeriodBasis::RunDate)
+    }
+
+    /// Batches whose date (`basis`: the 発行日 or the day the run started) is between `from`
+    /// and `to` (inclusive `YYYY-MM-DD`, either open), in the order they ran.
+    pub fn batches_by(
+        &self,
+        from: Option<&str>,
+        to: Option<&str>,
+        basis: PeriodBasis,
+    ) -> Result<Vec<BatchRow>, LedgerError> {
+        let day = match basis {
+            PeriodBasis::IssueDate => "substr(issue_date, 1, 10)",
+            PeriodBasis::RunDate => "substr(started, 1, 10)",
+        };
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT id, started, finished, operator, host, tool, input_path, input_sha256, config_sha256,
                     issue_date, zip_encryption FROM batches
-             WHERE (?1 IS NULL OR substr(started, 1, 10) >= ?1) AND (?2 IS NULL OR substr(started, 1, 10) <= ?2)
-             ORDER BY started, id",
-        )?;
+             WHERE (?1 IS NULL OR {day} >= ?1) AND (?2 IS NULL OR {day} <= ?2)
+             ORDER BY started, id"
+        ))?;
         let rows = stmt.query_map(params![from, to], batch_row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
