@@ -478,6 +478,8 @@ pub struct BatchStatus {
     /// Notices delivered electronically (ZIP only).
     pub electronic: usize,
     pub purged: bool,
+    /// When the batch was first purged (RFC 3339), if it was.
+    pub purged_at: Option<String>,
 }
 
 /// The mail state of every paper notice of `batch`.
@@ -489,6 +491,7 @@ pub fn batch_status(ledger: &Ledger, batch: &str) -> Result<BatchStatus, Lifecyc
     let of_batch: Vec<&Life> = lives.iter().filter(|l| l.batch == batch).collect();
     let paper: Vec<&&Life> = of_batch.iter().filter(|l| l.notice.control_no.is_some()).collect();
     let count = |state: MailState| paper.iter().filter(|l| l.mail_state() == state).count();
+    let purged_at = first_purge(ledger, batch)?.map(|(at, _)| at);
     Ok(BatchStatus {
         batch: batch.to_string(),
         paper: paper.len(),
@@ -502,8 +505,17 @@ pub fn batch_status(ledger: &Ledger, batch: &str) -> Result<BatchStatus, Lifecyc
         destroyed: count(MailState::Destroyed),
         reissued: paper.iter().filter(|l| l.reissued()).count(),
         electronic: of_batch.len() - paper.len(),
-        purged: of_batch.iter().any(|l| l.steps.iter().any(|(_, s)| matches!(s, Step::Purged { .. }))),
+        purged: purged_at.is_some(),
+        purged_at,
     })
+}
+
+/// When `batch` was first purged, and by whom.
+fn first_purge(ledger: &Ledger, batch: &str) -> Result<Option<(String, String)>, LifecycleError> {
+    Ok(ledger.events(Some(batch))?.into_iter().find(|e| e.kind == PURGED).map(|e| {
+        let operator = e.detail.value()["operator"].as_str().unwrap_or_default().to_string();
+        (e.at, operator)
+    }))
 }
 
 /// Whether a batch file holds a plaintext password or opens with one: the notices, their ZIPs,
@@ -523,6 +535,18 @@ pub struct Purge {
     pub files: Vec<(String, String, u64)>,
     pub forced: bool,
     pub findings: Vec<PurgeFinding>,
+    /// Files an earlier purge recorded and this one finished removing.
+    pub finished: usize,
+    /// When an earlier purge of the batch was recorded (RFC 3339), if one was.
+    pub earlier: Option<String>,
+}
+
+impl Purge {
+    /// Whether the batch had been purged before and this purge found nothing left to do.
+    pub fn already_done(&self) -> Option<&str> {
+        let idle = self.files.is_empty() && self.finished == 0 && self.findings.is_empty();
+        self.earlier.as_deref().filter(|_| idle)
+    }
 }
 
 /// A file of the batch that purge left alone because it is not the sealed one: gone, a
@@ -599,7 +623,8 @@ pub fn purge(ledger: &mut Ledger, dir: &Path, force: Option<&str>) -> Result<Pur
     for sub in ["notices", "zip", "secrets"] {
         let _ = std::fs::remove_dir(dir.join(sub)); // only when empty
     }
-    Ok(Purge { batch, forced: force.is_some() && !status.not_yet_sent.is_empty(), files, findings })
+    let forced = force.is_some() && !status.not_yet_sent.is_empty();
+    Ok(Purge { batch, forced, files, findings, finished: finish.len(), earlier: status.purged_at })
 }
 
 /// Whether `path` is the file the batch sealed: a regular file, not a link, inside the batch
@@ -643,6 +668,12 @@ fn sha256_of(file: &mut std::fs::File) -> std::io::Result<String> {
         hasher.update(&buf[..n]);
     }
     Ok(crate::audit::hex(&hasher.finalize()))
+}
+
+/// A recorded time (RFC 3339) as the clerk reads it: `YYYY-MM-DD HH:MM`, in the offset it was
+/// recorded in; a time that does not read is shown as recorded.
+pub fn to_the_minute(at: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(at).map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or(at.to_string())
 }
 
 /// (path, when) of the files a `batch.purged` event removed.

@@ -672,7 +672,10 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
                 ExitCode::SUCCESS
             }
             Ok(s) => {
-                let purged = if s.purged { msg!("cli.status.purged") } else { String::new() };
+                let purged = match &s.purged_at {
+                    Some(at) => msg!("cli.status.purged", at = tsuchi::lifecycle::to_the_minute(at)),
+                    None => String::new(),
+                };
                 out!(
                     "{}",
                     msg!(
@@ -758,6 +761,12 @@ fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
     };
     match lifecycle::purge(&mut ledger, &dir, if force { reason } else { None }) {
         Err(e) => fail(e),
+        Ok(p) if p.already_done().is_some() => {
+            let at = lifecycle::to_the_minute(p.already_done().unwrap_or_default());
+            out!("{}", msg!("cli.purge.already", batch = p.batch, at));
+            out!("{}", msg!("cli.ledger", path = ledger.path().display()));
+            ExitCode::SUCCESS
+        }
         Ok(p) => {
             let forced = if p.forced { msg!("cli.purge.forced") } else { String::new() };
             out!("{}", msg!("cli.purge.done", batch = p.batch, count = p.files.len(), forced));

@@ -121,3 +121,73 @@ fn audit_export_takes_a_period_of_issue_dates_unless_told_run_date() {
     let help = at(&office, &home, &["audit", "export", "--help"]);
     assert!(text(&help.stdout).contains("run-date") && text(&help.stdout).contains("発行日"), "{}", text(&help.stdout));
 }
+
+/// `tsuchi <args> --out <out>`.
+fn on(out: &Path, args: &[&str]) -> Output {
+    common::command().args(args).arg("--out").arg(out).output().unwrap()
+}
+
+#[test]
+fn a_wrong_head_shows_both_heads_whole_and_where_they_part() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::pristine(dir.path(), "out");
+    let batch = common::batch_dir(&out);
+    let head = common::head_on_cover(&batch);
+    let (count, hash) = head.split_once(':').unwrap();
+    // One digit of the third group of eight mistyped.
+    let mut wrong: Vec<char> = hash.chars().collect();
+    wrong[20] = if wrong[20] == '0' { '1' } else { '0' };
+    let wrong: String = wrong.into_iter().collect();
+    let o = on(&out, &["verify", "--head", &format!("{count}:{wrong}")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let said = text(&o.stdout);
+    let grouped =
+        |h: &str| h.as_bytes().chunks(8).map(|c| std::str::from_utf8(c).unwrap()).collect::<Vec<_>>().join(" ");
+    assert!(said.contains(&format!("紙の控え {count}:{}", grouped(&wrong))), "{said}");
+    assert!(said.contains(&format!("台帳 {count}:{}", grouped(hash))), "{said}");
+    assert!(said.contains("3組目"), "{said}");
+}
+
+#[test]
+fn verify_names_a_purge_once_per_batch_and_a_second_purge_says_when() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = common::pristine(dir.path(), "out");
+    let batch = common::batch_dir(&out);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let secrets =
+        ["notices", "zip", "secrets"].iter().map(|d| common::files_under(&batch.join(d)).len()).sum::<usize>() + 1; // and the print bundle
+    assert!(secrets > 10);
+
+    let purge =
+        common::command().args(["purge", batch.to_str().unwrap(), "--force", "--reason", "試験"]).output().unwrap();
+    assert_eq!(purge.status.code(), Some(0), "{}{}", text(&purge.stdout), text(&purge.stderr));
+    assert!(text(&purge.stdout).contains(&format!("{secrets}件消去しました")), "{}", text(&purge.stdout));
+
+    let minute = reads_to_the_minute;
+    for args in [vec!["verify"], vec!["verify", batch.to_str().unwrap()]] {
+        let o = on(&out, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+        let said = text(&o.stdout);
+        let lines: Vec<&str> = said.lines().filter(|l| l.contains("廃棄済み")).collect();
+        assert_eq!(lines.len(), 1, "one line for the batch's purge:\n{said}");
+        let at = lines[0].split('（').nth(1).unwrap().split('、').next().unwrap();
+        assert!(lines[0].contains(&format!("バッチ {id}：廃棄済み {secrets}件（")) && minute(at), "{said}");
+        let verdict = said.lines().position(|l| l.starts_with("検証：")).unwrap();
+        assert!(said.lines().position(|l| l.contains("廃棄済み")).unwrap() < verdict, "{said}");
+    }
+
+    // Purging it again removes nothing and says when it was purged.
+    let again = common::command().args(["purge", batch.to_str().unwrap()]).output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}{}", text(&again.stdout), text(&again.stderr));
+    let said = text(&again.stdout);
+    assert!(!said.contains("0件消去"), "{said}");
+    let at = said.split(&format!("バッチ {id} は ")).nth(1).expect(&said).split(" に廃棄済みです").next().unwrap();
+    assert!(minute(at), "{said}");
+    let status = on(&out, &["status", "--batch", &id]);
+    assert!(text(&status.stdout).contains(&format!("{at} に廃棄済み")), "{}", text(&status.stdout));
+}
+
+/// Whether `at` reads `YYYY-MM-DD HH:MM`.
+fn reads_to_the_minute(at: &str) -> bool {
+    chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M").is_ok() && at.len() == 16
+}

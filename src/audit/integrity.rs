@@ -33,19 +33,24 @@ pub fn check(ledger: &Ledger) -> Result<Vec<Finding>, LedgerError> {
 
 /// Whether the ledger's chain still passes through `head` (the count and hash kept on paper).
 pub fn extends(ledger: &Ledger, head: &Head) -> Result<Option<Finding>, LedgerError> {
-    if ledger.extends(head)? {
+    let Some(hash) = ledger.hash_at(head.count)? else {
+        let count = ledger.head()?.map_or(0, |h| h.count);
+        return Ok(Some(Finding::HeadNotExtended(crate::msg!("audit.head.too_short", count, seq = head.count))));
+    };
+    if hash == head.hash {
         return Ok(None);
     }
-    let count = ledger.head()?.map_or(0, |h| h.count);
-    Ok(Some(Finding::HeadNotExtended(if count < head.count {
-        crate::msg!("audit.head.too_short", count, seq = head.count)
-    } else {
-        crate::msg!("audit.head.differs", seq = head.count, hash = short(&head.hash))
-    })))
-}
-
-fn short(hash: &str) -> &str {
-    &hash[..hash.len().min(16)]
+    // Both heads whole, in the groups of eight the paper prints, and the first group that
+    // differs: the clerk compares them with the paper, not a prefix that happens to match.
+    let ours = Head { count: head.count, hash };
+    let group = head.hash.as_bytes().chunks(8).zip(ours.hash.as_bytes().chunks(8)).position(|(a, b)| a != b);
+    Ok(Some(Finding::HeadNotExtended(crate::msg!(
+        "audit.head.differs",
+        seq = head.count,
+        paper = head.grouped(),
+        ledger = ours.grouped(),
+        group = group.map_or(0, |g| g + 1)
+    ))))
 }
 
 /// What the chain binds of one batch's rows.

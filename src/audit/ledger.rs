@@ -633,11 +633,12 @@ impl Ledger {
 
     /// Whether the chain passes through `head`: its event `head.count` has `head.hash`.
     pub fn extends(&self, head: &Head) -> Result<bool, LedgerError> {
-        let hash: Option<String> = self
-            .conn
-            .query_row("SELECT hash FROM events WHERE seq = ?1", params![head.count], |r| r.get(0))
-            .optional()?;
-        Ok(hash.as_deref() == Some(head.hash.as_str()))
+        Ok(self.hash_at(head.count)?.as_deref() == Some(head.hash.as_str()))
+    }
+
+    /// The hash of event `seq`, if the ledger has one.
+    pub fn hash_at(&self, seq: i64) -> Result<Option<String>, LedgerError> {
+        Ok(self.conn.query_row("SELECT hash FROM events WHERE seq = ?1", params![seq], |r| r.get(0)).optional()?)
     }
 
     /// The root folder of this ledger (batches are its sub-folders).

@@ -43,9 +43,10 @@ pub enum Finding {
     StagingLeft(String),
     /// A finding inside one batch folder, in a whole-ledger check.
     InBatch(String, Box<Finding>),
-    /// Not a failure: a file `purge` removed, when and by whom.
+    /// Not a failure: the files one `purge` removed (how many), when and by whom; one line a
+    /// purge, not a line a file.
     Purged {
-        path: String,
+        count: usize,
         at: String,
         operator: String,
     },
@@ -88,7 +89,9 @@ impl std::fmt::Display for Finding {
             Finding::ExtraFolder(name) => msg!("audit.finding.extra_folder", name),
             Finding::StagingLeft(name) => msg!("audit.finding.staging_left", name),
             Finding::InBatch(id, inner) => msg!("audit.finding.in_batch", id, inner),
-            Finding::Purged { path, at, operator } => msg!("audit.finding.purged", path, at, operator),
+            Finding::Purged { count, at, operator } => {
+                msg!("audit.finding.purged", count, at = crate::lifecycle::to_the_minute(at), operator)
+            }
             Finding::PurgedButPresent(path) => msg!("audit.finding.purged_but_present", path),
         };
         f.write_str(&text)
@@ -128,7 +131,11 @@ pub fn verify(dir: &Path, head: Option<&Head>) -> Result<Vec<Finding>, VerifyErr
         None => vec![Finding::NoLedger],
         Some(l) => ledger_findings(l, head)?,
     };
-    findings.extend(folder(dir, &id, ledger.as_ref())?);
+    // As in the whole-ledger check, a purge is named with its batch.
+    findings.extend(folder(dir, &id, ledger.as_ref())?.into_iter().map(|f| match f {
+        Finding::Purged { .. } => Finding::InBatch(id.clone(), Box::new(f)),
+        f => f,
+    }));
     Ok(findings)
 }
 
@@ -275,18 +282,17 @@ fn folder(dir: &Path, id: &str, ledger: Option<&Ledger>) -> Result<Vec<Finding>,
             }
         }
     }
+    let mut purges: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (path, hash) in &expected {
         match on_disk.get(path) {
-            None if purged.contains_key(path) => {
-                let (at, operator) = purged[path].clone();
-                findings.push(Finding::Purged { path: path.clone(), at, operator });
-            }
+            None if purged.contains_key(path) => *purges.entry(purged[path].clone()).or_default() += 1,
             Some(_) if purged.contains_key(path) => findings.push(Finding::PurgedButPresent(path.clone())),
             None => findings.push(Finding::FileMissing(path.clone())),
             Some((actual, _)) if actual != hash => findings.push(Finding::FileChanged(path.clone())),
             Some(_) => {}
         }
     }
+    findings.extend(purges.into_iter().map(|((at, operator), count)| Finding::Purged { count, at, operator }));
     if !expected.is_empty() {
         for path in on_disk.keys().filter(|p| !expected.contains_key(*p)) {
             findings.push(Finding::ExtraFile(path.clone()));
