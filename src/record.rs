@@ -133,8 +133,13 @@ pub fn events(
         }
     });
     for r in requests.iter().filter(|r| r.outcome != Outcome::Issued) {
-        let detail =
-            NotIssued { row: r.row, request_id: r.request_id.clone(), kind: r.kind.clone(), reason: r.reason.clone() };
+        let detail = NotIssued {
+            row: r.row,
+            request_id: r.request_id.clone(),
+            kind: r.kind.clone(),
+            reason: r.reason.clone(),
+            office_no: Some(r.office_no.clone()).filter(|o| !o.is_empty()),
+        };
         chain.push(&match r.outcome {
             Outcome::Skipped => AuditEvent::RequestSkipped(detail),
             Outcome::AlreadyIssued => AuditEvent::RequestAlreadyIssued(detail),
@@ -299,11 +304,13 @@ fn request_records(
         by_row.entry(r.row).or_default().push(format!("{}：{}", r.column, r.reason));
     }
     for (row, reasons) in by_row {
+        // The row's keys as written (a 申請番号 or 事業所番号 may be the cell at fault).
+        let keys = intake.row_keys.get(&row).cloned().unwrap_or_default();
         records.push(RequestRecord {
             row,
-            request_id: String::new(),
+            request_id: keys.request_id,
             kind: String::new(),
-            office_no: String::new(),
+            office_no: keys.office_no,
             outcome: Outcome::Rejected,
             reason: reasons.join("／"),
             reissue_of: None,

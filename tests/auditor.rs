@@ -191,3 +191,42 @@ fn verify_names_a_purge_once_per_batch_and_a_second_purge_says_when() {
 fn reads_to_the_minute(at: &str) -> bool {
     chrono::NaiveDateTime::parse_from_str(at, "%Y-%m-%d %H:%M").is_ok() && at.len() == 16
 }
+
+/// The rows of sheet `name` of an xlsx, header first.
+fn sheet(path: &Path, name: &str) -> Vec<Vec<String>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook(path).unwrap();
+    book.worksheet_range(name).unwrap().rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+#[test]
+fn the_rejected_sheet_names_each_rejected_rows_request_and_office_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let list = sample("requests_with_mistakes.xlsx");
+    let run = common::tsuchi(&["run", list.to_str().unwrap(), "--out", out.to_str().unwrap()], dir.path());
+    assert_eq!(run.status.code(), Some(1), "rows are rejected: {}", text(&run.stderr));
+    let batch = common::batch_dir(&out);
+    // The list as written: row number → (申請番号, 事業所番号).
+    let source: std::collections::BTreeMap<String, (String, String)> = sheet(&list, "申請一覧")
+        .into_iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, r)| ((i + 1).to_string(), (r[0].clone(), r[3].clone())))
+        .collect();
+
+    let export = dir.path().join("export");
+    let o = on(&out, &["audit", "export", "--dest", export.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    for log in [batch.join("audit").join("監査ログ.xlsx"), export.join("監査ログ.xlsx")] {
+        let rows = sheet(&log, "差戻し一覧");
+        assert_eq!(rows[0][2..5], ["申請番号", "通知種別", "事業所番号"]);
+        let rejected: Vec<&Vec<String>> = rows.iter().filter(|r| r[5] == "差戻し").collect();
+        assert!(rejected.len() >= 3, "{rows:?}");
+        for r in rejected {
+            let (id, office) = &source[&r[1]];
+            assert_eq!(&r[2], id, "row {} of {}: {r:?}", r[1], log.display());
+            assert!(!r[4].is_empty() && r[4].ends_with(office.as_str()), "row {}: {r:?} (list: {office})", r[1]);
+        }
+    }
+}

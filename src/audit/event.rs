@@ -169,6 +169,10 @@ pub struct NotIssued {
     /// The kind's English alias; empty when the row had none.
     pub kind: String,
     pub reason: String,
+    /// The row's 事業所番号 as written; recorded since rejected rows name it, absent before
+    /// (and when the row had none), so older events hash as they did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub office_no: Option<String>,
 }
 
 impl AuditEvent {
@@ -282,8 +286,13 @@ mod tests {
                 }),
             );
         }
-        let not_issued =
-            NotIssued { row: 5, request_id: "R08-0002".into(), kind: String::new(), reason: "承認以外".into() };
+        let not_issued = NotIssued {
+            row: 5,
+            request_id: "R08-0002".into(),
+            kind: String::new(),
+            reason: "承認以外".into(),
+            office_no: None,
+        };
         let old = json!({ "row": 5usize, "request_id": "R08-0002", "kind": "", "reason": "承認以外" });
         assert_same_hash(AuditEvent::RequestSkipped(not_issued.clone()), "request.skipped", old.clone());
         assert_same_hash(AuditEvent::RequestRejected(not_issued.clone()), "request.rejected", old.clone());

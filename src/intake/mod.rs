@@ -117,6 +117,13 @@ pub struct Note {
     pub message: String,
 }
 
+/// A row's 申請番号 and 事業所番号 as written in the list (trimmed; empty when the row has none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RowKeys {
+    pub request_id: String,
+    pub office_no: String,
+}
+
 /// The outcome of reading a request list.
 #[derive(Debug, Clone, Default)]
 pub struct Intake {
@@ -132,6 +139,9 @@ pub struct Intake {
     /// The 申請番号 of every row read, normalised: issued, not approved, rejected or hidden.
     /// What `--reissue` may name.
     pub request_ids: HashSet<RequestId>,
+    /// The 申請番号 and 事業所番号 of every data row read, as written (trimmed), by row: what a
+    /// rejected row is recorded with, so that the auditor can name it.
+    pub row_keys: std::collections::BTreeMap<usize, RowKeys>,
     /// The header row as the clerk wrote it.
     header: Option<HeaderMap>,
     /// Rows passed over as blank because they held only template defaults (no 申請番号, no
@@ -314,6 +324,15 @@ pub fn read_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<In
         }
         intake.data_rows += 1;
         let request_id = check.raw(Column::RequestId).to_string();
+        // A 事業所番号 that reads is kept as the notices print it (Excel's lost zero back).
+        let office_no = check.raw(Column::OfficeNo);
+        let keys = RowKeys {
+            request_id: request_id.trim().to_string(),
+            office_no: OfficeNo::parse(office_no)
+                .map(|(no, _)| no.as_str().to_string())
+                .unwrap_or_else(|_| office_no.trim().to_string()),
+        };
+        intake.row_keys.insert(row.number, keys);
         if let Some(RowProblem::UnclosedQuote { column }) = row.problem {
             check.rejections.push(Rejection {
                 row: row.number,
