@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::audit::event::{AuditEvent, MAIL_RETURNED, MAIL_SENT, NoticeRef, PURGED};
+use crate::audit::event::{AuditEvent, MAIL_CORRECTED, MAIL_RETURNED, MAIL_SENT, NoticeRef, PURGED};
 use crate::audit::manifest;
 use crate::ledger::{self, Event, Ledger, LedgerError};
 use crate::model::RegisteredNo;
@@ -72,12 +72,36 @@ pub fn open(root: &Path) -> Result<Ledger, LifecycleError> {
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "step", rename_all = "snake_case")]
 pub enum Step {
-    Issued { batch: String, issue_date: String, operator: String },
-    Bundled { control_no: String },
-    Sent { registered_no: String, sent_on: Option<NaiveDate> },
-    Returned { reason: String, operator: String },
-    Reissued { batch: String },
-    Purged { operator: String },
+    Issued {
+        batch: String,
+        issue_date: String,
+        operator: String,
+    },
+    Bundled {
+        control_no: String,
+    },
+    Sent {
+        registered_no: String,
+        sent_on: Option<NaiveDate>,
+    },
+    /// The 書留番号 (and 発送日) recorded before, replaced by the ones a `mail import --correct` read.
+    Corrected {
+        was_registered_no: String,
+        was_sent_on: Option<NaiveDate>,
+        registered_no: String,
+        sent_on: Option<NaiveDate>,
+        operator: String,
+    },
+    Returned {
+        reason: String,
+        operator: String,
+    },
+    Reissued {
+        batch: String,
+    },
+    Purged {
+        operator: String,
+    },
 }
 
 /// A notice and what happened to it, in order: (when, step).
@@ -175,13 +199,20 @@ pub fn lives(ledger: &Ledger) -> Result<Vec<Life>, LifecycleError> {
                 }
                 lives.push(Life { batch: e.batch_id.clone(), notice, user_id, prefecture, steps });
             }
-            MAIL_SENT | MAIL_RETURNED => {
+            MAIL_SENT | MAIL_CORRECTED | MAIL_RETURNED => {
                 let mut detail = e.detail.value();
                 let Ok(notice) = serde_json::from_value::<NoticeRef>(detail["notice"].take()) else { continue };
+                let text = |key: &str| detail[key].as_str().unwrap_or_default().to_string();
+                let date = |key: &str| detail[key].as_str().and_then(|d| d.parse().ok());
                 let step = if e.kind == MAIL_SENT {
-                    Step::Sent {
-                        registered_no: detail["registered_no"].as_str().unwrap_or_default().to_string(),
-                        sent_on: detail["sent_on"].as_str().and_then(|d| d.parse().ok()),
+                    Step::Sent { registered_no: text("registered_no"), sent_on: date("sent_on") }
+                } else if e.kind == MAIL_CORRECTED {
+                    Step::Corrected {
+                        was_registered_no: text("was_registered_no"),
+                        was_sent_on: date("was_sent_on"),
+                        registered_no: text("registered_no"),
+                        sent_on: date("sent_on"),
+                        operator: text("operator"),
                     }
                 } else {
                     Step::Returned {
@@ -236,6 +267,13 @@ pub enum Outcome {
     Recorded { registered_no: String, sent_on: Option<NaiveDate> },
     /// Recorded before with the same values.
     Unchanged { registered_no: String },
+    /// Recorded before with other values, corrected now (`--correct`).
+    Corrected {
+        was_registered_no: String,
+        was_sent_on: Option<NaiveDate>,
+        registered_no: String,
+        sent_on: Option<NaiveDate>,
+    },
     /// 書留番号 still blank.
     NotYet,
     /// Not recorded, and why.
@@ -264,6 +302,9 @@ impl Import {
     pub fn recorded(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Recorded { .. }))
     }
+    pub fn corrected(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Corrected { .. }))
+    }
     pub fn unchanged(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Unchanged { .. }))
     }
@@ -283,8 +324,9 @@ impl Import {
 /// [`RegisteredNo`]: error values, words, placeholders, dates), when its 管理番号 is not in
 /// the ledger, when its number was recorded before as another, when the same number stands
 /// on another row of the list (both rows are refused) or is recorded for another notice, and
-/// when its 発送日 is before the batch's 発行日 or after today.
-pub fn import(ledger: &mut Ledger, list: &Path) -> Result<Import, LifecycleError> {
+/// when its 発送日 is before the batch's 発行日 or after today. With `correct`, a number or
+/// 発送日 recorded before as another is corrected instead: a `mail.corrected` event keeps both.
+pub fn import(ledger: &mut Ledger, list: &Path, correct: bool) -> Result<Import, LifecycleError> {
     let lines = mail_list::read(list)?;
     let source = manifest::source(list).map_err(|e| read_error(list, e))?;
     let lives = lives(ledger)?;
@@ -295,12 +337,16 @@ pub fn import(ledger: &mut Ledger, list: &Path) -> Result<Import, LifecycleError
     for life in &lives {
         let Some(control) = &life.notice.control_no else { continue };
         for (_, step) in &life.steps {
-            if let Step::Sent { registered_no, sent_on } = step
-                && let Ok(no) = RegisteredNo::parse(registered_no)
-            {
-                holder.insert(no.digits().to_string(), control.clone());
-                recorded.insert(control.clone(), (no.digits().to_string(), *sent_on));
+            let (Step::Sent { registered_no, sent_on } | Step::Corrected { registered_no, sent_on, .. }) = step else {
+                continue;
+            };
+            let Ok(no) = RegisteredNo::parse(registered_no) else { continue };
+            // A correction replaces the number: the old one no longer holds the notice.
+            if let Some((was, _)) = recorded.get(control) {
+                holder.remove(was);
             }
+            holder.insert(no.digits().to_string(), control.clone());
+            recorded.insert(control.clone(), (no.digits().to_string(), *sent_on));
         }
     }
     // Numbers and 管理番号 that stand on more than one row of this list.
@@ -365,6 +411,36 @@ pub fn import(ledger: &mut Ledger, list: &Path) -> Result<Import, LifecycleError
                     Some(life) => match recorded.get(&line.control_no) {
                         Some((was, was_on)) if (was.as_str(), *was_on) == (digits, *sent_on) => {
                             Outcome::Unchanged { registered_no: digits.to_string() }
+                        }
+                        Some((was, was_on)) if correct => {
+                            // A 発送日 left blank in the correction keeps the one recorded.
+                            let (was, was_on, sent_on) = (was.clone(), *was_on, sent_on.or(*was_on));
+                            if (was.as_str(), was_on) == (digits, sent_on) {
+                                Outcome::Unchanged { registered_no: digits.to_string() }
+                            } else {
+                                chain.push_for(
+                                    &life.batch,
+                                    &AuditEvent::MailCorrected {
+                                        notice: life.notice.clone(),
+                                        was_registered_no: was.clone(),
+                                        was_sent_on: was_on,
+                                        registered_no: digits.to_string(),
+                                        sent_on,
+                                        list: source.clone(),
+                                        operator: operator.clone(),
+                                        host: host.clone(),
+                                    },
+                                );
+                                holder.remove(&was);
+                                holder.insert(digits.to_string(), line.control_no.clone());
+                                recorded.insert(line.control_no.clone(), (digits.to_string(), sent_on));
+                                Outcome::Corrected {
+                                    was_registered_no: was,
+                                    was_sent_on: was_on,
+                                    registered_no: digits.to_string(),
+                                    sent_on,
+                                }
+                            }
                         }
                         Some((was, was_on)) => refused(
                             Field::Registered,

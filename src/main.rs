@@ -168,6 +168,8 @@ enum MailCommand {
         #[arg(long)]
         config: Option<PathBuf>,
         #[arg(long)]
+        correct: bool,
+        #[arg(long)]
         json: bool,
     },
     Returned {
@@ -386,6 +388,7 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("mail import", "out") => msg!("cli.help.mail.import.out"),
         ("mail import", "config") => msg!("cli.help.mail.import.config"),
         ("mail import", "json") => msg!("cli.help.mail.import.json"),
+        ("mail import", "correct") => msg!("cli.help.mail.import.correct"),
         ("mail returned", "") => msg!("cli.help.mail.returned.about"),
         ("mail returned", "key") => msg!("cli.help.mail.returned.key"),
         ("mail returned", "reason") => msg!("cli.help.mail.returned.reason"),
@@ -584,13 +587,14 @@ fn mail(command: MailCommand) -> ExitCode {
         Err(e) => return fail(e),
     };
     match command {
-        MailCommand::Import { list, json, .. } => match lifecycle::import(&mut ledger, &list) {
+        MailCommand::Import { list, json, correct, .. } => match lifecycle::import(&mut ledger, &list, correct) {
             Err(e) => fail(e),
             Ok(r) => {
                 if json {
                     let summary = serde_json::json!({
                         "list": list.display().to_string(),
                         "recorded": r.recorded(),
+                        "corrected": r.corrected(),
                         "unchanged": r.unchanged(),
                         "not_yet": r.not_yet(),
                         "refused": r.refused(),
@@ -625,11 +629,22 @@ fn mail(command: MailCommand) -> ExitCode {
     }
 }
 
+/// A 書留番号 with its 発送日, if one was recorded.
+fn sent_text(registered_no: &str, sent_on: Option<NaiveDate>) -> String {
+    match sent_on {
+        Some(sent_on) => msg!("cli.mail.number_on", registered_no, sent_on),
+        None => registered_no.to_string(),
+    }
+}
+
 /// What `mail import` did, row by row: recorded, recorded before, refused with the cell and why.
 fn print_import(list: &Path, r: &tsuchi::lifecycle::Import) {
     use tsuchi::lifecycle::{Outcome, shown_at};
     out!("{}", msg!("cli.mail.list", path = list.display()));
     out!("{}", msg!("cli.mail.recorded", count = r.recorded()));
+    if r.corrected() > 0 {
+        out!("{}", msg!("cli.mail.corrected", count = r.corrected()));
+    }
     out!("{}", msg!("cli.mail.unchanged", unchanged = r.unchanged(), not_yet = r.not_yet()));
     out!("{}", msg!("cli.mail.refused", count = r.refused()));
     for row in &r.rows {
@@ -637,6 +652,10 @@ fn print_import(list: &Path, r: &tsuchi::lifecycle::Import) {
         match &row.outcome {
             Outcome::Recorded { registered_no, .. } => {
                 out!("{}", msg!("cli.mail.recorded_row", at, control, registered = registered_no))
+            }
+            Outcome::Corrected { was_registered_no, was_sent_on, registered_no, sent_on } => {
+                let (was, now) = (sent_text(was_registered_no, *was_sent_on), sent_text(registered_no, *sent_on));
+                out!("{}", msg!("cli.mail.corrected_row", at, control, was, now))
             }
             Outcome::Unchanged { registered_no } => {
                 out!("{}", msg!("cli.mail.unchanged_row", at, control, registered = registered_no))
@@ -735,6 +754,12 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
                     Some(sent_on) => msg!("cli.status.step.sent_on", registered_no, sent_on),
                     None => msg!("cli.status.step.sent", registered_no),
                 },
+                Step::Corrected { was_registered_no, was_sent_on, registered_no, sent_on, operator } => msg!(
+                    "cli.status.step.corrected",
+                    was = sent_text(was_registered_no, *was_sent_on),
+                    now = sent_text(registered_no, *sent_on),
+                    operator
+                ),
                 Step::Returned { reason, operator } => msg!("cli.status.step.returned", reason, operator),
                 Step::Reissued { batch } => msg!("cli.status.step.reissued", batch),
                 Step::Purged { operator } => msg!("cli.status.step.purged", operator),

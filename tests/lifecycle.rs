@@ -182,3 +182,56 @@ fn a_forced_purge_needs_a_reason_and_records_it() {
     let verify = tsuchi(&["verify"], &out);
     assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
 }
+
+#[test]
+fn a_mistyped_registered_number_is_corrected_only_with_correct_and_the_old_one_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let batch = run_samples(&out);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let rows = list_rows(&batch);
+    let typed = filled(dir.path(), "typed.xlsx", &rows, |r| Some(format!("11223344{r:04}")));
+    let import = tsuchi(&["mail", "import", typed.to_str().unwrap()], &out);
+    assert_eq!(import.status.code(), Some(0), "{}{}", text(&import.stdout), text(&import.stderr));
+
+    // Row 0's number was typed wrongly: the right one is 998877660000.
+    let right = filled(dir.path(), "right.xlsx", &rows, |r| {
+        Some(if r == 0 { "998877660000".to_string() } else { format!("11223344{r:04}") })
+    });
+    let refused = tsuchi(&["mail", "import", right.to_str().unwrap()], &out);
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stdout));
+    assert!(text(&refused.stdout).contains("--correct"), "{}", text(&refused.stdout));
+    let control = rows[0][1].clone();
+    let before = text(&tsuchi(&["status", &control], &out).stdout);
+    assert!(before.contains("112233440000") && !before.contains("998877660000"), "{before}");
+
+    let corrected = tsuchi(&["mail", "import", right.to_str().unwrap(), "--correct"], &out);
+    assert_eq!(corrected.status.code(), Some(0), "{}{}", text(&corrected.stdout), text(&corrected.stderr));
+    let said = text(&corrected.stdout);
+    assert!(said.contains("訂正した発送：1通"), "{said}");
+    assert!(said.contains("112233440000（発送日 2026-04-02） を 998877660000（発送日 2026-04-02） に訂正"), "{said}");
+    // The history keeps both: sent with the old number, then the correction, and who made it.
+    let story = text(&tsuchi(&["status", &control], &out).stdout);
+    let sent = story.find("書留番号 112233440000").expect(&story);
+    let fix = story.find("訂正　　書留番号 112233440000（発送日 2026-04-02） → 998877660000").expect(&story);
+    assert!(sent < fix, "{story}");
+    // Imported again, with or without --correct, nothing changes; the old number is free again.
+    let again = tsuchi(&["mail", "import", right.to_str().unwrap()], &out);
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again.stdout));
+    assert!(
+        text(&again.stdout).contains(&format!("記録済み（変更なし）：{}通", rows.len())),
+        "{}",
+        text(&again.stdout)
+    );
+    let events = common::xlsx_rows(&{
+        let dest = dir.path().join("export");
+        let o = tsuchi(&["audit", "export", "--dest", dest.to_str().unwrap()], &out);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        dest.join("監査ログ.xlsx")
+    });
+    let correction = events.iter().find(|r| r.iter().any(|c| c == "mail.corrected")).expect("a mail.corrected event");
+    let detail = correction.iter().find(|c| c.contains("was_registered_no")).unwrap();
+    assert!(detail.contains("112233440000") && detail.contains("998877660000") && detail.contains(&id), "{detail}");
+    let verify = tsuchi(&["verify"], &out);
+    assert_eq!(verify.status.code(), Some(0), "{}", text(&verify.stdout));
+}

@@ -97,6 +97,19 @@ pub enum AuditEvent {
         operator: String,
         host: String,
     },
+    /// A 書留番号 or 発送日 recorded wrongly, corrected from a 発送リスト with `mail import
+    /// --correct`: the values recorded before and the new ones (the `mail.sent` event stays).
+    #[serde(rename = "mail.corrected")]
+    MailCorrected {
+        notice: NoticeRef,
+        was_registered_no: String,
+        was_sent_on: Option<NaiveDate>,
+        registered_no: String,
+        sent_on: Option<NaiveDate>,
+        list: Source,
+        operator: String,
+        host: String,
+    },
     /// A notice came back (返戻): 宛所不明, 受取拒否 …
     #[serde(rename = "mail.returned")]
     MailReturned { notice: NoticeRef, reason: String, operator: String, host: String },
@@ -127,11 +140,12 @@ pub struct NoticeRef {
 /// Whether an event of `kind` is recorded after its batch was written (the files seal and a
 /// notice's later life), so not in the batch folder's `events.jsonl`.
 pub fn after_the_batch(kind: &str) -> bool {
-    [SEALED, MAIL_SENT, MAIL_RETURNED, PURGED].contains(&kind)
+    [SEALED, MAIL_SENT, MAIL_CORRECTED, MAIL_RETURNED, PURGED].contains(&kind)
 }
 
 /// The `kind`s of the lifecycle events.
 pub const MAIL_SENT: &str = "mail.sent";
+pub const MAIL_CORRECTED: &str = "mail.corrected";
 pub const MAIL_RETURNED: &str = "mail.returned";
 pub const PURGED: &str = "batch.purged";
 
