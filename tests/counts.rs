@@ -451,7 +451,7 @@ fn the_schema_checker_refuses_what_the_schema_does_not_allow() {
     };
     let status = serde_json::json!({
         "batch": "b", "paper": 1, "sent": 1, "returned": 0, "not_yet_sent": [], "destroyed": 0,
-        "reissued": 0, "electronic": 0, "purged": false
+        "reissued": 0, "electronic": 0, "purged": false, "purged_at": null
     });
     assert!(check(&status).is_empty(), "{:?}", check(&status));
     let mut missing = status.clone();
