@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
 use tsuchi::intake::{self, Intake, IntakeError, ReadOptions};
 
-use common::{text, tsuchi};
+use common::{patch, text, tsuchi};
 
 /// A cell as the clerk's spreadsheet stores it.
 #[derive(Clone, Debug)]
@@ -207,24 +207,6 @@ fn csv(grid: &Grid) -> Vec<u8> {
         out.push_str("\r\n");
     }
     out.into_bytes()
-}
-
-/// The zip with entry `name` replaced by `edit` of its text.
-fn patch(bytes: &[u8], name: &str, edit: impl Fn(String) -> String) -> Vec<u8> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).unwrap();
-        let entry_name = entry.name().to_string();
-        let mut content = Vec::new();
-        entry.read_to_end(&mut content).unwrap();
-        if entry_name == name {
-            content = edit(String::from_utf8(content).unwrap()).into_bytes();
-        }
-        out.start_file(entry_name, zip::write::SimpleFileOptions::default()).unwrap();
-        out.write_all(&content).unwrap();
-    }
-    out.finish().unwrap().into_inner()
 }
 
 fn save(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {

@@ -2,12 +2,16 @@
 //! bad cell costs (its row, never the file). Workbooks are written by the tests themselves with
 //! rust_xlsxwriter, and patched with the zip crate where a test needs XML no writer produces.
 
-use std::io::{Read, Write};
+mod common;
+
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use calamine::Reader;
 use rust_xlsxwriter::{Workbook, Worksheet};
 use tsuchi::intake::{self, Intake, IntakeError, ReadOptions, Rejection};
+
+use common::patch;
 
 const HEADER: [&str; 10] = [
     "申請番号",
@@ -75,24 +79,6 @@ fn rejection_for<'a>(intake: &'a Intake, row: usize, column: &str) -> &'a Reject
         .iter()
         .find(|r| r.row == row && r.column == column)
         .unwrap_or_else(|| panic!("no rejection at row {row} column {column}: {:#?}", intake.rejections))
-}
-
-/// The zip with entry `name` replaced by `edit` of its text.
-fn patch(bytes: &[u8], name: &str, edit: impl Fn(String) -> String) -> Vec<u8> {
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
-    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for i in 0..archive.len() {
-        let mut entry = archive.by_index(i).unwrap();
-        let entry_name = entry.name().to_string();
-        let mut content = Vec::new();
-        entry.read_to_end(&mut content).unwrap();
-        if entry_name == name {
-            content = edit(String::from_utf8(content).unwrap()).into_bytes();
-        }
-        out.start_file(entry_name, zip::write::SimpleFileOptions::default()).unwrap();
-        out.write_all(&content).unwrap();
-    }
-    out.finish().unwrap().into_inner()
 }
 
 fn entry_text(bytes: &[u8], name: &str) -> String {

@@ -112,7 +112,8 @@ pub fn scan_xml(
     Ok(())
 }
 
-fn long_run(path: &Path, part: &str) -> IntakeError {
+/// A tag or text longer than [`MAX_XML_RUN`], as a refusal.
+pub fn long_run(path: &Path, part: &str) -> IntakeError {
     too_large(path, crate::msg!("intake.limit.run", part, limit = mib(MAX_XML_RUN as u64)))
 }
 

@@ -242,10 +242,7 @@ fn cell_text(path: &Path, xml: &mut Xml, end: &[u8]) -> Result<Option<String>, I
             _ => {}
         }
         if text.len() > bounds::MAX_XML_RUN {
-            return Err(bounds::too_large(
-                path,
-                crate::msg!("intake.limit.run", part = "content.xml", limit = bounds::mib(bounds::MAX_XML_RUN as u64)),
-            ));
+            return Err(bounds::long_run(path, "content.xml"));
         }
         buf.clear();
     }

@@ -255,3 +255,21 @@ pub fn japanese_outside_quotes(text: &str) -> String {
     }
     found
 }
+
+/// The zip with entry `name` replaced by `edit` of its text.
+pub fn patch(bytes: &[u8], name: &str, edit: impl Fn(String) -> String) -> Vec<u8> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut out = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for i in 0..archive.len() {
+        let mut entry = archive.by_index(i).unwrap();
+        let entry_name = entry.name().to_string();
+        let mut content = Vec::new();
+        std::io::Read::read_to_end(&mut entry, &mut content).unwrap();
+        if entry_name == name {
+            content = edit(String::from_utf8(content).unwrap()).into_bytes();
+        }
+        out.start_file(entry_name, zip::write::SimpleFileOptions::default()).unwrap();
+        std::io::Write::write_all(&mut out, &content).unwrap();
+    }
+    out.finish().unwrap().into_inner()
+}
