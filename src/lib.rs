@@ -38,5 +38,6 @@ pub mod render;
 pub mod report;
 pub mod secrets;
 pub mod wareki;
+pub mod web;
 pub mod write;
 pub mod xlsx;

@@ -157,6 +157,17 @@ enum Command {
         #[arg(long = "reissue", value_name = "REQUEST_NUMBER")]
         reissue: Vec<String>,
     },
+    // `tsuchi serve`: the browser face (src/web/).
+    Serve {
+        #[arg(long)]
+        no_open: bool,
+        #[arg(long)]
+        port: Option<u16>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -434,6 +445,11 @@ fn help(path: &str, arg: &str) -> Option<String> {
         ("check", "allow_date") => msg!("cli.help.check.allow_date"),
         ("check", "json") => msg!("cli.help.check.json"),
         ("check", "reissue") => msg!("cli.help.check.reissue"),
+        ("serve", "") => msg!("cli.help.serve.about"),
+        ("serve", "no_open") => msg!("cli.help.serve.no_open"),
+        ("serve", "port") => msg!("cli.help.serve.port"),
+        ("serve", "config") => msg!("cli.help.serve.config"),
+        ("serve", "out") => msg!("cli.help.serve.out"),
         _ => return None,
     })
 }
@@ -461,6 +477,15 @@ fn main() -> ExitCode {
         return fail(e);
     }
     match cli.command {
+        // The browser face: the pages call the same operations as these commands.
+        Command::Serve { no_open, port, config, out } => {
+            let lang = tsuchi::i18n::lang();
+            let options = tsuchi::web::ServeOptions { open_browser: !no_open, port, config, out, lang };
+            match tsuchi::web::serve(options) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => fail(e),
+            }
+        }
         Command::Check {
             requests,
             sheet,

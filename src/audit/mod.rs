@@ -10,6 +10,7 @@ pub mod event;
 mod identity;
 pub mod integrity;
 pub mod ledger;
+pub mod lock;
 pub mod log;
 pub mod manifest;
 pub mod verify;

@@ -1,0 +1,89 @@
+//! The routes: one page per step of the clerk's month, each calling the application layer and
+//! showing its result. Security is not here but in [`super::guard`], around every route.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Extension, Form, Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tera::Context;
+
+use super::guard::Visitor;
+use super::session::State as Shared;
+use super::view::{self, PAGES};
+use super::{assets, guard, upload};
+use crate::i18n::Lang;
+
+type AppState = State<Arc<Shared>>;
+
+pub fn router(state: Arc<Shared>) -> Router {
+    let mut router = Router::new()
+        .route("/", get(home))
+        .route("/lang", post(set_lang))
+        .route("/quit", post(quit))
+        .route("/issue/check", post(issue_check).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
+        .route("/assets/tsuchi.css", get(assets::css))
+        .route("/assets/tsuchi.js", get(assets::js))
+        .route("/assets/ipaexg.ttf", get(assets::font));
+    for (path, template, _) in PAGES {
+        router = router.route(
+            path,
+            get(move |Extension(visitor): Extension<Visitor>| async move {
+                view::page(&visitor.session, path, template, Context::new())
+            }),
+        );
+    }
+    router
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), guard::layer))
+        .with_state(state)
+}
+
+/// The first page: the settings on a first start (no tsuchi.toml yet), else the month's work.
+async fn home(State(state): AppState) -> Redirect {
+    if state.settings.config_path.is_none() { Redirect::to("/settings") } else { Redirect::to("/issue") }
+}
+
+async fn not_found() -> Response {
+    (StatusCode::NOT_FOUND, "404 Not Found\n").into_response()
+}
+
+#[derive(Deserialize)]
+struct LangForm {
+    lang: String,
+    back: String,
+}
+
+/// The page's language switch; back to the page it was pressed on.
+async fn set_lang(
+    State(state): AppState,
+    Extension(visitor): Extension<Visitor>,
+    Form(form): Form<LangForm>,
+) -> Redirect {
+    if let Some(lang) = Lang::parse(&form.lang) {
+        state.set_lang(&visitor.id, lang);
+    }
+    let back = PAGES.iter().map(|(p, _, _)| *p).find(|p| *p == form.back).unwrap_or("/");
+    Redirect::to(back)
+}
+
+/// 「終了」: the server stops once this page is sent (a batch under way finishes first).
+async fn quit(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
+    state.stop();
+    view::bare(visitor.session.lang, StatusCode::OK, "stopped.html.tera")
+}
+
+/// 「検査する」: the uploaded list, checked as `tsuchi check` checks it.
+async fn issue_check(State(state): AppState, Extension(visitor): Extension<Visitor>, form: Multipart) -> Response {
+    let mut context = Context::new();
+    match upload::receive(form, "requests", &state.uploads).await {
+        Ok(upload) => {
+            context.insert("received", &upload.name);
+        }
+        Err(message) => context.insert("error", &message),
+    }
+    view::page(&visitor.session, "/issue", "issue.html.tera", context)
+}

@@ -1,0 +1,169 @@
+//! The server's state: the settings it serves, the opening token (good once), the session it was
+//! exchanged for, the private folder uploads land in, and the stop signal. Tokens are 256 bits
+//! from the operating system's CSPRNG, as the secrets are drawn.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::i18n::Lang;
+
+/// Where this server's ledger and settings are, resolved once at start as `run` resolves them.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The tsuchi.toml in use (`--config`, else one in the current folder), if any.
+    pub config_path: Option<PathBuf>,
+    /// The output root: the ledger and the batch folders.
+    pub root: PathBuf,
+}
+
+impl Settings {
+    pub fn resolve(config: Option<PathBuf>, out: Option<PathBuf>) -> Result<Settings, crate::config::ConfigError> {
+        let default = Path::new("tsuchi.toml");
+        let config_path = config.or_else(|| default.exists().then(|| default.to_path_buf()));
+        let loaded = Config::load(config_path.as_deref())?;
+        let root = crate::home::output_root(out.as_deref(), loaded.output.root.as_deref(), config_path.as_deref());
+        Ok(Settings { config_path: config_path.map(|p| crate::home::absolute(&p)), root })
+    }
+}
+
+/// The one session the opening token was exchanged for.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The anti-CSRF token every POST carries (a hidden field, a header or the form's action).
+    pub csrf: String,
+    pub lang: Lang,
+}
+
+pub struct State {
+    pub port: u16,
+    pub settings: Settings,
+    default_lang: Lang,
+    opening: Mutex<Option<String>>,
+    sessions: Mutex<HashMap<String, Session>>,
+    stop: watch::Sender<bool>,
+    /// The private folder uploads are written to, removed when the server stops.
+    pub uploads: PathBuf,
+    jobs: Mutex<Vec<std::thread::JoinHandle<()>>>,
+}
+
+impl State {
+    pub fn new(port: u16, default_lang: Lang, settings: Settings) -> std::io::Result<State> {
+        let uploads =
+            std::env::temp_dir().join(format!("tsuchi-serve-{}-{}", std::process::id(), &random_hex()?[..16]));
+        crate::fsutil::create_new_private_dir(&uploads)?;
+        Ok(State {
+            port,
+            settings,
+            default_lang,
+            opening: Mutex::new(Some(random_hex()?)),
+            sessions: Mutex::new(HashMap::new()),
+            stop: watch::channel(false).0,
+            uploads,
+            jobs: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The token of the opening URL (for the one line printed at start).
+    pub fn opening_token(&self) -> String {
+        self.opening.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default()
+    }
+
+    /// Exchanges the opening token for a new session: the session's id, or `None` when `token`
+    /// is not the opening token or it was used already.
+    pub fn open_session(&self, token: &str) -> Option<String> {
+        let mut opening = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        let good = opening.as_deref().is_some_and(|expected| same(expected.as_bytes(), token.as_bytes()));
+        if !good {
+            return None;
+        }
+        *opening = None;
+        let id = random_hex().ok()?;
+        let csrf = random_hex().ok()?;
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), Session { csrf, lang: self.default_lang });
+        Some(id)
+    }
+
+    /// The session whose id the cookie holds.
+    pub fn session(&self, id: &str) -> Option<Session> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.iter().find(|(known, _)| same(known.as_bytes(), id.as_bytes())).map(|(_, s)| s.clone())
+    }
+
+    pub fn set_lang(&self, id: &str, lang: Lang) {
+        if let Some(session) = self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+            session.lang = lang;
+        }
+    }
+
+    /// The cookie's name: per port, since browsers share cookies between the ports of a host.
+    pub fn cookie_name(&self) -> String {
+        format!("tsuchi_{}", self.port)
+    }
+
+    /// Asks the server to stop (the page's 「終了」).
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    pub fn stopped(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    pub async fn wait_for_jobs(&self) {
+        let jobs: Vec<_> = std::mem::take(&mut *self.jobs.lock().unwrap_or_else(|e| e.into_inner()));
+        if jobs.is_empty() {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            for job in jobs {
+                let _ = job.join();
+            }
+        })
+        .await;
+    }
+
+    /// Removes the upload folder and everything in it.
+    pub fn remove_uploads(&self) {
+        let _ = std::fs::remove_dir_all(&self.uploads);
+    }
+}
+
+/// 256 random bits from the OS, as 64 hexadecimal digits.
+pub fn random_hex() -> std::io::Result<String> {
+    use rand::rand_core::TryRng as _;
+    let mut bytes = [0u8; 32];
+    rand::rngs::SysRng.try_fill_bytes(&mut bytes).map_err(std::io::Error::other)?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// Compares two tokens in time that does not depend on where they differ.
+pub fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opening_token_opens_one_session_once() {
+        let dir = std::env::temp_dir();
+        let settings = Settings { config_path: None, root: dir };
+        let state = State::new(1, Lang::Ja, settings).unwrap();
+        let token = state.opening_token();
+        assert_eq!(token.len(), 64);
+        assert!(state.open_session("wrong").is_none());
+        let id = state.open_session(&token).unwrap();
+        assert!(state.session(&id).is_some());
+        assert!(state.open_session(&token).is_none(), "a token is good once");
+        assert!(state.session(&token).is_none());
+        state.remove_uploads();
+    }
+}

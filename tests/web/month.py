@@ -1,0 +1,96 @@
+"""The clerk's month in a real browser: Debian's chromium through chromium-driver and selenium.
+
+Started by tests/web.rs with the opening URL of a running `tsuchi serve`, the folder for the
+screenshots and the samples folder. Every page is saved at 1366x768 (and at 125 % zoom, the
+same screen with a device scale of 1.25) as target/web-screens/<n>-<page>-<lang>.png.
+"""
+
+import os
+import sys
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as ready
+from selenium.webdriver.support.ui import WebDriverWait
+
+URL, SCREENS, SAMPLES = sys.argv[1], sys.argv[2], sys.argv[3]
+PAGES = ["settings", "issue", "mail", "lookup", "history", "audit", "purge"]
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    for flag in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--window-size=1366,768",
+        "--lang=ja",
+    ]:
+        options.add_argument(flag)
+    service = Service(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(service=service, options=options)
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+def shot(driver, name):
+    driver.save_screenshot(os.path.join(SCREENS, name + ".png"))
+
+
+def wait_for(driver, css):
+    return WebDriverWait(driver, 60).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
+def nav_to(driver, page):
+    driver.find_element(By.CSS_SELECTOR, f'nav a[href="/{page}"]').click()
+    current = wait_for(driver, 'nav a[aria-current="page"]')
+    assert current.get_attribute("href").endswith("/" + page), current.get_attribute("href")
+
+
+def main():
+    driver = browser()
+    try:
+        driver.get(URL)
+        # The token was exchanged: the address is clean, the first page is open.
+        wait_for(driver, "nav")
+        assert "token" not in driver.current_url, driver.current_url
+        assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
+        names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
+        assert names == ["設定", "発行", "発送", "照会", "履歴", "監査", "廃棄"], names
+
+        for n, page in enumerate(PAGES, 1):
+            nav_to(driver, page)
+            shot(driver, f"{n:02d}-{page}-ja")
+
+        # The language switch, then back.
+        driver.find_element(By.CSS_SELECTOR, 'button[name="lang"][value="en"]').click()
+        wait_for(driver, 'html[lang="en"]')
+        names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
+        assert names == ["Settings", "Issue", "Mail", "Look up", "History", "Audit", "Purge"], names
+        shot(driver, "20-issue-en")
+        driver.find_element(By.CSS_SELECTOR, 'button[name="lang"][value="ja"]').click()
+        wait_for(driver, 'html[lang="ja"]')
+
+        # The same pages at 125 % zoom on the same screen: a 1093x614 CSS-pixel viewport drawn
+        # at a device scale of 1.25 (what Edge's zoom does on a 1366x768 display).
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 1093, "height": 614, "deviceScaleFactor": 1.25, "mobile": False})
+        for n, page in enumerate(PAGES, 1):
+            nav_to(driver, page)
+            shot(driver, f"{30 + n:02d}-{page}-ja-125pc")
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+        # 「終了」 stops the server.
+        driver.find_element(By.ID, "quit").click()
+        wait_for(driver, "main.alone h1")
+        assert "終了しました" in driver.find_element(By.TAG_NAME, "h1").text
+        shot(driver, "99-stopped-ja")
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    main()
+    print("month.py: ok")
