@@ -23,15 +23,15 @@ macro_rules! err {
 }
 
 use chrono::NaiveDate;
-use tsuchi::batch::{self, BatchReport, Progress, RunOptions};
-use tsuchi::config::{self, Config};
-use tsuchi::i18n::Lang;
-use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions};
-use tsuchi::ledger::PeriodBasis;
+use tsuchi::engine::audit::ledger::PeriodBasis;
+use tsuchi::engine::batch::{self, BatchReport, Progress, RunOptions};
+use tsuchi::engine::config::{self, Config};
+use tsuchi::engine::intake::{self, Intake, NoticeKind, ReadOptions};
+use tsuchi::engine::plan::{self, PlanInput, SecretSource};
+use tsuchi::engine::render::Renderer;
+use tsuchi::engine::report;
+use tsuchi::ground::i18n::Lang;
 use tsuchi::msg;
-use tsuchi::plan::{self, PlanInput, SecretSource};
-use tsuchi::render::Renderer;
-use tsuchi::report;
 
 /// The command line. Its help, in the language of `--lang`, is in the catalogue
 /// (`templates/messages/cli.toml`, `[help.<command>.<argument>]`), applied by [`localized`].
@@ -443,20 +443,20 @@ const EXIT_REJECTED: u8 = 1;
 const EXIT_FAILED: u8 = 2;
 
 fn main() -> ExitCode {
-    tsuchi::i18n::set_lang(requested_lang());
+    tsuchi::ground::i18n::set_lang(requested_lang());
     if let Some(dropped) = dropped_file() {
         return checked_and_waited(&dropped);
     }
     // The version names the embedded postal data's date (a newer file is named in each manifest).
     let version =
-        msg!("cli.version", version = env!("CARGO_PKG_VERSION"), postal_date = tsuchi::postal::embedded_date());
+        msg!("cli.version", version = env!("CARGO_PKG_VERSION"), postal_date = tsuchi::ground::postal::embedded_date());
     let command = localized(Cli::command(), "").version(&*Box::leak(version.into_boxed_str()));
     let cli = match command.try_get_matches().and_then(|m| Cli::from_arg_matches(&m)) {
         Ok(cli) => cli,
         Err(e) => return refused_command_line(e),
     };
     if let Some(data) = &cli.postal_data
-        && let Err(e) = tsuchi::postal::use_file(data, None)
+        && let Err(e) = tsuchi::ground::postal::use_file(data, None)
     {
         return fail(e);
     }
@@ -520,7 +520,7 @@ fn main() -> ExitCode {
                 reissue,
                 reissue_reason: reason,
                 new_ledger,
-                registry: tsuchi::home::registry(),
+                registry: tsuchi::engine::home::registry(),
             };
             run(options, out.as_deref(), config.as_deref(), json)
         }
@@ -545,7 +545,10 @@ fn main() -> ExitCode {
             Ok(root) => {
                 let code = status(&root, key.as_deref(), batch.as_deref(), json);
                 if !json {
-                    out!("{}", msg!("cli.ledger", path = root.join(tsuchi::ledger::FILE_NAME).display()));
+                    out!(
+                        "{}",
+                        msg!("cli.ledger", path = root.join(tsuchi::engine::audit::ledger::FILE_NAME).display())
+                    );
                 }
                 code
             }
@@ -574,7 +577,7 @@ fn root_of(out: Option<&Path>, config: Option<&Path>) -> Result<PathBuf, ExitCod
 }
 
 fn mail(command: MailCommand) -> ExitCode {
-    use tsuchi::lifecycle;
+    use tsuchi::engine::lifecycle;
     let (out, config) = match &command {
         MailCommand::Import { out, config, .. } | MailCommand::Returned { out, config, .. } => (out, config),
     };
@@ -638,8 +641,8 @@ fn sent_text(registered_no: &str, sent_on: Option<NaiveDate>) -> String {
 }
 
 /// What `mail import` did, row by row: recorded, recorded before, refused with the cell and why.
-fn print_import(list: &Path, r: &tsuchi::lifecycle::Import) {
-    use tsuchi::lifecycle::{Outcome, shown_at};
+fn print_import(list: &Path, r: &tsuchi::engine::lifecycle::Import) {
+    use tsuchi::engine::lifecycle::{Outcome, shown_at};
     out!("{}", msg!("cli.mail.list", path = list.display()));
     out!("{}", msg!("cli.mail.recorded", count = r.recorded()));
     if r.corrected() > 0 {
@@ -677,8 +680,8 @@ fn print_import(list: &Path, r: &tsuchi::lifecycle::Import) {
 }
 
 fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> ExitCode {
-    use tsuchi::lifecycle::{self, Step};
-    let ledger = match tsuchi::ledger::Ledger::open_read_only(root) {
+    use tsuchi::engine::lifecycle::{self, Step};
+    let ledger = match tsuchi::engine::audit::ledger::Ledger::open_read_only(root) {
         Ok(Some(l)) => l,
         Ok(None) => return fail(lifecycle::LifecycleError::NoLedger(root.to_path_buf())),
         Err(e) => return fail(e),
@@ -692,7 +695,7 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
             }
             Ok(s) => {
                 let purged = match &s.purged_at {
-                    Some(at) => msg!("cli.status.purged", at = tsuchi::lifecycle::to_the_minute(at)),
+                    Some(at) => msg!("cli.status.purged", at = tsuchi::engine::lifecycle::to_the_minute(at)),
                     None => String::new(),
                 };
                 out!(
@@ -771,11 +774,11 @@ fn status(root: &Path, key: Option<&str>, batch: Option<&str>, json: bool) -> Ex
 }
 
 fn purge(batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
-    use tsuchi::lifecycle;
+    use tsuchi::engine::lifecycle;
     if force && reason.is_none_or(|r| r.trim().is_empty()) {
         return fail(msg!("cli.purge.need_reason"));
     }
-    let dir = tsuchi::home::absolute(batch);
+    let dir = tsuchi::engine::home::absolute(batch);
     if !dir.is_dir() {
         return fail(msg!("cli.purge.no_folder", path = batch.display()));
     }
@@ -818,11 +821,11 @@ fn load_config(path: Option<&Path>) -> Result<(Config, Option<PathBuf>), config:
     let config = Config::load(path.as_deref())?;
     // `[postal] data`, relative to the config's folder, unless `--postal-data` came first.
     if let Some(data) = &config.postal.data
-        && !tsuchi::postal::loaded_from_file()
+        && !tsuchi::ground::postal::loaded_from_file()
     {
         let dir = path.as_deref().and_then(Path::parent).unwrap_or(Path::new(""));
         let offices = config.postal.offices.as_ref().map(|o| dir.join(o));
-        tsuchi::postal::use_file(&dir.join(data), offices.as_deref())?;
+        tsuchi::ground::postal::use_file(&dir.join(data), offices.as_deref())?;
     }
     Ok((config, path))
 }
@@ -869,20 +872,20 @@ fn checked_and_waited(requests: &Path) -> ExitCode {
 
 /// The output root (ledger and batches): `--out`, else `[output] root`, else `./output`.
 fn output_root(cli: Option<&Path>, config: &Config, config_path: Option<&Path>) -> PathBuf {
-    tsuchi::home::output_root(cli, config.output.root.as_deref(), config_path)
+    tsuchi::engine::home::output_root(cli, config.output.root.as_deref(), config_path)
 }
 
 /// `tsuchi ledgers`: the user's list of ledgers, the one used last marked, and the output root
 /// a command started here would use.
 fn ledgers(here: &Path) -> ExitCode {
-    let Some(registry) = tsuchi::home::registry() else {
+    let Some(registry) = tsuchi::engine::home::registry() else {
         out!("{}", msg!("cli.ledgers.no_list"));
         return ExitCode::SUCCESS;
     };
-    let listed = tsuchi::home::listing(&registry);
+    let listed = tsuchi::engine::home::listing(&registry);
     out!("{}", msg!("cli.ledgers.header", list = registry.display(), count = listed.len()));
     for l in &listed {
-        let ledger = l.root.join(tsuchi::ledger::FILE_NAME);
+        let ledger = l.root.join(tsuchi::engine::audit::ledger::FILE_NAME);
         let what = match l.batches {
             Some(batches) => msg!("cli.ledgers.batches", batches),
             None => msg!("cli.ledgers.missing"),
@@ -890,7 +893,7 @@ fn ledgers(here: &Path) -> ExitCode {
         let last = if l.last_used { msg!("cli.ledgers.last_used") } else { String::new() };
         out!("{}", msg!("cli.ledgers.entry", path = ledger.display(), what, last));
     }
-    out!("{}", msg!("cli.ledgers.here", path = here.join(tsuchi::ledger::FILE_NAME).display()));
+    out!("{}", msg!("cli.ledgers.here", path = here.join(tsuchi::engine::audit::ledger::FILE_NAME).display()));
     ExitCode::SUCCESS
 }
 
@@ -898,7 +901,7 @@ fn init(path: &Path, force: bool) -> ExitCode {
     if path.exists() && !force {
         return fail(msg!("cli.init.exists", path = path.display()));
     }
-    if let Err(error) = tsuchi::fsutil::write_atomic(path, config::DEFAULT_TOML.as_bytes()) {
+    if let Err(error) = tsuchi::ground::fsutil::write_atomic(path, config::DEFAULT_TOML.as_bytes()) {
         return fail(msg!("cli.cannot_write", path = path.display(), error));
     }
     out!("{}", msg!("cli.init.done", path = path.display()));
@@ -914,19 +917,19 @@ fn calibrate(config_path: Option<&Path>, out: &Path) -> ExitCode {
         let frame = renderer.calibration()?;
         let fonts = renderer.fonts_for(&Default::default())?;
         renderer.check_fonts(&fonts, &frame)?;
-        let meta = tsuchi::render::pdf::Meta {
+        let meta = tsuchi::engine::render::pdf::Meta {
             title: "封筒の窓合わせ用紙",
             author: &config.issuer.name,
             subject: "長形3号 窓付き封筒の宛名位置の確認",
-            created: batch::now_in_tokyo(),
+            created: tsuchi::ground::wareki::now_in_tokyo(),
         };
-        Ok(tsuchi::render::pdf::write(&[frame], &meta, &fonts)?)
+        Ok(tsuchi::engine::render::pdf::write(&[frame], &meta, &fonts)?)
     });
     let bytes = match result {
         Ok(b) => b,
         Err(e) => return fail(e),
     };
-    if let Err(error) = tsuchi::fsutil::write_atomic(out, &bytes) {
+    if let Err(error) = tsuchi::ground::fsutil::write_atomic(out, &bytes) {
         return fail(msg!("cli.cannot_write", path = out.display(), error));
     }
     let [dx, dy] = config.layout.address_offset_mm;
@@ -1036,8 +1039,8 @@ fn print_batch(report: &BatchReport, counts: &batch::Counts) {
         if report.sample {
             out!("{}", msg!("cli.summary.sample"));
         }
-        if report.handoff == Some(tsuchi::handoff::Outcome::Manual) {
-            out!("{}", msg!("cli.summary.handoff_manual", text = tsuchi::handoff::manual()));
+        if report.handoff == Some(tsuchi::engine::handoff::Outcome::Manual) {
+            out!("{}", msg!("cli.summary.handoff_manual", text = tsuchi::engine::handoff::manual()));
         }
     };
     if report.nothing_to_issue {
@@ -1071,10 +1074,10 @@ fn print_batch(report: &BatchReport, counts: &batch::Counts) {
         out!("{}", msg!("cli.summary.secrets", path = Path::new("secrets").join("開封パスワード一覧.pdf").display()));
     }
     match &report.handoff {
-        Some(tsuchi::handoff::Outcome::Written { file, rows, recipients, .. }) => {
+        Some(tsuchi::engine::handoff::Outcome::Written { file, rows, recipients, .. }) => {
             out!("{}", msg!("cli.summary.handoff", keys = recipients.len(), path = file.display(), rows))
         }
-        Some(tsuchi::handoff::Outcome::Manual) => {}
+        Some(tsuchi::engine::handoff::Outcome::Manual) => {}
         _ => out!("{}", msg!("cli.summary.no_handoff")),
     }
     settings();
@@ -1117,7 +1120,7 @@ fn per_kind(count: impl Fn(NoticeKind) -> usize) -> String {
 }
 
 /// Requests the ledger says were issued, with the batch that issued them (run and check alike).
-fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
+fn print_already_issued(already_issued: &[tsuchi::engine::plan::AlreadyIssued]) {
     if !already_issued.is_empty() {
         out!("{}", msg!("cli.already.header"));
         for a in already_issued {
@@ -1129,7 +1132,7 @@ fn print_already_issued(already_issued: &[tsuchi::plan::AlreadyIssued]) {
 }
 
 /// Rows refused while preparing (a value that does not fit the notice), after intake's list.
-fn print_layout_rejections(rejections: &[tsuchi::model::Rejection]) {
+fn print_layout_rejections(rejections: &[tsuchi::ground::model::Rejection]) {
     for r in rejections {
         out!("{}", msg!("cli.layout_rejection", line = intake::rejection_line(r, shown, shown_long)));
     }
@@ -1155,14 +1158,14 @@ fn print_table(rows: &[(String, String)]) {
 }
 
 fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
-    let postal: String = tsuchi::intake::text::normalize_code(postal).chars().filter(|c| *c != '-').collect();
-    let table = tsuchi::postal::table();
-    let whole = tsuchi::barcode::joined(address, address2);
-    if let Ok(split) = tsuchi::barcode::split(table, &postal, &whole) {
+    let postal: String = tsuchi::engine::intake::text::normalize_code(postal).chars().filter(|c| *c != '-').collect();
+    let table = tsuchi::ground::postal::table();
+    let whole = tsuchi::engine::barcode::joined(address, address2);
+    if let Ok(split) = tsuchi::engine::barcode::split(table, &postal, &whole) {
         out!("{}", msg!("cli.barcode.address_a", value = split.address_a.trim()));
         out!("{}", msg!("cli.barcode.address_b", value = split.address_b.trim()));
     }
-    match tsuchi::barcode::for_address_in(table, &postal, address, address2) {
+    match tsuchi::engine::barcode::for_address_in(table, &postal, address, address2) {
         Ok(code) => {
             out!("{}", msg!("cli.barcode.postal", value = code.postal()));
             let data = if code.data().is_empty() { msg!("cli.barcode.no_data") } else { code.data().to_string() };
@@ -1182,13 +1185,13 @@ fn barcode(postal: &str, address: &str, address2: Option<&str>) -> ExitCode {
 }
 
 fn verify(batch: Option<&Path>, out: Option<&Path>, config: Option<&Path>, head: Option<&str>) -> ExitCode {
-    let head: Option<tsuchi::ledger::Head> = match head.map(str::parse).transpose() {
+    let head: Option<tsuchi::engine::audit::ledger::Head> = match head.map(str::parse).transpose() {
         Ok(h) => h,
         Err(e) => return fail(e),
     };
     // A folder that holds the ledger is an output root, not a batch: the whole ledger.
     let (batch, out) = match batch {
-        Some(b) if b.join(tsuchi::ledger::FILE_NAME).is_file() => (None, Some(b)),
+        Some(b) if b.join(tsuchi::engine::audit::ledger::FILE_NAME).is_file() => (None, Some(b)),
         other => (other, out),
     };
     // A batch ID that names no folder here is looked for under the output root, as `purge` does.
@@ -1201,7 +1204,7 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, config: Option<&Path>, head:
         other => other.map(Path::to_path_buf),
     };
     let (what, findings) = match batch {
-        Some(batch) => match tsuchi::audit::verify::verify(&batch, head.as_ref()) {
+        Some(batch) => match tsuchi::engine::audit::verify::verify(&batch, head.as_ref()) {
             Err(e) => return fail(e),
             Ok(findings) => (batch.display().to_string(), findings),
         },
@@ -1210,10 +1213,10 @@ fn verify(batch: Option<&Path>, out: Option<&Path>, config: Option<&Path>, head:
                 Ok(root) => root,
                 Err(code) => return code,
             };
-            match tsuchi::audit::verify::verify_ledger(&root, head.as_ref()) {
+            match tsuchi::engine::audit::verify::verify_ledger(&root, head.as_ref()) {
                 Err(e) => return fail(e),
                 Ok(report) => {
-                    let ledger = root.join(tsuchi::ledger::FILE_NAME);
+                    let ledger = root.join(tsuchi::engine::audit::ledger::FILE_NAME);
                     out!("{}", msg!("cli.verify.ledger", path = ledger.display(), batches = report.batches));
                     if let Some(h) = &report.head {
                         out!("{}", msg!("cli.verify.head", head = h.grouped()));
@@ -1243,9 +1246,9 @@ struct Period {
 }
 
 fn audit_export(root: &Path, period: Period, dest: Option<PathBuf>) -> ExitCode {
-    let run = || -> Result<(PathBuf, usize, usize, Vec<tsuchi::audit::verify::Finding>), String> {
-        let text = |e: tsuchi::ledger::LedgerError| e.to_string();
-        let ledger = tsuchi::ledger::Ledger::open_read_only(root)
+    let run = || -> Result<(PathBuf, usize, usize, Vec<tsuchi::engine::audit::verify::Finding>), String> {
+        let text = |e: tsuchi::engine::audit::ledger::LedgerError| e.to_string();
+        let ledger = tsuchi::engine::audit::ledger::Ledger::open_read_only(root)
             .map_err(text)?
             .ok_or_else(|| msg!("cli.export.no_ledger", root = root.display()))?;
         let (from, to) = (period.from.map(|d| d.to_string()), period.to.map(|d| d.to_string()));
@@ -1256,14 +1259,15 @@ fn audit_export(root: &Path, period: Period, dest: Option<PathBuf>) -> ExitCode 
             requests.extend(ledger.requests(&b.id).map_err(text)?.into_iter().map(|r| (b.id.clone(), r)));
             events.extend(ledger.events(Some(&b.id)).map_err(text)?);
         }
-        let dest =
-            dest.unwrap_or_else(|| root.join(format!("audit-{}", batch::now_in_tokyo().format("%Y%m%d-%H%M%S"))));
+        let dest = dest.unwrap_or_else(|| {
+            root.join(format!("audit-{}", tsuchi::ground::wareki::now_in_tokyo().format("%Y%m%d-%H%M%S")))
+        });
         std::fs::create_dir_all(&dest)
             .map_err(|error| msg!("cli.export.cannot_create", path = dest.display(), error))?;
         let head = ledger.head().map_err(text)?;
-        let tagged: Vec<(&str, &tsuchi::ledger::RequestRecord)> =
+        let tagged: Vec<(&str, &tsuchi::engine::audit::ledger::RequestRecord)> =
             requests.iter().map(|(b, r)| (b.as_str(), r)).collect();
-        tsuchi::audit::log::write_xlsx(
+        tsuchi::engine::audit::log::write_xlsx(
             &dest.join("監査ログ.xlsx"),
             &batches,
             &tagged,
@@ -1271,9 +1275,9 @@ fn audit_export(root: &Path, period: Period, dest: Option<PathBuf>) -> ExitCode 
             head.as_ref(),
         )
         .map_err(|e| e.to_string())?;
-        tsuchi::fsutil::write_atomic(&dest.join("events.jsonl"), &tsuchi::audit::log::jsonl(&events))
+        tsuchi::ground::fsutil::write_atomic(&dest.join("events.jsonl"), &tsuchi::engine::audit::log::jsonl(&events))
             .map_err(|error| msg!("cli.export.cannot_write_events", error))?;
-        Ok((dest, batches.len(), events.len(), tsuchi::audit::integrity::check(&ledger).map_err(text)?))
+        Ok((dest, batches.len(), events.len(), tsuchi::engine::audit::integrity::check(&ledger).map_err(text)?))
     };
     match run() {
         Err(e) => fail(e),
@@ -1349,7 +1353,7 @@ struct CheckOptions {
 /// its reports: its verdict on every row is `run`'s.
 fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     // Its reports go beside a batch's sealed ones by name (rejected.xlsx/.csv): never into one.
-    if let Some(batch) = tsuchi::home::batch_or_ledger_at(&options.out) {
+    if let Some(batch) = tsuchi::engine::home::batch_or_ledger_at(&options.out) {
         return fail(msg!("cli.check.out_is_a_batch", out = options.out.display(), batch = batch.display()));
     }
     let renderer = match Renderer::new(config) {
@@ -1357,9 +1361,9 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
         Err(e) => return fail(e),
     };
     // The ledger `run` would use, refused where it is damaged; a second ledger is only said.
-    let registry = tsuchi::home::registry().filter(|_| !config.sample);
+    let registry = tsuchi::engine::home::registry().filter(|_| !config.sample);
     let (ledger, second_ledger) =
-        match tsuchi::home::consulted_ledger(&options.ledger, registry.as_deref(), options.new_ledger) {
+        match tsuchi::engine::home::consulted_ledger(&options.ledger, registry.as_deref(), options.new_ledger) {
             Ok(l) => l,
             Err(e) => return fail(e),
         };
@@ -1389,7 +1393,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     let counts = batch::Counts::planned(&intake, &plan, config);
     if options.json {
         // `run --json`'s shape (`docs/json/summary.schema.json`, `check`): what `run` would issue.
-        let openings = tsuchi::pack::policy::openings(&plan.notices, config);
+        let openings = tsuchi::engine::pack::policy::openings(&plan.notices, config);
         let issued: Vec<batch::IssuedNotice> =
             plan.notices.iter().zip(openings).map(|(n, o)| batch::planned(n, o)).collect();
         let summary = serde_json::json!({
@@ -1403,7 +1407,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
             "rejected": rejections,
             "already_issued": plan.already_issued,
             "notes": intake.notes,
-            "ledger": options.ledger.join(tsuchi::ledger::FILE_NAME).display().to_string(),
+            "ledger": options.ledger.join(tsuchi::engine::audit::ledger::FILE_NAME).display().to_string(),
             "run_would_refuse": second_ledger.iter().chain(&config.not_ready(options.config.as_deref())).collect::<Vec<_>>(),
         });
         out!("{}", serde_json::to_string_pretty(&summary).unwrap_or_default());
@@ -1441,7 +1445,7 @@ fn check(options: &CheckOptions, config: &Config) -> ExitCode {
     if !options.json {
         out!();
         out!("{}", msg!("cli.check.rejected_lists", xlsx = xlsx.display(), csv = csv.display()));
-        let ledger_file = options.ledger.join(tsuchi::ledger::FILE_NAME);
+        let ledger_file = options.ledger.join(tsuchi::engine::audit::ledger::FILE_NAME);
         match ledger_file.exists() {
             true => out!("{}", msg!("cli.check.consulted", path = ledger_file.display())),
             false => out!("{}", msg!("cli.check.no_ledger_yet", path = ledger_file.display())),
@@ -1493,7 +1497,7 @@ fn print_intake(path: &Path, intake: &Intake, counts: &batch::Counts) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tsuchi::i18n::with_lang;
+    use tsuchi::ground::i18n::with_lang;
 
     /// Every command (`arg` empty) and every argument of the command line, by command path.
     fn everything(command: &clap::Command, path: &str, out: &mut Vec<(String, String)>) {
