@@ -8,5 +8,7 @@
 //!   the 発送リスト, verify, purge …), returning plain data and never printing;
 //! - the faces: [`cli`] (the terminal) turns those results into text or JSON.
 
+pub mod app;
+pub mod cli;
 pub mod engine;
 pub mod ground;

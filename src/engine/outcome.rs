@@ -81,7 +81,7 @@ pub struct IssuedNotice {
 }
 
 /// The outcome of a batch.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize)]
 pub struct BatchReport {
     pub batch_id: String,
     /// Where the batch landed (not created in a dry run).
@@ -98,6 +98,7 @@ pub struct BatchReport {
     /// Requests the ledger says were issued before (not issued again).
     pub already_issued: Vec<AlreadyIssued>,
     /// What recovery did with a previous run that was cut off.
+    #[serde(serialize_with = "displayed")]
     pub recovery_notes: Vec<ledger::Recovered>,
     /// Pages of the print bundle (cover included); in a dry run, the pages it would have.
     pub bundle_pages: usize,
@@ -106,6 +107,7 @@ pub struct BatchReport {
     /// Things the clerk must be told on every run (e.g. ZipCrypto in use).
     pub warnings: Vec<String>,
     /// Wall-clock time of each phase, for the benchmark.
+    #[serde(skip)]
     pub timings: Vec<(&'static str, std::time::Duration)>,
     pub dry_run: bool,
     /// The ledger file the run checked (and wrote to), absolute.
@@ -116,6 +118,11 @@ pub struct BatchReport {
     pub handoff: Option<crate::engine::handoff::Outcome>,
     /// Made with the sample settings: every page says 見本.
     pub sample: bool,
+}
+
+/// Values as their display words them.
+fn displayed<S: serde::Serializer, T: std::fmt::Display>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(values.iter().map(ToString::to_string))
 }
 
 impl BatchReport {

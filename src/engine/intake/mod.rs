@@ -125,8 +125,10 @@ pub struct RowKeys {
 }
 
 /// The outcome of reading a request list.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct Intake {
+    /// Not serialised: what a face shows of them is the batch's notices.
+    #[serde(skip)]
     pub requests: Vec<Request>,
     pub skipped: Vec<Skipped>,
     pub rejections: Vec<Rejection>,
@@ -138,11 +140,14 @@ pub struct Intake {
     pub data_rows: usize,
     /// The 申請番号 of every row read, normalised: issued, not approved, rejected or hidden.
     /// What `--reissue` may name.
+    #[serde(skip)]
     pub request_ids: HashSet<RequestId>,
     /// The 申請番号 and 事業所番号 of every data row read, as written (trimmed), by row: what a
     /// rejected row is recorded with, so that the auditor can name it.
+    #[serde(skip)]
     pub row_keys: std::collections::BTreeMap<usize, RowKeys>,
     /// The header row as the clerk wrote it.
+    #[serde(skip)]
     header: Option<HeaderMap>,
     /// Rows passed over as blank because they held only template defaults (no 申請番号, no
     /// 事業所番号, nothing else a request is made of); one note names them.
