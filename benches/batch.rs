@@ -7,10 +7,10 @@
 use std::io::Write;
 use std::time::Instant;
 
-use tsuchi::batch::{self, RunOptions, Silent};
-use tsuchi::config::Config;
-use tsuchi::intake::fields::office_check_digit;
-use tsuchi::render::Renderer;
+use tsuchi::engine::batch::{self, RunOptions, Silent};
+use tsuchi::engine::config::Config;
+use tsuchi::engine::intake::fields::office_check_digit;
+use tsuchi::engine::render::Renderer;
 
 /// Peak resident memory of this process (Linux), in MB.
 fn peak_rss_mb() -> Option<f64> {

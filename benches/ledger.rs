@@ -6,9 +6,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use tsuchi::audit::event::{AuditEvent, FilesSeal};
-use tsuchi::ledger::{self, BatchRecord, BatchRow, Ledger, Outcome, RequestRecord};
-use tsuchi::model::{NoticeKind, ZipOpening};
+use tsuchi::engine::audit::event::{AuditEvent, FilesSeal};
+use tsuchi::engine::audit::ledger::{self, BatchRecord, BatchRow, Ledger, Outcome, RequestRecord};
+use tsuchi::ground::model::{NoticeKind, ZipOpening};
 
 fn main() {
     let total: usize = std::env::args().skip(1).find_map(|a| a.parse().ok()).unwrap_or(100_000);

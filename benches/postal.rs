@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use tsuchi::postal::{EMBEDDED, PostalTable};
+use tsuchi::ground::postal::{EMBEDDED, PostalTable};
 
 fn main() {
     println!("embedded table: {} bytes ({:.2} MB)", EMBEDDED.len(), EMBEDDED.len() as f64 / 1_000_000.0);

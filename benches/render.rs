@@ -8,12 +8,12 @@
 use std::time::Instant;
 
 use rayon::prelude::*;
-use tsuchi::batch::now_in_tokyo;
-use tsuchi::config::Config;
-use tsuchi::intake::{self, ReadOptions};
-use tsuchi::notice::{Notice, Secrets};
-use tsuchi::render::Renderer;
-use tsuchi::secrets::Generator;
+use tsuchi::engine::config::Config;
+use tsuchi::engine::intake::{self, ReadOptions};
+use tsuchi::engine::notice::{Notice, Secrets};
+use tsuchi::engine::render::Renderer;
+use tsuchi::engine::secrets::Generator;
+use tsuchi::ground::wareki::now_in_tokyo;
 
 const NOTICES: usize = 1_000;
 
@@ -67,14 +67,14 @@ fn main() {
         .flat_map(|r| {
             let notice = Notice::issue(r.clone(), date, &config.passwords, Secrets::Specimen);
             let (_, frame) = renderer.frame(&notice).expect("lays out");
-            tsuchi::render::gothic_glyphs(&frame).collect::<Vec<_>>()
+            tsuchi::engine::render::gothic_glyphs(&frame).collect::<Vec<_>>()
         })
         .collect();
     let fonts = renderer.fonts_for(&glyphs).expect("fonts subset");
     println!("batch fonts (subset once per batch): {:.1} ms", started.elapsed().as_secs_f64() * 1e3);
     let created = now_in_tokyo();
 
-    let issue = |generator: &mut Generator, r: &tsuchi::model::Request| {
+    let issue = |generator: &mut Generator, r: &tsuchi::ground::model::Request| {
         Notice::issue(r.clone(), date, &config.passwords, Secrets::Drawn(generator))
     };
     for threads in [1, rayon::current_num_threads()] {
@@ -107,14 +107,20 @@ fn main() {
     }
     // A notice's ZIP (AES-256, AE-2): the key derivation is most of it.
     let notice = renderer.render(&issue(&mut Generator::os(), &requests[0]), &fonts, created).expect("renders");
-    let password = Generator::os().generate(&tsuchi::secrets::PasswordPolicy::temp_password(), "KJ0000000000");
+    let password = Generator::os().generate(&tsuchi::engine::secrets::PasswordPolicy::temp_password(), "KJ0000000000");
     let when = created.naive_local();
     measure(1, "ZIPs of one notice", || {
         (0..NOTICES)
             .map(|_| {
-                tsuchi::pack::zip_one("a.pdf", &notice, &password, tsuchi::pack::ZipEncryption::Aes256, when)
-                    .expect("zips")
-                    .len()
+                tsuchi::engine::pack::zip_one(
+                    "a.pdf",
+                    &notice,
+                    &password,
+                    tsuchi::engine::pack::ZipEncryption::Aes256,
+                    when,
+                )
+                .expect("zips")
+                .len()
             })
             .sum()
     });

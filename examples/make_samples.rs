@@ -6,7 +6,7 @@
 //! rejection next to rows that go through.
 
 use rust_xlsxwriter::{Format, Workbook, Worksheet};
-use tsuchi::intake::fields::office_check_digit;
+use tsuchi::engine::intake::fields::office_check_digit;
 
 const HEADER: [&str; 12] = [
     "申請番号",

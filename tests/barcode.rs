@@ -8,11 +8,11 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 use common::{text, tool};
-use tsuchi::config::Config;
-use tsuchi::intake::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Request, RequestId, UserId};
-use tsuchi::notice::{Notice, Secrets};
-use tsuchi::render::{Item, Renderer};
-use tsuchi::secrets::Generator;
+use tsuchi::engine::config::Config;
+use tsuchi::engine::intake::{NoticeKind, OfficeNo, PhoneNo, PostalCode, Request, RequestId, UserId};
+use tsuchi::engine::notice::{Notice, Secrets};
+use tsuchi::engine::render::{Item, Renderer};
+use tsuchi::engine::secrets::Generator;
 
 fn barcode_command(postal: &str, address: &str) -> (i32, String) {
     let out = common::command().args(["barcode", postal, address]).output().unwrap();
@@ -201,7 +201,7 @@ fn the_printed_bars_have_japan_posts_widths_pitch_and_heights_at_600_dpi() {
     let n = notice(r);
     let dir = tempfile::tempdir().unwrap();
     let pdf = dir.path().join("notice.pdf");
-    std::fs::write(&pdf, renderer.render(&n, &fonts, tsuchi::batch::now_in_tokyo()).unwrap()).unwrap();
+    std::fs::write(&pdf, renderer.render(&n, &fonts, tsuchi::ground::wareki::now_in_tokyo()).unwrap()).unwrap();
     let (img, mm_per_px) = raster(&pdf, dir.path());
 
     // Every bar crosses the timing band: the rows with exactly 67 dark runs.

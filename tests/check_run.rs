@@ -8,11 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use proptest::prelude::*;
-use tsuchi::batch::{self, RunOptions, Silent};
-use tsuchi::config::Config;
-use tsuchi::intake::{self, ReadOptions};
-use tsuchi::plan::{self, PlanInput, SecretSource};
-use tsuchi::render::Renderer;
+use tsuchi::engine::batch::{self, RunOptions, Silent};
+use tsuchi::engine::config::Config;
+use tsuchi::engine::intake::{self, ReadOptions};
+use tsuchi::engine::plan::{self, PlanInput, SecretSource};
+use tsuchi::engine::render::Renderer;
 
 use common::{batch_dir, text, tsuchi};
 
@@ -29,7 +29,7 @@ struct Row {
 
 fn office_no(i: usize) -> String {
     let payload = format!("131{:06}", 100_000 + i);
-    format!("{payload}{}", tsuchi::intake::fields::office_check_digit(&payload).unwrap())
+    format!("{payload}{}", tsuchi::engine::intake::fields::office_check_digit(&payload).unwrap())
 }
 
 fn quote(value: &str) -> String {

@@ -323,14 +323,15 @@ fn status_names_the_user_id_and_prefecture_and_its_counts_add_up() {
 
 #[test]
 fn words_for_no_fax_are_blank_and_a_bad_fax_is_named_as_a_fax() {
-    use tsuchi::model::PhoneNo;
+    use tsuchi::ground::model::PhoneNo;
     for none in ["なし", "無し", "-", "ー", "－", "―", " なし ", "ナシ", "N/A", "none", "--"] {
         assert!(PhoneNo::means_none(none), "{none}");
     }
     for number in ["03-1234-5678", "0312345678", "", "なしです03"] {
         assert!(!PhoneNo::means_none(number), "{number}");
     }
-    let reason = tsuchi::i18n::with_lang(tsuchi::i18n::Lang::Ja, || PhoneNo::parse_fax("12345").unwrap_err());
+    let reason =
+        tsuchi::ground::i18n::with_lang(tsuchi::ground::i18n::Lang::Ja, || PhoneNo::parse_fax("12345").unwrap_err());
     assert!(reason.starts_with("FAX番号は"), "{reason}");
 }
 

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
-use tsuchi::intake::{self, Intake, IntakeError, ReadOptions};
+use tsuchi::engine::intake::{self, Intake, IntakeError, ReadOptions};
 
 use common::{patch, text, tsuchi};
 
@@ -95,7 +95,7 @@ fn xlsx(grid: &Grid) -> Vec<u8> {
     for (r, row) in grid.rows.iter().enumerate() {
         for (c, cell) in row.iter().enumerate() {
             let (r32, c16) = (r as u32, c as u16);
-            let reference = format!("{}{}", tsuchi::intake::column_letter(c), r + 1);
+            let reference = format!("{}{}", tsuchi::engine::intake::column_letter(c), r + 1);
             match cell {
                 Cell::Text(t) if t.is_empty() => {}
                 Cell::Text(t) => drop(sheet.write_string(r32, c16, t).unwrap()),

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
-use tsuchi::batch::{self, Progress, RunOptions};
-use tsuchi::render::Renderer;
+use tsuchi::engine::batch::{self, Progress, RunOptions};
+use tsuchi::engine::render::Renderer;
 
 use common::{batch_dirs, sample, text};
 
@@ -39,7 +39,7 @@ fn output(o: &std::process::Output) -> String {
 
 /// The batch IDs a run started in the next `seconds` could take (Tokyo time, as tsuchi names them).
 fn next_batch_ids(seconds: i64) -> Vec<String> {
-    let now = tsuchi::wareki::now_in_tokyo();
+    let now = tsuchi::ground::wareki::now_in_tokyo();
     (0..seconds).map(|s| (now + chrono::Duration::seconds(s)).format("%Y%m%d-%H%M%S").to_string()).collect()
 }
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tsuchi::intake::{self, ReadOptions};
+use tsuchi::engine::intake::{self, ReadOptions};
 
 fn inputs(folder: &str) -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
@@ -48,7 +48,7 @@ fn every_kept_mailing_list_input_is_read_or_refused() {
     for file in &files {
         let bytes = std::fs::read(file).unwrap();
         let read = std::panic::catch_unwind(|| {
-            let _ = tsuchi::lifecycle::mail_list::read_bytes(Path::new("発送リスト.xlsx"), &bytes);
+            let _ = tsuchi::engine::lifecycle::mail_list::read_bytes(Path::new("発送リスト.xlsx"), &bytes);
         });
         assert!(read.is_ok(), "{} made the reader panic", file.display());
     }

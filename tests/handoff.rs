@@ -277,7 +277,7 @@ fn the_same_office_id_and_kind_twice_is_still_a_duplicate() {
 #[test]
 fn debian_age_decrypts_every_chunk_shape_for_every_recipient() {
     let dir = tempfile::tempdir().unwrap();
-    let keys: Vec<(String, tsuchi::age::Recipient)> = (0..2)
+    let keys: Vec<(String, tsuchi::engine::age::Recipient)> = (0..2)
         .map(|i| {
             let key = dir.path().join(format!("key{i}.txt"));
             tool("age-keygen", &["-o", key.to_str().unwrap()]);
@@ -289,10 +289,10 @@ fn debian_age_decrypts_every_chunk_shape_for_every_recipient() {
             (key.to_str().unwrap().to_string(), public.parse().unwrap())
         })
         .collect();
-    let recipients: Vec<tsuchi::age::Recipient> = keys.iter().map(|(_, r)| r.clone()).collect();
+    let recipients: Vec<tsuchi::engine::age::Recipient> = keys.iter().map(|(_, r)| r.clone()).collect();
     for len in [0, 1, 64 * 1024, 64 * 1024 + 1, 200 * 1024] {
         let plain: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
-        let mut writer = tsuchi::age::encrypt(&recipients, Vec::new()).unwrap();
+        let mut writer = tsuchi::engine::age::encrypt(&recipients, Vec::new()).unwrap();
         std::io::Write::write_all(&mut writer, &plain).unwrap();
         let file = dir.path().join(format!("{len}.age"));
         std::fs::write(&file, writer.finish().unwrap()).unwrap();

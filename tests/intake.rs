@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use tsuchi::intake::{self, Intake, NoticeKind, ReadOptions, Rejection};
+use tsuchi::engine::intake::{self, Intake, NoticeKind, ReadOptions, Rejection};
 
 fn sample(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("samples").join(name)

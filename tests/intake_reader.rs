@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use calamine::Reader;
 use rust_xlsxwriter::{Workbook, Worksheet};
-use tsuchi::intake::{self, Intake, IntakeError, ReadOptions, Rejection};
+use tsuchi::engine::intake::{self, Intake, IntakeError, ReadOptions, Rejection};
 
 use common::patch;
 
@@ -405,7 +405,7 @@ fn a_cell_over_32767_characters_is_rejected_and_rejected_xlsx_still_opens() {
     assert_eq!(r.reason, "32,767文字を超えています（40,000文字）");
 
     let xlsx = dir.path().join("rejected.xlsx");
-    tsuchi::report::write_rejected_xlsx(&xlsx, &intake.not_issued()).unwrap();
+    tsuchi::engine::report::write_rejected_xlsx(&xlsx, &intake.not_issued()).unwrap();
     let mut book = calamine::open_workbook_auto(&xlsx).unwrap();
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     let value = range.get_value((1, 3)).unwrap().to_string();

@@ -9,10 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Output;
 
 use common::{batch_dir, text, xlsx_rows};
-use tsuchi::barcode::NoBarcode;
-use tsuchi::i18n::{Lang, with_lang};
-use tsuchi::intake::fields::office_check_digit;
-use tsuchi::postal::{Entry, Kind, PostalTable};
+use tsuchi::engine::barcode::NoBarcode;
+use tsuchi::engine::intake::fields::office_check_digit;
+use tsuchi::ground::i18n::{Lang, with_lang};
+use tsuchi::ground::postal::{Entry, Kind, PostalTable};
 
 /// Fails when `text` has a Japanese character outside 「」.
 #[track_caller]
@@ -217,7 +217,7 @@ fn every_reason_for_no_barcode_has_an_english_text() {
         with_lang(Lang::En, || NoBarcode::OtherCity.reason()),
         "the prefecture or city of the address does not match the postal code"
     );
-    let bad = with_lang(Lang::En, || tsuchi::barcode::encode("1000013", "1あ").unwrap_err().to_string());
+    let bad = with_lang(Lang::En, || tsuchi::engine::barcode::encode("1000013", "1あ").unwrap_err().to_string());
     assert_eq!(
         bad,
         "The address number holds 「あ」, which the barcode cannot encode (only digits, 「-」 and capital letters)"
@@ -244,20 +244,20 @@ fn the_places_of_a_postal_code_quote_japan_posts_names_in_english() {
         entry(Kind::Building, "丸の内", "1階", "丸の内ビル"),
         entry(Kind::Representative, "", "", ""),
     ];
-    let english = with_lang(Lang::En, || tsuchi::postal::places(&places));
+    let english = with_lang(Lang::En, || tsuchi::ground::postal::places(&places));
     assert_eq!(
         english,
         "「東京都千代田区霞が関（1〜3丁目）」, 「東京都千代田区大手町」 (an office's own postal code) (and 2 more)"
     );
     assert_english(&english);
     assert_eq!(
-        with_lang(Lang::Ja, || tsuchi::postal::places(&places)),
+        with_lang(Lang::Ja, || tsuchi::ground::postal::places(&places)),
         "東京都千代田区霞が関（1〜3丁目）・東京都千代田区大手町（事業所の個別番号） ほか2か所"
     );
-    let two = with_lang(Lang::En, || tsuchi::postal::places(&places[2..]));
+    let two = with_lang(Lang::En, || tsuchi::ground::postal::places(&places[2..]));
     assert_eq!(two, "「東京都千代田区丸の内丸の内ビル（1階）」 or 「東京都千代田区」");
     assert_eq!(
-        with_lang(Lang::Ja, || tsuchi::postal::places(&places[2..])),
+        with_lang(Lang::Ja, || tsuchi::ground::postal::places(&places[2..])),
         "東京都千代田区丸の内丸の内ビル（1階）・東京都千代田区"
     );
 }
@@ -288,7 +288,7 @@ fn a_japan_post_file_that_cannot_be_used_says_why_in_english() {
 
 #[test]
 fn password_policy_and_zip_errors_are_english_under_lang_en() {
-    use tsuchi::secrets::PasswordPolicy;
+    use tsuchi::engine::secrets::PasswordPolicy;
     let long = PasswordPolicy { length: 20, ..PasswordPolicy::temp_password() };
     assert_eq!(
         with_lang(Lang::En, || long.validate()),
@@ -303,17 +303,21 @@ fn password_policy_and_zip_errors_are_english_under_lang_en() {
         assert_english(&reason);
     }
 
-    let secret = tsuchi::secrets::Generator::seeded(1).generate(&PasswordPolicy::temp_password(), "KJ000000000000");
+    let secret =
+        tsuchi::engine::secrets::Generator::seeded(1).generate(&PasswordPolicy::temp_password(), "KJ000000000000");
     let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap().and_hms_opt(9, 0, 0).unwrap();
-    let aes = tsuchi::pack::ZipEncryption::Aes256;
-    let err =
-        with_lang(Lang::En, || tsuchi::pack::zip_one("通知/書.pdf", b"x", &secret, aes, now).unwrap_err().to_string());
+    let aes = tsuchi::engine::pack::ZipEncryption::Aes256;
+    let err = with_lang(Lang::En, || {
+        tsuchi::engine::pack::zip_one("通知/書.pdf", b"x", &secret, aes, now).unwrap_err().to_string()
+    });
     assert_eq!(
         err,
         "The ZIP file cannot be made: the file name 「通知/書.pdf」 cannot be used (it must not be empty nor contain 「/」 or 「\\」)"
     );
     let old = chrono::NaiveDate::from_ymd_opt(1979, 12, 31).unwrap().and_hms_opt(0, 0, 0).unwrap();
-    let err = with_lang(Lang::En, || tsuchi::pack::zip_one("a.pdf", b"x", &secret, aes, old).unwrap_err().to_string());
+    let err = with_lang(Lang::En, || {
+        tsuchi::engine::pack::zip_one("a.pdf", b"x", &secret, aes, old).unwrap_err().to_string()
+    });
     assert!(err.contains("cannot record the time 1979-12-31 00:00:00 (it must lie between 1980 and 2107)"), "{err}");
     assert!(!err.contains(secret.expose()), "never a password in a message");
 }
@@ -340,9 +344,9 @@ fn templates(dir: &Path, edit: impl Fn(&str) -> String) -> PathBuf {
 #[test]
 fn a_broken_template_is_explained_in_english_with_its_file() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = tsuchi::config::Config::default();
+    let mut config = tsuchi::engine::config::Config::default();
     config.templates.dir = Some(templates(dir.path(), |t| t.replace("honorific(word=honorific_person)", "honorific")));
-    let err = with_lang(Lang::En, || tsuchi::render::Renderer::new(&config).err().unwrap().to_string());
+    let err = with_lang(Lang::En, || tsuchi::engine::render::Renderer::new(&config).err().unwrap().to_string());
     assert!(err.starts_with("The notice template ("), "{err}");
     assert!(err.contains("notices/registration.toml.tera: "), "{err}");
     assert!(
@@ -350,18 +354,18 @@ fn a_broken_template_is_explained_in_english_with_its_file() {
         "{err}"
     );
     assert!(!err.contains('：'), "{err}");
-    let japanese = with_lang(Lang::Ja, || tsuchi::render::Renderer::new(&config).err().unwrap().to_string());
+    let japanese = with_lang(Lang::Ja, || tsuchi::engine::render::Renderer::new(&config).err().unwrap().to_string());
     assert!(japanese.starts_with("通知書のテンプレート（"), "{japanese}");
     assert!(japanese.contains("honorific には敬称を word=... で渡してください"), "{japanese}");
 
     let missing = dir.path().join("nothing-here");
     config.templates.dir = Some(missing.clone());
-    let err = with_lang(Lang::En, || tsuchi::render::Renderer::new(&config).err().unwrap().to_string());
+    let err = with_lang(Lang::En, || tsuchi::engine::render::Renderer::new(&config).err().unwrap().to_string());
     assert!(err.contains(&format!("{}: ", missing.join("notices/_header.toml.tera").display())), "{err}");
 }
 
 /// A notice document of the built-in geometry with `blocks` (TOML) as its body.
-fn document(blocks: &str) -> tsuchi::render::template::Document {
+fn document(blocks: &str) -> tsuchi::engine::render::template::Document {
     let head = r#"
 title = "通知書"
 subject = "通知書"
@@ -380,9 +384,9 @@ text = ""
     toml::from_str(&format!("{head}{blocks}")).unwrap()
 }
 
-fn layout_error(doc: &tsuchi::render::template::Document) -> String {
-    use tsuchi::render::layout::{LayoutOptions, Marks, layout};
-    let geometry = tsuchi::render::template::Templates::builtin().unwrap().geometry;
+fn layout_error(doc: &tsuchi::engine::render::template::Document) -> String {
+    use tsuchi::engine::render::layout::{LayoutOptions, Marks, layout};
+    let geometry = tsuchi::engine::render::template::Templates::builtin().unwrap().geometry;
     let marks = Marks { secrets: &[], bars: None, redacted: false };
     with_lang(Lang::En, || layout(doc, &marks, &geometry, LayoutOptions::default()).err().unwrap().to_string())
 }

@@ -5,10 +5,10 @@
 use std::path::{Path, PathBuf};
 
 use rust_xlsxwriter::Workbook;
-use tsuchi::config::{Config, ConfigError};
-use tsuchi::i18n::{Lang, with_lang};
-use tsuchi::intake::{self, Intake, IntakeError, NoticeKind, ReadOptions};
-use tsuchi::model::{OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, UserId};
+use tsuchi::engine::config::{Config, ConfigError};
+use tsuchi::engine::intake::{self, Intake, IntakeError, NoticeKind, ReadOptions};
+use tsuchi::ground::i18n::{Lang, with_lang};
+use tsuchi::ground::model::{OfficeNo, PhoneNo, PostalCode, Prefecture, RequestId, UserId};
 
 mod common;
 
@@ -93,7 +93,7 @@ fn check_of_the_sample_with_mistakes_gives_every_reason_in_english() {
 
     for reason in &said {
         assert_english_but(reason, &values);
-        let shown = tsuchi::report::terminal_safe(reason);
+        let shown = tsuchi::engine::report::terminal_safe(reason);
         let line = stdout
             .lines()
             .find(|line| line.contains(&shown))
@@ -132,9 +132,9 @@ fn code_field_reasons_are_english() {
             RequestId::parse("R-\u{7}1").unwrap_err(),
             NoticeKind::parse("変更届").unwrap_err(),
             Prefecture::parse("東京府").unwrap_err(),
-            tsuchi::wareki::format(
+            tsuchi::ground::wareki::format(
                 chrono::NaiveDate::from_ymd_opt(1926, 12, 24).unwrap(),
-                tsuchi::wareki::DateStyle::Padded,
+                tsuchi::ground::wareki::DateStyle::Padded,
             )
             .unwrap_err(),
         ]

@@ -159,7 +159,7 @@ fn verify_finds_an_edited_ledger_event() {
 fn a_second_run_on_the_same_output_root_is_refused_while_one_is_running() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let held = tsuchi::ledger::Ledger::open(&out).unwrap();
+    let held = tsuchi::engine::audit::ledger::Ledger::open(&out).unwrap();
     let second = run(dir.path(), &sample("requests.xlsx"), &[]);
     assert_eq!(second.status.code(), Some(2));
     assert!(text(&second.stderr).contains("使用中"), "{}", text(&second.stderr));
@@ -175,7 +175,7 @@ fn big_input(dir: &Path, rows: usize) -> PathBuf {
     let kinds = ["登録結果", "再発行", "証明書PW再発行"];
     for i in 0..rows {
         let payload = format!("137{i:06}");
-        let office = format!("{payload}{}", tsuchi::intake::fields::office_check_digit(&payload).unwrap());
+        let office = format!("{payload}{}", tsuchi::engine::intake::fields::office_check_digit(&payload).unwrap());
         csv.push_str(&format!(
             "C{i:04},{},{office},クラッシュ試験事業所{i},100-0013,東京都千代田区霞が関{}丁目,03-1234-0000,03-1234-0001,KJ13{office}\n",
             kinds[i % 3],

@@ -4,7 +4,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::path::Path;
 
-use tsuchi::i18n::{self, Entry, Lang};
+use tsuchi::ground::i18n::{self, Entry, Lang};
 
 mod common;
 

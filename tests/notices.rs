@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use common::tool;
 
 use chrono::NaiveDate;
-use tsuchi::batch::now_in_tokyo;
-use tsuchi::config::Config;
-use tsuchi::intake::{self, NoticeKind, ReadOptions, Request};
-use tsuchi::notice::{Notice, SecretSlot, Secrets};
-use tsuchi::render::{PdfFonts, Renderer};
-use tsuchi::secrets::Generator;
+use tsuchi::engine::config::Config;
+use tsuchi::engine::intake::{self, NoticeKind, ReadOptions, Request};
+use tsuchi::engine::notice::{Notice, SecretSlot, Secrets};
+use tsuchi::engine::render::{PdfFonts, Renderer};
+use tsuchi::engine::secrets::Generator;
+use tsuchi::ground::wareki::now_in_tokyo;
 
 fn sample_requests() -> Vec<Request> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/requests.xlsx");
@@ -336,7 +336,7 @@ fn the_reading_row_spells_each_character_in_katakana() {
     let r = render(&renderer, &fonts, request, 9);
     let flat = squeeze(&tool("pdftotext", &["-layout", r.pdf.to_str().unwrap(), "-"]));
     let secret = r.notice.secret(SecretSlot::CertPassword).unwrap();
-    let readings: String = secret.chars().map(tsuchi::secrets::reading).collect();
+    let readings: String = secret.chars().map(tsuchi::engine::secrets::reading).collect();
     // Cell by cell, a long reading on two or three lines (ダブ / リュー).
     let (_, frame) = renderer.frame(&r.notice).unwrap();
     let lines: Vec<&str> = frame.texts().filter(|t| t.role.ends_with(":row2")).map(|t| t.text.as_str()).collect();

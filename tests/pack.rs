@@ -1,12 +1,12 @@
-//! Checks `tsuchi::pack` against an independent reader: the `7z` command of Debian's
+//! Checks `tsuchi::engine::pack` against an independent reader: the `7z` command of Debian's
 //! p7zip-full. A missing `7z` fails these tests rather than skipping them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use tsuchi::pack::{ZipEncryption, zip_one};
-use tsuchi::secrets::{Generator, PasswordPolicy, Secret};
+use tsuchi::engine::pack::{ZipEncryption, zip_one};
+use tsuchi::engine::secrets::{Generator, PasswordPolicy, Secret};
 
 const JAPANESE_NAME: &str = "1311111114_証明書PW再発行.pdf";
 
@@ -295,7 +295,7 @@ fn pyzipper_verdicts(archives: &[(PathBuf, Secret)]) -> Vec<String> {
 
 #[test]
 fn pyzipper_opens_symbol_passwords_of_every_allowed_length_and_refuses_a_wrong_one() {
-    use tsuchi::secrets::{ZIP_MAX_LENGTH, ZIP_MIN_LENGTH};
+    use tsuchi::engine::secrets::{ZIP_MAX_LENGTH, ZIP_MIN_LENGTH};
     let dir = tempfile::tempdir().expect("tempdir");
     // ZIP opening passwords (14..=32) and the login passwords a ZIP may open with (8..=16),
     // with symbols on: every length, three passwords each.

@@ -15,14 +15,14 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use common::tool;
-use tsuchi::batch::now_in_tokyo;
-use tsuchi::config::Config;
-use tsuchi::intake::{self, NoticeKind, ReadOptions, Request};
-use tsuchi::model::Prefecture;
-use tsuchi::notice::{Notice, Secrets};
-use tsuchi::render::layout::{Area, Item, address_area};
-use tsuchi::render::{CoverInfo, Frame, PdfFonts, Renderer, pdf};
-use tsuchi::secrets::{Generator, Secret};
+use tsuchi::engine::config::Config;
+use tsuchi::engine::intake::{self, NoticeKind, ReadOptions, Request};
+use tsuchi::engine::notice::{Notice, Secrets};
+use tsuchi::engine::render::layout::{Area, Item, address_area};
+use tsuchi::engine::render::{CoverInfo, Frame, PdfFonts, Renderer, pdf};
+use tsuchi::engine::secrets::{Generator, Secret};
+use tsuchi::ground::model::Prefecture;
+use tsuchi::ground::wareki::now_in_tokyo;
 
 const DPI: f32 = 300.0;
 const MIN_PT: f32 = 8.0;
@@ -163,7 +163,7 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
     renderer
         .zip_password_pages(&info.batch_id, date(), &entries, |frame| {
             pages.push(frame);
-            Ok::<_, tsuchi::render::RenderError>(())
+            Ok::<_, tsuchi::engine::render::RenderError>(())
         })
         .unwrap();
     for (i, frame) in pages.into_iter().enumerate() {
@@ -191,8 +191,10 @@ fn two_mm_inside(frame: Area) -> Area {
 fn check_window(sheet: &Sheet, config: &Config) {
     let renderer = Renderer::new(config).unwrap();
     let g = renderer.geometry();
-    let options =
-        tsuchi::render::layout::LayoutOptions { address_offset: config.layout.address_offset_mm, ..Default::default() };
+    let options = tsuchi::engine::render::layout::LayoutOptions {
+        address_offset: config.layout.address_offset_mm,
+        ..Default::default()
+    };
     let frame = address_area(&g.address, options);
     let inner = two_mm_inside(frame);
     let within = |a: Area| {
@@ -392,7 +394,7 @@ fn check_raster(sheet: &Sheet, dir: &Path, config: &Config) {
     if sheet.name.starts_with("notice_") || sheet.name.starts_with("archive_") {
         let g = Renderer::new(config).unwrap();
         let geometry = g.geometry();
-        let options = tsuchi::render::layout::LayoutOptions {
+        let options = tsuchi::engine::render::layout::LayoutOptions {
             address_offset: config.layout.address_offset_mm,
             ..Default::default()
         };

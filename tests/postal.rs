@@ -9,7 +9,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::{batch_dir, text, tsuchi, xlsx_rows};
-use tsuchi::intake::fields::office_check_digit;
+use tsuchi::engine::intake::fields::office_check_digit;
 
 const HEADER: &str = "申請番号,通知種別,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID\n";
 

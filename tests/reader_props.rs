@@ -2,7 +2,7 @@
 //! file ends up exactly once as a request, a skipped row or a rejected row.
 
 use proptest::prelude::*;
-use tsuchi::intake::{self, ReadOptions};
+use tsuchi::engine::intake::{self, ReadOptions};
 
 fn read_bytes(name: &str, bytes: &[u8]) -> Result<intake::Intake, intake::IntakeError> {
     let dir = tempfile::tempdir().unwrap();

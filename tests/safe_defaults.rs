@@ -69,9 +69,9 @@ fn run_refuses_the_placeholder_issuer_and_phone_before_issuing() {
 fn run_refuses_no_recipient_the_templates_example_key_and_the_demo_key_outside_the_samples() {
     let issuer = common::TEST_ISSUER;
     refused_with(&format!("{issuer}[handoff]\nrecipients = []\n"), &["[handoff] recipients", "mode = \"manual\""]);
-    let example = tsuchi::handoff::TEMPLATE_EXAMPLE_KEY;
+    let example = tsuchi::engine::handoff::TEMPLATE_EXAMPLE_KEY;
     refused_with(&format!("{issuer}[handoff]\nrecipients = [\"{example}\"]\n"), &[example, "例の鍵"]);
-    let demo = tsuchi::handoff::DEMO_KEY;
+    let demo = tsuchi::engine::handoff::DEMO_KEY;
     refused_with(&format!("{issuer}[handoff]\nrecipients = [\"{demo}\"]\n"), &[demo, "見本専用の鍵"]);
     // Uncommented in tsuchi init's template, the example key is refused too.
     let dir = tempfile::tempdir().unwrap();
@@ -87,7 +87,7 @@ fn run_refuses_no_recipient_the_templates_example_key_and_the_demo_key_outside_t
 #[test]
 fn the_demo_key_is_the_public_key_of_the_identity_in_samples() {
     let key = std::fs::read_to_string(sample("demo-operator.key")).unwrap();
-    assert!(key.contains(&format!("# public key: {}", tsuchi::handoff::DEMO_KEY)), "{key}");
+    assert!(key.contains(&format!("# public key: {}", tsuchi::engine::handoff::DEMO_KEY)), "{key}");
     assert!(key.contains("見本専用") && key.contains("DEMO KEY"), "marked as a demo key: {key}");
 }
 

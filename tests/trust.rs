@@ -9,7 +9,7 @@ mod common;
 use std::path::Path;
 
 use common::{batch_dirs, sample, text};
-use tsuchi::ledger::{GENESIS, Ledger, request_row_hash};
+use tsuchi::engine::audit::ledger::{GENESIS, Ledger, request_row_hash};
 
 fn verify_all(out: &Path, extra: &[&str]) -> (i32, String) {
     let o = common::command().arg("verify").arg("--out").arg(out).args(extra).output().unwrap();
@@ -165,7 +165,7 @@ fn a_wholesale_rewrite_passes_the_chain_but_not_the_head_kept_on_paper() {
 /// as someone who knows the format would; with `folder`, also the batch folder's events.jsonl,
 /// its manifest and their `files` rows.
 fn rewrite(out: &Path, id: &str, folder: bool) {
-    use tsuchi::audit::sha256_hex;
+    use tsuchi::ground::digest::sha256_hex;
     common::edit_ledger(out, "UPDATE requests SET outcome = 'rejected', reason = 'x' WHERE rowid = 1");
     let ledger = Ledger::open_read_only(out).unwrap().unwrap();
     let changed = ledger.requests(id).unwrap().into_iter().find(|r| r.reason == "x").unwrap();
@@ -178,9 +178,9 @@ fn rewrite(out: &Path, id: &str, folder: bool) {
                 pair[1] = request_row_hash(id, &changed).into();
             }
         }
-        e.detail = tsuchi::ledger::Detail::of(&detail);
+        e.detail = tsuchi::engine::audit::ledger::Detail::of(&detail);
     }
-    let rechain = |events: &mut Vec<tsuchi::ledger::Event>| {
+    let rechain = |events: &mut Vec<tsuchi::engine::audit::ledger::Event>| {
         let mut prev = GENESIS.to_string();
         for e in events.iter_mut() {
             e.prev_hash = prev.clone();
@@ -193,7 +193,7 @@ fn rewrite(out: &Path, id: &str, folder: bool) {
         let batch = out.join(id);
         let mut written: Vec<(String, Vec<u8>)> = Vec::new();
         let in_folder: Vec<_> = events.iter().filter(|e| e.kind != "batch.sealed").cloned().collect();
-        let jsonl = tsuchi::audit::log::jsonl(&in_folder);
+        let jsonl = tsuchi::engine::audit::log::jsonl(&in_folder);
         std::fs::write(batch.join("audit").join("events.jsonl"), &jsonl).unwrap();
         written.push(("audit/events.jsonl".into(), jsonl));
         let mut manifest: serde_json::Value =
@@ -215,7 +215,7 @@ fn rewrite(out: &Path, id: &str, folder: bool) {
                 f[2] = bytes.len().into();
             }
         }
-        seal.detail = tsuchi::ledger::Detail::of(&detail);
+        seal.detail = tsuchi::engine::audit::ledger::Detail::of(&detail);
         let conn = rusqlite::Connection::open(out.join("ledger.sqlite")).unwrap();
         for (path, bytes) in &written {
             conn.execute(

@@ -8,7 +8,7 @@ mod common;
 use std::path::Path;
 
 use common::{batch_dirs, sample, text};
-use tsuchi::ledger::{GENESIS, Ledger};
+use tsuchi::engine::audit::ledger::{GENESIS, Ledger};
 
 fn verify(args: &[&str], cwd: &Path) -> (i32, String) {
     let o = common::command().arg("verify").args(args).current_dir(cwd).output().unwrap();

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use tsuchi::lifecycle::mail_list;
+use tsuchi::engine::lifecycle::mail_list;
 
 fuzz_target!(|data: &[u8]| {
     let _ = mail_list::read_bytes(Path::new("発送リスト.xlsx"), data);

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use libfuzzer_sys::fuzz_target;
-use tsuchi::intake::{self, ReadOptions};
+use tsuchi::engine::intake::{self, ReadOptions};
 
 fuzz_target!(|data: &[u8]| {
     let _ = intake::read_bytes(Path::new("申請一覧.csv"), data, &ReadOptions::default());

@@ -15,7 +15,7 @@ pub async fn css() -> Response {
 /// The Japanese font the notices embed, as the pages' last resort: a browser loads it only
 /// where the PC has none of the system fonts the style sheet names first (Yu Gothic, Meiryo …).
 pub async fn font() -> Response {
-    ([(header::CONTENT_TYPE, "font/ttf")], crate::font::GOTHIC_BYTES).into_response()
+    ([(header::CONTENT_TYPE, "font/ttf")], crate::ground::font::GOTHIC_BYTES).into_response()
 }
 
 pub async fn js() -> Response {

@@ -112,7 +112,7 @@ fn same_origin(host: &str, headers: &HeaderMap) -> bool {
 
 fn forbidden(state: &session::State) -> Response {
     let _ = state;
-    view::bare(crate::i18n::lang(), StatusCode::FORBIDDEN, "forbidden.html.tera")
+    view::bare(crate::ground::i18n::lang(), StatusCode::FORBIDDEN, "forbidden.html.tera")
 }
 
 /// The headers of every response: nothing runs but this server's own script, nothing embeds

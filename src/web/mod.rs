@@ -5,7 +5,9 @@
 //! `templates/web/` and call the application layer; nothing here issues or stores a secret.
 
 mod assets;
+mod files;
 mod guard;
+mod issue;
 mod pages;
 mod session;
 mod upload;
@@ -15,7 +17,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::i18n::Lang;
+use crate::ground::i18n::Lang;
 use crate::msg;
 
 /// What `tsuchi serve` was asked.
@@ -43,9 +45,9 @@ pub enum WebError {
     #[error("{}", msg!("web.error.temp", error = .0))]
     Temp(std::io::Error),
     #[error("{0}")]
-    Config(#[from] crate::config::ConfigError),
+    App(#[from] crate::app::AppError),
     #[error("{0}")]
-    Held(#[from] crate::audit::lock::LockError),
+    Held(#[from] crate::engine::audit::lock::LockError),
 }
 
 /// Runs the server until Ctrl+C or the page's 「終了」. Prints the opening URL, one line, to
@@ -58,7 +60,7 @@ pub fn serve(options: ServeOptions) -> Result<(), WebError> {
 async fn run(options: ServeOptions) -> Result<(), WebError> {
     let settings = session::Settings::resolve(options.config.clone(), options.out.clone())?;
     // One server per ledger: a second one is told who holds this one.
-    let held = crate::audit::lock::Held::take(&settings.root, crate::audit::lock::SERVE)?;
+    let held = crate::engine::audit::lock::Held::take(&settings.root, crate::engine::audit::lock::SERVE)?;
     let requested = options.port.unwrap_or(0);
     let v4 = bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), requested)).await?;
     let port = v4.local_addr().map_err(WebError::Runtime)?.port();

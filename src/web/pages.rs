@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, Extension, Form, Multipart, State};
+use axum::extract::{DefaultBodyLimit, Extension, Form, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -14,8 +14,8 @@ use tera::Context;
 use super::guard::Visitor;
 use super::session::State as Shared;
 use super::view::{self, PAGES};
-use super::{assets, guard, upload};
-use crate::i18n::Lang;
+use super::{assets, files, guard, issue, upload};
+use crate::ground::i18n::Lang;
 
 type AppState = State<Arc<Shared>>;
 
@@ -24,11 +24,19 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/", get(home))
         .route("/lang", post(set_lang))
         .route("/quit", post(quit))
-        .route("/issue/check", post(issue_check).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
+        .route("/issue", get(issue::page))
+        .route("/issue/check", post(issue::check).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
+        .route("/issue/rejected.xlsx", get(issue::rejected))
+        .route("/issue/confirm", get(issue::confirm))
+        .route("/issue/run", post(issue::start))
+        .route("/issue/progress", get(issue::progress))
+        .route("/issue/progress.json", get(issue::progress_json))
+        .route("/issue/done", get(issue::done))
+        .route("/batch/{id}/{which}", get(files::batch_file))
         .route("/assets/tsuchi.css", get(assets::css))
         .route("/assets/tsuchi.js", get(assets::js))
         .route("/assets/ipaexg.ttf", get(assets::font));
-    for (path, template, _) in PAGES {
+    for (path, template, _) in PAGES.iter().filter(|(p, _, _)| *p != "/issue") {
         router = router.route(
             path,
             get(move |Extension(visitor): Extension<Visitor>| async move {
@@ -74,16 +82,4 @@ async fn set_lang(
 async fn quit(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
     state.stop();
     view::bare(visitor.session.lang, StatusCode::OK, "stopped.html.tera")
-}
-
-/// 「検査する」: the uploaded list, checked as `tsuchi check` checks it.
-async fn issue_check(State(state): AppState, Extension(visitor): Extension<Visitor>, form: Multipart) -> Response {
-    let mut context = Context::new();
-    match upload::receive(form, "requests", &state.uploads).await {
-        Ok(upload) => {
-            context.insert("received", &upload.name);
-        }
-        Err(message) => context.insert("error", &message),
-    }
-    view::page(&visitor.session, "/issue", "issue.html.tera", context)
 }

@@ -3,30 +3,34 @@
 //! from the operating system's CSPRNG, as the secrets are drawn.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
 use tokio::sync::watch;
 
-use crate::config::Config;
-use crate::i18n::Lang;
+use crate::app::{AppError, Place};
+use crate::ground::i18n::Lang;
 
-/// Where this server's ledger and settings are, resolved once at start as `run` resolves them.
+/// Where this server's settings and ledger are, as `run` finds them from the same `--config`
+/// and `--out`, resolved once at start.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The tsuchi.toml in use (`--config`, else one in the current folder), if any.
+    /// `--config` and `--out` as given: each operation loads its settings afresh from here, so a
+    /// change made on the settings page holds at once.
+    pub place: Place,
+    /// The tsuchi.toml in use, if any.
     pub config_path: Option<PathBuf>,
     /// The output root: the ledger and the batch folders.
     pub root: PathBuf,
 }
 
 impl Settings {
-    pub fn resolve(config: Option<PathBuf>, out: Option<PathBuf>) -> Result<Settings, crate::config::ConfigError> {
-        let default = Path::new("tsuchi.toml");
-        let config_path = config.or_else(|| default.exists().then(|| default.to_path_buf()));
-        let loaded = Config::load(config_path.as_deref())?;
-        let root = crate::home::output_root(out.as_deref(), loaded.output.root.as_deref(), config_path.as_deref());
-        Ok(Settings { config_path: config_path.map(|p| crate::home::absolute(&p)), root })
+    pub fn resolve(config: Option<PathBuf>, out: Option<PathBuf>) -> Result<Settings, AppError> {
+        let place = Place::new(config, out);
+        let loaded = place.settings()?;
+        let root = loaded.output_root(place.out.as_deref());
+        let config_path = loaded.file.as_deref().map(crate::engine::home::absolute);
+        Ok(Settings { place, config_path, root })
     }
 }
 
@@ -48,13 +52,15 @@ pub struct State {
     /// The private folder uploads are written to, removed when the server stops.
     pub uploads: PathBuf,
     jobs: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The 発行 page's list and batch.
+    pub desk: Mutex<super::issue::Desk>,
 }
 
 impl State {
     pub fn new(port: u16, default_lang: Lang, settings: Settings) -> std::io::Result<State> {
         let uploads =
             std::env::temp_dir().join(format!("tsuchi-serve-{}-{}", std::process::id(), &random_hex()?[..16]));
-        crate::fsutil::create_new_private_dir(&uploads)?;
+        crate::ground::fsutil::create_new_private_dir(&uploads)?;
         Ok(State {
             port,
             settings,
@@ -64,6 +70,7 @@ impl State {
             stop: watch::channel(false).0,
             uploads,
             jobs: Mutex::new(Vec::new()),
+            desk: Mutex::new(super::issue::Desk::default()),
         })
     }
 
@@ -116,6 +123,20 @@ impl State {
         self.stop.subscribe()
     }
 
+    /// Runs `job` on a thread of its own: a long operation neither blocks the pages nor ends
+    /// with the request (nor with a closed tab); the server waits for it before it exits.
+    pub fn spawn_job(&self, job: impl FnOnce() + Send + 'static) {
+        let handle = std::thread::spawn(job);
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.retain(|j| !j.is_finished());
+        jobs.push(handle);
+    }
+
+    /// Whether a job started from the page is still running.
+    pub fn busy(&self) -> bool {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|j| !j.is_finished())
+    }
+
     pub async fn wait_for_jobs(&self) {
         let jobs: Vec<_> = std::mem::take(&mut *self.jobs.lock().unwrap_or_else(|e| e.into_inner()));
         if jobs.is_empty() {
@@ -155,7 +176,7 @@ mod tests {
     #[test]
     fn the_opening_token_opens_one_session_once() {
         let dir = std::env::temp_dir();
-        let settings = Settings { config_path: None, root: dir };
+        let settings = Settings { place: Place::default(), config_path: None, root: dir };
         let state = State::new(1, Lang::Ja, settings).unwrap();
         let token = state.opening_token();
         assert_eq!(token.len(), 64);

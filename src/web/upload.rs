@@ -7,11 +7,28 @@ use std::path::{Path, PathBuf};
 
 use axum::extract::Multipart;
 
-use crate::intake::MAX_FILE_BYTES;
+use crate::engine::intake::MAX_FILE_BYTES;
 use crate::msg;
 
 /// The multipart body limit of an upload route: the file and the form around it.
 pub const BODY_LIMIT: usize = MAX_FILE_BYTES as usize + (1 << 20);
+
+/// Why an upload was not taken, in the catalogue's words.
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("{}", msg!("web.upload.none"))]
+    None,
+    #[error("{}", msg!("web.upload.empty", name = .0))]
+    Empty(String),
+    #[error("{}", msg!("web.upload.too_large", mib = MAX_FILE_BYTES >> 20))]
+    TooLarge,
+    #[error("{}", msg!("web.upload.failed", error = .0))]
+    Failed(String),
+}
+
+fn failed(e: impl std::fmt::Display) -> UploadError {
+    UploadError::Failed(e.to_string())
+}
 
 /// One uploaded file in the private folder, removed on drop unless kept.
 #[derive(Debug)]
@@ -31,29 +48,29 @@ impl Drop for Upload {
     }
 }
 
-/// Reads the form's file field `field` into `dir` (a folder of its own inside it). The page's
-/// message when there is none, it is empty, too large, or cannot be written.
-pub async fn receive(mut form: Multipart, field: &str, dir: &Path) -> Result<Upload, String> {
+/// Reads the form's file field `field` into `dir` (a folder of its own inside it); refused when
+/// there is none, it is empty, too large, or cannot be written.
+pub async fn receive(mut form: Multipart, field: &str, dir: &Path) -> Result<Upload, UploadError> {
     loop {
         let part = match form.next_field().await {
             Ok(Some(part)) => part,
-            Ok(None) => return Err(msg!("web.upload.none")),
-            Err(e) => return Err(msg!("web.upload.failed", error = e.body_text())),
+            Ok(None) => return Err(UploadError::None),
+            Err(e) => return Err(failed(e.body_text())),
         };
         if part.name() != Some(field) {
             continue;
         }
         let name = safe_name(part.file_name().unwrap_or_default());
         if name.is_empty() {
-            return Err(msg!("web.upload.none"));
+            return Err(UploadError::None);
         }
-        let folder = dir.join(super::session::random_hex().map_err(|e| msg!("web.upload.failed", error = e))?);
-        crate::fsutil::create_new_private_dir(&folder).map_err(|e| msg!("web.upload.failed", error = e))?;
+        let folder = dir.join(super::session::random_hex().map_err(failed)?);
+        crate::ground::fsutil::create_new_private_dir(&folder).map_err(failed)?;
         let path = folder.join(&name);
-        let file = crate::fsutil::create_private(&path);
+        let file = crate::ground::fsutil::create_private(&path);
         // From here on the upload removes itself, whatever happens.
         let upload = Upload { path, name };
-        let mut file = file.map_err(|e| msg!("web.upload.failed", error = e))?;
+        let mut file = file.map_err(failed)?;
         let mut part = part;
         let mut written: u64 = 0;
         loop {
@@ -61,18 +78,18 @@ pub async fn receive(mut form: Multipart, field: &str, dir: &Path) -> Result<Upl
                 Ok(Some(chunk)) => {
                     written += chunk.len() as u64;
                     if written > MAX_FILE_BYTES {
-                        return Err(msg!("web.upload.too_large", mib = MAX_FILE_BYTES >> 20));
+                        return Err(UploadError::TooLarge);
                     }
-                    file.write_all(&chunk).map_err(|e| msg!("web.upload.failed", error = e))?;
+                    file.write_all(&chunk).map_err(failed)?;
                 }
                 Ok(None) => break,
-                Err(e) => return Err(msg!("web.upload.failed", error = e.body_text())),
+                Err(e) => return Err(failed(e.body_text())),
             }
         }
         if written == 0 {
-            return Err(msg!("web.upload.empty", name = upload.name));
+            return Err(UploadError::Empty(upload.name.clone()));
         }
-        file.sync_all().map_err(|e| msg!("web.upload.failed", error = e))?;
+        file.sync_all().map_err(failed)?;
         return Ok(upload);
     }
 }

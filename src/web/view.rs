@@ -11,7 +11,7 @@ use axum::response::{Html, IntoResponse, Response};
 use tera::{Context, Tera, Value};
 
 use super::session::Session;
-use crate::i18n::{self, Lang};
+use crate::ground::i18n::{self, Lang};
 
 /// Every template, by its name under `templates/web/`.
 const TEMPLATES: &[(&str, &str)] = &[
@@ -20,6 +20,9 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("stopped.html.tera", include_str!("../../templates/web/stopped.html.tera")),
     ("settings.html.tera", include_str!("../../templates/web/settings.html.tera")),
     ("issue.html.tera", include_str!("../../templates/web/issue.html.tera")),
+    ("issue_confirm.html.tera", include_str!("../../templates/web/issue_confirm.html.tera")),
+    ("issue_progress.html.tera", include_str!("../../templates/web/issue_progress.html.tera")),
+    ("issue_done.html.tera", include_str!("../../templates/web/issue_done.html.tera")),
     ("mail.html.tera", include_str!("../../templates/web/mail.html.tera")),
     ("lookup.html.tera", include_str!("../../templates/web/lookup.html.tera")),
     ("history.html.tera", include_str!("../../templates/web/history.html.tera")),

@@ -135,7 +135,7 @@ pub fn hashes(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
         .into_iter()
         .map(|f| {
             let bytes = std::fs::read(&f).unwrap();
-            (f, tsuchi::audit::sha256_hex(&bytes))
+            (f, tsuchi::ground::digest::sha256_hex(&bytes))
         })
         .collect()
 }

@@ -51,8 +51,8 @@ pub fn test_config_without_handoff() -> &'static str {
 }
 
 /// [`TEST_CONFIG`] as the library reads it, for tests that run a batch without the binary.
-pub fn test_settings() -> tsuchi::config::Config {
-    tsuchi::config::Config::parse(TEST_CONFIG, Path::new("tsuchi.toml")).unwrap()
+pub fn test_settings() -> tsuchi::engine::config::Config {
+    tsuchi::engine::config::Config::parse(TEST_CONFIG, Path::new("tsuchi.toml")).unwrap()
 }
 
 /// The test installation's settings and `extra` (sections of its own, other than those of
@@ -185,16 +185,21 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// The fonts a batch of `requests` gets, collected as `plan` does: each request's notice laid
 /// out (with specimen secrets), the glyphs its page sets.
 pub fn fonts_for<'a>(
-    renderer: &tsuchi::render::Renderer,
-    requests: impl IntoIterator<Item = &'a tsuchi::model::Request>,
-) -> tsuchi::render::PdfFonts {
+    renderer: &tsuchi::engine::render::Renderer,
+    requests: impl IntoIterator<Item = &'a tsuchi::ground::model::Request>,
+) -> tsuchi::engine::render::PdfFonts {
     let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
-    let passwords = tsuchi::config::Config::default().passwords;
+    let passwords = tsuchi::engine::config::Config::default().passwords;
     let mut glyphs = std::collections::BTreeSet::new();
     for r in requests {
-        let notice = tsuchi::notice::Notice::issue(r.clone(), date, &passwords, tsuchi::notice::Secrets::Specimen);
+        let notice = tsuchi::engine::notice::Notice::issue(
+            r.clone(),
+            date,
+            &passwords,
+            tsuchi::engine::notice::Secrets::Specimen,
+        );
         let (_, frame) = renderer.frame(&notice).unwrap();
-        glyphs.extend(tsuchi::render::gothic_glyphs(&frame));
+        glyphs.extend(tsuchi::engine::render::gothic_glyphs(&frame));
     }
     renderer.fonts_for(&glyphs).unwrap()
 }

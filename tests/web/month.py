@@ -6,7 +6,10 @@ same screen with a device scale of 1.25) as target/web-screens/<n>-<page>-<lang>
 """
 
 import os
+import subprocess
 import sys
+import tempfile
+import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
@@ -49,6 +52,74 @@ def nav_to(driver, page):
     assert current.get_attribute("href").endswith("/" + page), current.get_attribute("href")
 
 
+def fetch(driver, href):
+    """A file the page links, fetched with the page's session cookie."""
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
+    url = driver.current_url.split("/", 3)
+    request = urllib.request.Request(f"{url[0]}//{url[2]}{href}", headers={"Cookie": cookies})
+    with urllib.request.urlopen(request) as response:
+        assert response.headers["Cache-Control"] == "no-store", response.headers
+        return response.read()
+
+
+def upload(driver, name):
+    nav_to(driver, "issue")
+    driver.find_element(By.ID, "requests").send_keys(os.path.join(SAMPLES, name))
+    driver.find_element(By.ID, "check").click()
+    return wait_for(driver, "#result")
+
+
+def issue(driver):
+    # The list with mistakes: every rejected row is listed with row, column, value and reason.
+    upload(driver, "requests_with_mistakes.xlsx")
+    problems = int(driver.find_element(By.ID, "count-rejected").get_attribute("data-problems"))
+    rows = driver.find_elements(By.CSS_SELECTOR, "#rejections tbody tr")
+    assert problems > 0 and len(rows) == problems, (problems, len(rows))
+    for row in rows:
+        cells = [td.text for td in row.find_elements(By.TAG_NAME, "td")]
+        assert len(cells) == 4 and cells[0].isdigit() and cells[1] and cells[3], cells
+    shot(driver, "10-issue-checked-mistakes-ja")
+    # The rows can be filtered.
+    box = driver.find_element(By.ID, "filter-rejections")
+    box.send_keys(rows[0].find_elements(By.TAG_NAME, "td")[3].text[:6])
+    visible = [r for r in rows if r.is_displayed()]
+    assert 0 < len(visible) <= len(rows)
+    box.clear()
+    assert fetch(driver, "/issue/rejected.xlsx")[:2] == b"PK"
+
+    # The corrected list: nothing rejected, then the confirmation with the counts.
+    upload(driver, "requests.xlsx")
+    assert not driver.find_elements(By.CSS_SELECTOR, "#rejections tbody tr")
+    to_issue = driver.find_element(By.ID, "count-issue").text
+    shot(driver, "11-issue-checked-ja")
+    driver.find_element(By.ID, "to-confirm").click()
+    confirm = wait_for(driver, "#confirm-text").text
+    assert to_issue.split("（")[0] in confirm, (to_issue, confirm)
+    shot(driver, "12-issue-confirm-ja")
+    driver.find_element(By.ID, "issue").click()
+
+    # Progress, then the batch.
+    WebDriverWait(driver, 300).until(ready.presence_of_element_located((By.ID, "done")))
+    assert "/issue/done" in driver.current_url, driver.current_url
+    head = driver.find_element(By.ID, "head").text
+    assert ":" in head, head
+    links = {a.text: a.get_attribute("href") for a in driver.find_elements(By.CSS_SELECTOR, "#files a")}
+    assert len(links) >= 2, links
+    shot(driver, "13-issue-done-ja")
+    # The print bundle parses and has the pages the page says.
+    pages = int(driver.find_element(By.ID, "paper").get_attribute("data-pages"))
+    bundle = next(href for href in links.values() if href.endswith("/print"))
+    pdf = fetch(driver, bundle.split("/", 3)[3] and "/" + bundle.split("/", 3)[3])
+    assert pdf[:5] == b"%PDF-", pdf[:16]
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as f:
+        f.write(pdf)
+        f.flush()
+        info = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True, check=True).stdout
+    found = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
+    assert found == pages, (found, pages)
+    print(f"month.py: bundle of {found} pages, chain head {head}")
+
+
 def main():
     driver = browser()
     try:
@@ -63,6 +134,8 @@ def main():
         for n, page in enumerate(PAGES, 1):
             nav_to(driver, page)
             shot(driver, f"{n:02d}-{page}-ja")
+
+        issue(driver)
 
         # The language switch, then back.
         driver.find_element(By.CSS_SELECTOR, 'button[name="lang"][value="en"]').click()

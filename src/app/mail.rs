@@ -1,0 +1,45 @@
+//! The mail room: import the filled 発送リスト (書留番号 and 発送日 into the ledger), and record
+//! a notice that came back (返戻).
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use super::{AppError, Place};
+use crate::engine::audit::event::NoticeRef;
+use crate::engine::lifecycle::{self, Import};
+
+/// What an import recorded, row by row, and the ledger it recorded in.
+#[derive(Debug, Serialize)]
+pub struct Imported {
+    pub list: PathBuf,
+    #[serde(flatten)]
+    pub import: Import,
+    pub ledger: PathBuf,
+}
+
+/// Imports the filled 発送リスト `list`; `correct` lets a changed 書留番号 or 発送日 be recorded
+/// as a correction.
+pub fn import(place: &Place, list: &Path, correct: bool) -> Result<Imported, AppError> {
+    let root = place.root()?;
+    let mut ledger = lifecycle::open(&root)?;
+    let import = lifecycle::import(&mut ledger, list, correct)?;
+    Ok(Imported { list: list.to_path_buf(), import, ledger: ledger.path() })
+}
+
+/// A 返戻 as recorded.
+#[derive(Debug, Serialize)]
+pub struct Returned {
+    pub batch: String,
+    pub notice: NoticeRef,
+    pub reason: String,
+    pub ledger: PathBuf,
+}
+
+/// Records that the notice `key` (管理番号, 申請番号 or 事業所番号) came back, and why.
+pub fn returned(place: &Place, key: &str, reason: &str) -> Result<Returned, AppError> {
+    let root = place.root()?;
+    let mut ledger = lifecycle::open(&root)?;
+    let (batch, notice) = lifecycle::returned(&mut ledger, key, reason)?;
+    Ok(Returned { batch, notice, reason: reason.to_string(), ledger: ledger.path() })
+}

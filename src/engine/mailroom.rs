@@ -1,0 +1,215 @@
+//! Mail room: what goes into envelopes. The paper notices of a batch (登録結果 and 再発行; the
+//! 証明書発行用パスワード通知書 travels as a ZIP) are put in postal order, printed into one
+//! bundle with a cover sheet and a control stamp on every page, and listed in 発送リスト.xlsx.
+
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+
+use crate::ground::xlsx::{self, Cell, Table};
+use rayon::prelude::*;
+
+use crate::engine::notice::Notice;
+use crate::engine::render::bundle::{self, BundleWriter, PreparedPage};
+use crate::engine::render::pdf::Meta;
+use crate::engine::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer};
+use crate::ground::model::{NoticeKind, OfficeNo, PostalCode, Request, UserId};
+
+/// The mail room's order: by 郵便番号, then 事業所番号 (then ユーザID and kind, so the order is
+/// total).
+pub fn sort(notices: &mut [&Notice]) {
+    fn key(n: &Notice) -> (&PostalCode, &OfficeNo, &UserId, NoticeKind) {
+        let r = &n.request;
+        (&r.postal_code, &r.office_no, &r.user_id, n.kind())
+    }
+    notices.sort_by(|a, b| key(a).cmp(&key(b)));
+}
+
+/// One envelope.
+#[derive(Debug, Clone)]
+pub struct Piece<'a> {
+    pub seq: usize,
+    /// `<batch-id>-<seq>`, printed at the foot of the notice.
+    pub control_no: String,
+    pub request: &'a Request,
+    /// Pages of the notice (without blank backs).
+    pub pages: usize,
+    /// Page of the bundle the notice starts on.
+    pub first_page: usize,
+    /// The customer barcode's data and check digit, or why there is none.
+    pub barcode: String,
+}
+
+/// What the mailing list says of a notice's customer barcode (in Japanese, as the whole list
+/// is, whatever language the console speaks).
+fn barcode_note(notice: &Notice, printed: bool) -> String {
+    if !printed {
+        return "（印字しない設定）".into();
+    }
+    match notice.barcode() {
+        Ok(code) if code.data().is_empty() => format!("（番地なし）CD {}", code.check_digit()),
+        Ok(code) => format!("{} CD {}", code.data(), code.check_digit()),
+        Err(reason) => {
+            format!("なし：{}", crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || reason.reason()))
+        }
+    }
+}
+
+/// The bundle as written.
+#[derive(Debug, Clone)]
+pub struct Bundle<'a> {
+    pub path: PathBuf,
+    pub pieces: Vec<Piece<'a>>,
+    /// Every page of the file, cover and blank backs included.
+    pub pages: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailroomError {
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("{}", crate::msg!("lifecycle.mailroom_cannot_write", path = .path.display(), detail = .detail))]
+    Write { path: PathBuf, detail: String },
+}
+
+/// Who made the bundle and when, for its cover.
+pub struct BundleInfo {
+    pub batch_id: String,
+    pub issue_date: chrono::NaiveDate,
+    pub created: chrono::DateTime<chrono::FixedOffset>,
+    pub operator: String,
+    pub host: String,
+    pub issuer: String,
+    /// A blank back after every printed page, so each notice starts on its own sheet when
+    /// printed on both sides.
+    pub duplex: bool,
+    /// Whether notices carry the customer barcode.
+    pub customer_barcode: bool,
+    /// The ledger's chain head with this batch's events, as printed on the cover.
+    pub head: String,
+}
+
+/// The control number of the `seq`-th notice (from 1) of a batch's bundle; 0 is the cover.
+pub fn control_no(batch_id: &str, seq: usize) -> String {
+    format!("{batch_id}-{seq:05}")
+}
+
+/// Pages of the bundle of `notices` paper notices: the cover and one page each, and a blank
+/// back after each with `duplex`.
+pub fn bundle_pages(notices: usize, duplex: bool) -> usize {
+    (1 + notices) * if duplex { 2 } else { 1 }
+}
+
+/// How many notices are laid out at once (in parallel) before being streamed to the file.
+const CHUNK: usize = 256;
+
+/// Writes the print bundle of `notices` (paper notices, already in [`sort`] order) to `path`.
+pub fn write_bundle<'a>(
+    path: &Path,
+    notices: &[&'a Notice],
+    renderer: &Renderer,
+    fonts: &PdfFonts,
+    info: &BundleInfo,
+) -> Result<Bundle<'a>, MailroomError> {
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let printed = 1 + notices.len();
+    let per_sheet = if info.duplex { 2 } else { 1 };
+    let counts = NoticeKind::ALL
+        .into_iter()
+        .filter(|k| k.is_mailed())
+        .map(|k| (k, notices.iter().filter(|n| n.kind() == k).count()))
+        .collect();
+    let cover_info = CoverInfo {
+        batch_id: info.batch_id.clone(),
+        issue_date: info.issue_date,
+        created: info.created,
+        operator: info.operator.clone(),
+        host: info.host.clone(),
+        counts,
+        pages: printed * per_sheet,
+        head: info.head.clone(),
+    };
+    let (width, height) = renderer.page_size_mm();
+    let file = crate::ground::fsutil::create_private(path).map_err(|e| fail(&e))?;
+    let mut writer = BundleWriter::new(BufWriter::new(file), fonts, width, height).map_err(|e| fail(&e))?;
+    let blank = Frame { width, height, items: Vec::new() };
+    let mut cover = renderer.cover(&cover_info)?;
+    renderer.stamp(&mut cover, &control_no(&info.batch_id, 0), &format!("1/{printed}"));
+    renderer.check_fonts(fonts, &cover)?;
+    writer.prepared(bundle::prepare(&cover, fonts).map_err(RenderError::from)?).map_err(|e| fail(&e))?;
+    // The blank back of a sheet in duplex, drawn once.
+    let blank = bundle::prepare(&blank, fonts).map_err(RenderError::from)?;
+    if info.duplex {
+        writer.prepared(blank.clone()).map_err(|e| fail(&e))?;
+    }
+    let mut pieces = Vec::with_capacity(notices.len());
+    for (chunk_no, chunk) in notices.chunks(CHUNK).enumerate() {
+        let prepared: Vec<Result<PreparedPage, RenderError>> = chunk
+            .par_iter()
+            .enumerate()
+            .map(|(i, notice)| {
+                let seq = chunk_no * CHUNK + i + 1;
+                let (_, mut frame) = renderer.frame(notice)?;
+                let control = control_no(&info.batch_id, seq);
+                renderer.stamp(&mut frame, &control, &format!("{}/{printed}", seq + 1));
+                renderer.check_fonts(fonts, &frame)?;
+                Ok(bundle::prepare(&frame, fonts)?)
+            })
+            .collect();
+        for (i, (page, notice)) in prepared.into_iter().zip(chunk).enumerate() {
+            let seq = chunk_no * CHUNK + i + 1;
+            pieces.push(Piece {
+                seq,
+                control_no: control_no(&info.batch_id, seq),
+                request: &notice.request,
+                pages: 1,
+                first_page: writer.page_count() + 1,
+                barcode: barcode_note(notice, info.customer_barcode),
+            });
+            writer.prepared(page?).map_err(|e| fail(&e))?;
+            if info.duplex {
+                writer.prepared(blank.clone()).map_err(|e| fail(&e))?;
+            }
+        }
+    }
+    let pages = writer.page_count();
+    let meta = Meta {
+        title: &format!("印刷束 {}", info.batch_id),
+        author: &info.issuer,
+        subject: &format!("発送用の印刷束（通知書 {}通、{}ページ）", notices.len(), pages),
+        created: info.created,
+    };
+    let out = writer.finish(&meta).map_err(|e| fail(&e))?;
+    let file = out.into_inner().map_err(|e| fail(&e.error()))?;
+    crate::ground::fsutil::staged(&file).map_err(|e| fail(&e))?;
+    Ok(Bundle { path: path.to_path_buf(), pieces, pages })
+}
+
+/// The header of 発送リスト.xlsx.
+pub const MAILING_LIST_HEADER: [&str; 10] =
+    ["連番", "管理番号", "郵便番号", "住所", "事業所名", "宛名", "通知種別", "枚数", "カスタマバーコード", "書留番号"];
+
+/// Writes 発送リスト.xlsx: one row per envelope in bundle order, an empty 書留番号 column for
+/// the clerk, frozen header, autofilter, widths that fit Japanese text.
+pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let rows = pieces.iter().map(|p| {
+        let r = &p.request;
+        vec![
+            Cell::Number(p.seq as f64),
+            p.control_no.as_str().into(),
+            r.postal_code.to_string().into(),
+            r.printed_address().into(),
+            r.office_name.as_str().into(),
+            r.attention.clone().unwrap_or_default().into(),
+            r.kind.label().into(),
+            Cell::Number(p.pages as f64),
+            p.barcode.as_str().into(),
+            "".into(),
+        ]
+    });
+    let widths = [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0];
+    let table = Table { name: "発送リスト", header: &MAILING_LIST_HEADER, widths: &widths, rows: Box::new(rows) };
+    // A document for the mail room: Japanese whatever the console speaks.
+    crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, vec![table]))
+        .map_err(|e| fail(&e))
+}
