@@ -323,24 +323,53 @@ fn a_second_server_on_the_same_ledger_is_told_who_holds_it() {
     let _ = &dir;
 }
 
-/// The clerk's month in Chromium (tests/web/month.py), with the screenshots.
+/// The clerk's month in Chromium (tests/web/month.py), with the screenshots. The script says
+/// `ISSUED <batch folder>` once the batch is made; this side fills the batch's 発送リスト as a
+/// mail room would and answers with its path.
 #[test]
 fn the_month_in_a_browser() {
+    use common::mailing::{self, Value};
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
     let screens = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("web-screens");
     std::fs::create_dir_all(&screens).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("web").join("month.py");
-    let run = std::process::Command::new("python3")
+    let mut browser = std::process::Command::new("python3")
         .arg(&script)
         .arg(&server.url)
         .arg(&screens)
         .arg(common::sample(""))
         .current_dir(&server.dir)
-        .output()
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    let said = format!("{}{}", common::text(&run.stdout), common::text(&run.stderr));
-    assert!(run.status.success(), "{said}");
+    let mut answer = browser.stdin.take().unwrap();
+    let mut said = String::new();
+    for line in BufReader::new(browser.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        said.push_str(&line);
+        said.push('\n');
+        let Some(batch) = line.strip_prefix("ISSUED ") else { continue };
+        let batch = Path::new(batch);
+        // Every envelope mailed (no 発送日), but the first with a number that is none and the
+        // second still blank.
+        let mut rows = mailing::rows_of(batch, |r| Value::Text(mailing::number(r)));
+        for row in &mut rows {
+            row.sent_on = Value::Blank;
+        }
+        assert!(rows.len() > 3, "{rows:?}");
+        rows[0].registered = Value::Text("12345".into());
+        rows[1].registered = Value::Blank;
+        let filled = mailing::write_list(dir.path(), "発送リスト_記入済み.xlsx", &[("発送リスト", &rows)]);
+        let recorded = rows.len() - 2;
+        writeln!(answer, "{}\t{recorded}\t12345\t{}", filled.display(), rows[1].control()).unwrap();
+        writeln!(answer, "{}\t{}", rows[2].control(), mailing::number(2)).unwrap();
+    }
+    browser.stderr.take().unwrap().read_to_string(&mut said).unwrap();
+    let status = browser.wait().unwrap();
+    assert!(status.success(), "{said}");
     // The script ends with 「終了」: the server stops by itself.
     let (status, log) = server.wait();
     assert!(status.success(), "{log}");

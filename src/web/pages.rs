@@ -14,7 +14,7 @@ use tera::Context;
 use super::guard::Visitor;
 use super::session::State as Shared;
 use super::view::{self, PAGES};
-use super::{assets, files, guard, issue, upload};
+use super::{assets, files, guard, issue, mail, records, upload};
 use crate::ground::i18n::Lang;
 
 type AppState = State<Arc<Shared>>;
@@ -33,10 +33,21 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/issue/progress.json", get(issue::progress_json))
         .route("/issue/done", get(issue::done))
         .route("/batch/{id}/{which}", get(files::batch_file))
+        .route("/mail", get(mail::page))
+        .route("/mail/preview", post(mail::preview).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
+        .route("/mail/import", post(mail::import))
+        .route("/mail/returned", post(mail::returned))
+        .route("/lookup", get(records::lookup))
+        .route("/history", get(records::history))
+        .route("/audit", get(records::audit))
+        .route("/audit/verify", post(records::verify))
+        .route("/audit/export", post(records::export))
         .route("/assets/tsuchi.css", get(assets::css))
         .route("/assets/tsuchi.js", get(assets::js))
         .route("/assets/ipaexg.ttf", get(assets::font));
-    for (path, template, _) in PAGES.iter().filter(|(p, _, _)| *p != "/issue") {
+    // The pages not yet on the application layer: their heading and what they will do.
+    let served = ["/issue", "/mail", "/lookup", "/history", "/audit"];
+    for (path, template, _) in PAGES.iter().filter(|(p, _, _)| !served.contains(p)) {
         router = router.route(
             path,
             get(move |Extension(visitor): Extension<Visitor>| async move {

@@ -54,6 +54,8 @@ pub struct State {
     jobs: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// The 発行 page's list and batch.
     pub desk: Mutex<super::issue::Desk>,
+    /// The 発送リスト previewed on the 発送 page, waiting for confirmation.
+    pub mail: Mutex<Option<super::mail::Pending>>,
 }
 
 impl State {
@@ -71,6 +73,7 @@ impl State {
             uploads,
             jobs: Mutex::new(Vec::new()),
             desk: Mutex::new(super::issue::Desk::default()),
+            mail: Mutex::new(None),
         })
     }
 

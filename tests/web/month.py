@@ -46,9 +46,16 @@ def wait_for(driver, css):
     return WebDriverWait(driver, 60).until(ready.presence_of_element_located((By.CSS_SELECTOR, css)))
 
 
+def click(driver, by, what, then):
+    """Clicks, waits for the next page to replace this one, then for `then` on it."""
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(by, what).click()
+    WebDriverWait(driver, 300).until(ready.staleness_of(page))
+    return wait_for(driver, then)
+
+
 def nav_to(driver, page):
-    driver.find_element(By.CSS_SELECTOR, f'nav a[href="/{page}"]').click()
-    current = wait_for(driver, 'nav a[aria-current="page"]')
+    current = click(driver, By.CSS_SELECTOR, f'nav a[href="/{page}"]', 'nav a[aria-current="page"]')
     assert current.get_attribute("href").endswith("/" + page), current.get_attribute("href")
 
 
@@ -65,8 +72,7 @@ def fetch(driver, href):
 def upload(driver, name):
     nav_to(driver, "issue")
     driver.find_element(By.ID, "requests").send_keys(os.path.join(SAMPLES, name))
-    driver.find_element(By.ID, "check").click()
-    return wait_for(driver, "#result")
+    return click(driver, By.ID, "check", "#result")
 
 
 def issue(driver):
@@ -92,8 +98,7 @@ def issue(driver):
     assert not driver.find_elements(By.CSS_SELECTOR, "#rejections tbody tr")
     to_issue = driver.find_element(By.ID, "count-issue").text
     shot(driver, "11-issue-checked-ja")
-    driver.find_element(By.ID, "to-confirm").click()
-    confirm = wait_for(driver, "#confirm-text").text
+    confirm = click(driver, By.ID, "to-confirm", "#confirm-text").text
     assert to_issue.split("（")[0] in confirm, (to_issue, confirm)
     shot(driver, "12-issue-confirm-ja")
     driver.find_element(By.ID, "issue").click()
@@ -118,6 +123,65 @@ def issue(driver):
     found = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert found == pages, (found, pages)
     print(f"month.py: bundle of {found} pages, chain head {head}")
+    return driver.find_element(By.ID, "folder").text, head
+
+
+def mail_room(driver, batch):
+    """The mail room's list, filled by tests/web.rs, previewed, then recorded; a return."""
+    print(f"ISSUED {batch}", flush=True)
+    filled, recorded, refused, blank = sys.stdin.readline().rstrip("\n").split("\t")
+    nav_to(driver, "mail")
+    driver.find_element(By.ID, "list").send_keys(filled)
+    click(driver, By.ID, "preview", "#import-result")
+    assert driver.find_element(By.ID, "count-recorded").text == recorded, driver.find_element(By.ID, "count-recorded").text
+    assert driver.find_element(By.ID, "count-refused").text == "1"
+    refusal = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#import-rows tr.row-bad")]
+    assert len(refusal) == 1 and refused in refusal[0], refusal
+    shot(driver, "14-mail-preview-ja")
+    click(driver, By.ID, "record", "#import-result")
+    assert "記録しました" in driver.find_element(By.ID, "import-result").text
+    # A return, by the 管理番号 of an envelope not mailed.
+    driver.find_element(By.ID, "key").send_keys(blank)
+    driver.find_element(By.ID, "reason").send_keys("宛所に尋ねあたりません")
+    click(driver, By.ID, "record-returned", "#returned")
+    shot(driver, "15-mail-recorded-ja")
+    return blank
+
+
+def lookup(driver, control):
+    """A notice found by its 管理番号, then by its 事業所番号, with its 書留番号 or 返戻."""
+    nav_to(driver, "lookup")
+    driver.find_element(By.ID, "q").send_keys(control)
+    click(driver, By.ID, "search", "section.life")
+    office = driver.find_element(By.CSS_SELECTOR, "section.life dd").text
+    nav_to(driver, "lookup")
+    driver.find_element(By.ID, "q").send_keys(office)
+    click(driver, By.ID, "search", "section.life")
+    text = driver.find_element(By.ID, "main").text
+    assert office in text and control in text, text
+    shot(driver, "16-lookup-ja")
+
+
+def registered(driver, control, number):
+    nav_to(driver, "lookup")
+    driver.find_element(By.ID, "q").send_keys(control)
+    click(driver, By.ID, "search", "section.life")
+    office = driver.find_element(By.CSS_SELECTOR, "section.life dd").text
+    nav_to(driver, "lookup")
+    driver.find_element(By.ID, "q").send_keys(office)
+    click(driver, By.ID, "search", "section.life")
+    assert number in driver.find_element(By.ID, "main").text, (office, number)
+
+
+def audit(driver, head):
+    nav_to(driver, "history")
+    assert len(driver.find_elements(By.CSS_SELECTOR, "#batches tbody tr")) == 1
+    shot(driver, "17-history-ja")
+    nav_to(driver, "audit")
+    driver.find_element(By.ID, "paper-head").send_keys(head)
+    verdict = click(driver, By.ID, "verify", "#verdict")
+    assert "確か" in verdict.text and "error" not in verdict.get_attribute("class"), verdict.text
+    shot(driver, "18-audit-verified-ja")
 
 
 def main():
@@ -135,16 +199,19 @@ def main():
             nav_to(driver, page)
             shot(driver, f"{n:02d}-{page}-ja")
 
-        issue(driver)
+        batch, head = issue(driver)
+        returned = mail_room(driver, batch)
+        lookup(driver, returned)
+        control, number = sys.stdin.readline().rstrip("\n").split("\t")
+        registered(driver, control, number)
+        audit(driver, head)
 
         # The language switch, then back.
-        driver.find_element(By.CSS_SELECTOR, 'button[name="lang"][value="en"]').click()
-        wait_for(driver, 'html[lang="en"]')
+        click(driver, By.CSS_SELECTOR, 'button[name="lang"][value="en"]', 'html[lang="en"]')
         names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
         assert names == ["Settings", "Issue", "Mail", "Look up", "History", "Audit", "Purge"], names
         shot(driver, "20-issue-en")
-        driver.find_element(By.CSS_SELECTOR, 'button[name="lang"][value="ja"]').click()
-        wait_for(driver, 'html[lang="ja"]')
+        click(driver, By.CSS_SELECTOR, 'button[name="lang"][value="ja"]', 'html[lang="ja"]')
 
         # The same pages at 125 % zoom on the same screen: a 1093x614 CSS-pixel viewport drawn
         # at a device scale of 1.25 (what Edge's zoom does on a 1366x768 display).
@@ -156,8 +223,7 @@ def main():
         driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
         # 「終了」 stops the server.
-        driver.find_element(By.ID, "quit").click()
-        wait_for(driver, "main.alone h1")
+        click(driver, By.ID, "quit", "main.alone h1")
         assert "終了しました" in driver.find_element(By.TAG_NAME, "h1").text
         shot(driver, "99-stopped-ja")
     finally:
