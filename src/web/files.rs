@@ -33,10 +33,14 @@ pub fn label(which: &str) -> String {
     }
 }
 
+/// Whether `id` can be a batch ID (a folder name of the output root, nothing more).
+pub fn is_batch_id(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+}
+
 /// GET /batch/{id}/{which}.
 pub async fn batch_file(State(state): State<Arc<Shared>>, UrlPath((id, which)): UrlPath<(String, String)>) -> Response {
-    let batch_id = !id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
-    let Some((_, relative)) = BATCH_FILES.iter().find(|(w, _)| *w == which).filter(|_| batch_id) else {
+    let Some((_, relative)) = BATCH_FILES.iter().find(|(w, _)| *w == which).filter(|_| is_batch_id(&id)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let dir = state.settings.root.join(&id);

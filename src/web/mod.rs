@@ -10,6 +10,7 @@ mod guard;
 mod issue;
 mod mail;
 mod pages;
+mod purge;
 mod records;
 mod session;
 mod upload;

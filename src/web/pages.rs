@@ -14,7 +14,7 @@ use tera::Context;
 use super::guard::Visitor;
 use super::session::State as Shared;
 use super::view::{self, PAGES};
-use super::{assets, files, guard, issue, mail, records, upload};
+use super::{assets, files, guard, issue, mail, purge, records, upload};
 use crate::ground::i18n::Lang;
 
 type AppState = State<Arc<Shared>>;
@@ -37,6 +37,8 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/mail/preview", post(mail::preview).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
         .route("/mail/import", post(mail::import))
         .route("/mail/returned", post(mail::returned))
+        .route("/purge", get(purge::page))
+        .route("/purge/{id}", get(purge::plan).post(purge::purge))
         .route("/lookup", get(records::lookup))
         .route("/history", get(records::history))
         .route("/audit", get(records::audit))
@@ -46,7 +48,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/assets/tsuchi.js", get(assets::js))
         .route("/assets/ipaexg.ttf", get(assets::font));
     // The pages not yet on the application layer: their heading and what they will do.
-    let served = ["/issue", "/mail", "/lookup", "/history", "/audit"];
+    let served = ["/issue", "/mail", "/lookup", "/history", "/audit", "/purge"];
     for (path, template, _) in PAGES.iter().filter(|(p, _, _)| !served.contains(p)) {
         router = router.route(
             path,

@@ -28,6 +28,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("history.html.tera", include_str!("../../templates/web/history.html.tera")),
     ("audit.html.tera", include_str!("../../templates/web/audit.html.tera")),
     ("purge.html.tera", include_str!("../../templates/web/purge.html.tera")),
+    ("purge_plan.html.tera", include_str!("../../templates/web/purge_plan.html.tera")),
 ];
 
 /// The pages of the nav, in the clerk's order: (path, template, catalogue key of its name).
