@@ -330,7 +330,13 @@ fn a_second_server_on_the_same_ledger_is_told_who_holds_it() {
 fn the_month_in_a_browser() {
     use common::mailing::{self, Value};
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path());
+    // A first start: no tsuchi.toml; the page's 初期設定 writes it, with this operator's key.
+    let server = Server::start_with(dir.path(), &[]);
+    let keygen = std::process::Command::new("age-keygen").output().unwrap();
+    let operator_key = common::text(&keygen.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
     let screens = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("web-screens");
     std::fs::create_dir_all(&screens).unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("web").join("month.py");
@@ -339,6 +345,7 @@ fn the_month_in_a_browser() {
         .arg(&server.url)
         .arg(&screens)
         .arg(common::sample(""))
+        .arg(&operator_key)
         .current_dir(&server.dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -373,4 +380,8 @@ fn the_month_in_a_browser() {
     // The script ends with 「終了」: the server stops by itself.
     let (status, log) = server.wait();
     assert!(status.success(), "{log}");
+    // The settings the page wrote kept the template's comments.
+    let written = std::fs::read_to_string(dir.path().join("tsuchi.toml")).unwrap();
+    assert!(written.contains("# tsuchi の設定ファイル"), "{written}");
+    assert!(written.contains(&format!("recipients = [\"{operator_key}\"]")), "{written}");
 }

@@ -43,7 +43,7 @@ pub async fn batch_file(State(state): State<Arc<Shared>>, UrlPath((id, which)): 
     let Some((_, relative)) = BATCH_FILES.iter().find(|(w, _)| *w == which).filter(|_| is_batch_id(&id)) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let dir = state.settings.root.join(&id);
+    let dir = state.root().join(&id);
     // A batch folder: sealed with its manifest.
     if !dir.join("manifest.json").is_file() {
         return StatusCode::NOT_FOUND.into_response();

@@ -102,7 +102,7 @@ pub async fn check(State(state): AppState, Extension(visitor): Extension<Visitor
         Ok(upload) => upload,
         Err(e) => return failed(i18n::with_lang(lang, || e.to_string())),
     };
-    let place = state.settings.place.clone();
+    let place = state.place();
     let out = state.uploads.join(format!("check-{}", &super::session::random_hex().unwrap_or_default()[..12]));
     let request = CheckRequest {
         requests: upload.path.clone(),
@@ -161,7 +161,7 @@ pub async fn start(State(state): AppState, Extension(visitor): Extension<Visitor
     });
     desk.job = Some(job.clone());
     drop(desk);
-    let place = state.settings.place.clone();
+    let place = state.place();
     state.spawn_job(move || {
         let result = i18n::with_lang(lang, || {
             let request =

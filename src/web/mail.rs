@@ -34,7 +34,7 @@ fn pending(state: &Shared) -> std::sync::MutexGuard<'_, Option<Pending>> {
 
 /// The page with the batches' reconciliation and `context`'s result.
 async fn page_with(state: &Shared, visitor: &Visitor, mut context: Context) -> Response {
-    let root = state.settings.root.clone();
+    let root = state.root();
     let batches = blocking(visitor, move || {
         Ok(app::status::batches(&root)?
             .iter()
@@ -69,7 +69,7 @@ pub async fn preview(State(state): AppState, Extension(visitor): Extension<Visit
             return page_with(&state, &visitor, context).await;
         }
     };
-    let (place, path) = (state.settings.place.clone(), upload.path.clone());
+    let (place, path) = (state.place(), upload.path.clone());
     match blocking(&visitor, move || app::mail::preview(&place, &path, false)).await {
         Ok(imported) => {
             let shown = i18n::with_lang(visitor.session.lang, || import_view(&upload.name, &imported.import, false));
@@ -85,7 +85,7 @@ pub async fn preview(State(state): AppState, Extension(visitor): Extension<Visit
 pub async fn import(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
     let Some(Pending { upload }) = pending(&state).take() else { return Redirect::to("/mail").into_response() };
     let mut context = Context::new();
-    let (place, path) = (state.settings.place.clone(), upload.path.clone());
+    let (place, path) = (state.place(), upload.path.clone());
     match blocking(&visitor, move || app::mail::import(&place, &path, false)).await {
         Ok(imported) => {
             let shown = i18n::with_lang(visitor.session.lang, || import_view(&upload.name, &imported.import, true));
@@ -111,7 +111,7 @@ pub async fn returned(
     Form(form): Form<ReturnedForm>,
 ) -> Response {
     let mut context = Context::new();
-    let place = state.settings.place.clone();
+    let place = state.place();
     let (key, reason) = (form.key.trim().to_string(), form.reason.trim().to_string());
     match blocking(&visitor, move || app::mail::returned(&place, &key, &reason)).await {
         Ok(r) => context.insert(

@@ -13,6 +13,7 @@ mod pages;
 mod purge;
 mod records;
 mod session;
+mod settings;
 mod upload;
 mod view;
 

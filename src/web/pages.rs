@@ -9,18 +9,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
-use tera::Context;
 
 use super::guard::Visitor;
 use super::session::State as Shared;
 use super::view::{self, PAGES};
-use super::{assets, files, guard, issue, mail, purge, records, upload};
+use super::{assets, files, guard, issue, mail, purge, records, settings, upload};
 use crate::ground::i18n::Lang;
 
 type AppState = State<Arc<Shared>>;
 
 pub fn router(state: Arc<Shared>) -> Router {
-    let mut router = Router::new()
+    Router::new()
         .route("/", get(home))
         .route("/lang", post(set_lang))
         .route("/quit", post(quit))
@@ -37,6 +36,8 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/mail/preview", post(mail::preview).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
         .route("/mail/import", post(mail::import))
         .route("/mail/returned", post(mail::returned))
+        .route("/settings", get(settings::page).post(settings::save))
+        .route("/settings/calibrate.pdf", get(settings::calibrate))
         .route("/purge", get(purge::page))
         .route("/purge/{id}", get(purge::plan).post(purge::purge))
         .route("/lookup", get(records::lookup))
@@ -46,18 +47,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/audit/export", post(records::export))
         .route("/assets/tsuchi.css", get(assets::css))
         .route("/assets/tsuchi.js", get(assets::js))
-        .route("/assets/ipaexg.ttf", get(assets::font));
-    // The pages not yet on the application layer: their heading and what they will do.
-    let served = ["/issue", "/mail", "/lookup", "/history", "/audit", "/purge"];
-    for (path, template, _) in PAGES.iter().filter(|(p, _, _)| !served.contains(p)) {
-        router = router.route(
-            path,
-            get(move |Extension(visitor): Extension<Visitor>| async move {
-                view::page(&visitor.session, path, template, Context::new())
-            }),
-        );
-    }
-    router
+        .route("/assets/ipaexg.ttf", get(assets::font))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), guard::layer))
         .with_state(state)
@@ -65,7 +55,7 @@ pub fn router(state: Arc<Shared>) -> Router {
 
 /// The first page: the settings on a first start (no tsuchi.toml yet), else the month's work.
 async fn home(State(state): AppState) -> Redirect {
-    if state.settings.config_path.is_none() { Redirect::to("/settings") } else { Redirect::to("/issue") }
+    if state.settings_file().exists() { Redirect::to("/issue") } else { Redirect::to("/settings") }
 }
 
 async fn not_found() -> Response {

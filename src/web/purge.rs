@@ -22,7 +22,7 @@ type AppState = State<Arc<Shared>>;
 /// GET /purge: the batches not purged yet.
 pub async fn page(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
     let mut context = Context::new();
-    let root = state.settings.root.clone();
+    let root = state.root();
     match blocking(&visitor, move || {
         Ok(app::status::batches(&root)?
             .iter()
@@ -52,7 +52,7 @@ pub async fn plan(
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
     let mut context = Context::new();
-    let place = state.settings.place.clone();
+    let place = state.place();
     match blocking(&visitor, move || app::purge::plan(&place, &id)).await {
         Ok(plan) => {
             let folders: Vec<_> = ["notices/", "zip/", "secrets/", "print/"]
@@ -85,13 +85,13 @@ pub async fn purge(
     Form(form): Form<PurgeForm>,
 ) -> Response {
     let mut context = Context::new();
-    let place = state.settings.place.clone();
+    let place = state.place();
     let force = form.force == "1";
     let reason = Some(form.reason.trim().to_string()).filter(|r| !r.is_empty());
     if !super::files::is_batch_id(&id) {
         return axum::http::StatusCode::NOT_FOUND.into_response();
     }
-    let batch = state.settings.root.join(&id);
+    let batch = state.root().join(&id);
     match blocking(&visitor, move || app::purge::purge(&place, &batch, force, reason.as_deref())).await {
         Ok(purged) => {
             let p = &purged.purge;

@@ -53,7 +53,7 @@ pub async fn lookup(
     let key = search.q.trim().to_string();
     context.insert("q", &key);
     if !key.is_empty() {
-        let root = state.settings.root.clone();
+        let root = state.root();
         let asked = key.clone();
         match blocking(&visitor, move || {
             let found = app::status::notice(&root, &asked)?;
@@ -132,7 +132,7 @@ fn mail_state(state: MailState, paper: bool) -> String {
 /// GET /history: every batch, the latest first, with its numbers and state.
 pub async fn history(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
     let mut context = Context::new();
-    let root = state.settings.root.clone();
+    let root = state.root();
     match blocking(&visitor, move || {
         let lines = app::status::batches(&root)?;
         Ok(lines
@@ -181,7 +181,7 @@ pub async fn verify(
     Extension(visitor): Extension<Visitor>,
     Form(form): Form<VerifyForm>,
 ) -> Response {
-    let place = state.settings.place.clone();
+    let place = state.place();
     let head = Some(form.head.trim().to_string()).filter(|h| !h.is_empty());
     let mut context = Context::new();
     context.insert("head", head.as_deref().unwrap_or_default());
@@ -224,7 +224,7 @@ pub async fn export(
 ) -> Response {
     let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
     let period = Period { from: date(&form.from), to: date(&form.to), by: PeriodBasis::IssueDate };
-    let place = state.settings.place.clone();
+    let place = state.place();
     let dest = state.uploads.join(format!("audit-{}", &super::session::random_hex().unwrap_or_default()[..12]));
     let into = dest.clone();
     match blocking(&visitor, move || app::audit_export::export(&place, period, Some(into))).await {

@@ -77,6 +77,25 @@ impl State {
         })
     }
 
+    /// The settings file the pages read and write: `--config`, else the one found at start,
+    /// else `tsuchi.toml` in the folder the server was started in (written by the first
+    /// settings saved).
+    pub fn settings_file(&self) -> PathBuf {
+        let given = self.settings.config_path.clone().or_else(|| self.settings.place.config.clone());
+        crate::engine::home::absolute(&given.unwrap_or_else(|| PathBuf::from("tsuchi.toml")))
+    }
+
+    /// Where each operation finds its settings and ledger now: the settings file once it exists
+    /// (so the first settings saved hold at once), `--out` as given.
+    pub fn place(&self) -> Place {
+        Place::new(Some(self.settings_file()).filter(|p| p.exists()), self.settings.place.out.clone())
+    }
+
+    /// The output root as the settings say now (the one found at start if they cannot be read).
+    pub fn root(&self) -> PathBuf {
+        self.place().root().unwrap_or_else(|_| self.settings.root.clone())
+    }
+
     /// The token of the opening URL (for the one line printed at start).
     pub fn opening_token(&self) -> String {
         self.opening.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default()

@@ -13,11 +13,12 @@ import urllib.request
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ready
 from selenium.webdriver.support.ui import WebDriverWait
 
-URL, SCREENS, SAMPLES = sys.argv[1], sys.argv[2], sys.argv[3]
+URL, SCREENS, SAMPLES, OPERATOR_KEY = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 PAGES = ["settings", "issue", "mail", "lookup", "history", "audit", "purge"]
 
 
@@ -50,7 +51,16 @@ def click(driver, by, what, then):
     """Clicks, waits for the next page to replace this one, then for `then` on it."""
     page = driver.find_element(By.TAG_NAME, "html")
     driver.find_element(by, what).click()
-    WebDriverWait(driver, 300).until(ready.staleness_of(page))
+
+    def replaced(_):
+        try:
+            page.is_enabled()
+            return False
+        except WebDriverException:
+            # Stale, or (Chromium) "does not belong to the document": the old page is gone.
+            return True
+
+    WebDriverWait(driver, 300).until(replaced)
     return wait_for(driver, then)
 
 
@@ -197,6 +207,32 @@ def purge(driver, batch):
     assert "廃棄済み" in driver.find_element(By.ID, "batches").text
 
 
+def first_settings(driver):
+    """A first start: no tsuchi.toml yet, so the page opens on 初期設定."""
+    assert driver.current_url.endswith("/settings"), driver.current_url
+    assert driver.find_element(By.TAG_NAME, "h1").text == "初期設定"
+    assert driver.find_element(By.ID, "not-ready").is_displayed()
+    shot(driver, "00-settings-first-ja")
+    for field, value in [
+        ("name", "試験県国民健康保険団体連合会"),
+        ("helpdesk", "介護保険課 電子請求担当　電話 011-222-3333（平日 9:00〜17:00）"),
+        ("output_root", "output"),
+    ]:
+        box = driver.find_element(By.ID, field)
+        box.clear()
+        box.send_keys(value)
+    # The template's example key is refused, the operator's is taken.
+    keys = driver.find_element(By.ID, "recipients")
+    keys.send_keys("age1wpsqv27fgrwam7y094rd2swcqnqydjuluh8tar9dxqyug9ldlqmsvpgq88")
+    click(driver, By.ID, "save", "#error")
+    keys = driver.find_element(By.ID, "recipients")
+    keys.clear()
+    keys.send_keys(OPERATOR_KEY)
+    click(driver, By.ID, "save", "#saved")
+    assert driver.find_elements(By.ID, "ready"), driver.find_element(By.ID, "main").text
+    assert driver.find_element(By.ID, "name").get_attribute("value") == "試験県国民健康保険団体連合会"
+
+
 def main():
     driver = browser()
     try:
@@ -207,6 +243,7 @@ def main():
         assert driver.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ja"
         names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
         assert names == ["設定", "発行", "発送", "照会", "履歴", "監査", "廃棄"], names
+        first_settings(driver)
 
         for n, page in enumerate(PAGES, 1):
             nav_to(driver, page)
@@ -224,7 +261,9 @@ def main():
         click(driver, By.CSS_SELECTOR, 'button[name="lang"][value="en"]', 'html[lang="en"]')
         names = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav a")]
         assert names == ["Settings", "Issue", "Mail", "Look up", "History", "Audit", "Purge"], names
-        shot(driver, "20-issue-en")
+        for n, page in enumerate(PAGES, 1):
+            nav_to(driver, page)
+            shot(driver, f"{20 + n:02d}-{page}-en")
         click(driver, By.CSS_SELECTOR, 'button[name="lang"][value="ja"]', 'html[lang="ja"]')
 
         # The same pages at 125 % zoom on the same screen: a 1093x614 CSS-pixel viewport drawn
