@@ -7,11 +7,13 @@
 //! stage that runs before it (intake, render, batch).
 
 pub mod event;
+pub mod finding;
 mod identity;
 pub mod integrity;
 pub mod ledger;
 pub mod log;
 pub mod manifest;
+pub mod rows;
 pub mod verify;
 
 pub use identity::{host, operator};
