@@ -184,7 +184,7 @@ impl Normaliser {
             //    audit-YYYYMMDD-HHMMSS (before the batch IDs, which it may equal to the second).
             rule(r"audit-\d{8}-\d{6}", "audit-<TIME>"),
         ];
-        let operator = regex::escape(&tsuchi::audit::operator());
+        let operator = regex::escape(&tsuchi::engine::audit::operator());
         let day = r"\d{4}-\d{2}-\d{2}";
         let then = vec![
             // 3. Clock times of the ledger's events (status, verify, purge): `2026-12-07 16:25`,
