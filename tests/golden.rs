@@ -1,5 +1,6 @@
-//! Golden transcripts of the clerk's month at the console, in Japanese and in English: every
-//! command on the sample list, its stdout, stderr and exit code, compared byte for byte with
+//! Golden transcripts of the clerk's month at the console, in Japanese (the default: no
+//! `--lang`, no TSUCHI_LANG) and in English (`--lang en`): every command on the sample list,
+//! its stdout, stderr and exit code, compared byte for byte with
 //! `tests/golden/<lang>-<step>.txt`. A refactoring of the faces must leave every file as it is.
 //!
 //! Only what differs from one run to the next is replaced (see [`Normaliser`]): the temporary
@@ -48,24 +49,25 @@ impl Month {
         self.dir.path().join(rel)
     }
 
-    /// `tsuchi --lang <lang> <args>` in the folder `cwd` (relative to the month's folder),
-    /// recorded as step `name`; the exit code must be `code`.
+    /// `tsuchi <args>` in the folder `cwd` (relative to the month's folder), with `--lang en`
+    /// in English and no flag in Japanese (the default), recorded as step `name`; the exit code
+    /// must be `code`.
     fn step(&mut self, name: &str, cwd: &str, args: &[&str], code: i32) {
+        let lang: &[&str] = if self.lang == "ja" { &[] } else { &["--lang", self.lang] };
         let mut command = Command::new(env!("CARGO_BIN_EXE_tsuchi"));
         command
             .env("TSUCHI_HOME", self.path("home"))
             .env_remove("TSUCHI_LANG")
-            .args(["--lang", self.lang])
+            .args(lang)
             .args(args)
             .current_dir(self.path(cwd));
         let out = command.output().unwrap();
         let (stdout, stderr) = (String::from_utf8(out.stdout).unwrap(), String::from_utf8(out.stderr).unwrap());
         assert_eq!(out.status.code(), Some(code), "{name}: tsuchi {args:?}\n{stdout}\n{stderr}");
         let shown_cwd = if cwd.is_empty() { "<DIR>".to_string() } else { format!("<DIR>/{cwd}") };
+        let line = lang.iter().chain(args).copied().collect::<Vec<_>>().join(" ");
         let transcript = format!(
-            "$ cd {shown_cwd} && tsuchi --lang {} {}\n--- exit code: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}",
-            self.lang,
-            args.join(" ")
+            "$ cd {shown_cwd} && tsuchi {line}\n--- exit code: {code}\n--- stdout\n{stdout}--- stderr\n{stderr}"
         );
         let number = self.steps.len() + 1;
         self.steps.push((format!("{}-{number:02}-{name}", self.lang), transcript));
