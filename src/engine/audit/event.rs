@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::rows::BatchRow;
 use super::manifest::Source;
+use super::rows::BatchRow;
 use crate::ground::model::{NoticeKind, ZipOpening};
 
 /// Something that happened in a batch, as the ledger records it.
@@ -201,10 +201,7 @@ impl AuditEvent {
             serde_json::to_writer(&mut text, files).expect("file rows serialise");
             text.push(b'}');
             let text = String::from_utf8(text).expect("serde_json writes UTF-8");
-            return (
-                SEALED.to_string(),
-                super::rows::Detail::from_json(text).expect("serde_json writes JSON"),
-            );
+            return (SEALED.to_string(), super::rows::Detail::from_json(text).expect("serde_json writes JSON"));
         }
         let (kind, detail) = self.to_record();
         (kind, super::rows::Detail::of(&detail))

@@ -96,4 +96,3 @@ pub enum Change {
     Deleted,
     Added,
 }
-

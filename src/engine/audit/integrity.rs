@@ -10,9 +10,9 @@
 use std::collections::BTreeMap;
 
 use super::event::{FilesSeal, ROWS, RowsSeal};
+pub use super::finding::{Change, Finding};
 use super::ledger::{Ledger, LedgerError};
 use super::rows::{self as ledger, BatchRow, Head, RequestRecord, SealEvent};
-pub use super::finding::{Change, Finding};
 
 /// Checks the chain and every row of the ledger. An empty result means everything holds.
 pub fn check(ledger: &Ledger) -> Result<Vec<Finding>, LedgerError> {
@@ -220,4 +220,3 @@ pub fn ensure_intact(ledger: &Ledger) -> Result<(), LedgerError> {
     let findings = findings.iter().map(|f| crate::engine::report::terminal_safe(&f.to_string())).collect();
     Err(LedgerError::Damaged { path: ledger.path(), findings })
 }
-

@@ -15,11 +15,11 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::event::{AuditEvent, FilesSeal, RowsSeal};
+use super::rows::canonical_hash;
 pub use super::rows::{
     BatchRecord, BatchRow, ChainBreak, Detail, Event, GENESIS, Head, Outcome, PastIssue, PeriodBasis, Recovered,
     RequestRecord, SealEvent, first_break, purged_paths, request_row_hash,
 };
-use super::rows::canonical_hash;
 
 /// 1: tables and chained events; 2: every row of every table bound into the chain.
 const SCHEMA_VERSION: i64 = 2;

@@ -137,4 +137,3 @@ pub fn write_xlsx<'a>(
     crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, tables))
         .map_err(|e| fail(e.to_string()))
 }
-

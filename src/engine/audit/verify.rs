@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::integrity;
 pub use super::finding::{Change, Finding};
+use super::integrity;
 use super::ledger::{self, Event, Head, Ledger};
 use super::manifest;
 
