@@ -13,8 +13,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::IntakeError;
 use super::bounds;
-use super::row::{CellType, RowsBuilder};
-use super::table::{Table, choose_sheet, number_text};
+use super::row::{CellType, RowsBuilder, Table, choose_sheet, number_text};
 
 /// The largest column and row an ods sheet can have (LibreOffice's grid).
 const MAX_COLUMNS: u64 = 16_384;

@@ -4,8 +4,12 @@
 //! (column, where its text ends, type) and each row as 8: 3.2 million one-character cells cost
 //! some 45 MB, where a `String` and a `Vec` apiece cost hundreds.
 
-use calamine::Data;
+use std::collections::BTreeSet;
+use std::path::Path;
 
+use calamine::{Data, Sheet, SheetVisible};
+
+use super::IntakeError;
 use super::bounds::{self, CellBudget};
 
 // Rows, columns and text offsets are kept as u32. A sheet's text is refused beyond
@@ -261,6 +265,64 @@ fn in_order(rows: Rows) -> Rows {
         sorted.cells.push(Slot { end: sorted.text.len() as u32, ..rows.cells[at] });
     }
     sorted
+}
+
+/// The rows of a file and what the file says about them.
+#[derive(Debug, Clone, Default)]
+pub struct Table {
+    /// Rows holding at least one filled cell (or a problem), in order.
+    pub rows: Rows,
+    /// Numbers of rows the workbook hides (by hand or by a filter). Known for xlsx/xlsm only:
+    /// calamine does not expose row visibility for xls, xlsb and ods, and CSV has none.
+    pub hidden: BTreeSet<usize>,
+}
+
+/// Which sheet to read: the one named, else the active sheet if it is visible, else the only
+/// visible one. A hidden sheet (a template, a lookup list) is never read by default, and when
+/// the workbook does not say which of several visible sheets is meant, the clerk must.
+pub(super) fn choose_sheet(
+    path: &Path,
+    sheets: &[Sheet],
+    wanted: Option<&str>,
+    active: Option<usize>,
+) -> Result<usize, IntakeError> {
+    let listed = || {
+        sheets
+            .iter()
+            .map(|s| match s.visible {
+                SheetVisible::Visible => format!("「{}」", s.name),
+                SheetVisible::Hidden | SheetVisible::VeryHidden => crate::msg!("intake.sheet.hidden", name = s.name),
+            })
+            .collect::<Vec<_>>()
+            .join("")
+    };
+    if let Some(wanted) = wanted {
+        return sheets.iter().position(|s| s.name == wanted).ok_or_else(|| IntakeError::SheetNotFound {
+            path: path.to_path_buf(),
+            sheet: wanted.to_string(),
+            available: sheets
+                .iter()
+                .map(|s| crate::msg!("intake.sheet.name", name = s.name))
+                .collect::<Vec<_>>()
+                .join(&crate::msg!("intake.sheet.separator")),
+        });
+    }
+    if sheets.is_empty() {
+        return Err(IntakeError::Empty { path: path.to_path_buf() });
+    }
+    let visible: Vec<usize> = (0..sheets.len()).filter(|&i| sheets[i].visible == SheetVisible::Visible).collect();
+    if let Some(i) = active.filter(|i| visible.contains(i)) {
+        return Ok(i);
+    }
+    match visible.as_slice() {
+        [only] => Ok(*only),
+        _ => Err(IntakeError::AmbiguousSheet { path: path.to_path_buf(), sheets: listed() }),
+    }
+}
+
+/// A number as the clerk typed it: integral ones without the fraction.
+pub(super) fn number_text(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { f.to_string() }
 }
 
 #[cfg(test)]

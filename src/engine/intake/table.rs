@@ -11,22 +11,13 @@ use std::collections::BTreeSet;
 use std::io::{Cursor, Read};
 use std::path::Path;
 
-use calamine::{Data, Reader, Sheet, SheetVisible, Sheets};
+use calamine::{Data, Reader, SheetVisible, Sheets};
 
 use super::IntakeError;
 use super::bounds::{self, CellBudget};
-use super::row::{CellType, RowProblem, Rows, RowsBuilder};
+pub use super::row::Table;
+use super::row::{CellType, RowProblem, Rows, RowsBuilder, choose_sheet, number_text};
 use super::{biff, ods};
-
-/// The rows of a file and what the file says about them.
-#[derive(Debug, Clone, Default)]
-pub struct Table {
-    /// Rows holding at least one filled cell (or a problem), in order.
-    pub rows: Rows,
-    /// Numbers of rows the workbook hides (by hand or by a filter). Known for xlsx/xlsm only:
-    /// calamine does not expose row visibility for xls, xlsb and ods, and CSV has none.
-    pub hidden: BTreeSet<usize>,
-}
 
 /// The file formats tsuchi reads, by extension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,49 +226,6 @@ fn read_workbook(path: &Path, bytes: &[u8], sheet: Option<&str>) -> Result<Table
 /// An ods file names its type in its first entry, `mimetype`.
 fn is_ods(bytes: &[u8]) -> bool {
     zip_text(bytes, "mimetype").is_some_and(|m| m.trim() == "application/vnd.oasis.opendocument.spreadsheet")
-}
-
-/// Which sheet to read: the one named, else the active sheet if it is visible, else the only
-/// visible one. A hidden sheet (a template, a lookup list) is never read by default, and when
-/// the workbook does not say which of several visible sheets is meant, the clerk must.
-pub(super) fn choose_sheet(
-    path: &Path,
-    sheets: &[Sheet],
-    wanted: Option<&str>,
-    active: Option<usize>,
-) -> Result<usize, IntakeError> {
-    let listed = || {
-        sheets
-            .iter()
-            .map(|s| match s.visible {
-                SheetVisible::Visible => format!("「{}」", s.name),
-                SheetVisible::Hidden | SheetVisible::VeryHidden => crate::msg!("intake.sheet.hidden", name = s.name),
-            })
-            .collect::<Vec<_>>()
-            .join("")
-    };
-    if let Some(wanted) = wanted {
-        return sheets.iter().position(|s| s.name == wanted).ok_or_else(|| IntakeError::SheetNotFound {
-            path: path.to_path_buf(),
-            sheet: wanted.to_string(),
-            available: sheets
-                .iter()
-                .map(|s| crate::msg!("intake.sheet.name", name = s.name))
-                .collect::<Vec<_>>()
-                .join(&crate::msg!("intake.sheet.separator")),
-        });
-    }
-    if sheets.is_empty() {
-        return Err(IntakeError::Empty { path: path.to_path_buf() });
-    }
-    let visible: Vec<usize> = (0..sheets.len()).filter(|&i| sheets[i].visible == SheetVisible::Visible).collect();
-    if let Some(i) = active.filter(|i| visible.contains(i)) {
-        return Ok(i);
-    }
-    match visible.as_slice() {
-        [only] => Ok(*only),
-        _ => Err(IntakeError::AmbiguousSheet { path: path.to_path_buf(), sheets: listed() }),
-    }
 }
 
 /// The text of a zip entry (a small XML part of a workbook), if there is one.
@@ -506,11 +454,6 @@ fn cell_text(cell: &Data) -> String {
         Data::DateTime(d) => d.to_string(),
         Data::Error(e) => e.to_string(),
     }
-}
-
-/// A number as the clerk typed it: integral ones without the fraction.
-pub(super) fn number_text(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 { format!("{}", f as i64) } else { f.to_string() }
 }
 
 /// Decodes CSV bytes: BOMs first, then UTF-16 without a BOM (recognised by its zero bytes
