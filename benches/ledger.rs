@@ -83,7 +83,7 @@ fn main() {
         let clock = Instant::now();
         let ledger = Ledger::open(root).unwrap();
         let opened = clock.elapsed();
-        ledger.ensure_intact().unwrap();
+        tsuchi::engine::audit::integrity::ensure_intact(&ledger).unwrap();
         let checked = clock.elapsed() - opened;
         println!(
             "round {round}: open {:.0} ms, pre-issue check (chain + every row) {:.0} ms",

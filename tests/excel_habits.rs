@@ -464,6 +464,16 @@ fn small_hostile_files_are_refused_within_a_memory_cap() {
             }),
             "展開すると上限",
         ),
+        (
+            // One cell of a megabyte of text across the whole row: 16 GiB if each repeat were
+            // a copy before the limits are asked.
+            "long-run.ods",
+            ods_with(&format!(
+                "<table:table table:name=\"S\">{header}<table:table-row><table:table-cell office:value-type=\"string\" table:number-columns-repeated=\"16384\"><text:p>{}</text:p></table:table-cell></table:table-row></table:table>",
+                "a".repeat((1 << 20) - 16)
+            )),
+            "入力のあるセルが上限",
+        ),
         ("dimensions.xls", dims, "入力のあるセルが上限"),
         (
             "cells.csv",
@@ -480,6 +490,59 @@ fn small_hostile_files_are_refused_within_a_memory_cap() {
         assert_eq!(result.status.code(), Some(2), "{name}: {stderr}");
         assert!(stderr.contains(name) && stderr.contains(says), "{name}: {stderr}");
         assert!(!out.exists(), "{name}: nothing is written");
+    }
+}
+
+/// The largest lists within the limits (scripts/worst-case-list writes them as xlsx, ods and
+/// CSV): 3.2 million one-character cells, in every one of the 13 columns or three to a row on
+/// every row of the grid, are read under a 300 MiB address-space cap. A `String` per cell
+/// needed more (300–400 MB resident in a release build).
+#[test]
+fn the_largest_lists_within_the_limits_are_read_within_a_memory_cap() {
+    const HEADINGS: [&str; 13] = [
+        "申請番号",
+        "通知種別",
+        "審査結果",
+        "事業所番号",
+        "事業所名",
+        "郵便番号",
+        "住所",
+        "電話番号",
+        "FAX番号",
+        "ユーザID",
+        "請求先都道府県",
+        "宛名",
+        ADDRESS2,
+    ];
+    let cell = |text: &str, repeat: usize| {
+        format!(
+            "<table:table-cell table:number-columns-repeated=\"{repeat}\" office:value-type=\"string\"><text:p>{text}</text:p></table:table-cell>"
+        )
+    };
+    let empty = |repeat: usize| format!("<table:table-cell table:number-columns-repeated=\"{repeat}\"/>");
+    let list = |row: String, rows: usize| {
+        let header: String = HEADINGS.iter().map(|h| cell(h, 1)).collect();
+        ods_with(&format!(
+            "<table:table table:name=\"申請一覧\"><table:table-row>{header}</table:table-row><table:table-row table:number-rows-repeated=\"{rows}\">{row}</table:table-row></table:table>"
+        ))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        // Every row a data row (審査結果 「x」: listed, not issued).
+        ("wide.ods", list(cell("x", 13), 246_152), "データ行：246152行"),
+        // 通知種別, 審査結果 and 請求先都道府県 only: rows left over from a template.
+        (
+            "narrow.ods",
+            list(format!("{}{}{}{}", empty(1), cell("x", 2), empty(7), cell("x", 1)), 1_048_575),
+            "1048575行を空行として読み飛ばしました",
+        ),
+    ];
+    for (name, bytes, says) in cases {
+        let path = save(dir.path(), name, &bytes);
+        let out = dir.path().join(format!("out-{name}"));
+        let result = capped(300, &["check", path.to_str().unwrap(), "--out", out.to_str().unwrap()], dir.path());
+        assert_eq!(result.status.code(), Some(0), "{name}: {}", text(&result.stderr));
+        assert!(text(&result.stdout).contains(says), "{name}");
     }
 }
 

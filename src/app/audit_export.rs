@@ -22,6 +22,11 @@ pub struct Period {
 #[derive(Debug, Clone, Serialize)]
 pub struct Exported {
     pub dest: PathBuf,
+    /// The period: first and last day (inclusive), and which date of a batch they are about.
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// `issue-date` or `run-date`.
+    pub by: &'static str,
     pub batches: usize,
     pub events: usize,
     #[serde(serialize_with = "displayed")]
@@ -64,5 +69,9 @@ pub fn export(place: &Place, period: Period, dest: Option<PathBuf>) -> Result<Ex
     crate::ground::fsutil::write_atomic(&dest.join("events.jsonl"), &crate::engine::audit::log::jsonl(&events))
         .map_err(|error| AppError::refused(crate::msg!("cli.export.cannot_write_events", error)))?;
     let findings = crate::engine::audit::integrity::check(&ledger).map_err(text)?;
-    Ok(Exported { dest, batches: batches.len(), events: events.len(), findings })
+    let by = match period.by {
+        PeriodBasis::IssueDate => "issue-date",
+        PeriodBasis::RunDate => "run-date",
+    };
+    Ok(Exported { dest, from: period.from, to: period.to, by, batches: batches.len(), events: events.len(), findings })
 }

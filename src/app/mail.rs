@@ -33,7 +33,7 @@ pub fn import(place: &Place, list: &Path, correct: bool) -> Result<Imported, App
 pub fn preview(place: &Place, list: &Path, correct: bool) -> Result<Imported, AppError> {
     let root = place.root()?;
     let ledger = Ledger::open_read_only(&root)?.ok_or(LifecycleError::NoLedger(root.clone()))?;
-    ledger.ensure_intact()?;
+    crate::engine::audit::integrity::ensure_intact(&ledger)?;
     let import = lifecycle::preview_import(&ledger, list, correct)?;
     Ok(Imported { list: list.to_path_buf(), import, ledger: ledger.path() })
 }

@@ -35,6 +35,8 @@ pub enum Scope {
 pub struct VerifyOutcome {
     #[serde(flatten)]
     pub scope: Scope,
+    /// No failure: everything verified.
+    pub verified: bool,
     /// A paper head was given and checked with the rest.
     pub head_checked: bool,
     #[serde(serialize_with = "displayed")]
@@ -46,7 +48,7 @@ pub struct VerifyOutcome {
 
 impl VerifyOutcome {
     pub fn verified(&self) -> bool {
-        self.failures.is_empty()
+        self.verified
     }
 }
 
@@ -93,7 +95,8 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyOutcome, AppError> {
         }
     };
     let (failures, notes) = findings.into_iter().partition(Finding::is_failure);
-    Ok(VerifyOutcome { scope, head_checked: head.is_some(), failures, notes })
+    let (failures, notes): (Vec<Finding>, Vec<Finding>) = (failures, notes);
+    Ok(VerifyOutcome { scope, verified: failures.is_empty(), head_checked: head.is_some(), failures, notes })
 }
 
 /// The folder a batch argument names: itself if it is one, else that name under `place`'s root.

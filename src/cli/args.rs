@@ -55,6 +55,8 @@ pub enum Command {
         address: String,
         #[arg(long)]
         address2: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     Verify {
         batch: Option<PathBuf>,
@@ -64,6 +66,8 @@ pub enum Command {
         config: Option<PathBuf>,
         #[arg(long, value_name = "COUNT:HASH")]
         head: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     Mail {
         #[command(subcommand)]
@@ -90,6 +94,8 @@ pub enum Command {
         force: bool,
         #[arg(long)]
         reason: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
     Audit {
         #[command(subcommand)]
@@ -100,16 +106,22 @@ pub enum Command {
         config: Option<PathBuf>,
         #[arg(long, default_value = "output/calibrate.pdf")]
         out: PathBuf,
+        #[arg(long)]
+        json: bool,
     },
     Ledgers {
         #[arg(long)]
         config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
     Init {
         #[arg(default_value = "tsuchi.toml")]
         path: PathBuf,
         #[arg(long)]
         force: bool,
+        #[arg(long)]
+        json: bool,
     },
     Check {
         requests: PathBuf,
@@ -168,6 +180,8 @@ pub enum MailCommand {
         out: Option<PathBuf>,
         #[arg(long)]
         config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -186,6 +200,8 @@ pub enum AuditCommand {
         by: PeriodBasis,
         #[arg(long)]
         dest: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
     },
 }
 

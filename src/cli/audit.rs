@@ -9,11 +9,15 @@ use crate::app::{self, Place};
 use crate::engine::audit::ledger::PeriodBasis;
 use crate::msg;
 
-pub fn export(place: &Place, period: Period, dest: Option<PathBuf>) -> ExitCode {
+pub fn export(place: &Place, period: Period, dest: Option<PathBuf>, as_json: bool) -> ExitCode {
     let exported = match app::audit_export::export(place, period, dest) {
         Ok(e) => e,
         Err(e) => return fail(e),
     };
+    if as_json {
+        super::console::json(&exported);
+        return super::console::code(exported.findings.is_empty());
+    }
     let (batches, events) = (exported.batches, exported.events);
     out!("{}", msg!("cli.export.done", path = exported.dest.display(), batches, events));
     let basis = match period.by {

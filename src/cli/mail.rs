@@ -34,9 +34,13 @@ pub fn import(place: &Place, list: &std::path::Path, correct: bool, as_json: boo
     code(r.refused() == 0)
 }
 
-pub fn returned(place: &Place, key: &str, reason: &str) -> ExitCode {
+pub fn returned(place: &Place, key: &str, reason: &str, as_json: bool) -> ExitCode {
     match app::mail::returned(place, key, reason) {
         Err(e) => fail(e),
+        Ok(r) if as_json => {
+            super::console::json(&r);
+            ExitCode::SUCCESS
+        }
         Ok(r) => {
             let notice = &r.notice;
             out!(

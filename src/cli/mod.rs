@@ -128,27 +128,29 @@ fn dispatch(command: Command) -> ExitCode {
             }
             Err(e) => fail(e),
         },
-        Command::Verify { batch, out, config, head } => {
-            verify::verify(&VerifyRequest { batch, place: Place::new(config, out), head })
+        Command::Verify { batch, out, config, head, json } => {
+            verify::verify(&VerifyRequest { batch, place: Place::new(config, out), head }, json)
         }
-        Command::Barcode { postal, address, address2 } => barcode::barcode(&postal, &address, address2.as_deref()),
-        Command::Audit { command: AuditCommand::Export { out, config, from, to, by, dest } } => {
-            audit::export(&Place::new(config, out), Period { from, to, by }, dest)
+        Command::Barcode { postal, address, address2, json } => {
+            barcode::barcode(&postal, &address, address2.as_deref(), json)
         }
-        Command::Calibrate { config, out } => settings::calibrate(&Place::new(config, None), &out),
-        Command::Init { path, force } => settings::init(&path, force),
-        Command::Ledgers { config } => settings::ledgers(&Place::new(config, None)),
+        Command::Audit { command: AuditCommand::Export { out, config, from, to, by, dest, json } } => {
+            audit::export(&Place::new(config, out), Period { from, to, by }, dest, json)
+        }
+        Command::Calibrate { config, out, json } => settings::calibrate(&Place::new(config, None), &out, json),
+        Command::Init { path, force, json } => settings::init(&path, force, json),
+        Command::Ledgers { config, json } => settings::ledgers(&Place::new(config, None), json),
         Command::Mail { command: MailCommand::Import { list, out, config, correct, json } } => {
             mail::import(&Place::new(config, out), &list, correct, json)
         }
-        Command::Mail { command: MailCommand::Returned { key, reason, out, config } } => {
-            mail::returned(&Place::new(config, out), &key, &reason)
+        Command::Mail { command: MailCommand::Returned { key, reason, out, config, json } } => {
+            mail::returned(&Place::new(config, out), &key, &reason, json)
         }
         Command::Status { key, batch, json, out, config } => {
             status::status(&Place::new(config, out), key.as_deref(), batch.as_deref(), json)
         }
-        Command::Purge { batch, out, config, force, reason } => {
-            purge::purge(&Place::new(config, out), &batch, force, reason.as_deref())
+        Command::Purge { batch, out, config, force, reason, json } => {
+            purge::purge(&Place::new(config, out), &batch, force, reason.as_deref(), json)
         }
         // The browser face: its pages call the same operations.
         Command::Serve { no_open, port, config, out } => {

@@ -8,11 +8,15 @@ use crate::app::{self, Place};
 use crate::engine::lifecycle::to_the_minute;
 use crate::msg;
 
-pub fn purge(place: &Place, batch: &Path, force: bool, reason: Option<&str>) -> ExitCode {
+pub fn purge(place: &Place, batch: &Path, force: bool, reason: Option<&str>, as_json: bool) -> ExitCode {
     let purged = match app::purge::purge(place, batch, force, reason) {
         Ok(p) => p,
         Err(e) => return fail(e),
     };
+    if as_json {
+        super::console::json(&purged);
+        return super::console::code(purged.purge.findings.is_empty());
+    }
     let (p, ledger) = (&purged.purge, msg!("cli.ledger", path = purged.ledger.display()));
     if let Some(at) = p.already_done() {
         out!("{}", msg!("cli.purge.already", batch = p.batch, at = to_the_minute(at)));

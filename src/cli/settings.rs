@@ -4,13 +4,17 @@
 use std::path::Path;
 use std::process::ExitCode;
 
-use super::console::fail;
+use super::console::{fail, json};
 use crate::app::{self, Place};
 use crate::msg;
 
-pub fn init(path: &Path, force: bool) -> ExitCode {
+pub fn init(path: &Path, force: bool, as_json: bool) -> ExitCode {
     match app::settings::init(path, force) {
         Err(e) => fail(e),
+        Ok(written) if as_json => {
+            json(&written);
+            ExitCode::SUCCESS
+        }
         Ok(written) => {
             out!("{}", msg!("cli.init.done", path = written.path.display()));
             ExitCode::SUCCESS
@@ -18,11 +22,15 @@ pub fn init(path: &Path, force: bool) -> ExitCode {
     }
 }
 
-pub fn ledgers(place: &Place) -> ExitCode {
+pub fn ledgers(place: &Place, as_json: bool) -> ExitCode {
     let found = match app::ledgers::ledgers(place) {
         Ok(l) => l,
         Err(e) => return fail(e),
     };
+    if as_json {
+        json(&found);
+        return ExitCode::SUCCESS;
+    }
     let Some(list) = &found.list else {
         out!("{}", msg!("cli.ledgers.no_list"));
         return ExitCode::SUCCESS;
@@ -40,10 +48,14 @@ pub fn ledgers(place: &Place) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-pub fn calibrate(place: &Place, out: &Path) -> ExitCode {
+pub fn calibrate(place: &Place, out: &Path, as_json: bool) -> ExitCode {
     let result = place.settings().and_then(|settings| app::calibrate::calibrate(&settings, out));
     match result {
         Err(e) => fail(e),
+        Ok(sheet) if as_json => {
+            json(&sheet);
+            ExitCode::SUCCESS
+        }
         Ok(sheet) => {
             let [dx, dy] = sheet.offset_mm;
             let (dx, dy) = (format!("{dx:+.1}"), format!("{dy:+.1}"));

@@ -6,11 +6,15 @@ use super::console::{EXIT_REJECTED, fail, list};
 use crate::app::verify::{Scope, VerifyRequest};
 use crate::msg;
 
-pub fn verify(request: &VerifyRequest) -> ExitCode {
+pub fn verify(request: &VerifyRequest, as_json: bool) -> ExitCode {
     let outcome = match crate::app::verify::verify(request) {
         Ok(o) => o,
         Err(e) => return fail(e),
     };
+    if as_json {
+        super::console::json(&outcome);
+        return super::console::code(outcome.verified());
+    }
     let what = match &outcome.scope {
         Scope::Batch { dir } => dir.display().to_string(),
         Scope::Ledger { root, ledger, batches, head } => {

@@ -104,7 +104,7 @@ pub fn verified_ledger(
     ensure_no_unrecorded_batches(root)?;
     let ledger = if write { Some(Ledger::open(root)?) } else { Ledger::open_read_only(root)? };
     if let Some(ledger) = &ledger {
-        ledger.ensure_intact()?;
+        crate::engine::audit::integrity::ensure_intact(ledger)?;
         ensure_extends_last_run(root, ledger, registry, new_ledger)?;
     }
     Ok(ledger)
@@ -282,7 +282,7 @@ pub fn consulted_ledger(
     ensure_no_unrecorded_batches(root)?;
     let ledger = Ledger::open_read_only(root)?;
     if let Some(ledger) = &ledger {
-        ledger.ensure_intact()?;
+        crate::engine::audit::integrity::ensure_intact(ledger)?;
         ensure_extends_last_run(root, ledger, registry, new_ledger)?;
     }
     Ok((ledger, note))

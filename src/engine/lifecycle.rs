@@ -66,7 +66,7 @@ pub fn open(root: &Path) -> Result<Ledger, LifecycleError> {
         return Err(LifecycleError::NoLedger(root.to_path_buf()));
     }
     let ledger = Ledger::open(root)?;
-    ledger.ensure_intact()?;
+    crate::engine::audit::integrity::ensure_intact(&ledger)?;
     Ok(ledger)
 }
 

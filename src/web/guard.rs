@@ -84,7 +84,7 @@ async fn admit(state: &session::State, mut request: Request, next: Next) -> Resp
             },
             (None, false) => (None, body),
         };
-        if !token.is_some_and(|t| session::same(t.as_bytes(), visitor.session.csrf.as_bytes())) {
+        if !token.is_some_and(|t| super::token::same(t.as_bytes(), visitor.session.csrf.as_bytes())) {
             return forbidden(state);
         }
         request = Request::from_parts(parts, body);

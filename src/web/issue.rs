@@ -16,11 +16,12 @@ use tera::Context;
 
 use super::guard::Visitor;
 use super::session::State as Shared;
-use super::upload::{self, Upload};
+use super::upload;
 use super::view;
+use super::work::{Checked, Desk, Issued, Job};
+use crate::app;
 use crate::app::check::{CheckOutcome, CheckRequest};
-use crate::app::run::{RunOutcome, RunRequest};
-use crate::app::{self, Progress};
+use crate::app::run::RunRequest;
 use crate::engine::batch::Counts;
 use crate::engine::handoff;
 use crate::engine::intake;
@@ -29,45 +30,6 @@ use crate::ground::model::{NoticeKind, Rejection};
 use crate::msg;
 
 type AppState = State<Arc<Shared>>;
-
-/// The 発行 page's work in progress: the list checked last, and the batch started from it.
-#[derive(Default)]
-pub struct Desk {
-    checked: Option<Checked>,
-    job: Option<Arc<Job>>,
-}
-
-/// A list as uploaded and checked; the upload is removed when this goes.
-struct Checked {
-    upload: Upload,
-    outcome: CheckOutcome,
-}
-
-/// A batch running (or run) from the page.
-pub struct Job {
-    total: AtomicUsize,
-    done: AtomicUsize,
-    finished: AtomicBool,
-    started: Instant,
-    list: String,
-    result: Mutex<Option<Result<Issued, String>>>,
-}
-
-/// A batch as it was written, and the ledger's chain head after it.
-struct Issued {
-    outcome: RunOutcome,
-    head: Option<String>,
-}
-
-impl Progress for Job {
-    fn start(&self, total: usize) {
-        self.total.store(total, Ordering::Relaxed);
-    }
-    fn advance(&self) {
-        self.done.fetch_add(1, Ordering::Relaxed);
-    }
-    fn finish(&self) {}
-}
 
 fn desk(state: &Shared) -> std::sync::MutexGuard<'_, Desk> {
     state.desk.lock().unwrap_or_else(|e| e.into_inner())
@@ -103,7 +65,7 @@ pub async fn check(State(state): AppState, Extension(visitor): Extension<Visitor
         Err(e) => return failed(i18n::with_lang(lang, || e.to_string())),
     };
     let place = state.place();
-    let out = state.uploads.join(format!("check-{}", &super::session::random_hex().unwrap_or_default()[..12]));
+    let out = state.uploads.join(format!("check-{}", &super::token::random_hex().unwrap_or_default()[..12]));
     let request = CheckRequest {
         requests: upload.path.clone(),
         out: Some(out),

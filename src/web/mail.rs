@@ -14,19 +14,15 @@ use tera::Context;
 use super::guard::Visitor;
 use super::records::blocking;
 use super::session::State as Shared;
-use super::upload::{self, Upload};
+use super::upload;
 use super::view;
+use super::work::Pending;
 use crate::app;
 use crate::engine::lifecycle::{Import, Outcome};
 use crate::ground::i18n;
 use crate::msg;
 
 type AppState = State<Arc<Shared>>;
-
-/// A filled 発送リスト uploaded and previewed, waiting for the clerk's confirmation.
-pub struct Pending {
-    upload: Upload,
-}
 
 fn pending(state: &Shared) -> std::sync::MutexGuard<'_, Option<Pending>> {
     state.mail.lock().unwrap_or_else(|e| e.into_inner())

@@ -14,8 +14,10 @@ mod purge;
 mod records;
 mod session;
 mod settings;
+mod token;
 mod upload;
 mod view;
+mod work;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::PathBuf;

@@ -225,7 +225,7 @@ pub async fn export(
     let date = |s: &str| NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").ok();
     let period = Period { from: date(&form.from), to: date(&form.to), by: PeriodBasis::IssueDate };
     let place = state.place();
-    let dest = state.uploads.join(format!("audit-{}", &super::session::random_hex().unwrap_or_default()[..12]));
+    let dest = state.uploads.join(format!("audit-{}", &super::token::random_hex().unwrap_or_default()[..12]));
     let into = dest.clone();
     match blocking(&visitor, move || app::audit_export::export(&place, period, Some(into))).await {
         Ok(exported) => {

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 
 use tokio::sync::watch;
 
+use super::token::{random_hex, same};
 use crate::app::{AppError, Place};
 use crate::ground::i18n::Lang;
 
@@ -53,9 +54,9 @@ pub struct State {
     pub uploads: PathBuf,
     jobs: Mutex<Vec<std::thread::JoinHandle<()>>>,
     /// The 発行 page's list and batch.
-    pub desk: Mutex<super::issue::Desk>,
+    pub desk: Mutex<super::work::Desk>,
     /// The 発送リスト previewed on the 発送 page, waiting for confirmation.
-    pub mail: Mutex<Option<super::mail::Pending>>,
+    pub mail: Mutex<Option<super::work::Pending>>,
 }
 
 impl State {
@@ -72,7 +73,7 @@ impl State {
             stop: watch::channel(false).0,
             uploads,
             jobs: Mutex::new(Vec::new()),
-            desk: Mutex::new(super::issue::Desk::default()),
+            desk: Mutex::new(super::work::Desk::default()),
             mail: Mutex::new(None),
         })
     }
@@ -176,19 +177,6 @@ impl State {
     pub fn remove_uploads(&self) {
         let _ = std::fs::remove_dir_all(&self.uploads);
     }
-}
-
-/// 256 random bits from the OS, as 64 hexadecimal digits.
-pub fn random_hex() -> std::io::Result<String> {
-    use rand::rand_core::TryRng as _;
-    let mut bytes = [0u8; 32];
-    rand::rngs::SysRng.try_fill_bytes(&mut bytes).map_err(std::io::Error::other)?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
-}
-
-/// Compares two tokens in time that does not depend on where they differ.
-pub fn same(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

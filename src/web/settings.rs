@@ -143,7 +143,7 @@ pub async fn save(
 /// GET /settings/calibrate.pdf: the envelope calibration sheet with the saved offset.
 pub async fn calibrate(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
     let place = state.place();
-    let out = state.uploads.join(format!("calibrate-{}.pdf", &super::session::random_hex().unwrap_or_default()[..12]));
+    let out = state.uploads.join(format!("calibrate-{}.pdf", &super::token::random_hex().unwrap_or_default()[..12]));
     let into = out.clone();
     let made =
         blocking(&visitor, move || -> Result<_, AppError> { app::calibrate::calibrate(&place.settings()?, &into) })

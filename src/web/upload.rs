@@ -64,7 +64,7 @@ pub async fn receive(mut form: Multipart, field: &str, dir: &Path) -> Result<Upl
         if name.is_empty() {
             return Err(UploadError::None);
         }
-        let folder = dir.join(super::session::random_hex().map_err(failed)?);
+        let folder = dir.join(super::token::random_hex().map_err(failed)?);
         crate::ground::fsutil::create_new_private_dir(&folder).map_err(failed)?;
         let path = folder.join(&name);
         let file = crate::ground::fsutil::create_private(&path);

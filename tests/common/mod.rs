@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 pub mod mailing;
+pub mod schema;
 
 use calamine::Reader;
 

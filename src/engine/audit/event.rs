@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::ledger::BatchRow;
 use super::manifest::Source;
+use super::rows::BatchRow;
 use crate::ground::model::{NoticeKind, ZipOpening};
 
 /// Something that happened in a batch, as the ledger records it.
@@ -193,7 +193,7 @@ impl AuditEvent {
     /// The event's `kind` and `detail` as the ledger stores them. A batch's file seal lists
     /// every file (300,000 for 100,000 notices): it is written straight to text, in the form
     /// the general way gives (an object of one key holds no key order to sort).
-    pub fn to_detail(&self) -> (String, crate::engine::audit::ledger::Detail) {
+    pub fn to_detail(&self) -> (String, super::rows::Detail) {
         if let AuditEvent::BatchSealed(FilesSeal { files, adopted: false }) = self {
             // One buffer, sized to fit: the text of 300,000 files is tens of megabytes.
             let mut text = Vec::with_capacity(16 + files.iter().map(|(p, h, _)| p.len() + h.len() + 32).sum::<usize>());
@@ -201,13 +201,10 @@ impl AuditEvent {
             serde_json::to_writer(&mut text, files).expect("file rows serialise");
             text.push(b'}');
             let text = String::from_utf8(text).expect("serde_json writes UTF-8");
-            return (
-                SEALED.to_string(),
-                crate::engine::audit::ledger::Detail::from_json(text).expect("serde_json writes JSON"),
-            );
+            return (SEALED.to_string(), super::rows::Detail::from_json(text).expect("serde_json writes JSON"));
         }
         let (kind, detail) = self.to_record();
-        (kind, crate::engine::audit::ledger::Detail::of(&detail))
+        (kind, super::rows::Detail::of(&detail))
     }
 
     /// The event's `kind` and `detail` as a JSON value, keys sorted.
@@ -232,7 +229,7 @@ mod tests {
             batch_id: "20250401-090000".into(),
             at: "2025-04-01T09:00:00.000000+09:00".into(),
             kind: kind.into(),
-            detail: crate::engine::audit::ledger::Detail::of(&detail),
+            detail: crate::engine::audit::rows::Detail::of(&detail),
             prev_hash: GENESIS.into(),
             hash: String::new(),
         };
@@ -363,7 +360,7 @@ mod tests {
             batch_id: "b".into(),
             at: "t".into(),
             kind,
-            detail: crate::engine::audit::ledger::Detail::of(&detail),
+            detail: crate::engine::audit::rows::Detail::of(&detail),
             prev_hash: GENESIS.into(),
             hash: String::new(),
         };

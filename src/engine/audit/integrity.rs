@@ -10,8 +10,9 @@
 use std::collections::BTreeMap;
 
 use super::event::{FilesSeal, ROWS, RowsSeal};
-use super::ledger::{self, BatchRow, Head, Ledger, LedgerError, RequestRecord, SealEvent};
-use super::verify::Finding;
+pub use super::finding::{Change, Finding};
+use super::ledger::{Ledger, LedgerError};
+use super::rows::{self as ledger, BatchRow, Head, RequestRecord, SealEvent};
 
 /// Checks the chain and every row of the ledger. An empty result means everything holds.
 pub fn check(ledger: &Ledger) -> Result<Vec<Finding>, LedgerError> {
@@ -206,14 +207,16 @@ fn unsealed_rows(table: &'static str, unsealed: BTreeMap<String, usize>) -> impl
         .map(move |(batch, count)| row(table, crate::msg!("audit.row.unsealed", batch, count), Change::Added))
 }
 
-/// How a ledger row differs from what the chain recorded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    Changed,
-    Deleted,
-    Added,
-}
-
 fn row(table: &'static str, key: String, change: Change) -> Finding {
     Finding::LedgerRow { table, key, change }
+}
+/// Fails with [`LedgerError::Damaged`] unless the chain and every row hold.
+pub fn ensure_intact(ledger: &Ledger) -> Result<(), LedgerError> {
+    let findings = check(ledger)?;
+    if findings.is_empty() {
+        return Ok(());
+    }
+    // Each finding on one line: what the ledger holds cannot break or fake one.
+    let findings = findings.iter().map(|f| crate::engine::report::terminal_safe(&f.to_string())).collect();
+    Err(LedgerError::Damaged { path: ledger.path(), findings })
 }

@@ -12,16 +12,17 @@
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
-use serde::{Deserialize, Serialize};
 
 use super::event::{AuditEvent, FilesSeal, RowsSeal};
-use crate::ground::digest::sha256_hex;
+use super::rows::canonical_hash;
+pub use super::rows::{
+    BatchRecord, BatchRow, ChainBreak, Detail, Event, GENESIS, Head, Outcome, PastIssue, PeriodBasis, Recovered,
+    RequestRecord, SealEvent, first_break, purged_paths, request_row_hash,
+};
 
 /// 1: tables and chained events; 2: every row of every table bound into the chain.
 const SCHEMA_VERSION: i64 = 2;
 pub const FILE_NAME: &str = "ledger.sqlite";
-/// The `prev_hash` of the first event.
-pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -67,102 +68,6 @@ pub enum LedgerError {
     Elsewhere { root: PathBuf, other: PathBuf, batches: usize, listed: usize },
 }
 
-/// One hash-chained event. `hash` is the SHA-256 of [`Event::canonical`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub seq: i64,
-    pub batch_id: String,
-    pub at: String,
-    pub kind: String,
-    pub detail: Detail,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-/// What an event says, as the JSON text the chain hashes and the ledger stores: a batch of
-/// 100,000 requests holds as many events in memory until the ledger commits them, and text
-/// takes a fraction of the room of a parsed tree. [`Detail::value`] parses it for reading.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Detail(Box<serde_json::value::RawValue>);
-
-impl Detail {
-    /// The detail of `value`, written as serde_json writes it (keys sorted).
-    pub fn of(value: &serde_json::Value) -> Detail {
-        Detail::from_json(value.to_string()).expect("a JSON value is JSON text")
-    }
-
-    /// JSON text as it stands, or `None` when it is not JSON.
-    pub fn from_json(text: String) -> Option<Detail> {
-        serde_json::value::RawValue::from_string(text).ok().map(Detail)
-    }
-
-    /// The JSON text.
-    pub fn text(&self) -> &str {
-        self.0.get()
-    }
-
-    /// The detail parsed, for reading its fields.
-    pub fn value(&self) -> serde_json::Value {
-        serde_json::from_str(self.text()).expect("a detail is JSON text")
-    }
-}
-
-impl PartialEq for Detail {
-    fn eq(&self, other: &Detail) -> bool {
-        self.text() == other.text()
-    }
-}
-
-impl Event {
-    /// The canonical form that is hashed: JSON of every field but `hash`, keys sorted.
-    pub fn canonical(&self) -> String {
-        canonical(self.seq, &self.batch_id, &self.at, &self.kind, self.detail.text(), &self.prev_hash)
-    }
-
-    /// SHA-256 of [`Event::canonical`], hashed as it is written: a seal's detail lists every
-    /// file of the batch, and the canonical text need not be built a second time to hash it.
-    pub fn computed_hash(&self) -> String {
-        canonical_hash(self.seq, &self.batch_id, &self.at, &self.kind, self.detail.text(), &self.prev_hash)
-    }
-}
-
-/// The canonical text of an event whose `detail` is already JSON text (as the ledger stores
-/// it): exactly what serde_json writes for the object of those fields, keys sorted.
-fn canonical(seq: i64, batch_id: &str, at: &str, kind: &str, detail: &str, prev_hash: &str) -> String {
-    let mut text = Vec::new();
-    write_canonical(&mut text, seq, batch_id, at, kind, detail, prev_hash).expect("writing to memory cannot fail");
-    String::from_utf8(text).expect("JSON text is UTF-8")
-}
-
-/// SHA-256 (hex) of [`canonical`], without building the text.
-fn canonical_hash(seq: i64, batch_id: &str, at: &str, kind: &str, detail: &str, prev_hash: &str) -> String {
-    let mut hashing = crate::ground::digest::Hashing::new(std::io::sink());
-    write_canonical(&mut hashing, seq, batch_id, at, kind, detail, prev_hash).expect("a sink cannot fail");
-    hashing.finish().1
-}
-
-/// Writes the canonical text: the one place that knows its form.
-fn write_canonical(
-    out: &mut impl std::io::Write,
-    seq: i64,
-    batch_id: &str,
-    at: &str,
-    kind: &str,
-    detail: &str,
-    prev_hash: &str,
-) -> std::io::Result<()> {
-    let text = |s: &str| serde_json::to_string(s).expect("a string serialises");
-    write!(
-        out,
-        r#"{{"at":{},"batch_id":{},"detail":{detail},"kind":{},"prev_hash":{},"seq":{seq}}}"#,
-        text(at),
-        text(batch_id),
-        text(kind),
-        text(prev_hash)
-    )
-}
-
 /// Builds the chained events of a batch from the ledger's last event.
 pub struct EventChain {
     next_seq: i64,
@@ -202,117 +107,6 @@ impl EventChain {
         self.next_seq += 1;
         self.events.push(event);
     }
-}
-
-/// Which date of a batch a period is about: the 発行日 printed on its notices, or the day it ran.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PeriodBasis {
-    IssueDate,
-    RunDate,
-}
-
-/// What a request came to in a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Issued,
-    Skipped,
-    Rejected,
-    AlreadyIssued,
-}
-
-impl Outcome {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Issued => "issued",
-            Outcome::Skipped => "skipped",
-            Outcome::Rejected => "rejected",
-            Outcome::AlreadyIssued => "already_issued",
-        }
-    }
-}
-
-/// A notice a batch issued, as [`Ledger::past_issues`] finds it by office.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PastIssue {
-    pub batch_id: String,
-    /// The batch's 発行日.
-    pub issue_date: Option<chrono::NaiveDate>,
-    pub office_no: String,
-    /// Recorded since cross-batch checks began; `None` in older ledgers (then any ユーザID of
-    /// the office matches).
-    pub user_id: Option<String>,
-    /// The kind's English alias.
-    pub kind: String,
-}
-
-/// A request row of the ledger.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestRecord {
-    pub row: usize,
-    pub request_id: String,
-    /// The kind's English alias (`registration` …); empty when the row had none.
-    pub kind: String,
-    pub office_no: String,
-    pub outcome: Outcome,
-    pub reason: String,
-    /// For a deliberate reissue: the batch that issued it before, and why again.
-    pub reissue_of: Option<String>,
-    pub reissue_reason: Option<String>,
-}
-
-/// A batch as the ledger records it: its row and everything under it.
-#[derive(Debug, Clone, Serialize)]
-pub struct BatchRecord {
-    pub batch: BatchRow,
-    pub requests: Vec<RequestRecord>,
-    /// (path relative to the batch folder, SHA-256, size).
-    pub files: Vec<(String, String, u64)>,
-    /// The batch's `events.jsonl`, when its events were written there as they were chained
-    /// instead of being held: they come before [`BatchRecord::events`].
-    pub events_file: Option<PathBuf>,
-    pub events: Vec<Event>,
-}
-
-/// A batch's own row.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BatchRow {
-    pub id: String,
-    pub started: String,
-    pub finished: String,
-    pub operator: String,
-    pub host: String,
-    pub tool: String,
-    pub input_path: String,
-    pub input_sha256: String,
-    pub config_sha256: Option<String>,
-    pub issue_date: String,
-    pub zip_encryption: String,
-}
-
-/// What [`Ledger::recover`] did with a staging folder a run that was cut off left behind.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Recovered {
-    /// The ledger records the batch: its folder was moved into the output root.
-    Published(String),
-    /// The ledger does not: the folder was deleted (nothing of it was issued).
-    Removed(String),
-}
-
-impl std::fmt::Display for Recovered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&match self {
-            Recovered::Published(id) => crate::msg!("audit.recovered.published", id),
-            Recovered::Removed(id) => crate::msg!("audit.recovered.removed", id),
-        })
-    }
-}
-
-/// Where the chain does not hold.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChainBreak {
-    pub seq: i64,
-    pub why: String,
 }
 
 pub struct Ledger {
@@ -415,17 +209,6 @@ impl Ledger {
             tx.commit()?;
         }
         Ok(())
-    }
-
-    /// Fails with [`LedgerError::Damaged`] unless the chain and every row hold.
-    pub fn ensure_intact(&self) -> Result<(), LedgerError> {
-        let findings = super::integrity::check(self)?;
-        if findings.is_empty() {
-            return Ok(());
-        }
-        // Each finding on one line: what the ledger holds cannot break or fake one.
-        let findings = findings.iter().map(|f| crate::engine::report::terminal_safe(&f.to_string())).collect();
-        Err(LedgerError::Damaged { path: self.path(), findings })
     }
 
     /// The schema version of this ledger file.
@@ -586,7 +369,7 @@ impl Ledger {
         // batch's events.jsonl a line at a time, then those held.
         let mut chained = Chained::after(&tx, events_file.clone().unwrap_or_else(|| self.root.join(FILE_NAME)))?;
         if let Some(path) = &events_file {
-            for event in super::log::read_jsonl(path).map_err(|e| chained.broken(e.to_string()))? {
+            for event in super::rows::read_jsonl(path).map_err(|e| chained.broken(e.to_string()))? {
                 let event = event.map_err(|e| chained.broken(e.to_string()))?;
                 chained.insert(&event)?;
             }
@@ -730,89 +513,6 @@ impl Ledger {
     }
 }
 
-/// The first place where `events` (in order) do not form a chain from the genesis.
-pub fn first_break(events: &[Event]) -> Option<ChainBreak> {
-    let mut prev = GENESIS.to_string();
-    for (expected_seq, e) in (1..).zip(events) {
-        if e.seq != expected_seq {
-            return Some(ChainBreak { seq: expected_seq, why: crate::msg!("audit.chain.missing", seq = expected_seq) });
-        }
-        if e.prev_hash != prev {
-            return Some(ChainBreak { seq: e.seq, why: crate::msg!("audit.chain.prev_hash") });
-        }
-        if e.computed_hash() != e.hash {
-            return Some(ChainBreak { seq: e.seq, why: crate::msg!("audit.chain.changed") });
-        }
-        prev = e.hash.clone();
-    }
-    None
-}
-
-/// A `batch.rows` or `batch.sealed` event as stored.
-pub struct SealEvent {
-    pub seq: i64,
-    pub batch_id: String,
-    pub kind: String,
-    pub detail: String,
-}
-
-/// The chain's head as printed on paper: `<count>:<hash>`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
-    pub count: i64,
-    pub hash: String,
-}
-
-impl std::fmt::Display for Head {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.count, self.hash)
-    }
-}
-
-impl std::str::FromStr for Head {
-    type Err = String;
-
-    /// Reads `<count>:<hash>` as typed back from paper: spaces anywhere, either case, full or
-    /// half width (a Japanese input method types `１２：３ＦＡ４…`).
-    fn from_str(s: &str) -> Result<Head, String> {
-        use unicode_normalization::UnicodeNormalization;
-        let compact: String = s.nfkc().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-        let bad = || crate::msg!("audit.head_format", value = s);
-        let (count, hash) = compact.split_once(':').ok_or_else(bad)?;
-        let count: i64 = count.parse().map_err(|_| bad())?;
-        if count < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        Ok(Head { count, hash: hash.to_string() })
-    }
-}
-
-impl Head {
-    /// The hash in groups of eight, for reading aloud and typing back from paper.
-    pub fn grouped(&self) -> String {
-        let groups: Vec<&str> =
-            self.hash.as_bytes().chunks(8).map(|c| std::str::from_utf8(c).expect("hex is ASCII")).collect();
-        format!("{}:{}", self.count, groups.join(" "))
-    }
-}
-
-/// The canonical form of a `requests` row, which its seal hashes.
-pub fn request_row_hash(batch_id: &str, r: &RequestRecord) -> String {
-    let canonical = serde_json::to_string(&(
-        batch_id,
-        r.row,
-        &r.request_id,
-        &r.kind,
-        &r.office_no,
-        r.outcome.as_str(),
-        &r.reason,
-        &r.reissue_of,
-        &r.reissue_reason,
-    ))
-    .expect("a row serialises");
-    sha256_hex(canonical.as_bytes())
-}
-
 /// What binds a batch's `batches` row and `requests` rows into the chain.
 pub fn rows_seal(batch: &BatchRow, requests: &[RequestRecord]) -> RowsSeal {
     RowsSeal {
@@ -946,16 +646,6 @@ fn batch_row(r: &rusqlite::Row) -> rusqlite::Result<BatchRow> {
     })
 }
 
-/// (path, when) of the files a `batch.purged` event removed.
-pub fn purged_paths(e: &Event) -> Vec<(String, String)> {
-    e.detail.value()["files"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|f| Some((f[0].as_str()?.to_string(), e.at.clone())))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -971,7 +661,7 @@ mod tests {
     #[test]
     fn the_hash_is_of_the_canonical_text() {
         for e in chain_of(3) {
-            assert_eq!(e.computed_hash(), sha256_hex(e.canonical().as_bytes()));
+            assert_eq!(e.computed_hash(), crate::ground::digest::sha256_hex(e.canonical().as_bytes()));
         }
     }
 

@@ -6,7 +6,8 @@ use std::path::Path;
 use crate::ground::model::NoticeKind;
 use crate::ground::xlsx::{self, Cell, Table};
 
-use super::ledger::{BatchRow, Event, Head, Outcome, RequestRecord};
+use super::rows::{BatchRow, Event, Head, Outcome, RequestRecord};
+pub use super::rows::{jsonl, read_jsonl, write_jsonl};
 
 #[derive(Debug, thiserror::Error)]
 #[error("{}", crate::msg!("audit.log_cannot_write", path = .path.display(), detail = .detail))]
@@ -135,26 +136,4 @@ pub fn write_xlsx<'a>(
     // A document for auditors: Japanese whatever the console speaks.
     crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, tables))
         .map_err(|e| fail(e.to_string()))
-}
-
-/// events.jsonl: one event a line, exactly as chained in the ledger.
-pub fn jsonl(events: &[Event]) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_jsonl(&mut out, events).expect("writing to memory cannot fail");
-    out
-}
-
-/// The events of an events.jsonl file, read a line at a time.
-pub fn read_jsonl(path: &Path) -> std::io::Result<impl Iterator<Item = std::io::Result<Event>>> {
-    let lines = std::io::BufRead::lines(std::io::BufReader::new(std::fs::File::open(path)?));
-    Ok(lines.map(|line| serde_json::from_str(&line?).map_err(std::io::Error::other)))
-}
-
-/// [`jsonl`] into `out`, a line at a time.
-pub fn write_jsonl(mut out: impl std::io::Write, events: &[Event]) -> std::io::Result<()> {
-    for e in events {
-        serde_json::to_writer(&mut out, e)?;
-        out.write_all(b"\n")?;
-    }
-    out.flush()
 }

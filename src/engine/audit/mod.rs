@@ -7,12 +7,14 @@
 //! stage that runs before it (intake, render, batch).
 
 pub mod event;
+pub mod finding;
 mod identity;
 pub mod integrity;
 pub mod ledger;
 pub mod lock;
 pub mod log;
 pub mod manifest;
+pub mod rows;
 pub mod verify;
 
 pub use identity::{host, operator};

@@ -9,6 +9,7 @@ mod biff;
 mod bounds;
 mod columns;
 mod ods;
+mod row;
 mod table;
 pub mod text;
 
@@ -22,11 +23,12 @@ pub use crate::ground::model::{
 /// The largest request list the readers accept (the page's upload limit too).
 pub use bounds::MAX_FILE_BYTES;
 pub use columns::{Column, column_letter};
-pub use table::{CellType, Row, Table, decode_text, every_sheet_of, read_every_sheet};
+pub use row::{CellType, Row, Rows};
+pub use table::{Table, decode_text, every_sheet_of, read_every_sheet};
 
 use crate::ground::postal::Verdict;
 use columns::{HeaderMap, HeaderProblem};
-use table::RowProblem;
+use row::RowProblem;
 
 /// A file that cannot be read as a request list. Shown once, and nothing else is written.
 #[derive(Debug, thiserror::Error)]
@@ -258,7 +260,7 @@ pub fn read_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<In
         .iter()
         .filter(|r| !r.is_blank())
         .take(10)
-        .find(|r| HeaderMap::known_count(r.cells.iter().map(|(_, c)| c.as_str())) > 0)
+        .find(|r| HeaderMap::known_count(r.cells().map(|(_, c)| c)) > 0)
         .ok_or_else(|| IntakeError::NoHeader { path: path.to_path_buf() })?;
     let header = HeaderMap::from_cells(&header_row.dense()).map_err(|problem| match problem {
         HeaderProblem::Missing(cols) => IntakeError::MissingColumns {
@@ -302,9 +304,8 @@ pub fn read_bytes(path: &Path, bytes: &[u8], options: &ReadOptions) -> Result<In
     let mut template_rows = Vec::new();
     let mut hidden_read = Vec::new();
     let mut candidates = Vec::new();
-    // Each row is dropped once read: a list of 100,000 rows is not held twice, as cells and as
-    // requests.
-    for row in rows.into_iter().filter(|r| r.number > header_number && !r.is_blank()) {
+    // The rows are held in a few compact buffers (see `row.rs`) while their requests are made.
+    for row in rows.iter().filter(|r| r.number > header_number && !r.is_blank()) {
         let row = &row;
         if row.problem.is_none()
             && header.present().all(|(col, at)| !col.holds_data() || row.cell(at).trim().is_empty())
@@ -525,7 +526,7 @@ fn reject_duplicates(header: &HeaderMap, candidates: &mut [Candidate], skipped: 
 /// Validates the cells of one row, collecting every problem rather than stopping at the first.
 struct RowCheck<'a> {
     header: &'a HeaderMap,
-    row: &'a Row,
+    row: &'a Row<'a>,
     rejections: Vec<Rejection>,
     notes: Vec<Note>,
 }

@@ -13,7 +13,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::IntakeError;
 use super::bounds;
-use super::table::{CellType, RowsBuilder, Table, choose_sheet, number_text};
+use super::row::{CellType, RowsBuilder, Table, choose_sheet, number_text};
 
 /// The largest column and row an ods sheet can have (LibreOffice's grid).
 const MAX_COLUMNS: u64 = 16_384;
@@ -110,16 +110,18 @@ fn read_table(path: &Path, xml: &mut Xml) -> Result<Table, IntakeError> {
             Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"table:table-row" => {
                 let repeat = repeats(e, b"table:number-rows-repeated");
                 let is_hidden = matches!(attr(e, b"table:visibility").as_deref(), Some("collapse" | "filter"));
-                let row_cells = if matches!(event, Event::Start(_)) { read_row(path, xml)? } else { Vec::new() };
-                if !row_cells.is_empty() {
+                let runs = if matches!(event, Event::Start(_)) { read_row(path, xml)? } else { Vec::new() };
+                if !runs.is_empty() {
                     // A filled row repeated is that many filled rows.
-                    for r in row..(row + repeat).min(MAX_ROWS) {
+                    for r in row..row.saturating_add(repeat).min(MAX_ROWS) {
                         if is_hidden {
                             hidden.insert(r as usize + 1);
                         }
-                        for (col, text, typed) in &row_cells {
-                            if !rows.push(r as u32, *col, text.clone(), *typed) {
-                                return Err(bounds::too_many_cells(path));
+                        for (cols, text, typed) in &runs {
+                            for col in cols.clone() {
+                                if !rows.push(r as u32, col as u32, text, *typed) {
+                                    return Err(bounds::too_many_cells(path));
+                                }
                             }
                         }
                     }
@@ -135,10 +137,13 @@ fn read_table(path: &Path, xml: &mut Xml) -> Result<Table, IntakeError> {
     Ok(Table { rows: rows.finish(), hidden })
 }
 
-type RowCell = (u32, String, Option<CellType>);
+/// Filled cells of one value side by side: their 0-based columns, text and type.
+type Run = (std::ops::Range<u64>, String, Option<CellType>);
 
-/// The filled cells of the row whose start tag was just read (at most a row's width of them).
-fn read_row(path: &Path, xml: &mut Xml) -> Result<Vec<RowCell>, IntakeError> {
+/// The filled cells of the row whose start tag was just read, as runs: a cell repeated across
+/// the row is held once, however long its text, and counted against the limits cell by cell
+/// as its rows are filled.
+fn read_row(path: &Path, xml: &mut Xml) -> Result<Vec<Run>, IntakeError> {
     let broken = |detail: String| IntakeError::Workbook { path: path.to_path_buf(), detail };
     let mut out = Vec::new();
     let mut buf = Vec::new();
@@ -152,10 +157,10 @@ fn read_row(path: &Path, xml: &mut Xml) -> Result<Vec<RowCell>, IntakeError> {
                 let repeat = repeats(e, b"table:number-columns-repeated");
                 let text =
                     if matches!(event, Event::Start(_)) { cell_text(path, xml, e.name().as_ref())? } else { None };
-                if let Some((text, typed)) = value(e, text) {
-                    for c in col..(col + repeat).min(MAX_COLUMNS) {
-                        out.push((c as u32, text.clone(), typed));
-                    }
+                if let Some((text, typed)) = value(e, text)
+                    && col < MAX_COLUMNS
+                {
+                    out.push((col..col.saturating_add(repeat).min(MAX_COLUMNS), text, typed));
                 }
                 col = col.saturating_add(repeat);
             }

@@ -62,21 +62,16 @@ pub fn read_workbook(path: &Path, visit: impl FnMut(&str, &SheetRow)) -> Result<
 fn visit_sheets(sheets: Vec<(String, crate::engine::intake::Table)>, mut visit: impl FnMut(&str, &SheetRow)) {
     use crate::engine::intake::CellType;
     for (name, table) in sheets {
-        for row in &table.rows {
-            let kind = |col: usize| match row.typed.iter().find(|(c, _)| *c == col).map(|(_, t)| *t) {
+        for row in table.rows.iter() {
+            let kind = |col: usize| match row.cell_type(col) {
                 None => CellKind::Text,
                 Some(CellType::Number) => CellKind::Number,
                 Some(CellType::Date) => CellKind::Date,
                 Some(CellType::Error) => CellKind::Error,
                 Some(CellType::Unsaved) => CellKind::Unsaved,
             };
-            let mut cells: Vec<(usize, Cell)> =
-                row.cells.iter().map(|(col, text)| (*col, Cell { text: text.clone(), kind: kind(*col) })).collect();
-            for (col, _) in row.typed.iter().filter(|(_, t)| *t == CellType::Unsaved) {
-                if !cells.iter().any(|(c, _)| c == col) {
-                    cells.push((*col, Cell { text: String::new(), kind: CellKind::Unsaved }));
-                }
-            }
+            let cells: Vec<(usize, Cell)> =
+                row.cells().map(|(col, text)| (col, Cell { text: text.to_string(), kind: kind(col) })).collect();
             visit(&name, &SheetRow { row: row.number, cells });
         }
     }
