@@ -118,6 +118,10 @@ impl Response {
 
 /// One HTTP/1.1 request written by hand, so that any header can be forged.
 fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Response {
+    raw_bytes(port, method, path, headers, body.as_bytes())
+}
+
+fn raw_bytes(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Response {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     let mut request = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
@@ -128,8 +132,8 @@ fn raw(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str
         request.push_str(&format!("Content-Length: {}\r\n", body.len()));
     }
     request.push_str("\r\n");
-    request.push_str(body);
     stream.write_all(request.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
     let mut bytes = Vec::new();
     stream.read_to_end(&mut bytes).unwrap();
     let text = String::from_utf8_lossy(&bytes).into_owned();
@@ -270,6 +274,50 @@ fn every_response_carries_the_strict_headers() {
         assert_eq!(response.header("cache-control").as_deref(), Some("no-store"), "{path}");
         assert!(response.header("access-control-allow-origin").is_none(), "{path}: no CORS");
     }
+}
+
+/// A batch started from the page while another tsuchi holds the ledger (here this test, as a
+/// terminal `run` would) is refused, and the page names who holds it.
+#[test]
+fn a_run_from_the_page_is_told_who_holds_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let cookie = server.session();
+    let csrf = server.csrf(&cookie);
+    let (host, origin) = (server.host(), format!("http://{}", server.host()));
+    let list = std::fs::read(common::sample("requests.xlsx")).unwrap();
+    let boundary = "----tsuchi-test-boundary";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"requests\"; filename=\"requests.xlsx\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(&list);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let content_type = format!("multipart/form-data; boundary={boundary}");
+    let post = |path: &str, kind: &str, body: &[u8]| {
+        let headers = [("Host", host.as_str()), ("Cookie", &cookie), ("Origin", &origin), ("Content-Type", kind)];
+        raw_bytes(server.port, "POST", path, &headers, body)
+    };
+    let checked = post(&format!("/issue/check?csrf={csrf}"), &content_type, &body);
+    assert_eq!(checked.status, 303, "{checked:?}");
+    // Another tsuchi takes the ledger's lock, as `tsuchi run` in a terminal does.
+    let held = tsuchi::engine::audit::ledger::Ledger::open(&dir.path().join("output")).unwrap();
+    let started = post("/issue/run", "application/x-www-form-urlencoded", format!("csrf={csrf}").as_bytes());
+    assert_eq!(started.status, 303, "{started:?}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let done = loop {
+        let page = server.get("/issue/done", &[("Cookie", &cookie)]);
+        if page.status == 200 {
+            break page;
+        }
+        assert!(Instant::now() < deadline, "the batch did not end: {page:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(done.body.contains("使用中"), "{}", done.body);
+    assert!(done.body.contains(&format!("プロセス {}", std::process::id())), "{}", done.body);
+    drop(held);
+    assert!(common::batch_dirs(&dir.path().join("output")).is_empty(), "nothing was issued");
 }
 
 /// The listening sockets of this process's port, from the kernel's own tables: every one is
