@@ -94,7 +94,14 @@ impl Server {
 }
 
 impl Drop for Server {
+    /// Ctrl+C first, so that the server removes its upload folder; killed if it lingers.
     fn drop(&mut self) {
+        #[cfg(unix)]
+        let _ = std::process::Command::new("kill").arg("-INT").arg(self.child.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

@@ -39,7 +39,8 @@ async fn page_with(state: &Shared, visitor: &Visitor, mut context: Context) -> R
                 let s = &b.status;
                 json!({
                     "id": b.id, "issue_date": b.issue_date, "paper": s.paper, "sent": s.sent,
-                    "returned": s.returned, "unaccounted": s.not_yet_sent.len(), "purged": s.purged,
+                    "returned": s.returned, "unaccounted": s.not_yet_sent.len(), "destroyed": s.destroyed,
+                    "purged": s.purged,
                 })
             })
             .collect::<Vec<_>>())

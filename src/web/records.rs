@@ -149,7 +149,8 @@ pub async fn history(State(state): AppState, Extension(visitor): Extension<Visit
                 json!({
                     "id": b.id, "issue_date": b.issue_date, "started": crate::ground::wareki::to_the_minute(&b.started),
                     "operator": b.operator, "notices": b.notices, "paper": s.paper, "sent": s.sent,
-                    "returned": s.returned, "unaccounted": s.not_yet_sent.len(), "electronic": s.electronic,
+                    "returned": s.returned, "unaccounted": s.not_yet_sent.len(), "destroyed": s.destroyed,
+                    "electronic": s.electronic,
                     "state": state, "purged": s.purged,
                 })
             })
