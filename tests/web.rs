@@ -164,6 +164,19 @@ fn without_the_session_every_page_is_refused() {
 }
 
 #[test]
+fn with_lang_en_the_pages_and_the_refusal_speak_english() {
+    let dir = tempfile::tempdir().unwrap();
+    common::test_config(dir.path());
+    let server = Server::start_with(dir.path(), &["--lang", "en"]);
+    let refused = server.get("/issue", &[]);
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("This page cannot be opened"), "{}", refused.body);
+    let cookie = server.session();
+    let page = server.get("/issue", &[("Cookie", &cookie)]);
+    assert!(page.body.contains("<html lang=\"en\">") && page.body.contains(">Request list<"), "{}", page.body);
+}
+
+#[test]
 fn the_opening_token_works_once_and_leaves_the_address() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path());
