@@ -60,13 +60,13 @@ async fn admit(state: &session::State, mut request: Request, next: Next) -> Resp
                 }
                 response
             }
-            None => forbidden(state),
+            None => forbidden(),
         };
     }
-    let Some(visitor) = visitor else { return forbidden(state) };
+    let Some(visitor) = visitor else { return forbidden() };
     if !is_read {
         if *request.method() != Method::POST || !same_origin(&host, request.headers()) {
-            return forbidden(state);
+            return forbidden();
         }
         let (parts, body) = request.into_parts();
         let from_header = parts.headers.get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
@@ -85,7 +85,7 @@ async fn admit(state: &session::State, mut request: Request, next: Next) -> Resp
             (None, false) => (None, body),
         };
         if !token.is_some_and(|t| super::token::same(t.as_bytes(), visitor.session.csrf.as_bytes())) {
-            return forbidden(state);
+            return forbidden();
         }
         request = Request::from_parts(parts, body);
     }
@@ -110,8 +110,8 @@ fn same_origin(host: &str, headers: &HeaderMap) -> bool {
         && site.is_none_or(|s| s == "same-origin" || s == "none")
 }
 
-fn forbidden(state: &session::State) -> Response {
-    let _ = state;
+/// The refusal page, in the language the server was started with (there is no session to ask).
+fn forbidden() -> Response {
     view::bare(crate::ground::i18n::lang(), StatusCode::FORBIDDEN, "forbidden.html.tera")
 }
 

@@ -119,6 +119,13 @@ fn render(lang: Lang, status: StatusCode, template: &str, context: &Context) -> 
 mod tests {
     use super::*;
 
+    /// The body of a rendered page (a complete, in-memory body).
+    fn body_of(response: Response) -> String {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let bytes = runtime.block_on(axum::body::to_bytes(response.into_body(), usize::MAX)).unwrap();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    }
+
     #[test]
     fn every_page_renders_in_both_languages() {
         for lang in Lang::ALL {
@@ -127,6 +134,12 @@ mod tests {
                 let response = page(&session, path, template, Context::new());
                 assert_eq!(response.status(), StatusCode::OK, "{path} {lang:?}");
             }
+            // A cell of the clerk's list is shown, never run.
+            let mut context = Context::new();
+            context.insert("error", "<script>alert(1)</script>");
+            let response = page(&session, "/issue", "issue.html.tera", context);
+            let body = body_of(response);
+            assert!(body.contains("&lt;script&gt;") && !body.contains("<script>alert"), "{body}");
             for template in ["forbidden.html.tera", "stopped.html.tera"] {
                 assert_eq!(bare(lang, StatusCode::OK, template).status(), StatusCode::OK);
             }
