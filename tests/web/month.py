@@ -132,6 +132,14 @@ def issue(driver):
         info = subprocess.run(["pdfinfo", f.name], capture_output=True, text=True, check=True).stdout
     found = int(next(line.split()[-1] for line in info.splitlines() if line.startswith("Pages:")))
     assert found == pages, (found, pages)
+    # Opened as the clerk opens it: in a tab of its own, the browser's PDF viewer.
+    done_page = driver.current_window_handle
+    driver.switch_to.new_window("tab")
+    driver.get(bundle)
+    WebDriverWait(driver, 30).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    shot(driver, "13b-bundle-opened-ja")
+    driver.close()
+    driver.switch_to.window(done_page)
     print(f"month.py: bundle of {found} pages, chain head {head}")
     return driver.find_element(By.ID, "folder").text, head
 
