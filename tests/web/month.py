@@ -10,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 from selenium import webdriver
@@ -70,11 +71,13 @@ def nav_to(driver, page):
     assert current.get_attribute("href").endswith("/" + page), current.get_attribute("href")
 
 
-def fetch(driver, href):
-    """A file the page links, fetched with the page's session cookie."""
+def fetch(driver, href, form=None):
+    """A file the page links (or a form posts), fetched with the page's session cookie."""
     cookies = "; ".join(f"{c['name']}={c['value']}" for c in driver.get_cookies())
     url = driver.current_url.split("/", 3)
-    request = urllib.request.Request(f"{url[0]}//{url[2]}{href}", headers={"Cookie": cookies})
+    origin = f"{url[0]}//{url[2]}"
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(origin + href, data=data, headers={"Cookie": cookies, "Origin": origin})
     with urllib.request.urlopen(request) as response:
         assert response.headers["Cache-Control"] == "no-store", response.headers
         return response.read()
@@ -202,6 +205,9 @@ def audit(driver, head):
     verdict = click(driver, By.ID, "verify", "#verdict")
     assert "確か" in verdict.text and "error" not in verdict.get_attribute("class"), verdict.text
     shot(driver, "18-audit-verified-ja")
+    # The audit log of every batch, as a download.
+    csrf = driver.find_element(By.NAME, "csrf").get_attribute("value")
+    assert fetch(driver, "/audit/export", {"csrf": csrf, "from": "", "to": ""})[:2] == b"PK"
 
 
 def purge(driver, batch):
@@ -241,6 +247,7 @@ def first_settings(driver):
     click(driver, By.ID, "save", "#saved")
     assert driver.find_elements(By.ID, "ready"), driver.find_element(By.ID, "main").text
     assert driver.find_element(By.ID, "name").get_attribute("value") == "試験県国民健康保険団体連合会"
+    assert fetch(driver, "/settings/calibrate.pdf")[:5] == b"%PDF-"
 
 
 def main():
