@@ -44,12 +44,11 @@ pub struct Changes {
 /// none), keeping every comment and every other line. Refused, writing nothing, when the result
 /// would not load, or names the template's example hand-off key.
 pub fn update(path: &Path, changes: &Changes) -> Result<Written, AppError> {
-    let text = match std::fs::read_to_string(path) {
+    let mut text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => crate::engine::config::DEFAULT_TOML.to_string(),
         Err(error) => return Err(AppError::refused(crate::msg!("cli.cannot_write", path = path.display(), error))),
     };
-    let mut text = text;
     let mut put = |section: &str, key: &str, value: Option<String>| {
         if let Some(value) = value {
             text = set(&text, section, key, &value);
