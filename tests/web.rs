@@ -26,9 +26,17 @@ impl Server {
     }
 
     fn start_with(dir: &Path, extra: &[&str]) -> Server {
+        let mut args = vec!["serve", "--no-open", "--port", "0"];
+        args.extend(extra);
+        Server::start_as(dir, &args)
+    }
+
+    /// `tsuchi <args>` that starts the page. A browser it opens is `true` (xdg-open runs
+    /// `$BROWSER`): nothing pops up on the test machine.
+    fn start_as(dir: &Path, args: &[&str]) -> Server {
         let mut child = common::command()
-            .args(["serve", "--no-open", "--port", "0"])
-            .args(extra)
+            .args(args)
+            .env("BROWSER", "true")
             .current_dir(dir)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -452,4 +460,31 @@ fn the_month_in_a_browser() {
     let written = std::fs::read_to_string(dir.path().join("tsuchi.toml")).unwrap();
     assert!(written.contains("# tsuchi の設定ファイル"), "{written}");
     assert!(written.contains(&format!("recipients = [\"{operator_key}\"]")), "{written}");
+}
+
+#[test]
+fn a_list_dropped_on_tsuchi_opens_the_page_with_it_checked() {
+    let dir = tempfile::tempdir().unwrap();
+    common::test_config(dir.path());
+    let list = dir.path().join("申請一覧.xlsx");
+    std::fs::copy(common::sample("requests_with_mistakes.xlsx"), &list).unwrap();
+    // Explorer passes the dropped file as the only argument.
+    let server = Server::start_as(dir.path(), &[list.to_str().unwrap()]);
+    let cookie = server.session();
+    let home = server.get("/", &[("Cookie", &cookie)]);
+    assert_eq!(home.header("location").as_deref(), Some("/issue"), "{home:?}");
+    let page = server.get("/issue", &[("Cookie", &cookie)]);
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("申請一覧.xlsx"), "the page names the dropped list");
+    // The same verdict as `tsuchi check` on the list: its rejected rows are listed.
+    let check = common::tsuchi(&["check", list.to_str().unwrap(), "--json"], dir.path());
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    let rejected = check["rejected"].as_array().unwrap();
+    assert!(!rejected.is_empty());
+    for r in rejected {
+        let row = r["row"].as_u64().unwrap();
+        assert!(page.body.contains(&format!(">{row}<")), "row {row} is not on the page");
+    }
+    // The clerk's file is only read.
+    assert!(list.is_file());
 }

@@ -86,6 +86,36 @@ pub async fn check(State(state): AppState, Extension(visitor): Extension<Visitor
     }
 }
 
+/// A list given when the server starts (dropped onto tsuchi.exe): checked before the page
+/// opens, so that the 発行 page shows it as if the clerk had uploaded it. A list that cannot be
+/// read is said on stderr and the page opens without it.
+pub async fn check_at_start(state: &Arc<Shared>, list: &std::path::Path) {
+    let lang = i18n::lang();
+    let upload = match upload::copy_local(list, &state.uploads) {
+        Ok(upload) => upload,
+        Err(e) => return super::log(&msg!("web.log.list_not_checked", path = list.display(), error = e)),
+    };
+    let place = state.place();
+    let request = CheckRequest {
+        requests: upload.path.clone(),
+        out: Some(state.uploads.join(format!("check-{}", &super::token::random_hex().unwrap_or_default()[..12]))),
+        ledger: place.out.clone(),
+        ..CheckRequest::default()
+    };
+    let checked = tokio::task::spawn_blocking(move || {
+        i18n::with_lang(lang, || place.settings().and_then(|settings| app::check::check(&settings, &request)))
+    })
+    .await;
+    match checked {
+        Ok(Ok(outcome)) => {
+            super::log(&msg!("web.log.list_checked", path = list.display()));
+            desk(state).checked = Some(Checked { upload, outcome });
+        }
+        Ok(Err(e)) => super::log(&msg!("web.log.list_not_checked", path = list.display(), error = e)),
+        Err(e) => super::log(&msg!("web.log.list_not_checked", path = list.display(), error = e)),
+    }
+}
+
 /// GET /issue/rejected.xlsx: the rows the last check would not issue.
 pub async fn rejected(State(state): AppState) -> Response {
     let path = desk(&state).checked.as_ref().map(|c| c.outcome.rejected_xlsx.clone());

@@ -39,6 +39,8 @@ pub struct ServeOptions {
     pub out: Option<PathBuf>,
     /// The pages' language until the clerk switches it.
     pub lang: Lang,
+    /// A request list to check before the page opens (a list dropped onto tsuchi.exe).
+    pub list: Option<PathBuf>,
 }
 
 /// Why the server could not start or stopped with an error.
@@ -75,6 +77,9 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     let v6 = bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)).await.ok();
 
     let state = Arc::new(session::State::new(port, options.lang, settings).map_err(WebError::Temp)?);
+    if let Some(list) = &options.list {
+        issue::check_at_start(&state, list).await;
+    }
     let url = format!("http://127.0.0.1:{port}/?token={}", state.opening_token());
     {
         use std::io::Write as _;

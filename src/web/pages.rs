@@ -55,7 +55,8 @@ pub fn router(state: Arc<Shared>) -> Router {
 
 /// The first page: the settings on a first start (no tsuchi.toml yet), else the month's work.
 async fn home(State(state): AppState) -> Redirect {
-    if state.settings_file().exists() { Redirect::to("/issue") } else { Redirect::to("/settings") }
+    let dropped = state.desk.lock().map(|d| d.checked.is_some()).unwrap_or(false);
+    if dropped || state.settings_file().exists() { Redirect::to("/issue") } else { Redirect::to("/settings") }
 }
 
 async fn not_found() -> Response {

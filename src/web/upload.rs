@@ -94,6 +94,31 @@ pub async fn receive(mut form: Multipart, field: &str, dir: &Path) -> Result<Upl
     }
 }
 
+/// A list handed to the server when it starts (dropped onto tsuchi.exe), copied into `dir`
+/// as an upload would be: the clerk's file is only read, and the copy goes when the upload does.
+pub fn copy_local(source: &Path, dir: &Path) -> Result<Upload, UploadError> {
+    let name = safe_name(&source.file_name().unwrap_or_default().to_string_lossy());
+    if name.is_empty() {
+        return Err(UploadError::None);
+    }
+    let folder = dir.join(super::token::random_hex().map_err(failed)?);
+    crate::ground::fsutil::create_new_private_dir(&folder).map_err(failed)?;
+    let path = folder.join(&name);
+    let file = crate::ground::fsutil::create_private(&path);
+    let upload = Upload { path, name };
+    let mut file = file.map_err(failed)?;
+    let mut input = std::fs::File::open(source).map_err(failed)?;
+    let written = std::io::copy(&mut std::io::Read::take(&mut input, MAX_FILE_BYTES + 1), &mut file).map_err(failed)?;
+    if written > MAX_FILE_BYTES {
+        return Err(UploadError::TooLarge);
+    }
+    if written == 0 {
+        return Err(UploadError::Empty(upload.name.clone()));
+    }
+    file.sync_all().map_err(failed)?;
+    Ok(upload)
+}
+
 /// The last component of the name the browser sent, without anything a path could make of it.
 fn safe_name(name: &str) -> String {
     let last = name.rsplit(['/', '\\']).next().unwrap_or_default();
