@@ -112,6 +112,13 @@ fn every_name_prints_and_a_private_use_character_is_refused() {
     let console = text(&console.stdout);
     assert_eq!(console.matches("U+20BB7").count(), 1, "{console}");
     assert!(console.contains("「𠮷」 U+20BB7：2行目"), "{console}");
+    let english =
+        tsuchi(&["--lang", "en", "check", input, "--out", dir.path().join("check").to_str().unwrap()], dir.path());
+    let english = text(&english.stdout);
+    assert!(english.contains("「𠮷」 U+20BB7: row 2"), "{english}");
+    for line in english.lines().filter(|l| l.contains("U+E01EF") || l.contains("lacks")) {
+        assert_eq!(common::japanese_outside_quotes(line), "", "{line}");
+    }
 
     // run: every other row issued; each notice and archive copy gives its name back.
     let out = dir.path().join("out");

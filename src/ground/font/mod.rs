@@ -129,7 +129,7 @@ impl Metrics {
 
     /// Whether `ch` can be drawn in a text set in this face (for Gothic: by the fallback too).
     pub fn covers(&self, ch: char) -> bool {
-        self.has(ch) || (self.falls_back && !is_variation_selector(ch) && Face::Fallback.metrics().has(ch))
+        self.has(ch) || (self.falls_back && may_fall_back(ch) && Face::Fallback.metrics().has(ch))
     }
 
     /// The glyph of `ch` in this face itself.
@@ -148,7 +148,7 @@ impl Metrics {
     pub fn advance(&self, ch: char) -> f32 {
         match self.bmp_advances.get(ch as usize) {
             Some(&a) if a >= 0.0 => a,
-            _ if is_variation_selector(ch) => 0.0,
+            _ if !may_fall_back(ch) => 0.0,
             Some(_) if self.falls_back => Face::Fallback.metrics().advance(ch),
             Some(_) => 0.0,
             None => match self.face.glyph_index(ch).filter(|g| g.0 != 0) {
@@ -177,6 +177,13 @@ pub fn covers(ch: char) -> bool {
 /// variant of the character before it.
 pub fn is_variation_selector(c: char) -> bool {
     matches!(c as u32, 0xFE00..=0xFE0F | 0xE0100..=0xE01EF)
+}
+
+/// Whether the fallback face is worth asking for `c`: not for a control character (a line
+/// break has no glyph anywhere) nor a variation selector, so that a text with neither of the
+/// fallback's characters never inflates it.
+fn may_fall_back(c: char) -> bool {
+    !c.is_control() && !is_variation_selector(c)
 }
 
 /// What a text draws as one glyph: a character, with the variation selector that follows it.
@@ -250,7 +257,7 @@ pub fn source(cluster: Cluster) -> Option<Source> {
     let plain = |exact| {
         if gothic.has(cluster.base) {
             gothic.glyph_id(cluster.base).map(|glyph| Source { face: Face::Gothic, glyph, exact })
-        } else if is_variation_selector(cluster.base) {
+        } else if !may_fall_back(cluster.base) {
             None
         } else {
             fallback().glyph_id(cluster.base).map(|glyph| Source { face: Face::Fallback, glyph, exact })
