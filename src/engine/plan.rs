@@ -298,6 +298,9 @@ fn prepare_one(notice: Notice, intake: &Intake, config: &Config, renderer: &Rend
     glyphs.extend(font::clusters(&render::one_line(&notice.request.office_name)));
     glyphs.sort_unstable();
     glyphs.dedup();
+    // A chunk holds thousands of these until they are folded into the batch's set: without the
+    // room left by the duplicates.
+    glyphs.shrink_to_fit();
     Ok(Prepared { notice, glyphs })
 }
 
