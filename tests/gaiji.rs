@@ -189,3 +189,19 @@ fn a_setting_no_font_has_is_refused_naming_the_file_and_the_line() {
     let extracted = tool("pdftotext", &[notice.to_str().unwrap(), "-"]);
     assert!(extracted.contains("𠮷野県国民健康保険団体連合会"), "{extracted}");
 }
+
+/// The fallback face costs memory and time only where a name needs it: a batch of ordinary
+/// names, with line breaks and every notice laid out, never inflates it. (The other tests of
+/// this file run the binary, so this process is the batch's alone.)
+#[test]
+fn ordinary_names_never_load_the_fallback_face() {
+    let config = common::test_settings();
+    let intake = tsuchi::engine::intake::read(&common::sample("requests.xlsx"), &Default::default()).unwrap();
+    let mut requests = intake.requests.clone();
+    requests[0].address.push_str("\n3階");
+    requests[1].office_name.push_str("\r\n第二");
+    let renderer = tsuchi::engine::render::Renderer::new(&config).unwrap();
+    let fonts = common::fonts_for(&renderer, &requests);
+    assert!(fonts.fallback.is_none());
+    assert!(!tsuchi::ground::font::fallback_loaded());
+}
