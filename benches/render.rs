@@ -62,7 +62,7 @@ fn main() {
         .collect();
     let date = chrono::NaiveDate::from_ymd_opt(2026, 1, 10).unwrap();
     let started = Instant::now();
-    let glyphs: std::collections::BTreeSet<char> = requests
+    let glyphs: std::collections::BTreeSet<tsuchi::ground::font::Cluster> = requests
         .iter()
         .flat_map(|r| {
             let notice = Notice::issue(r.clone(), date, &config.passwords, Secrets::Specimen);

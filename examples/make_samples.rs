@@ -352,7 +352,7 @@ fn mistakes() -> Vec<[String; 12]> {
     push("M-04", 9, &|_| {}); // … given twice
     push("M-05", 10, &|r| r[1] = "変更届".into()); // unknown 通知種別
     push("M-06", 11, &|r| r[4] = "通所リハビリテーション\u{E001}はなみずき".into()); // 外字 (CP932 F041)
-    push("M-07", 13, &|r| r[4] = "𠮷田ケアサービス".into()); // not in IPAexゴシック
+    push("M-07", 13, &|r| r[4] = "𱁬田ケアサービス".into()); // in no bundled font (CJK Extension G)
     push("M-08", 3, &|r| r[3] = "175701068".into()); // 9 digits, no valid repair
     push("M-09", 14, &|r| r[6] = String::new()); // required 住所 missing
     push("M-10", 17, &|r| r[7] = String::new()); // 登録結果 without 電話番号

@@ -104,7 +104,7 @@ fn from(chars: &'static str) -> impl Strategy<Value = char> {
     prop::sample::select(chars.chars().collect::<Vec<_>>())
 }
 
-/// Every class of character intake accepts in a printed field.
+/// Every class of character intake accepts in a printed field, and variation selectors.
 fn printed_char() -> impl Strategy<Value = char> {
     prop_oneof![
         4 => from("社会福祉法人地域包括支援センター附属特別養護老人ホーム東京都千代田区霞関丁目番号館合同庁舎第本"),
@@ -114,6 +114,10 @@ fn printed_char() -> impl Strategy<Value = char> {
         1 => from("0123456789０１２３４５６７８９"),
         1 => from("\n\r"),
         1 => from(" 　"),
+        // What IPAex lacks (the fallback face draws it) and variation selectors: the variant
+        // of either face, the base of a sequence no face lists, a selector with no base.
+        1 => from("𠮷𠀁𠀃ĐĊ"),
+        1 => from("\u{E0100}\u{E0102}\u{FE00}\u{E01EF}"),
     ]
 }
 

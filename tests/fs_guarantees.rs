@@ -389,13 +389,17 @@ fn an_address_offset_of_three_numbers_is_refused_naming_the_key() {
 #[test]
 fn an_issuer_the_font_cannot_print_is_refused_naming_tsuchi_toml() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tsuchi.toml"), "[issuer]\nname = \"𠮷田国民健康保険団体連合会\"\n").unwrap();
+    // 𱁬 (U+3106C, CJK Extension G) is in no bundled font.
+    std::fs::write(dir.path().join("tsuchi.toml"), "# 発行元\n[issuer]\nname = \"𱁬田国民健康保険団体連合会\"\n")
+        .unwrap();
     for command in ["check", "run"] {
         let o = common::tsuchi(&[command, sample("requests.xlsx").to_str().unwrap()], dir.path());
         let said = output(&o);
         assert_eq!(o.status.code(), Some(2), "{command}: {said}");
-        assert!(said.contains("tsuchi.toml") && said.contains("[issuer] name") && said.contains("𠮷"), "{said}");
-        assert!(!said.contains("行目"), "no row is blamed: {said}");
+        assert!(said.contains("tsuchi.toml") && said.contains("[issuer] name") && said.contains("𱁬"), "{said}");
+        // The settings' line is named, and no row of the list is blamed.
+        assert!(said.contains("3行目：[issuer] name"), "{said}");
+        assert!(!said.contains("requests.xlsx") && !said.contains("列"), "no row is blamed: {said}");
         assert!(!dir.path().join("output").exists(), "nothing written");
     }
 }

@@ -227,7 +227,7 @@ fn row_problems_and_notes_are_english() {
         // Blank required cells, a gaiji, a character no font has, a control character.
         "R-2,再発行,承認,1311111114,さくら苑,100-0013,,,,KJ131311111114".to_string(),
         "R-3,再発行,承認,1311111114,さくら\u{E001}苑,100-0013,東京都千代田区霞が関1-3-2,,,KJ131311111114".to_string(),
-        "R-4,再発行,承認,1311111114,𠮷田苑,100-0013,東京都千代田区霞が関1-3-2,,,KJ131311111114".to_string(),
+        "R-4,再発行,承認,1311111114,𱁬田苑,100-0013,東京都千代田区霞が関1-3-2,,,KJ131311111114".to_string(),
         "R-5\u{1},再発行,承認,1311111114,さくら苑,100-0013,東京都千代田区霞が関1-3-2,,,KJ131311111114".to_string(),
         // A registration needs a phone number; the row's postal code is of another city.
         "R-6,登録結果,承認,1311111114,さくら苑,530-0001,東京都千代田区霞が関1-3-2,,,KJ131311111114".to_string(),
@@ -262,7 +262,7 @@ fn row_problems_and_notes_are_english() {
     for needle in [
         "The 「住所」 cell is blank",
         "gaiji",
-        "「𠮷」 (U+20BB7)",
+        "「𱁬」 (U+3106C)",
         "control character U+0001",
         "The 「電話番号」 cell is blank",
         "The postal code 530-0001 belongs to",

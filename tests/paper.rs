@@ -84,7 +84,7 @@ fn meta(title: &str) -> pdf::Meta<'_> {
 }
 
 fn fonts_with(renderer: &Renderer, texts: &[&str]) -> PdfFonts {
-    renderer.fonts_for(&texts.iter().flat_map(|t| t.chars()).collect()).unwrap()
+    renderer.fonts_for(&texts.iter().flat_map(|t| tsuchi::ground::font::clusters(t)).collect()).unwrap()
 }
 
 /// Every page kind, laid out from stress inputs under `config`.

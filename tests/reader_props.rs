@@ -28,6 +28,7 @@ fn cell() -> impl Strategy<Value = String> {
         Just("03-1234-5678".to_string()),
         Just("\u{E000}".to_string()),
         Just("𠮷".to_string()),
+        Just("𱁬".to_string()),
         Just("\"a,\r\nb\"".to_string()),
         "[ -~ぁ-んァ-ヶ亜-熙０-９ー－]{0,12}",
     ]

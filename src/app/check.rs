@@ -12,6 +12,7 @@ use crate::engine::intake::{self, HiddenRow, Note, ReadOptions, Skipped};
 use crate::engine::plan::{self, AlreadyIssued, PlanInput, SecretSource};
 use crate::engine::render::Renderer;
 use crate::engine::report;
+use crate::ground::font;
 use crate::ground::model::Rejection;
 
 /// What the clerk asked `check` for.
@@ -44,6 +45,16 @@ pub struct PolicyShown {
     pub symbols: Option<String>,
 }
 
+/// A character (or variation sequence) that notices print from the fallback face rather than
+/// IPAex Gothic, with the rows whose notices show it: the clerk looks at those notices.
+#[derive(Debug, Clone, Serialize)]
+pub struct FallbackChar {
+    pub character: String,
+    /// `U+20BB7`, `U+845B U+E0100`.
+    pub code_points: String,
+    pub rows: Vec<usize>,
+}
+
 /// What `run` would do with the list, row by row.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckOutcome {
@@ -60,6 +71,8 @@ pub struct CheckOutcome {
     pub skipped: Vec<Skipped>,
     pub hidden: Vec<HiddenRow>,
     pub notes: Vec<Note>,
+    /// Every character the notices `run` would issue take from the fallback face, once.
+    pub fallback_font: Vec<FallbackChar>,
     pub already_issued: Vec<AlreadyIssued>,
     /// The output root whose ledger was consulted, and whether a ledger is there yet.
     pub ledger_root: PathBuf,
@@ -131,6 +144,7 @@ pub fn check(settings: &Settings, request: &CheckRequest) -> Result<CheckOutcome
         skipped: intake.skipped.clone(),
         hidden: intake.hidden.clone(),
         notes: intake.notes.clone(),
+        fallback_font: fallback_chars(&plan.notices),
         already_issued: plan.already_issued.clone(),
         ledger_exists: ledger_root.join(crate::engine::audit::ledger::FILE_NAME).exists(),
         ledger_root,
@@ -139,4 +153,27 @@ pub fn check(settings: &Settings, request: &CheckRequest) -> Result<CheckOutcome
         rejected_xlsx,
         rejected_csv,
     })
+}
+
+/// The characters of the printed fields (name, address, addressee) of `notices` that print from
+/// the fallback face, in code point order, each with its rows.
+fn fallback_chars(notices: &[crate::engine::notice::Notice]) -> Vec<FallbackChar> {
+    let mut rows: std::collections::BTreeMap<font::Cluster, Vec<usize>> = Default::default();
+    for notice in notices {
+        let r = &notice.request;
+        let fields = [Some(&r.office_name), Some(&r.address), r.address2.as_ref(), r.attention.as_ref()];
+        for cluster in fields.into_iter().flatten().flat_map(|text| font::from_fallback(text)) {
+            let at = rows.entry(cluster).or_default();
+            if at.last() != Some(&r.row) {
+                at.push(r.row);
+            }
+        }
+    }
+    rows.into_iter()
+        .map(|(c, mut rows)| {
+            rows.sort_unstable();
+            rows.dedup();
+            FallbackChar { character: c.to_string(), code_points: c.code_points(), rows }
+        })
+        .collect()
 }

@@ -34,6 +34,7 @@ fn summary_json(o: &CheckOutcome) -> serde_json::Value {
         "rejected": o.rejections,
         "already_issued": o.already_issued,
         "notes": o.notes,
+        "fallback_font": o.fallback_font,
         "ledger": o.ledger_root.join(crate::engine::audit::ledger::FILE_NAME).display().to_string(),
         "run_would_refuse": o.run_would_refuse,
     })
@@ -42,6 +43,14 @@ fn summary_json(o: &CheckOutcome) -> serde_json::Value {
 fn print(o: &CheckOutcome) {
     print_intake(&o.requests, &o.counts, &o.intake_rejections, &o.skipped, &o.notes);
     print_layout_rejections(&o.layout_rejections);
+    if !o.fallback_font.is_empty() {
+        out!();
+        out!("{}", msg!("cli.check.fallback_font", font = crate::ground::font::FONT_NAME));
+        for c in &o.fallback_font {
+            let rows = crate::engine::intake::row_list(&c.rows);
+            out!("{}", msg!("cli.check.fallback_char", character = &c.character, code = &c.code_points, rows));
+        }
+    }
     out!();
     print_already_issued(&o.already_issued);
     out!("{}", msg!("cli.check.would_issue", count = o.counts.issued, already = o.counts.already_issued));

@@ -22,6 +22,7 @@ use crate::engine::intake::{Column, Intake};
 use crate::engine::notice::{Notice, Secrets};
 use crate::engine::render::{self, RenderError, Renderer};
 use crate::engine::secrets::Generator;
+use crate::ground::font::{self, Cluster};
 use crate::ground::model::{NoticeKind, OfficeNo, Rejection, Request, RequestId, UserId};
 
 /// A request the ledger says was issued before: reported as 発行済み, not issued again.
@@ -99,7 +100,7 @@ pub struct Plan {
     /// (申請番号, kind) issued again on purpose → the batch that issued it before.
     pub reissue_of: HashMap<(String, NoticeKind), String>,
     /// Characters the accepted rows' pages set in the Japanese face.
-    pub glyphs: BTreeSet<char>,
+    pub glyphs: BTreeSet<Cluster>,
 }
 
 /// Rows prepared in parallel at a time.
@@ -272,7 +273,7 @@ pub enum PlanError {
 
 struct Prepared {
     notice: Notice,
-    glyphs: Vec<char>,
+    glyphs: Vec<Cluster>,
 }
 
 enum RowError {
@@ -293,10 +294,13 @@ fn prepare_one(notice: Notice, intake: &Intake, config: &Config, renderer: &Rend
         }
         Err(other) => return Err(RowError::Broken(other)),
     };
-    let mut glyphs: Vec<char> = render::gothic_glyphs(&frame).collect();
-    glyphs.extend(render::one_line(&notice.request.office_name).chars());
+    let mut glyphs: Vec<Cluster> = render::gothic_glyphs(&frame).collect();
+    glyphs.extend(font::clusters(&render::one_line(&notice.request.office_name)));
     glyphs.sort_unstable();
     glyphs.dedup();
+    // A chunk holds thousands of these until they are folded into the batch's set: without the
+    // room left by the duplicates.
+    glyphs.shrink_to_fit();
     Ok(Prepared { notice, glyphs })
 }
 

@@ -22,6 +22,7 @@ use crate::engine::render::bundle::{BundleWriter, prepare};
 use crate::engine::render::{PdfFonts, RenderError, pdf};
 use crate::engine::report;
 use crate::engine::secrets::Secret;
+use crate::ground::font;
 use crate::ground::fsutil;
 
 /// Writes the whole batch into `staging` and returns the ledger's record of it. Takes the plan
@@ -54,7 +55,11 @@ pub fn write(
     };
     let mut glyphs = std::mem::take(&mut plan.glyphs);
     // The cover prints the operator, the host and the chain head (hexadecimal).
-    glyphs.extend(context.operator.chars().chain(context.host.chars()).chain("0123456789abcdef: ".chars()));
+    glyphs.extend(
+        font::clusters(&context.operator)
+            .chain(font::clusters(&context.host))
+            .chain(font::clusters("0123456789abcdef: ")),
+    );
     let fonts = renderer.fonts_for(&glyphs)?;
     lap(report, "batch fonts");
     let notices = plan.notices.as_slice();

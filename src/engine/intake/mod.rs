@@ -421,7 +421,7 @@ fn row_span(first: usize, last: usize) -> String {
 
 /// Row numbers in ascending order as runs (「3・5〜9・12行目」), the first 20 runs at most, so
 /// that one note stays one line however many rows it is about.
-fn row_list(numbers: &[usize]) -> String {
+pub fn row_list(numbers: &[usize]) -> String {
     const SHOWN: usize = 20;
     let mut runs: Vec<(usize, usize)> = Vec::new();
     for &n in numbers {
@@ -598,13 +598,22 @@ impl RowCheck<'_> {
             }
             return None;
         }
-        match text::first_unprintable(&raw) {
-            Some(bad) => {
-                self.reject(col, bad.reason());
-                None
-            }
-            None => Some(raw),
+        if let Some(bad) = text::first_unprintable(&raw) {
+            self.reject(col, bad.reason());
+            return None;
         }
+        let shown: Vec<_> = text::variants_not_printed(&raw).collect();
+        for sequence in shown {
+            let message = crate::msg!(
+                "intake.note.variant_not_in_font",
+                sequence,
+                code = sequence.code_points(),
+                base = sequence.base,
+                font = crate::ground::font::FONT_NAMES
+            );
+            self.note(col, message);
+        }
+        Some(raw)
     }
 
     /// A name printed as an addressee (事業所名, 宛名): a printed field that is more than 敬称,

@@ -14,18 +14,25 @@ pub enum BadChar {
     PrivateUse(char),
     /// A control character other than a line break.
     Control(char),
-    /// The bundled font has no glyph for it.
+    /// No bundled font has a glyph for it (IPAex Gothic nor the fallback).
     NotInFont(char),
 }
 
 impl BadChar {
+    /// The character that cannot be printed.
+    pub fn character(&self) -> char {
+        match *self {
+            BadChar::PrivateUse(c) | BadChar::Control(c) | BadChar::NotInFont(c) => c,
+        }
+    }
+
     /// The reason, naming the character and its code point.
     pub fn reason(&self) -> String {
         match *self {
             BadChar::PrivateUse(c) => crate::msg!("intake.private_use", code = code_point(c)),
             BadChar::Control(c) => crate::msg!("intake.control", code = code_point(c)),
             BadChar::NotInFont(c) => {
-                crate::msg!("intake.not_in_font", character = c, code = code_point(c), font = font::FONT_NAME)
+                crate::msg!("intake.not_in_font", character = c, code = code_point(c), font = font::FONT_NAMES)
             }
         }
     }
@@ -37,21 +44,31 @@ fn code_point(c: char) -> String {
 }
 
 /// Finds the first character of a printed field that cannot be printed.
-/// Line breaks (Alt+Enter in an Excel cell) are allowed; the layout treats them as breaks.
+/// Line breaks (Alt+Enter in an Excel cell) are allowed; the layout treats them as breaks. A
+/// variation selector after a character is no character of its own: the variant prints, or
+/// its base character (see [`variants_not_printed`]). Characters IPAex lacks print from the
+/// fallback face.
 pub fn first_unprintable(text: &str) -> Option<BadChar> {
-    text.chars().find_map(|c| {
+    font::beyond_gothic(text).find_map(|(cluster, source)| {
+        let c = cluster.base;
         if is_private_use(c) {
             Some(BadChar::PrivateUse(c))
         } else if c == '\n' || c == '\r' {
             None
         } else if c.is_control() {
             Some(BadChar::Control(c))
-        } else if !font::covers(c) {
+        } else if source.is_none() {
             Some(BadChar::NotInFont(c))
         } else {
             None
         }
     })
+}
+
+/// The variation sequences of a printable text that no bundled font has: each prints as its
+/// base character, and the clerk is told.
+pub fn variants_not_printed(text: &str) -> impl Iterator<Item = font::Cluster> + '_ {
+    font::beyond_gothic(text).filter(|(_, source)| source.is_some_and(|s| !s.exact)).map(|(c, _)| c)
 }
 
 fn is_private_use(c: char) -> bool {
@@ -131,10 +148,24 @@ mod tests {
     }
 
     #[test]
-    fn characters_missing_from_the_font_are_named() {
-        let bad = first_unprintable("𠮷野家ケアセンター").unwrap();
-        assert_eq!(bad, BadChar::NotInFont('𠮷'));
-        assert!(bad.reason().contains("U+20BB7"));
+    fn characters_missing_from_every_font_are_named() {
+        assert_eq!(first_unprintable("𠮷野家ケアセンター"), None);
+        // U+2FFFD: a noncharacter no font draws.
+        let bad = first_unprintable("野\u{2FFFD}家").unwrap();
+        assert_eq!(bad, BadChar::NotInFont('\u{2FFFD}'));
+        assert!(bad.reason().contains("U+2FFFD"));
+    }
+
+    #[test]
+    fn a_variation_selector_is_never_unprintable() {
+        assert_eq!(first_unprintable("葛\u{E0100}飾区"), None);
+        assert_eq!(variants_not_printed("葛\u{E0100}飾区").count(), 0);
+        // A sequence no font lists prints its base, and is said.
+        let text = "葛\u{E01EF}飾区";
+        assert_eq!(first_unprintable(text), None);
+        assert_eq!(variants_not_printed(text).map(|c| c.to_string()).collect::<Vec<_>>(), ["葛\u{E01EF}"]);
+        // A selector with nothing before it has no glyph.
+        assert_eq!(first_unprintable("\u{FE00}葛"), Some(BadChar::NotInFont('\u{FE00}')));
     }
 
     #[test]

@@ -1,10 +1,11 @@
-//! The PDF writer: laid-out pages into one PDF that embeds each of its two subset fonts once.
+//! The PDF writer: laid-out pages into one PDF that embeds each of its subset fonts once.
 //! Every PDF of tsuchi is written here — a one-page notice (with fonts subset to that notice,
 //! see [`super::pdf`]) as well as a mail-room bundle of tens of thousands of pages (with the
 //! batch subsets).
 //!
-//! It emits PDF objects straight to the output: the two fonts first (Identity-H, glyph ids of
-//! the subsets, a ToUnicode map so the text stays extractable), then each page's compressed
+//! It emits PDF objects straight to the output: the fonts first (Gothic, the password face and,
+//! when the pages need it, the fallback face; Identity-H, glyph ids of the subsets, a ToUnicode
+//! map so the text stays extractable, variation selectors included), then each page's compressed
 //! content stream (drawn by [`super::ops`]) as it comes, and the page tree, catalog, metadata
 //! and cross-reference table at the end. Memory stays flat whatever the page count.
 //!
@@ -19,7 +20,7 @@ use sha2::{Digest, Sha256};
 use super::fonts::{PdfFonts, SubsetFont};
 use super::layout::Frame;
 use super::ops::{MissingGlyph, PT_PER_MM, content_stream, font_name, push_hex4, push_number, push_uint};
-use crate::ground::font::Face;
+use crate::ground::font::{Cluster, Face};
 
 pub use super::pdfa::Meta;
 
@@ -88,14 +89,15 @@ impl EncodedFont {
     }
 }
 
-/// Writes pages of one size, set in one pair of subset fonts, to `W`. Its pages are
+/// Writes pages of one size, set in one set of subset fonts, to `W`. Its pages are
 /// [`prepare`]d with the fonts it was started with.
 pub struct BundleWriter<W: Write> {
     out: Counting<W>,
     /// Byte offset of every object, by object number (index 0 unused).
     offsets: Vec<u64>,
     pages: Vec<usize>,
-    font_objects: [usize; 2],
+    /// Each embedded face with its Type0 font object.
+    font_objects: Vec<(Face, usize)>,
     width_pt: f32,
     height_pt: f32,
     /// PDF/A-2b: metadata, output intent and identifier at the end.
@@ -114,16 +116,16 @@ impl<W: Write> BundleWriter<W> {
     }
 
     fn start(out: W, fonts: &PdfFonts, width_mm: f32, height_mm: f32, archival: bool) -> io::Result<Self> {
-        let encoded = [EncodedFont::new(&fonts.gothic), EncodedFont::new(&fonts.mono)];
-        Self::with_encoded(out, fonts, [&encoded[0], &encoded[1]], width_mm, height_mm, archival)
+        let encoded: Vec<EncodedFont> = fonts.all().map(EncodedFont::new).collect();
+        Self::with_encoded(out, fonts, &encoded.iter().collect::<Vec<_>>(), width_mm, height_mm, archival)
     }
 
-    /// Starts a document whose fonts (`fonts`, Japanese face then password face) are already
-    /// compressed (`encoded`, in the same order).
+    /// Starts a document whose fonts (`fonts`) are already compressed (`encoded`, in the order
+    /// of [`PdfFonts::all`]).
     pub fn with_encoded(
         out: W,
         fonts: &PdfFonts,
-        encoded: [&EncodedFont; 2],
+        encoded: &[&EncodedFont],
         width_mm: f32,
         height_mm: f32,
         archival: bool,
@@ -132,13 +134,17 @@ impl<W: Write> BundleWriter<W> {
             out: Counting { inner: out, written: 0, hash: archival.then(Sha256::new) },
             offsets: vec![0, 0, 0],
             pages: Vec::new(),
-            font_objects: [0, 0],
+            font_objects: Vec::new(),
             width_pt: width_mm * PT_PER_MM,
             height_pt: height_mm * PT_PER_MM,
             archival,
         };
         writer.out.write_all(b"%PDF-1.7\n%\xE2\xE3\xCF\xD3\n")?;
-        writer.font_objects = [writer.font(&fonts.gothic, encoded[0])?, writer.font(&fonts.mono, encoded[1])?];
+        assert_eq!(fonts.all().count(), encoded.len(), "one encoded stream per font");
+        for (font, encoded) in fonts.all().zip(encoded) {
+            let object = writer.font(font, encoded)?;
+            writer.font_objects.push((font.face, object));
+        }
         Ok(writer)
     }
 
@@ -208,16 +214,21 @@ impl<W: Write> BundleWriter<W> {
         let content = self.reserve();
         let id = self.reserve();
         self.compressed(content, "", &page.content)?;
-        let [gothic, mono] = self.font_objects;
+        let mut resources = String::new();
+        for &(face, object) in &self.font_objects {
+            resources.push('/');
+            resources.push_str(font_name(face));
+            resources.push(' ');
+            push_uint(&mut resources, object as u64);
+            resources.push_str(" 0 R");
+        }
         let mut media_box = String::new();
         for v in [self.width_pt, self.height_pt] {
             media_box.push(' ');
             push_number(&mut media_box, v, 2);
         }
         let body = format!(
-            "<</Type/Page/Parent {PAGES} 0 R/MediaBox[0 0{media_box}]/Resources<</Font<</{} {gothic} 0 R/{} {mono} 0 R>>>>/Contents {content} 0 R>>",
-            font_name(Face::Gothic),
-            font_name(Face::Mono)
+            "<</Type/Page/Parent {PAGES} 0 R/MediaBox[0 0{media_box}]/Resources<</Font<<{resources}>>>>/Contents {content} 0 R>>"
         );
         self.object(id, body.as_bytes())?;
         self.pages.push(id);
@@ -314,9 +325,10 @@ fn pdf_date(t: &DateTime<FixedOffset>) -> String {
     format!("(D:{}{sign}{h:02}'{m:02}')", t.format("%Y%m%d%H%M%S"))
 }
 
-/// The ToUnicode CMap: glyph id → character, so that copied or extracted text is right.
+/// The ToUnicode CMap: glyph id → characters (a character and its variation selector), so that
+/// copied or extracted text is what the list said.
 fn to_unicode(font: &SubsetFont) -> String {
-    let mut pairs: Vec<(u16, char)> = font.mappings().collect();
+    let mut pairs: Vec<(u16, Cluster)> = font.mappings().collect();
     pairs.sort_unstable();
     let mut out = String::from(
         "/CIDInit /ProcSet findresource begin\n12 dict begin\nbegincmap\n/CIDSystemInfo<</Registry(Adobe)/Ordering(UCS)/Supplement 0>> def\n\
@@ -329,8 +341,10 @@ fn to_unicode(font: &SubsetFont) -> String {
             out.push('<');
             push_hex4(&mut out, gid);
             out.push_str("><");
-            for &unit in c.encode_utf16(&mut [0; 2]).iter() {
-                push_hex4(&mut out, unit);
+            for ch in c.chars() {
+                for &unit in ch.encode_utf16(&mut [0; 2]).iter() {
+                    push_hex4(&mut out, unit);
+                }
             }
             out.push_str(">\n");
         }

@@ -11,7 +11,7 @@ use super::template::{AddressBlock, Block, Document, Field};
 use crate::engine::barcode::Bar;
 use crate::engine::notice::SecretSlot;
 use crate::engine::secrets::{self, CharClass};
-use crate::ground::font::{Face, MM_PER_PT};
+use crate::ground::font::{self, Face, MM_PER_PT};
 
 /// A rectangle in millimetres from the top-left corner of the page.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -159,12 +159,14 @@ fn is_space(token: &str) -> bool {
     token == " " || token == "\u{3000}"
 }
 
-/// Tokens of a paragraph: each character alone, except runs of ASCII letters and digits.
+/// Tokens of a paragraph: each character alone (with the variation selector after it), except
+/// runs of ASCII letters and digits.
 fn tokens(paragraph: &str) -> Vec<&str> {
     let mut tokens = Vec::new();
     let (mut start, mut prev) = (0, None::<char>);
     for (i, c) in paragraph.char_indices() {
-        let joins = prev.is_some_and(|p| p.is_ascii_alphanumeric()) && c.is_ascii_alphanumeric();
+        let joins = (prev.is_some_and(|p| p.is_ascii_alphanumeric()) && c.is_ascii_alphanumeric())
+            || font::is_variation_selector(c);
         if !joins && i > start {
             tokens.push(&paragraph[start..i]);
             start = i;
@@ -196,7 +198,7 @@ fn wrap_paragraph(paragraph: &str, width: f32, size_pt: f32, face: Face, lines: 
             let (mut start, mut piece_width) = (0, 0.0);
             for (i, c) in token.char_indices() {
                 let cw = m.advance(c) * em;
-                if i > start && piece_width + cw > width + 1e-4 {
+                if i > start && piece_width + cw > width + 1e-4 && !font::is_variation_selector(c) {
                     lines.push(token[start..i].to_string());
                     start = i;
                     piece_width = 0.0;
@@ -992,6 +994,21 @@ mod tests {
             let next = pair[1].chars().next().unwrap();
             assert!(m.width_mm(&format!("{}{next}", pair[0]), 10.0) > 50.0, "a line left room: {}", pair[0]);
         }
+    }
+
+    #[test]
+    fn a_variation_sequence_stays_whole_and_the_fallback_is_measured() {
+        let m = Face::Gothic.metrics();
+        let width = m.width_mm("株式会社", 10.0);
+        let text = "株式会社葛\u{E0100}飾𠮷野𩸽";
+        let lines = wrap(text, width, 10.0, Face::Gothic);
+        assert_eq!(lines, ["株式会社", "葛\u{E0100}飾𠮷野", "𩸽"]);
+        for line in &lines {
+            assert!(m.width_mm(line, 10.0) <= width + 1e-3, "{line}");
+        }
+        // Narrower than one character: cut by characters, the selector with its base.
+        let lines = wrap("葛\u{E0100}葛\u{E0100}", 1.0, 10.0, Face::Gothic);
+        assert_eq!(lines, ["葛\u{E0100}", "葛\u{E0100}"]);
     }
 
     #[test]

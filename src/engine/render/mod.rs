@@ -22,6 +22,7 @@ use tera::Context;
 use crate::engine::config::Config;
 use crate::engine::notice::Notice;
 use crate::engine::secrets::Secret;
+use crate::ground::font::{self, Cluster};
 use crate::ground::model::{NoticeKind, Request};
 use crate::ground::wareki;
 
@@ -49,10 +50,10 @@ pub fn one_line(text: &str) -> String {
     out
 }
 
-/// The characters a laid-out page sets in the Japanese face (the password face always holds
-/// all of printable ASCII).
-pub fn gothic_glyphs(frame: &Frame) -> impl Iterator<Item = char> + '_ {
-    frame.texts().filter(|t| t.face == crate::ground::font::Face::Gothic).flat_map(|t| t.text.chars())
+/// The characters (with their variation selectors) a laid-out page sets in the Japanese face
+/// (the password face always holds all of printable ASCII).
+pub fn gothic_glyphs(frame: &Frame) -> impl Iterator<Item = Cluster> + '_ {
+    frame.texts().filter(|t| t.face == crate::ground::font::Face::Gothic).flat_map(|t| font::clusters(&t.text))
 }
 
 /// Why a notice cannot be rendered.
@@ -315,29 +316,30 @@ impl Renderer {
     /// Every character a batch prints whatever its rows say: the templates' wording, the
     /// configured names, dates, kinds, and every password character with its class label and
     /// reading. A batch's fonts are these plus the glyphs its prepared rows need.
-    pub fn base_glyphs(&self) -> BTreeSet<char> {
-        let mut chars: BTreeSet<char> = self.templates.source_chars().clone();
+    pub fn base_glyphs(&self) -> BTreeSet<Cluster> {
+        let mut chars: BTreeSet<Cluster> = self.templates.source_chars().iter().copied().map(Cluster::plain).collect();
         let (issuer, n) = (&self.config.issuer, &self.config.notice);
         for text in
             [&issuer.name, &issuer.helpdesk, &n.honorific_organization, &n.honorific_person, &n.honorific_addressee]
         {
-            chars.extend(text.chars());
+            chars.extend(font::clusters(text));
         }
-        chars.extend("令和平成昭和元年月日〒・…".chars());
+        let plain = |text: &'static str| text.chars().map(Cluster::plain);
+        chars.extend(plain("令和平成昭和元年月日〒・…"));
         if self.config.sample {
-            chars.extend(SAMPLE_MARK.chars());
+            chars.extend(plain(SAMPLE_MARK));
         }
-        chars.extend(NoticeKind::ALL.iter().flat_map(|k| k.label().chars()));
+        chars.extend(NoticeKind::ALL.iter().flat_map(|k| plain(k.label())));
         for ch in ' '..='~' {
-            chars.insert(ch);
-            chars.extend(crate::engine::secrets::CharClass::of(ch).label().chars());
-            chars.extend(crate::engine::secrets::reading(ch).chars());
+            chars.insert(Cluster::plain(ch));
+            chars.extend(plain(crate::engine::secrets::CharClass::of(ch).label()));
+            chars.extend(plain(crate::engine::secrets::reading(ch)));
         }
         chars
     }
 
     /// The fonts of a batch: [`Self::base_glyphs`] and `glyphs`.
-    pub fn fonts_for(&self, glyphs: &BTreeSet<char>) -> Result<PdfFonts, RenderError> {
+    pub fn fonts_for(&self, glyphs: &BTreeSet<Cluster>) -> Result<PdfFonts, RenderError> {
         let mut chars = self.base_glyphs();
         chars.extend(glyphs.iter().copied());
         PdfFonts::for_chars(&chars).map_err(RenderError::Font)

@@ -5,8 +5,8 @@
 //! and every number goes through [`push_number`].
 
 use super::fonts::PdfFonts;
-use super::layout::{Area, Frame, Item};
-use crate::ground::font::Face;
+use super::layout::{Area, Frame, Item, TextRun};
+use crate::ground::font::{self, Face};
 
 pub const PT_PER_MM: f32 = 72.0 / 25.4;
 
@@ -19,7 +19,35 @@ pub fn font_name(face: Face) -> &'static str {
     match face {
         Face::Gothic => "TSGOTH",
         Face::Mono => "TSMONO",
+        Face::Fallback => "TSMINC",
     }
+}
+
+/// The face that draws the first character of `run`: the text object selects it first.
+fn first_face(run: &TextRun, fonts: &PdfFonts) -> Face {
+    font::clusters(&run.text).next().and_then(|c| fonts.glyph(run.face, c)).map_or(run.face, |(face, _)| face)
+}
+
+/// Sets `run`'s text from the current text position, its first character's face selected: the
+/// glyph ids of its characters in hex, switching to the fallback face (same size, so the same
+/// baseline) for what Gothic lacks and back, within the one text object.
+fn show_text(s: &mut String, run: &TextRun, fonts: &PdfFonts) -> Result<(), MissingGlyph> {
+    let mut current = first_face(run, fonts);
+    s.push('<');
+    for c in font::clusters(&run.text) {
+        let (face, gid) = fonts.glyph(run.face, c).ok_or(MissingGlyph(c.base))?;
+        if face != current {
+            s.push_str(">Tj/");
+            s.push_str(font_name(face));
+            s.push(' ');
+            push_number(s, run.size_pt, 2);
+            s.push_str(" Tf<");
+            current = face;
+        }
+        push_hex4(s, gid);
+    }
+    s.push_str(">Tj");
+    Ok(())
 }
 
 /// A character the page sets that its font subset does not hold: drawn, it would be glyph 0
@@ -45,20 +73,17 @@ pub fn content_stream(frame: &Frame, fonts: &PdfFonts) -> Result<String, Missing
     for item in &frame.items {
         match item {
             Item::Text(run) => {
-                let font = fonts.get(run.face);
                 s.push_str("BT/");
-                s.push_str(font_name(run.face));
+                s.push_str(font_name(first_face(run, fonts)));
                 s.push(' ');
                 push_number(s, run.size_pt, 2);
                 s.push_str(" Tf 1 0 0 1 ");
                 push_number(s, run.x * PT_PER_MM, 2);
                 s.push(' ');
                 push_number(s, flip(run.baseline), 2);
-                s.push_str(" Tm<");
-                for c in run.text.chars() {
-                    push_hex4(s, font.gid(c).ok_or(MissingGlyph(c))?);
-                }
-                s.push_str(">Tj ET\n");
+                s.push_str(" Tm");
+                show_text(s, run, fonts)?;
+                s.push_str(" ET\n");
             }
             Item::Rect { area, fill_grey, line_pt } => {
                 s.push_str("q ");
@@ -74,14 +99,13 @@ pub fn content_stream(frame: &Frame, fonts: &PdfFonts) -> Result<String, Missing
             Item::Watermark(run) => {
                 // Turned 45° about the page's centre, its middle on the centre: the start of the
                 // baseline lies half its width back along the diagonal and a little below.
-                let font = fonts.get(run.face);
                 let (cos, sin) = (std::f32::consts::FRAC_1_SQRT_2, std::f32::consts::FRAC_1_SQRT_2);
                 let (cx, cy) = (frame.width / 2.0 * PT_PER_MM, frame.height / 2.0 * PT_PER_MM);
                 let (half, drop) = (run.width * PT_PER_MM / 2.0, run.size_pt * 0.38);
                 s.push_str("q ");
                 push_number(s, WATERMARK_GREY, 2);
                 s.push_str(" g BT/");
-                s.push_str(font_name(run.face));
+                s.push_str(font_name(first_face(run, fonts)));
                 s.push(' ');
                 push_number(s, run.size_pt, 2);
                 s.push_str(" Tf ");
@@ -89,11 +113,9 @@ pub fn content_stream(frame: &Frame, fonts: &PdfFonts) -> Result<String, Missing
                     push_number(s, v, 4);
                     s.push(' ');
                 }
-                s.push_str("Tm<");
-                for c in run.text.chars() {
-                    push_hex4(s, font.gid(c).ok_or(MissingGlyph(c))?);
-                }
-                s.push_str(">Tj ET Q\n");
+                s.push_str("Tm");
+                show_text(s, run, fonts)?;
+                s.push_str(" ET Q\n");
             }
             Item::Fill { area } => {
                 s.push_str("0 g ");
@@ -173,7 +195,7 @@ mod tests {
     use crate::engine::render::layout::TextRun;
 
     fn fonts() -> PdfFonts {
-        PdfFonts::for_chars(&"通知".chars().collect()).unwrap()
+        PdfFonts::for_chars(&font::clusters("通知").collect()).unwrap()
     }
 
     #[test]
@@ -197,7 +219,7 @@ mod tests {
             ],
         };
         let ops = content_stream(&frame, &fonts).unwrap();
-        let gids: String = "通知".chars().map(|c| format!("{:04X}", fonts.gothic.gid(c).unwrap())).collect();
+        let gids: String = "通知".chars().map(|c| format!("{:04X}", fonts.gothic.char_gid(c).unwrap())).collect();
         // The bar's foot is 25 mm below the top: 272 mm, 771.02 pt, above the page's foot.
         assert!(ops.starts_with("0 g 28.346 771.024 2.835 14.173 re f\n"), "{ops}");
         assert!(ops.contains(&format!("BT/TSGOTH 10.50 Tf 1 0 0 1 72.00 72.00 Tm<{gids}>Tj ET")), "{ops}");
@@ -240,6 +262,26 @@ mod tests {
         let message = MissingGlyph('書').to_string();
         assert!(message.contains("書") && message.contains("U+66F8"), "{message}");
         assert!(content_stream(&text_frame("通知"), &fonts).unwrap().contains("Tj"));
+    }
+
+    #[test]
+    fn what_gothic_lacks_is_set_in_the_fallback_face_at_the_same_size() {
+        let fonts = PdfFonts::for_chars(&font::clusters("株式会社𠮷野 葛\u{E0102}飾").collect()).unwrap();
+        let fallback = fonts.fallback.as_ref().expect("𠮷 needs the fallback");
+        let ops = content_stream(&text_frame("株式会社𠮷野"), &fonts).unwrap();
+        let hex = |font: &super::super::fonts::SubsetFont, text: &str| -> String {
+            font::clusters(text).map(|c| format!("{:04X}", font.gid(c).unwrap())).collect()
+        };
+        let expected = format!(
+            "<{}>Tj/TSMINC 10.50 Tf<{}>Tj/TSGOTH 10.50 Tf<{}>Tj ET",
+            hex(&fonts.gothic, "株式会社"),
+            hex(fallback, "𠮷"),
+            hex(&fonts.gothic, "野")
+        );
+        assert!(ops.contains(&expected), "{ops}");
+        // This variant of 葛 comes from the fallback: a run that starts with it starts in it.
+        let ops = content_stream(&text_frame("葛\u{E0102}飾"), &fonts).unwrap();
+        assert!(ops.starts_with("BT/TSMINC 10.50 Tf 1 0 0 1 ") && ops.contains(">Tj/TSGOTH 10.50 Tf<"), "{ops}");
     }
 
     #[test]

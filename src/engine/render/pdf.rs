@@ -9,7 +9,7 @@ use super::bundle::{BundleWriter, EncodedFont, prepare};
 use super::fonts::PdfFonts;
 use super::layout::Frame;
 use super::ops::MissingGlyph;
-use crate::ground::font::Face;
+use crate::ground::font::{self, Cluster, Face};
 
 pub use super::bundle::Meta;
 
@@ -31,13 +31,13 @@ fn write_as(frames: &[Frame], meta: &Meta, fonts: &PdfFonts, archival: bool) -> 
     // copy no more telling: the batch subsets hold every character a password may have).
     let own = fonts.subset_to(frames).ok();
     let fonts = own.as_ref().unwrap_or(fonts);
-    let encoded = [EncodedFont::new(&fonts.gothic), EncodedFont::new(&fonts.mono)];
-    write_encoded(frames, meta, fonts, [&encoded[0], &encoded[1]], archival)
+    let encoded: Vec<EncodedFont> = fonts.all().map(EncodedFont::new).collect();
+    write_encoded(frames, meta, fonts, &encoded.iter().collect::<Vec<_>>(), archival)
 }
 
 /// A notice ([`write`]) and its archive copy ([`write_archival`]), made together. Both pages
 /// show the same Japanese characters unless the reading row is printed (the copy leaves it
-/// out), and then the copy embeds the notice's Japanese subset, cut and compressed once.
+/// out), and then the copy embeds the notice's Japanese subsets, cut and compressed once.
 pub fn write_with_archive(
     frame: &Frame,
     meta: &Meta,
@@ -51,12 +51,17 @@ pub fn write_with_archive(
         return Ok((write(frames, meta, fonts)?, write_archival(archive_frames, archive_meta, fonts)?));
     };
     let gothic = EncodedFont::new(&own.gothic);
-    let notice = write_encoded(frames, meta, &own, [&gothic, &EncodedFont::new(&own.mono)], false)?;
+    let fallback = own.fallback.as_ref().map(EncodedFont::new);
+    let mono = EncodedFont::new(&own.mono);
+    let notice =
+        write_encoded(frames, meta, &own, &[&gothic, &mono].into_iter().chain(&fallback).collect::<Vec<_>>(), false)?;
     let archive_mono = own_chars(archive_frame, Face::Mono);
     let archive = match fonts.mono.cut_to(&archive_mono) {
         Ok(mono) if own_chars(archive_frame, Face::Gothic) == own_chars(frame, Face::Gothic) => {
-            let copy = PdfFonts { gothic: own.gothic.clone(), mono };
-            write_encoded(archive_frames, archive_meta, &copy, [&gothic, &EncodedFont::new(&copy.mono)], true)?
+            let copy = PdfFonts { gothic: own.gothic.clone(), mono, fallback: own.fallback.clone() };
+            let mono = EncodedFont::new(&copy.mono);
+            let encoded: Vec<&EncodedFont> = [&gothic, &mono].into_iter().chain(&fallback).collect();
+            write_encoded(archive_frames, archive_meta, &copy, &encoded, true)?
         }
         _ => write_archival(archive_frames, archive_meta, fonts)?,
     };
@@ -64,15 +69,15 @@ pub fn write_with_archive(
 }
 
 /// The characters `frame` sets in `face`.
-fn own_chars(frame: &Frame, face: Face) -> BTreeSet<char> {
-    frame.texts().filter(|t| t.face == face).flat_map(|t| t.text.chars()).collect()
+fn own_chars(frame: &Frame, face: Face) -> BTreeSet<Cluster> {
+    frame.texts().filter(|t| t.face == face).flat_map(|t| font::clusters(&t.text)).collect()
 }
 
 fn write_encoded(
     frames: &[Frame],
     meta: &Meta,
     fonts: &PdfFonts,
-    encoded: [&EncodedFont; 2],
+    encoded: &[&EncodedFont],
     archival: bool,
 ) -> Result<Vec<u8>, MissingGlyph> {
     let (width, height) = frames.first().map_or((210.0, 297.0), |f| (f.width, f.height));
@@ -95,7 +100,7 @@ mod tests {
 
     #[test]
     fn a_document_embeds_only_the_glyphs_its_pages_show() {
-        let batch: std::collections::BTreeSet<char> = ('一'..='龠').step_by(40).chain("通知".chars()).collect();
+        let batch: BTreeSet<Cluster> = ('一'..='龠').step_by(40).chain("通知".chars()).map(Cluster::plain).collect();
         let fonts = PdfFonts::for_chars(&batch).unwrap();
         let frame = Frame {
             width: 210.0,

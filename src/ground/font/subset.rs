@@ -13,6 +13,9 @@
 pub struct Subset {
     pub bytes: Vec<u8>,
     pub old_ids: Vec<u16>,
+    /// Old ids of the glyphs copied after those of `old_ids` (new ids from `old_ids.len()` on):
+    /// a second glyph id for the same drawing, so that a PDF can map it to other text.
+    pub copies: Vec<u16>,
     /// Advance of each new glyph, in font units.
     pub advances: Vec<u16>,
     pub units_per_em: u16,
@@ -98,8 +101,15 @@ impl<'a> Tables<'a> {
 /// Cuts `font` down to the glyphs `ids` (glyph 0, `.notdef`, is always kept; so are the
 /// components of composite glyphs), renumbered in order of their old ids, without hinting.
 pub fn subset(font: &[u8], ids: impl IntoIterator<Item = u16>) -> Result<Subset, String> {
+    subset_with_copies(font, ids, &[])
+}
+
+/// [`subset`], followed by a copy of each glyph of `copies` (see [`Subset::copies`]).
+pub fn subset_with_copies(font: &[u8], ids: impl IntoIterator<Item = u16>, copies: &[u16]) -> Result<Subset, String> {
     let t = Tables::find(font)?;
-    let mut keep: Vec<u16> = std::iter::once(0).chain(ids).filter(|&g| (g as usize) < t.glyphs).collect();
+    let copies: Vec<u16> = copies.iter().copied().filter(|&g| (g as usize) < t.glyphs).collect();
+    let mut keep: Vec<u16> =
+        std::iter::once(0).chain(ids).chain(copies.iter().copied()).filter(|&g| (g as usize) < t.glyphs).collect();
     keep.sort_unstable();
     keep.dedup();
     // Composite glyphs draw other glyphs: keep those too (to any depth).
@@ -116,12 +126,13 @@ pub fn subset(font: &[u8], ids: impl IntoIterator<Item = u16>) -> Result<Subset,
             break;
         }
     }
-    let n = keep.len();
-    let mut glyf = Vec::with_capacity(keep.iter().map(|&g| t.glyph(g).map_or(0, <[u8]>::len) + 3).sum());
+    let n = keep.len() + copies.len();
+    let all = || keep.iter().chain(&copies);
+    let mut glyf = Vec::with_capacity(all().map(|&g| t.glyph(g).map_or(0, <[u8]>::len) + 3).sum());
     let mut loca = Vec::with_capacity(4 * (n + 1));
     let mut hmtx = Vec::with_capacity(4 * n);
     let mut advances = Vec::with_capacity(n);
-    for &old in &keep {
+    for &old in all() {
         loca.extend_from_slice(&(glyf.len() as u32).to_be_bytes());
         let glyph = t.glyph(old)?;
         if !glyph.is_empty() {
@@ -168,7 +179,7 @@ pub fn subset(font: &[u8], ids: impl IntoIterator<Item = u16>) -> Result<Subset,
     if let Some(os2) = t.os2 {
         tables.push((*b"OS/2", os2.to_vec()));
     }
-    Ok(Subset { bytes: assemble(tables), old_ids: keep, advances, units_per_em })
+    Ok(Subset { bytes: assemble(tables), old_ids: keep, copies, advances, units_per_em })
 }
 
 /// Calls `f(offset, glyph id)` for each component of a composite glyph (none for a simple one);
@@ -346,6 +357,18 @@ mod tests {
             let new = again.new_id(cut.new_id(old).unwrap()).unwrap();
             assert_eq!(outline(&full, old), outline(&twice, new));
         }
+    }
+
+    #[test]
+    fn a_copied_glyph_draws_as_its_original() {
+        let full = ttf_parser::Face::parse(GOTHIC_BYTES, 0).unwrap();
+        let [a, b]: [u16; 2] = ids(&full, "葛飾").try_into().unwrap();
+        let cut = subset_with_copies(GOTHIC_BYTES, [a, b], &[a]).unwrap();
+        let sub = ttf_parser::Face::parse(&cut.bytes, 0).unwrap();
+        assert_eq!(sub.number_of_glyphs(), 4);
+        assert_eq!(cut.copies, [a]);
+        assert_eq!(outline(&sub, 3), outline(&full, a));
+        assert_eq!(cut.advances.len(), 4);
     }
 
     #[test]
