@@ -1,6 +1,7 @@
 //! Mail room: what goes into envelopes. The paper notices of a batch (登録結果 and 再発行; the
 //! 証明書発行用パスワード通知書 travels as a ZIP) are put in postal order, printed into one
-//! bundle with a cover sheet and a control stamp on every page, and listed in 発送リスト.xlsx.
+//! bundle with a cover sheet and a control stamp on every page (on a notice's page also its
+//! control number as Code 128, for the scanner), and listed in 発送リスト.xlsx.
 
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
@@ -151,6 +152,7 @@ pub fn write_bundle<'a>(
                 let (_, mut frame) = renderer.frame(notice)?;
                 let control = control_no(&info.batch_id, seq);
                 renderer.stamp(&mut frame, &control, &format!("{}/{printed}", seq + 1));
+                renderer.control_code(&mut frame, &control)?;
                 renderer.check_fonts(fonts, &frame)?;
                 Ok(bundle::prepare(&frame, fonts)?)
             })

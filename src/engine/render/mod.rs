@@ -70,6 +70,9 @@ pub enum RenderError {
     /// A page sets a character its font subset lacks (a bug, never glyph 0 on paper).
     #[error(transparent)]
     Glyph(#[from] ops::MissingGlyph),
+    /// A control number Code 128 cannot carry (a bug: they are digits and hyphens).
+    #[error(transparent)]
+    ControlCode(#[from] crate::engine::barcode::control::Unencodable),
     /// This row's text does not fit: the row is rejected, the batch goes on.
     #[error(transparent)]
     Layout(#[from] LayoutError),
@@ -216,6 +219,12 @@ impl Renderer {
     /// Stamps a bundle page with its control number and page number.
     pub fn stamp(&self, frame: &mut Frame, control: &str, page_no: &str) {
         sheets::stamp(frame, &self.templates.geometry, control, page_no);
+    }
+
+    /// Adds the control number's Code 128 symbol to a notice's bundle page, for the mail room's
+    /// scanner (`tsuchi mail scan`).
+    pub fn control_code(&self, frame: &mut Frame, control: &str) -> Result<(), RenderError> {
+        Ok(sheets::control_code(frame, &self.templates.geometry, control)?)
     }
 
     /// The envelope calibration sheet (with the configured address offset).
