@@ -7,8 +7,27 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::mailing::list_rows;
+use common::mailing::{Value, list_rows, number, rows_of, write_list};
 use common::{batch_dirs, text, tool};
+
+fn tsuchi(args: &[&str], out: &Path, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = common::command()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&o.stdout), text(&o.stderr)))
+}
 
 fn run(out: &Path, extra: &[&str]) -> PathBuf {
     let config = common::test_config(out.parent().unwrap());
@@ -83,4 +102,84 @@ fn every_mailed_page_carries_its_control_number_as_a_code_zbar_reads() {
         })
         .collect();
     assert_eq!(decoded, controls);
+
+    // The mail room scans the pages read back from the PDF: the third page is left out and
+    // the fifth scanned twice; a code of no notice too.
+    let mut input: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    input.remove(2);
+    input.insert(4, &decoded[4]);
+    input.push("20991231-000000-00001");
+    let o = tsuchi(&["mail", "scan", "--json"], &out, &format!("{}\n\n", input.join("\r\n")));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let scan = json_of(&o);
+    assert_eq!(scan["batch"], id.as_str());
+    assert_eq!(scan["enclosed"], controls.len() - 1);
+    assert_eq!(scan["problems"], 3);
+    assert_eq!(scan["remaining"], serde_json::json!([controls[2]]));
+    let scans = scan["scans"].as_array().unwrap();
+    assert_eq!(scans.len(), input.len());
+    assert_eq!(scans[2]["outcome"], "enclosed");
+    assert_eq!(scans[2]["skipped"], serde_json::json!([controls[2]]), "{scans:?}");
+    assert_eq!(scans[4]["outcome"], "twice");
+    assert_eq!(scans[4]["control_no"], controls[4].as_str());
+    assert_eq!(scans.last().unwrap()["outcome"], "unknown");
+    assert!(scans.iter().filter(|s| s["outcome"] == "enclosed").all(|s| s["line"].as_u64().unwrap() >= 1));
+
+    // The page left out turns up and is scanned: now every notice is enclosed; a second scan
+    // of it, in English, says so at once.
+    let o = tsuchi(&["--lang", "en", "mail", "scan"], &out, &format!("{}\n{}\n", controls[2], controls[2]));
+    assert_eq!(o.status.code(), Some(1));
+    let lines = text(&o.stdout);
+    assert!(lines.contains(&format!("OK 1: {}  enclosed", controls[2])), "{lines}");
+    assert!(lines.contains(&format!("!! 2: {}  scanned before", controls[2])), "{lines}");
+    assert!(lines.contains("0 notice(s) not yet enclosed"), "{lines}");
+    let status = json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""));
+    assert_eq!(status["reconciliation"]["enclosed"], controls.len());
+    assert_eq!(status["reconciliation"]["unaccounted"], controls.len());
+    assert_eq!(status["reconciliation"]["complete"], false);
+    assert_eq!(common::mailing::event_count(&out, "mail.enclosed"), controls.len());
+}
+
+#[test]
+fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("output");
+    let batch = run(&out, &[]);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let controls = listed_controls(&batch);
+    let reconciliation = || json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""))["reconciliation"].clone();
+    let r = reconciliation();
+    assert_eq!(
+        (r["printed"].as_u64(), r["unaccounted"].as_u64()),
+        (Some(controls.len() as u64), Some(controls.len() as u64))
+    );
+
+    // The third page is spoiled: its notice is withdrawn, a second spoil and its scan refused.
+    let spoiled = &controls[2];
+    let o = tsuchi(&["spoil", spoiled, "--reason", "紙詰まりで破損"], &out, "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("--reissue"), "{}", text(&o.stdout));
+    assert_eq!(tsuchi(&["spoil", spoiled, "--reason", "again"], &out, "").status.code(), Some(2));
+    let scan = json_of(&tsuchi(&["mail", "scan", "--json"], &out, &format!("{spoiled}\n")));
+    assert_eq!(scan["scans"][0]["outcome"], "withdrawn");
+    assert_eq!(scan["enclosed"], 0);
+
+    // Every other notice is mailed; the spoiled one's row, had the mail room filled it, is refused.
+    let rows = rows_of(&batch, |r| Value::Number(number(r)));
+    let list = write_list(dir.path(), "sent.xlsx", &[("発送リスト", &rows)]);
+    let o = tsuchi(&["mail", "import", list.to_str().unwrap()], &out, "");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let r = reconciliation();
+    assert_eq!(r["mailed"], controls.len() - 1);
+    assert_eq!(r["withdrawn"], 1);
+    assert_eq!(r["spoiled"], 1);
+    assert_eq!(r["unaccounted"], 0);
+    assert_eq!(r["complete"], true);
+    let text_status = text(&tsuchi(&["status", "--batch", &id], &out, "").stdout);
+    assert!(text_status.contains("取消 1・未確認 0　完了"), "{text_status}");
+
+    // 完了: purge needs no --force, and a sent notice can no longer be spoiled.
+    assert_eq!(tsuchi(&["spoil", &controls[0], "--reason", "x"], &out, "").status.code(), Some(2));
+    let o = tsuchi(&["purge", &id], &out, "");
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
 }
