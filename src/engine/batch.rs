@@ -130,6 +130,7 @@ pub fn run(
         recovery_notes,
         bundle_pages: 0,
         handoff_rows: 0,
+        withdrawn: std::mem::take(&mut plan.withdrawn),
         warnings,
         timings: vec![("prepare", clock.elapsed())],
         dry_run: options.dry_run,
@@ -146,7 +147,8 @@ pub fn run(
         report.issued = plan.notices.iter().zip(openings).map(|(n, o)| planned(n, o)).collect();
         if !plan.notices.is_empty() {
             report.bundle_pages = mailroom::bundle_pages(paper_notices(&plan.notices), config.mailroom.duplex);
-            report.handoff_rows = if config.handoff.recipients.is_empty() { 0 } else { plan.notices.len() };
+            let rows = report.withdrawn.len() + plan.notices.len();
+            report.handoff_rows = if config.handoff.recipients.is_empty() { 0 } else { rows };
         }
         return Ok(report);
     };

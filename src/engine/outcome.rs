@@ -104,6 +104,8 @@ pub struct BatchReport {
     pub bundle_pages: usize,
     /// Rows of the システム登録ファイル; in a dry run, the rows it would have.
     pub handoff_rows: usize,
+    /// Notices withdrawn before (spoiled pages) that this batch reissues: 取消 rows of the hand-off.
+    pub withdrawn: Vec<crate::engine::handoff::Withdrawn>,
     /// Things the clerk must be told on every run (e.g. ZipCrypto in use).
     pub warnings: Vec<String>,
     /// Wall-clock time of each phase, for the benchmark.

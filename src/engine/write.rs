@@ -64,7 +64,7 @@ pub fn write(
     // while the rest of the batch is made, so that the final flush finds little left.
     let early_flush = fsutil::flush_in_background(staging);
     lap(report, "notices+zips");
-    report.handoff = Some(handoff(staging, &report.batch_id, notices, config)?);
+    report.handoff = Some(handoff(staging, &report.batch_id, notices, &report.withdrawn, config)?);
     lap(report, "handoff");
     // The bundle's order, control numbers and pages are fixed before anything prints them:
     // the events that the cover's chain head covers record them.
@@ -178,6 +178,7 @@ fn handoff(
     staging: &Path,
     batch_id: &str,
     notices: &[Notice],
+    withdrawn: &[crate::engine::handoff::Withdrawn],
     config: &Config,
 ) -> Result<crate::engine::handoff::Outcome, BatchError> {
     if config.handoff.mode == crate::engine::config::HandoffMode::Manual {
@@ -191,7 +192,8 @@ fn handoff(
     let dir = staging.join("handoff");
     fsutil::create_new_private_dir(&dir).map_err(io_error(&dir))?;
     let path = staging.join(&file);
-    let (sha256, rows) = crate::engine::handoff::write(&path, notices, recipients).map_err(io_error(&path))?;
+    let (sha256, rows) =
+        crate::engine::handoff::write(&path, notices, withdrawn, recipients).map_err(io_error(&path))?;
     let recipients = recipients.iter().map(ToString::to_string).collect();
     Ok(crate::engine::handoff::Outcome::Written { file, sha256, rows, recipients })
 }
