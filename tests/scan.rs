@@ -147,6 +147,34 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
     let batch = run(&out, &[]);
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
     let controls = listed_controls(&batch);
+
+    // The pre-sort's bundles: one per upper five digits of the 郵便番号, in bundle order,
+    // covering every envelope once; the conditions sheet says the batch is short of 2,000.
+    let list = list_rows(&batch);
+    let mut book = calamine::open_workbook_auto(batch.join("print").join("区分.xlsx")).unwrap();
+    use calamine::Reader;
+    let bundles: Vec<Vec<String>> = book
+        .worksheet_range("区分")
+        .unwrap()
+        .rows()
+        .skip(1)
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let mut at = 0;
+    for bundle in &bundles {
+        let count: usize = bundle[2].parse().unwrap();
+        let members = &list[at..at + count];
+        assert!(members.iter().all(|row| row[2].replace('-', "")[..5] == bundle[1].replace('-', "")), "{bundle:?}");
+        assert_eq!((&members[0][1], &members[count - 1][1]), (&bundle[5], &bundle[6]));
+        at += count;
+    }
+    assert_eq!(at, controls.len());
+    let districts: Vec<&String> = bundles.iter().map(|b| &b[1]).collect();
+    assert!(districts.windows(2).all(|w| w[0] < w[1]), "{districts:?}");
+    let terms: Vec<Vec<String>> =
+        book.worksheet_range("条件").unwrap().rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert!(terms.iter().any(|r| r[1].contains("2000通に") && r[1].contains("足りません")), "{terms:?}");
+
     let reconciliation = || json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""))["reconciliation"].clone();
     let r = reconciliation();
     assert_eq!(

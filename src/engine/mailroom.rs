@@ -215,3 +215,103 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
     crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, vec![table]))
         .map_err(|e| fail(&e))
 }
+
+/// The pre-sort's bundle list, beside the 発送リスト in `print/`.
+pub const PRESORT_LIST: &str = "区分.xlsx";
+
+/// Japan Post's minimum counts posted at once (docs/japanpost-presort.md, with sources):
+/// 区分郵便物 (pre-sorted by 郵便区番号, 3 % and up) …
+pub const PRESORT_MIN: usize = 2_000;
+/// … and バーコード付郵便物 (3 %; not with 書留 or any other option service).
+pub const BARCODE_MIN: usize = 1_000;
+
+/// One bundle of the pre-sort: the envelopes whose 郵便番号 share their upper five digits, as
+/// they lie together in the bundle order. Five digits never mix two 郵便区 (a 郵便区番号 is the
+/// upper three or five digits), so a bundle goes to one delivery office.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresortBundle {
+    /// `NNN-NN`, the upper five digits of the 郵便番号, as written on the slip.
+    pub district: String,
+    pub count: usize,
+    /// 連番 and 管理番号 of its first and last envelope.
+    pub first: (usize, String),
+    pub last: (usize, String),
+}
+
+/// The bundles of `pieces` (in bundle order, which is 郵便番号 order), in that order.
+pub fn presort(pieces: &[Piece]) -> Vec<PresortBundle> {
+    let mut bundles: Vec<PresortBundle> = Vec::new();
+    for p in pieces {
+        let digits: String = p.request.postal_code.to_string().chars().filter(char::is_ascii_digit).collect();
+        let district = format!("{}-{}", &digits[..3.min(digits.len())], digits.get(3..5).unwrap_or_default());
+        match bundles.last_mut() {
+            Some(b) if b.district == district => {
+                b.count += 1;
+                b.last = (p.seq, p.control_no.clone());
+            }
+            _ => bundles.push(PresortBundle {
+                district,
+                count: 1,
+                first: (p.seq, p.control_no.clone()),
+                last: (p.seq, p.control_no.clone()),
+            }),
+        }
+    }
+    bundles
+}
+
+/// The header of the bundle sheet of 区分.xlsx.
+pub const PRESORT_HEADER: [&str; 7] =
+    ["束", "郵便区番号（上5桁）", "通数", "最初の連番", "最後の連番", "最初の管理番号", "最後の管理番号"];
+
+/// Writes 区分.xlsx: a sheet 「区分」 of the bundles (one slip each: district and count), and a
+/// sheet 「条件」 telling whether the batch reaches Japan Post's minimum counts, in Japanese
+/// whatever the console speaks (a document for the mail room, like the 発送リスト).
+pub fn write_presort_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
+    let bundles = presort(pieces);
+    let rows = bundles.into_iter().enumerate().map(|(i, b)| {
+        vec![
+            Cell::Number((i + 1) as f64),
+            b.district.into(),
+            Cell::Number(b.count as f64),
+            Cell::Number(b.first.0 as f64),
+            Cell::Number(b.last.0 as f64),
+            b.first.1.into(),
+            b.last.1.into(),
+        ]
+    });
+    let widths = [6.0, 20.0, 8.0, 12.0, 12.0, 26.0, 26.0];
+    let bundles = Table { name: "区分", header: &PRESORT_HEADER, widths: &widths, rows: Box::new(rows) };
+    let n = pieces.len();
+    let terms = crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || presort_terms(n));
+    let terms = terms.into_iter().map(|(a, b)| vec![Cell::from(a), Cell::from(b)]);
+    const TERMS_HEADER: [&str; 2] = ["項目", "内容"];
+    let conditions = Table {
+        name: "条件",
+        header: &TERMS_HEADER,
+        widths: &[36.0, 100.0],
+        rows: Box::new(terms.collect::<Vec<_>>().into_iter()),
+    };
+    crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, vec![bundles, conditions]))
+        .map_err(|e| fail(&e))
+}
+
+/// Whether `pieces` envelopes reach the minimum counts, and what the mail room must know, as
+/// (item, value) rows in the current language.
+pub fn presort_terms(pieces: usize) -> Vec<(String, String)> {
+    let reaches = |min: usize| {
+        if pieces >= min {
+            crate::msg!("lifecycle.presort.reaches", min)
+        } else {
+            crate::msg!("lifecycle.presort.below", min, short = min - pieces)
+        }
+    };
+    vec![
+        (crate::msg!("lifecycle.presort.pieces"), pieces.to_string()),
+        (crate::msg!("lifecycle.presort.kubun"), reaches(PRESORT_MIN)),
+        (crate::msg!("lifecycle.presort.barcode"), reaches(BARCODE_MIN)),
+        (crate::msg!("lifecycle.presort.registered"), crate::msg!("lifecycle.presort.registered_note")),
+        (crate::msg!("lifecycle.presort.source"), "docs/japanpost-presort.md".into()),
+    ]
+}

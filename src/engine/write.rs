@@ -268,7 +268,7 @@ fn second_channel_list(
 }
 
 /// The mail room: paper notices in postal order (`paper`, control numbers already given),
-/// one bundle and one list.
+/// one bundle, the mailing list and the pre-sort's bundle list.
 fn mail_room(
     staging: &Path,
     report: &BatchReport,
@@ -293,5 +293,6 @@ fn mail_room(
         mailroom::write_bundle(&print.join(format!("{}.pdf", report.batch_id)), paper, context.renderer, fonts, &info)?;
     debug_assert_eq!(bundle.pages, report.bundle_pages);
     mailroom::write_mailing_list(&print.join("発送リスト.xlsx"), &bundle.pieces)?;
+    mailroom::write_presort_list(&print.join(mailroom::PRESORT_LIST), &bundle.pieces)?;
     Ok(())
 }
