@@ -112,6 +112,7 @@ fn every_mailed_page_carries_its_control_number_as_a_code_zbar_reads() {
     let o = tsuchi(&["mail", "scan", "--json"], &out, &format!("{}\n\n", input.join("\r\n")));
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let scan = json_of(&o);
+    common::schema::assert_schema(&scan);
     assert_eq!(scan["batch"], id.as_str());
     assert_eq!(scan["enclosed"], controls.len() - 1);
     assert_eq!(scan["problems"], 3);
@@ -134,6 +135,7 @@ fn every_mailed_page_carries_its_control_number_as_a_code_zbar_reads() {
     assert!(lines.contains(&format!("!! 2: {}  scanned before", controls[2])), "{lines}");
     assert!(lines.contains("0 notice(s) not yet enclosed"), "{lines}");
     let status = json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""));
+    common::schema::assert_schema(&status);
     assert_eq!(status["reconciliation"]["enclosed"], controls.len());
     assert_eq!(status["reconciliation"]["unaccounted"], controls.len());
     assert_eq!(status["reconciliation"]["complete"], false);
@@ -188,7 +190,11 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("--reissue"), "{}", text(&o.stdout));
     assert_eq!(tsuchi(&["spoil", spoiled, "--reason", "again"], &out, "").status.code(), Some(2));
+    let spoil = json_of(&tsuchi(&["spoil", &controls[3], "--reason", "インクのかすれ", "--json"], &out, ""));
+    common::schema::assert_schema(&spoil);
+    assert_eq!(spoil["notice"]["control_no"], controls[3].as_str());
     let scan = json_of(&tsuchi(&["mail", "scan", "--json"], &out, &format!("{spoiled}\n")));
+    common::schema::assert_schema(&scan);
     assert_eq!(scan["scans"][0]["outcome"], "withdrawn");
     assert_eq!(scan["enclosed"], 0);
 
@@ -198,13 +204,13 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
     let o = tsuchi(&["mail", "import", list.to_str().unwrap()], &out, "");
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
     let r = reconciliation();
-    assert_eq!(r["mailed"], controls.len() - 1);
-    assert_eq!(r["withdrawn"], 1);
-    assert_eq!(r["spoiled"], 1);
+    assert_eq!(r["mailed"], controls.len() - 2);
+    assert_eq!(r["withdrawn"], 2);
+    assert_eq!(r["spoiled"], 2);
     assert_eq!(r["unaccounted"], 0);
     assert_eq!(r["complete"], true);
     let text_status = text(&tsuchi(&["status", "--batch", &id], &out, "").stdout);
-    assert!(text_status.contains("取消 1・未確認 0　完了"), "{text_status}");
+    assert!(text_status.contains("取消 2・未確認 0　完了"), "{text_status}");
 
     // 完了: purge needs no --force, and a sent notice can no longer be spoiled.
     assert_eq!(tsuchi(&["spoil", &controls[0], "--reason", "x"], &out, "").status.code(), Some(2));
