@@ -198,6 +198,18 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
     assert_eq!(scan["scans"][0]["outcome"], "withdrawn");
     assert_eq!(scan["enclosed"], 0);
 
+    // The notice of the second spoiled page is issued again, with new passwords, in a new batch;
+    // its page scanned while scanning the first batch is another batch's.
+    let request = spoil["notice"]["request_id"].as_str().unwrap().to_string();
+    let second = run(&out, &["--reissue", &request, "--reason", "汚損のため再発行"]);
+    assert_ne!(second, batch);
+    let second_controls = listed_controls(&second);
+    assert_eq!(second_controls.len(), 1);
+    let scan = json_of(&tsuchi(&["mail", "scan", "--batch", &id, "--json"], &out, &format!("{}\n", second_controls[0])));
+    assert_eq!(scan["scans"][0]["outcome"], "other_batch");
+    assert_eq!(scan["scans"][0]["batch"], second.file_name().unwrap().to_str().unwrap());
+    assert_eq!(reconciliation()["reissued"], 1);
+
     // Every other notice is mailed; the spoiled one's row, had the mail room filled it, is refused.
     let rows = rows_of(&batch, |r| Value::Number(number(r)));
     let list = write_list(dir.path(), "sent.xlsx", &[("発送リスト", &rows)]);
