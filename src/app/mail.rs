@@ -56,6 +56,8 @@ pub struct Scanned {
 /// Records each code the mail room's scanner reads (`codes`, one line each, as typed) as its
 /// notice put into its envelope (封入済み), of `batch` or else of the batch of the first code;
 /// `each` is told what each code did as soon as it is read, so the face can show it at once.
+/// A scan goes on from the furthest page enclosed before, so a face may also hand over one
+/// code per call (the browser's field) and still hear of skipped pages.
 pub fn scan(
     place: &Place,
     batch: Option<&str>,

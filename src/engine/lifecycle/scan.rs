@@ -71,11 +71,14 @@ pub struct Scanner<'l> {
     /// Paper notices by control number: index into `lives`.
     by_control: BTreeMap<String, usize>,
     batch: Option<String>,
-    /// The batch's paper notices in bundle order (control numbers), once the batch is known.
+    /// The batch's paper notices in bundle order (control numbers), once the batch is known,
+    /// and the position of each.
     order: Vec<String>,
+    position: std::collections::HashMap<String, usize>,
     /// Control numbers enclosed by this scan.
     done_now: std::collections::BTreeSet<String>,
-    /// Position in `order` of the last page enclosed.
+    /// Position in `order` of the furthest page enclosed (by this scan or before): pages between
+    /// it and the next one scanned were skipped.
     last: Option<usize>,
     scan: Scan,
     operator: String,
@@ -104,6 +107,7 @@ impl<'l> Scanner<'l> {
             by_control,
             batch: None,
             order: Vec::new(),
+            position: Default::default(),
             done_now: Default::default(),
             last: None,
             scan: Scan { batch: None, scans: Vec::new(), enclosed: 0, problems: 0, remaining: Vec::new() },
@@ -122,6 +126,10 @@ impl<'l> Scanner<'l> {
         let mut order: Vec<String> =
             self.lives.iter().filter(|l| l.batch == batch).filter_map(|l| l.notice.control_no.clone()).collect();
         order.sort_by_key(|c| seq(c));
+        self.position = order.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+        // Where an earlier scan of the batch got to: a scan goes on from there, so that a face
+        // may hand over one code at a time (the browser's field) and still hear of a skipped page.
+        self.last = order.iter().rposition(|c| self.by_control.get(c).is_some_and(|&i| self.lives[i].enclosed()));
         self.order = order;
     }
 
@@ -158,16 +166,16 @@ impl<'l> Scanner<'l> {
             Some(_) => {}
         }
         let life = &self.lives[i];
-        if self.done_now.contains(code) || life.enclosed() {
-            return Ok(Outcome::Twice { control_no });
-        }
         if life.withdrawn().is_some() {
             return Ok(Outcome::Withdrawn { control_no });
+        }
+        if self.done_now.contains(code) || life.enclosed() {
+            return Ok(Outcome::Twice { control_no });
         }
         if life.sent() || life.returned() {
             return Ok(Outcome::Mailed { control_no });
         }
-        let at = self.order.iter().position(|c| c == code).unwrap_or_default();
+        let at = self.position.get(code).copied().unwrap_or_default();
         // The page expected next: the first one after the last enclosed that is not settled.
         let from = self.last.map_or(0, |l| l + 1);
         let skipped: Vec<String> =
@@ -181,7 +189,7 @@ impl<'l> Scanner<'l> {
         self.ledger.append(&chain.events)?;
         self.done_now.insert(control_no.clone());
         self.scan.enclosed += 1;
-        self.last = Some(at);
+        self.last = self.last.max(Some(at));
         Ok(Outcome::Enclosed { control_no, skipped })
     }
 
