@@ -1,6 +1,6 @@
 //! Paper, as the mail room and the 事業所 see it: every page kind (the three notices, one of
 //! them for an office with a ユーザID per 請求先都道府県, the archive copy, the print bundle's
-//! cover and a notice's page in it (with its control code, outside the window), the 開封パスワード一覧 and the calibration sheet) laid out from stress inputs (60-character
+//! cover, a slip page (区分票) and a notice's page in it (with its control code, outside the window), the 開封パスワード一覧 and the calibration sheet) laid out from stress inputs (60-character
 //! names and addresses, 16 password characters of symbols with their readings, 32-character ZIP
 //! passwords), then checked twice: on the layout's own placed runs (size, ink box, the box each
 //! belongs to) and on the PDF rasterised by poppler at 300 dpi (no dark pixel outside the boxes
@@ -144,6 +144,23 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
     let cover_fonts = fonts_with(&renderer, &[&info.operator, &info.host]);
     let bytes = pdf::write(std::slice::from_ref(&cover), &meta("表紙"), &cover_fonts).unwrap();
     sheets.push(Sheet { name: "bundle_cover".into(), frame: cover, pdf: bytes });
+
+    let slip = tsuchi::engine::render::SlipInfo {
+        batch_id: info.batch_id.clone(),
+        district: "100-00".into(),
+        count: 1_234,
+        number: 12,
+        bundles: 345,
+        first_seq: 10_001,
+        last_seq: 11_234,
+        first_control: "20260110-0901-7Q-10001".into(),
+        last_control: "20260110-0901-7Q-11234".into(),
+    };
+    let mut frame = renderer.slip(&slip).unwrap();
+    renderer.stamp(&mut frame, &info.batch_id, "10012/101291");
+    let slip_fonts = fonts_with(&renderer, &[]);
+    let bytes = pdf::write(std::slice::from_ref(&frame), &meta("区分票"), &slip_fonts).unwrap();
+    sheets.push(Sheet { name: "bundle_slip".into(), frame, pdf: bytes });
 
     let mut generator = Generator::seeded(77);
     let mut zip_policy = config.passwords.zip.clone();
@@ -470,6 +487,7 @@ fn every_page_kind_keeps_its_text_in_its_boxes_at_8_pt_or_more_at_300_dpi() {
             "archive_registration",
             "bundle_cover",
             "bundle_page_registration",
+            "bundle_slip",
             "zip_passwords_1",
             "calibration",
         ] {

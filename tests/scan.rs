@@ -237,3 +237,54 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
     let o = tsuchi(&["purge", &id], &out, "");
     assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
 }
+
+/// With `[mailroom] bundle_slips = "always"` (by default from 2,000 envelopes, 区分郵便物's
+/// minimum), a slip page (区分票) with its district and count lies before each pre-sort bundle;
+/// it carries no code, and every notice page still carries its own, in order.
+#[test]
+fn a_slip_page_lies_before_each_bundle_and_the_notice_codes_still_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[mailroom]\nbundle_slips = \"always\"\n"))
+        .unwrap();
+    let out = dir.path().join("output");
+    let batch = run(&out, &[]);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let controls = listed_controls(&batch);
+    let mut book = calamine::open_workbook_auto(batch.join("print").join("区分.xlsx")).unwrap();
+    use calamine::Reader;
+    let bundles: Vec<(String, usize)> = book
+        .worksheet_range("区分")
+        .unwrap()
+        .rows()
+        .skip(1)
+        .map(|r| (r[1].to_string(), r[2].to_string().parse().unwrap()))
+        .collect();
+    assert!(bundles.len() > 1, "{bundles:?}");
+    let pdf = batch.join("print").join(format!("{id}.pdf"));
+    let pngs = dir.path().join("png");
+    std::fs::create_dir(&pngs).unwrap();
+    let pages = decoded_pages(&pdf, &pngs);
+    assert_eq!(pages.len(), 1 + controls.len() + bundles.len());
+    let words = common::words(&pdf);
+    let text = |page: usize| words[page].iter().map(|w| w.4.as_str()).collect::<String>();
+    // Cover, then for each bundle its slip and its notices.
+    let mut page = 1;
+    let mut seq = 0;
+    for (district, count) in &bundles {
+        assert!(pages[page].is_empty(), "a slip carries no code: {:?}", pages[page]);
+        let slip = text(page);
+        assert!(
+            slip.contains("区分票") && slip.contains(district.as_str()) && slip.contains(&format!("{count}通")),
+            "{slip}"
+        );
+        page += 1;
+        for _ in 0..*count {
+            assert_eq!(pages[page], [controls[seq].clone()], "page {page}");
+            page += 1;
+            seq += 1;
+        }
+    }
+    assert_eq!(seq, controls.len());
+    let status = json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""));
+    assert_eq!(status["paper"], controls.len());
+}

@@ -9,10 +9,11 @@ use std::path::{Path, PathBuf};
 use crate::ground::xlsx::{self, Cell, Table};
 use rayon::prelude::*;
 
+use crate::engine::config::BundleSlips;
 use crate::engine::notice::Notice;
 use crate::engine::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::engine::render::pdf::Meta;
-use crate::engine::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer};
+use crate::engine::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer, SlipInfo};
 use crate::ground::model::{NoticeKind, OfficeNo, PostalCode, Request, UserId};
 
 /// The mail room's order: by 郵便番号, then 事業所番号 (then ユーザID and kind, so the order is
@@ -87,6 +88,8 @@ pub struct BundleInfo {
     pub customer_barcode: bool,
     /// The ledger's chain head with this batch's events, as printed on the cover.
     pub head: String,
+    /// A slip page (区分票) before each pre-sort bundle.
+    pub slips: bool,
 }
 
 /// The control number of the `seq`-th notice (from 1) of a batch's bundle; 0 is the cover.
@@ -94,10 +97,48 @@ pub fn control_no(batch_id: &str, seq: usize) -> String {
     format!("{batch_id}-{seq:05}")
 }
 
-/// Pages of the bundle of `notices` paper notices: the cover and one page each, and a blank
-/// back after each with `duplex`.
-pub fn bundle_pages(notices: usize, duplex: bool) -> usize {
-    (1 + notices) * if duplex { 2 } else { 1 }
+/// Pages of the bundle of `notices` paper notices and `slips` slip pages: the cover and one
+/// page each, and a blank back after each with `duplex`.
+pub fn bundle_pages(notices: usize, slips: usize, duplex: bool) -> usize {
+    (1 + notices + slips) * if duplex { 2 } else { 1 }
+}
+
+/// The pre-sort district of a 郵便番号: its upper five digits, `NNN-NN`.
+pub fn district(postal: &PostalCode) -> String {
+    let digits: String = postal.to_string().chars().filter(char::is_ascii_digit).collect();
+    format!("{}-{}", &digits[..3.min(digits.len())], digits.get(3..5).unwrap_or_default())
+}
+
+/// How many slip pages the bundle of `notices` (all the batch's; the paper ones count) has
+/// under `setting`: one per district, or none.
+pub fn slip_count(notices: &[Notice], setting: BundleSlips) -> usize {
+    let paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
+    if !slips_wanted(setting, paper.len()) {
+        return 0;
+    }
+    paper.iter().map(|n| district(&n.request.postal_code)).collect::<std::collections::BTreeSet<_>>().len()
+}
+
+/// Whether a bundle of `paper` envelopes has slip pages under `setting`.
+pub fn slips_wanted(setting: BundleSlips, paper: usize) -> bool {
+    match setting {
+        BundleSlips::Always => paper > 0,
+        BundleSlips::Never => false,
+        BundleSlips::Auto => paper >= PRESORT_MIN,
+    }
+}
+
+/// The pre-sort bundles of `notices` (in [`sort`] order): (index of the first, district, count).
+fn groups(notices: &[&Notice]) -> Vec<(usize, String, usize)> {
+    let mut groups: Vec<(usize, String, usize)> = Vec::new();
+    for (i, n) in notices.iter().enumerate() {
+        let d = district(&n.request.postal_code);
+        match groups.last_mut() {
+            Some((_, last, count)) if *last == d => *count += 1,
+            _ => groups.push((i, d, 1)),
+        }
+    }
+    groups
 }
 
 /// How many notices are laid out at once (in parallel) before being streamed to the file.
@@ -112,7 +153,21 @@ pub fn write_bundle<'a>(
     info: &BundleInfo,
 ) -> Result<Bundle<'a>, MailroomError> {
     let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let printed = 1 + notices.len();
+    // The pre-sort bundles (first notice, district, count) when the bundle has slip pages,
+    // and the printed page number (blank backs not counted) of each notice.
+    let groups = if info.slips { groups(notices) } else { Vec::new() };
+    let printed = 1 + notices.len() + groups.len();
+    let mut page_no = Vec::with_capacity(notices.len());
+    let mut slip_before = std::collections::HashMap::new();
+    let mut page = 1;
+    for i in 0..notices.len() {
+        if let Some(g) = groups.iter().position(|(first, _, _)| *first == i) {
+            page += 1;
+            slip_before.insert(i, g);
+        }
+        page += 1;
+        page_no.push(page);
+    }
     let per_sheet = if info.duplex { 2 } else { 1 };
     let counts = NoticeKind::ALL
         .into_iter()
@@ -151,7 +206,7 @@ pub fn write_bundle<'a>(
                 let seq = chunk_no * CHUNK + i + 1;
                 let (_, mut frame) = renderer.frame(notice)?;
                 let control = control_no(&info.batch_id, seq);
-                renderer.stamp(&mut frame, &control, &format!("{}/{printed}", seq + 1));
+                renderer.stamp(&mut frame, &control, &format!("{}/{printed}", page_no[seq - 1]));
                 renderer.control_code(&mut frame, &control)?;
                 renderer.check_fonts(fonts, &frame)?;
                 Ok(bundle::prepare(&frame, fonts)?)
@@ -159,6 +214,27 @@ pub fn write_bundle<'a>(
             .collect();
         for (i, (page, notice)) in prepared.into_iter().zip(chunk).enumerate() {
             let seq = chunk_no * CHUNK + i + 1;
+            if let Some(&g) = slip_before.get(&(seq - 1)) {
+                let (first, district, count) = &groups[g];
+                let slip = SlipInfo {
+                    batch_id: info.batch_id.clone(),
+                    district: district.clone(),
+                    count: *count,
+                    number: g + 1,
+                    bundles: groups.len(),
+                    first_seq: first + 1,
+                    last_seq: first + count,
+                    first_control: control_no(&info.batch_id, first + 1),
+                    last_control: control_no(&info.batch_id, first + count),
+                };
+                let mut frame = renderer.slip(&slip)?;
+                renderer.stamp(&mut frame, &info.batch_id, &format!("{}/{printed}", page_no[seq - 1] - 1));
+                renderer.check_fonts(fonts, &frame)?;
+                writer.prepared(bundle::prepare(&frame, fonts).map_err(RenderError::from)?).map_err(|e| fail(&e))?;
+                if info.duplex {
+                    writer.prepared(blank.clone()).map_err(|e| fail(&e))?;
+                }
+            }
             pieces.push(Piece {
                 seq,
                 control_no: control_no(&info.batch_id, seq),
@@ -242,8 +318,7 @@ pub struct PresortBundle {
 pub fn presort(pieces: &[Piece]) -> Vec<PresortBundle> {
     let mut bundles: Vec<PresortBundle> = Vec::new();
     for p in pieces {
-        let digits: String = p.request.postal_code.to_string().chars().filter(char::is_ascii_digit).collect();
-        let district = format!("{}-{}", &digits[..3.min(digits.len())], digits.get(3..5).unwrap_or_default());
+        let district = district(&p.request.postal_code);
         match bundles.last_mut() {
             Some(b) if b.district == district => {
                 b.count += 1;

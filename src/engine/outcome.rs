@@ -257,8 +257,12 @@ impl Counts {
         let openings = pack::policy::openings(&plan.notices, config);
         let notices = plan.notices.iter().zip(openings).map(|(n, o)| (n.kind(), o));
         let issued = plan.notices.len();
-        let pages =
-            if issued == 0 { 0 } else { mailroom::bundle_pages(paper_notices(&plan.notices), config.mailroom.duplex) };
+        let slips = mailroom::slip_count(&plan.notices, config.mailroom.bundle_slips);
+        let pages = if issued == 0 {
+            0
+        } else {
+            mailroom::bundle_pages(paper_notices(&plan.notices), slips, config.mailroom.duplex)
+        };
         let handoff = if config.handoff.recipients.is_empty() { 0 } else { issued };
         Counts::tally(
             intake,

@@ -80,7 +80,8 @@ pub fn write(
         i.control_no = control.get(i.request_id.as_str()).cloned();
     }
     report.issued = issued;
-    report.bundle_pages = mailroom::bundle_pages(paper.len(), config.mailroom.duplex);
+    let slips = mailroom::slip_count(notices, config.mailroom.bundle_slips);
+    report.bundle_pages = mailroom::bundle_pages(paper.len(), slips, config.mailroom.duplex);
     let pending = crate::engine::record::events(staging, report, &plan.reissue_of, ledger, context)?;
     lap(report, "audit events");
     // Two sides at once: the print bundle draws its pages on every core it gets, the other
@@ -287,6 +288,7 @@ fn mail_room(
         duplex: context.config.mailroom.duplex,
         customer_barcode: context.config.mailroom.customer_barcode,
         head: head.grouped(),
+        slips: mailroom::slips_wanted(context.config.mailroom.bundle_slips, paper.len()),
     };
     let print = staging.join("print");
     let bundle =

@@ -94,6 +94,22 @@ pub struct CoverInfo {
     pub head: String,
 }
 
+/// What a slip page (区分票) before a pre-sort bundle says.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlipInfo {
+    pub batch_id: String,
+    /// `NNN-NN`, the upper five digits of its 郵便番号.
+    pub district: String,
+    pub count: usize,
+    /// Its place among the batch's bundles (from 1), and how many there are.
+    pub number: usize,
+    pub bundles: usize,
+    pub first_seq: usize,
+    pub last_seq: usize,
+    pub first_control: String,
+    pub last_control: String,
+}
+
 #[derive(serde::Serialize)]
 struct KindCount {
     label: &'static str,
@@ -192,6 +208,16 @@ impl Renderer {
         c.insert("pages", &info.pages);
         c.insert("head", &info.head);
         let doc: template::CoverDocument = self.templates.sheet("cover", &c)?;
+        Ok(self.marked(sheets::cover(&doc, &self.templates.geometry)?))
+    }
+
+    /// A slip page (区分票) of the print bundle, laid out as the cover is.
+    pub fn slip(&self, info: &SlipInfo) -> Result<Frame, RenderError> {
+        let c = Context::from_serialize(info).map_err(|e| RenderError::Template {
+            origin: crate::msg!("render.origin.builtin"),
+            detail: e.to_string(),
+        })?;
+        let doc: template::CoverDocument = self.templates.sheet("slip", &c)?;
         Ok(self.marked(sheets::cover(&doc, &self.templates.geometry)?))
     }
 
