@@ -322,6 +322,24 @@ fn a_spoiled_notice_is_reissued_with_new_passwords_and_the_hand_off_withdraws_th
     let o = tsuchi(&["spoil", &spoiled, "--reason", "紙詰まりで破損", "--config", config], s.dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 
+    // check says what run will write: the new notice and the 取消 row.
+    let o = tsuchi(
+        &[
+            "check",
+            s.list.to_str().unwrap(),
+            "--config",
+            config,
+            "--date",
+            "2026-01-12",
+            "--allow-date",
+            "--reissue",
+            "H-4",
+            "--json",
+        ],
+        s.dir.path(),
+    );
+    let check: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(check["counts"]["handoff.rows"], 2, "{check}");
     let o = tsuchi(
         &[
             "run",

@@ -263,7 +263,7 @@ impl Counts {
         } else {
             mailroom::bundle_pages(paper_notices(&plan.notices), slips, config.mailroom.duplex)
         };
-        let handoff = if config.handoff.recipients.is_empty() { 0 } else { issued };
+        let handoff = if config.handoff.recipients.is_empty() { 0 } else { issued + plan.withdrawn.len() };
         Counts::tally(
             intake,
             &plan::refused(intake, &plan.rejections),
