@@ -157,15 +157,12 @@ pub fn write_bundle<'a>(
     // and the printed page number (blank backs not counted) of each notice.
     let groups = if info.slips { groups(notices) } else { Vec::new() };
     let printed = 1 + notices.len() + groups.len();
+    let slip_before: std::collections::HashMap<usize, usize> =
+        groups.iter().enumerate().map(|(g, (first, _, _))| (*first, g)).collect();
     let mut page_no = Vec::with_capacity(notices.len());
-    let mut slip_before = std::collections::HashMap::new();
     let mut page = 1;
     for i in 0..notices.len() {
-        if let Some(g) = groups.iter().position(|(first, _, _)| *first == i) {
-            page += 1;
-            slip_before.insert(i, g);
-        }
-        page += 1;
+        page += if slip_before.contains_key(&i) { 2 } else { 1 };
         page_no.push(page);
     }
     let per_sheet = if info.duplex { 2 } else { 1 };
