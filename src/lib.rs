@@ -6,9 +6,11 @@
 //! - [`engine`]: intake → plan → write → record, with render, pack, handoff, mailroom, audit;
 //! - [`app`]: one typed operation per thing a person does (check a list, run a batch, import
 //!   the 発送リスト, verify, purge …), returning plain data and never printing;
-//! - the faces: [`cli`] (the terminal) turns those results into text or JSON.
+//! - the faces: [`cli`] (the terminal) turns those results into text or JSON; [`web`] (the
+//!   browser, `tsuchi serve`) into pages.
 
 pub mod app;
 pub mod cli;
 pub mod engine;
 pub mod ground;
+pub mod web;

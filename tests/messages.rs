@@ -19,7 +19,8 @@ fn rust_sources(dir: &Path, out: &mut Vec<(String, String)>) {
     }
 }
 
-/// Every key the code names: the first literal of `msg!(` and of `i18n::text(`.
+/// Every key the code names: the first literal of `msg!(` and of `i18n::text(`, and the key of
+/// `t(key="…")` in the pages.
 fn keys_in_code() -> BTreeSet<String> {
     let mut files = Vec::new();
     rust_sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
@@ -36,6 +37,15 @@ fn keys_in_code() -> BTreeSet<String> {
                 };
                 keys.insert(rest[..rest.find('"').unwrap()].to_string());
             }
+        }
+    }
+    // The browser's pages name theirs as `t(key="web.…")` (templates/web/).
+    let pages = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates").join("web");
+    for entry in std::fs::read_dir(pages).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for (at, _) in text.match_indices("t(key=\"") {
+            let rest = &text[at + "t(key=\"".len()..];
+            keys.insert(rest[..rest.find('"').unwrap()].to_string());
         }
     }
     keys

@@ -38,3 +38,10 @@ pub fn ledgers(place: &Place) -> Result<Ledgers, AppError> {
         .collect();
     Ok(Ledgers { list: Some(registry), ledgers, here })
 }
+
+/// The chain head of the ledger `place` names (`COUNT:HASH`, the hash in groups of eight, as the
+/// bundle's cover prints it), to be written on the paper record; `None` without a ledger.
+pub fn head(place: &Place) -> Result<Option<String>, AppError> {
+    let Some(ledger) = ledger::Ledger::open_read_only(&place.root()?)? else { return Ok(None) };
+    Ok(ledger.head()?.as_ref().map(ledger::Head::grouped))
+}

@@ -7,8 +7,9 @@ use serde::Serialize;
 
 use super::{AppError, Place};
 use crate::engine::audit::event::NoticeRef;
+use crate::engine::audit::ledger::Ledger;
 use crate::engine::lifecycle::scan::{self, Scan};
-use crate::engine::lifecycle::{self, Import};
+use crate::engine::lifecycle::{self, Import, LifecycleError};
 
 /// What an import recorded, row by row, and the ledger it recorded in.
 #[derive(Debug, Serialize)]
@@ -25,6 +26,16 @@ pub fn import(place: &Place, list: &Path, correct: bool) -> Result<Imported, App
     let root = place.root()?;
     let mut ledger = lifecycle::open(&root)?;
     let import = lifecycle::import(&mut ledger, list, correct)?;
+    Ok(Imported { list: list.to_path_buf(), import, ledger: ledger.path() })
+}
+
+/// What importing the filled 発送リスト `list` would record, row by row, recording nothing: the
+/// preview the page shows before the clerk confirms.
+pub fn preview(place: &Place, list: &Path, correct: bool) -> Result<Imported, AppError> {
+    let root = place.root()?;
+    let ledger = Ledger::open_read_only(&root)?.ok_or(LifecycleError::NoLedger(root.clone()))?;
+    crate::engine::audit::integrity::ensure_intact(&ledger)?;
+    let import = lifecycle::preview_import(&ledger, list, correct)?;
     Ok(Imported { list: list.to_path_buf(), import, ledger: ledger.path() })
 }
 

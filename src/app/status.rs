@@ -44,3 +44,36 @@ pub fn batch(root: &Path, batch: &str) -> Result<BatchFound, AppError> {
     let status = lifecycle::batch_status(&ledger, batch)?;
     Ok(BatchFound { status, ledger: root.join(ledger::FILE_NAME) })
 }
+
+/// One batch as the history lists it: when, by whom, how many notices, and where its mail is.
+#[derive(Debug, Serialize)]
+pub struct BatchLine {
+    pub id: String,
+    pub issue_date: String,
+    pub started: String,
+    pub operator: String,
+    /// Notices the batch issued (paper and electronic).
+    pub notices: usize,
+    #[serde(flatten)]
+    pub status: BatchStatus,
+}
+
+/// Every batch of the ledger under `root`, the latest first; none when there is no ledger yet.
+pub fn batches(root: &Path) -> Result<Vec<BatchLine>, AppError> {
+    let Some(ledger) = Ledger::open_read_only(root)? else { return Ok(Vec::new()) };
+    let lives = lifecycle::lives(&ledger)?;
+    let mut lines = Vec::new();
+    for row in ledger.batches(None, None)?.into_iter().rev() {
+        let status = lifecycle::batch_status(&ledger, &row.id)?;
+        let notices = lives.iter().filter(|l| l.batch == row.id).count();
+        lines.push(BatchLine {
+            id: row.id,
+            issue_date: row.issue_date,
+            started: row.started,
+            operator: row.operator,
+            notices,
+            status,
+        });
+    }
+    Ok(lines)
+}

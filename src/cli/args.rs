@@ -158,6 +158,17 @@ pub enum Command {
         #[arg(long = "reissue", value_name = "REQUEST_NUMBER")]
         reissue: Vec<String>,
     },
+    // The browser face (`crate::web`).
+    Serve {
+        #[arg(long)]
+        no_open: bool,
+        #[arg(long)]
+        port: Option<u16>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]

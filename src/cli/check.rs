@@ -72,20 +72,3 @@ fn print(o: &CheckOutcome) {
         out!("{}", msg!("cli.check.run_would_refuse", problem = shown_long(problem)));
     }
 }
-
-/// A request list dropped onto tsuchi.exe in Explorer: `check` with the settings found from
-/// here, then a pause so that the window Explorer opened stays until the clerk has read it.
-pub fn dropped(requests: &std::path::Path) -> ExitCode {
-    out!("tsuchi check {}", requests.display());
-    out!();
-    let code = match Settings::load(None) {
-        Ok(settings) => {
-            check(&settings, &CheckRequest { requests: requests.to_path_buf(), ..Default::default() }, false)
-        }
-        Err(e) => fail(e),
-    };
-    out!();
-    out!("{}", msg!("cli.press_enter"));
-    let _ = std::io::stdin().read_line(&mut String::new());
-    code
-}

@@ -223,6 +223,11 @@ pub fn help(path: &str, arg: &str) -> Option<String> {
         ("check", "allow_date") => msg!("cli.help.check.allow_date"),
         ("check", "json") => msg!("cli.help.check.json"),
         ("check", "reissue") => msg!("cli.help.check.reissue"),
+        ("serve", "") => msg!("cli.help.serve.about"),
+        ("serve", "no_open") => msg!("cli.help.serve.no_open"),
+        ("serve", "port") => msg!("cli.help.serve.port"),
+        ("serve", "config") => msg!("cli.help.serve.config"),
+        ("serve", "out") => msg!("cli.help.serve.out"),
         _ => return None,
     })
 }

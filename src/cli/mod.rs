@@ -49,8 +49,12 @@ use console::fail;
 /// `tsuchi` with the process's arguments; the exit code to end with.
 pub fn main() -> ExitCode {
     crate::ground::i18n::set_lang(args::requested_lang());
+    // Double-clicked in Explorer (no arguments), or a list dropped onto tsuchi.exe: the page.
+    if std::env::args_os().len() == 1 {
+        return serve(None, None, None, true, None);
+    }
     if let Some(dropped) = dropped_file() {
-        return check::dropped(&dropped);
+        return serve(None, None, None, true, Some(dropped));
     }
     // The version names the embedded postal data's date (a newer file is named in each manifest).
     let version: &'static str = Box::leak(app::version().into_boxed_str());
@@ -159,6 +163,23 @@ fn dispatch(command: Command) -> ExitCode {
         Command::Purge { batch, out, config, force, reason, json } => {
             purge::purge(&Place::new(config, out), &batch, force, reason.as_deref(), json)
         }
+        // The browser face: its pages call the same operations.
+        Command::Serve { no_open, port, config, out } => serve(port, config, out, !no_open, None),
+    }
+}
+
+/// `tsuchi serve`: the page, until the clerk presses 「終了」 or Ctrl+C.
+fn serve(
+    port: Option<u16>,
+    config: Option<PathBuf>,
+    out: Option<PathBuf>,
+    open_browser: bool,
+    list: Option<PathBuf>,
+) -> ExitCode {
+    let lang = crate::ground::i18n::lang();
+    match crate::web::serve(crate::web::ServeOptions { open_browser, port, config, out, lang, list }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
     }
 }
 

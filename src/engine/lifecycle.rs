@@ -380,6 +380,19 @@ impl Import {
 /// when its 発送日 is before the batch's 発行日 or after today. With `correct`, a number or
 /// 発送日 recorded before as another is corrected instead: a `mail.corrected` event keeps both.
 pub fn import(ledger: &mut Ledger, list: &Path, correct: bool) -> Result<Import, LifecycleError> {
+    let (report, events) = read_import(ledger, list, correct)?;
+    ledger.append(&events)?;
+    Ok(report)
+}
+
+/// What [`import`] would record from `list`, row by row, recording nothing (the page's preview
+/// before the clerk confirms).
+pub fn preview_import(ledger: &Ledger, list: &Path, correct: bool) -> Result<Import, LifecycleError> {
+    read_import(ledger, list, correct).map(|(report, _)| report)
+}
+
+/// The import's verdict on every row, and the events recording it would append.
+fn read_import(ledger: &Ledger, list: &Path, correct: bool) -> Result<(Import, Vec<ledger::Event>), LifecycleError> {
     let lines = mail_list::read(list)?;
     let source = manifest::source(list).map_err(|e| read_error(list, e))?;
     let lives = lives(ledger)?;
@@ -527,8 +540,7 @@ pub fn import(ledger: &mut Ledger, list: &Path, correct: bool) -> Result<Import,
         };
         report.rows.push(ImportRow { at: line.at.clone(), control_no: line.control_no.clone(), outcome });
     }
-    ledger.append(&chain.events)?;
-    Ok(report)
+    Ok((report, chain.events))
 }
 
 /// A row of the list as messages name it: sheet and row.

@@ -84,6 +84,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("postal", include_str!("../../templates/messages/postal.toml")),
     ("barcode", include_str!("../../templates/messages/barcode.toml")),
     ("render", include_str!("../../templates/messages/render.toml")),
+    ("web", include_str!("../../templates/messages/web.toml")),
 ];
 
 /// One message in both languages.

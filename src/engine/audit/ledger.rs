@@ -9,7 +9,6 @@
 //! and synced when the transaction committed), and a staging folder the ledger does not know
 //! is removed. So after recovery the ledger and the folders always agree.
 
-use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -24,12 +23,12 @@ pub use super::rows::{
 /// 1: tables and chained events; 2: every row of every table bound into the chain.
 const SCHEMA_VERSION: i64 = 2;
 pub const FILE_NAME: &str = "ledger.sqlite";
-const LOCK_NAME: &str = ".tsuchi.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
-    #[error("{}", crate::msg!("audit.ledger.busy", path = .0.display()))]
-    Busy(PathBuf),
+    /// The output root and who holds its lock.
+    #[error("{}", crate::msg!("audit.ledger.busy", path = .0.display(), holder = .1))]
+    Busy(PathBuf, String),
     #[error("{}", crate::msg!("audit.ledger.cannot_open", path = .path.display(), detail = .detail))]
     Open { path: PathBuf, detail: String },
     #[error("{}", crate::msg!("audit.ledger.sql", detail = .0))]
@@ -113,7 +112,7 @@ impl EventChain {
 pub struct Ledger {
     conn: Connection,
     root: PathBuf,
-    _lock: Option<File>,
+    _lock: Option<super::lock::Held>,
 }
 
 impl Ledger {
@@ -121,30 +120,12 @@ impl Ledger {
     /// root's lock until dropped.
     pub fn open(root: &Path) -> Result<Ledger, LedgerError> {
         // A new output root is the clerk's alone (an existing one keeps the mode it was given).
-        if !root.exists() {
-            crate::ground::fsutil::create_private_dir(root)
-                .map_err(|e| LedgerError::Open { path: root.to_path_buf(), detail: e.to_string() })?;
-        }
-        let lock_path = root.join(LOCK_NAME);
-        let mut options = File::options();
-        options.create(true).truncate(false).write(true);
-        // The lock file is only locked, never written; still, a link planted at its name is
-        // not opened (nor created through).
-        #[cfg(unix)]
-        std::os::unix::fs::OpenOptionsExt::custom_flags(
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600),
-            libc::O_NOFOLLOW,
-        );
-        let lock = options
-            .open(&lock_path)
-            .map_err(|e| LedgerError::Open { path: lock_path.clone(), detail: e.to_string() })?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(LedgerError::Busy(root.to_path_buf())),
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(LedgerError::Open { path: lock_path, detail: e.to_string() });
+        let lock = super::lock::Held::take(root, super::lock::LEDGER).map_err(|e| match e {
+            super::lock::LockError::Busy { path, holder } | super::lock::LockError::Served { path, holder } => {
+                LedgerError::Busy(path, holder)
             }
-        }
+            super::lock::LockError::Open { path, detail } => LedgerError::Open { path, detail },
+        })?;
         let mut ledger = Self::connect(root)?;
         ledger._lock = Some(lock);
         ledger.migrate()?;
@@ -715,7 +696,7 @@ mod tests {
     fn a_second_open_of_the_same_root_is_refused_while_the_first_holds_it() {
         let dir = tempfile::tempdir().unwrap();
         let first = Ledger::open(dir.path()).unwrap();
-        assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Busy(_))));
+        assert!(matches!(Ledger::open(dir.path()), Err(LedgerError::Busy(..))));
         drop(first);
         assert!(Ledger::open(dir.path()).is_ok());
     }

@@ -11,6 +11,7 @@ pub mod finding;
 mod identity;
 pub mod integrity;
 pub mod ledger;
+pub mod lock;
 pub mod log;
 pub mod manifest;
 pub mod rows;

@@ -20,6 +20,8 @@ pub use crate::ground::model::fields;
 pub use crate::ground::model::{
     NoticeKind, OfficeNo, PhoneNo, PostalCode, Prefecture, Rejection, Request, RequestId, ReviewStatus, UserId,
 };
+/// The largest request list the readers accept (the page's upload limit too).
+pub use bounds::MAX_FILE_BYTES;
 pub use columns::{Column, column_letter};
 pub use row::{CellType, Row, Rows};
 pub use table::{Table, decode_text, every_sheet_of, read_every_sheet};

@@ -1,0 +1,163 @@
+//! 発送, the mail room: the filled 発送リスト is uploaded, the page previews what will be
+//! recorded and what is refused and why (recording nothing), and the clerk confirms; a 返戻 is
+//! recorded by its 管理番号; each batch's envelopes are reconciled (printed, mailed, returned,
+//! unaccounted).
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Form, Multipart, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tera::Context;
+
+use super::guard::Visitor;
+use super::records::blocking;
+use super::session::State as Shared;
+use super::upload;
+use super::view;
+use super::work::Pending;
+use crate::app;
+use crate::engine::lifecycle::{Import, Outcome};
+use crate::ground::i18n;
+use crate::msg;
+
+type AppState = State<Arc<Shared>>;
+
+fn pending(state: &Shared) -> std::sync::MutexGuard<'_, Option<Pending>> {
+    state.mail.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The page with the batches' reconciliation and `context`'s result.
+async fn page_with(state: &Shared, visitor: &Visitor, mut context: Context) -> Response {
+    let root = state.root();
+    let batches = blocking(visitor, move || {
+        Ok(app::status::batches(&root)?
+            .iter()
+            .filter(|b| b.status.paper > 0)
+            .map(|b| {
+                let s = &b.status;
+                json!({
+                    "id": b.id, "issue_date": b.issue_date, "paper": s.paper, "sent": s.sent,
+                    "returned": s.returned, "unaccounted": s.not_yet_sent.len(), "destroyed": s.destroyed,
+                    "purged": s.purged,
+                })
+            })
+            .collect::<Vec<_>>())
+    })
+    .await
+    .unwrap_or_default();
+    context.insert("batches", &batches);
+    view::page(&visitor.session, "/mail", "mail.html.tera", context)
+}
+
+/// GET /mail.
+pub async fn page(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
+    page_with(&state, &visitor, Context::new()).await
+}
+
+/// POST /mail/preview: the uploaded list, read against the ledger; nothing recorded yet.
+pub async fn preview(State(state): AppState, Extension(visitor): Extension<Visitor>, form: Multipart) -> Response {
+    let mut context = Context::new();
+    let upload = match upload::receive(form, "list", &state.uploads).await {
+        Ok(upload) => upload,
+        Err(e) => {
+            context.insert("error", &i18n::with_lang(visitor.session.lang, || e.to_string()));
+            return page_with(&state, &visitor, context).await;
+        }
+    };
+    let (place, path) = (state.place(), upload.path.clone());
+    match blocking(&visitor, move || app::mail::preview(&place, &path, false)).await {
+        Ok(imported) => {
+            let shown = i18n::with_lang(visitor.session.lang, || import_view(&upload.name, &imported.import, false));
+            context.insert("shown", &shown);
+            *pending(&state) = Some(Pending { upload });
+        }
+        Err(message) => context.insert("error", &message),
+    }
+    page_with(&state, &visitor, context).await
+}
+
+/// POST /mail/import: records what the preview showed.
+pub async fn import(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
+    let Some(Pending { upload }) = pending(&state).take() else { return Redirect::to("/mail").into_response() };
+    let mut context = Context::new();
+    let (place, path) = (state.place(), upload.path.clone());
+    match blocking(&visitor, move || app::mail::import(&place, &path, false)).await {
+        Ok(imported) => {
+            let shown = i18n::with_lang(visitor.session.lang, || import_view(&upload.name, &imported.import, true));
+            context.insert("shown", &shown);
+        }
+        Err(message) => context.insert("error", &message),
+    }
+    // The list goes once used.
+    drop(upload);
+    page_with(&state, &visitor, context).await
+}
+
+#[derive(Deserialize)]
+pub struct ReturnedForm {
+    key: String,
+    reason: String,
+}
+
+/// POST /mail/returned: a 返戻 by its 管理番号.
+pub async fn returned(
+    State(state): AppState,
+    Extension(visitor): Extension<Visitor>,
+    Form(form): Form<ReturnedForm>,
+) -> Response {
+    let mut context = Context::new();
+    let place = state.place();
+    let (key, reason) = (form.key.trim().to_string(), form.reason.trim().to_string());
+    match blocking(&visitor, move || app::mail::returned(&place, &key, &reason)).await {
+        Ok(r) => context.insert(
+            "returned",
+            &msg!("web.mail.returned_done", control = r.notice.control_no.unwrap_or_default(), batch = r.batch),
+        ),
+        Err(message) => context.insert("error", &message),
+    }
+    page_with(&state, &visitor, context).await
+}
+
+/// An import, row by row, as the page says it (`done`: recorded; else what would be).
+fn import_view(name: &str, import: &Import, done: bool) -> Value {
+    let rows: Vec<Value> = import
+        .rows
+        .iter()
+        .map(|r| {
+            let (class, what) = match &r.outcome {
+                Outcome::Recorded { registered_no, sent_on } => {
+                    let sent_on = sent_on.map(|d| d.to_string()).unwrap_or_default();
+                    ("row-ok", msg!("web.mail.recorded", registered_no, sent_on))
+                }
+                Outcome::Unchanged { registered_no } => ("", msg!("web.mail.unchanged", registered_no)),
+                Outcome::Corrected { was_registered_no, registered_no, .. } => {
+                    ("row-ok", msg!("web.mail.corrected", was = was_registered_no, registered_no))
+                }
+                Outcome::NotYet => ("", msg!("web.mail.not_yet")),
+                Outcome::Refused(refusal) => (
+                    "row-bad",
+                    msg!(
+                        "web.mail.refused",
+                        heading = refusal.heading,
+                        column = refusal.column,
+                        value = refusal.value,
+                        reason = refusal.reason
+                    ),
+                ),
+            };
+            json!({ "sheet": r.at.sheet, "row": r.at.row, "control_no": r.control_no, "class": class, "what": what })
+        })
+        .collect();
+    json!({
+        "list": name,
+        "done": done,
+        "recorded": import.recorded(),
+        "corrected": import.corrected(),
+        "unchanged": import.unchanged(),
+        "not_yet": import.not_yet(),
+        "refused": import.refused(),
+        "rows": rows,
+    })
+}

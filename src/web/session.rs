@@ -1,0 +1,200 @@
+//! The server's state: the settings it serves, the opening token (good once), the session it was
+//! exchanged for, the private folder uploads land in, and the stop signal. Tokens are 256 bits
+//! from the operating system's CSPRNG, as the secrets are drawn.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use tokio::sync::watch;
+
+use super::token::{random_hex, same};
+use crate::app::{AppError, Place};
+use crate::ground::i18n::Lang;
+
+/// Where this server's settings and ledger are, as `run` finds them from the same `--config`
+/// and `--out`, resolved once at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `--config` and `--out` as given: each operation loads its settings afresh from here, so a
+    /// change made on the settings page holds at once.
+    pub place: Place,
+    /// The tsuchi.toml in use, if any.
+    pub config_path: Option<PathBuf>,
+    /// The output root: the ledger and the batch folders.
+    pub root: PathBuf,
+}
+
+impl Settings {
+    pub fn resolve(config: Option<PathBuf>, out: Option<PathBuf>) -> Result<Settings, AppError> {
+        let place = Place::new(config, out);
+        let loaded = place.settings()?;
+        let root = loaded.output_root(place.out.as_deref());
+        let config_path = loaded.file.as_deref().map(crate::engine::home::absolute);
+        Ok(Settings { place, config_path, root })
+    }
+}
+
+/// The one session the opening token was exchanged for.
+#[derive(Debug, Clone)]
+pub struct Session {
+    /// The anti-CSRF token every POST carries (a hidden field, a header or the form's action).
+    pub csrf: String,
+    pub lang: Lang,
+}
+
+pub struct State {
+    pub port: u16,
+    pub settings: Settings,
+    default_lang: Lang,
+    opening: Mutex<Option<String>>,
+    sessions: Mutex<HashMap<String, Session>>,
+    stop: watch::Sender<bool>,
+    /// The private folder uploads are written to, removed when the server stops.
+    pub uploads: PathBuf,
+    jobs: Mutex<Vec<std::thread::JoinHandle<()>>>,
+    /// The 発行 page's list and batch.
+    pub desk: Mutex<super::work::Desk>,
+    /// The 発送リスト previewed on the 発送 page, waiting for confirmation.
+    pub mail: Mutex<Option<super::work::Pending>>,
+}
+
+impl State {
+    pub fn new(port: u16, default_lang: Lang, settings: Settings) -> std::io::Result<State> {
+        let uploads =
+            std::env::temp_dir().join(format!("tsuchi-serve-{}-{}", std::process::id(), &random_hex()?[..16]));
+        crate::ground::fsutil::create_new_private_dir(&uploads)?;
+        Ok(State {
+            port,
+            settings,
+            default_lang,
+            opening: Mutex::new(Some(random_hex()?)),
+            sessions: Mutex::new(HashMap::new()),
+            stop: watch::channel(false).0,
+            uploads,
+            jobs: Mutex::new(Vec::new()),
+            desk: Mutex::new(super::work::Desk::default()),
+            mail: Mutex::new(None),
+        })
+    }
+
+    /// The settings file the pages read and write: `--config`, else the one found at start,
+    /// else `tsuchi.toml` in the folder the server was started in (written by the first
+    /// settings saved).
+    pub fn settings_file(&self) -> PathBuf {
+        let given = self.settings.config_path.clone().or_else(|| self.settings.place.config.clone());
+        crate::engine::home::absolute(&given.unwrap_or_else(|| PathBuf::from("tsuchi.toml")))
+    }
+
+    /// Where each operation finds its settings and ledger now: the settings file once it exists
+    /// (so the first settings saved hold at once), `--out` as given.
+    pub fn place(&self) -> Place {
+        Place::new(Some(self.settings_file()).filter(|p| p.exists()), self.settings.place.out.clone())
+    }
+
+    /// The output root as the settings say now (the one found at start if they cannot be read).
+    pub fn root(&self) -> PathBuf {
+        self.place().root().unwrap_or_else(|_| self.settings.root.clone())
+    }
+
+    /// The token of the opening URL (for the one line printed at start).
+    pub fn opening_token(&self) -> String {
+        self.opening.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default()
+    }
+
+    /// Exchanges the opening token for a new session: the session's id, or `None` when `token`
+    /// is not the opening token or it was used already.
+    pub fn open_session(&self, token: &str) -> Option<String> {
+        let mut opening = self.opening.lock().unwrap_or_else(|e| e.into_inner());
+        let good = opening.as_deref().is_some_and(|expected| same(expected.as_bytes(), token.as_bytes()));
+        if !good {
+            return None;
+        }
+        *opening = None;
+        let id = random_hex().ok()?;
+        let csrf = random_hex().ok()?;
+        self.sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.clone(), Session { csrf, lang: self.default_lang });
+        Some(id)
+    }
+
+    /// The session whose id the cookie holds.
+    pub fn session(&self, id: &str) -> Option<Session> {
+        let sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.iter().find(|(known, _)| same(known.as_bytes(), id.as_bytes())).map(|(_, s)| s.clone())
+    }
+
+    pub fn set_lang(&self, id: &str, lang: Lang) {
+        if let Some(session) = self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+            session.lang = lang;
+        }
+    }
+
+    /// The cookie's name: per port, since browsers share cookies between the ports of a host.
+    pub fn cookie_name(&self) -> String {
+        format!("tsuchi_{}", self.port)
+    }
+
+    /// Asks the server to stop (the page's 「終了」).
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+
+    pub fn stopped(&self) -> watch::Receiver<bool> {
+        self.stop.subscribe()
+    }
+
+    /// Runs `job` on a thread of its own: a long operation neither blocks the pages nor ends
+    /// with the request (nor with a closed tab); the server waits for it before it exits.
+    pub fn spawn_job(&self, job: impl FnOnce() + Send + 'static) {
+        let handle = std::thread::spawn(job);
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.retain(|j| !j.is_finished());
+        jobs.push(handle);
+    }
+
+    /// Whether a job started from the page is still running.
+    pub fn busy(&self) -> bool {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner()).iter().any(|j| !j.is_finished())
+    }
+
+    pub async fn wait_for_jobs(&self) {
+        let jobs: Vec<_> = std::mem::take(&mut *self.jobs.lock().unwrap_or_else(|e| e.into_inner()));
+        if jobs.is_empty() {
+            return;
+        }
+        let _ = tokio::task::spawn_blocking(move || {
+            for job in jobs {
+                let _ = job.join();
+            }
+        })
+        .await;
+    }
+
+    /// Removes the upload folder and everything in it.
+    pub fn remove_uploads(&self) {
+        let _ = std::fs::remove_dir_all(&self.uploads);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_opening_token_opens_one_session_once() {
+        let dir = std::env::temp_dir();
+        let settings = Settings { place: Place::default(), config_path: None, root: dir };
+        let state = State::new(1, Lang::Ja, settings).unwrap();
+        let token = state.opening_token();
+        assert_eq!(token.len(), 64);
+        assert!(state.open_session("wrong").is_none());
+        let id = state.open_session(&token).unwrap();
+        assert!(state.session(&id).is_some());
+        assert!(state.open_session(&token).is_none(), "a token is good once");
+        assert!(state.session(&token).is_none());
+        state.remove_uploads();
+    }
+}
