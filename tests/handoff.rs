@@ -304,3 +304,77 @@ fn debian_age_decrypts_every_chunk_shape_for_every_recipient() {
         }
     }
 }
+
+/// A spoiled page is never printed again: `spoil` withdraws its notice, the next run reissues
+/// the request with new passwords, and that batch's hand-off first marks the old ones withdrawn
+/// (a 取消 row), then carries the new ones.
+#[test]
+fn a_spoiled_notice_is_reissued_with_new_passwords_and_the_hand_off_withdraws_the_old_ones() {
+    let s = setup(true);
+    let (code, stdout, stderr) = run(&s, "run");
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let out = s.dir.path().join("output");
+    let first = batch_dir(&out);
+    let first_id = first.file_name().unwrap().to_string_lossy().into_owned();
+    let list = xlsx_rows(&first.join("print/発送リスト.xlsx"));
+    let spoiled = list.iter().skip(1).find(|row| row[4].contains("さくら苑")).unwrap()[1].clone();
+    let config = s.config.to_str().unwrap();
+    let o = tsuchi(&["spoil", &spoiled, "--reason", "紙詰まりで破損", "--config", config], s.dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+
+    // check says what run will write: the new notice and the 取消 row.
+    let o = tsuchi(
+        &[
+            "check",
+            s.list.to_str().unwrap(),
+            "--config",
+            config,
+            "--date",
+            "2026-01-12",
+            "--allow-date",
+            "--reissue",
+            "H-4",
+            "--json",
+        ],
+        s.dir.path(),
+    );
+    let check: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(check["counts"]["handoff.rows"], 2, "{check}");
+    let o = tsuchi(
+        &[
+            "run",
+            s.list.to_str().unwrap(),
+            "--config",
+            config,
+            "--date",
+            "2026-01-12",
+            "--allow-date",
+            "--reissue",
+            "H-4",
+            "--reason",
+            "汚損のため再発行",
+        ],
+        s.dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+    let second = batch_dirs(&out).into_iter().find(|d| *d != first && !d.ends_with("check")).unwrap();
+    let second_id = second.file_name().unwrap().to_string_lossy().into_owned();
+    let handoff = second.join(format!("handoff/{second_id}.csv.age"));
+    let csv = tool("age", &["-d", "-i", s.key.to_str().unwrap(), handoff.to_str().unwrap()]);
+    let rows: Vec<Vec<&str>> =
+        csv.split("\r\n").skip(1).filter(|l| !l.is_empty()).map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 2, "a 取消 row and the new notice");
+    assert_eq!(rows[0], ["H-4", "取消", "KJ131371000017", "1371000017", "13", "", "", "2026-01-10"]);
+    assert_eq!(&rows[1][..5], ["H-4", "登録結果", "KJ131371000017", "1371000017", "13"]);
+    assert_eq!(rows[1][7], "2026-01-12");
+    let new = secrets_in(&second.join("notices/1371000017_登録結果.pdf"));
+    let old = secrets_in(&first.join("notices/1371000017_登録結果.pdf"));
+    assert!(rows[1][5] == new[0] && rows[1][6] == new[1], "the hand-off carries the new notice's passwords");
+    assert!(new[0] != old[0] && new[1] != old[1], "the reissue has new passwords");
+
+    // The first batch balances: the spoiled notice withdrawn and reissued.
+    let o = tsuchi(&["status", "--batch", &first_id, "--json", "--config", config], s.dir.path());
+    let status: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &status["reconciliation"];
+    assert_eq!((r["spoiled"].as_u64(), r["withdrawn"].as_u64(), r["reissued"].as_u64()), (Some(1), Some(1), Some(1)));
+}

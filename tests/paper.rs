@@ -1,6 +1,6 @@
 //! Paper, as the mail room and the 事業所 see it: every page kind (the three notices, one of
 //! them for an office with a ユーザID per 請求先都道府県, the archive copy, the print bundle's
-//! cover, the 開封パスワード一覧 and the calibration sheet) laid out from stress inputs (60-character
+//! cover, a slip page (区分票) and a notice's page in it (with its control code, outside the window), the 開封パスワード一覧 and the calibration sheet) laid out from stress inputs (60-character
 //! names and addresses, 16 password characters of symbols with their readings, 32-character ZIP
 //! passwords), then checked twice: on the layout's own placed runs (size, ink box, the box each
 //! belongs to) and on the PDF rasterised by poppler at 300 dpi (no dark pixel outside the boxes
@@ -29,6 +29,10 @@ const MIN_PT: f32 = 8.0;
 /// How far the folded sheet moves in a 長形3号 either way (templates/layout.toml, [address]
 /// play_mm, explains the figure).
 const ENVELOPE_PLAY_MM: f32 = 10.0;
+/// How far it moves sideways: a 長形3号 is 235 mm wide, the sheet 210 mm.
+const ENVELOPE_SIDE_PLAY_MM: f32 = 12.5;
+/// The control number of the bundle page among the sheets.
+const BUNDLE_CONTROL: &str = "20260110-0901-7Q-00001";
 
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 1, 10).unwrap()
@@ -113,6 +117,12 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
         let bytes = renderer.render(&notice, &fonts, now_in_tokyo()).unwrap();
         sheets.push(Sheet { name: format!("notice_{name}"), frame, pdf: bytes });
         if name == "registration" {
+            // Its page in the print bundle: the control stamp and the control number's code.
+            let (_, mut page) = renderer.frame(&notice).unwrap();
+            renderer.stamp(&mut page, BUNDLE_CONTROL, "2/1291");
+            renderer.control_code(&mut page, BUNDLE_CONTROL).unwrap();
+            let bytes = pdf::write(std::slice::from_ref(&page), &meta("印刷束"), &fonts).unwrap();
+            sheets.push(Sheet { name: "bundle_page_registration".into(), frame: page, pdf: bytes });
             let (_, frame) = renderer.archive_frame(&notice).unwrap();
             let bytes = renderer.render_archive(&notice, &fonts, now_in_tokyo()).unwrap();
             sheets.push(Sheet { name: "archive_registration".into(), frame, pdf: bytes });
@@ -134,6 +144,23 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
     let cover_fonts = fonts_with(&renderer, &[&info.operator, &info.host]);
     let bytes = pdf::write(std::slice::from_ref(&cover), &meta("表紙"), &cover_fonts).unwrap();
     sheets.push(Sheet { name: "bundle_cover".into(), frame: cover, pdf: bytes });
+
+    let slip = tsuchi::engine::render::SlipInfo {
+        batch_id: info.batch_id.clone(),
+        district: "100-00".into(),
+        count: 1_234,
+        number: 12,
+        bundles: 345,
+        first_seq: 10_001,
+        last_seq: 11_234,
+        first_control: "20260110-0901-7Q-10001".into(),
+        last_control: "20260110-0901-7Q-11234".into(),
+    };
+    let mut frame = renderer.slip(&slip).unwrap();
+    renderer.stamp(&mut frame, &info.batch_id, "10012/101291");
+    let slip_fonts = fonts_with(&renderer, &[]);
+    let bytes = pdf::write(std::slice::from_ref(&frame), &meta("区分票"), &slip_fonts).unwrap();
+    sheets.push(Sheet { name: "bundle_slip".into(), frame, pdf: bytes });
 
     let mut generator = Generator::seeded(77);
     let mut zip_policy = config.passwords.zip.clone();
@@ -231,6 +258,42 @@ fn check_window(sheet: &Sheet, config: &Config) {
             "{}: the 殿 line at {top} mm slides into the window",
             sheet.name
         );
+    }
+}
+
+/// A bundle page's control code: outside the window wherever the sheet slides in the envelope,
+/// with its quiet zone clear of every run.
+fn check_control_code(sheet: &Sheet, config: &Config) {
+    let renderer = Renderer::new(config).unwrap();
+    let g = renderer.geometry();
+    let options = tsuchi::engine::render::layout::LayoutOptions {
+        address_offset: config.layout.address_offset_mm,
+        ..Default::default()
+    };
+    let window = address_area(&g.address, options);
+    let reach = Area {
+        x: window.x - ENVELOPE_SIDE_PLAY_MM,
+        y: window.y - ENVELOPE_PLAY_MM,
+        w: window.w + 2.0 * ENVELOPE_SIDE_PLAY_MM,
+        h: window.h + 2.0 * ENVELOPE_PLAY_MM,
+    };
+    let overlaps = |a: Area, b: Area| a.x < b.right() && b.x < a.right() && a.y < b.bottom() && b.y < a.bottom();
+    let code: Vec<Area> = sheet
+        .frame
+        .items
+        .iter()
+        .filter_map(|i| if let Item::Fill { area } = i { Some(*area) } else { None })
+        .filter(|bar| !overlaps(*bar, window))
+        .collect();
+    assert!(code.len() > 50, "{}: no control code", sheet.name);
+    let (left, right) =
+        (code.iter().map(|a| a.x).fold(f32::MAX, f32::min), code.iter().map(|a| a.right()).fold(0.0, f32::max));
+    let (top, bottom) = (code[0].y, code[0].bottom());
+    let quiet = g.control_code.quiet_mm;
+    let zone = Area { x: left - quiet, y: top - quiet, w: right - left + 2.0 * quiet, h: bottom - top + 2.0 * quiet };
+    assert!(!overlaps(zone, reach), "{}: the control code at {zone:?} can show in the window", sheet.name);
+    for run in sheet.frame.texts() {
+        assert!(!overlaps(zone, run.extent()), "{}: {} in the control code's quiet zone", sheet.name, run.role);
     }
 }
 
@@ -423,6 +486,8 @@ fn every_page_kind_keeps_its_text_in_its_boxes_at_8_pt_or_more_at_300_dpi() {
             "notice_registration_other_prefecture",
             "archive_registration",
             "bundle_cover",
+            "bundle_page_registration",
+            "bundle_slip",
             "zip_passwords_1",
             "calibration",
         ] {
@@ -436,6 +501,9 @@ fn every_page_kind_keeps_its_text_in_its_boxes_at_8_pt_or_more_at_300_dpi() {
             check_runs(sheet);
             if sheet.name.starts_with("notice_") || sheet.name.starts_with("archive_") || sheet.name == "calibration" {
                 check_window(sheet, &config);
+            }
+            if sheet.name.starts_with("bundle_page_") {
+                check_control_code(sheet, &config);
             }
             if offset == [0.0, 0.0] || sheet.name.starts_with("notice_registration") {
                 check_raster(sheet, dir.path(), &config);

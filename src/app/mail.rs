@@ -1,5 +1,5 @@
-//! The mail room: import the filled 発送リスト (書留番号 and 発送日 into the ledger), and record
-//! a notice that came back (返戻).
+//! The mail room: scan each page's code as it goes into its envelope (封入済み), import the
+//! filled 発送リスト (書留番号 and 発送日 into the ledger), and record a notice that came back (返戻).
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::{AppError, Place};
 use crate::engine::audit::event::NoticeRef;
 use crate::engine::audit::ledger::Ledger;
+use crate::engine::lifecycle::scan::{self, Scan};
 use crate::engine::lifecycle::{self, Import, LifecycleError};
 
 /// What an import recorded, row by row, and the ledger it recorded in.
@@ -53,4 +54,35 @@ pub fn returned(place: &Place, key: &str, reason: &str) -> Result<Returned, AppE
     let mut ledger = lifecycle::open(&root)?;
     let (batch, notice) = lifecycle::returned(&mut ledger, key, reason)?;
     Ok(Returned { batch, notice, reason: reason.to_string(), ledger: ledger.path() })
+}
+
+/// A scan as recorded, and the ledger it recorded in.
+#[derive(Debug, Serialize)]
+pub struct Scanned {
+    #[serde(flatten)]
+    pub scan: Scan,
+    pub ledger: PathBuf,
+}
+
+/// Records each code the mail room's scanner reads (`codes`, one line each, as typed) as its
+/// notice put into its envelope (封入済み), of `batch` or else of the batch of the first code;
+/// `each` is told what each code did as soon as it is read, so the face can show it at once.
+/// A scan goes on from the furthest page enclosed before, so a face may also hand over one
+/// code per call (the browser's field) and still hear of skipped pages.
+pub fn scan(
+    place: &Place,
+    batch: Option<&str>,
+    codes: impl IntoIterator<Item = String>,
+    mut each: impl FnMut(&scan::Scanned),
+) -> Result<Scanned, AppError> {
+    let root = place.root()?;
+    let mut ledger = lifecycle::open(&root)?;
+    let path = ledger.path();
+    let mut scanner = scan::Scanner::new(&mut ledger, batch)?;
+    for (i, code) in codes.into_iter().enumerate() {
+        if let Some(scanned) = scanner.scan(i + 1, &code)? {
+            each(scanned);
+        }
+    }
+    Ok(Scanned { scan: scanner.finish(), ledger: path })
 }

@@ -10,7 +10,8 @@
 //! | issue a batch (or a dry run) | [`run`] |
 //! | verify the ledger or a batch | [`verify`] |
 //! | a notice's life, a batch's state | [`status`] |
-//! | import the 発送リスト, record a 返戻 | [`mail`] |
+//! | scan pages into envelopes, import the 発送リスト, record a 返戻 | [`mail`] |
+//! | withdraw a spoiled notice (to be reissued) | [`spoil`] |
 //! | purge a batch's secrets | [`purge`] |
 //! | export the audit log | [`audit_export`] |
 //! | write the settings file | [`settings`] |
@@ -28,6 +29,7 @@ pub mod mail;
 pub mod purge;
 pub mod run;
 pub mod settings;
+pub mod spoil;
 pub mod status;
 pub mod verify;
 

@@ -84,6 +84,18 @@ pub enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    Spoil {
+        #[arg(value_name = "CONTROL_NUMBER")]
+        control: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     Purge {
         batch: PathBuf,
         #[arg(long)]
@@ -161,6 +173,16 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum MailCommand {
+    Scan {
+        #[arg(long, value_name = "BATCH_ID")]
+        batch: Option<String>,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long)]
+        config: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
     Import {
         list: PathBuf,
         #[arg(long)]

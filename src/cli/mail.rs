@@ -1,4 +1,4 @@
-//! `tsuchi mail import` and `tsuchi mail returned`.
+//! `tsuchi mail scan`, `tsuchi mail import` and `tsuchi mail returned`.
 
 use std::process::ExitCode;
 
@@ -6,6 +6,7 @@ use chrono::NaiveDate;
 
 use super::console::{code, fail, shown, shown_long};
 use crate::app::{self, Place};
+use crate::engine::lifecycle::scan::Outcome as ScanOutcome;
 use crate::engine::lifecycle::{Import, Outcome, shown_at};
 use crate::msg;
 
@@ -103,4 +104,70 @@ fn print_import(list: &std::path::Path, r: &Import) {
             ),
         }
     }
+}
+
+/// `tsuchi mail scan`: a line per code as it is read (a bell with each problem on a terminal),
+/// then the batch's state; with `--json`, the whole result at the end.
+pub fn scan(place: &Place, batch: Option<&str>, as_json: bool) -> ExitCode {
+    use std::io::{BufRead, IsTerminal};
+    let stdin = std::io::stdin();
+    if !as_json && stdin.is_terminal() {
+        err!("{}", msg!("cli.mail.scan.waiting"));
+    }
+    let bell = if std::io::stdout().is_terminal() { "\u{7}" } else { "" };
+    let lines = stdin.lock().lines().map_while(Result::ok);
+    let mut current: Option<String> = batch.map(str::to_string);
+    let result = app::mail::scan(place, batch, lines, |scanned| {
+        if as_json {
+            return;
+        }
+        let line = scanned.line;
+        let text = match &scanned.outcome {
+            ScanOutcome::Enclosed { control_no, skipped } => {
+                current.get_or_insert_with(|| batch_of(control_no));
+                if skipped.is_empty() {
+                    msg!("cli.mail.scan.enclosed", line, control = control_no)
+                } else {
+                    let list = skipped.join(&msg!("cli.status.separator"));
+                    msg!("cli.mail.scan.skipped", line, control = control_no, list)
+                }
+            }
+            ScanOutcome::Twice { control_no } => msg!("cli.mail.scan.twice", line, control = control_no),
+            ScanOutcome::Mailed { control_no } => msg!("cli.mail.scan.mailed", line, control = control_no),
+            ScanOutcome::Withdrawn { control_no } => msg!("cli.mail.scan.withdrawn", line, control = control_no),
+            ScanOutcome::OtherBatch { control_no, batch } => {
+                let current = current.clone().unwrap_or_default();
+                msg!("cli.mail.scan.other_batch", line, control = control_no, batch, current)
+            }
+            ScanOutcome::Unknown => msg!("cli.mail.scan.unknown", line, code = shown(&scanned.code)),
+        };
+        let bell = if scanned.outcome.is_problem() { bell } else { "" };
+        out!("{bell}{text}");
+    });
+    let scanned = match result {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let s = &scanned.scan;
+    if as_json {
+        super::console::json(&scanned);
+    } else {
+        match &s.batch {
+            Some(batch) => {
+                let (enclosed, problems, remaining) = (s.enclosed, s.problems, s.remaining.len());
+                out!("{}", msg!("cli.mail.scan.summary", batch, enclosed, problems, remaining));
+                if !s.remaining.is_empty() {
+                    out!("{}", msg!("cli.mail.scan.remaining", list = s.remaining.join(&msg!("cli.status.separator"))));
+                }
+            }
+            None => out!("{}", msg!("cli.mail.scan.no_batch")),
+        }
+        out!("{}", msg!("cli.ledger", path = scanned.ledger.display()));
+    }
+    code(s.problems == 0)
+}
+
+/// The batch of a control number `<batch>-<seq>`.
+fn batch_of(control: &str) -> String {
+    control.rsplit_once('-').map(|(batch, _)| batch.to_string()).unwrap_or_default()
 }

@@ -28,6 +28,7 @@ mod mail;
 mod purge;
 mod run;
 mod settings;
+mod spoil;
 mod status;
 mod summary;
 mod verify;
@@ -144,6 +145,12 @@ fn dispatch(command: Command) -> ExitCode {
         Command::Calibrate { config, out, json } => settings::calibrate(&Place::new(config, None), &out, json),
         Command::Init { path, force, json } => settings::init(&path, force, json),
         Command::Ledgers { config, json } => settings::ledgers(&Place::new(config, None), json),
+        Command::Mail { command: MailCommand::Scan { batch, out, config, json } } => {
+            mail::scan(&Place::new(config, out), batch.as_deref(), json)
+        }
+        Command::Spoil { control, reason, out, config, json } => {
+            spoil::spoil(&Place::new(config, out), &control, &reason, json)
+        }
         Command::Mail { command: MailCommand::Import { list, out, config, correct, json } } => {
             mail::import(&Place::new(config, out), &list, correct, json)
         }

@@ -8,7 +8,7 @@ use super::summary::{print_already_issued, print_counts, print_intake, print_lay
 use crate::app::run::{RunOutcome, RunRequest};
 use crate::app::{self, Progress, Settings};
 use crate::engine::batch::{BatchReport, Counts};
-use crate::engine::handoff;
+use crate::engine::{handoff, mailroom};
 use crate::msg;
 
 pub fn run(settings: &Settings, request: &RunRequest, as_json: bool) -> ExitCode {
@@ -106,6 +106,15 @@ fn print_batch(report: &BatchReport, counts: &Counts) {
             list = print.join("発送リスト.xlsx").display()
         )
     );
+    let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
+    if paper > 0 {
+        let (list, min) = (print.join(mailroom::PRESORT_LIST), mailroom::PRESORT_MIN);
+        let list = list.display();
+        match min.checked_sub(paper).filter(|short| *short > 0) {
+            Some(short) => out!("{}", msg!("cli.summary.presort_below", list, paper, min, short)),
+            None => out!("{}", msg!("cli.summary.presort_reaches", list, paper, min)),
+        }
+    }
     if counts.zip_separate > 0 {
         out!("{}", msg!("cli.summary.secrets", path = Path::new("secrets").join("開封パスワード一覧.pdf").display()));
     }

@@ -50,6 +50,23 @@ fn shown_status(root: &Path, key: Option<&str>, batch: Option<&str>, as_json: bo
                         purged
                     )
                 );
+                let r = &s.reconciliation;
+                let state = if r.complete { msg!("cli.status.complete") } else { msg!("cli.status.incomplete") };
+                out!(
+                    "{}",
+                    msg!(
+                        "cli.status.reconciliation",
+                        printed = r.printed,
+                        spoiled = r.spoiled,
+                        reissued = r.reissued,
+                        enclosed = r.enclosed,
+                        mailed = r.mailed,
+                        returned = r.returned,
+                        withdrawn = r.withdrawn,
+                        unaccounted = r.unaccounted,
+                        state
+                    )
+                );
                 if s.reissued > 0 {
                     out!("{}", msg!("cli.status.reissued", count = s.reissued));
                 }
@@ -105,6 +122,9 @@ fn step_text(step: &Step) -> String {
         ),
         Step::Returned { reason, operator } => msg!("cli.status.step.returned", reason, operator),
         Step::Reissued { batch } => msg!("cli.status.step.reissued", batch),
+        Step::Enclosed { operator } => msg!("cli.status.step.enclosed", operator),
+        Step::Withdrawn { reason, spoiled: true, operator } => msg!("cli.status.step.spoiled", reason, operator),
+        Step::Withdrawn { reason, spoiled: false, operator } => msg!("cli.status.step.withdrawn", reason, operator),
         Step::Purged { operator } => msg!("cli.status.step.purged", operator),
     }
 }

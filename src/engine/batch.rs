@@ -130,6 +130,7 @@ pub fn run(
         recovery_notes,
         bundle_pages: 0,
         handoff_rows: 0,
+        withdrawn: std::mem::take(&mut plan.withdrawn),
         warnings,
         timings: vec![("prepare", clock.elapsed())],
         dry_run: options.dry_run,
@@ -145,8 +146,10 @@ pub fn run(
         let openings = pack::policy::openings(&plan.notices, config);
         report.issued = plan.notices.iter().zip(openings).map(|(n, o)| planned(n, o)).collect();
         if !plan.notices.is_empty() {
-            report.bundle_pages = mailroom::bundle_pages(paper_notices(&plan.notices), config.mailroom.duplex);
-            report.handoff_rows = if config.handoff.recipients.is_empty() { 0 } else { plan.notices.len() };
+            let slips = mailroom::slip_count(&plan.notices, config.mailroom.bundle_slips);
+            report.bundle_pages = mailroom::bundle_pages(paper_notices(&plan.notices), slips, config.mailroom.duplex);
+            let rows = report.withdrawn.len() + plan.notices.len();
+            report.handoff_rows = if config.handoff.recipients.is_empty() { 0 } else { rows };
         }
         return Ok(report);
     };

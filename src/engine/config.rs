@@ -93,11 +93,23 @@ pub struct MailroomSettings {
     pub duplex: bool,
     /// The Japan Post customer barcode under the addressee (バーコード付郵便物).
     pub customer_barcode: bool,
+    /// A slip page (区分票) before each pre-sort bundle of the print bundle.
+    pub bundle_slips: BundleSlips,
+}
+
+/// When the print bundle has a slip page (区分票) before each pre-sort bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BundleSlips {
+    /// When the batch reaches 区分郵便物's minimum count (docs/japanpost-presort.md).
+    Auto,
+    Always,
+    Never,
 }
 
 impl Default for MailroomSettings {
     fn default() -> Self {
-        Self { duplex: false, customer_barcode: true }
+        Self { duplex: false, customer_barcode: true, bundle_slips: BundleSlips::Auto }
     }
 }
 

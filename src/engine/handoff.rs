@@ -8,6 +8,10 @@
 //! [`HEADER`] and one row per issued notice: 通知種別 as printed on the notice (登録結果 / 再発行 /
 //! 証明書PW再発行), 請求先都道府県 as its JIS X 0401 code (empty when the list gives none), the
 //! password columns empty where the kind does not carry that password, 発行日 as YYYY-MM-DD.
+//! A batch that reissues a notice withdrawn before (a spoiled page, `tsuchi spoil`) first
+//! lists, for each, a 取消 row: 通知種別 `取消`, the withdrawn notice's 申請番号, ユーザID,
+//! 事業所番号, 請求先都道府県 and its 発行日, both password columns empty. The operator
+//! withdraws those passwords, then registers the new ones of the rows below (same columns).
 //! The operator may open it in a spreadsheet, so no cell starts a formula: a password never
 //! starts with `= + - @` (the generator redraws it; checked again here, never patched, since a
 //! changed password would not open the account), and a 申請番号 that does is quoted with `'` as
@@ -35,6 +39,23 @@ pub const HEADER: [&str; 8] = [
     "証明書発行用パスワード",
     "発行日",
 ];
+
+/// The 通知種別 of a row that withdraws an earlier notice's passwords.
+pub const WITHDRAWN_KIND: &str = "取消";
+
+/// A notice withdrawn before (a spoiled page) whose request this batch issues anew: its
+/// passwords are marked withdrawn in the hand-off. Never a password: only which notice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Withdrawn {
+    pub request_id: String,
+    pub user_id: String,
+    pub office_no: String,
+    /// JIS X 0401 code, empty when the notice had none.
+    pub prefecture: String,
+    /// The withdrawn notice's 発行日 (YYYY-MM-DD) and batch.
+    pub issue_date: String,
+    pub batch: String,
+}
 
 /// What became of a batch's hand-off file.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -68,22 +89,34 @@ pub fn manual() -> String {
 /// Encrypts the credentials of `notices` to `recipients` into a new private file at `path`
 /// (0600) in a staging folder, durable with the folder ([`crate::ground::fsutil::staged`]).
 /// `recipients` must not be empty.
-pub fn write(path: &Path, notices: &[Notice], recipients: &[Recipient]) -> io::Result<(String, usize)> {
+/// The file has a row per notice and a 取消 row per `withdrawn` notice (returned as its rows).
+pub fn write(
+    path: &Path,
+    notices: &[Notice],
+    withdrawn: &[Withdrawn],
+    recipients: &[Recipient],
+) -> io::Result<(String, usize)> {
     let keys: Vec<crate::engine::age::Recipient> = recipients.iter().map(|r| r.key().clone()).collect();
     let file = crate::ground::fsutil::create_private(path)?;
     let mut sink = crate::engine::age::encrypt(&keys, crate::ground::digest::Hashing::new(BufWriter::new(file)))?;
-    write_csv(&mut sink, notices)?;
+    write_csv(&mut sink, notices, withdrawn)?;
     let (inner, sha256) = sink.finish()?.finish();
     let file: File = inner.into_inner().map_err(|e| e.into_error())?;
     crate::ground::fsutil::staged(&file)?;
-    Ok((sha256, notices.len()))
+    Ok((sha256, withdrawn.len() + notices.len()))
 }
 
 /// The plaintext CSV, written line by line into `out` (the age encryptor). Each line is built
 /// in a buffer sized for it up front (no reallocation leaves a copy behind) and wiped when
 /// dropped.
-fn write_csv(out: &mut impl Write, notices: &[Notice]) -> io::Result<()> {
+fn write_csv(out: &mut impl Write, notices: &[Notice], withdrawn: &[Withdrawn]) -> io::Result<()> {
     out.write_all(record(&HEADER).as_bytes())?;
+    for w in withdrawn {
+        let request_id = crate::engine::report::csv_safe(&w.request_id);
+        let line =
+            record(&[&request_id, WITHDRAWN_KIND, &w.user_id, &w.office_no, &w.prefecture, "", "", &w.issue_date]);
+        out.write_all(line.as_bytes())?;
+    }
     for n in notices {
         let r = &n.request;
         let secret = |slot| formula_free(n.secret(slot).map(|s| s.expose()).unwrap_or(""));
@@ -168,7 +201,7 @@ mod tests {
         let mut notice = crate::engine::notice::Notice::specimen(crate::ground::model::NoticeKind::Registration);
         notice.request.request_id = crate::ground::model::RequestId::parse("=HYPERLINK(1)").unwrap();
         let mut out = Vec::new();
-        write_csv(&mut out, std::slice::from_ref(&notice)).unwrap();
+        write_csv(&mut out, std::slice::from_ref(&notice), &[]).unwrap();
         let text = String::from_utf8(out).unwrap();
         let row = text.lines().nth(1).unwrap();
         assert!(row.starts_with("'=HYPERLINK(1),"), "{row}");

@@ -1,5 +1,6 @@
-//! A notice's life after its batch: sent (書留番号 read back from the mail room's 発送リスト),
-//! returned (返戻), reissued, purged. Every step is an event in the ledger's chain; the life of
+//! A notice's life after its batch: enclosed (封入済み, its page's code scanned), sent (書留番号
+//! read back from the mail room's 発送リスト), returned (返戻), withdrawn (a spoiled page),
+//! reissued, purged. Every step is an event in the ledger's chain; the life of
 //! a notice is read back from those events alone, so `status` tells what an auditor can verify.
 //! `purge` removes every file of a batch that holds a plaintext password or opens with one,
 //! once the paper notices are accounted for, and records what it removed.
@@ -10,7 +11,9 @@ use std::path::{Path, PathBuf};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use crate::engine::audit::event::{AuditEvent, MAIL_CORRECTED, MAIL_RETURNED, MAIL_SENT, NoticeRef, PURGED};
+use crate::engine::audit::event::{
+    AuditEvent, MAIL_CORRECTED, MAIL_ENCLOSED, MAIL_RETURNED, MAIL_SENT, NoticeRef, PURGED, WITHDRAWN,
+};
 use crate::engine::audit::ledger::{self, Ledger, LedgerError};
 use crate::engine::audit::manifest;
 use crate::ground::model::RegisteredNo;
@@ -18,6 +21,7 @@ pub use crate::ground::wareki::to_the_minute;
 use ledger::purged_paths;
 
 pub mod mail_list;
+pub mod scan;
 
 pub use mail_list::{At, Refusal};
 use mail_list::{Field, Filled};
@@ -57,6 +61,9 @@ pub enum LifecycleError {
     NotAccountedFor { batch: String, pending: Vec<String> },
     #[error("{}", crate::msg!("lifecycle.cannot_remove", path = .path.display(), detail = .detail))]
     Remove { path: PathBuf, detail: String },
+    /// A step the notice's state does not allow, and why.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Opens the ledger of `root` for a lifecycle step: it must exist, and it must verify (a step
@@ -98,6 +105,16 @@ pub enum Step {
         reason: String,
         operator: String,
     },
+    /// Put into its envelope: its page's code read by the mail room's scanner (封入済み).
+    Enclosed {
+        operator: String,
+    },
+    /// Withdrawn: its passwords are not to be used (`spoiled`: its page was spoiled).
+    Withdrawn {
+        reason: String,
+        spoiled: bool,
+        operator: String,
+    },
     Reissued {
         batch: String,
     },
@@ -128,9 +145,24 @@ impl Life {
     pub fn returned(&self) -> bool {
         self.steps.iter().any(|(_, s)| matches!(s, Step::Returned { .. }))
     }
+    /// Put into its envelope (its code scanned).
+    pub fn enclosed(&self) -> bool {
+        self.steps.iter().any(|(_, s)| matches!(s, Step::Enclosed { .. }))
+    }
+    /// Withdrawn, and whether because its page was spoiled.
+    pub fn withdrawn(&self) -> Option<bool> {
+        self.steps.iter().find_map(|(_, s)| match s {
+            Step::Withdrawn { spoiled, .. } => Some(*spoiled),
+            _ => None,
+        })
+    }
     /// Where the envelope is now, by its latest mail step (a notice sent again after it came
-    /// back is sent; one that came back after it was sent is returned).
+    /// back is sent; one that came back after it was sent is returned); a withdrawn notice is
+    /// withdrawn whatever came before.
     pub fn mail_state(&self) -> MailState {
+        if self.withdrawn().is_some() {
+            return MailState::Withdrawn;
+        }
         let last = self.steps.iter().rev().find(|(_, s)| matches!(s, Step::Sent { .. } | Step::Returned { .. }));
         match last {
             Some((_, Step::Sent { .. })) => MailState::Sent,
@@ -158,6 +190,8 @@ pub enum MailState {
     Returned,
     /// Neither sent nor returned, and the batch's files are still there.
     NotYetSent,
+    /// Withdrawn (a spoiled page): never to be mailed; a later batch issues new passwords.
+    Withdrawn,
     /// Neither sent nor returned when the batch was purged (`purge --force`): it never will be.
     Destroyed,
 }
@@ -220,6 +254,23 @@ pub fn lives(ledger: &Ledger) -> Result<Vec<Life>, LifecycleError> {
                     Step::Returned {
                         reason: detail["reason"].as_str().unwrap_or_default().to_string(),
                         operator: detail["operator"].as_str().unwrap_or_default().to_string(),
+                    }
+                };
+                if let Some(life) = lives.iter_mut().find(|l| l.is(&e.batch_id, &notice)) {
+                    life.steps.push((at, step));
+                }
+            }
+            MAIL_ENCLOSED | WITHDRAWN => {
+                let mut detail = e.detail.value();
+                let Ok(notice) = serde_json::from_value::<NoticeRef>(detail["notice"].take()) else { continue };
+                let text = |key: &str| detail[key].as_str().unwrap_or_default().to_string();
+                let step = if e.kind == MAIL_ENCLOSED {
+                    Step::Enclosed { operator: text("operator") }
+                } else {
+                    Step::Withdrawn {
+                        reason: text("reason"),
+                        spoiled: detail["spoiled"].as_bool().unwrap_or_default(),
+                        operator: text("operator"),
                     }
                 };
                 if let Some(life) = lives.iter_mut().find(|l| l.is(&e.batch_id, &notice)) {
@@ -404,6 +455,9 @@ fn read_import(ledger: &Ledger, list: &Path, correct: bool) -> Result<(Import, V
                         Field::Control,
                         crate::msg!("lifecycle.list.unknown_control", control = line.control_no),
                     ),
+                    Some(life) if life.withdrawn().is_some() => {
+                        refused(Field::Control, crate::msg!("lifecycle.list.withdrawn", control = line.control_no))
+                    }
                     Some(_) if control_rows.len() > 1 => refused(
                         Field::Control,
                         crate::msg!("lifecycle.list.control_twice", rows = elsewhere(control_rows, &line.at)),
@@ -552,14 +606,14 @@ pub fn returned(ledger: &mut Ledger, key: &str, reason: &str) -> Result<(String,
 }
 
 /// A batch's paper notices at a glance. Each paper notice is in exactly one [`MailState`]:
-/// `sent + returned + not_yet_sent + destroyed == paper`.
+/// `sent + returned + withdrawn + not_yet_sent + destroyed == paper`.
 #[derive(Debug, Serialize)]
 pub struct BatchStatus {
     pub batch: String,
     pub paper: usize,
     pub sent: usize,
     pub returned: usize,
-    /// 管理番号 of the paper notices neither sent nor returned.
+    /// 管理番号 of the paper notices neither sent nor returned (nor withdrawn).
     pub not_yet_sent: Vec<String>,
     /// Paper notices neither sent nor returned when the batch was purged.
     pub destroyed: usize,
@@ -570,6 +624,27 @@ pub struct BatchStatus {
     pub purged: bool,
     /// When the batch was first purged (RFC 3339), if it was.
     pub purged_at: Option<String>,
+    /// The batch's paper balanced as a secure print shop closes a job.
+    pub reconciliation: Reconciliation,
+}
+
+/// The counts a batch's paper must balance on before it is 完了 (complete): every printed
+/// notice mailed, returned or withdrawn, none unaccounted for:
+/// `printed == mailed + returned + withdrawn + unaccounted`. `spoiled` are among the withdrawn,
+/// `reissued` those a later batch issued again with new passwords, `enclosed` those whose
+/// code the mail room scanned into an envelope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Reconciliation {
+    pub printed: usize,
+    pub spoiled: usize,
+    pub reissued: usize,
+    pub enclosed: usize,
+    pub mailed: usize,
+    pub returned: usize,
+    pub withdrawn: usize,
+    /// Neither mailed, returned nor withdrawn (also those destroyed unsent by `purge --force`).
+    pub unaccounted: usize,
+    pub complete: bool,
 }
 
 /// The mail state of every paper notice of `batch`.
@@ -582,22 +657,86 @@ pub fn batch_status(ledger: &Ledger, batch: &str) -> Result<BatchStatus, Lifecyc
     let paper: Vec<&&Life> = of_batch.iter().filter(|l| l.notice.control_no.is_some()).collect();
     let count = |state: MailState| paper.iter().filter(|l| l.mail_state() == state).count();
     let purged_at = first_purge(ledger, batch)?.map(|(at, _)| at);
+    let (sent, returned, withdrawn) = (count(MailState::Sent), count(MailState::Returned), count(MailState::Withdrawn));
+    let unaccounted = paper.len() - sent - returned - withdrawn;
+    let reissued = paper.iter().filter(|l| l.reissued()).count();
     Ok(BatchStatus {
         batch: batch.to_string(),
         paper: paper.len(),
-        sent: count(MailState::Sent),
-        returned: count(MailState::Returned),
+        sent,
+        returned,
         not_yet_sent: paper
             .iter()
             .filter(|l| l.mail_state() == MailState::NotYetSent)
             .filter_map(|l| l.notice.control_no.clone())
             .collect(),
         destroyed: count(MailState::Destroyed),
-        reissued: paper.iter().filter(|l| l.reissued()).count(),
+        reissued,
         electronic: of_batch.len() - paper.len(),
         purged: purged_at.is_some(),
         purged_at,
+        reconciliation: Reconciliation {
+            printed: paper.len(),
+            spoiled: paper.iter().filter(|l| l.withdrawn() == Some(true)).count(),
+            reissued,
+            enclosed: paper.iter().filter(|l| l.enclosed()).count(),
+            mailed: sent,
+            returned,
+            withdrawn,
+            unaccounted,
+            complete: unaccounted == 0,
+        },
     })
+}
+
+/// Why a notice cannot be spoiled.
+fn spoil_refusal(life: &Life) -> Option<String> {
+    let control = life.notice.control_no.clone().unwrap_or_default();
+    match life.mail_state() {
+        MailState::Withdrawn => Some(crate::msg!("lifecycle.spoil.already", control)),
+        MailState::Sent => Some(crate::msg!("lifecycle.spoil.sent", control)),
+        _ => None,
+    }
+}
+
+/// Records that the page of the notice with control number `control` was spoiled: the notice
+/// is withdrawn (its passwords are not to be used, it is never printed again) and counts as
+/// such in its batch's reconciliation. The replacement is issued with new passwords by a run
+/// that reissues its 申請番号 (`--reissue`), whose hand-off marks these withdrawn. A notice
+/// sent, or withdrawn before, is refused.
+pub fn spoil(ledger: &mut Ledger, control: &str, reason: &str) -> Result<(String, NoticeRef), LifecycleError> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err(LifecycleError::NoReason);
+    }
+    let wanted = crate::ground::model::normalize_code(control).to_ascii_uppercase();
+    let lives = lives(ledger)?;
+    let Some(life) = lives.iter().find(|l| l.notice.control_no.as_deref() == Some(wanted.as_str())) else {
+        return Err(LifecycleError::NoSuchNotice(control.to_string()));
+    };
+    if let Some(why) = spoil_refusal(life) {
+        return Err(LifecycleError::Refused(why));
+    }
+    let mut chain = ledger.chain(&life.batch)?;
+    chain.push(&AuditEvent::NoticeWithdrawn {
+        notice: life.notice.clone(),
+        reason: reason.to_string(),
+        spoiled: true,
+        operator: crate::engine::audit::operator(),
+        host: crate::engine::audit::host(),
+    });
+    ledger.append(&chain.events)?;
+    Ok((life.batch.clone(), life.notice.clone()))
+}
+
+/// The notices withdrawn (spoiled) whose request `request_id` of `kind` (alias) a new batch
+/// now reissues, and that no batch reissued before: the hand-off marks their passwords withdrawn.
+pub fn withdrawn_for_reissue<'a>(lives: &'a [Life], request_id: &str, kind: &str) -> Vec<&'a Life> {
+    lives
+        .iter()
+        .filter(|l| l.notice.request_id == request_id && l.notice.kind == kind)
+        .filter(|l| l.withdrawn().is_some() && !l.reissued())
+        .collect()
 }
 
 /// When `batch` was first purged, and by whom.

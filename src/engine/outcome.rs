@@ -104,6 +104,8 @@ pub struct BatchReport {
     pub bundle_pages: usize,
     /// Rows of the システム登録ファイル; in a dry run, the rows it would have.
     pub handoff_rows: usize,
+    /// Notices withdrawn before (spoiled pages) that this batch reissues: 取消 rows of the hand-off.
+    pub withdrawn: Vec<crate::engine::handoff::Withdrawn>,
     /// Things the clerk must be told on every run (e.g. ZipCrypto in use).
     pub warnings: Vec<String>,
     /// Wall-clock time of each phase, for the benchmark.
@@ -255,9 +257,13 @@ impl Counts {
         let openings = pack::policy::openings(&plan.notices, config);
         let notices = plan.notices.iter().zip(openings).map(|(n, o)| (n.kind(), o));
         let issued = plan.notices.len();
-        let pages =
-            if issued == 0 { 0 } else { mailroom::bundle_pages(paper_notices(&plan.notices), config.mailroom.duplex) };
-        let handoff = if config.handoff.recipients.is_empty() { 0 } else { issued };
+        let slips = mailroom::slip_count(&plan.notices, config.mailroom.bundle_slips);
+        let pages = if issued == 0 {
+            0
+        } else {
+            mailroom::bundle_pages(paper_notices(&plan.notices), slips, config.mailroom.duplex)
+        };
+        let handoff = if config.handoff.recipients.is_empty() { 0 } else { issued + plan.withdrawn.len() };
         Counts::tally(
             intake,
             &plan::refused(intake, &plan.rejections),

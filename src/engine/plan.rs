@@ -99,6 +99,8 @@ pub struct Plan {
     pub already_issued: Vec<AlreadyIssued>,
     /// (申請番号, kind) issued again on purpose → the batch that issued it before.
     pub reissue_of: HashMap<(String, NoticeKind), String>,
+    /// Notices withdrawn before (spoiled pages) whose requests this plan reissues.
+    pub withdrawn: Vec<crate::engine::handoff::Withdrawn>,
     /// Characters the accepted rows' pages set in the Japanese face.
     pub glyphs: BTreeSet<Cluster>,
 }
@@ -154,6 +156,10 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
         }
     }
 
+    let withdrawn = match input.ledger {
+        Some(l) if !reissue_of.is_empty() => withdrawn_for(l, &reissue_of)?,
+        _ => Vec::new(),
+    };
     let (intake, secrets, issue_date) = (input.intake, input.secrets, input.issue_date);
     let several = offices_with_several_ids(intake);
     let mut plan = Plan {
@@ -161,6 +167,7 @@ pub fn prepare(input: &PlanInput, config: &Config, renderer: &Renderer) -> Resul
         rejections: held,
         already_issued,
         reissue_of,
+        withdrawn,
         glyphs: BTreeSet::new(),
     };
     // A chunk at a time: each row's glyphs are folded into the batch's set before the next
@@ -260,6 +267,36 @@ fn reissue_ids(intake: &Intake, asked: &[String]) -> Result<HashSet<RequestId>, 
     if unknown.is_empty() { Ok(ids) } else { Err(PlanError::UnknownReissue { ids: unknown }) }
 }
 
+/// The notices withdrawn before (spoiled pages, never reissued since) of the requests in
+/// `reissue_of`, in ledger order: the hand-off marks their passwords withdrawn.
+fn withdrawn_for(
+    ledger: &Ledger,
+    reissue_of: &HashMap<(String, NoticeKind), String>,
+) -> Result<Vec<crate::engine::handoff::Withdrawn>, PlanError> {
+    let lives = crate::engine::lifecycle::lives(ledger).map_err(|e| PlanError::Lifecycle(Box::new(e)))?;
+    let mut keys: Vec<&(String, NoticeKind)> = reissue_of.keys().collect();
+    keys.sort();
+    let mut out = Vec::new();
+    for (request_id, kind) in keys {
+        for life in crate::engine::lifecycle::withdrawn_for_reissue(&lives, request_id, kind.alias()) {
+            let issue_date = life.steps.iter().find_map(|(_, s)| match s {
+                crate::engine::lifecycle::Step::Issued { issue_date, .. } => Some(issue_date.clone()),
+                _ => None,
+            });
+            let prefecture = life.prefecture.as_deref().and_then(|p| crate::ground::model::Prefecture::parse(p).ok());
+            out.push(crate::engine::handoff::Withdrawn {
+                request_id: life.notice.request_id.clone(),
+                user_id: life.user_id.clone().unwrap_or_default(),
+                office_no: life.notice.office_no.clone(),
+                prefecture: prefecture.map(|p| format!("{:02}", p.code())).unwrap_or_default(),
+                issue_date: issue_date.unwrap_or_default(),
+                batch: life.batch.clone(),
+            });
+        }
+    }
+    Ok(out)
+}
+
 /// A batch that cannot be prepared at all.
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
@@ -269,6 +306,9 @@ pub enum PlanError {
     Ledger(#[from] LedgerError),
     #[error(transparent)]
     Render(RenderError),
+    /// The ledger's notices could not be read back (for the withdrawn ones a reissue replaces).
+    #[error(transparent)]
+    Lifecycle(Box<crate::engine::lifecycle::LifecycleError>),
 }
 
 struct Prepared {

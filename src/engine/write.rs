@@ -69,7 +69,7 @@ pub fn write(
     // while the rest of the batch is made, so that the final flush finds little left.
     let early_flush = fsutil::flush_in_background(staging);
     lap(report, "notices+zips");
-    report.handoff = Some(handoff(staging, &report.batch_id, notices, config)?);
+    report.handoff = Some(handoff(staging, &report.batch_id, notices, &report.withdrawn, config)?);
     lap(report, "handoff");
     // The bundle's order, control numbers and pages are fixed before anything prints them:
     // the events that the cover's chain head covers record them.
@@ -85,7 +85,8 @@ pub fn write(
         i.control_no = control.get(i.request_id.as_str()).cloned();
     }
     report.issued = issued;
-    report.bundle_pages = mailroom::bundle_pages(paper.len(), config.mailroom.duplex);
+    let slips = mailroom::slip_count(notices, config.mailroom.bundle_slips);
+    report.bundle_pages = mailroom::bundle_pages(paper.len(), slips, config.mailroom.duplex);
     let pending = crate::engine::record::events(staging, report, &plan.reissue_of, ledger, context)?;
     lap(report, "audit events");
     // Two sides at once: the print bundle draws its pages on every core it gets, the other
@@ -183,6 +184,7 @@ fn handoff(
     staging: &Path,
     batch_id: &str,
     notices: &[Notice],
+    withdrawn: &[crate::engine::handoff::Withdrawn],
     config: &Config,
 ) -> Result<crate::engine::handoff::Outcome, BatchError> {
     if config.handoff.mode == crate::engine::config::HandoffMode::Manual {
@@ -196,7 +198,8 @@ fn handoff(
     let dir = staging.join("handoff");
     fsutil::create_new_private_dir(&dir).map_err(io_error(&dir))?;
     let path = staging.join(&file);
-    let (sha256, rows) = crate::engine::handoff::write(&path, notices, recipients).map_err(io_error(&path))?;
+    let (sha256, rows) =
+        crate::engine::handoff::write(&path, notices, withdrawn, recipients).map_err(io_error(&path))?;
     let recipients = recipients.iter().map(ToString::to_string).collect();
     Ok(crate::engine::handoff::Outcome::Written { file, sha256, rows, recipients })
 }
@@ -271,7 +274,7 @@ fn second_channel_list(
 }
 
 /// The mail room: paper notices in postal order (`paper`, control numbers already given),
-/// one bundle and one list.
+/// one bundle, the mailing list and the pre-sort's bundle list.
 fn mail_room(
     staging: &Path,
     report: &BatchReport,
@@ -290,11 +293,13 @@ fn mail_room(
         duplex: context.config.mailroom.duplex,
         customer_barcode: context.config.mailroom.customer_barcode,
         head: head.grouped(),
+        slips: mailroom::slips_wanted(context.config.mailroom.bundle_slips, paper.len()),
     };
     let print = staging.join("print");
     let bundle =
         mailroom::write_bundle(&print.join(format!("{}.pdf", report.batch_id)), paper, context.renderer, fonts, &info)?;
     debug_assert_eq!(bundle.pages, report.bundle_pages);
     mailroom::write_mailing_list(&print.join("発送リスト.xlsx"), &bundle.pieces)?;
+    mailroom::write_presort_list(&print.join(mailroom::PRESORT_LIST), &bundle.pieces)?;
     Ok(())
 }

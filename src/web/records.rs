@@ -115,6 +115,11 @@ fn step_view(step: &Step) -> (String, String) {
             (msg!("web.step.returned"), msg!("web.step.by", what = reason, operator))
         }
         Step::Reissued { batch } => (msg!("web.step.reissued"), batch.clone()),
+        Step::Enclosed { operator } => (msg!("web.step.enclosed"), msg!("web.step.by", what = "", operator)),
+        Step::Withdrawn { reason, spoiled, operator } => (
+            if *spoiled { msg!("web.step.spoiled") } else { msg!("web.step.withdrawn") },
+            msg!("web.step.by", what = reason, operator),
+        ),
         Step::Purged { operator } => (msg!("web.step.purged"), msg!("web.step.by", what = "", operator)),
     }
 }
@@ -126,6 +131,7 @@ fn mail_state(state: MailState, paper: bool) -> String {
         (MailState::Returned, _) => msg!("web.state.returned"),
         (MailState::NotYetSent, _) => msg!("web.state.not_yet_sent"),
         (MailState::Destroyed, _) => msg!("web.state.destroyed"),
+        (MailState::Withdrawn, _) => msg!("web.state.withdrawn"),
     }
 }
 

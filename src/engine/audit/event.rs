@@ -113,6 +113,15 @@ pub enum AuditEvent {
     /// A notice came back (返戻): 宛所不明, 受取拒否 …
     #[serde(rename = "mail.returned")]
     MailReturned { notice: NoticeRef, reason: String, operator: String, host: String },
+    /// A paper notice put into its envelope (封入済み): its page's control code read by the mail
+    /// room's scanner (`tsuchi mail scan`).
+    #[serde(rename = "mail.enclosed")]
+    MailEnclosed { notice: NoticeRef, operator: String, host: String },
+    /// A notice withdrawn: its passwords are not to be used. `spoiled`: its page was spoiled in
+    /// the mail room (`tsuchi spoil`); never printed again, a later batch issues new passwords
+    /// (`run --reissue`) and its hand-off marks these withdrawn.
+    #[serde(rename = "notice.withdrawn")]
+    NoticeWithdrawn { notice: NoticeRef, reason: String, spoiled: bool, operator: String, host: String },
     /// Files that held or opened with a plaintext password, overwritten and removed after mailing.
     #[serde(rename = "batch.purged")]
     BatchPurged {
@@ -140,13 +149,15 @@ pub struct NoticeRef {
 /// Whether an event of `kind` is recorded after its batch was written (the files seal and a
 /// notice's later life), so not in the batch folder's `events.jsonl`.
 pub fn after_the_batch(kind: &str) -> bool {
-    [SEALED, MAIL_SENT, MAIL_CORRECTED, MAIL_RETURNED, PURGED].contains(&kind)
+    [SEALED, MAIL_SENT, MAIL_CORRECTED, MAIL_RETURNED, MAIL_ENCLOSED, WITHDRAWN, PURGED].contains(&kind)
 }
 
 /// The `kind`s of the lifecycle events.
 pub const MAIL_SENT: &str = "mail.sent";
 pub const MAIL_CORRECTED: &str = "mail.corrected";
 pub const MAIL_RETURNED: &str = "mail.returned";
+pub const MAIL_ENCLOSED: &str = "mail.enclosed";
+pub const WITHDRAWN: &str = "notice.withdrawn";
 pub const PURGED: &str = "batch.purged";
 
 /// What [`AuditEvent::BatchRows`] binds.

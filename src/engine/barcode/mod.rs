@@ -1,7 +1,9 @@
 //! Japan Post customer barcode (カスタマバーコード, DOMAIN §6): derives the barcode data
-//! from a postcode and an address, and encodes it as 67 bars. No I/O; addresses are still
+//! from a postcode and an address, and encodes it as 67 bars; and, in `control`, the Code 128
+//! symbol of a control number for the mail room's scanner. No I/O; addresses are still
 //! printed exactly as entered, this only decides what the bars say, or why there are none.
 
+pub mod control;
 pub mod encode;
 pub mod extract;
 pub mod split;

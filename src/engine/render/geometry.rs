@@ -19,6 +19,27 @@ pub struct Geometry {
     pub bullets: BulletsGeometry,
     pub footer: FooterGeometry,
     pub barcode: BarcodeGeometry,
+    /// Absent from an older custom `layout.toml`: then where the built-in one puts it.
+    #[serde(default)]
+    pub control_code: ControlCodeGeometry,
+}
+
+/// The control number's Code 128 symbol on every mailed page, for the mail room's scanner:
+/// right-aligned at `right_mm`, its bars from `top_mm`, outside the envelope window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlCodeGeometry {
+    pub right_mm: f32,
+    pub top_mm: f32,
+    pub module_mm: f32,
+    pub height_mm: f32,
+    pub quiet_mm: f32,
+}
+
+impl Default for ControlCodeGeometry {
+    fn default() -> Self {
+        ControlCodeGeometry { right_mm: 190.0, top_mm: 44.0, module_mm: 0.25, height_mm: 8.0, quiet_mm: 2.5 }
+    }
 }
 
 /// The customer barcode at the 10 pt size (DOMAIN §6).

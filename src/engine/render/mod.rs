@@ -71,6 +71,9 @@ pub enum RenderError {
     /// A page sets a character its font subset lacks (a bug, never glyph 0 on paper).
     #[error(transparent)]
     Glyph(#[from] ops::MissingGlyph),
+    /// A control number Code 128 cannot carry (a bug: they are digits and hyphens).
+    #[error(transparent)]
+    ControlCode(#[from] crate::engine::barcode::control::Unencodable),
     /// This row's text does not fit: the row is rejected, the batch goes on.
     #[error(transparent)]
     Layout(#[from] LayoutError),
@@ -90,6 +93,22 @@ pub struct CoverInfo {
     pub pages: usize,
     /// The ledger's chain head, `<count>:<hash>` grouped for reading.
     pub head: String,
+}
+
+/// What a slip page (区分票) before a pre-sort bundle says.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SlipInfo {
+    pub batch_id: String,
+    /// `NNN-NN`, the upper five digits of its 郵便番号.
+    pub district: String,
+    pub count: usize,
+    /// Its place among the batch's bundles (from 1), and how many there are.
+    pub number: usize,
+    pub bundles: usize,
+    pub first_seq: usize,
+    pub last_seq: usize,
+    pub first_control: String,
+    pub last_control: String,
 }
 
 #[derive(serde::Serialize)]
@@ -193,6 +212,16 @@ impl Renderer {
         Ok(self.marked(sheets::cover(&doc, &self.templates.geometry)?))
     }
 
+    /// A slip page (区分票) of the print bundle, laid out as the cover is.
+    pub fn slip(&self, info: &SlipInfo) -> Result<Frame, RenderError> {
+        let c = Context::from_serialize(info).map_err(|e| RenderError::Template {
+            origin: crate::msg!("render.origin.builtin"),
+            detail: e.to_string(),
+        })?;
+        let doc: template::CoverDocument = self.templates.sheet("slip", &c)?;
+        Ok(self.marked(sheets::cover(&doc, &self.templates.geometry)?))
+    }
+
     /// `frame` with the sample settings' 見本 under everything on it (as it is otherwise).
     fn marked(&self, mut frame: Frame) -> Frame {
         if self.config.sample {
@@ -217,6 +246,12 @@ impl Renderer {
     /// Stamps a bundle page with its control number and page number.
     pub fn stamp(&self, frame: &mut Frame, control: &str, page_no: &str) {
         sheets::stamp(frame, &self.templates.geometry, control, page_no);
+    }
+
+    /// Adds the control number's Code 128 symbol to a notice's bundle page, for the mail room's
+    /// scanner (`tsuchi mail scan`).
+    pub fn control_code(&self, frame: &mut Frame, control: &str) -> Result<(), RenderError> {
+        Ok(sheets::control_code(frame, &self.templates.geometry, control)?)
     }
 
     /// The envelope calibration sheet (with the configured address offset).

@@ -7,6 +7,7 @@ use super::layout::{
 };
 use super::template::{CalibrationDocument, CoverDocument, ZipPasswordsDocument};
 use crate::engine::barcode::Bar;
+use crate::engine::barcode::control::Unencodable;
 use crate::ground::font::Face;
 
 /// Writes `notes` as wrapped lines from `top`; returns the bottom.
@@ -51,6 +52,23 @@ pub fn stamp(frame: &mut Frame, g: &Geometry, control: &str, page_no: &str) {
     page.aligned(control, area, top, size, Align::Left, "stamp:control");
     page.aligned(page_no, area, top, size, Align::Right, "stamp:page");
     frame.items.append(&mut page.items);
+}
+
+/// Adds the control number's Code 128 symbol to a notice's bundle page: right-aligned under the
+/// issuer (lower if the issuer's lines reach its quiet zone), outside the envelope window.
+pub fn control_code(frame: &mut Frame, g: &Geometry, control: &str) -> Result<(), Unencodable> {
+    let c = &g.control_code;
+    let bars = crate::engine::barcode::control::bars(control)?;
+    let width = crate::engine::barcode::control::width(&bars) as f32 * c.module_mm;
+    let issuer_bottom = frame.texts().filter(|t| t.role == "issuer").map(|t| t.extent().bottom()).fold(0.0, f32::max);
+    let top = c.top_mm.max(issuer_bottom + c.quiet_mm);
+    let left = c.right_mm - width;
+    for (start, modules) in bars {
+        let area =
+            Area { x: left + start as f32 * c.module_mm, y: top, w: modules as f32 * c.module_mm, h: c.height_mm };
+        frame.items.push(Item::Fill { area });
+    }
+    Ok(())
 }
 
 /// The envelope calibration sheet: the address block where notices print it (with the

@@ -16,7 +16,7 @@ use crate::engine::notice::SecretSlot;
 use crate::ground::model::NoticeKind;
 
 /// Every template, by its path under `templates/`.
-const BUILTIN: [(&str, &str); 7] = [
+const BUILTIN: [(&str, &str); 8] = [
     ("notices/_header.toml.tera", include_str!("../../../templates/notices/_header.toml.tera")),
     ("notices/registration.toml.tera", include_str!("../../../templates/notices/registration.toml.tera")),
     ("notices/login_reissue.toml.tera", include_str!("../../../templates/notices/login_reissue.toml.tera")),
@@ -27,6 +27,7 @@ const BUILTIN: [(&str, &str); 7] = [
     ("mailroom/cover.toml.tera", include_str!("../../../templates/mailroom/cover.toml.tera")),
     ("mailroom/calibrate.toml.tera", include_str!("../../../templates/mailroom/calibrate.toml.tera")),
     ("mailroom/zip_passwords.toml.tera", include_str!("../../../templates/mailroom/zip_passwords.toml.tera")),
+    ("mailroom/slip.toml.tera", include_str!("../../../templates/mailroom/slip.toml.tera")),
 ];
 const BUILTIN_LAYOUT: &str = include_str!("../../../templates/layout.toml");
 

@@ -1,0 +1,290 @@
+//! The mail room like a PIN-mailer shop: every mailed page of the print bundle carries its
+//! control number as a code a scanner reads (checked with zbar, a reader that is not tsuchi's),
+//! and `tsuchi mail scan` marks each notice 封入済み, reporting at once a page scanned twice,
+//! a page skipped, and a code of another batch.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::mailing::{Value, list_rows, number, rows_of, write_list};
+use common::{batch_dirs, text, tool};
+
+fn tsuchi(args: &[&str], out: &Path, stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = common::command()
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&o.stdout), text(&o.stderr)))
+}
+
+fn run(out: &Path, extra: &[&str]) -> PathBuf {
+    let config = common::test_config(out.parent().unwrap());
+    let o = common::command()
+        .args([
+            "run",
+            common::sample("requests.xlsx").to_str().unwrap(),
+            "--config",
+            config.to_str().unwrap(),
+            "--date",
+            "2026-04-01",
+            "--allow-date",
+            "--out",
+        ])
+        .arg(out)
+        .args(extra)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    batch_dirs(out).pop().unwrap()
+}
+
+/// The 管理番号 of the batch's 発送リスト, in list order.
+fn listed_controls(batch: &Path) -> Vec<String> {
+    list_rows(batch).into_iter().map(|r| r[1].clone()).collect()
+}
+
+/// Every code zbarimg finds on each page of `pdf` rasterised at 300 dpi, page by page.
+fn decoded_pages(pdf: &Path, dir: &Path) -> Vec<Vec<String>> {
+    let prefix = dir.join("page");
+    tool("pdftoppm", &["-r", "300", "-gray", "-png", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+    let mut pages: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    pages.sort();
+    pages
+        .iter()
+        .map(|page| {
+            // zbarimg exits 4 when a page holds no code (the cover): not a failure here.
+            let out = std::process::Command::new("zbarimg")
+                .args(["--quiet", "--raw", "-Sdisable", "-Scode128.enable"])
+                .arg(page)
+                .output()
+                .expect("zbarimg is needed for this test (scripts/test installs zbar-tools)");
+            assert!(matches!(out.status.code(), Some(0 | 4)), "zbarimg: {}", text(&out.stderr));
+            text(&out.stdout).lines().map(str::to_string).collect()
+        })
+        .collect()
+}
+
+#[test]
+fn every_mailed_page_carries_its_control_number_as_a_code_zbar_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("output");
+    let batch = run(&out, &[]);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let controls = listed_controls(&batch);
+    assert!(controls.len() >= 10, "{controls:?}");
+    let pngs = dir.path().join("png");
+    std::fs::create_dir(&pngs).unwrap();
+    let pages = decoded_pages(&batch.join("print").join(format!("{id}.pdf")), &pngs);
+    // The cover carries no code; every notice page exactly one, its own, in the list's order.
+    assert_eq!(pages.len(), 1 + controls.len(), "{pages:?}");
+    assert!(pages[0].is_empty(), "the cover carries a code: {:?}", pages[0]);
+    let decoded: Vec<String> = pages[1..]
+        .iter()
+        .map(|codes| {
+            assert_eq!(codes.len(), 1, "{codes:?}");
+            codes[0].clone()
+        })
+        .collect();
+    assert_eq!(decoded, controls);
+
+    // The mail room scans the pages read back from the PDF: the third page is left out and
+    // the fifth scanned twice; a code of no notice too.
+    let mut input: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    input.remove(2);
+    input.insert(4, &decoded[4]);
+    input.push("20991231-000000-00001");
+    let o = tsuchi(&["mail", "scan", "--json"], &out, &format!("{}\n\n", input.join("\r\n")));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let scan = json_of(&o);
+    common::schema::assert_schema(&scan);
+    assert_eq!(scan["batch"], id.as_str());
+    assert_eq!(scan["enclosed"], controls.len() - 1);
+    assert_eq!(scan["problems"], 3);
+    assert_eq!(scan["remaining"], serde_json::json!([controls[2]]));
+    let scans = scan["scans"].as_array().unwrap();
+    assert_eq!(scans.len(), input.len());
+    assert_eq!(scans[2]["outcome"], "enclosed");
+    assert_eq!(scans[2]["skipped"], serde_json::json!([controls[2]]), "{scans:?}");
+    assert_eq!(scans[4]["outcome"], "twice");
+    assert_eq!(scans[4]["control_no"], controls[4].as_str());
+    assert_eq!(scans.last().unwrap()["outcome"], "unknown");
+    assert!(scans.iter().filter(|s| s["outcome"] == "enclosed").all(|s| s["line"].as_u64().unwrap() >= 1));
+
+    // The page left out turns up and is scanned: now every notice is enclosed; a second scan
+    // of it, in English, says so at once.
+    let o = tsuchi(&["--lang", "en", "mail", "scan"], &out, &format!("{}\n{}\n", controls[2], controls[2]));
+    assert_eq!(o.status.code(), Some(1));
+    let lines = text(&o.stdout);
+    assert!(lines.contains(&format!("OK 1: {}  enclosed", controls[2])), "{lines}");
+    assert!(lines.contains(&format!("!! 2: {}  scanned before", controls[2])), "{lines}");
+    assert!(lines.contains("0 notice(s) not yet enclosed"), "{lines}");
+    let status = json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""));
+    common::schema::assert_schema(&status);
+    assert_eq!(status["reconciliation"]["enclosed"], controls.len());
+    assert_eq!(status["reconciliation"]["unaccounted"], controls.len());
+    assert_eq!(status["reconciliation"]["complete"], false);
+    assert_eq!(common::mailing::event_count(&out, "mail.enclosed"), controls.len());
+}
+
+#[test]
+fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("output");
+    let batch = run(&out, &[]);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let controls = listed_controls(&batch);
+
+    // The pre-sort's bundles: one per upper five digits of the 郵便番号, in bundle order,
+    // covering every envelope once; the conditions sheet says the batch is short of 2,000.
+    let list = list_rows(&batch);
+    let mut book = calamine::open_workbook_auto(batch.join("print").join("区分.xlsx")).unwrap();
+    use calamine::Reader;
+    let bundles: Vec<Vec<String>> = book
+        .worksheet_range("区分")
+        .unwrap()
+        .rows()
+        .skip(1)
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let mut at = 0;
+    for bundle in &bundles {
+        let count: usize = bundle[2].parse().unwrap();
+        let members = &list[at..at + count];
+        assert!(members.iter().all(|row| row[2].replace('-', "")[..5] == bundle[1].replace('-', "")), "{bundle:?}");
+        assert_eq!((&members[0][1], &members[count - 1][1]), (&bundle[5], &bundle[6]));
+        at += count;
+    }
+    assert_eq!(at, controls.len());
+    let districts: Vec<&String> = bundles.iter().map(|b| &b[1]).collect();
+    assert!(districts.windows(2).all(|w| w[0] < w[1]), "{districts:?}");
+    let terms: Vec<Vec<String>> =
+        book.worksheet_range("条件").unwrap().rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
+    assert!(terms.iter().any(|r| r[1].contains("2000通に") && r[1].contains("足りません")), "{terms:?}");
+
+    let reconciliation = || json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""))["reconciliation"].clone();
+    let r = reconciliation();
+    assert_eq!(
+        (r["printed"].as_u64(), r["unaccounted"].as_u64()),
+        (Some(controls.len() as u64), Some(controls.len() as u64))
+    );
+
+    // One code per call, as the browser's field sends them: the second call still hears that
+    // the page between was skipped.
+    let one = |code: &str| json_of(&tsuchi(&["mail", "scan", "--json"], &out, &format!("{code}\n")));
+    assert_eq!(one(&controls[0])["problems"], 0);
+    let scan = one(&controls[2]);
+    assert_eq!(scan["scans"][0]["skipped"], serde_json::json!([controls[1]]));
+
+    // The third page is spoiled (after it was enclosed): its notice is withdrawn, a second spoil and its scan refused.
+    let spoiled = &controls[2];
+    let o = tsuchi(&["spoil", spoiled, "--reason", "紙詰まりで破損"], &out, "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("--reissue"), "{}", text(&o.stdout));
+    assert_eq!(tsuchi(&["spoil", spoiled, "--reason", "again"], &out, "").status.code(), Some(2));
+    let spoil = json_of(&tsuchi(&["spoil", &controls[3], "--reason", "インクのかすれ", "--json"], &out, ""));
+    common::schema::assert_schema(&spoil);
+    assert_eq!(spoil["notice"]["control_no"], controls[3].as_str());
+    let scan = json_of(&tsuchi(&["mail", "scan", "--json"], &out, &format!("{spoiled}\n")));
+    common::schema::assert_schema(&scan);
+    assert_eq!(scan["scans"][0]["outcome"], "withdrawn");
+    assert_eq!(scan["enclosed"], 0);
+
+    // The notice of the second spoiled page is issued again, with new passwords, in a new batch;
+    // its page scanned while scanning the first batch is another batch's.
+    let request = spoil["notice"]["request_id"].as_str().unwrap().to_string();
+    let second = run(&out, &["--reissue", &request, "--reason", "汚損のため再発行"]);
+    assert_ne!(second, batch);
+    let second_controls = listed_controls(&second);
+    assert_eq!(second_controls.len(), 1);
+    let scan =
+        json_of(&tsuchi(&["mail", "scan", "--batch", &id, "--json"], &out, &format!("{}\n", second_controls[0])));
+    assert_eq!(scan["scans"][0]["outcome"], "other_batch");
+    assert_eq!(scan["scans"][0]["batch"], second.file_name().unwrap().to_str().unwrap());
+    assert_eq!(reconciliation()["reissued"], 1);
+
+    // Every other notice is mailed; the spoiled one's row, had the mail room filled it, is refused.
+    let rows = rows_of(&batch, |r| Value::Number(number(r)));
+    let list = write_list(dir.path(), "sent.xlsx", &[("発送リスト", &rows)]);
+    let o = tsuchi(&["mail", "import", list.to_str().unwrap()], &out, "");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let r = reconciliation();
+    assert_eq!(r["mailed"], controls.len() - 2);
+    assert_eq!(r["withdrawn"], 2);
+    assert_eq!(r["spoiled"], 2);
+    assert_eq!(r["unaccounted"], 0);
+    assert_eq!(r["complete"], true);
+    let text_status = text(&tsuchi(&["status", "--batch", &id], &out, "").stdout);
+    assert!(text_status.contains("取消 2・未確認 0　完了"), "{text_status}");
+
+    // 完了: purge needs no --force, and a sent notice can no longer be spoiled.
+    assert_eq!(tsuchi(&["spoil", &controls[0], "--reason", "x"], &out, "").status.code(), Some(2));
+    let o = tsuchi(&["purge", &id], &out, "");
+    assert_eq!(o.status.code(), Some(0), "{}{}", text(&o.stdout), text(&o.stderr));
+}
+
+/// With `[mailroom] bundle_slips = "always"` (by default from 2,000 envelopes, 区分郵便物's
+/// minimum), a slip page (区分票) with its district and count lies before each pre-sort bundle;
+/// it carries no code, and every notice page still carries its own, in order.
+#[test]
+fn a_slip_page_lies_before_each_bundle_and_the_notice_codes_still_read_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[mailroom]\nbundle_slips = \"always\"\n"))
+        .unwrap();
+    let out = dir.path().join("output");
+    let batch = run(&out, &[]);
+    let id = batch.file_name().unwrap().to_string_lossy().into_owned();
+    let controls = listed_controls(&batch);
+    let mut book = calamine::open_workbook_auto(batch.join("print").join("区分.xlsx")).unwrap();
+    use calamine::Reader;
+    let bundles: Vec<(String, usize)> = book
+        .worksheet_range("区分")
+        .unwrap()
+        .rows()
+        .skip(1)
+        .map(|r| (r[1].to_string(), r[2].to_string().parse().unwrap()))
+        .collect();
+    assert!(bundles.len() > 1, "{bundles:?}");
+    let pdf = batch.join("print").join(format!("{id}.pdf"));
+    let pngs = dir.path().join("png");
+    std::fs::create_dir(&pngs).unwrap();
+    let pages = decoded_pages(&pdf, &pngs);
+    assert_eq!(pages.len(), 1 + controls.len() + bundles.len());
+    let words = common::words(&pdf);
+    let text = |page: usize| words[page].iter().map(|w| w.4.as_str()).collect::<String>();
+    // Cover, then for each bundle its slip and its notices.
+    let mut page = 1;
+    let mut seq = 0;
+    for (district, count) in &bundles {
+        assert!(pages[page].is_empty(), "a slip carries no code: {:?}", pages[page]);
+        let slip = text(page);
+        assert!(
+            slip.contains("区分票") && slip.contains(district.as_str()) && slip.contains(&format!("{count}通")),
+            "{slip}"
+        );
+        page += 1;
+        for _ in 0..*count {
+            assert_eq!(pages[page], [controls[seq].clone()], "page {page}");
+            page += 1;
+            seq += 1;
+        }
+    }
+    assert_eq!(seq, controls.len());
+    let status = json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""));
+    assert_eq!(status["paper"], controls.len());
+}
