@@ -89,7 +89,8 @@ def main():
         page = page.decode("utf-8")
         batch = re.search(r"\d{8}-\d{6}", page)
         if status != 200 or not batch:
-            sys.exit(f"/issue/done gave {status} without a batch")
+            text = re.sub(r"<[^>]+>", " ", page)
+            sys.exit(f"/issue/done gave {status} without a batch: {' '.join(text.split())[:600]}")
         print(f"batch: {batch.group(0)}")
         print(f"issued {seconds:.2f}")
 
