@@ -488,3 +488,45 @@ fn a_list_dropped_on_tsuchi_opens_the_page_with_it_checked() {
     // The clerk's file is only read.
     assert!(list.is_file());
 }
+
+#[test]
+fn the_mail_page_records_each_scanned_page_and_says_at_once_what_is_wrong() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = common::tsuchi(&["run", common::sample("requests.xlsx").to_str().unwrap(), "--json"], dir.path());
+    let run: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let batch = run["batch_id"].as_str().unwrap().to_string();
+    let mut controls: Vec<String> =
+        run["issued"].as_array().unwrap().iter().filter_map(|n| n["control_no"].as_str().map(String::from)).collect();
+    controls.sort();
+    let server = Server::start(dir.path());
+    let cookie = server.session();
+    let csrf = server.csrf(&cookie);
+    let (host, origin) = (server.host(), format!("http://{}", server.host()));
+    let scan = |code: &str| {
+        let headers = [
+            ("Host", host.as_str()),
+            ("Cookie", cookie.as_str()),
+            ("Origin", origin.as_str()),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ];
+        let page = server.post("/mail/scan", &headers, &format!("csrf={csrf}&batch={batch}&code={code}"));
+        assert_eq!(page.status, 200, "{page:?}");
+        let at = page.body.find("id=\"scanned\">").expect("the page says what the scan did");
+        let said = &page.body[at..];
+        said[..said.find("</p>").unwrap()].to_string()
+    };
+    let first = scan(&controls[0]);
+    assert!(first.contains("封入済みにしました") && !first.contains("！"), "{first}");
+    let twice = scan(&controls[0]);
+    assert!(twice.contains("二度目"), "{twice}");
+    // The second page is skipped: the third's scan names it.
+    let gap = scan(&controls[2]);
+    assert!(gap.contains("読まれていません") && gap.contains(&controls[1]), "{gap}");
+    let unknown = scan("20990101-000000-00001");
+    assert!(unknown.contains("台帳にない"), "{unknown}");
+    // What the page recorded is what the ledger says.
+    let status = common::tsuchi(&["status", "--batch", &batch, "--json"], dir.path());
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["reconciliation"]["enclosed"].as_u64(), Some(2), "{status}");
+    assert_eq!(status["reconciliation"]["complete"].as_bool(), Some(false));
+}

@@ -40,7 +40,8 @@ async fn page_with(state: &Shared, visitor: &Visitor, mut context: Context) -> R
                 json!({
                     "id": b.id, "issue_date": b.issue_date, "paper": s.paper, "sent": s.sent,
                     "returned": s.returned, "unaccounted": s.not_yet_sent.len(), "destroyed": s.destroyed,
-                    "purged": s.purged,
+                    "purged": s.purged, "enclosed": s.reconciliation.enclosed,
+                    "withdrawn": s.reconciliation.withdrawn, "complete": s.reconciliation.complete,
                 })
             })
             .collect::<Vec<_>>())
@@ -116,6 +117,65 @@ pub async fn returned(
             &msg!("web.mail.returned_done", control = r.notice.control_no.unwrap_or_default(), batch = r.batch),
         ),
         Err(message) => context.insert("error", &message),
+    }
+    page_with(&state, &visitor, context).await
+}
+
+#[derive(Deserialize)]
+pub struct ScanForm {
+    code: String,
+    /// The batch the scans before were of (so that a page of another batch is said at once).
+    #[serde(default)]
+    batch: String,
+}
+
+/// POST /mail/scan: one code as the mail room's scanner typed it (the code and Enter), recorded
+/// 封入済み; the page says at once what it did, in red when the page must be looked at, and keeps
+/// the field ready for the next.
+pub async fn scan(
+    State(state): AppState,
+    Extension(visitor): Extension<Visitor>,
+    Form(form): Form<ScanForm>,
+) -> Response {
+    use crate::engine::lifecycle::scan::Outcome as Scan;
+    let mut context = Context::new();
+    let place = state.place();
+    let code = form.code.trim().to_string();
+    let batch = Some(form.batch.trim().to_string()).filter(|b| !b.is_empty());
+    let lang = visitor.session.lang;
+    let result = blocking(&visitor, move || app::mail::scan(&place, batch.as_deref(), [code], |_| {})).await;
+    match result {
+        Err(message) => context.insert("error", &message),
+        Ok(scanned) => {
+            let Some(one) = scanned.scan.scans.first() else {
+                return page_with(&state, &visitor, context).await;
+            };
+            let text = i18n::with_lang(lang, || match &one.outcome {
+                Scan::Enclosed { control_no, skipped } if skipped.is_empty() => {
+                    msg!("web.mail.scan_enclosed", control = control_no)
+                }
+                Scan::Enclosed { control_no, skipped } => {
+                    msg!("web.mail.scan_skipped", control = control_no, list = skipped.join("、"))
+                }
+                Scan::Twice { control_no } => msg!("web.mail.scan_twice", control = control_no),
+                Scan::Mailed { control_no } => msg!("web.mail.scan_mailed", control = control_no),
+                Scan::Withdrawn { control_no } => msg!("web.mail.scan_withdrawn", control = control_no),
+                Scan::OtherBatch { control_no, batch } => {
+                    msg!("web.mail.scan_other_batch", control = control_no, batch)
+                }
+                Scan::Unknown => msg!("web.mail.scan_unknown", code = one.code),
+            });
+            let remaining = scanned.scan.remaining.len();
+            context.insert(
+                "scanned",
+                &json!({
+                    "problem": one.outcome.is_problem(),
+                    "text": text,
+                    "remaining": i18n::with_lang(lang, || msg!("web.mail.scan_remaining", count = remaining)),
+                    "batch": scanned.scan.batch,
+                }),
+            );
+        }
     }
     page_with(&state, &visitor, context).await
 }

@@ -36,6 +36,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/mail/preview", post(mail::preview).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
         .route("/mail/import", post(mail::import))
         .route("/mail/returned", post(mail::returned))
+        .route("/mail/scan", post(mail::scan))
         .route("/settings", get(settings::page).post(settings::save))
         .route("/settings/calibrate.pdf", get(settings::calibrate))
         .route("/purge", get(purge::page))
