@@ -145,9 +145,14 @@ pub async fn history(State(state): AppState, Extension(visitor): Extension<Visit
             .iter()
             .map(|b| {
                 let s = &b.status;
+                // Issued, then mailed (some envelopes out), closed (every notice mailed, returned or
+                // withdrawn: the counts balance), purged.
+                let r = &s.reconciliation;
                 let state = if s.purged {
                     msg!("web.history.purged")
-                } else if s.paper > 0 && s.not_yet_sent.is_empty() {
+                } else if s.paper > 0 && r.complete {
+                    msg!("web.history.closed")
+                } else if r.mailed + r.returned + r.enclosed > 0 {
                     msg!("web.history.mailed")
                 } else {
                     msg!("web.history.issued")
@@ -156,7 +161,7 @@ pub async fn history(State(state): AppState, Extension(visitor): Extension<Visit
                     "id": b.id, "issue_date": b.issue_date, "started": crate::ground::wareki::to_the_minute(&b.started),
                     "operator": b.operator, "notices": b.notices, "paper": s.paper, "sent": s.sent,
                     "returned": s.returned, "unaccounted": s.not_yet_sent.len(), "destroyed": s.destroyed,
-                    "electronic": s.electronic,
+                    "electronic": s.electronic, "enclosed": r.enclosed, "withdrawn": r.withdrawn,
                     "state": state, "purged": s.purged,
                 })
             })
