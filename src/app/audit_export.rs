@@ -29,12 +29,8 @@ pub struct Exported {
     pub by: &'static str,
     pub batches: usize,
     pub events: usize,
-    #[serde(serialize_with = "displayed")]
+    #[serde(serialize_with = "crate::engine::outcome::displayed")]
     pub findings: Vec<Finding>,
-}
-
-fn displayed<S: serde::Serializer>(findings: &[Finding], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(findings.iter().map(ToString::to_string))
 }
 
 /// Exports `period` from `place`'s ledger into `dest` (default: `audit-<now>` beside it).

@@ -39,10 +39,10 @@ pub struct VerifyOutcome {
     pub verified: bool,
     /// A paper head was given and checked with the rest.
     pub head_checked: bool,
-    #[serde(serialize_with = "displayed")]
+    #[serde(serialize_with = "crate::engine::outcome::displayed")]
     pub failures: Vec<Finding>,
     /// Findings that are not failures (a purge recorded, …).
-    #[serde(serialize_with = "displayed")]
+    #[serde(serialize_with = "crate::engine::outcome::displayed")]
     pub notes: Vec<Finding>,
 }
 
@@ -50,11 +50,6 @@ impl VerifyOutcome {
     pub fn verified(&self) -> bool {
         self.verified
     }
-}
-
-/// Findings as the catalogue words them.
-fn displayed<S: serde::Serializer>(findings: &[Finding], s: S) -> Result<S::Ok, S::Error> {
-    s.collect_seq(findings.iter().map(ToString::to_string))
 }
 
 /// Verifies what `request` names.
@@ -94,8 +89,7 @@ pub fn verify(request: &VerifyRequest) -> Result<VerifyOutcome, AppError> {
             (scope, report.findings)
         }
     };
-    let (failures, notes) = findings.into_iter().partition(Finding::is_failure);
-    let (failures, notes): (Vec<Finding>, Vec<Finding>) = (failures, notes);
+    let (failures, notes): (Vec<Finding>, Vec<Finding>) = findings.into_iter().partition(Finding::is_failure);
     Ok(VerifyOutcome { scope, verified: failures.is_empty(), head_checked: head.is_some(), failures, notes })
 }
 

@@ -122,8 +122,8 @@ pub struct BatchReport {
     pub sample: bool,
 }
 
-/// Values as their display words them.
-fn displayed<S: serde::Serializer, T: std::fmt::Display>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
+/// Values as their display words them (findings, notes), for `#[serde(serialize_with)]`.
+pub(crate) fn displayed<S: serde::Serializer, T: std::fmt::Display>(values: &[T], s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(values.iter().map(ToString::to_string))
 }
 

@@ -64,6 +64,15 @@ pub async fn check(State(state): AppState, Extension(visitor): Extension<Visitor
         Ok(upload) => upload,
         Err(e) => return failed(i18n::with_lang(lang, || e.to_string())),
     };
+    match check_upload(&state, upload, lang).await {
+        Ok(()) => Redirect::to("/issue").into_response(),
+        Err(message) => failed(message),
+    }
+}
+
+/// Checks `upload` as `tsuchi check` would (off the request thread) and keeps the outcome for
+/// the 発行 page; the reason, in `lang`, when it cannot be checked.
+async fn check_upload(state: &Shared, upload: upload::Upload, lang: i18n::Lang) -> Result<(), String> {
     let place = state.place();
     let out = state.uploads.join(format!("check-{}", &super::token::random_hex().unwrap_or_default()[..12]));
     let request = CheckRequest {
@@ -78,11 +87,11 @@ pub async fn check(State(state): AppState, Extension(visitor): Extension<Visitor
     .await;
     match checked {
         Ok(Ok(outcome)) => {
-            desk(&state).checked = Some(Checked { upload, outcome });
-            Redirect::to("/issue").into_response()
+            desk(state).checked = Some(Checked { upload, outcome });
+            Ok(())
         }
-        Ok(Err(e)) => failed(i18n::with_lang(lang, || e.to_string())),
-        Err(e) => failed(msg!("web.issue.failed", error = e)),
+        Ok(Err(e)) => Err(i18n::with_lang(lang, || e.to_string())),
+        Err(e) => Err(i18n::with_lang(lang, || msg!("web.issue.failed", error = e))),
     }
 }
 
@@ -91,28 +100,13 @@ pub async fn check(State(state): AppState, Extension(visitor): Extension<Visitor
 /// read is said on stderr and the page opens without it.
 pub async fn check_at_start(state: &Arc<Shared>, list: &std::path::Path) {
     let lang = i18n::lang();
-    let upload = match upload::copy_local(list, &state.uploads) {
-        Ok(upload) => upload,
-        Err(e) => return super::log(&msg!("web.log.list_not_checked", path = list.display(), error = e)),
+    let checked = match upload::copy_local(list, &state.uploads) {
+        Ok(upload) => check_upload(state, upload, lang).await,
+        Err(e) => Err(e.to_string()),
     };
-    let place = state.place();
-    let request = CheckRequest {
-        requests: upload.path.clone(),
-        out: Some(state.uploads.join(format!("check-{}", &super::token::random_hex().unwrap_or_default()[..12]))),
-        ledger: place.out.clone(),
-        ..CheckRequest::default()
-    };
-    let checked = tokio::task::spawn_blocking(move || {
-        i18n::with_lang(lang, || place.settings().and_then(|settings| app::check::check(&settings, &request)))
-    })
-    .await;
     match checked {
-        Ok(Ok(outcome)) => {
-            super::log(&msg!("web.log.list_checked", path = list.display()));
-            desk(state).checked = Some(Checked { upload, outcome });
-        }
-        Ok(Err(e)) => super::log(&msg!("web.log.list_not_checked", path = list.display(), error = e)),
-        Err(e) => super::log(&msg!("web.log.list_not_checked", path = list.display(), error = e)),
+        Ok(()) => super::log(&msg!("web.log.list_checked", path = list.display())),
+        Err(error) => super::log(&msg!("web.log.list_not_checked", path = list.display(), error)),
     }
 }
 

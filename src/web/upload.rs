@@ -60,17 +60,7 @@ pub async fn receive(mut form: Multipart, field: &str, dir: &Path) -> Result<Upl
         if part.name() != Some(field) {
             continue;
         }
-        let name = safe_name(part.file_name().unwrap_or_default());
-        if name.is_empty() {
-            return Err(UploadError::None);
-        }
-        let folder = dir.join(super::token::random_hex().map_err(failed)?);
-        crate::ground::fsutil::create_new_private_dir(&folder).map_err(failed)?;
-        let path = folder.join(&name);
-        let file = crate::ground::fsutil::create_private(&path);
-        // From here on the upload removes itself, whatever happens.
-        let upload = Upload { path, name };
-        let mut file = file.map_err(failed)?;
+        let (upload, mut file) = private_copy(part.file_name().unwrap_or_default(), dir)?;
         let mut part = part;
         let mut written: u64 = 0;
         loop {
@@ -86,18 +76,14 @@ pub async fn receive(mut form: Multipart, field: &str, dir: &Path) -> Result<Upl
                 Err(e) => return Err(failed(e.body_text())),
             }
         }
-        if written == 0 {
-            return Err(UploadError::Empty(upload.name.clone()));
-        }
-        file.sync_all().map_err(failed)?;
-        return Ok(upload);
+        return finished(upload, &file, written);
     }
 }
 
-/// A list handed to the server when it starts (dropped onto tsuchi.exe), copied into `dir`
-/// as an upload would be: the clerk's file is only read, and the copy goes when the upload does.
-pub fn copy_local(source: &Path, dir: &Path) -> Result<Upload, UploadError> {
-    let name = safe_name(&source.file_name().unwrap_or_default().to_string_lossy());
+/// A private folder of its own in `dir` and, in it, the file a copy of the clerk's `name` goes
+/// to. From the moment it exists the upload removes itself, whatever happens.
+fn private_copy(name: &str, dir: &Path) -> Result<(Upload, std::fs::File), UploadError> {
+    let name = safe_name(name);
     if name.is_empty() {
         return Err(UploadError::None);
     }
@@ -106,17 +92,28 @@ pub fn copy_local(source: &Path, dir: &Path) -> Result<Upload, UploadError> {
     let path = folder.join(&name);
     let file = crate::ground::fsutil::create_private(&path);
     let upload = Upload { path, name };
-    let mut file = file.map_err(failed)?;
-    let mut input = std::fs::File::open(source).map_err(failed)?;
-    let written = std::io::copy(&mut std::io::Read::take(&mut input, MAX_FILE_BYTES + 1), &mut file).map_err(failed)?;
-    if written > MAX_FILE_BYTES {
-        return Err(UploadError::TooLarge);
-    }
+    Ok((upload, file.map_err(failed)?))
+}
+
+/// The copy, once `written` bytes of it are in `file`: refused when empty, else on disk.
+fn finished(upload: Upload, file: &std::fs::File, written: u64) -> Result<Upload, UploadError> {
     if written == 0 {
         return Err(UploadError::Empty(upload.name.clone()));
     }
     file.sync_all().map_err(failed)?;
     Ok(upload)
+}
+
+/// A list handed to the server when it starts (dropped onto tsuchi.exe), copied into `dir`
+/// as an upload would be: the clerk's file is only read, and the copy goes when the upload does.
+pub fn copy_local(source: &Path, dir: &Path) -> Result<Upload, UploadError> {
+    let (upload, mut file) = private_copy(&source.file_name().unwrap_or_default().to_string_lossy(), dir)?;
+    let mut input = std::fs::File::open(source).map_err(failed)?;
+    let written = std::io::copy(&mut std::io::Read::take(&mut input, MAX_FILE_BYTES + 1), &mut file).map_err(failed)?;
+    if written > MAX_FILE_BYTES {
+        return Err(UploadError::TooLarge);
+    }
+    finished(upload, &file, written)
 }
 
 /// The last component of the name the browser sent, without anything a path could make of it.
