@@ -145,22 +145,31 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
     let bytes = pdf::write(std::slice::from_ref(&cover), &meta("表紙"), &cover_fonts).unwrap();
     sheets.push(Sheet { name: "bundle_cover".into(), frame: cover, pdf: bytes });
 
-    let slip = tsuchi::engine::render::SlipInfo {
-        batch_id: info.batch_id.clone(),
-        district: "100-00".into(),
-        count: 1_234,
-        number: 12,
-        bundles: 345,
-        first_seq: 10_001,
-        last_seq: 11_234,
-        first_control: "20260110-0901-7Q-10001".into(),
-        last_control: "20260110-0901-7Q-11234".into(),
-    };
-    let mut frame = renderer.slip(&slip).unwrap();
-    renderer.stamp(&mut frame, &info.batch_id, "10012/101291");
-    let slip_fonts = fonts_with(&renderer, &[]);
-    let bytes = pdf::write(std::slice::from_ref(&frame), &meta("区分票"), &slip_fonts).unwrap();
-    sheets.push(Sheet { name: "bundle_slip".into(), frame, pdf: bytes });
+    // A slip of each kind of bundle: one district, a region's small districts, 雑.
+    for (name, district, level) in [
+        ("bundle_slip", "100-00", "district"),
+        ("bundle_slip_region", "10", "region"),
+        ("bundle_slip_mixed", "雑", "mixed"),
+    ] {
+        let slip = tsuchi::engine::render::SlipInfo {
+            batch_id: info.batch_id.clone(),
+            district: district.into(),
+            level,
+            bundle_min: 10,
+            count: 1_234,
+            number: 12,
+            bundles: 345,
+            first_seq: 10_001,
+            last_seq: 11_234,
+            first_control: "20260110-0901-7Q-10001".into(),
+            last_control: "20260110-0901-7Q-11234".into(),
+        };
+        let mut frame = renderer.slip(&slip).unwrap();
+        renderer.stamp(&mut frame, &info.batch_id, "10012/101291");
+        let slip_fonts = fonts_with(&renderer, &[]);
+        let bytes = pdf::write(std::slice::from_ref(&frame), &meta("区分票"), &slip_fonts).unwrap();
+        sheets.push(Sheet { name: name.into(), frame, pdf: bytes });
+    }
 
     let mut generator = Generator::seeded(77);
     let mut zip_policy = config.passwords.zip.clone();
@@ -488,6 +497,8 @@ fn every_page_kind_keeps_its_text_in_its_boxes_at_8_pt_or_more_at_300_dpi() {
             "bundle_cover",
             "bundle_page_registration",
             "bundle_slip",
+            "bundle_slip_region",
+            "bundle_slip_mixed",
             "zip_passwords_1",
             "calibration",
         ] {

@@ -50,6 +50,56 @@ fn run(out: &Path, extra: &[&str]) -> PathBuf {
     batch_dirs(out).pop().unwrap()
 }
 
+/// The bundles of the batch's 区分.xlsx as (label, count), checked against its 発送リスト: each
+/// bundle's envelopes lie together in the list's order and belong to it — a district (upper five
+/// digits) of at least `bundle_min`; a region (upper two) whose districts are each smaller; 雑,
+/// whose regions are each smaller — the bundles in Japan Post's order (by 郵便番号, a region's
+/// districts before its region bundle, 雑 last), each bundle's envelopes in 郵便番号 order.
+fn presort_bundles(batch: &Path, bundle_min: usize) -> Vec<(String, usize)> {
+    use std::collections::HashMap;
+    let list = list_rows(batch);
+    let digits = |row: &Vec<String>| row[2].replace('-', "");
+    let mut per_district: HashMap<String, usize> = HashMap::new();
+    for row in &list {
+        *per_district.entry(digits(row)[..5].to_string()).or_default() += 1;
+    }
+    let rows = common::xlsx_sheet(&batch.join("print").join("区分.xlsx"), "区分");
+    let mut at = 0;
+    let mut bundles = Vec::new();
+    let mut order = Vec::new();
+    for bundle in &rows[1..] {
+        let (label, count): (&str, usize) = (&bundle[1], bundle[2].parse().unwrap());
+        let members = &list[at..at + count];
+        assert_eq!((&members[0][1], &members[count - 1][1]), (&bundle[5], &bundle[6]), "{bundle:?}");
+        assert_eq!((members[0][0].parse::<usize>().unwrap(), bundle[3].parse::<usize>().unwrap()), (at + 1, at + 1));
+        let codes: Vec<String> = members.iter().map(digits).collect();
+        assert!(codes.windows(2).all(|w| w[0] <= w[1]), "{label}: {codes:?}");
+        match label.len() {
+            6 => {
+                let district = label.replace('-', "");
+                assert!(codes.iter().all(|c| c[..5] == district), "{label}: {codes:?}");
+                assert!(count >= bundle_min && count == per_district[&district], "{label}: {count}");
+                order.push((false, district[..2].to_string(), false, district));
+            }
+            2 => {
+                assert!(codes.iter().all(|c| c.starts_with(label) && per_district[&c[..5]] < bundle_min), "{codes:?}");
+                assert!(count >= bundle_min, "{label}: {count}");
+                order.push((false, label.to_string(), true, String::new()));
+            }
+            _ => {
+                assert_eq!(label, "雑");
+                assert!(codes.iter().all(|c| per_district[&c[..5]] < bundle_min), "{codes:?}");
+                order.push((true, String::new(), true, String::new()));
+            }
+        }
+        bundles.push((label.to_string(), count));
+        at += count;
+    }
+    assert_eq!(at, list.len(), "every envelope in one bundle");
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{order:?}");
+    bundles
+}
+
 /// The 管理番号 of the batch's 発送リスト, in list order.
 fn listed_controls(batch: &Path) -> Vec<String> {
     list_rows(batch).into_iter().map(|r| r[1].clone()).collect()
@@ -150,32 +200,12 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
     let controls = listed_controls(&batch);
 
-    // The pre-sort's bundles: one per upper five digits of the 郵便番号, in bundle order,
-    // covering every envelope once; the conditions sheet says the batch is short of 2,000.
-    let list = list_rows(&batch);
-    let mut book = calamine::open_workbook_auto(batch.join("print").join("区分.xlsx")).unwrap();
-    use calamine::Reader;
-    let bundles: Vec<Vec<String>> = book
-        .worksheet_range("区分")
-        .unwrap()
-        .rows()
-        .skip(1)
-        .map(|r| r.iter().map(|c| c.to_string()).collect())
-        .collect();
-    let mut at = 0;
-    for bundle in &bundles {
-        let count: usize = bundle[2].parse().unwrap();
-        let members = &list[at..at + count];
-        assert!(members.iter().all(|row| row[2].replace('-', "")[..5] == bundle[1].replace('-', "")), "{bundle:?}");
-        assert_eq!((&members[0][1], &members[count - 1][1]), (&bundle[5], &bundle[6]));
-        at += count;
-    }
-    assert_eq!(at, controls.len());
-    let districts: Vec<&String> = bundles.iter().map(|b| &b[1]).collect();
-    assert!(districts.windows(2).all(|w| w[0] < w[1]), "{districts:?}");
-    let terms: Vec<Vec<String>> =
-        book.worksheet_range("条件").unwrap().rows().map(|r| r.iter().map(|c| c.to_string()).collect()).collect();
-    assert!(terms.iter().any(|r| r[1].contains("2000通に") && r[1].contains("足りません")), "{terms:?}");
+    // The pre-sort's bundles cover every envelope once, in the 発送リスト's order; the
+    // conditions sheet says the batch is short of 2,000.
+    let bundles = presort_bundles(&batch, 10);
+    assert_eq!(bundles.iter().map(|b| b.1).sum::<usize>(), controls.len());
+    let terms = common::xlsx_sheet(&batch.join("print").join("区分.xlsx"), "条件");
+    assert!(terms.iter().any(|r| r[1].contains("2,000通に") && r[1].contains("足りません")), "{terms:?}");
 
     let reconciliation = || json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""))["reconciliation"].clone();
     let r = reconciliation();
@@ -244,21 +274,16 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
 #[test]
 fn a_slip_page_lies_before_each_bundle_and_the_notice_codes_still_read_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("tsuchi.toml"), common::config_with("[mailroom]\nbundle_slips = \"always\"\n"))
-        .unwrap();
+    std::fs::write(
+        dir.path().join("tsuchi.toml"),
+        common::config_with("[mailroom]\nbundle_slips = \"always\"\nbundle_min = 1\n"),
+    )
+    .unwrap();
     let out = dir.path().join("output");
     let batch = run(&out, &[]);
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
     let controls = listed_controls(&batch);
-    let mut book = calamine::open_workbook_auto(batch.join("print").join("区分.xlsx")).unwrap();
-    use calamine::Reader;
-    let bundles: Vec<(String, usize)> = book
-        .worksheet_range("区分")
-        .unwrap()
-        .rows()
-        .skip(1)
-        .map(|r| (r[1].to_string(), r[2].to_string().parse().unwrap()))
-        .collect();
+    let bundles = presort_bundles(&batch, 1);
     assert!(bundles.len() > 1, "{bundles:?}");
     let pdf = batch.join("print").join(format!("{id}.pdf"));
     let pngs = dir.path().join("png");

@@ -80,6 +80,8 @@ pub struct CheckOutcome {
     /// What `run` would refuse (a second ledger, settings not ready), said before it does.
     pub run_would_refuse: Vec<String>,
     pub policies: Vec<PolicyShown>,
+    /// The mailed notices against Japan Post's conditions, as `run` would say them.
+    pub presort: Option<crate::engine::presort::Estimate>,
     pub rejected_xlsx: PathBuf,
     pub rejected_csv: PathBuf,
 }
@@ -115,6 +117,7 @@ pub fn check(settings: &Settings, request: &CheckRequest) -> Result<CheckOutcome
     let plan = plan::prepare(&input, config, &renderer).map_err(batch::BatchError::from)?;
     let rejections = plan::refused(&intake, &plan.rejections);
     let counts = Counts::planned(&intake, &plan, config);
+    let counts_paper = counts.paper;
     let openings = crate::engine::pack::policy::openings(&plan.notices, config);
     let issued = plan.notices.iter().zip(openings).map(|(n, o)| batch::planned(n, o)).collect();
     let (rejected_xlsx, rejected_csv) = (out.join("rejected.xlsx"), out.join("rejected.csv"));
@@ -150,6 +153,7 @@ pub fn check(settings: &Settings, request: &CheckRequest) -> Result<CheckOutcome
         ledger_root,
         run_would_refuse,
         policies,
+        presort: (counts_paper > 0).then(|| crate::engine::presort::Estimate::of(&plan.notices, &config.mailroom)),
         rejected_xlsx,
         rejected_csv,
     })

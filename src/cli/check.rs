@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use super::console::{code, fail, json, shown_long};
-use super::summary::{print_already_issued, print_counts, print_intake, print_layout_rejections};
+use super::summary::{print_already_issued, print_counts, print_intake, print_layout_rejections, print_presort};
 use crate::app::check::{CheckOutcome, CheckRequest};
 use crate::app::{self, Settings};
 use crate::msg;
@@ -37,6 +37,7 @@ fn summary_json(o: &CheckOutcome) -> serde_json::Value {
         "fallback_font": o.fallback_font,
         "ledger": o.ledger_root.join(crate::engine::audit::ledger::FILE_NAME).display().to_string(),
         "run_would_refuse": o.run_would_refuse,
+        "presort": o.presort,
     })
 }
 
@@ -55,6 +56,9 @@ fn print(o: &CheckOutcome) {
     print_already_issued(&o.already_issued);
     out!("{}", msg!("cli.check.would_issue", count = o.counts.issued, already = o.counts.already_issued));
     print_counts(&o.counts);
+    if let Some(estimate) = &o.presort {
+        print_presort(estimate, None);
+    }
     out!();
     out!("{}", msg!("cli.check.password_rules"));
     for policy in &o.policies {

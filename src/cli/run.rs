@@ -4,11 +4,11 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::console::{code, fail, json};
-use super::summary::{print_already_issued, print_counts, print_intake, print_layout_rejections};
+use super::summary::{print_already_issued, print_counts, print_intake, print_layout_rejections, print_presort};
 use crate::app::run::{RunOutcome, RunRequest};
 use crate::app::{self, Progress, Settings};
 use crate::engine::batch::{BatchReport, Counts};
-use crate::engine::{handoff, mailroom};
+use crate::engine::{handoff, presort};
 use crate::msg;
 
 pub fn run(settings: &Settings, request: &RunRequest, as_json: bool) -> ExitCode {
@@ -62,6 +62,7 @@ fn summary_json(outcome: &RunOutcome) -> serde_json::Value {
         "nothing_to_issue": report.nothing_to_issue,
         "handoff": report.handoff,
         "sample": report.sample,
+        "presort": report.presort,
     })
 }
 
@@ -88,6 +89,9 @@ fn print_batch(report: &BatchReport, counts: &Counts) {
     if report.dry_run {
         out!("{}", msg!("cli.batch.dry_run"));
         print_counts(counts);
+        if let Some(estimate) = &report.presort {
+            print_presort(estimate, None);
+        }
         settings();
         out!("  {ledger}");
         return;
@@ -106,14 +110,8 @@ fn print_batch(report: &BatchReport, counts: &Counts) {
             list = print.join("発送リスト.xlsx").display()
         )
     );
-    let paper = report.issued.iter().filter(|n| n.control_no.is_some()).count();
-    if paper > 0 {
-        let (list, min) = (print.join(mailroom::PRESORT_LIST), mailroom::PRESORT_MIN);
-        let list = list.display();
-        match min.checked_sub(paper).filter(|short| *short > 0) {
-            Some(short) => out!("{}", msg!("cli.summary.presort_below", list, paper, min, short)),
-            None => out!("{}", msg!("cli.summary.presort_reaches", list, paper, min)),
-        }
+    if let Some(estimate) = &report.presort {
+        print_presort(estimate, Some(&print.join(presort::PRESORT_LIST)));
     }
     if counts.zip_separate > 0 {
         out!("{}", msg!("cli.summary.secrets", path = Path::new("secrets").join("開封パスワード一覧.pdf").display()));

@@ -7,6 +7,7 @@ use super::console::{capitalized, per_kind, print_table, shown, shown_long};
 use crate::engine::batch::Counts;
 use crate::engine::intake::{self, Note, Skipped};
 use crate::engine::plan::AlreadyIssued;
+use crate::engine::presort::{Applies, Estimate};
 use crate::ground::model::{NoticeKind, Rejection};
 use crate::msg;
 
@@ -82,4 +83,30 @@ pub fn print_layout_rejections(rejections: &[Rejection]) {
     for r in rejections {
         out!("{}", msg!("cli.layout_rejection", line = intake::rejection_line(r, shown, shown_long)));
     }
+}
+
+/// The mailed notices against Japan Post's conditions: the pre-sort's bundles (and the bundle
+/// list, once written), then each discount with what it would come to, or that none is in reach.
+pub fn print_presort(estimate: &Estimate, list: Option<&Path>) {
+    let (envelopes, bundles) = (estimate.envelopes, estimate.bundles);
+    // Under the batch's files after a run; under the counts in `check` and a dry run.
+    let indent = match list {
+        Some(list) => {
+            out!("{}", msg!("cli.summary.presort", list = list.display(), envelopes, bundles));
+            "    "
+        }
+        None => {
+            out!("{}", msg!("cli.summary.presort_planned", envelopes, bundles));
+            "  "
+        }
+    };
+    if !estimate.discounts.iter().any(|d| matches!(d.applies, Applies::Yes | Applies::Unconfirmed)) {
+        out!("{indent}{}", msg!("cli.summary.discount_none"));
+        return;
+    }
+    out!("{indent}{}", msg!("cli.summary.discount_header", basis = estimate.basis()));
+    for (title, verdict) in estimate.lines() {
+        out!("{indent}{}", msg!("cli.summary.discount_line", title, verdict));
+    }
+    out!("{indent}{}", msg!("cli.summary.discount_total", total = estimate.total()));
 }

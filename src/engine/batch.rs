@@ -138,6 +138,8 @@ pub fn run(
         nothing_to_issue: plan.notices.is_empty(),
         // Said in every summary, the dry run's too.
         sample: config.sample,
+        presort: (paper_notices(&plan.notices) > 0)
+            .then(|| crate::engine::presort::Estimate::of(&plan.notices, &config.mailroom)),
         handoff: (config.handoff.mode == crate::engine::config::HandoffMode::Manual)
             .then_some(crate::engine::handoff::Outcome::Manual),
     };
@@ -146,7 +148,7 @@ pub fn run(
         let openings = pack::policy::openings(&plan.notices, config);
         report.issued = plan.notices.iter().zip(openings).map(|(n, o)| planned(n, o)).collect();
         if !plan.notices.is_empty() {
-            let slips = mailroom::slip_count(&plan.notices, config.mailroom.bundle_slips);
+            let slips = mailroom::slip_count(&plan.notices, &config.mailroom);
             report.bundle_pages = mailroom::bundle_pages(paper_notices(&plan.notices), slips, config.mailroom.duplex);
             let rows = report.withdrawn.len() + plan.notices.len();
             report.handoff_rows = if config.handoff.recipients.is_empty() { 0 } else { rows };

@@ -95,7 +95,41 @@ pub struct MailroomSettings {
     pub customer_barcode: bool,
     /// A slip page (区分票) before each pre-sort bundle of the print bundle.
     pub bundle_slips: BundleSlips,
+    /// The fewest envelopes of a pre-sort bundle: a smaller district goes into its region's
+    /// bundle (upper two digits), a smaller region into 雑. 1 keeps every district apart.
+    pub bundle_min: usize,
+    /// Postage of one envelope without the 書留 fee, in yen, for the discount estimate.
+    pub postage_yen: u32,
+    /// How notices are sent: 簡易書留, 一般書留 or neither.
+    pub registered: Registered,
 }
+
+/// How the mail room sends notices (which Japan Post discounts can apply).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registered {
+    /// 簡易書留.
+    Simple,
+    /// 一般書留.
+    General,
+    /// No 書留.
+    None,
+}
+
+impl Registered {
+    /// 「簡易書留」, in the current language.
+    pub fn label(self) -> String {
+        match self {
+            Registered::Simple => crate::msg!("presort.registered.simple"),
+            Registered::General => crate::msg!("presort.registered.general"),
+            Registered::None => crate::msg!("presort.registered.none"),
+        }
+    }
+}
+
+/// `[mailroom] bundle_min` and `postage_yen`: what may be written there.
+pub const BUNDLE_MIN_RANGE: std::ops::RangeInclusive<usize> = 1..=1_000;
+pub const POSTAGE_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000;
 
 /// When the print bundle has a slip page (区分票) before each pre-sort bundle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -109,7 +143,14 @@ pub enum BundleSlips {
 
 impl Default for MailroomSettings {
     fn default() -> Self {
-        Self { duplex: false, customer_barcode: true, bundle_slips: BundleSlips::Auto }
+        Self {
+            duplex: false,
+            customer_barcode: true,
+            bundle_slips: BundleSlips::Auto,
+            bundle_min: 10,
+            postage_yen: 110,
+            registered: Registered::Simple,
+        }
     }
 }
 
@@ -345,6 +386,8 @@ pub enum ConfigError {
     Policy { path: PathBuf, which: &'static str, reason: String },
     #[error("{}", crate::msg!("config.error.offset", path = .path.display()))]
     Offset { path: PathBuf },
+    #[error("{}", crate::msg!("config.error.range", path = .path.display(), key = .key, min = .min, max = .max))]
+    Range { path: PathBuf, key: &'static str, min: u64, max: u64 },
     #[error("{}", crate::msg!("config.error.manual_with_recipients", path = .path.display()))]
     ManualWithRecipients { path: PathBuf },
     /// A printed setting (the issuer, the help desk, an honorific) with a character that cannot
@@ -419,6 +462,17 @@ impl Config {
         if config.layout.address_offset_mm.iter().any(|v| !(-30.0..=30.0).contains(v)) {
             return Err(ConfigError::Offset { path: path.to_path_buf() });
         }
+        let mailroom = &config.mailroom;
+        let range = |key, value: u64, min: u64, max: u64| {
+            if (min..=max).contains(&value) {
+                Ok(())
+            } else {
+                Err(ConfigError::Range { path: path.to_path_buf(), key, min, max })
+            }
+        };
+        let (b, p) = (BUNDLE_MIN_RANGE, POSTAGE_RANGE);
+        range("[mailroom] bundle_min", mailroom.bundle_min as u64, *b.start() as u64, *b.end() as u64)?;
+        range("[mailroom] postage_yen", u64::from(mailroom.postage_yen), u64::from(*p.start()), u64::from(*p.end()))?;
         // Checked as strictly as a row's printed fields: every notice prints them.
         let (issuer, notice) = (&config.issuer, &config.notice);
         for (key, text) in [
@@ -709,6 +763,25 @@ mod tests {
         // An empty section, or none at all, is the policy's defaults.
         assert_eq!(parse("[passwords.cert]\n").unwrap().passwords, Passwords::default());
         assert_eq!(parse("[passwords]\n").unwrap().passwords, Passwords::default());
+    }
+
+    #[test]
+    fn the_mail_rooms_bundle_minimum_postage_and_registered_mail_are_read_and_bounded() {
+        let m = parse("[mailroom]\nbundle_min = 1\npostage_yen = 140\nregistered = \"general\"\n").unwrap().mailroom;
+        assert_eq!((m.bundle_min, m.postage_yen, m.registered), (1, 140, Registered::General));
+        assert_eq!(parse("").unwrap().mailroom, MailroomSettings::default());
+        for (text, key) in [
+            ("[mailroom]\nbundle_min = 0\n", "bundle_min"),
+            ("[mailroom]\nbundle_min = 1001\n", "bundle_min"),
+            ("[mailroom]\npostage_yen = 0\n", "postage_yen"),
+        ] {
+            let err = parse(text).unwrap_err();
+            assert!(matches!(&err, ConfigError::Range { key: k, .. } if k.ends_with(key)), "{text}: {err}");
+            assert!(err.to_string().contains(key), "{err}");
+        }
+        let err = parse("[mailroom]\nregistered = \"yes\"\n").unwrap_err();
+        assert!(matches!(&err, ConfigError::UnknownValue { value, .. } if value == "yes"), "{err}");
+        assert!(parse("[mailroom]\npostage_yen = -5\n").is_err());
     }
 
     #[test]

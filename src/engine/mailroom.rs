@@ -9,21 +9,30 @@ use std::path::{Path, PathBuf};
 use crate::ground::xlsx::{self, Cell, Table};
 use rayon::prelude::*;
 
-use crate::engine::config::BundleSlips;
+use crate::engine::config::{BundleSlips, MailroomSettings};
 use crate::engine::notice::Notice;
+use crate::engine::presort::{self, Sack};
 use crate::engine::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::engine::render::pdf::Meta;
 use crate::engine::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer, SlipInfo};
 use crate::ground::model::{NoticeKind, OfficeNo, PostalCode, Request, UserId};
 
-/// The mail room's order: by 郵便番号, then 事業所番号 (then ユーザID and kind, so the order is
-/// total).
-pub fn sort(notices: &mut [&Notice]) {
+/// The mail room's order: by pre-sort bundle ([`sacks`]), and within a bundle by 郵便番号, then
+/// 事業所番号 (then ユーザID and kind, so the order is total). With `bundle_min` 1 every bundle is
+/// one district and the order is plain 郵便番号 order.
+pub fn sort(notices: &mut [&Notice], bundle_min: usize) {
     fn key(n: &Notice) -> (&PostalCode, &OfficeNo, &UserId, NoticeKind) {
         let r = &n.request;
         (&r.postal_code, &r.office_no, &r.user_id, n.kind())
     }
     notices.sort_by(|a, b| key(a).cmp(&key(b)));
+    let sacks = presort::sacks(notices.iter().map(|n| &n.request.postal_code), bundle_min);
+    let mut keyed: Vec<(Sack, &Notice)> = sacks.into_iter().zip(notices.iter().copied()).collect();
+    // Stable: the postal order holds inside each bundle.
+    keyed.sort_by(|a, b| a.0.rank().cmp(&b.0.rank()));
+    for (slot, (_, notice)) in notices.iter_mut().zip(keyed) {
+        *slot = notice;
+    }
 }
 
 /// One envelope.
@@ -90,6 +99,8 @@ pub struct BundleInfo {
     pub head: String,
     /// A slip page (区分票) before each pre-sort bundle.
     pub slips: bool,
+    /// `[mailroom] bundle_min`: the fewest envelopes of a bundle but 雑.
+    pub bundle_min: usize,
 }
 
 /// The control number of the `seq`-th notice (from 1) of a batch's bundle; 0 is the cover.
@@ -103,20 +114,17 @@ pub fn bundle_pages(notices: usize, slips: usize, duplex: bool) -> usize {
     (1 + notices + slips) * if duplex { 2 } else { 1 }
 }
 
-/// The pre-sort district of a 郵便番号: its upper five digits, `NNN-NN`.
-pub fn district(postal: &PostalCode) -> String {
-    let digits: String = postal.to_string().chars().filter(char::is_ascii_digit).collect();
-    format!("{}-{}", &digits[..3.min(digits.len())], digits.get(3..5).unwrap_or_default())
+/// How many pre-sort bundles the batch's mailed `notices` make (rows of 区分.xlsx).
+pub fn bundle_count(notices: &[Notice], settings: &MailroomSettings) -> usize {
+    let paper = notices.iter().filter(|n| n.kind().is_mailed()).map(|n| &n.request.postal_code);
+    presort::sacks(paper, settings.bundle_min).into_iter().collect::<std::collections::HashSet<_>>().len()
 }
 
 /// How many slip pages the bundle of `notices` (all the batch's; the paper ones count) has
-/// under `setting`: one per district, or none.
-pub fn slip_count(notices: &[Notice], setting: BundleSlips) -> usize {
-    let paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
-    if !slips_wanted(setting, paper.len()) {
-        return 0;
-    }
-    paper.iter().map(|n| district(&n.request.postal_code)).collect::<std::collections::BTreeSet<_>>().len()
+/// under `settings`: one per pre-sort bundle, or none.
+pub fn slip_count(notices: &[Notice], settings: &MailroomSettings) -> usize {
+    let paper = notices.iter().filter(|n| n.kind().is_mailed()).count();
+    if slips_wanted(settings.bundle_slips, paper) { bundle_count(notices, settings) } else { 0 }
 }
 
 /// Whether a bundle of `paper` envelopes has slip pages under `setting`.
@@ -124,21 +132,8 @@ pub fn slips_wanted(setting: BundleSlips, paper: usize) -> bool {
     match setting {
         BundleSlips::Always => paper > 0,
         BundleSlips::Never => false,
-        BundleSlips::Auto => paper >= PRESORT_MIN,
+        BundleSlips::Auto => paper >= presort::PRESORT_MIN,
     }
-}
-
-/// The pre-sort bundles of `notices` (in [`sort`] order): (index of the first, district, count).
-fn groups(notices: &[&Notice]) -> Vec<(usize, String, usize)> {
-    let mut groups: Vec<(usize, String, usize)> = Vec::new();
-    for (i, n) in notices.iter().enumerate() {
-        let d = district(&n.request.postal_code);
-        match groups.last_mut() {
-            Some((_, last, count)) if *last == d => *count += 1,
-            _ => groups.push((i, d, 1)),
-        }
-    }
-    groups
 }
 
 /// How many notices are laid out at once (in parallel) before being streamed to the file.
@@ -155,7 +150,11 @@ pub fn write_bundle<'a>(
     let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
     // The pre-sort bundles (first notice, district, count) when the bundle has slip pages,
     // and the printed page number (blank backs not counted) of each notice.
-    let groups = if info.slips { groups(notices) } else { Vec::new() };
+    let groups = if info.slips {
+        presort::runs(presort::sacks(notices.iter().map(|n| &n.request.postal_code), info.bundle_min))
+    } else {
+        Vec::new()
+    };
     let printed = 1 + notices.len() + groups.len();
     let slip_before: std::collections::HashMap<usize, usize> =
         groups.iter().enumerate().map(|(g, (first, _, _))| (*first, g)).collect();
@@ -212,10 +211,12 @@ pub fn write_bundle<'a>(
         for (i, (page, notice)) in prepared.into_iter().zip(chunk).enumerate() {
             let seq = chunk_no * CHUNK + i + 1;
             if let Some(&g) = slip_before.get(&(seq - 1)) {
-                let (first, district, count) = &groups[g];
+                let (first, sack, count) = &groups[g];
                 let slip = SlipInfo {
                     batch_id: info.batch_id.clone(),
-                    district: district.clone(),
+                    district: sack.label(),
+                    level: sack.level(),
+                    bundle_min: info.bundle_min,
                     count: *count,
                     number: g + 1,
                     bundles: groups.len(),
@@ -287,103 +288,4 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
     // A document for the mail room: Japanese whatever the console speaks.
     crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, vec![table]))
         .map_err(|e| fail(&e))
-}
-
-/// The pre-sort's bundle list, beside the 発送リスト in `print/`.
-pub const PRESORT_LIST: &str = "区分.xlsx";
-
-/// Japan Post's minimum counts posted at once (docs/japanpost-presort.md, with sources):
-/// 区分郵便物 (pre-sorted by 郵便区番号, 3 % and up) …
-pub const PRESORT_MIN: usize = 2_000;
-/// … and バーコード付郵便物 (3 %; not with 書留 or any other option service).
-pub const BARCODE_MIN: usize = 1_000;
-
-/// One bundle of the pre-sort: the envelopes whose 郵便番号 share their upper five digits, as
-/// they lie together in the bundle order. Five digits never mix two 郵便区 (a 郵便区番号 is the
-/// upper three or five digits), so a bundle goes to one delivery office.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresortBundle {
-    /// `NNN-NN`, the upper five digits of the 郵便番号, as written on the slip.
-    pub district: String,
-    pub count: usize,
-    /// 連番 and 管理番号 of its first and last envelope.
-    pub first: (usize, String),
-    pub last: (usize, String),
-}
-
-/// The bundles of `pieces` (in bundle order, which is 郵便番号 order), in that order.
-pub fn presort(pieces: &[Piece]) -> Vec<PresortBundle> {
-    let mut bundles: Vec<PresortBundle> = Vec::new();
-    for p in pieces {
-        let district = district(&p.request.postal_code);
-        match bundles.last_mut() {
-            Some(b) if b.district == district => {
-                b.count += 1;
-                b.last = (p.seq, p.control_no.clone());
-            }
-            _ => bundles.push(PresortBundle {
-                district,
-                count: 1,
-                first: (p.seq, p.control_no.clone()),
-                last: (p.seq, p.control_no.clone()),
-            }),
-        }
-    }
-    bundles
-}
-
-/// The header of the bundle sheet of 区分.xlsx.
-pub const PRESORT_HEADER: [&str; 7] =
-    ["束", "郵便区番号（上5桁）", "通数", "最初の連番", "最後の連番", "最初の管理番号", "最後の管理番号"];
-
-/// Writes 区分.xlsx: a sheet 「区分」 of the bundles (one slip each: district and count), and a
-/// sheet 「条件」 telling whether the batch reaches Japan Post's minimum counts, in Japanese
-/// whatever the console speaks (a document for the mail room, like the 発送リスト).
-pub fn write_presort_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
-    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
-    let bundles = presort(pieces);
-    let rows = bundles.into_iter().enumerate().map(|(i, b)| {
-        vec![
-            Cell::Number((i + 1) as f64),
-            b.district.into(),
-            Cell::Number(b.count as f64),
-            Cell::Number(b.first.0 as f64),
-            Cell::Number(b.last.0 as f64),
-            b.first.1.into(),
-            b.last.1.into(),
-        ]
-    });
-    let widths = [6.0, 20.0, 8.0, 12.0, 12.0, 26.0, 26.0];
-    let bundles = Table { name: "区分", header: &PRESORT_HEADER, widths: &widths, rows: Box::new(rows) };
-    let n = pieces.len();
-    let terms = crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || presort_terms(n));
-    let terms = terms.into_iter().map(|(a, b)| vec![Cell::from(a), Cell::from(b)]);
-    const TERMS_HEADER: [&str; 2] = ["項目", "内容"];
-    let conditions = Table {
-        name: "条件",
-        header: &TERMS_HEADER,
-        widths: &[36.0, 100.0],
-        rows: Box::new(terms.collect::<Vec<_>>().into_iter()),
-    };
-    crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, vec![bundles, conditions]))
-        .map_err(|e| fail(&e))
-}
-
-/// Whether `pieces` envelopes reach the minimum counts, and what the mail room must know, as
-/// (item, value) rows in the current language.
-pub fn presort_terms(pieces: usize) -> Vec<(String, String)> {
-    let reaches = |min: usize| {
-        if pieces >= min {
-            crate::msg!("lifecycle.presort.reaches", min)
-        } else {
-            crate::msg!("lifecycle.presort.below", min, short = min - pieces)
-        }
-    };
-    vec![
-        (crate::msg!("lifecycle.presort.pieces"), pieces.to_string()),
-        (crate::msg!("lifecycle.presort.kubun"), reaches(PRESORT_MIN)),
-        (crate::msg!("lifecycle.presort.barcode"), reaches(BARCODE_MIN)),
-        (crate::msg!("lifecycle.presort.registered"), crate::msg!("lifecycle.presort.registered_note")),
-        (crate::msg!("lifecycle.presort.source"), "docs/japanpost-presort.md".into()),
-    ]
 }

@@ -29,6 +29,7 @@ pub mod notice;
 pub mod outcome;
 pub mod pack;
 pub mod plan;
+pub mod presort;
 pub mod record;
 pub mod render;
 pub mod report;

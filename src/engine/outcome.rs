@@ -120,6 +120,9 @@ pub struct BatchReport {
     pub handoff: Option<crate::engine::handoff::Outcome>,
     /// Made with the sample settings: every page says 見本.
     pub sample: bool,
+    /// The mailed notices against Japan Post's conditions (bundles, discounts); `None` when
+    /// nothing is mailed.
+    pub presort: Option<crate::engine::presort::Estimate>,
 }
 
 /// Values as their display words them (findings, notes), for `#[serde(serialize_with)]`.
@@ -257,7 +260,7 @@ impl Counts {
         let openings = pack::policy::openings(&plan.notices, config);
         let notices = plan.notices.iter().zip(openings).map(|(n, o)| (n.kind(), o));
         let issued = plan.notices.len();
-        let slips = mailroom::slip_count(&plan.notices, config.mailroom.bundle_slips);
+        let slips = mailroom::slip_count(&plan.notices, &config.mailroom);
         let pages = if issued == 0 {
             0
         } else {

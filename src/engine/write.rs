@@ -18,6 +18,7 @@ use crate::engine::notice::Notice;
 use crate::engine::outcome::{BatchError, BatchReport, Context, IssuedNotice, io_error, planned};
 use crate::engine::pack::{self, policy::ZipKey};
 use crate::engine::plan::Plan;
+use crate::engine::presort;
 use crate::engine::render::bundle::{BundleWriter, prepare};
 use crate::engine::render::{PdfFonts, RenderError, pdf};
 use crate::engine::report;
@@ -74,7 +75,7 @@ pub fn write(
     // The bundle's order, control numbers and pages are fixed before anything prints them:
     // the events that the cover's chain head covers record them.
     let mut paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
-    mailroom::sort(&mut paper);
+    mailroom::sort(&mut paper, config.mailroom.bundle_min);
     // By 申請番号, unique in the list (an office may have one notice of a kind per ユーザID).
     let control: HashMap<&str, String> = paper
         .iter()
@@ -85,7 +86,7 @@ pub fn write(
         i.control_no = control.get(i.request_id.as_str()).cloned();
     }
     report.issued = issued;
-    let slips = mailroom::slip_count(notices, config.mailroom.bundle_slips);
+    let slips = mailroom::slip_count(notices, &config.mailroom);
     report.bundle_pages = mailroom::bundle_pages(paper.len(), slips, config.mailroom.duplex);
     let pending = crate::engine::record::events(staging, report, &plan.reissue_of, ledger, context)?;
     lap(report, "audit events");
@@ -294,12 +295,19 @@ fn mail_room(
         customer_barcode: context.config.mailroom.customer_barcode,
         head: head.grouped(),
         slips: mailroom::slips_wanted(context.config.mailroom.bundle_slips, paper.len()),
+        bundle_min: context.config.mailroom.bundle_min,
     };
     let print = staging.join("print");
     let bundle =
         mailroom::write_bundle(&print.join(format!("{}.pdf", report.batch_id)), paper, context.renderer, fonts, &info)?;
     debug_assert_eq!(bundle.pages, report.bundle_pages);
     mailroom::write_mailing_list(&print.join("発送リスト.xlsx"), &bundle.pieces)?;
-    mailroom::write_presort_list(&print.join(mailroom::PRESORT_LIST), &bundle.pieces)?;
+    let estimate = report.presort.as_ref().expect("a batch with paper notices has its pre-sort estimate");
+    presort::write_presort_list(
+        &print.join(presort::PRESORT_LIST),
+        &bundle.pieces,
+        &context.config.mailroom,
+        estimate,
+    )?;
     Ok(())
 }

@@ -85,6 +85,7 @@ pub const FILES: &[(&str, &str)] = &[
     ("barcode", include_str!("../../templates/messages/barcode.toml")),
     ("render", include_str!("../../templates/messages/render.toml")),
     ("web", include_str!("../../templates/messages/web.toml")),
+    ("presort", include_str!("../../templates/messages/presort.toml")),
 ];
 
 /// One message in both languages.

@@ -168,6 +168,13 @@ pub fn xlsx_rows(path: &Path) -> Vec<Vec<String>> {
     rows
 }
 
+/// The cells of one sheet of an xlsx: rows of text, the header first.
+pub fn xlsx_sheet(path: &Path, sheet: &str) -> Vec<Vec<String>> {
+    let mut book = calamine::open_workbook_auto(path).unwrap();
+    let range = book.worksheet_range(sheet).unwrap_or_else(|e| panic!("{}: {sheet}: {e}", path.display()));
+    range.rows().map(|row| row.iter().map(|c| c.to_string()).collect()).collect()
+}
+
 /// Every file under `dir`, recursively.
 pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();

@@ -99,8 +99,11 @@ pub struct CoverInfo {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct SlipInfo {
     pub batch_id: String,
-    /// `NNN-NN`, the upper five digits of its 郵便番号.
+    /// `NNN-NN` (the upper five digits of its 郵便番号), `NN` (the upper two) or 雑.
     pub district: String,
+    /// `district`, `region` or `mixed` (engine::presort::Sack), and `[mailroom] bundle_min`.
+    pub level: &'static str,
+    pub bundle_min: usize,
     pub count: usize,
     /// Its place among the batch's bundles (from 1), and how many there are.
     pub number: usize,
