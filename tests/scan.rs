@@ -313,3 +313,270 @@ fn a_slip_page_lies_before_each_bundle_and_the_notice_codes_still_read_in_order(
     let status = json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""));
     assert_eq!(status["paper"], controls.len());
 }
+
+/// The check digit of a 事業所番号's nine digits (DOMAIN.md §1: the Luhn sum).
+fn office_no(payload: &str) -> String {
+    let sum: u32 = payload
+        .chars()
+        .rev()
+        .enumerate()
+        .map(|(i, c)| {
+            let p = c.to_digit(10).unwrap() * if i % 2 == 0 { 2 } else { 1 };
+            p / 10 + p % 10
+        })
+        .sum();
+    format!("{payload}{}", (10 - sum % 10) % 10)
+}
+
+/// A request list of 2,500 notices by mail (登録結果 and 再発行 in turn) to real places of Japan
+/// Post's table, shaped to make every kind of pre-sort bundle: 47 districts of 50 envelopes
+/// (a bundle each), five regions of six districts of 4 (too small alone, 24 together: a region
+/// bundle each), and fifteen regions of one district of 2 (together the 雑 bundle).
+fn mail_room_list(path: &Path) -> usize {
+    use std::collections::BTreeMap;
+    let table = tsuchi::ground::postal::table();
+    // The first plain town of each district (upper five digits), by region (upper two).
+    let mut regions: BTreeMap<u32, BTreeMap<u32, &tsuchi::ground::postal::Entry>> = BTreeMap::new();
+    for e in table.all() {
+        let plain = e.kind == tsuchi::ground::postal::Kind::Area
+            && e.note.is_empty()
+            && !e.town.is_empty()
+            && e.town.chars().all(|c| !"（）()、「」・".contains(c) && !c.is_ascii_digit())
+            && !e.town.contains("場合")
+            && !e.town.contains("丁目");
+        if plain {
+            regions.entry(e.code / 100_000).or_default().entry(e.code / 100).or_insert(e);
+        }
+    }
+    let regions: Vec<Vec<&tsuchi::ground::postal::Entry>> =
+        regions.into_values().map(|d| d.into_values().collect()).collect();
+    let mut places: Vec<(&tsuchi::ground::postal::Entry, usize)> = Vec::new();
+    places.extend(regions[..15].iter().map(|r| (r[0], 2)));
+    let mut rest = regions[15..].iter();
+    for region in rest.by_ref().filter(|r| r.len() >= 6).take(5) {
+        places.extend(region[..6].iter().map(|e| (*e, 4)));
+    }
+    places.extend(rest.flat_map(|r| r.iter().take(3)).take(47).map(|e| (*e, 50)));
+    let mut csv = String::from("申請番号,通知種別,事業所番号,事業所名,郵便番号,住所,電話番号,FAX番号,ユーザID\n");
+    let mut n = 0;
+    for (entry, count) in places {
+        for _ in 0..count {
+            let office = office_no(&format!("13{:07}", 7 * n + 1));
+            let kind = ["登録結果", "再発行"][n % 2];
+            let address = format!("{}{}{}{}番{}号", entry.prefecture, entry.city, entry.town, n % 40 + 1, n % 9 + 1);
+            csv.push_str(&format!(
+                "M{n:05},{kind},{office},社会福祉法人区分会 第{n}ケアセンター,{},{address},03-1234-{:04},,KJ13{office}\n",
+                entry.code_text(),
+                n % 10_000
+            ));
+            n += 1;
+        }
+    }
+    std::fs::write(path, csv).unwrap();
+    n
+}
+
+/// The codes zbarimg reads from the corner of every page of `pdf` where the control number's code
+/// is printed, rasterised at 200 dpi in two halves at once, in page order.
+fn decoded_corners(pdf: &Path, pages: usize, dir: &Path) -> Vec<String> {
+    let half = pages.div_ceil(2);
+    let halves: Vec<std::thread::JoinHandle<()>> = [(1, half), (half + 1, pages)]
+        .into_iter()
+        .map(|(first, last)| {
+            let (pdf, prefix) = (pdf.to_path_buf(), dir.join(format!("c{first:05}")));
+            std::thread::spawn(move || {
+                // 100–200 mm from the left, 35–75 mm from the top: the code, under the issuer.
+                let (first, last) = (first.to_string(), last.to_string());
+                let args = ["-r", "200", "-x", "787", "-y", "275", "-W", "787", "-H", "315", "-gray", "-png"];
+                let mut all: Vec<&str> = args.to_vec();
+                all.extend(["-f", &first, "-l", &last, pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+                tool("pdftoppm", &all);
+            })
+        })
+        .collect();
+    for h in halves {
+        h.join().unwrap();
+    }
+    let mut crops: Vec<PathBuf> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+    crops.sort();
+    assert_eq!(crops.len(), pages);
+    // Sorted by page: pdftoppm names each crop by its page number, zero-padded alike in a file.
+    crops.sort_by_key(|p| {
+        let name = p.file_stem().unwrap().to_string_lossy().into_owned();
+        name.rsplit('-').next().unwrap().parse::<usize>().unwrap()
+    });
+    let out = std::process::Command::new("zbarimg")
+        .args(["--quiet", "--raw", "-Sdisable", "-Scode128.enable"])
+        .args(&crops)
+        .output()
+        .expect("zbarimg is needed for this test (scripts/test installs zbar-tools)");
+    // 4: some image (the cover, a slip) holds no code.
+    assert!(matches!(out.status.code(), Some(0 | 4)), "zbarimg: {}", text(&out.stderr));
+    text(&out.stdout).lines().map(str::to_string).collect()
+}
+
+/// The issue's whole mail room on a batch big enough for 区分郵便物: 2,500 notices print with a
+/// slip before each bundle in Japan Post's order; every code read back from the bundle's PDF by
+/// zbar and scanned marks its notice 封入済み, a skipped page and a second scan said at once; a
+/// spoiled page is reissued with new passwords and the hand-off withdraws the old ones; the batch
+/// is 完了 only when every notice is mailed, returned or withdrawn.
+#[test]
+fn a_2500_notice_batch_is_presorted_scanned_into_its_envelopes_and_balanced() {
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("requests.csv");
+    assert_eq!(mail_room_list(&list), 2_500);
+    let key = dir.path().join("key.txt");
+    tool("age-keygen", &["-o", key.to_str().unwrap()]);
+    let recipient = std::fs::read_to_string(&key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .unwrap();
+    let config = dir.path().join("tsuchi.toml");
+    let settings = common::test_config_without_handoff();
+    std::fs::write(&config, format!("{settings}\n[handoff]\nrecipients = [\"{recipient}\"]\n")).unwrap();
+    let out = dir.path().join("output");
+    let batch_of = |command: &str, extra: &[&str]| {
+        let mut args = vec![command, list.to_str().unwrap(), "--config", config.to_str().unwrap(), "--json"];
+        args.extend(["--date", "2026-04-01", "--allow-date"]);
+        args.extend(extra);
+        tsuchi(&args, &out, "")
+    };
+
+    // check and run agree, and both say the batch reaches 区分郵便物's 2,000.
+    let check = batch_of("check", &[]);
+    let check = json_of(&check);
+    let o = batch_of("run", &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let run = json_of(&o);
+    common::schema::assert_schema(&run);
+    assert_eq!(check["counts"], run["counts"]);
+    assert_eq!(check["presort"], run["presort"]);
+    let presort = &run["presort"];
+    assert_eq!((presort["envelopes"].as_u64(), presort["bundles"].as_u64()), (Some(2_500), Some(47 + 5 + 1)));
+    let discount = |name: &str| presort["discounts"].as_array().unwrap().iter().find(|d| d["name"] == name).unwrap();
+    // Sent by 簡易書留 (the default): 3 % of 110 yen × 2,500 and 11 yen × 2,500, both to confirm.
+    assert_eq!(
+        (discount("presort")["applies"].as_str(), discount("presort")["yen"].as_u64()),
+        (Some("unconfirmed"), Some(8_250))
+    );
+    assert_eq!(discount("barcode")["applies"], "no");
+    assert_eq!(discount("registered_bulk")["yen"], 27_500);
+    assert_eq!(run["counts"]["print.pages"], 1 + 2_500 + 53);
+
+    let batch = PathBuf::from(run["dir"].as_str().unwrap());
+    let id = run["batch_id"].as_str().unwrap().to_string();
+    let controls = listed_controls(&batch);
+    assert_eq!(controls.len(), 2_500);
+    let bundles = presort_bundles(&batch, 10);
+    let shape: Vec<usize> = bundles.iter().map(|b| b.1).collect();
+    assert_eq!(shape.iter().filter(|&&c| c == 50).count(), 47, "{bundles:?}");
+    assert_eq!(bundles.iter().filter(|b| b.0.len() == 2).map(|b| b.1).collect::<Vec<_>>(), [24; 5]);
+    assert_eq!(bundles.last().unwrap(), &("雑".to_string(), 30));
+
+    // The print bundle: the cover, then each bundle's slip and its notices, every notice page
+    // stamped with its own control number.
+    let pdf = batch.join("print").join(format!("{id}.pdf"));
+    let pages: Vec<String> = tool("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"])
+        .split('\u{c}')
+        .map(|p| p.chars().filter(|c| !c.is_whitespace()).collect())
+        .collect();
+    let mut page = 1;
+    let mut seq = 0;
+    for (label, count) in &bundles {
+        assert!(
+            pages[page].contains("区分票") && pages[page].contains(&format!("{label}{count}通")),
+            "{}",
+            pages[page]
+        );
+        page += 1;
+        for _ in 0..*count {
+            assert!(pages[page].contains(&controls[seq]) && !pages[page].contains("区分票"), "page {page}");
+            page += 1;
+            seq += 1;
+        }
+    }
+    assert_eq!(page, 1 + 2_500 + 53);
+
+    // Every code, read by zbar from the PDF: one per notice page, none on the cover or a slip,
+    // in the 発送リスト's order.
+    let crops = dir.path().join("crops");
+    std::fs::create_dir(&crops).unwrap();
+    let decoded = decoded_corners(&pdf, page, &crops);
+    assert_eq!(decoded, controls);
+
+    // The mail room scans them all: the third page is left out, the fifth scanned twice.
+    let mut input: Vec<&str> = decoded.iter().map(String::as_str).collect();
+    input.remove(2);
+    input.insert(4, &decoded[4]);
+    let scan = json_of(&tsuchi(&["mail", "scan", "--json"], &out, &(input.join("\n") + "\n")));
+    assert_eq!((scan["enclosed"].as_u64(), scan["problems"].as_u64()), (Some(2_499), Some(2)));
+    assert_eq!(scan["remaining"], serde_json::json!([controls[2]]));
+    let scans = scan["scans"].as_array().unwrap();
+    assert_eq!(scans[2]["skipped"], serde_json::json!([controls[2]]));
+    assert_eq!(
+        (scans[4]["outcome"].as_str(), scans[4]["control_no"].as_str()),
+        (Some("twice"), Some(controls[4].as_str()))
+    );
+    let scan = json_of(&tsuchi(&["mail", "scan", "--json"], &out, &format!("{}\n", controls[2])));
+    assert_eq!((scan["enclosed"].as_u64(), scan["problems"].as_u64()), (Some(1), Some(0)));
+    assert_eq!(scan["remaining"], serde_json::json!([]));
+    let reconciliation = || json_of(&tsuchi(&["status", "--batch", &id, "--json"], &out, ""))["reconciliation"].clone();
+    assert_eq!(reconciliation()["enclosed"], 2_500);
+
+    // A page is spoiled: its notice is withdrawn and issued again with new passwords; the new
+    // batch's hand-off withdraws the old ones first.
+    let spoiled = &controls[1_234];
+    let spoil = json_of(&tsuchi(&["spoil", spoiled, "--reason", "封入機で破損", "--json"], &out, ""));
+    let request = spoil["notice"]["request_id"].as_str().unwrap().to_string();
+    let o = batch_of("run", &["--reissue", &request, "--reason", "汚損のため再発行"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let second = json_of(&o);
+    let decrypt = |batch: &serde_json::Value| {
+        let file = Path::new(batch["dir"].as_str().unwrap())
+            .join("handoff")
+            .join(format!("{}.csv.age", batch["batch_id"].as_str().unwrap()));
+        let csv = tool("age", &["-d", "-i", key.to_str().unwrap(), file.to_str().unwrap()]);
+        csv.split("\r\n")
+            .skip(1)
+            .filter(|l| !l.is_empty())
+            .map(|l| l.split(',').map(str::to_string).collect())
+            .collect::<Vec<Vec<String>>>()
+    };
+    let first_rows = decrypt(&run);
+    assert_eq!(first_rows.len(), 2_500);
+    let old = first_rows.iter().find(|r| r[0] == request).unwrap();
+    let new_rows = decrypt(&second);
+    assert_eq!(new_rows.len(), 2, "{new_rows:?}");
+    assert_eq!((new_rows[0][0].as_str(), new_rows[0][1].as_str()), (request.as_str(), "取消"));
+    assert_eq!((new_rows[0][2].as_str(), &new_rows[0][5..7]), (old[2].as_str(), &[String::new(), String::new()][..]));
+    assert_eq!((new_rows[1][0].as_str(), new_rows[1][1].as_str()), (request.as_str(), old[1].as_str()));
+    assert!(new_rows[1][5] != old[5] && !new_rows[1][5].is_empty(), "a new temporary password");
+    let r = reconciliation();
+    assert_eq!((r["spoiled"].as_u64(), r["withdrawn"].as_u64(), r["reissued"].as_u64()), (Some(1), Some(1), Some(1)));
+
+    // 2,498 mailed (the spoiled one's row left as the mail room would, and one more left
+    // blank): not 完了 while one notice is unaccounted for; its return balances the batch.
+    let missing = &controls[2_000];
+    let rows: Vec<common::mailing::Row> = rows_of(&batch, |r| Value::Number(number(r)))
+        .into_iter()
+        .filter(|row| row.control() != spoiled && row.control() != missing)
+        .collect();
+    let sent = write_list(dir.path(), "sent.xlsx", &[("発送リスト", &rows)]);
+    let o = tsuchi(&["mail", "import", sent.to_str().unwrap(), "--json"], &out, "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let r = reconciliation();
+    assert_eq!(
+        (r["mailed"].as_u64(), r["unaccounted"].as_u64(), r["complete"].as_bool()),
+        (Some(2_498), Some(1), Some(false))
+    );
+    assert_eq!(tsuchi(&["purge", &id], &out, "").status.code(), Some(2), "purge needs 完了 (or --force)");
+    let o = tsuchi(&["mail", "returned", missing, "--reason", "宛所不明"], &out, "");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let r = reconciliation();
+    assert_eq!(
+        (r["printed"].as_u64(), r["mailed"].as_u64(), r["returned"].as_u64(), r["withdrawn"].as_u64()),
+        (Some(2_500), Some(2_498), Some(1), Some(1))
+    );
+    assert_eq!((r["unaccounted"].as_u64(), r["complete"].as_bool()), (Some(0), Some(true)));
+}

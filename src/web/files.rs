@@ -21,6 +21,7 @@ type InBatch = fn(&str) -> PathBuf;
 pub const BATCH_FILES: &[(&str, InBatch)] = &[
     ("print", |id| Path::new("print").join(format!("{id}.pdf"))),
     ("mailing-list", |_| Path::new("print").join("発送リスト.xlsx")),
+    ("presort", |_| Path::new("print").join(crate::engine::presort::PRESORT_LIST)),
     ("zip-passwords", |_| Path::new("secrets").join("開封パスワード一覧.pdf")),
 ];
 
@@ -29,6 +30,7 @@ pub fn label(which: &str) -> String {
     match which {
         "print" => msg!("web.files.print"),
         "mailing-list" => msg!("web.files.mailing_list"),
+        "presort" => msg!("web.files.presort"),
         _ => msg!("web.files.zip_passwords"),
     }
 }

@@ -25,6 +25,7 @@ use crate::app::run::RunRequest;
 use crate::engine::batch::Counts;
 use crate::engine::handoff;
 use crate::engine::intake;
+use crate::engine::presort::{Applies, Estimate};
 use crate::ground::i18n;
 use crate::ground::model::{NoticeKind, Rejection};
 use crate::msg;
@@ -239,6 +240,7 @@ fn check_view(name: &str, outcome: &CheckOutcome) -> Value {
         })).collect::<Vec<_>>(),
         "notes": outcome.notes.iter().map(|n| intake::note_line(n, str::to_string, str::to_string)).collect::<Vec<_>>(),
         "refusals": outcome.run_would_refuse,
+        "presort": outcome.presort.as_ref().map(presort_view),
         "can_issue": outcome.counts.issued > 0 && outcome.run_would_refuse.is_empty(),
     })
 }
@@ -292,5 +294,17 @@ fn issued_view(list: &str, issued: &Issued) -> Value {
         "head": issued.head,
         "warnings": report.warnings,
         "sample": report.sample,
+        "presort": report.presort.as_ref().map(presort_view),
+    })
+}
+
+/// The mailed notices against Japan Post's conditions, as the summary says them.
+fn presort_view(estimate: &Estimate) -> Value {
+    let lines: Vec<Value> =
+        estimate.lines().into_iter().map(|(title, verdict)| json!({ "title": title, "verdict": verdict })).collect();
+    let eligible = estimate.discounts.iter().any(|d| matches!(d.applies, Applies::Yes | Applies::Unconfirmed));
+    json!({
+        "envelopes": estimate.envelopes, "bundles": estimate.bundles, "basis": estimate.basis(),
+        "lines": lines, "total": estimate.total(), "eligible": eligible,
     })
 }

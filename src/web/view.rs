@@ -23,6 +23,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("issue_confirm.html.tera", include_str!("../../templates/web/issue_confirm.html.tera")),
     ("issue_progress.html.tera", include_str!("../../templates/web/issue_progress.html.tera")),
     ("issue_done.html.tera", include_str!("../../templates/web/issue_done.html.tera")),
+    ("presort.html.tera", include_str!("../../templates/web/presort.html.tera")),
     ("mail.html.tera", include_str!("../../templates/web/mail.html.tera")),
     ("lookup.html.tera", include_str!("../../templates/web/lookup.html.tera")),
     ("history.html.tera", include_str!("../../templates/web/history.html.tera")),
