@@ -386,8 +386,14 @@ fn a_config_mistake_is_explained_in_english_with_its_line() {
     let parse = |text: &str| -> ConfigError { Config::parse(text, Path::new("設定/tsuchi.toml")).unwrap_err() };
     let cases = [
         ("[notice]\nreading_rows = true\n", "line 2: there is no setting 「reading_rows」"),
-        ("[zip]\n\nencryption = \"none\"\n", "line 3: 「none」 cannot be used (values allowed: aes256, zip_crypto)"),
-        ("[mailroom]\nduplex = \"yes\"\n", "is not written correctly: line 2: "),
+        (
+            "[zip]\n\nencryption = \"none\"\n",
+            "line 3: 「[zip] encryption = none」 cannot be used (values allowed: aes256, zip_crypto)",
+        ),
+        (
+            "[mailroom]\nduplex = \"yes\"\n",
+            "is not written correctly: line 2: [mailroom] duplex takes true or false (found: \"yes\")",
+        ),
         ("[notice]\nissue_date = \"2026/01/10\"\n", "Write the issue date 「2026/01/10」 as YYYY-MM-DD"),
         ("[zip.password_source]\nlogin_reissue = \"login\"\n", "login_reissue cannot be login"),
         ("[layout]\naddress_offset_mm = [40.0, 0.0]\n", "between -30 and 30 mm"),

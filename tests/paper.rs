@@ -138,6 +138,10 @@ fn every_page_kind(config: &Config) -> Vec<Sheet> {
         counts: vec![(NoticeKind::Registration, 1_234), (NoticeKind::LoginReissue, 56)],
         pages: 1_291,
         head: "1290:3f2a 9c4e 0b7d 51aa 2e6f 8c13 d4b9 07e2".into(),
+        bundles: 345,
+        slips: 345,
+        bundle_min: 10,
+        duplex: true,
     };
     let mut cover = renderer.cover(&info).unwrap();
     renderer.stamp(&mut cover, &info.batch_id, "1/1291");

@@ -481,6 +481,9 @@ fn a_2500_notice_batch_is_presorted_scanned_into_its_envelopes_and_balanced() {
         .split('\u{c}')
         .map(|p| p.chars().filter(|c| !c.is_whitespace()).collect())
         .collect();
+    // The cover counts the slips among the pages and says the order is the bundles'.
+    assert!(pages[0].contains("2554ページ（この表紙と区分票53枚を含む）"), "{}", pages[0]);
+    assert!(pages[0].contains("区分郵便物の束の順、53束"), "{}", pages[0]);
     let mut page = 1;
     let mut seq = 0;
     for (label, count) in &bundles {

@@ -8,7 +8,7 @@ use super::summary::{print_already_issued, print_counts, print_intake, print_lay
 use crate::app::run::{RunOutcome, RunRequest};
 use crate::app::{self, Progress, Settings};
 use crate::engine::batch::{BatchReport, Counts};
-use crate::engine::{handoff, presort};
+use crate::engine::{handoff, mailroom};
 use crate::msg;
 
 pub fn run(settings: &Settings, request: &RunRequest, as_json: bool) -> ExitCode {
@@ -111,7 +111,7 @@ fn print_batch(report: &BatchReport, counts: &Counts) {
         )
     );
     if let Some(estimate) = &report.presort {
-        print_presort(estimate, Some(&print.join(presort::PRESORT_LIST)));
+        print_presort(estimate, Some(&print.join(mailroom::PRESORT_LIST)));
     }
     if counts.zip_separate > 0 {
         out!("{}", msg!("cli.summary.secrets", path = Path::new("secrets").join("開封パスワード一覧.pdf").display()));

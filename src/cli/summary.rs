@@ -7,7 +7,7 @@ use super::console::{capitalized, per_kind, print_table, shown, shown_long};
 use crate::engine::batch::Counts;
 use crate::engine::intake::{self, Note, Skipped};
 use crate::engine::plan::AlreadyIssued;
-use crate::engine::presort::{Applies, Estimate};
+use crate::engine::presort::{self, Applies, Estimate};
 use crate::ground::model::{NoticeKind, Rejection};
 use crate::msg;
 
@@ -88,7 +88,7 @@ pub fn print_layout_rejections(rejections: &[Rejection]) {
 /// The mailed notices against Japan Post's conditions: the pre-sort's bundles (and the bundle
 /// list, once written), then each discount with what it would come to, or that none is in reach.
 pub fn print_presort(estimate: &Estimate, list: Option<&Path>) {
-    let (envelopes, bundles) = (estimate.envelopes, estimate.bundles);
+    let (envelopes, bundles) = (presort::count(estimate.envelopes), presort::count(estimate.bundles));
     // Under the batch's files after a run; under the counts in `check` and a dry run.
     let indent = match list {
         Some(list) => {

@@ -378,8 +378,8 @@ pub enum ConfigError {
     Parse { path: PathBuf, line: Option<usize>, detail: String },
     #[error("{}", crate::msg!("config.error.unknown_key", path = .path.display(), at = at_line(Some(*.line)), key = .key, allowed = .allowed))]
     UnknownKey { path: PathBuf, line: usize, key: String, allowed: String },
-    #[error("{}", crate::msg!("config.error.unknown_value", path = .path.display(), at = at_line(Some(*.line)), value = .value, allowed = .allowed))]
-    UnknownValue { path: PathBuf, line: usize, value: String, allowed: String },
+    #[error("{}", crate::msg!("config.error.unknown_value", path = .path.display(), at = at_line(Some(*.line)), value = with_key(.key, .value), allowed = .allowed))]
+    UnknownValue { path: PathBuf, line: usize, key: Option<String>, value: String, allowed: String },
     #[error("{}", crate::msg!("config.error.zip_source", path = .path.display(), key = .key))]
     ZipSource { path: PathBuf, key: &'static str },
     #[error("{}", crate::msg!("config.error.policy", path = .path.display(), which = .which, reason = .reason))]
@@ -394,6 +394,14 @@ pub enum ConfigError {
     /// be printed: the setting is named, not the rows it would be printed on.
     #[error("{}", crate::msg!("config.error.unprintable", path = .path.display(), at = at_line(*.line), key = .key, reason = .reason))]
     Unprintable { path: PathBuf, line: Option<usize>, key: &'static str, reason: String },
+}
+
+/// `[mailroom] registered = yes`, or the value alone when the setting is not known.
+fn with_key(key: &Option<String>, value: &str) -> String {
+    match key {
+        Some(key) => crate::msg!("config.key_value", key, value),
+        None => value.to_string(),
+    }
 }
 
 fn at_line(line: Option<usize>) -> String {
@@ -418,11 +426,68 @@ impl ConfigError {
                 ConfigError::UnknownKey { path, line, key: key.to_string(), allowed: allowed.join(", ") }
             }
             (Some((value, allowed)), Some(line)) if message.starts_with("unknown variant") => {
-                ConfigError::UnknownValue { path, line, value: value.to_string(), allowed: allowed.join(", ") }
+                let key = key_at(text, line).map(|(key, _)| key);
+                ConfigError::UnknownValue { path, line, key, value: value.to_string(), allowed: allowed.join(", ") }
             }
-            _ => ConfigError::Parse { path, line, detail: message.trim_end().to_string() },
+            _ => ConfigError::Parse {
+                path,
+                line,
+                detail: readable(message.trim_end(), line.and_then(|l| key_at(text, l))),
+            },
         }
     }
+}
+
+/// `[section] key` of the setting written on `line` (from 1) of `text`, and what is written
+/// after its `=`, when that line sets one.
+fn key_at(text: &str, line: usize) -> Option<(String, String)> {
+    let lines: Vec<&str> = text.lines().collect();
+    let (key, value) = lines.get(line.checked_sub(1)?)?.split_once('=')?;
+    let value = value.split(" #").next().unwrap_or(value).trim().to_string();
+    let key = key.trim();
+    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+        return None;
+    }
+    let section = lines[..line - 1].iter().rev().map(|l| l.trim()).find(|l| l.starts_with('['));
+    let key = match section {
+        Some(section) => format!("{} {key}", section.split('#').next().unwrap_or(section).trim()),
+        None => key.to_string(),
+    };
+    Some((key, value))
+}
+
+/// serde's 「invalid type: string "abc", expected usize」 as the clerk reads it: the setting,
+/// what it takes, and what is written there; other messages as they are, after the setting.
+fn readable(message: &str, setting: Option<(String, String)>) -> String {
+    let Some((key, written)) = setting else { return message.to_string() };
+    if message.starts_with("wanted string or table") {
+        return crate::msg!("config.wrong_type", key, takes = crate::msg!("config.takes.text"), found = written);
+    }
+    if let Some((found, _)) = message.strip_prefix("invalid value: ").and_then(|rest| rest.split_once(", expected "))
+        && found.starts_with("integer")
+    {
+        return crate::msg!("config.out_of_range", key, found = written);
+    }
+    let found = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.split_once(", expected "));
+    let Some((_, expected)) = found else { return crate::msg!("config.key_detail", key, detail = message) };
+    let expected = expected.trim_end_matches('.');
+    let takes = if ["usize", "u64", "u32", "u16", "u8", "i64", "i32"].contains(&expected) {
+        crate::msg!("config.takes.integer")
+    } else if ["f32", "f64"].contains(&expected) || expected.contains("number") {
+        crate::msg!("config.takes.number")
+    } else if expected.contains("bool") {
+        crate::msg!("config.takes.boolean")
+    } else if expected.contains("string") || expected.contains("variant") {
+        crate::msg!("config.takes.text")
+    } else if expected.contains("sequence") || expected.contains("array") {
+        crate::msg!("config.takes.list")
+    } else {
+        expected.to_string()
+    };
+    crate::msg!("config.wrong_type", key, takes, found = written)
 }
 
 impl Config {
@@ -781,7 +846,25 @@ mod tests {
         }
         let err = parse("[mailroom]\nregistered = \"yes\"\n").unwrap_err();
         assert!(matches!(&err, ConfigError::UnknownValue { value, .. } if value == "yes"), "{err}");
-        assert!(parse("[mailroom]\npostage_yen = -5\n").is_err());
+        assert!(err.to_string().contains("[mailroom] registered = yes"), "{err}");
+        // A value of the wrong kind names the setting, what it takes and what is written.
+        crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || {
+            for (text, says) in [
+                ("[mailroom]\npostage_yen = -5\n", "[mailroom] postage_yen の -5 は使えません"),
+                (
+                    "[mailroom]\nbundle_min = \"abc\"  # 束\n",
+                    "[mailroom] bundle_min には整数（例：10）を書いてください（書かれているもの：\"abc\"）",
+                ),
+                ("[mailroom]\nduplex = \"yes\"\n", "[mailroom] duplex には「true」か「false」を書いてください"),
+                ("[mailroom]\nbundle_slips = true\n", "[mailroom] bundle_slips には\"\" で囲んだ文字"),
+            ] {
+                let err = parse(text).unwrap_err();
+                assert!(
+                    matches!(err, ConfigError::Parse { line: Some(2), .. }) && err.to_string().contains(says),
+                    "{err}"
+                );
+            }
+        });
     }
 
     #[test]

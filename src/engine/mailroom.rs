@@ -11,7 +11,7 @@ use rayon::prelude::*;
 
 use crate::engine::config::{BundleSlips, MailroomSettings};
 use crate::engine::notice::Notice;
-use crate::engine::presort::{self, Sack};
+use crate::engine::presort::{self, Estimate, Sack};
 use crate::engine::render::bundle::{self, BundleWriter, PreparedPage};
 use crate::engine::render::pdf::Meta;
 use crate::engine::render::{CoverInfo, Frame, PdfFonts, RenderError, Renderer, SlipInfo};
@@ -150,11 +150,9 @@ pub fn write_bundle<'a>(
     let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
     // The pre-sort bundles (first notice, district, count) when the bundle has slip pages,
     // and the printed page number (blank backs not counted) of each notice.
-    let groups = if info.slips {
-        presort::runs(presort::sacks(notices.iter().map(|n| &n.request.postal_code), info.bundle_min))
-    } else {
-        Vec::new()
-    };
+    let bundles = presort::runs(presort::sacks(notices.iter().map(|n| &n.request.postal_code), info.bundle_min));
+    let bundle_count = bundles.len();
+    let groups = if info.slips { bundles } else { Vec::new() };
     let printed = 1 + notices.len() + groups.len();
     let slip_before: std::collections::HashMap<usize, usize> =
         groups.iter().enumerate().map(|(g, (first, _, _))| (*first, g)).collect();
@@ -179,6 +177,10 @@ pub fn write_bundle<'a>(
         counts,
         pages: printed * per_sheet,
         head: info.head.clone(),
+        bundles: bundle_count,
+        slips: groups.len(),
+        bundle_min: info.bundle_min,
+        duplex: info.duplex,
     };
     let (width, height) = renderer.page_size_mm();
     let file = crate::ground::fsutil::create_private(path).map_err(|e| fail(&e))?;
@@ -288,4 +290,79 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
     // A document for the mail room: Japanese whatever the console speaks.
     crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, vec![table]))
         .map_err(|e| fail(&e))
+}
+
+/// The pre-sort's bundle list, beside the 発送リスト in `print/`.
+pub const PRESORT_LIST: &str = "区分.xlsx";
+
+/// One bundle of the pre-sort as the bundle list and its slip give it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresortBundle {
+    pub sack: Sack,
+    pub count: usize,
+    /// 連番 and 管理番号 of its first and last envelope.
+    pub first: (usize, String),
+    pub last: (usize, String),
+}
+
+/// The bundles of `pieces` (in the mail room's order), in that order.
+pub fn presort(pieces: &[Piece], bundle_min: usize) -> Vec<PresortBundle> {
+    presort::runs(presort::sacks(pieces.iter().map(|p| &p.request.postal_code), bundle_min))
+        .into_iter()
+        .map(|(first, sack, count)| {
+            let (a, b) = (&pieces[first], &pieces[first + count - 1]);
+            PresortBundle { sack, count, first: (a.seq, a.control_no.clone()), last: (b.seq, b.control_no.clone()) }
+        })
+        .collect()
+}
+
+/// The header of the bundle sheet of 区分.xlsx.
+pub const PRESORT_HEADER: [&str; 8] = [
+    "束",
+    "区分（郵便番号の上5桁・上2桁・雑）",
+    "通数",
+    "最初の連番",
+    "最後の連番",
+    "最初の管理番号",
+    "最後の管理番号",
+    "束の種類",
+];
+
+/// Writes 区分.xlsx: a sheet 「区分」 of the bundles (one slip each: district and count), and a
+/// sheet 「条件」 telling whether the batch meets Japan Post's conditions and what it would save,
+/// in Japanese whatever the console speaks (a document for the mail room, like the 発送リスト).
+pub fn write_presort_list(
+    path: &Path,
+    pieces: &[Piece],
+    settings: &MailroomSettings,
+    estimate: &Estimate,
+) -> Result<(), MailroomError> {
+    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
+    crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || {
+        let bundles = presort(pieces, settings.bundle_min);
+        let rows = bundles.into_iter().enumerate().map(|(i, b)| {
+            vec![
+                Cell::Number((i + 1) as f64),
+                b.sack.label().into(),
+                Cell::Number(b.count as f64),
+                Cell::Number(b.first.0 as f64),
+                Cell::Number(b.last.0 as f64),
+                b.first.1.into(),
+                b.last.1.into(),
+                b.sack.describe(settings.bundle_min).into(),
+            ]
+        });
+        let widths = [6.0, 20.0, 8.0, 12.0, 12.0, 26.0, 26.0, 48.0];
+        let bundles = Table { name: "区分", header: &PRESORT_HEADER, widths: &widths, rows: Box::new(rows) };
+        let terms = estimate.terms().into_iter().map(|(a, b)| vec![Cell::from(a), Cell::from(b)]);
+        const TERMS_HEADER: [&str; 2] = ["項目", "内容"];
+        let conditions = Table {
+            name: "条件",
+            header: &TERMS_HEADER,
+            widths: &[40.0, 110.0],
+            rows: Box::new(terms.collect::<Vec<_>>().into_iter()),
+        };
+        xlsx::save(path, vec![bundles, conditions])
+    })
+    .map_err(|e| fail(&e))
 }

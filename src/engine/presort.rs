@@ -3,15 +3,12 @@
 //! the discount it would earn. The conditions and their sources are in docs/japanpost-presort.md.
 
 use std::collections::HashMap;
-use std::path::Path;
 
 use serde::Serialize;
 
 use crate::engine::config::{MailroomSettings, Registered};
-use crate::engine::mailroom::{MailroomError, Piece};
 use crate::engine::notice::Notice;
 use crate::ground::model::PostalCode;
-use crate::ground::xlsx::{self, Cell, Table};
 
 /// Japan Post's minimum counts posted at once (docs/japanpost-presort.md, with sources):
 /// 区分郵便物 (pre-sorted by 郵便区番号, 3 % and up) …
@@ -22,9 +19,6 @@ pub const BARCODE_MIN: usize = 1_000;
 pub const REGISTERED_BULK_MIN: usize = 300;
 /// 単割300's discount on each registered piece, in yen.
 pub const REGISTERED_BULK_YEN: u64 = 11;
-
-/// The pre-sort's bundle list, beside the 発送リスト in `print/`.
-pub const PRESORT_LIST: &str = "区分.xlsx";
 
 /// The pre-sort district of a 郵便番号: its upper five digits, `NNN-NN`.
 pub fn district(postal: &PostalCode) -> String {
@@ -126,78 +120,6 @@ pub fn runs(sacks: Vec<Sack>) -> Vec<(usize, Sack, usize)> {
     runs
 }
 
-/// One bundle of the pre-sort as the bundle list and its slip give it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PresortBundle {
-    pub sack: Sack,
-    pub count: usize,
-    /// 連番 and 管理番号 of its first and last envelope.
-    pub first: (usize, String),
-    pub last: (usize, String),
-}
-
-/// The bundles of `pieces` (in the mail room's order), in that order.
-pub fn presort(pieces: &[Piece], bundle_min: usize) -> Vec<PresortBundle> {
-    runs(sacks(pieces.iter().map(|p| &p.request.postal_code), bundle_min))
-        .into_iter()
-        .map(|(first, sack, count)| {
-            let (a, b) = (&pieces[first], &pieces[first + count - 1]);
-            PresortBundle { sack, count, first: (a.seq, a.control_no.clone()), last: (b.seq, b.control_no.clone()) }
-        })
-        .collect()
-}
-
-/// The header of the bundle sheet of 区分.xlsx.
-pub const PRESORT_HEADER: [&str; 8] = [
-    "束",
-    "区分（郵便番号の上5桁・上2桁・雑）",
-    "通数",
-    "最初の連番",
-    "最後の連番",
-    "最初の管理番号",
-    "最後の管理番号",
-    "束の種類",
-];
-
-/// Writes 区分.xlsx: a sheet 「区分」 of the bundles (one slip each: district and count), and a
-/// sheet 「条件」 telling whether the batch meets Japan Post's conditions and what it would save,
-/// in Japanese whatever the console speaks (a document for the mail room, like the 発送リスト).
-pub fn write_presort_list(
-    path: &Path,
-    pieces: &[Piece],
-    settings: &MailroomSettings,
-    estimate: &Estimate,
-) -> Result<(), MailroomError> {
-    let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
-    crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || {
-        let bundles = presort(pieces, settings.bundle_min);
-        let rows = bundles.into_iter().enumerate().map(|(i, b)| {
-            vec![
-                Cell::Number((i + 1) as f64),
-                b.sack.label().into(),
-                Cell::Number(b.count as f64),
-                Cell::Number(b.first.0 as f64),
-                Cell::Number(b.last.0 as f64),
-                b.first.1.into(),
-                b.last.1.into(),
-                b.sack.describe(settings.bundle_min).into(),
-            ]
-        });
-        let widths = [6.0, 20.0, 8.0, 12.0, 12.0, 26.0, 26.0, 48.0];
-        let bundles = Table { name: "区分", header: &PRESORT_HEADER, widths: &widths, rows: Box::new(rows) };
-        let terms = estimate.terms().into_iter().map(|(a, b)| vec![Cell::from(a), Cell::from(b)]);
-        const TERMS_HEADER: [&str; 2] = ["項目", "内容"];
-        let conditions = Table {
-            name: "条件",
-            header: &TERMS_HEADER,
-            widths: &[40.0, 110.0],
-            rows: Box::new(terms.collect::<Vec<_>>().into_iter()),
-        };
-        xlsx::save(path, vec![bundles, conditions])
-    })
-    .map_err(|e| fail(&e))
-}
-
 /// Whether a discount applies to the batch as configured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -227,6 +149,9 @@ pub struct Discount {
     pub yen_each: Option<u64>,
     /// What it would save, in yen, when it applies or is unconfirmed; 0 otherwise.
     pub yen: u64,
+    /// Why the settings rule it out (`applies` = `no`): `registered` (書留 excludes the barcode
+    /// discount), `no_barcode` (none printed), `not_registered` (単割300 is for 書留).
+    pub excluded: Option<&'static str>,
 }
 
 /// The batch's mailed envelopes against Japan Post's conditions: bundles, discounts, postage.
@@ -286,8 +211,13 @@ impl Estimate {
             percent: Some(percent),
             yen_each: None,
             yen: if applies == Applies::Short { 0 } else { percent_of(envelopes, percent) },
+            excluded: None,
         });
-        let applies = reached(barcoded, BARCODE_MIN, if registered { Applies::No } else { Applies::Yes });
+        let applies = reached(
+            barcoded,
+            BARCODE_MIN,
+            if registered || !settings.customer_barcode { Applies::No } else { Applies::Yes },
+        );
         discounts.push(Discount {
             name: "barcode",
             pieces: barcoded,
@@ -296,6 +226,11 @@ impl Estimate {
             percent: Some(3),
             yen_each: None,
             yen: if applies == Applies::Yes { percent_of(barcoded, 3) } else { 0 },
+            excluded: match applies {
+                Applies::No if !settings.customer_barcode => Some("no_barcode"),
+                Applies::No => Some("registered"),
+                _ => None,
+            },
         });
         let applies = reached(
             envelopes,
@@ -318,6 +253,7 @@ impl Estimate {
             } else {
                 0
             },
+            excluded: (applies == Applies::No).then_some("not_registered"),
         });
         let sum = |which: Applies| discounts.iter().filter(|d| d.applies == which).map(|d| d.yen).sum();
         Estimate {
@@ -346,8 +282,8 @@ impl Estimate {
     /// it was worked out with, and where the conditions come from.
     pub fn terms(&self) -> Vec<(String, String)> {
         let mut rows = vec![
-            (crate::msg!("presort.envelopes"), self.envelopes.to_string()),
-            (crate::msg!("presort.bundles"), self.bundles.to_string()),
+            (crate::msg!("presort.envelopes"), count(self.envelopes)),
+            (crate::msg!("presort.bundles"), count(self.bundles)),
             (crate::msg!("presort.basis"), self.basis()),
         ];
         rows.extend(self.lines());
@@ -398,9 +334,11 @@ impl Discount {
             Applies::Short => {
                 crate::msg!("presort.short", minimum = count(self.minimum), short = count(self.minimum - self.pieces))
             }
-            Applies::No if self.name == "barcode" && self.pieces == 0 => crate::msg!("presort.excluded.no_barcode"),
-            Applies::No if self.name == "barcode" => crate::msg!("presort.excluded.barcode"),
-            Applies::No => crate::msg!("presort.excluded.registered_bulk"),
+            Applies::No => match self.excluded {
+                Some("no_barcode") => crate::msg!("presort.excluded.no_barcode"),
+                Some("registered") => crate::msg!("presort.excluded.barcode"),
+                _ => crate::msg!("presort.excluded.registered_bulk"),
+            },
         }
     }
 }
@@ -410,7 +348,8 @@ fn yen(n: u64) -> String {
     count(n as usize)
 }
 
-fn count(n: usize) -> String {
+/// 「2,500」: a count with thousands separators, as the mail room's papers write it.
+pub fn count(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -494,7 +433,10 @@ mod tests {
         assert!(few.discounts.iter().all(|d| d.applies == Applies::Short || d.name == "barcode"), "{few:?}");
         assert_eq!((few.yen, few.yen_unconfirmed), (0, 0));
         let unbarcoded = Estimate::new(1_500, 3, 0, &settings(Registered::None, false));
-        assert_eq!(find(&unbarcoded, "barcode").applies, Applies::Short);
+        assert_eq!(find(&unbarcoded, "barcode").applies, Applies::No);
+        assert_eq!(find(&unbarcoded, "barcode").excluded, Some("no_barcode"));
+        assert_eq!(find(&general, "barcode").excluded, Some("registered"));
+        assert_eq!(find(&plain, "registered_bulk").excluded, Some("not_registered"));
         assert_eq!(find(&unbarcoded, "presort").applies, Applies::Short);
         // 10,000 and more: 4 %.
         let big = Estimate::new(10_000, 900, 10_000, &settings(Registered::None, true));

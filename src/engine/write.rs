@@ -18,7 +18,6 @@ use crate::engine::notice::Notice;
 use crate::engine::outcome::{BatchError, BatchReport, Context, IssuedNotice, io_error, planned};
 use crate::engine::pack::{self, policy::ZipKey};
 use crate::engine::plan::Plan;
-use crate::engine::presort;
 use crate::engine::render::bundle::{BundleWriter, prepare};
 use crate::engine::render::{PdfFonts, RenderError, pdf};
 use crate::engine::report;
@@ -302,12 +301,14 @@ fn mail_room(
         mailroom::write_bundle(&print.join(format!("{}.pdf", report.batch_id)), paper, context.renderer, fonts, &info)?;
     debug_assert_eq!(bundle.pages, report.bundle_pages);
     mailroom::write_mailing_list(&print.join("発送リスト.xlsx"), &bundle.pieces)?;
-    let estimate = report.presort.as_ref().expect("a batch with paper notices has its pre-sort estimate");
-    presort::write_presort_list(
-        &print.join(presort::PRESORT_LIST),
+    // A batch with nothing by mail still gets its (empty) lists, with the conditions.
+    let nothing = || crate::engine::presort::Estimate::new(0, 0, 0, &context.config.mailroom);
+    let estimate = report.presort.clone().unwrap_or_else(nothing);
+    mailroom::write_presort_list(
+        &print.join(mailroom::PRESORT_LIST),
         &bundle.pieces,
         &context.config.mailroom,
-        estimate,
+        &estimate,
     )?;
     Ok(())
 }

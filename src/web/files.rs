@@ -21,7 +21,7 @@ type InBatch = fn(&str) -> PathBuf;
 pub const BATCH_FILES: &[(&str, InBatch)] = &[
     ("print", |id| Path::new("print").join(format!("{id}.pdf"))),
     ("mailing-list", |_| Path::new("print").join("発送リスト.xlsx")),
-    ("presort", |_| Path::new("print").join(crate::engine::presort::PRESORT_LIST)),
+    ("presort", |_| Path::new("print").join(crate::engine::mailroom::PRESORT_LIST)),
     ("zip-passwords", |_| Path::new("secrets").join("開封パスワード一覧.pdf")),
 ];
 

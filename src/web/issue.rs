@@ -25,7 +25,7 @@ use crate::app::run::RunRequest;
 use crate::engine::batch::Counts;
 use crate::engine::handoff;
 use crate::engine::intake;
-use crate::engine::presort::{Applies, Estimate};
+use crate::engine::presort::{self, Applies, Estimate};
 use crate::ground::i18n;
 use crate::ground::model::{NoticeKind, Rejection};
 use crate::msg;
@@ -304,7 +304,8 @@ fn presort_view(estimate: &Estimate) -> Value {
         estimate.lines().into_iter().map(|(title, verdict)| json!({ "title": title, "verdict": verdict })).collect();
     let eligible = estimate.discounts.iter().any(|d| matches!(d.applies, Applies::Yes | Applies::Unconfirmed));
     json!({
-        "envelopes": estimate.envelopes, "bundles": estimate.bundles, "basis": estimate.basis(),
+        "envelopes": presort::count(estimate.envelopes), "bundles": presort::count(estimate.bundles),
+        "basis": estimate.basis(),
         "lines": lines, "total": estimate.total(), "eligible": eligible,
     })
 }

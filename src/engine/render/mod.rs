@@ -93,6 +93,12 @@ pub struct CoverInfo {
     pub pages: usize,
     /// The ledger's chain head, `<count>:<hash>` grouped for reading.
     pub head: String,
+    /// Pre-sort bundles, slip pages among the pages, `[mailroom] bundle_min`, and whether a
+    /// blank back follows every page.
+    pub bundles: usize,
+    pub slips: usize,
+    pub bundle_min: usize,
+    pub duplex: bool,
 }
 
 /// What a slip page (区分票) before a pre-sort bundle says.
@@ -211,6 +217,10 @@ impl Renderer {
         c.insert("notices", &info.counts.iter().map(|(_, n)| n).sum::<usize>());
         c.insert("pages", &info.pages);
         c.insert("head", &info.head);
+        c.insert("bundles", &info.bundles);
+        c.insert("slips", &info.slips);
+        c.insert("bundle_min", &info.bundle_min);
+        c.insert("duplex", &info.duplex);
         let doc: template::CoverDocument = self.templates.sheet("cover", &c)?;
         Ok(self.marked(sheets::cover(&doc, &self.templates.geometry)?))
     }
