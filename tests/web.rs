@@ -447,7 +447,18 @@ fn the_month_in_a_browser() {
         rows[1].registered = Value::Blank;
         let filled = mailing::write_list(dir.path(), "発送リスト_記入済み.xlsx", &[("発送リスト", &rows)]);
         let recorded = rows.len() - 2;
-        writeln!(answer, "{}\t{recorded}\t12345\t{}", filled.display(), rows[1].control()).unwrap();
+        // The same list handed back again, the fourth number mistyped the first time.
+        rows[3].registered = Value::Text(mailing::number(900));
+        let corrected = mailing::write_list(dir.path(), "発送リスト_訂正.xlsx", &[("発送リスト", &rows)]);
+        writeln!(
+            answer,
+            "{}\t{recorded}\t12345\t{}\t{}\t{}",
+            filled.display(),
+            rows[1].control(),
+            corrected.display(),
+            mailing::number(900)
+        )
+        .unwrap();
         writeln!(answer, "{}\t{}", rows[2].control(), mailing::number(2)).unwrap();
     }
     browser.stderr.take().unwrap().read_to_string(&mut said).unwrap();
@@ -529,4 +540,65 @@ fn the_mail_page_records_each_scanned_page_and_says_at_once_what_is_wrong() {
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     assert_eq!(status["reconciliation"]["enclosed"].as_u64(), Some(2), "{status}");
     assert_eq!(status["reconciliation"]["complete"].as_bool(), Some(false));
+}
+
+/// The mail room's list uploaded again with a corrected 書留番号: the preview refuses it as it
+/// differs from the ledger and offers to record it as a correction; the clerk reviews that and
+/// confirms, and the ledger keeps both values (`mail.corrected`), as `mail import --correct` does.
+#[test]
+fn the_mail_page_records_a_changed_registered_number_only_as_a_reviewed_correction() {
+    use common::mailing::{Value, number, rows_of, write_list};
+    let dir = tempfile::tempdir().unwrap();
+    let sample = common::sample("requests.xlsx").to_string_lossy().into_owned();
+    assert_eq!(
+        common::tsuchi(&["run", sample.as_str(), "--date", "2026-04-01", "--allow-date"], dir.path()).status.code(),
+        Some(0)
+    );
+    let out = dir.path().join("output");
+    let batch = common::batch_dir(&out);
+    let first = write_list(dir.path(), "first.xlsx", &[("発送リスト", &rows_of(&batch, |r| Value::Number(number(r))))]);
+    let mut rows = rows_of(&batch, |r| Value::Number(number(r)));
+    rows[3].registered = Value::Number(number(900));
+    let second = write_list(dir.path(), "second.xlsx", &[("発送リスト", &rows)]);
+
+    let server = Server::start(dir.path());
+    let cookie = server.session();
+    let csrf = server.csrf(&cookie);
+    let (host, origin) = (server.host(), format!("http://{}", server.host()));
+    let post = |path: &str, kind: &str, body: &[u8]| {
+        let headers = [("Host", host.as_str()), ("Cookie", &cookie), ("Origin", &origin), ("Content-Type", kind)];
+        let page = raw_bytes(server.port, "POST", path, &headers, body);
+        assert_eq!(page.status, 200, "{page:?}");
+        page.body
+    };
+    let upload = |list: &Path| {
+        let boundary = "----tsuchi-test-boundary";
+        let mut body = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"list\"; filename=\"list.xlsx\"\r\n\
+             Content-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&std::fs::read(list).unwrap());
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        post(&format!("/mail/preview?csrf={csrf}"), &format!("multipart/form-data; boundary={boundary}"), &body)
+    };
+    let form = "application/x-www-form-urlencoded";
+    let confirm = format!("csrf={csrf}");
+    let preview = upload(&first);
+    assert!(!preview.contains("preview-corrections"), "nothing to correct yet");
+    post("/mail/import", form, confirm.as_bytes());
+    assert_eq!(common::mailing::event_count(&out, "mail.sent"), 15);
+
+    // The changed number: refused, with the offer to review it as a correction.
+    let preview = upload(&second);
+    assert!(preview.contains("前回") && preview.contains("id=\"preview-corrections\""), "{preview}");
+    assert!(preview.contains("1行は、前回記録した書留番号"), "{preview}");
+    let reviewed = post("/mail/preview/correct", form, confirm.as_bytes());
+    assert!(reviewed.contains(&number(900)) && !reviewed.contains("id=\"preview-corrections\""), "{reviewed}");
+    assert_eq!(common::mailing::event_count(&out, "mail.corrected"), 0, "a preview records nothing");
+    let done = post("/mail/import", form, confirm.as_bytes());
+    assert!(done.contains("id=\"count-recorded\">1<"), "{done}");
+    assert_eq!(common::mailing::event_count(&out, "mail.corrected"), 1);
+    let sent = common::mailing::sent_events(&out);
+    assert_eq!(sent.len(), 15, "the first record is kept");
 }

@@ -30,6 +30,9 @@ pub fn import(place: &Place, list: &std::path::Path, correct: bool, as_json: boo
         super::console::json(&summary);
     } else {
         print_import(list, r);
+        if !correct && r.correctable() > 0 {
+            out!("{}", msg!("cli.mail.correct_hint", count = r.correctable()));
+        }
         out!("{}", msg!("cli.ledger", path = imported.ledger.display()));
     }
     code(r.refused() == 0)

@@ -367,6 +367,11 @@ impl Import {
     pub fn refused(&self) -> usize {
         self.count(|o| matches!(o, Outcome::Refused(_)))
     }
+    /// Rows refused only because they differ from what was recorded: importing them again as
+    /// corrections records them.
+    pub fn correctable(&self) -> usize {
+        self.count(|o| matches!(o, Outcome::Refused(r) if r.correctable))
+    }
 }
 
 /// Reads back the 書留番号 (and 発送日) the mail room filled into a 発送リスト.xlsx, every sheet
@@ -511,14 +516,17 @@ fn read_import(ledger: &Ledger, list: &Path, correct: bool) -> Result<(Import, V
                                 }
                             }
                         }
-                        Some((was, was_on)) => refused(
-                            Field::Registered,
-                            crate::msg!(
-                                "lifecycle.list.changed",
-                                was = shown_sent(was, *was_on),
-                                now = shown_sent(digits, *sent_on)
-                            ),
-                        ),
+                        Some((was, was_on)) => Outcome::Refused(Refusal {
+                            correctable: true,
+                            ..line.refusal(
+                                Field::Registered,
+                                crate::msg!(
+                                    "lifecycle.list.changed",
+                                    was = shown_sent(was, *was_on),
+                                    now = shown_sent(digits, *sent_on)
+                                ),
+                            )
+                        }),
                         None => {
                             chain.push_for(
                                 &life.batch,

@@ -67,24 +67,43 @@ pub async fn preview(State(state): AppState, Extension(visitor): Extension<Visit
             return page_with(&state, &visitor, context).await;
         }
     };
+    previewed(&state, &visitor, upload, false).await
+}
+
+/// The pending list previewed as `correct` says, kept for the clerk's confirmation.
+async fn previewed(state: &Shared, visitor: &Visitor, upload: upload::Upload, correct: bool) -> Response {
+    let mut context = Context::new();
     let (place, path) = (state.place(), upload.path.clone());
-    match blocking(&visitor, move || app::mail::preview(&place, &path, false)).await {
+    match blocking(visitor, move || app::mail::preview(&place, &path, correct)).await {
         Ok(imported) => {
-            let shown = i18n::with_lang(visitor.session.lang, || import_view(&upload.name, &imported.import, false));
+            let shown = i18n::with_lang(visitor.session.lang, || {
+                let mut shown = import_view(&upload.name, &imported.import, false);
+                shown["correct"] = json!(correct);
+                shown
+            });
             context.insert("shown", &shown);
-            *pending(&state) = Some(Pending { upload });
+            *pending(state) = Some(Pending { upload, correct });
         }
         Err(message) => context.insert("error", &message),
     }
-    page_with(&state, &visitor, context).await
+    page_with(state, visitor, context).await
+}
+
+/// POST /mail/preview/correct: the pending list previewed again, the rows that differ from the
+/// ledger as corrections; still nothing recorded.
+pub async fn preview_corrections(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
+    let Some(Pending { upload, .. }) = pending(&state).take() else { return Redirect::to("/mail").into_response() };
+    previewed(&state, &visitor, upload, true).await
 }
 
 /// POST /mail/import: records what the preview showed.
 pub async fn import(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
-    let Some(Pending { upload }) = pending(&state).take() else { return Redirect::to("/mail").into_response() };
+    let Some(Pending { upload, correct }) = pending(&state).take() else {
+        return Redirect::to("/mail").into_response();
+    };
     let mut context = Context::new();
     let (place, path) = (state.place(), upload.path.clone());
-    match blocking(&visitor, move || app::mail::import(&place, &path, false)).await {
+    match blocking(&visitor, move || app::mail::import(&place, &path, correct)).await {
         Ok(imported) => {
             let shown = i18n::with_lang(visitor.session.lang, || import_view(&upload.name, &imported.import, true));
             context.insert("shown", &shown);
@@ -218,6 +237,7 @@ fn import_view(name: &str, import: &Import, done: bool) -> Value {
         "unchanged": import.unchanged(),
         "not_yet": import.not_yet(),
         "refused": import.refused(),
+        "correctable": import.correctable(),
         "rows": rows,
     })
 }

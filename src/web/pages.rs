@@ -34,6 +34,7 @@ pub fn router(state: Arc<Shared>) -> Router {
         .route("/batch/{id}/{which}", get(files::batch_file))
         .route("/mail", get(mail::page))
         .route("/mail/preview", post(mail::preview).layer(DefaultBodyLimit::max(upload::BODY_LIMIT)))
+        .route("/mail/preview/correct", post(mail::preview_corrections))
         .route("/mail/import", post(mail::import))
         .route("/mail/returned", post(mail::returned))
         .route("/mail/scan", post(mail::scan))

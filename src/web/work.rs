@@ -53,4 +53,6 @@ impl Progress for Job {
 /// A filled 発送リスト uploaded and previewed, waiting for the clerk's confirmation.
 pub struct Pending {
     pub(super) upload: Upload,
+    /// The clerk asked to record rows that differ from the ledger as corrections.
+    pub(super) correct: bool,
 }

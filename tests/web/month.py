@@ -152,7 +152,7 @@ def issue(driver):
 def mail_room(driver, batch):
     """The mail room's list, filled by tests/web.rs, previewed, then recorded; a return."""
     print(f"ISSUED {batch}", flush=True)
-    filled, recorded, refused, blank = sys.stdin.readline().rstrip("\n").split("\t")
+    filled, recorded, refused, blank, corrected, number = sys.stdin.readline().rstrip("\n").split("\t")
     nav_to(driver, "mail")
     driver.find_element(By.ID, "list").send_keys(filled)
     click(driver, By.ID, "preview", "#import-result")
@@ -161,6 +161,23 @@ def mail_room(driver, batch):
     refusal = [r.text for r in driver.find_elements(By.CSS_SELECTOR, "#import-rows tr.row-bad")]
     assert len(refusal) == 1 and refused in refusal[0], refusal
     shot(driver, "14-mail-preview-ja")
+    click(driver, By.ID, "record", "#import-result")
+    assert "記録しました" in driver.find_element(By.ID, "import-result").text
+    # The list again, one number corrected: refused as it differs, offered as a correction,
+    # reviewed, then recorded.
+    driver.find_element(By.ID, "list").send_keys(corrected)
+    click(driver, By.ID, "preview", "#import-result")
+    assert driver.find_element(By.ID, "count-recorded").text == "0"
+    offer = driver.find_element(By.ID, "preview-corrections")
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", offer)
+    shot(driver, "15a-mail-correction-offered-ja")
+    click(driver, By.ID, "preview-corrections", "#import-result")
+    assert driver.find_element(By.ID, "count-recorded").text == "1"
+    assert number in driver.find_element(By.ID, "import-rows").text
+    assert not driver.find_elements(By.ID, "preview-corrections")
+    assert "訂正" in driver.find_element(By.ID, "correcting").text
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", driver.find_element(By.ID, "record"))
+    shot(driver, "15b-mail-correction-review-ja")
     click(driver, By.ID, "record", "#import-result")
     assert "記録しました" in driver.find_element(By.ID, "import-result").text
     # A return, by the 管理番号 of an envelope not mailed.

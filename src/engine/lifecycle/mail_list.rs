@@ -91,6 +91,10 @@ pub struct Refusal {
     pub heading: String,
     pub value: String,
     pub reason: String,
+    /// A 書留番号 or 発送日 other than the one recorded: importing again as a correction
+    /// records it.
+    #[serde(skip)]
+    pub correctable: bool,
 }
 
 /// A data row of the list.
@@ -134,7 +138,7 @@ impl Line {
             Field::SentOn => (2, SENT_ON),
         };
         let (column, value) = self.cells[i].clone();
-        Refusal { column, heading: heading.to_string(), value, reason }
+        Refusal { column, heading: heading.to_string(), value, reason, correctable: false }
     }
 }
 
