@@ -233,7 +233,8 @@ fn the_mailing_list_matches_the_bundle() {
             "通知種別",
             "枚数",
             "カスタマバーコード",
-            "書留番号"
+            "書留番号",
+            "区分の束"
         ]
     );
     assert_eq!(rows.len(), 16);
@@ -250,6 +251,8 @@ fn the_mailing_list_matches_the_bundle() {
         assert_eq!(row[7], "1");
         assert!(row[8].contains("CD ") || row[8].starts_with("なし："), "barcode data or a reason: {}", row[8]);
         assert_eq!(row[9], "", "書留番号 is left for the clerk");
+        // The sample's 15 envelopes, in as many districts and regions, are one 雑 bundle.
+        assert_eq!(row[10], "1（雑）");
         let page: Vec<&str> = bundle[i].iter().map(|w| w.4.as_str()).collect();
         assert!(page.contains(&format!("〒{}", row[2]).as_str()), "row {i} and page {} agree", i + 1);
     }

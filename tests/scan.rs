@@ -72,6 +72,8 @@ fn presort_bundles(batch: &Path, bundle_min: usize) -> Vec<(String, usize)> {
         let members = &list[at..at + count];
         assert_eq!((&members[0][1], &members[count - 1][1]), (&bundle[5], &bundle[6]), "{bundle:?}");
         assert_eq!((members[0][0].parse::<usize>().unwrap(), bundle[3].parse::<usize>().unwrap()), (at + 1, at + 1));
+        let number = bundles.len() + 1;
+        assert!(members.iter().all(|row| row[10] == format!("{number}（{label}）")), "{label}: {members:?}");
         let codes: Vec<String> = members.iter().map(digits).collect();
         assert!(codes.windows(2).all(|w| w[0] <= w[1]), "{label}: {codes:?}");
         match label.len() {

@@ -48,6 +48,8 @@ pub struct Piece<'a> {
     pub first_page: usize,
     /// The customer barcode's data and check digit, or why there is none.
     pub barcode: String,
+    /// Its pre-sort bundle: number (from 1) and label (`100-00`, `10`, 雑).
+    pub bundle: (usize, String),
 }
 
 /// What the mailing list says of a notice's customer barcode (in Japanese, as the whole list
@@ -152,6 +154,12 @@ pub fn write_bundle<'a>(
     // and the printed page number (blank backs not counted) of each notice.
     let bundles = presort::runs(presort::sacks(notices.iter().map(|n| &n.request.postal_code), info.bundle_min));
     let bundle_count = bundles.len();
+    // The bundle of each notice, in order: number (from 1) and label.
+    let bundle_of: Vec<(usize, String)> = bundles
+        .iter()
+        .enumerate()
+        .flat_map(|(b, (_, sack, count))| std::iter::repeat_n((b + 1, sack.label()), *count))
+        .collect();
     let groups = if info.slips { bundles } else { Vec::new() };
     let printed = 1 + notices.len() + groups.len();
     let slip_before: std::collections::HashMap<usize, usize> =
@@ -242,6 +250,7 @@ pub fn write_bundle<'a>(
                 pages: 1,
                 first_page: writer.page_count() + 1,
                 barcode: barcode_note(notice, info.customer_barcode),
+                bundle: bundle_of[seq - 1].clone(),
             });
             writer.prepared(page?).map_err(|e| fail(&e))?;
             if info.duplex {
@@ -263,11 +272,23 @@ pub fn write_bundle<'a>(
 }
 
 /// The header of 発送リスト.xlsx.
-pub const MAILING_LIST_HEADER: [&str; 10] =
-    ["連番", "管理番号", "郵便番号", "住所", "事業所名", "宛名", "通知種別", "枚数", "カスタマバーコード", "書留番号"];
+pub const MAILING_LIST_HEADER: [&str; 11] = [
+    "連番",
+    "管理番号",
+    "郵便番号",
+    "住所",
+    "事業所名",
+    "宛名",
+    "通知種別",
+    "枚数",
+    "カスタマバーコード",
+    "書留番号",
+    "区分の束",
+];
 
 /// Writes 発送リスト.xlsx: one row per envelope in bundle order, an empty 書留番号 column for
-/// the clerk, frozen header, autofilter, widths that fit Japanese text.
+/// the clerk, then the envelope's pre-sort bundle; frozen header, autofilter, widths that fit
+/// Japanese text.
 pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomError> {
     let fail = |e: &dyn std::fmt::Display| MailroomError::Write { path: path.to_path_buf(), detail: e.to_string() };
     let rows = pieces.iter().map(|p| {
@@ -283,9 +304,10 @@ pub fn write_mailing_list(path: &Path, pieces: &[Piece]) -> Result<(), MailroomE
             Cell::Number(p.pages as f64),
             p.barcode.as_str().into(),
             "".into(),
+            format!("{}（{}）", p.bundle.0, p.bundle.1).into(),
         ]
     });
-    let widths = [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0];
+    let widths = [6.0, 24.0, 10.0, 48.0, 44.0, 24.0, 16.0, 6.0, 40.0, 18.0, 14.0];
     let table = Table { name: "発送リスト", header: &MAILING_LIST_HEADER, widths: &widths, rows: Box::new(rows) };
     // A document for the mail room: Japanese whatever the console speaks.
     crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || xlsx::save(path, vec![table]))
