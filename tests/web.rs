@@ -384,12 +384,44 @@ fn nothing_listens_beyond_loopback() {
     }
 }
 
+/// A second start while the page runs (a browser closed by mistake, a second double-click)
+/// opens the running page again with a fresh one-time URL; without the running page's private
+/// file (another account cannot read it) it is told who holds the page.
 #[test]
-fn a_second_server_on_the_same_ledger_is_told_who_holds_it() {
+fn a_second_start_opens_the_running_page_again_and_a_stranger_is_told_who_holds_it() {
     let dir = tempfile::tempdir().unwrap();
     let first = Server::start(dir.path());
-    let second =
-        common::command().args(["serve", "--no-open", "--port", "0"]).current_dir(dir.path()).output().unwrap();
+    let start_again =
+        || common::command().args(["serve", "--no-open", "--port", "0"]).current_dir(dir.path()).output().unwrap();
+    // Before the first URL is used, the second start gets that same URL.
+    let again = start_again();
+    assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
+    assert_eq!(common::text(&again.stdout).trim(), first.url);
+    let cookie = first.session();
+    // Used: the second start gets a new URL, good once, for a session of its own.
+    let again = start_again();
+    assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
+    let url = common::text(&again.stdout).trim().to_string();
+    assert!(url.starts_with(&format!("http://127.0.0.1:{}/?token=", first.port)) && url != first.url, "{url}");
+    assert!(common::text(&again.stderr).contains("開き直しました"), "{}", common::text(&again.stderr));
+    let path = &url[url.find("/?").unwrap()..];
+    let opened = first.get(path, &[]);
+    assert_eq!(opened.status, 303, "{opened:?}");
+    let second_cookie = opened.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    assert_ne!(second_cookie, cookie);
+    assert_eq!(first.get("/issue", &[("Cookie", &second_cookie)]).status, 200);
+    assert_eq!(first.get("/issue", &[("Cookie", &cookie)]).status, 200, "the first session goes on");
+    assert_eq!(first.get(path, &[]).status, 403, "the reopening URL works once");
+    assert_eq!(first.get(&format!("/?token={}", first.token()), &[]).status, 403);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let file = dir.path().join("output").join(".tsuchi-serve.open");
+        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        // What another account sees: no file it can read.
+        std::fs::remove_file(&file).unwrap();
+    }
+    let second = start_again();
     assert_eq!(second.status.code(), Some(2));
     let said = common::text(&second.stderr);
     assert!(said.contains("tsuchi serve"), "{said}");

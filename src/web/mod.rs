@@ -12,6 +12,7 @@ mod mail;
 mod pages;
 mod purge;
 mod records;
+mod reopen;
 mod session;
 mod settings;
 mod token;
@@ -67,8 +68,18 @@ pub fn serve(options: ServeOptions) -> Result<(), WebError> {
 
 async fn run(options: ServeOptions) -> Result<(), WebError> {
     let settings = session::Settings::resolve(options.config.clone(), options.out.clone())?;
-    // One server per ledger: a second one is told who holds this one.
-    let held = crate::engine::audit::lock::Held::take(&settings.root, crate::engine::audit::lock::SERVE)?;
+    // One server per ledger: a second start by the same account opens the running one's page;
+    // anyone else is told who holds it.
+    use crate::engine::audit::lock::{Held, LockError, SERVE};
+    let held = match Held::take(&settings.root, SERVE) {
+        Ok(held) => held,
+        Err(LockError::Served { holder, .. }) if reopen::read(&settings.root).is_some() => {
+            let url = reopen::read(&settings.root).unwrap_or_default();
+            opened_again(&url, &holder, &options);
+            return Ok(());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let requested = options.port.unwrap_or(0);
     let v4 = bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), requested)).await?;
     let port = v4.local_addr().map_err(WebError::Runtime)?.port();
@@ -80,7 +91,8 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     if let Some(list) = &options.list {
         issue::check_at_start(&state, list).await;
     }
-    let url = format!("http://127.0.0.1:{port}/?token={}", state.opening_token());
+    let url = reopen::url(port, &state.opening_token());
+    state.publish_opening(&state.opening_token());
     {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
@@ -121,8 +133,27 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     // the process ends; the uploads go with the server.
     state.wait_for_jobs().await;
     state.remove_uploads();
+    reopen::withdraw(&state.settings.root);
     drop(held);
     Ok(())
+}
+
+/// The page already runs for this output root: its next opening URL on stdout (the one line a
+/// start prints), the browser opened on it, and a word of it on stderr.
+fn opened_again(url: &str, holder: &str, options: &ServeOptions) {
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{url}");
+        let _ = stdout.flush();
+    }
+    log(&msg!("web.log.opened_again", holder));
+    if options.list.is_some() {
+        log(&msg!("web.log.opened_again_list"));
+    }
+    if options.open_browser && open::that_detached(url).is_err() {
+        log(&msg!("web.log.no_browser"));
+    }
 }
 
 async fn bind(address: SocketAddr) -> Result<tokio::net::TcpListener, WebError> {

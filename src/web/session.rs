@@ -102,6 +102,14 @@ impl State {
         self.opening.lock().unwrap_or_else(|e| e.into_inner()).clone().unwrap_or_default()
     }
 
+    /// Keeps the opening URL of `token` where a second start of the page finds it
+    /// (web::reopen); a file that cannot be written costs only that.
+    pub fn publish_opening(&self, token: &str) {
+        if super::reopen::publish(&self.settings.root, &super::reopen::url(self.port, token)).is_err() {
+            super::log(&crate::msg!("web.log.no_reopen", root = self.settings.root.display()));
+        }
+    }
+
     /// Exchanges the opening token for a new session: the session's id, or `None` when `token`
     /// is not the opening token or it was used already.
     pub fn open_session(&self, token: &str) -> Option<String> {
@@ -110,7 +118,12 @@ impl State {
         if !good {
             return None;
         }
-        *opening = None;
+        // The next opening URL, for the page opened again (web::reopen); none if it cannot be
+        // kept.
+        *opening = random_hex().ok();
+        if let Some(next) = opening.as_deref() {
+            self.publish_opening(next);
+        }
         let id = random_hex().ok()?;
         let csrf = random_hex().ok()?;
         self.sessions
@@ -185,8 +198,8 @@ mod tests {
 
     #[test]
     fn the_opening_token_opens_one_session_once() {
-        let dir = std::env::temp_dir();
-        let settings = Settings { place: Place::default(), config_path: None, root: dir };
+        let dir = tempfile::tempdir().unwrap();
+        let settings = Settings { place: Place::default(), config_path: None, root: dir.path().to_path_buf() };
         let state = State::new(1, Lang::Ja, settings).unwrap();
         let token = state.opening_token();
         assert_eq!(token.len(), 64);
@@ -195,6 +208,12 @@ mod tests {
         assert!(state.session(&id).is_some());
         assert!(state.open_session(&token).is_none(), "a token is good once");
         assert!(state.session(&token).is_none());
+        // The next one opens a second session (the page opened again), once.
+        let next = state.opening_token();
+        assert_ne!(next, token);
+        let again = state.open_session(&next).unwrap();
+        assert!(again != id && state.session(&again).is_some() && state.session(&id).is_some());
+        assert!(state.open_session(&next).is_none());
         state.remove_uploads();
     }
 }
