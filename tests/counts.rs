@@ -47,12 +47,7 @@ struct Setup {
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("key.txt");
-    tool("age-keygen", &["-o", key.to_str().unwrap()]);
-    let recipient = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
+    let recipient = common::age_identity(&key);
     let config = dir.path().join("tsuchi.toml");
     std::fs::write(&config, format!("{}\n[handoff]\nrecipients = [\"{recipient}\"]\n", common::TEST_ISSUER)).unwrap();
     let home = dir.path().join("home");

@@ -38,12 +38,7 @@ fn setup(with_recipient: bool) -> Setup {
     let list = dir.path().join("requests.csv");
     std::fs::write(&list, format!("{HEADER}{LIST}")).unwrap();
     let key = dir.path().join("key.txt");
-    tool("age-keygen", &["-o", key.to_str().unwrap()]);
-    let recipient = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
+    let recipient = common::age_identity(&key);
     let config = dir.path().join("tsuchi.toml");
     let recipients = if with_recipient { format!("\"{recipient}\"") } else { String::new() };
     let settings = common::test_config_without_handoff();
@@ -280,12 +275,7 @@ fn debian_age_decrypts_every_chunk_shape_for_every_recipient() {
     let keys: Vec<(String, tsuchi::engine::age::Recipient)> = (0..2)
         .map(|i| {
             let key = dir.path().join(format!("key{i}.txt"));
-            tool("age-keygen", &["-o", key.to_str().unwrap()]);
-            let public = std::fs::read_to_string(&key)
-                .unwrap()
-                .lines()
-                .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-                .unwrap();
+            let public = common::age_identity(&key);
             (key.to_str().unwrap().to_string(), public.parse().unwrap())
         })
         .collect();

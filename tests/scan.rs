@@ -428,12 +428,7 @@ fn a_2500_notice_batch_is_presorted_scanned_into_its_envelopes_and_balanced() {
     let list = dir.path().join("requests.csv");
     assert_eq!(mail_room_list(&list), 2_500);
     let key = dir.path().join("key.txt");
-    tool("age-keygen", &["-o", key.to_str().unwrap()]);
-    let recipient = std::fs::read_to_string(&key)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
-        .unwrap();
+    let recipient = common::age_identity(&key);
     let config = dir.path().join("tsuchi.toml");
     let settings = common::test_config_without_handoff();
     std::fs::write(&config, format!("{settings}\n[handoff]\nrecipients = [\"{recipient}\"]\n")).unwrap();

@@ -168,6 +168,16 @@ pub fn xlsx_rows(path: &Path) -> Vec<Vec<String>> {
     rows
 }
 
+/// An age identity made by Debian's `age-keygen` at `key`, and its public key (`age1…`).
+pub fn age_identity(key: &Path) -> String {
+    tool("age-keygen", &["-o", key.to_str().unwrap()]);
+    std::fs::read_to_string(key)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("# public key: ").map(str::to_string))
+        .expect("age-keygen writes the public key in a comment")
+}
+
 /// The cells of one sheet of an xlsx: rows of text, the header first.
 pub fn xlsx_sheet(path: &Path, sheet: &str) -> Vec<Vec<String>> {
     let mut book = calamine::open_workbook_auto(path).unwrap();
