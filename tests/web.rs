@@ -17,6 +17,8 @@ struct Server {
     url: String,
     port: u16,
     dir: PathBuf,
+    /// Its `TSUCHI_HOME`: the user's folders (where it keeps the URL to open its page again).
+    home: PathBuf,
 }
 
 impl Server {
@@ -34,7 +36,12 @@ impl Server {
     /// `tsuchi <args>` that starts the page. A browser it opens is `true` (xdg-open runs
     /// `$BROWSER`): nothing pops up on the test machine.
     fn start_as(dir: &Path, args: &[&str]) -> Server {
-        let mut child = common::command()
+        let mut command = common::command();
+        let home = command
+            .get_envs()
+            .find_map(|(k, v)| (k == "TSUCHI_HOME").then(|| PathBuf::from(v.unwrap())))
+            .expect("common::command() gives each run a home");
+        let mut child = command
             .args(args)
             .env("BROWSER", "true")
             .current_dir(dir)
@@ -47,7 +54,7 @@ impl Server {
         let url = line.trim().to_string();
         assert!(url.starts_with("http://127.0.0.1:") && url.contains("/?token="), "{url:?}");
         let port = url["http://127.0.0.1:".len()..].split('/').next().unwrap().parse().unwrap();
-        Server { child, url, port, dir: dir.to_path_buf() }
+        Server { child, url, port, dir: dir.to_path_buf(), home }
     }
 
     fn token(&self) -> &str {
@@ -391,8 +398,12 @@ fn nothing_listens_beyond_loopback() {
 fn a_second_start_opens_the_running_page_again_and_a_stranger_is_told_who_holds_it() {
     let dir = tempfile::tempdir().unwrap();
     let first = Server::start(dir.path());
-    let start_again =
-        || common::command().args(["serve", "--no-open", "--port", "0"]).current_dir(dir.path()).output().unwrap();
+    // The same user again: the same home.
+    let start_again = || {
+        let mut command = common::command();
+        command.env("TSUCHI_HOME", &first.home).args(["serve", "--no-open", "--port", "0"]);
+        command.current_dir(dir.path()).output().unwrap()
+    };
     // Before the first URL is used, the second start gets that same URL.
     let again = start_again();
     assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
@@ -403,7 +414,7 @@ fn a_second_start_opens_the_running_page_again_and_a_stranger_is_told_who_holds_
     assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
     let url = common::text(&again.stdout).trim().to_string();
     assert!(url.starts_with(&format!("http://127.0.0.1:{}/?token=", first.port)) && url != first.url, "{url}");
-    assert!(common::text(&again.stderr).contains("開き直しました"), "{}", common::text(&again.stderr));
+    assert!(common::text(&again.stderr).contains("すでに開いています"), "{}", common::text(&again.stderr));
     let path = &url[url.find("/?").unwrap()..];
     let opened = first.get(path, &[]);
     assert_eq!(opened.status, 303, "{opened:?}");
@@ -413,15 +424,9 @@ fn a_second_start_opens_the_running_page_again_and_a_stranger_is_told_who_holds_
     assert_eq!(first.get("/issue", &[("Cookie", &cookie)]).status, 200, "the first session goes on");
     assert_eq!(first.get(path, &[]).status, 403, "the reopening URL works once");
     assert_eq!(first.get(&format!("/?token={}", first.token()), &[]).status, 403);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let file = dir.path().join("output").join(".tsuchi-serve.open");
-        assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
-        // What another account sees: no file it can read.
-        std::fs::remove_file(&file).unwrap();
-    }
-    let second = start_again();
+    // Another account (another home) keeps no such file: it is told who holds the page.
+    let second =
+        common::command().args(["serve", "--no-open", "--port", "0"]).current_dir(dir.path()).output().unwrap();
     assert_eq!(second.status.code(), Some(2));
     let said = common::text(&second.stderr);
     assert!(said.contains("tsuchi serve"), "{said}");
@@ -615,20 +620,32 @@ fn the_mail_page_records_a_changed_registered_number_only_as_a_reviewed_correcti
         post(&format!("/mail/preview?csrf={csrf}"), &format!("multipart/form-data; boundary={boundary}"), &body)
     };
     let form = "application/x-www-form-urlencoded";
-    let confirm = format!("csrf={csrf}");
+    // What the page's forms send: the anti-CSRF token and the id of the preview shown.
+    let confirm = |page: &str| {
+        let at = page.find("name=\"preview\" value=\"").expect("the preview's id") + "name=\"preview\" value=\"".len();
+        format!("csrf={csrf}&preview={}", &page[at..at + 64])
+    };
     let preview = upload(&first);
     assert!(!preview.contains("preview-corrections"), "nothing to correct yet");
-    post("/mail/import", form, confirm.as_bytes());
+    // A confirmation naming another preview records nothing.
+    let stale = post("/mail/import", form, format!("csrf={csrf}&preview={}", "0".repeat(64)).as_bytes());
+    assert!(stale.contains("もう待っていません"), "{stale}");
+    assert_eq!(common::mailing::event_count(&out, "mail.sent"), 0);
+    post("/mail/import", form, confirm(&preview).as_bytes());
     assert_eq!(common::mailing::event_count(&out, "mail.sent"), 15);
 
     // The changed number: refused, with the offer to review it as a correction.
     let preview = upload(&second);
     assert!(preview.contains("前回") && preview.contains("id=\"preview-corrections\""), "{preview}");
     assert!(preview.contains("1行は、前回記録した書留番号"), "{preview}");
-    let reviewed = post("/mail/preview/correct", form, confirm.as_bytes());
+    let reviewed = post("/mail/preview/correct", form, confirm(&preview).as_bytes());
     assert!(reviewed.contains(&number(900)) && !reviewed.contains("id=\"preview-corrections\""), "{reviewed}");
     assert_eq!(common::mailing::event_count(&out, "mail.corrected"), 0, "a preview records nothing");
-    let done = post("/mail/import", form, confirm.as_bytes());
+    assert!(
+        post("/mail/import", form, confirm(&preview).as_bytes()).contains("もう待っていません"),
+        "the first preview is gone"
+    );
+    let done = post("/mail/import", form, confirm(&reviewed).as_bytes());
     assert!(done.contains("id=\"count-recorded\">1<"), "{done}");
     assert_eq!(common::mailing::event_count(&out, "mail.corrected"), 1);
     let sent = common::mailing::sent_events(&out);

@@ -427,33 +427,68 @@ impl ConfigError {
             }
             (Some((value, allowed)), Some(line)) if message.starts_with("unknown variant") => {
                 let key = key_at(text, line).map(|(key, _)| key);
-                ConfigError::UnknownValue { path, line, key, value: value.to_string(), allowed: allowed.join(", ") }
+                let value = shown_setting(value);
+                ConfigError::UnknownValue { path, line, key, value, allowed: allowed.join(", ") }
             }
             _ => ConfigError::Parse {
                 path,
                 line,
-                detail: readable(message.trim_end(), line.and_then(|l| key_at(text, l))),
+                detail: hide_secret_keys(&readable(message.trim_end(), line.and_then(|l| key_at(text, l)))),
             },
         }
     }
 }
 
 /// `[section] key` of the setting written on `line` (from 1) of `text`, and what is written
-/// after its `=`, when that line sets one.
+/// after its `=`, when that line sets one. Only a plain `key = value` line under a plain
+/// `[section]` is named; anything else (an inline table, a value over several lines) is left to
+/// the parser's own words.
 fn key_at(text: &str, line: usize) -> Option<(String, String)> {
-    let lines: Vec<&str> = text.lines().collect();
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_start_matches('\u{feff}')).collect();
     let (key, value) = lines.get(line.checked_sub(1)?)?.split_once('=')?;
-    let value = value.split(" #").next().unwrap_or(value).trim().to_string();
     let key = key.trim();
-    if key.is_empty() || key.starts_with('#') || key.starts_with('[') {
+    let bare = |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+    let value = value.trim();
+    if !bare(key) || value.starts_with('{') || value.starts_with("\"\"\"") || value.starts_with("'''") {
         return None;
     }
-    let section = lines[..line - 1].iter().rev().map(|l| l.trim()).find(|l| l.starts_with('['));
-    let key = match section {
-        Some(section) => format!("{} {key}", section.split('#').next().unwrap_or(section).trim()),
-        None => key.to_string(),
+    // The value as written: a quoted string to its closing quote, else up to a comment.
+    let value = match value.strip_prefix('"').and_then(|rest| rest.find('"')) {
+        Some(end) => &value[..end + 2],
+        None => value.split('#').next().unwrap_or(value).trim(),
     };
-    Some((key, value))
+    let section = lines[..line - 1].iter().rev().map(|l| l.trim()).find(|l| l.starts_with('['))?;
+    let section = section.split('#').next().unwrap_or(section).trim();
+    let plain = section.strip_prefix('[').and_then(|s| s.strip_suffix(']')).is_some_and(bare);
+    plain.then(|| (format!("{section} {key}"), shown_setting(value)))
+}
+
+/// What the settings file says, as an error may quote it: an age secret key is never shown
+/// (a key pasted where the public key goes), and a long value is cut.
+fn shown_setting(text: &str) -> String {
+    const LONGEST: usize = 60;
+    let text = hide_secret_keys(text);
+    match text.char_indices().nth(LONGEST) {
+        Some((at, _)) => format!("{}…", &text[..at]),
+        None => text,
+    }
+}
+
+/// `text` with every age secret key (`AGE-SECRET-KEY-1…`, any case) replaced by a notice.
+fn hide_secret_keys(text: &str) -> String {
+    const PREFIX: &str = "age-secret-key-";
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::new();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find(PREFIX) {
+        let start = at + found;
+        out.push_str(&text[at..start]);
+        out.push_str(&crate::msg!("config.secret_hidden"));
+        let rest = &text[start + PREFIX.len()..];
+        at = start + PREFIX.len() + rest.find(|c: char| !c.is_ascii_alphanumeric()).unwrap_or(rest.len());
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 /// serde's 「invalid type: string "abc", expected usize」 as the clerk reads it: the setting,
@@ -864,6 +899,31 @@ mod tests {
                     "{err}"
                 );
             }
+        });
+    }
+
+    #[test]
+    fn a_secret_key_written_by_mistake_is_never_quoted_and_odd_lines_are_not_misnamed() {
+        let key = "AGE-SECRET-KEY-1Q7QDXY7ZK3P6H9V2M8W4R5T0N6C3J2L9S8D7F6G5H4J3K2L1Q0QSZ8KX";
+        for text in [
+            format!("[handoff]\nrecipients = \"{key}\"\n"),
+            format!("[handoff]\nrecipients = [5, \"{key}\"]\n"),
+            format!("[handoff]\nrecipients = {{ key = \"{key}\" }}\n"),
+            format!("[handoff]\nmode = \"{}\"\n", key.to_lowercase()),
+        ] {
+            let message = parse(&text).unwrap_err().to_string();
+            assert!(!message.to_uppercase().contains("Q7QDXY7ZK3P6"), "{message}");
+        }
+        crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || {
+            // Notepad's byte-order mark before the section still names it.
+            let err = parse("\u{feff}[mailroom]\nduplex = \"yes\"\n").unwrap_err().to_string();
+            assert!(err.contains("[mailroom] duplex には"), "{err}");
+            // An inline table: the parser's words, not a wrong name.
+            let err = parse("mailroom = { bundle_min = \"x\" }\n").unwrap_err().to_string();
+            assert!(!err.contains("mailroom には"), "{err}");
+            // A long value is cut.
+            let err = parse(&format!("[mailroom]\nduplex = \"{}\"\n", "y".repeat(500))).unwrap_err().to_string();
+            assert!(err.len() < 400 && err.contains('…'), "{err}");
         });
     }
 

@@ -76,13 +76,16 @@ async fn previewed(state: &Shared, visitor: &Visitor, upload: upload::Upload, co
     let (place, path) = (state.place(), upload.path.clone());
     match blocking(visitor, move || app::mail::preview(&place, &path, correct)).await {
         Ok(imported) => {
+            // The confirmation records this preview, of this session, and nothing else.
+            let Ok(id) = super::token::random_hex() else { return Redirect::to("/mail").into_response() };
             let shown = i18n::with_lang(visitor.session.lang, || {
                 let mut shown = import_view(&upload.name, &imported.import, false);
                 shown["correct"] = json!(correct);
+                shown["preview"] = json!(id);
                 shown
             });
             context.insert("shown", &shown);
-            *pending(state) = Some(Pending { upload, correct });
+            *pending(state) = Some(Pending { upload, correct, session: visitor.id.clone(), id });
         }
         Err(message) => context.insert("error", &message),
     }
@@ -91,15 +94,49 @@ async fn previewed(state: &Shared, visitor: &Visitor, upload: upload::Upload, co
 
 /// POST /mail/preview/correct: the pending list previewed again, the rows that differ from the
 /// ledger as corrections; still nothing recorded.
-pub async fn preview_corrections(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
-    let Some(Pending { upload, .. }) = pending(&state).take() else { return Redirect::to("/mail").into_response() };
+pub async fn preview_corrections(
+    State(state): AppState,
+    Extension(visitor): Extension<Visitor>,
+    Form(form): Form<PreviewForm>,
+) -> Response {
+    let Some(Pending { upload, .. }) = shown_preview(&state, &visitor, &form) else {
+        return stale(&state, &visitor).await;
+    };
     previewed(&state, &visitor, upload, true).await
 }
 
+/// The preview a confirmation names.
+#[derive(Deserialize)]
+pub struct PreviewForm {
+    #[serde(default)]
+    preview: String,
+}
+
+/// The pending list, taken, when `form` names the preview this session was shown last; else
+/// `None` and it stays (another tab or session previewed since: its page shows other rows).
+fn shown_preview(state: &Shared, visitor: &Visitor, form: &PreviewForm) -> Option<Pending> {
+    let mut pending = pending(state);
+    let current = pending.as_ref()?;
+    let same = super::token::same(current.id.as_bytes(), form.preview.as_bytes())
+        && super::token::same(current.session.as_bytes(), visitor.id.as_bytes());
+    if same { pending.take() } else { None }
+}
+
+/// The page with word that the preview confirmed is no longer the one waiting.
+async fn stale(state: &Shared, visitor: &Visitor) -> Response {
+    let mut context = Context::new();
+    context.insert("error", &i18n::with_lang(visitor.session.lang, || msg!("web.mail.stale_preview")));
+    page_with(state, visitor, context).await
+}
+
 /// POST /mail/import: records what the preview showed.
-pub async fn import(State(state): AppState, Extension(visitor): Extension<Visitor>) -> Response {
-    let Some(Pending { upload, correct }) = pending(&state).take() else {
-        return Redirect::to("/mail").into_response();
+pub async fn import(
+    State(state): AppState,
+    Extension(visitor): Extension<Visitor>,
+    Form(form): Form<PreviewForm>,
+) -> Response {
+    let Some(Pending { upload, correct, .. }) = shown_preview(&state, &visitor, &form) else {
+        return stale(&state, &visitor).await;
     };
     let mut context = Context::new();
     let (place, path) = (state.place(), upload.path.clone());

@@ -73,13 +73,18 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     use crate::engine::audit::lock::{Held, LockError, SERVE};
     let held = match Held::take(&settings.root, SERVE) {
         Ok(held) => held,
-        Err(LockError::Served { holder, .. }) if reopen::read(&settings.root).is_some() => {
-            let url = reopen::read(&settings.root).unwrap_or_default();
-            opened_again(&url, &holder, &options);
-            return Ok(());
+        Err(e) => {
+            if let LockError::Served { holder, .. } = &e
+                && let Some(url) = reopen::read(&settings.root)
+            {
+                opened_again(&url, holder, &options);
+                return Ok(());
+            }
+            return Err(e.into());
         }
-        Err(e) => return Err(e.into()),
     };
+    // An earlier server's URL, left by a crash, is never handed out.
+    reopen::withdraw(&settings.root);
     let requested = options.port.unwrap_or(0);
     let v4 = bind(SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), requested)).await?;
     let port = v4.local_addr().map_err(WebError::Runtime)?.port();
@@ -88,11 +93,11 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     let v6 = bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)).await.ok();
 
     let state = Arc::new(session::State::new(port, options.lang, settings).map_err(WebError::Temp)?);
+    state.publish_opening(&state.opening_token());
     if let Some(list) = &options.list {
         issue::check_at_start(&state, list).await;
     }
     let url = reopen::url(port, &state.opening_token());
-    state.publish_opening(&state.opening_token());
     {
         use std::io::Write as _;
         let mut stdout = std::io::stdout().lock();
@@ -109,6 +114,7 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     let shutdown = async move {
         tokio::select! {
             _ = tokio::signal::ctrl_c() => {}
+            _ = terminated() => {}
             _ = stopped.changed() => {}
         }
     };
@@ -138,6 +144,22 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     Ok(())
 }
 
+/// The end of the process asked by the system: SIGTERM on Unix; on Windows the console window
+/// closed (the process then has a few seconds to tidy up). Never, where neither can be heard.
+async fn terminated() {
+    #[cfg(unix)]
+    if let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        term.recv().await;
+        return;
+    }
+    #[cfg(windows)]
+    if let Ok(mut close) = tokio::signal::windows::ctrl_close() {
+        close.recv().await;
+        return;
+    }
+    std::future::pending::<()>().await
+}
+
 /// The page already runs for this output root: its next opening URL on stdout (the one line a
 /// start prints), the browser opened on it, and a word of it on stderr.
 fn opened_again(url: &str, holder: &str, options: &ServeOptions) {
@@ -147,12 +169,16 @@ fn opened_again(url: &str, holder: &str, options: &ServeOptions) {
         let _ = writeln!(stdout, "{url}");
         let _ = stdout.flush();
     }
-    log(&msg!("web.log.opened_again", holder));
+    if options.open_browser {
+        log(&msg!("web.log.opened_again", holder));
+        if open::that_detached(url).is_err() {
+            log(&msg!("web.log.no_browser"));
+        }
+    } else {
+        log(&msg!("web.log.running_already", holder));
+    }
     if options.list.is_some() {
         log(&msg!("web.log.opened_again_list"));
-    }
-    if options.open_browser && open::that_detached(url).is_err() {
-        log(&msg!("web.log.no_browser"));
     }
 }
 

@@ -2,7 +2,6 @@
 //! exchanged for, the private folder uploads land in, and the stop signal. Tokens are 256 bits
 //! from the operating system's CSPRNG, as the secrets are drawn.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
@@ -43,12 +42,17 @@ pub struct Session {
     pub lang: Lang,
 }
 
+/// The most sessions open at once: the page opened again in as many browsers or tabs.
+const SESSIONS: usize = 16;
+
 pub struct State {
     pub port: u16,
     pub settings: Settings,
     default_lang: Lang,
     opening: Mutex<Option<String>>,
-    sessions: Mutex<HashMap<String, Session>>,
+    /// The sessions opened (the first at start, one more each time the page is opened again),
+    /// oldest first; past [`SESSIONS`] the oldest is closed.
+    sessions: Mutex<Vec<(String, Session)>>,
     stop: watch::Sender<bool>,
     /// The private folder uploads are written to, removed when the server stops.
     pub uploads: PathBuf,
@@ -69,7 +73,7 @@ impl State {
             settings,
             default_lang,
             opening: Mutex::new(Some(random_hex()?)),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: Mutex::new(Vec::new()),
             stop: watch::channel(false).0,
             uploads,
             jobs: Mutex::new(Vec::new()),
@@ -106,7 +110,9 @@ impl State {
     /// (web::reopen); a file that cannot be written costs only that.
     pub fn publish_opening(&self, token: &str) {
         if super::reopen::publish(&self.settings.root, &super::reopen::url(self.port, token)).is_err() {
-            super::log(&crate::msg!("web.log.no_reopen", root = self.settings.root.display()));
+            // Never an older URL instead.
+            super::reopen::withdraw(&self.settings.root);
+            super::log(&crate::msg!("web.log.no_reopen"));
         }
     }
 
@@ -126,10 +132,11 @@ impl State {
         }
         let id = random_hex().ok()?;
         let csrf = random_hex().ok()?;
-        self.sessions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id.clone(), Session { csrf, lang: self.default_lang });
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.push((id.clone(), Session { csrf, lang: self.default_lang }));
+        if sessions.len() > SESSIONS {
+            sessions.remove(0);
+        }
         Some(id)
     }
 
@@ -140,7 +147,8 @@ impl State {
     }
 
     pub fn set_lang(&self, id: &str, lang: Lang) {
-        if let Some(session) = self.sessions.lock().unwrap_or_else(|e| e.into_inner()).get_mut(id) {
+        let mut sessions = self.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, session)) = sessions.iter_mut().find(|(known, _)| same(known.as_bytes(), id.as_bytes())) {
             session.lang = lang;
         }
     }
@@ -214,6 +222,10 @@ mod tests {
         let again = state.open_session(&next).unwrap();
         assert!(again != id && state.session(&again).is_some() && state.session(&id).is_some());
         assert!(state.open_session(&next).is_none());
+        // Opened again and again: the oldest sessions close, the newest stay.
+        let ids: Vec<String> = (0..SESSIONS).map(|_| state.open_session(&state.opening_token()).unwrap()).collect();
+        assert!(state.session(&id).is_none() && state.session(&again).is_none());
+        assert!(ids.iter().all(|i| state.session(i).is_some()));
         state.remove_uploads();
     }
 }

@@ -55,4 +55,7 @@ pub struct Pending {
     pub(super) upload: Upload,
     /// The clerk asked to record rows that differ from the ledger as corrections.
     pub(super) correct: bool,
+    /// The session shown the preview, and the preview's own id (its page's forms carry it).
+    pub(super) session: String,
+    pub(super) id: String,
 }
