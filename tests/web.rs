@@ -651,3 +651,39 @@ fn the_mail_page_records_a_changed_registered_number_only_as_a_reviewed_correcti
     let sent = common::mailing::sent_events(&out);
     assert_eq!(sent.len(), 15, "the first record is kept");
 }
+
+/// 設定 moves the output root while the page runs: the page's serve lock (and its reopening
+/// URL) moves with it, so one server still shows each ledger, and the old folder is free.
+#[test]
+fn when_the_settings_move_the_output_root_the_page_holds_the_new_one() {
+    use tsuchi::engine::audit::lock::{Held, LockError, SERVE};
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path());
+    let cookie = server.session();
+    let csrf = server.csrf(&cookie);
+    let (host, origin) = (server.host(), format!("http://{}", server.host()));
+    assert!(matches!(Held::take(&dir.path().join("output"), SERVE), Err(LockError::Served { .. })));
+    let form = format!(
+        "csrf={csrf}&name=%E8%A9%A6%E9%A8%93%E7%9C%8C%E5%9B%BD%E6%B0%91%E5%81%A5%E5%BA%B7%E4%BF%9D%E9%99%BA%E5%9B%A3%E4%BD%93%E9%80%A3%E5%90%88%E4%BC%9A\
+         &helpdesk=011-222-3333&recipients=&output_root=moved&date_style=padded&temp_length=16&cert_length=12\
+         &offset_x=0&offset_y=0"
+    );
+    let headers = [
+        ("Host", host.as_str()),
+        ("Cookie", cookie.as_str()),
+        ("Origin", origin.as_str()),
+        ("Content-Type", "application/x-www-form-urlencoded"),
+    ];
+    let saved = server.post("/settings", &headers, &form);
+    assert_eq!(saved.status, 200, "{saved:?}");
+    assert!(saved.body.contains("id=\"saved\"") || saved.body.contains("保存しました"), "{}", saved.body);
+    assert!(!saved.body.contains("class=\"error\""), "{}", saved.body);
+    assert!(matches!(Held::take(&dir.path().join("moved"), SERVE), Err(LockError::Served { .. })));
+    assert!(Held::take(&dir.path().join("output"), SERVE).is_ok(), "the old folder is free");
+    // A second start by the same user now opens the page of the new folder.
+    let mut command = common::command();
+    command.env("TSUCHI_HOME", &server.home).args(["serve", "--no-open", "--port", "0"]);
+    let again = command.current_dir(dir.path()).output().unwrap();
+    assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
+    assert!(common::text(&again.stdout).starts_with(&format!("http://127.0.0.1:{}/?token=", server.port)));
+}

@@ -92,7 +92,7 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     // when it does not.
     let v6 = bind(SocketAddr::new(IpAddr::V6(Ipv6Addr::LOCALHOST), port)).await.ok();
 
-    let state = Arc::new(session::State::new(port, options.lang, settings).map_err(WebError::Temp)?);
+    let state = Arc::new(session::State::new(port, options.lang, settings, held).map_err(WebError::Temp)?);
     state.publish_opening(&state.opening_token());
     if let Some(list) = &options.list {
         issue::check_at_start(&state, list).await;
@@ -139,8 +139,7 @@ async fn run(options: ServeOptions) -> Result<(), WebError> {
     // the process ends; the uploads go with the server.
     state.wait_for_jobs().await;
     state.remove_uploads();
-    reopen::withdraw(&state.settings.root);
-    drop(held);
+    state.release();
     Ok(())
 }
 

@@ -45,6 +45,12 @@ pub struct Session {
 /// The most sessions open at once: the page opened again in as many browsers or tabs.
 const SESSIONS: usize = 16;
 
+/// The output root this server shows, with its serve lock (and there its reopening URL).
+struct Serving {
+    root: PathBuf,
+    _held: crate::engine::audit::lock::Held,
+}
+
 pub struct State {
     pub port: u16,
     pub settings: Settings,
@@ -53,6 +59,8 @@ pub struct State {
     /// The sessions opened (the first at start, one more each time the page is opened again),
     /// oldest first; past [`SESSIONS`] the oldest is closed.
     sessions: Mutex<Vec<(String, Session)>>,
+    /// Follows the settings: when 設定 moves the output root, the lock moves with it.
+    serving: Mutex<Option<Serving>>,
     stop: watch::Sender<bool>,
     /// The private folder uploads are written to, removed when the server stops.
     pub uploads: PathBuf,
@@ -64,7 +72,14 @@ pub struct State {
 }
 
 impl State {
-    pub fn new(port: u16, default_lang: Lang, settings: Settings) -> std::io::Result<State> {
+    /// The state of a server on `port` showing `settings.root`, whose serve lock is `held`.
+    pub fn new(
+        port: u16,
+        default_lang: Lang,
+        settings: Settings,
+        held: crate::engine::audit::lock::Held,
+    ) -> std::io::Result<State> {
+        let root = settings.root.clone();
         let uploads =
             std::env::temp_dir().join(format!("tsuchi-serve-{}-{}", std::process::id(), &random_hex()?[..16]));
         crate::ground::fsutil::create_new_private_dir(&uploads)?;
@@ -74,6 +89,7 @@ impl State {
             default_lang,
             opening: Mutex::new(Some(random_hex()?)),
             sessions: Mutex::new(Vec::new()),
+            serving: Mutex::new(Some(Serving { root: root.clone(), _held: held })),
             stop: watch::channel(false).0,
             uploads,
             jobs: Mutex::new(Vec::new()),
@@ -109,10 +125,45 @@ impl State {
     /// Keeps the opening URL of `token` where a second start of the page finds it
     /// (web::reopen); a file that cannot be written costs only that.
     pub fn publish_opening(&self, token: &str) {
-        if super::reopen::publish(&self.settings.root, &super::reopen::url(self.port, token)).is_err() {
+        let Some(root) = self.served_root() else { return };
+        if super::reopen::publish(&root, &super::reopen::url(self.port, token)).is_err() {
             // Never an older URL instead.
-            super::reopen::withdraw(&self.settings.root);
+            super::reopen::withdraw(&root);
             super::log(&crate::msg!("web.log.no_reopen"));
+        }
+    }
+
+    /// The output root whose serve lock this server holds (none once it stops).
+    pub fn served_root(&self) -> Option<PathBuf> {
+        self.serving.lock().unwrap_or_else(|e| e.into_inner()).as_ref().map(|s| s.root.clone())
+    }
+
+    /// After the settings are saved: when they name another output root, its serve lock is taken
+    /// (and the old one's given back, with its reopening URL), so that one server shows each
+    /// ledger still. Another server showing the new root is said, and the lock stays.
+    pub fn follow_root(&self) -> Result<(), String> {
+        let root = self.root();
+        let mut serving = self.serving.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(current) = serving.as_ref() else { return Ok(()) };
+        let same = crate::engine::home::absolute(&current.root) == crate::engine::home::absolute(&root);
+        if same {
+            return Ok(());
+        }
+        let held = crate::engine::audit::lock::Held::take(&root, crate::engine::audit::lock::SERVE)
+            .map_err(|e| e.to_string())?;
+        super::reopen::withdraw(&current.root);
+        *serving = Some(Serving { root, _held: held });
+        drop(serving);
+        if let Some(token) = self.opening.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            self.publish_opening(&token);
+        }
+        Ok(())
+    }
+
+    /// At the end: the reopening URL withdrawn and the serve lock given back.
+    pub fn release(&self) {
+        if let Some(serving) = self.serving.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            super::reopen::withdraw(&serving.root);
         }
     }
 
@@ -208,7 +259,8 @@ mod tests {
     fn the_opening_token_opens_one_session_once() {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings { place: Place::default(), config_path: None, root: dir.path().to_path_buf() };
-        let state = State::new(1, Lang::Ja, settings).unwrap();
+        let held = crate::engine::audit::lock::Held::take(dir.path(), crate::engine::audit::lock::SERVE).unwrap();
+        let state = State::new(1, Lang::Ja, settings, held).unwrap();
         let token = state.opening_token();
         assert_eq!(token.len(), 64);
         assert!(state.open_session("wrong").is_none());

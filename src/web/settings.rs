@@ -131,6 +131,10 @@ pub async fn save(
     match blocking(&visitor, move || app::settings::update(&path, &changes)).await {
         Ok(written) => {
             context.insert("saved", &msg!("web.settings.saved", path = written.path.display()));
+            // A new output root: this server shows it now, or says who does.
+            if let Err(message) = crate::ground::i18n::with_lang(visitor.session.lang, || state.follow_root()) {
+                context.insert("error", &message);
+            }
             shown(&state, &visitor, context, None).await
         }
         Err(message) => {
