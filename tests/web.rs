@@ -687,3 +687,38 @@ fn when_the_settings_move_the_output_root_the_page_holds_the_new_one() {
     assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
     assert!(common::text(&again.stdout).starts_with(&format!("http://127.0.0.1:{}/?token=", server.port)));
 }
+
+/// A server killed outright leaves the folder uploads are received in (in the user's own data
+/// folder, per output root, owner-only); the next start on that output root clears it.
+#[test]
+fn what_a_killed_server_received_is_cleared_by_the_next_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Server::start(dir.path());
+    let serve = first.home.join("data").join(".serve");
+    let uploads: Vec<PathBuf> = std::fs::read_dir(&serve)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "uploads"))
+        .collect();
+    assert_eq!(uploads.len(), 1, "{uploads:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&serve).unwrap().permissions().mode() & 0o777, 0o700);
+        assert_eq!(std::fs::metadata(&uploads[0]).unwrap().permissions().mode() & 0o777, 0o700);
+    }
+    let left = uploads[0].join("申請一覧.xlsx");
+    std::fs::write(&left, b"a list received before the kill").unwrap();
+    first.child.kill().unwrap();
+    first.child.wait().unwrap();
+    assert!(left.exists());
+    let mut command = common::command();
+    command.env("TSUCHI_HOME", &first.home).args(["serve", "--no-open", "--port", "0"]).current_dir(dir.path());
+    let mut second = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(second.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    assert!(line.starts_with("http://127.0.0.1:"), "{line}");
+    assert!(uploads[0].is_dir() && !left.exists(), "the leftover is cleared");
+    second.kill().unwrap();
+    second.wait().unwrap();
+}

@@ -19,9 +19,19 @@ fn path(root: &Path) -> Option<PathBuf> {
 
 /// The file of the page serving `root`, under the data folder `base`.
 fn path_in(base: &Path, root: &Path) -> PathBuf {
+    base.join(".serve").join(format!("{}.open", key(root)))
+}
+
+/// The name the page serving `root` keeps its files under.
+fn key(root: &Path) -> String {
     let root = crate::engine::home::absolute(root);
-    let key = crate::ground::digest::sha256_hex(root.to_string_lossy().as_bytes());
-    base.join(".serve").join(format!("{}.open", &key[..32]))
+    crate::ground::digest::sha256_hex(root.to_string_lossy().as_bytes())[..32].to_string()
+}
+
+/// The folder uploads to the page serving `root` are received in, in the user's data folder
+/// beside the reopening URL; `None` when the machine gives no such folder.
+pub fn uploads_dir(root: &Path) -> Option<PathBuf> {
+    Some(crate::engine::home::data_dir()?.join(".serve").join(format!("{}.uploads", key(root))))
 }
 
 /// The opening URL of the server on `port` for `token`.
