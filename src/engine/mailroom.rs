@@ -116,17 +116,11 @@ pub fn bundle_pages(notices: usize, slips: usize, duplex: bool) -> usize {
     (1 + notices + slips) * if duplex { 2 } else { 1 }
 }
 
-/// How many pre-sort bundles the batch's mailed `notices` make (rows of 区分.xlsx).
-pub fn bundle_count(notices: &[Notice], settings: &MailroomSettings) -> usize {
-    let paper = notices.iter().filter(|n| n.kind().is_mailed()).map(|n| &n.request.postal_code);
-    presort::sacks(paper, settings.bundle_min).into_iter().collect::<std::collections::HashSet<_>>().len()
-}
-
 /// How many slip pages the bundle of `notices` (all the batch's; the paper ones count) has
 /// under `settings`: one per pre-sort bundle, or none.
 pub fn slip_count(notices: &[Notice], settings: &MailroomSettings) -> usize {
     let paper = notices.iter().filter(|n| n.kind().is_mailed()).count();
-    if slips_wanted(settings.bundle_slips, paper) { bundle_count(notices, settings) } else { 0 }
+    if slips_wanted(settings.bundle_slips, paper) { presort::bundle_count(notices, settings.bundle_min) } else { 0 }
 }
 
 /// Whether a bundle of `paper` envelopes has slip pages under `setting`.

@@ -107,6 +107,12 @@ pub fn sacks<'a>(codes: impl Iterator<Item = &'a PostalCode>, bundle_min: usize)
         .collect()
 }
 
+/// How many pre-sort bundles the batch's mailed `notices` make (rows of 区分.xlsx).
+pub fn bundle_count(notices: &[Notice], bundle_min: usize) -> usize {
+    let paper = notices.iter().filter(|n| n.kind().is_mailed()).map(|n| &n.request.postal_code);
+    sacks(paper, bundle_min).into_iter().collect::<std::collections::HashSet<_>>().len()
+}
+
 /// Consecutive runs of the same bundle in `sacks` (in the mail room's order): (index of the
 /// first, bundle, count).
 pub fn runs(sacks: Vec<Sack>) -> Vec<(usize, Sack, usize)> {
@@ -185,10 +191,7 @@ impl Estimate {
     /// The estimate for the batch's `notices` (all of them; the mailed ones count).
     pub fn of(notices: &[Notice], settings: &MailroomSettings) -> Estimate {
         let paper: Vec<&Notice> = notices.iter().filter(|n| n.kind().is_mailed()).collect();
-        let bundles = sacks(paper.iter().map(|n| &n.request.postal_code), settings.bundle_min)
-            .into_iter()
-            .collect::<std::collections::HashSet<_>>()
-            .len();
+        let bundles = bundle_count(notices, settings.bundle_min);
         let barcoded = if settings.customer_barcode { paper.iter().filter(|n| n.barcode().is_ok()).count() } else { 0 };
         Estimate::new(paper.len(), bundles, barcoded, settings)
     }
