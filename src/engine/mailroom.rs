@@ -25,11 +25,10 @@ pub fn sort(notices: &mut [&Notice], bundle_min: usize) {
         let r = &n.request;
         (&r.postal_code, &r.office_no, &r.user_id, n.kind())
     }
-    notices.sort_by(|a, b| key(a).cmp(&key(b)));
+    // Which bundle a notice goes to depends on the whole set, not on the order: one sort.
     let sacks = presort::sacks(notices.iter().map(|n| &n.request.postal_code), bundle_min);
     let mut keyed: Vec<(Sack, &Notice)> = sacks.into_iter().zip(notices.iter().copied()).collect();
-    // Stable: the postal order holds inside each bundle.
-    keyed.sort_by(|a, b| a.0.rank().cmp(&b.0.rank()));
+    keyed.sort_by(|(a, x), (b, y)| a.rank().cmp(&b.rank()).then_with(|| key(x).cmp(&key(y))));
     for (slot, (_, notice)) in notices.iter_mut().zip(keyed) {
         *slot = notice;
     }

@@ -141,11 +141,34 @@ pub enum Applies {
     No,
 }
 
+/// Japan Post's discounts a batch may earn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscountName {
+    /// 区分郵便物.
+    Presort,
+    /// バーコード付郵便物.
+    Barcode,
+    /// 書留の単割300.
+    RegisteredBulk,
+}
+
+/// What in the settings rules a discount out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Excluded {
+    /// 書留 excludes the barcode discount.
+    Registered,
+    /// No customer barcode is printed.
+    NoBarcode,
+    /// 単割300 is for 書留.
+    NotRegistered,
+}
+
 /// One discount of Japan Post's the batch may earn.
 #[derive(Debug, Clone, Serialize)]
 pub struct Discount {
-    /// `presort` (区分郵便物), `barcode` (バーコード付郵便物), `registered_bulk` (書留の単割300).
-    pub name: &'static str,
+    pub name: DiscountName,
     /// Envelopes that count towards it, and the fewest Japan Post asks for.
     pub pieces: usize,
     pub minimum: usize,
@@ -155,9 +178,8 @@ pub struct Discount {
     pub yen_each: Option<u64>,
     /// What it would save, in yen, when it applies or is unconfirmed; 0 otherwise.
     pub yen: u64,
-    /// Why the settings rule it out (`applies` = `no`): `registered` (書留 excludes the barcode
-    /// discount), `no_barcode` (none printed), `not_registered` (単割300 is for 書留).
-    pub excluded: Option<&'static str>,
+    /// Why the settings rule it out (`applies` = `no`).
+    pub excluded: Option<Excluded>,
 }
 
 /// The batch's mailed envelopes against Japan Post's conditions: bundles, discounts, postage.
@@ -207,7 +229,7 @@ impl Estimate {
         let applies = reached(envelopes, PRESORT_MIN, if registered { Applies::Unconfirmed } else { Applies::Yes });
         let percent = presort_percent(envelopes);
         discounts.push(Discount {
-            name: "presort",
+            name: DiscountName::Presort,
             pieces: envelopes,
             minimum: PRESORT_MIN,
             applies,
@@ -222,7 +244,7 @@ impl Estimate {
             if registered || !settings.customer_barcode { Applies::No } else { Applies::Yes },
         );
         discounts.push(Discount {
-            name: "barcode",
+            name: DiscountName::Barcode,
             pieces: barcoded,
             minimum: BARCODE_MIN,
             applies,
@@ -230,8 +252,8 @@ impl Estimate {
             yen_each: None,
             yen: if applies == Applies::Yes { percent_of(barcoded, 3) } else { 0 },
             excluded: match applies {
-                Applies::No if !settings.customer_barcode => Some("no_barcode"),
-                Applies::No => Some("registered"),
+                Applies::No if !settings.customer_barcode => Some(Excluded::NoBarcode),
+                Applies::No => Some(Excluded::Registered),
                 _ => None,
             },
         });
@@ -245,7 +267,7 @@ impl Estimate {
             },
         );
         discounts.push(Discount {
-            name: "registered_bulk",
+            name: DiscountName::RegisteredBulk,
             pieces: envelopes,
             minimum: REGISTERED_BULK_MIN,
             applies,
@@ -256,7 +278,7 @@ impl Estimate {
             } else {
                 0
             },
-            excluded: (applies == Applies::No).then_some("not_registered"),
+            excluded: (applies == Applies::No).then_some(Excluded::NotRegistered),
         });
         let sum = |which: Applies| discounts.iter().filter(|d| d.applies == which).map(|d| d.yen).sum();
         Estimate {
@@ -315,9 +337,9 @@ impl Discount {
     /// 「区分郵便物（同時に2,000通以上・郵便区番号ごとに区分）」.
     pub fn title(&self) -> String {
         match self.name {
-            "presort" => crate::msg!("presort.discount.presort"),
-            "barcode" => crate::msg!("presort.discount.barcode"),
-            _ => crate::msg!("presort.discount.registered_bulk"),
+            DiscountName::Presort => crate::msg!("presort.discount.presort"),
+            DiscountName::Barcode => crate::msg!("presort.discount.barcode"),
+            DiscountName::RegisteredBulk => crate::msg!("presort.discount.registered_bulk"),
         }
     }
 
@@ -330,7 +352,7 @@ impl Discount {
         };
         match self.applies {
             Applies::Yes => crate::msg!("presort.applies", rate, yen = yen(self.yen)),
-            Applies::Unconfirmed if self.name == "presort" => {
+            Applies::Unconfirmed if self.name == DiscountName::Presort => {
                 crate::msg!("presort.unconfirmed.presort", rate, yen = yen(self.yen))
             }
             Applies::Unconfirmed => crate::msg!("presort.unconfirmed.registered_bulk", rate, yen = yen(self.yen)),
@@ -338,9 +360,9 @@ impl Discount {
                 crate::msg!("presort.short", minimum = count(self.minimum), short = count(self.minimum - self.pieces))
             }
             Applies::No => match self.excluded {
-                Some("no_barcode") => crate::msg!("presort.excluded.no_barcode"),
-                Some("registered") => crate::msg!("presort.excluded.barcode"),
-                _ => crate::msg!("presort.excluded.registered_bulk"),
+                Some(Excluded::NoBarcode) => crate::msg!("presort.excluded.no_barcode"),
+                Some(Excluded::Registered) => crate::msg!("presort.excluded.barcode"),
+                Some(Excluded::NotRegistered) | None => crate::msg!("presort.excluded.registered_bulk"),
             },
         }
     }
@@ -405,7 +427,7 @@ mod tests {
         MailroomSettings { registered, customer_barcode, ..MailroomSettings::default() }
     }
 
-    fn find<'a>(e: &'a Estimate, name: &str) -> &'a Discount {
+    fn find(e: &Estimate, name: DiscountName) -> &Discount {
         e.discounts.iter().find(|d| d.name == name).unwrap()
     }
 
@@ -413,40 +435,52 @@ mod tests {
     fn the_discounts_follow_the_counts_and_how_the_notices_are_sent() {
         // 2,500 envelopes at 110 yen, 2,400 with a barcode.
         let plain = Estimate::new(2_500, 40, 2_400, &settings(Registered::None, true));
-        assert_eq!((find(&plain, "presort").applies, find(&plain, "presort").yen), (Applies::Yes, 8_250));
-        assert_eq!((find(&plain, "barcode").applies, find(&plain, "barcode").yen), (Applies::Yes, 7_920));
-        assert_eq!(find(&plain, "registered_bulk").applies, Applies::No);
+        assert_eq!(
+            (find(&plain, DiscountName::Presort).applies, find(&plain, DiscountName::Presort).yen),
+            (Applies::Yes, 8_250)
+        );
+        assert_eq!(
+            (find(&plain, DiscountName::Barcode).applies, find(&plain, DiscountName::Barcode).yen),
+            (Applies::Yes, 7_920)
+        );
+        assert_eq!(find(&plain, DiscountName::RegisteredBulk).applies, Applies::No);
         assert_eq!((plain.yen, plain.yen_unconfirmed), (16_170, 0));
 
         let general = Estimate::new(2_500, 40, 2_400, &settings(Registered::General, true));
-        assert_eq!(find(&general, "barcode").applies, Applies::No);
-        assert_eq!(find(&general, "presort").applies, Applies::Unconfirmed);
+        assert_eq!(find(&general, DiscountName::Barcode).applies, Applies::No);
+        assert_eq!(find(&general, DiscountName::Presort).applies, Applies::Unconfirmed);
         assert_eq!(
-            (find(&general, "registered_bulk").applies, find(&general, "registered_bulk").yen),
+            (find(&general, DiscountName::RegisteredBulk).applies, find(&general, DiscountName::RegisteredBulk).yen),
             (Applies::Yes, 27_500)
         );
         assert_eq!((general.yen, general.yen_unconfirmed), (27_500, 8_250));
 
         let simple = Estimate::new(2_500, 40, 2_400, &settings(Registered::Simple, true));
-        assert_eq!(find(&simple, "registered_bulk").applies, Applies::Unconfirmed);
+        assert_eq!(find(&simple, DiscountName::RegisteredBulk).applies, Applies::Unconfirmed);
         assert_eq!((simple.yen, simple.yen_unconfirmed), (0, 35_750));
 
         // Below every minimum: nothing; no barcode printed: the barcode discount is ruled out.
         let few = Estimate::new(299, 3, 0, &settings(Registered::General, false));
-        assert!(few.discounts.iter().all(|d| d.applies == Applies::Short || d.name == "barcode"), "{few:?}");
+        assert!(
+            few.discounts.iter().all(|d| d.applies == Applies::Short || d.name == DiscountName::Barcode),
+            "{few:?}"
+        );
         assert_eq!((few.yen, few.yen_unconfirmed), (0, 0));
         let unbarcoded = Estimate::new(1_500, 3, 0, &settings(Registered::None, false));
-        assert_eq!(find(&unbarcoded, "barcode").applies, Applies::No);
-        assert_eq!(find(&unbarcoded, "barcode").excluded, Some("no_barcode"));
-        assert_eq!(find(&general, "barcode").excluded, Some("registered"));
-        assert_eq!(find(&plain, "registered_bulk").excluded, Some("not_registered"));
-        assert_eq!(find(&unbarcoded, "presort").applies, Applies::Short);
+        assert_eq!(find(&unbarcoded, DiscountName::Barcode).applies, Applies::No);
+        assert_eq!(find(&unbarcoded, DiscountName::Barcode).excluded, Some(Excluded::NoBarcode));
+        assert_eq!(find(&general, DiscountName::Barcode).excluded, Some(Excluded::Registered));
+        assert_eq!(find(&plain, DiscountName::RegisteredBulk).excluded, Some(Excluded::NotRegistered));
+        assert_eq!(find(&unbarcoded, DiscountName::Presort).applies, Applies::Short);
         // 10,000 and more: 4 %.
         let big = Estimate::new(10_000, 900, 10_000, &settings(Registered::None, true));
-        assert_eq!((find(&big, "presort").percent, find(&big, "presort").yen), (Some(4), 44_000));
+        assert_eq!(
+            (find(&big, DiscountName::Presort).percent, find(&big, DiscountName::Presort).yen),
+            (Some(4), 44_000)
+        );
         crate::ground::i18n::with_lang(crate::ground::i18n::Lang::Ja, || {
-            assert_eq!(find(&plain, "presort").verdict(), "料金の3%：8,250円");
-            assert_eq!(find(&few, "presort").verdict(), "2,000通に1,701通足りません（対象外）");
+            assert_eq!(find(&plain, DiscountName::Presort).verdict(), "料金の3%：8,250円");
+            assert_eq!(find(&few, DiscountName::Presort).verdict(), "2,000通に1,701通足りません（対象外）");
             assert_eq!(general.total(), "27,500円（ほかに、差出郵便局の確認で加わりうるもの 8,250円）");
         });
     }

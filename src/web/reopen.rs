@@ -28,10 +28,25 @@ fn key(root: &Path) -> String {
     crate::ground::digest::sha256_hex(root.to_string_lossy().as_bytes())[..32].to_string()
 }
 
-/// The folder uploads to the page serving `root` are received in, in the user's data folder
-/// beside the reopening URL; `None` when the machine gives no such folder.
-pub fn uploads_dir(root: &Path) -> Option<PathBuf> {
-    Some(crate::engine::home::data_dir()?.join(".serve").join(format!("{}.uploads", key(root))))
+/// The folder uploads to the page serving `root` are to be received in, in the user's data
+/// folder beside the reopening URL, cleared of what a server killed outright left there (the
+/// caller holds `root`'s serve lock) and not yet made; `None` when the machine gives no such
+/// folder.
+pub fn fresh_uploads_dir(root: &Path) -> Option<std::io::Result<PathBuf>> {
+    let uploads = crate::engine::home::data_dir()?.join(".serve").join(format!("{}.uploads", key(root)));
+    Some(in_own_folder(&uploads).and_then(|()| match std::fs::remove_dir_all(&uploads) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(uploads),
+    }))
+}
+
+/// Makes the folder `path` lies in (`.serve` in the user's data folder) open to its owner only.
+fn in_own_folder(path: &Path) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        crate::ground::fsutil::create_private_dir(dir)?;
+        crate::ground::fsutil::restrict_to_owner(dir)?;
+    }
+    Ok(())
 }
 
 /// The opening URL of the server on `port` for `token`.
@@ -47,10 +62,7 @@ pub fn publish(root: &Path, url: &str) -> std::io::Result<()> {
 }
 
 fn publish_at(path: &Path, url: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        crate::ground::fsutil::create_private_dir(dir)?;
-        crate::ground::fsutil::restrict_to_owner(dir)?;
-    }
+    in_own_folder(path)?;
     match std::fs::remove_file(path) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
         _ => {}

@@ -82,18 +82,8 @@ impl State {
         let root = settings.root.clone();
         // In the user's own folder, one per output root (whose serve lock this server holds): what
         // a server killed outright left there goes now. Else a new folder in the temp folder.
-        let uploads = match super::reopen::uploads_dir(&root) {
-            Some(uploads) => {
-                if let Some(parent) = uploads.parent() {
-                    crate::ground::fsutil::create_private_dir(parent)?;
-                    crate::ground::fsutil::restrict_to_owner(parent)?;
-                }
-                match std::fs::remove_dir_all(&uploads) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e),
-                    _ => {}
-                }
-                uploads
-            }
+        let uploads = match super::reopen::fresh_uploads_dir(&root) {
+            Some(uploads) => uploads?,
             None => std::env::temp_dir().join(format!("tsuchi-serve-{}-{}", std::process::id(), &random_hex()?[..16])),
         };
         crate::ground::fsutil::create_new_private_dir(&uploads)?;
