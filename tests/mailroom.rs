@@ -8,8 +8,8 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use common::mailing::{Row, Value, event_count, hashes, number, rows_of, sent_events, write_list};
-use common::{batch_dir, batch_dirs, text};
+use common::mailing::{Row, Value, event_count, hashes, issued_batch, number, rows_of, sent_events, write_list};
+use common::{batch_dir, text};
 
 fn tsuchi(args: &[&str], out: &Path) -> Output {
     common::command().args(args).arg("--out").arg(out).output().unwrap()
@@ -17,27 +17,6 @@ fn tsuchi(args: &[&str], out: &Path) -> Output {
 
 fn import(list: &Path, out: &Path) -> Output {
     tsuchi(&["mail", "import", list.to_str().unwrap()], out)
-}
-
-fn run(out: &Path, extra: &[&str]) -> PathBuf {
-    let config = common::test_config(out.parent().unwrap());
-    let o = common::command()
-        .args([
-            "run",
-            common::sample("requests.xlsx").to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--date",
-            "2026-04-01",
-            "--allow-date",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    batch_dirs(out).pop().unwrap()
 }
 
 fn controls(rows: &[Row]) -> Vec<String> {
@@ -60,7 +39,7 @@ fn secret_files(batch: &Path) -> std::collections::BTreeMap<PathBuf, String> {
 fn a_vlookup_giving_na_on_every_row_records_nothing_and_purge_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let rows = rows_of(&batch, |_| Value::Error("#N/A"));
     let list = write_list(dir.path(), "na.xlsx", &[("発送リスト", &rows)]);
     let o = import(&list, &out);
@@ -86,7 +65,7 @@ fn a_vlookup_giving_na_on_every_row_records_nothing_and_purge_refuses() {
 fn error_values_words_placeholders_and_dates_are_reported_by_row_column_and_value() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let bad: Vec<(Value, &str, &str)> = vec![
         (Value::Error("#N/A"), "#N/A", "エラー値"),
         (Value::Error("#REF!"), "#REF!", "エラー値"),
@@ -144,7 +123,7 @@ fn error_values_words_placeholders_and_dates_are_reported_by_row_column_and_valu
 fn japan_posts_forms_are_recorded_as_their_digits() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let forms = [
         (Value::Text("131-12-38385-2".into()), "13112383852"),
         (Value::Text("１３１－１２－３８３８６－３".into()), "13112383863"),
@@ -171,7 +150,7 @@ fn japan_posts_forms_are_recorded_as_their_digits() {
 fn the_same_registered_number_on_two_rows_records_neither() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let mut rows = rows_of(&batch, |r| Value::Number(number(r)));
     // The same number, once typed with hyphens: still the same envelope.
     rows[3].registered = Value::Text("311-12-00000-3".into());
@@ -198,7 +177,7 @@ fn the_same_registered_number_on_two_rows_records_neither() {
 fn a_number_recorded_for_another_notice_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let mut rows = rows_of(&batch, |r| if r == 0 { Value::Number(number(0)) } else { Value::Blank });
     let first = write_list(dir.path(), "first.xlsx", &[("発送リスト", &rows)]);
     assert_eq!(import(&first, &out).status.code(), Some(0));
@@ -218,7 +197,7 @@ fn a_number_recorded_for_another_notice_is_refused() {
 fn a_sending_date_before_the_batch_or_after_today_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let mut rows = rows_of(&batch, |r| Value::Number(number(r)));
     rows[0].sent_on = Value::Date(2026, 3, 31);
     rows[1].sent_on = Value::Date(2099, 4, 2);
@@ -246,9 +225,9 @@ fn a_sending_date_before_the_batch_or_after_today_is_refused() {
 
 /// Two batches of the sample list: the second reissues R08-0007 (事業所番号 2772000267).
 fn two_batches(out: &Path) -> (PathBuf, PathBuf) {
-    let first = run(out, &[]);
+    let first = issued_batch(out, &[]);
     std::thread::sleep(std::time::Duration::from_millis(1100)); // batch IDs are by the second
-    let second = run(out, &["--reissue", "R08-0007", "--reason", "紛失"]);
+    let second = issued_batch(out, &["--reissue", "R08-0007", "--reason", "紛失"]);
     assert_ne!(first, second);
     (first, second)
 }
@@ -316,7 +295,7 @@ fn an_office_number_with_several_envelopes_asks_for_the_control_number() {
 fn mail_import_reports_each_row_in_english_and_as_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let mut rows = rows_of(&batch, |r| Value::Number(number(r)));
     rows[1].registered = Value::Text("未発送".into());
     rows[2].registered = Value::Blank;
@@ -359,7 +338,7 @@ fn sent_batch(dir: &Path, out: &Path) -> PathBuf {
 }
 
 fn batch_dir_after_run(out: &Path) -> PathBuf {
-    run(out, &[]);
+    issued_batch(out, &[]);
     batch_dir(out)
 }
 

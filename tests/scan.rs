@@ -7,8 +7,8 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::mailing::{Value, list_rows, number, rows_of, write_list};
-use common::{batch_dirs, text, tool};
+use common::mailing::{Value, issued_batch, list_rows, number, rows_of, write_list};
+use common::{text, tool};
 
 fn tsuchi(args: &[&str], out: &Path, stdin: &str) -> std::process::Output {
     use std::io::Write;
@@ -27,27 +27,6 @@ fn tsuchi(args: &[&str], out: &Path, stdin: &str) -> std::process::Output {
 
 fn json_of(o: &std::process::Output) -> serde_json::Value {
     serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}\n{}", text(&o.stdout), text(&o.stderr)))
-}
-
-fn run(out: &Path, extra: &[&str]) -> PathBuf {
-    let config = common::test_config(out.parent().unwrap());
-    let o = common::command()
-        .args([
-            "run",
-            common::sample("requests.xlsx").to_str().unwrap(),
-            "--config",
-            config.to_str().unwrap(),
-            "--date",
-            "2026-04-01",
-            "--allow-date",
-            "--out",
-        ])
-        .arg(out)
-        .args(extra)
-        .output()
-        .unwrap();
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    batch_dirs(out).pop().unwrap()
 }
 
 /// The bundles of the batch's 区分.xlsx as (label, count), checked against its 発送リスト: each
@@ -136,7 +115,7 @@ fn decoded_pages(pdf: &Path, dir: &Path) -> Vec<Vec<String>> {
 fn every_mailed_page_carries_its_control_number_as_a_code_zbar_reads() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("output");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
     let controls = listed_controls(&batch);
     assert!(controls.len() >= 10, "{controls:?}");
@@ -198,7 +177,7 @@ fn every_mailed_page_carries_its_control_number_as_a_code_zbar_reads() {
 fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("output");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
     let controls = listed_controls(&batch);
 
@@ -240,7 +219,7 @@ fn a_batch_is_complete_only_when_every_notice_is_mailed_returned_or_withdrawn() 
     // The notice of the second spoiled page is issued again, with new passwords, in a new batch;
     // its page scanned while scanning the first batch is another batch's.
     let request = spoil["notice"]["request_id"].as_str().unwrap().to_string();
-    let second = run(&out, &["--reissue", &request, "--reason", "汚損のため再発行"]);
+    let second = issued_batch(&out, &["--reissue", &request, "--reason", "汚損のため再発行"]);
     assert_ne!(second, batch);
     let second_controls = listed_controls(&second);
     assert_eq!(second_controls.len(), 1);
@@ -282,7 +261,7 @@ fn a_slip_page_lies_before_each_bundle_and_the_notice_codes_still_read_in_order(
     )
     .unwrap();
     let out = dir.path().join("output");
-    let batch = run(&out, &[]);
+    let batch = issued_batch(&out, &[]);
     let id = batch.file_name().unwrap().to_string_lossy().into_owned();
     let controls = listed_controls(&batch);
     let bundles = presort_bundles(&batch, 1);
@@ -316,18 +295,9 @@ fn a_slip_page_lies_before_each_bundle_and_the_notice_codes_still_read_in_order(
     assert_eq!(status["paper"], controls.len());
 }
 
-/// The check digit of a 事業所番号's nine digits (DOMAIN.md §1: the Luhn sum).
+/// A valid 事業所番号 from its nine digits (the check digit as the intake computes it).
 fn office_no(payload: &str) -> String {
-    let sum: u32 = payload
-        .chars()
-        .rev()
-        .enumerate()
-        .map(|(i, c)| {
-            let p = c.to_digit(10).unwrap() * if i % 2 == 0 { 2 } else { 1 };
-            p / 10 + p % 10
-        })
-        .sum();
-    format!("{payload}{}", (10 - sum % 10) % 10)
+    format!("{payload}{}", tsuchi::engine::intake::fields::office_check_digit(payload).unwrap())
 }
 
 /// A request list of 2,500 notices by mail (登録結果 and 再発行 in turn) to real places of Japan

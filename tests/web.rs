@@ -57,6 +57,14 @@ impl Server {
         Server { child, url, port, dir: dir.to_path_buf(), home }
     }
 
+    /// `tsuchi serve --no-open` started again in the same folder by the same user (the same
+    /// home), as a second double-click would.
+    fn start_again(&self) -> std::process::Command {
+        let mut command = common::command();
+        command.env("TSUCHI_HOME", &self.home).args(["serve", "--no-open", "--port", "0"]).current_dir(&self.dir);
+        command
+    }
+
     fn token(&self) -> &str {
         self.url.split("token=").nth(1).unwrap()
     }
@@ -399,11 +407,7 @@ fn a_second_start_opens_the_running_page_again_and_a_stranger_is_told_who_holds_
     let dir = tempfile::tempdir().unwrap();
     let first = Server::start(dir.path());
     // The same user again: the same home.
-    let start_again = || {
-        let mut command = common::command();
-        command.env("TSUCHI_HOME", &first.home).args(["serve", "--no-open", "--port", "0"]);
-        command.current_dir(dir.path()).output().unwrap()
-    };
+    let start_again = || first.start_again().output().unwrap();
     // Before the first URL is used, the second start gets that same URL.
     let again = start_again();
     assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
@@ -681,9 +685,7 @@ fn when_the_settings_move_the_output_root_the_page_holds_the_new_one() {
     assert!(matches!(Held::take(&dir.path().join("moved"), SERVE), Err(LockError::Served { .. })));
     assert!(Held::take(&dir.path().join("output"), SERVE).is_ok(), "the old folder is free");
     // A second start by the same user now opens the page of the new folder.
-    let mut command = common::command();
-    command.env("TSUCHI_HOME", &server.home).args(["serve", "--no-open", "--port", "0"]);
-    let again = command.current_dir(dir.path()).output().unwrap();
+    let again = server.start_again().output().unwrap();
     assert_eq!(again.status.code(), Some(0), "{}", common::text(&again.stderr));
     assert!(common::text(&again.stdout).starts_with(&format!("http://127.0.0.1:{}/?token=", server.port)));
 }
@@ -712,9 +714,7 @@ fn what_a_killed_server_received_is_cleared_by_the_next_start() {
     first.child.kill().unwrap();
     first.child.wait().unwrap();
     assert!(left.exists());
-    let mut command = common::command();
-    command.env("TSUCHI_HOME", &first.home).args(["serve", "--no-open", "--port", "0"]).current_dir(dir.path());
-    let mut second = command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+    let mut second = first.start_again().stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(second.stdout.take().unwrap()).read_line(&mut line).unwrap();
     assert!(line.starts_with("http://127.0.0.1:"), "{line}");

@@ -33,6 +33,18 @@ pub const HEADER: [&str; 11] = [
     "発送日",
 ];
 
+/// The sample list issued into `out` on 2026-04-01 (and as `extra` says) with the test settings
+/// beside `out`: the new batch's folder.
+pub fn issued_batch(out: &Path, extra: &[&str]) -> PathBuf {
+    let cwd = out.parent().unwrap();
+    let config = super::test_config(cwd);
+    let mut args = vec!["--config", config.to_str().unwrap(), "--date", "2026-04-01", "--allow-date"];
+    args.extend(extra);
+    let o = super::run_sample(cwd, out, &args);
+    assert_eq!(o.status.code(), Some(0), "{}", super::text(&o.stderr));
+    super::batch_dirs(out).pop().unwrap()
+}
+
 /// The data rows of the 発送リスト tsuchi wrote for `batch` (管理番号 in the second column).
 pub fn list_rows(batch: &Path) -> Vec<Vec<String>> {
     super::xlsx_rows(&batch.join("print").join("発送リスト.xlsx")).into_iter().skip(1).collect()
